@@ -1,0 +1,61 @@
+# Aiser: `make run` sets up and serves the product with a demo organisation; `make test` runs the tests.
+# Works on a fresh machine: without DATABASE_URL an embedded PostgreSQL (pgserver) starts under .data/,
+# without REDIS_URL the cache and channel layer are in memory and Celery tasks run in-process.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export AISER_PORT ?= $(PORT)
+# Resolved once per make invocation, only by the targets that need a database.
+DB_URL = $(or $(DATABASE_URL),$(shell $(PY) -m aiser.devdb url))
+
+.PHONY: install run migrate seed test test-core lint requirements stop-db clean-data
+
+$(VENV)/.installed: requirements/base.txt requirements/enterprise.txt requirements/dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements/base.txt -r requirements/enterprise.txt -r requirements/dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	DATABASE_URL="$(DB_URL)" $(PY) manage.py migrate --noinput
+
+seed: migrate
+	DATABASE_URL="$(DB_URL)" $(PY) manage.py seed_demo
+
+run: install
+	@export DATABASE_URL="$(DB_URL)"; \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py seed_demo && \
+	echo "" && \
+	echo "  Aiser is running: http://demo.localhost:$(PORT)  (sign in as demo@aiser.local / demo-password-1)" && \
+	echo "  Public site and sign-up: http://localhost:$(PORT)   API docs: http://demo.localhost:$(PORT)/api/docs/" && \
+	echo "" && \
+	exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) aiser.asgi:application
+
+test: install
+	@export DATABASE_URL="$(DB_URL)" AISER_ENV=test LITELLM_LOCAL_MODEL_COST_MAP=True; \
+	$(VENV)/bin/lint-imports --no-cache && \
+	$(VENV)/bin/ruff check . && \
+	$(VENV)/bin/pytest -q -p no:randomly -m "not core" $(PYTEST_ARGS) && \
+	AISER_EDITION=core AISER_TEST_DATABASE_NAME=test_aiser_core $(VENV)/bin/pytest -q -m "not enterprise" tests/core_edition $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports --no-cache
+
+requirements:
+	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe requirements/base.in -o requirements/base.txt
+	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe requirements/enterprise.in -o requirements/enterprise.txt
+	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe requirements/dev.in -o requirements/dev.txt
+
+stop-db:
+	$(PY) -m aiser.devdb stop
+
+clean-data: stop-db
+	rm -rf .data

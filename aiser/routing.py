@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+"""Every app's websocket routes."""
+
+from chat2chart.conversations.routing import websocket_urlpatterns as conversation_routes
+from chat2chart.dashboards.routing import websocket_urlpatterns as dashboard_routes
+
+websocket_urlpatterns = [*conversation_routes, *dashboard_routes]

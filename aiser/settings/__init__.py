@@ -1,0 +1,314 @@
+# SPDX-License-Identifier: MIT
+"""Aiser settings. Every knob comes from the environment (see the README's configuration table).
+
+`AISER_ENV` picks development (default), test or production; `AISER_EDITION` picks enterprise
+(default: django-tenants, one schema per organisation) or core (one workspace, no enterprise apps).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from aiser.settings import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+AISER_ENV = env.text("AISER_ENV", "development")
+if AISER_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured("AISER_ENV must be development, test or production")
+PRODUCTION = AISER_ENV == "production"
+DEBUG = env.flag("DEBUG", AISER_ENV == "development")
+
+SECRET_KEY = env.text("SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set in production")
+    SECRET_KEY = "insecure-development-key-never-use-in-production-" + "x" * 20  # noqa: S105
+
+AISER_EDITION = env.text("AISER_EDITION", "enterprise")
+if AISER_EDITION not in {"enterprise", "core"}:
+    raise ImproperlyConfigured("AISER_EDITION must be enterprise or core")
+ENTERPRISE = AISER_EDITION == "enterprise"
+
+# Hosts: organisations live at <slug>.<AISER_BASE_DOMAIN>; the bare domain is the public site.
+AISER_BASE_DOMAIN = env.text("AISER_BASE_DOMAIN", "localhost")
+AISER_SCHEME = env.text("AISER_SCHEME", "https" if PRODUCTION else "http")
+AISER_PORT = env.text("AISER_PORT", "" if PRODUCTION else "8000")
+_port_suffix = f":{AISER_PORT}" if AISER_PORT else ""
+AISER_PUBLIC_URL = f"{AISER_SCHEME}://{AISER_BASE_DOMAIN}{_port_suffix}"
+ALLOWED_HOSTS = [AISER_BASE_DOMAIN, f".{AISER_BASE_DOMAIN}", *env.items("ALLOWED_HOSTS")]
+if not PRODUCTION:
+    ALLOWED_HOSTS += ["testserver", "127.0.0.1"]
+CSRF_TRUSTED_ORIGINS = [
+    AISER_PUBLIC_URL,
+    f"{AISER_SCHEME}://*.{AISER_BASE_DOMAIN}{_port_suffix}",
+]
+
+# --- Applications -------------------------------------------------------------------------------
+_FRAMEWORK_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "allauth",
+    "allauth.account",
+]
+_CORE_SHARED_APPS = ["chat2chart.core", "chat2chart.accounts"]
+_CORE_DATA_APPS = [
+    "chat2chart.sources",
+    "chat2chart.charts",
+    "chat2chart.conversations",
+    "chat2chart.dashboards",
+]
+
+if ENTERPRISE:
+    SHARED_APPS = [
+        "django_tenants",
+        "enterprise.tenants",
+        *_FRAMEWORK_APPS,
+        *_CORE_SHARED_APPS,
+        "enterprise.rbac",
+        "enterprise.billing",
+    ]
+    TENANT_APPS = ["django.contrib.contenttypes", *_CORE_DATA_APPS, "enterprise.audit"]
+    INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+    TENANT_MODEL = "tenants.Organization"
+    TENANT_DOMAIN_MODEL = "tenants.Domain"
+    PUBLIC_SCHEMA_URLCONF = "aiser.urls_public"
+    DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+    TENANT_LIMIT_SET_CALLS = True
+else:
+    INSTALLED_APPS = [*_FRAMEWORK_APPS, *_CORE_SHARED_APPS, *_CORE_DATA_APPS]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "chat2chart.core.middleware.ApiErrorMiddleware",
+]
+if ENTERPRISE:
+    MIDDLEWARE.insert(0, "enterprise.tenants.middleware.OrganizationMiddleware")
+    # After authentication: non-members of an organisation get 404 on its host.
+    MIDDLEWARE.insert(MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
+                      "enterprise.tenants.middleware.MembershipMiddleware")
+
+ROOT_URLCONF = "aiser.urls"
+WSGI_APPLICATION = "aiser.wsgi.application"
+ASGI_APPLICATION = "aiser.asgi.application"
+# Websocket middleware by import path, so the project's ASGI entry point needs no edition switch.
+AISER_WEBSOCKET_MIDDLEWARE = ["enterprise.tenants.asgi.OrganizationScopeMiddleware"] if ENTERPRISE else []
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "chat2chart.core.context_processors.aiser",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------------------------------
+DATABASE_URL = env.text("DATABASE_URL")
+if not DATABASE_URL:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. `make run` and `make test` start an embedded PostgreSQL and set it."
+    )
+_database = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+if ENTERPRISE:
+    _database["ENGINE"] = "django_tenants.postgresql_backend"
+_database.setdefault("TEST", {})["NAME"] = env.text("AISER_TEST_DATABASE_NAME", "test_aiser")
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, channels, Celery --------------------------------------------------------------------
+REDIS_URL = env.text("REDIS_URL", "")
+_key_function = {"KEY_FUNCTION": "django_tenants.cache.make_key"} if ENTERPRISE else {}
+if REDIS_URL:
+    _cache_backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+else:
+    _cache_backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+CACHES = {
+    "default": {**_cache_backend, **_key_function, "KEY_PREFIX": "aiser"},
+    # django-ratelimit's counters: tenant-aware keys too, so one organisation's traffic never
+    # spends another's allowance.
+    "ratelimit": {**_cache_backend, **_key_function, "KEY_PREFIX": "aiser-rl"},
+}
+if not REDIS_URL:
+    CACHES["ratelimit"]["LOCATION"] = "ratelimit"
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_VIEW = "chat2chart.core.api.ratelimited_view"
+AISER_API_RATE = env.text("AISER_API_RATE", "600/m")
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env.flag("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+# --- Accounts ------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = env.text("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_ADAPTER = "chat2chart.accounts.adapter.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Aiser] "
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+# In the enterprise edition a new account goes on to create its organisation.
+ACCOUNT_SIGNUP_REDIRECT_URL = "organization_create" if ENTERPRISE else "home"
+
+EMAIL_HOST = env.text("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env.integer("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env.text("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env.text("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env.flag("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", f"Aiser <noreply@{AISER_BASE_DOMAIN}>")
+
+# Cookies stay on the host that set them: no parent-domain cookie every organisation receives.
+SESSION_COOKIE_DOMAIN = None
+CSRF_COOKIE_DOMAIN = None
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+
+# --- API ---------------------------------------------------------------------------------------------
+_api_auth = ["rest_framework.authentication.SessionAuthentication"]
+if ENTERPRISE:
+    _api_auth.insert(0, "enterprise.rbac.authentication.ApiKeyAuthentication")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": _api_auth,
+    "DEFAULT_PERMISSION_CLASSES": ["chat2chart.core.api.ActionPermission"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "chat2chart.core.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Aiser API",
+    "DESCRIPTION": "Questions in plain language become charts over your own data.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Data plane --------------------------------------------------------------------------------------
+AISER_DATA_DIR = Path(env.text("AISER_DATA_DIR", str(BASE_DIR / ".data")))
+MEDIA_ROOT = AISER_DATA_DIR / "files"
+AISER_QUERY_TIMEOUT_S = env.number("AISER_QUERY_TIMEOUT_S", 30)
+AISER_QUERY_MAX_ROWS = env.integer("AISER_QUERY_MAX_ROWS", 100_000)
+AISER_QUERY_CACHE_TTL_S = env.integer("AISER_QUERY_CACHE_TTL_S", 600)
+AISER_MAX_UPLOAD_MB = env.integer("AISER_MAX_UPLOAD_MB", 200)
+AISER_ALLOW_PRIVATE_SOURCES = env.flag("AISER_ALLOW_PRIVATE_SOURCES", not PRODUCTION)
+AISER_REST_MAX_BYTES = env.integer("AISER_REST_MAX_BYTES", 50 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Fernet keys for secrets at rest (database passwords, REST headers). The first key encrypts;
+# all keys decrypt, so a new key goes first and the old ones stay until re-encrypted.
+AISER_FERNET_KEYS = env.items("AISER_FERNET_KEYS")
+if not AISER_FERNET_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("AISER_FERNET_KEYS must be set in production")
+    AISER_FERNET_KEYS = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
+
+# --- Language models -------------------------------------------------------------------------------
+AISER_LLM_MODEL = env.text("AISER_LLM_MODEL", "")
+AISER_LLM_API_BASE = env.text("AISER_LLM_API_BASE", "")
+AISER_LLM_API_KEY = env.text("AISER_LLM_API_KEY", "")
+AISER_LLM_TIMEOUT_S = env.number("AISER_LLM_TIMEOUT_S", 20)
+AISER_LLM_MAX_RETRIES = env.integer("AISER_LLM_MAX_RETRIES", 1)
+AISER_LLM_SEND_SAMPLES = env.flag("AISER_LLM_SEND_SAMPLES", True)
+
+# --- Static files, i18n --------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = AISER_DATA_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Production hardening (passes `manage.py check --deploy`) ------------------------------------
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.flag("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG

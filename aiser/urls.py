@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: MIT
+"""URLs of an organisation's host (enterprise) or of the one workspace (core)."""
+
+from django.conf import settings
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from chat2chart.core import views as core_views
+
+api_v1 = [
+    path("me/", core_views.me, name="api-me"),
+    path("", include("chat2chart.sources.api_urls")),
+    path("", include("chat2chart.charts.api_urls")),
+    path("", include("chat2chart.conversations.api_urls")),
+    path("", include("chat2chart.dashboards.api_urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("chat2chart.sources.urls")),
+    path("", include("chat2chart.charts.urls")),
+    path("", include("chat2chart.conversations.urls")),
+    path("", include("chat2chart.dashboards.urls")),
+]
+
+if settings.ENTERPRISE:
+    urlpatterns += [
+        path("", include("enterprise.tenants.urls")),
+        path("api/v1/", include("enterprise.rbac.api_urls")),
+    ]
+else:
+    from django.contrib import admin
+
+    urlpatterns.append(path("admin/", admin.site.urls))

@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: MIT
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

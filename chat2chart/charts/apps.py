@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+from django.apps import AppConfig
+
+
+class ChartsConfig(AppConfig):
+    name = "chat2chart.charts"
+    label = "charts"

@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+from django.apps import AppConfig
+
+
+class ConversationsConfig(AppConfig):
+    name = "chat2chart.conversations"
+    label = "conversations"

@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: MIT
+"""What every API view shares: one error shape, and permissions asked of the core's policy hook.
+
+Errors are always `{"error": {"code": ..., "message": ...}}` with the right status code.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import permissions
+from rest_framework.request import Request
+
+if TYPE_CHECKING:  # DRF imports its permission classes while rest_framework.views loads
+    from rest_framework.views import APIView
+
+from chat2chart.core import hooks
+from chat2chart.core.errors import AiserError
+
+logger = logging.getLogger(__name__)
+
+STATUS_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "server_error",
+    503: "unavailable",
+}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def error_response(status: int, message: str, *, code: str | None = None, details: Any = None) -> JsonResponse:
+    return JsonResponse(error_body(code or STATUS_CODES.get(status, "error"), message, details), status=status)
+
+
+def _flatten_drf_detail(detail: Any, prefix: str = "") -> list[str]:
+    if isinstance(detail, dict):
+        messages = []
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            messages += _flatten_drf_detail(value, f"{prefix}{name}" if not prefix else f"{prefix}.{name}")
+        return messages
+    if isinstance(detail, list):
+        return [m for item in detail for m in _flatten_drf_detail(item, prefix)]
+    return [f"{prefix}: {detail}" if prefix else str(detail)]
+
+
+def pydantic_message(error: pydantic.ValidationError) -> str:
+    parts = []
+    for item in error.errors()[:5]:
+        location = ".".join(str(p) for p in item["loc"])
+        parts.append(f"{location}: {item['msg']}" if location else item["msg"])
+    return "; ".join(parts)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
+    """DRF's EXCEPTION_HANDLER: every failure in the one error shape; unknown errors are logged, not shown."""
+    if isinstance(exc, AiserError):
+        return error_response(exc.status, exc.message, code=exc.code, details=exc.details)
+    if isinstance(exc, pydantic.ValidationError):
+        return error_response(400, pydantic_message(exc), code="invalid")
+    if isinstance(exc, Http404):
+        return error_response(404, "Not found.")
+    if isinstance(exc, DjangoPermissionDenied):
+        return error_response(403, "You do not have permission to do this.")
+    if isinstance(exc, drf_exceptions.ValidationError):
+        messages = _flatten_drf_detail(exc.detail)
+        return error_response(400, "; ".join(messages) or "Invalid input.", code="invalid")
+    if isinstance(exc, drf_exceptions.APIException):
+        response = error_response(exc.status_code, str(exc.detail), code=exc.get_codes() if isinstance(
+            exc.get_codes(), str) else None)
+        if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
+            response["WWW-Authenticate"] = 'Bearer realm="api"'
+        if getattr(exc, "wait", None):
+            response["Retry-After"] = str(int(exc.wait))
+        return response
+    logger.exception("unhandled API error", exc_info=exc)
+    return error_response(500, "Something went wrong on our side. The error has been logged.")
+
+
+_METHOD_ACTIONS = {
+    "GET": hooks.VIEW,
+    "HEAD": hooks.VIEW,
+    "OPTIONS": hooks.VIEW,
+    "POST": hooks.EDIT,
+    "PUT": hooks.EDIT,
+    "PATCH": hooks.EDIT,
+    "DELETE": hooks.DELETE,
+}
+
+
+class ActionPermission(permissions.BasePermission):
+    """Asks the core's permission hook. A view may name the action per method in `actions`,
+    e.g. `actions = {"POST": hooks.ASK}`; otherwise reads are VIEW, writes EDIT, deletes DELETE."""
+
+    message = "You do not have permission to do this."
+
+    @staticmethod
+    def action_for(request: Request, view: APIView) -> str:
+        overrides = getattr(view, "actions", None) or {}
+        custom = overrides.get(getattr(view, "action", None) or "") or overrides.get(request.method)
+        return custom or _METHOD_ACTIONS.get(request.method or "GET", hooks.EDIT)
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            raise drf_exceptions.NotAuthenticated()
+        return hooks.can(request.user, self.action_for(request, view))
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        return hooks.can(request.user, self.action_for(request, view), obj)
+
+
+def ratelimited_view(request: HttpRequest, exception: Exception) -> JsonResponse:
+    return error_response(429, "Too many requests. Slow down and try again in a minute.")

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: MIT
+"""API requests always get JSON errors, even for URLs no view matched and for crashes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+from chat2chart.core.api import error_response
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+
+class ApiErrorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(API_PREFIX) or response.status_code < 400:
+            return response
+        if response.get("Content-Type", "").startswith(("application/json", "text/event-stream")):
+            return response
+        if request.path.startswith(("/api/docs", "/api/schema")):
+            return response
+        return error_response(response.status_code, _default_message(response.status_code))
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path.startswith(API_PREFIX):
+            return None
+
+        if isinstance(exception, Http404):
+            return error_response(404, "Not found.")
+        logger.exception("unhandled error on %s", request.path, exc_info=exception)
+        return error_response(500, "Something went wrong on our side. The error has been logged.")
+
+
+def _default_message(status: int) -> str:
+    return {
+        404: "Not found.",
+        405: "Method not allowed.",
+        403: "You do not have permission to do this.",
+        400: "Bad request.",
+        413: "The request is too large.",
+    }.get(status, "The request failed.")

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: MIT
+"""Pages and probes every edition has: the home page, /healthz, /readyz and /api/v1/me/."""
+
+from __future__ import annotations
+
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from chat2chart.core import hooks
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html")
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_cache() -> None:
+    key = f"readyz:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=5)
+    if cache.get(key) != "1":
+        raise RuntimeError("cache did not return what was stored")
+    cache.delete(key)
+
+
+def _check_channel_layer() -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        raise RuntimeError("no channel layer configured")
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.send)(channel, {"type": "readyz.ping"})
+    message = async_to_sync(layer.receive)(channel)
+    if message.get("type") != "readyz.ping":
+        raise RuntimeError("channel layer lost a message")
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _check_database, "cache": _check_cache, "channel_layer": _check_channel_layer}
+    failing = {}
+    for name, check in checks.items():
+        try:
+            check()
+        except Exception as error:  # report which part is down, whatever the driver raised
+            failing[name] = type(error).__name__
+    if failing:
+        return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
+    return JsonResponse({"status": "ready", "checks": sorted(checks)})
+
+
+@extend_schema(summary="The caller and their organisation")
+@api_view(["GET"])
+def me(request: Request) -> Response:
+    user = request.user
+    return Response(
+        {
+            "user": {"id": user.pk, "email": user.email, "name": user.name},
+            "organization": hooks.workspace_info(user),
+            "auth": "session" if request.auth is None else "api_key",
+        }
+    )

@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+from django.apps import AppConfig
+
+
+class SourcesConfig(AppConfig):
+    name = "chat2chart.sources"
+    label = "sources"

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: MIT
+"""The semantic query: one JSON shape for every question asked of a table.
+
+The planner fills it in, the dashboards reuse it, and the query compiler turns it into SQL for
+DuckDB, PostgreSQL or MySQL. Only the shape is checked here; whether the fields exist and the
+aggregations make sense for their types is checked against the table's catalogue by the compiler.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+Aggregation = Literal["count", "count_distinct", "sum", "avg", "min", "max", "median"]
+Granularity = Literal[
+    "hour", "day", "week", "month", "quarter", "year", "weekday", "month_of_year", "hour_of_day"
+]
+FilterOp = Literal[
+    "eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte", "between", "contains", "starts_with",
+    "is_null", "not_null", "last_n", "this_period", "previous_period",
+]
+PeriodUnit = Literal["day", "week", "month", "quarter", "year"]
+Scalar = StrictStr | StrictInt | StrictFloat | StrictBool | None
+
+AGGREGATIONS: tuple[str, ...] = Aggregation.__args__  # type: ignore[attr-defined]
+GRANULARITIES: tuple[str, ...] = Granularity.__args__  # type: ignore[attr-defined]
+FILTER_OPS: tuple[str, ...] = FilterOp.__args__  # type: ignore[attr-defined]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Measure(_Strict):
+    """An aggregated column. `field` may be omitted only for `count` (count of rows)."""
+
+    field: StrictStr | None = None
+    agg: Aggregation = "sum"
+    alias: StrictStr | None = None
+
+    @property
+    def output_name(self) -> str:
+        if self.alias:
+            return self.alias
+        if self.field is None:
+            return "count"
+        return f"{self.agg}_{self.field}" if self.agg != "sum" else self.field
+
+
+class Dimension(_Strict):
+    """A grouping column, optionally truncated to a time granularity or a time part."""
+
+    field: StrictStr
+    granularity: Granularity | None = None
+    alias: StrictStr | None = None
+
+    @property
+    def output_name(self) -> str:
+        if self.alias:
+            return self.alias
+        return f"{self.field}_{self.granularity}" if self.granularity else self.field
+
+
+class Filter(_Strict):
+    field: StrictStr
+    op: FilterOp
+    # A scalar for most ops, a list for in/not_in/between, an int count for last_n.
+    value: Scalar | list[Scalar] = None
+    unit: PeriodUnit | None = None
+
+
+class OrderBy(_Strict):
+    # Any output column: a measure's or dimension's output name, or a raw field that is grouped.
+    field: StrictStr
+    dir: Literal["asc", "desc"] = "asc"
+
+
+class SemanticQuery(_Strict):
+    source: StrictInt
+    table: StrictStr
+    measures: list[Measure] = Field(default_factory=list)
+    dimensions: list[Dimension] = Field(default_factory=list)
+    filters: list[Filter] = Field(default_factory=list)
+    order: list[OrderBy] = Field(default_factory=list)
+    limit: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    offset: Annotated[int, Field(ge=0)] = 0
+
+    def with_filters(self, extra: list[Filter]) -> SemanticQuery:
+        """A copy with more filters ANDed in (dashboard filters, locked embed parameters)."""
+        return self.model_copy(update={"filters": [*self.filters, *extra]})
+
+    def cache_fingerprint(self) -> str:
+        """A canonical JSON text of the query, for cache keys."""
+        return self.model_dump_json(exclude_none=False)
+
+    @classmethod
+    def parse(cls, data: Any) -> SemanticQuery:
+        """Validate user input; raises pydantic.ValidationError with field paths."""
+        return cls.model_validate(data)

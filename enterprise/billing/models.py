@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
+"""Usage metering per organisation and month, and the plan limits checked against it."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from enterprise.tenants.models import Organization
+
+
+class UsageCounter(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="usage")
+    month = models.DateField()  # first day of the month
+    event = models.CharField(max_length=40)
+    quantity = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month", "event"], name="one_counter_per_month"),
+        ]
+
+
+class PlanLimit(models.Model):
+    """A monthly cap on one usage event; no row means unlimited."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="limits")
+    event = models.CharField(max_length=40)
+    monthly_quantity = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "event"], name="one_limit_per_event")]

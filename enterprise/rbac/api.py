@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
+"""`/api/v1/api-keys/`: list, create (the key is in the response once) and revoke."""
+
+from __future__ import annotations
+
+from django.db import connection
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat2chart.core import hooks
+from enterprise.rbac import services
+from enterprise.rbac.models import ApiKey
+from enterprise.tenants.models import Role
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    created_by = serializers.EmailField(source="created_by.email", read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "role", "status", "created_by", "created_at", "expires_at",
+                  "last_used_at", "revoked_at"]
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ApiKeyListView(APIView):
+    actions = {"GET": hooks.MANAGE, "POST": hooks.MANAGE}
+
+    def get(self, request: Request) -> Response:
+        keys = ApiKey.objects.filter(organization=connection.tenant).select_related("created_by")
+        return Response(ApiKeySerializer(keys, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        payload = ApiKeyCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        created = services.api_key_create(organization=connection.tenant, creator=request.user,
+                                          **payload.validated_data)
+        body = {**ApiKeySerializer(created.api_key).data, "key": created.raw_key}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(APIView):
+    actions = {"DELETE": hooks.MANAGE, "GET": hooks.MANAGE}
+
+    def delete(self, request: Request, pk: int) -> Response:
+        services.api_key_revoke(organization=connection.tenant, key_id=pk, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

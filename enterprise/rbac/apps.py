@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
+from django.apps import AppConfig
+
+
+class RbacConfig(AppConfig):
+    name = "enterprise.rbac"
+    label = "rbac"
+    verbose_name = "Roles and API keys"
+
+    def ready(self) -> None:
+        from chat2chart.core import hooks
+        from enterprise.rbac.policy import role_policy
+
+        hooks.register(permission_policy=role_policy)

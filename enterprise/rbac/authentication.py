@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
+"""DRF authentication with `Authorization: Bearer <key>`, valid only on its organisation's host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from enterprise.rbac.services import api_key_resolve
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        parts = header.split()
+        if parts[0] != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Send the key as `Authorization: Bearer <key>`.")
+        organization = getattr(connection, "tenant", None)
+        if organization is None or connection.schema_name == "public":
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        resolved = api_key_resolve(raw_key=parts[1], organization=organization)
+        if resolved is None:
+            raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
+        api_key, role = resolved
+        user = api_key.created_by
+        user.aiser_role = role
+        return user, api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'

@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
+"""API keys: create (shown once), revoke, and resolve a presented key to its principal."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from chat2chart.core import hooks
+from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
+from enterprise.rbac.models import ApiKey, hash_key
+from enterprise.tenants.models import ROLE_RANK, Membership, Organization, Role, role_at_least
+
+KEY_PREFIX = "ak_"
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    api_key: ApiKey
+    raw_key: str  # shown once, never stored
+
+
+def api_key_create(*, organization: Organization, creator, name: str, role: str,  # noqa: ANN001
+                   expires_at: datetime | None = None) -> NewApiKey:
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed("Give the key a name of at most 100 characters.")
+    if role not in Role.values:
+        raise ValidationFailed("The role must be viewer, editor, admin or owner.")
+    membership = Membership.objects.filter(user=creator, organization=organization).first()
+    if membership is None or not role_at_least(membership.role, Role.ADMIN):
+        raise Forbidden("Only owners and admins can create API keys.")
+    if ROLE_RANK[role] > ROLE_RANK[membership.role]:
+        raise ValidationFailed(f"A key cannot have a higher role than yours ({membership.role}).")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed("The expiry must be in the future.")
+    secret = secrets.token_urlsafe(32)
+    prefix = secrets.token_hex(4)
+    raw_key = f"{KEY_PREFIX}{prefix}_{secret}"
+    api_key = ApiKey.objects.create(
+        organization=organization, created_by=creator, name=name, prefix=prefix,
+        key_hash=hash_key(raw_key), role=role, expires_at=expires_at,
+    )
+    hooks.record_audit(action="api_key.create", actor=creator, target_type="api_key", target_id=api_key.pk,
+                       data={"name": name, "role": role})
+    return NewApiKey(api_key=api_key, raw_key=raw_key)
+
+
+def api_key_revoke(*, organization: Organization, key_id: int, actor) -> ApiKey:  # noqa: ANN001
+    api_key = ApiKey.objects.filter(organization=organization, pk=key_id).first()
+    if api_key is None:
+        raise NotFound("No such API key.")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        hooks.record_audit(action="api_key.revoke", actor=actor, target_type="api_key", target_id=api_key.pk)
+    return api_key
+
+
+def api_key_resolve(*, raw_key: str, organization: Organization) -> tuple[ApiKey, str] | None:
+    """The key and the role it acts with, or None when the key is unknown, revoked, expired, of another
+    organisation, or its creator is no longer a member."""
+    if not raw_key.startswith(KEY_PREFIX):
+        return None
+    api_key = ApiKey.objects.select_related("created_by").filter(key_hash=hash_key(raw_key)).first()
+    if api_key is None or api_key.organization_id != organization.pk or not api_key.is_active:
+        return None
+    membership = Membership.objects.filter(user=api_key.created_by, organization=organization).first()
+    if membership is None or not api_key.created_by.is_active:
+        return None
+    # A key never acts above its creator's current role.
+    role = min((api_key.role, membership.role), key=lambda r: ROLE_RANK[r])
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_GRANULARITY:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    return api_key, role

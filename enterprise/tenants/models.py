@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
+"""Organisations (one PostgreSQL schema each), their host names, members and invitations.
+
+All of these live in the public schema: a person can belong to several organisations.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    EDITOR = "editor", "Editor"
+    ADMIN = "admin", "Admin"
+    OWNER = "owner", "Owner"
+
+
+ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3, Role.OWNER: 4}
+
+
+def role_at_least(role: str, minimum: str) -> bool:
+    return ROLE_RANK.get(role, 0) >= ROLE_RANK[minimum]
+
+
+class Organization(TenantMixin):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Embedding: origins allowed to frame this organisation's dashboards.
+    embed_allowed_origins = models.JSONField(default=list, blank=True)
+
+    auto_create_schema = True
+    auto_drop_schema = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def host(self) -> str:
+        return f"{self.slug}.{settings.AISER_BASE_DOMAIN}"
+
+    @property
+    def url(self) -> str:
+        port = f":{settings.AISER_PORT}" if settings.AISER_PORT else ""
+        return f"{settings.AISER_SCHEME}://{self.host}{port}"
+
+
+class Domain(DomainMixin):
+    pass
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} as {self.role}"
+
+
+def _invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+class Invitation(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    @property
+    def expires_at(self):  # noqa: ANN201 - a datetime
+        return self.created_at + INVITATION_LIFETIME
+
+    @property
+    def is_usable(self) -> bool:
+        return self.accepted_at is None and timezone.now() < self.expires_at

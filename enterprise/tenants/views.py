@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
+"""Pages for organisations: the public landing page, creating one, joining one, and its members."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from chat2chart.core import hooks
+from chat2chart.core.errors import AiserError, NotFound
+from enterprise.tenants import services
+from enterprise.tenants.forms import InvitationForm, OrganizationForm
+from enterprise.tenants.models import Invitation, Membership, Organization
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    memberships = []
+    if request.user.is_authenticated:
+        memberships = Membership.objects.filter(user=request.user).select_related("organization")
+    return render(request, "tenants/landing.html", {"memberships": memberships})
+
+
+@login_required
+def organization_list(request: HttpRequest) -> HttpResponse:
+    memberships = Membership.objects.filter(user=request.user).select_related("organization")
+    return render(request, "tenants/organization_list.html", {"memberships": memberships})
+
+
+@login_required
+def organization_create_view(request: HttpRequest) -> HttpResponse:
+    if request.GET.get("suggest") is not None:
+        return JsonResponse({"slug": services.suggest_slug(request.GET.get("suggest", ""))})
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = services.organization_create(
+                name=form.cleaned_data["name"], slug=form.cleaned_data["slug"].strip().lower(),
+                owner=request.user,
+            )
+        except AiserError as error:
+            form.add_error("slug" if error.code == "invalid_slug" else None, error.message)
+        else:
+            return redirect(services.handoff_url(user=request.user, organization=organization))
+    return render(request, "tenants/organization_create.html", {"form": form})
+
+
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = Invitation.objects.select_related("organization").filter(token=token).first()
+    if invitation is None or not invitation.is_usable:
+        return render(request, "tenants/invitation_invalid.html", status=404)
+    if not request.user.is_authenticated:
+        messages.info(request, f"Sign in or create an account as {invitation.email} to join "
+                               f"{invitation.organization.name}.")
+        return redirect(f"{reverse('account_signup')}?next={request.path}")
+    if request.method == "POST":
+        try:
+            membership = services.invitation_accept(token=token, user=request.user)
+        except NotFound:
+            return render(request, "tenants/invitation_invalid.html", status=404)
+        return redirect(services.handoff_url(user=request.user, organization=membership.organization))
+    return render(request, "tenants/invitation_accept.html", {"invitation": invitation})
+
+
+@require_GET
+def handoff(request: HttpRequest) -> HttpResponse:
+    """Sign in on the organisation host with the one-time link made on the public site."""
+    try:
+        result = services.handoff_redeem(token=request.GET.get("token", ""), organization=request.tenant)
+    except NotFound as error:
+        messages.error(request, error.message)
+        return redirect("account_login")
+    user = get_user_model().objects.filter(pk=result.user_id, is_active=True).first()
+    if user is None or services.membership_for(user, request.tenant) is None:
+        raise Http404("not a member")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("home")
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not hooks.can(request.user, hooks.MANAGE):
+        raise Http404("not allowed")
+
+
+@login_required
+def members(request: HttpRequest) -> HttpResponse:
+    organization: Organization = request.tenant
+    can_manage = hooks.can(request.user, hooks.MANAGE)
+    form = InvitationForm(request.POST or None)
+    invite_link = None
+    if request.method == "POST":
+        _require_manager(request)
+        if form.is_valid():
+            try:
+                invitation = services.invitation_create(
+                    organization=organization, email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"], invited_by=request.user,
+                )
+            except AiserError as error:
+                form.add_error(None, error.message)
+            else:
+                invite_link = f"{settings.AISER_PUBLIC_URL}/invitations/{invitation.token}/"
+                services.invitation_send(invitation=invitation, link=invite_link)
+                messages.success(request, f"Invitation sent to {invitation.email}.")
+                form = InvitationForm()
+    context = {
+        "memberships": organization.memberships.select_related("user").order_by("user__email"),
+        "invitations": organization.invitations.filter(accepted_at__isnull=True).order_by("-created_at"),
+        "form": form,
+        "can_manage": can_manage,
+        "invite_link": invite_link,
+    }
+    return render(request, "tenants/members.html", context)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manager(request)
+    request.tenant.invitations.filter(pk=pk, accepted_at__isnull=True).delete()
+    return redirect("members")

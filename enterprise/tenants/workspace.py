@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
+"""The core's workspace hooks, answered with django-tenants schemas. Every one fails closed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+
+from enterprise.tenants.models import Organization
+
+
+def current_workspace() -> str:
+    schema = connection.schema_name
+    if not schema or schema == get_public_schema_name():
+        raise RuntimeError("no organisation in scope: refusing to touch organisation data")
+    return schema
+
+
+@contextmanager
+def workspace_context(workspace: str) -> Iterator[None]:
+    if not workspace or workspace == get_public_schema_name():
+        raise RuntimeError("a task must name its organisation")
+    with schema_context(get_public_schema_name()):
+        organization = Organization.objects.filter(schema_name=workspace).first()
+    if organization is None:
+        raise RuntimeError(f"unknown organisation {workspace!r}")
+    with tenant_context(organization):
+        yield
+
+
+@contextmanager
+def scope_context(scope: dict[str, Any]) -> Iterator[None]:
+    organization = scope.get("organization")
+    if organization is None:
+        raise RuntimeError("websocket scope without an organisation")
+    with tenant_context(organization):
+        yield
+
+
+def workspace_info(user: Any) -> dict[str, Any]:
+    from enterprise.rbac.policy import role_of
+
+    organization = connection.tenant
+    return {
+        "slug": organization.slug,
+        "name": organization.name,
+        "url": organization.url,
+        "role": role_of(user) if user.is_authenticated else None,
+    }
