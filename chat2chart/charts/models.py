@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: MIT
+"""Saved charts: a chart spec and the semantic query it draws, kept by a workspace."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class SavedChart(models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="charts")
+    # A ChartSpec (chat2chart.charts.spec) and a SemanticQuery (chat2chart.sources.semantic) as JSON.
+    spec = models.JSONField()
+    query = models.JSONField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                              db_constraint=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.title
