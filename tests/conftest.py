@@ -9,7 +9,13 @@ In the core edition (`AISER_EDITION=core`) there are no organisations: `workspac
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,9 +62,15 @@ class Workspace:
 
 
 def _make_user(email: str) -> Any:
+    from django.db import IntegrityError, transaction
+
     from chat2chart.accounts.services import user_ensure_verified
 
-    return user_ensure_verified(email=email, password=PASSWORD)
+    try:
+        with transaction.atomic():
+            return user_ensure_verified(email=email, password=PASSWORD)
+    except IntegrityError:  # another test process made it a moment ago
+        return user_ensure_verified(email=email)
 
 
 def _make_organization(slug: str) -> Workspace:
@@ -116,3 +128,128 @@ def _clear_cache() -> Any:
     yield
     for alias in settings.CACHES:
         caches[alias].clear()
+
+
+# --- Browser tests: a real server process and a real Chromium --------------------------------------
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@dataclass
+class LiveServer:
+    port: int
+
+    def url(self, workspace: Workspace | None = None, path: str = "") -> str:
+        host = workspace.host if workspace is not None and workspace.organization is not None else "localhost"
+        return f"http://{host}:{self.port}{path}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Daphne serving the test database, as `make run` serves the product."""
+    port = _free_port()
+    database = connection.settings_dict
+    url = dj_database_url_for(database)
+    data_dir = tmp_path_factory.mktemp("live-data")
+    env = {**os.environ, "DATABASE_URL": url, "AISER_PORT": str(port), "AISER_ENV": "test",
+           "AISER_DATA_DIR": str(data_dir), "AISER_TEST_DATABASE_NAME": database["NAME"]}
+    log = (tmp_path_factory.mktemp("live-log") / "daphne.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "aiser.asgi:application"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            probe = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": "localhost"})
+            urllib.request.urlopen(probe, timeout=1)  # noqa: S310 - loopback
+            break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"daphne exited early; see {log.name}") from None
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError("daphne did not start within 60 s")
+    server = LiveServer(port=port)
+    server.data_dir = data_dir  # type: ignore[attr-defined]
+    yield server
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+def dj_database_url_for(database: dict[str, Any]) -> str:
+    from urllib.parse import quote
+
+    host = database.get("HOST") or ""
+    user = quote(database.get("USER") or "")
+    password = f":{quote(database['PASSWORD'])}" if database.get("PASSWORD") else ""
+    port = f":{database['PORT']}" if database.get("PORT") else ""
+    return f"postgres://{user}{password}@{quote(host, safe='')}{port}/{database['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def _browser() -> Any:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_helper() -> None:
+    """Turn off pytest-django's helper for its own `live_server` (ours is a separate process)."""
+
+
+@pytest.fixture
+def page(_browser: Any, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls a browser test makes
+    # (setting up and cleaning committed rows) are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    context = _browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    page.set_default_timeout(15_000)
+    yield page
+    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def login(live_server: LiveServer) -> Any:
+    def sign_in(page: Any, workspace: Workspace, role: str = "owner") -> None:
+        page.goto(live_server.url(workspace, "/accounts/login/"))
+        page.fill("input[name=login]", workspace.users[role].email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    return sign_in
+
+
+@pytest.fixture
+def committed(django_db_blocker: Any) -> Any:
+    """Writes that a server process can see: autocommit, outside any test transaction."""
+    return django_db_blocker.unblock

@@ -79,6 +79,15 @@ def _default_workspace_info(user: Any) -> dict[str, Any]:
     return {"slug": "default", "name": "Workspace", "role": "owner" if user.is_authenticated else None}
 
 
+def _no_edition_embed_origins() -> list[str] | None:
+    # None: the edition keeps no list, so the core's own embedding settings answer.
+    return None
+
+
+def _embed_origins_not_stored(origins: list[str]) -> bool:
+    return False
+
+
 @dataclass
 class _Hooks:
     permission_policy: PermissionPolicy = _allow_authenticated
@@ -93,6 +102,11 @@ class _Hooks:
     scope_context: Callable[[dict[str, Any]], AbstractContextManager[None]] = _no_scope_context
     # What `/api/v1/me/` and pages show of the workspace for this user (name, slug, role, url).
     workspace_info: Callable[[Any], dict[str, Any]] = _default_workspace_info
+    # Origins allowed to frame the current workspace's embedded dashboards, when the edition keeps
+    # them (enterprise: on the organisation); None lets the core's embedding settings answer.
+    embed_allowed_origins: Callable[[], list[str] | None] = _no_edition_embed_origins
+    # Store that list; returns False when the edition does not keep it (the core stores it then).
+    store_embed_allowed_origins: Callable[[list[str]], bool] = _embed_origins_not_stored
 
 
 _hooks = _Hooks()
@@ -156,3 +170,11 @@ def scope_context(scope: dict[str, Any]) -> Iterator[None]:
 
 def workspace_info(user: Any) -> dict[str, Any]:
     return _hooks.workspace_info(user)
+
+
+def embed_allowed_origins() -> list[str] | None:
+    return _hooks.embed_allowed_origins()
+
+
+def store_embed_allowed_origins(origins: list[str]) -> bool:
+    return bool(_hooks.store_embed_allowed_origins(origins))

@@ -13,6 +13,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
@@ -69,7 +70,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ready", "checks": sorted(checks)})
 
 
-@extend_schema(summary="The caller and their organisation")
+@extend_schema(summary="The caller and their organisation", responses=OpenApiTypes.OBJECT, operation_id="me")
 @api_view(["GET"])
 def me(request: Request) -> Response:
     user = request.user

@@ -36,18 +36,33 @@ class Source(models.Model):
     secret = models.BinaryField(null=True, blank=True, editable=False)
     # Bumped on every successful ingest or refresh: part of every result-cache key.
     version = models.PositiveIntegerField(default=0)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
-                              db_constraint=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
     refresh_interval_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # Files and REST: the source's folder under the workspace's data folder, a random token.
+    folder = models.CharField(max_length=64, blank=True, editable=False)
+    # Files and REST: the stored original behind the current version (relative to the workspace's
+    # data folder), kept so column overrides can re-ingest it.
+    upload_path = models.CharField(max_length=500, blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "pk"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_stored(self) -> bool:
+        """Files and REST sources are queried from Parquet copies; databases live."""
+        return self.kind in (self.Kind.FILE, self.Kind.REST)
 
 
 class SourceTable(models.Model):

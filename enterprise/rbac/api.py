@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.db import connection
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,10 +34,12 @@ class ApiKeyCreateSerializer(serializers.Serializer):
 class ApiKeyListView(APIView):
     actions = {"GET": hooks.MANAGE, "POST": hooks.MANAGE}
 
+    @extend_schema(responses=ApiKeySerializer(many=True), operation_id="api_keys_list")
     def get(self, request: Request) -> Response:
         keys = ApiKey.objects.filter(organization=connection.tenant).select_related("created_by")
         return Response(ApiKeySerializer(keys, many=True).data)
 
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeySerializer}, operation_id="api_keys_create")
     def post(self, request: Request) -> Response:
         payload = ApiKeyCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -47,8 +50,9 @@ class ApiKeyListView(APIView):
 
 
 class ApiKeyDetailView(APIView):
-    actions = {"DELETE": hooks.MANAGE, "GET": hooks.MANAGE}
+    actions = {"DELETE": hooks.MANAGE}
 
+    @extend_schema(responses={204: None}, operation_id="api_keys_revoke")
     def delete(self, request: Request, pk: int) -> Response:
         services.api_key_revoke(organization=connection.tenant, key_id=pk, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,11 +9,13 @@ class TenantsConfig(AppConfig):
 
     def ready(self) -> None:
         from chat2chart.core import hooks
-        from enterprise.tenants import workspace
+        from enterprise.tenants import embedding, workspace
 
         hooks.register(
             current_workspace=workspace.current_workspace,
             workspace_context=workspace.workspace_context,
             scope_context=workspace.scope_context,
             workspace_info=workspace.workspace_info,
+            embed_allowed_origins=embedding.embed_allowed_origins,
+            store_embed_allowed_origins=embedding.store_embed_allowed_origins,
         )

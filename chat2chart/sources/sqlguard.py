@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: MIT
+"""The gate in front of the SQL editor: one read-only SELECT over the source's own tables.
+
+The user's text is parsed with sqlglot and checked node by node; what runs is SQL regenerated
+from the checked tree (comments dropped), never the text as typed. This is a guard in front of
+the real boundaries (read-only transactions, database roles, a locked-down DuckDB), not a
+replacement for them.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.tokens import TokenType
+
+from chat2chart.core.errors import QueryError
+from chat2chart.sources.compiler import DIALECTS, Dialect
+
+# Functions that read files, run other SQL, reach other servers or change server state.
+_FORBIDDEN_FUNCTIONS = frozenset({
+    # DuckDB readers and scanners
+    "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "parquet_metadata", "parquet_schema",
+    "read_json", "read_json_auto", "read_json_objects", "read_ndjson", "read_ndjson_objects",
+    "read_ndjson_auto", "read_text", "read_blob", "read_xlsx", "glob", "sniff_csv", "iceberg_scan",
+    "delta_scan", "sqlite_scan", "postgres_scan", "postgres_query", "mysql_query", "query",
+    "query_table", "getenv", "getvariable", "set_variable", "readcsv", "readparquet", "readjson",
+    # PostgreSQL server files, large objects, other servers and SQL-in-a-string
+    "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "pg_ls_logdir", "pg_ls_waldir",
+    "pg_ls_tmpdir", "pg_ls_archive_statusdir", "lo_import", "lo_export", "lo_get", "lo_put",
+    "lo_from_bytea", "lo_open", "loread", "dblink", "dblink_exec", "dblink_connect", "set_config",
+    "pg_reload_conf", "pg_rotate_logfile", "pg_terminate_backend", "pg_cancel_backend", "pg_file_write",
+    "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "table_to_xml",
+    "table_to_xmlschema", "table_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema",
+    "schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema", "database_to_xml",
+    "database_to_xmlschema", "database_to_xml_and_xmlschema", "pg_advisory_lock",
+    "pg_advisory_xact_lock", "nextval", "setval",
+    # MySQL / MariaDB
+    "load_file", "sys_exec", "sys_eval", "get_lock", "release_lock", "benchmark",
+})  # fmt: skip
+_WRITE_NODES: tuple[type[exp.Expression], ...] = (
+    exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.Copy,
+    exp.Command, exp.Set, exp.Pragma, exp.Attach, exp.Detach, exp.Install, exp.Use, exp.Transaction,
+    exp.Commit, exp.Rollback, exp.LoadData, exp.TruncateTable, exp.Grant, exp.Revoke,
+)  # fmt: skip
+_LOCK_WORDS = frozenset({"UPDATE", "SHARE", "NO", "KEY"})
+
+
+def check_select(
+    sql: str,
+    dialect: Dialect,
+    *,
+    allowed_tables: set[str],
+    schema: str | None = None,
+    max_rows: int | None = None,
+) -> str:
+    """Return `sql` normalised if it is one read-only SELECT over `allowed_tables`, else refuse.
+
+    Table names compare case-insensitively; a table may be qualified only with `schema` (the
+    source's own schema or database). With `max_rows`, the result is capped at max_rows + 1 rows so
+    the caller can tell a truncated answer. For postgres and mysql the text is in the drivers'
+    pyformat style (a literal % is written %%): run it with an empty parameter list.
+    """
+    if dialect not in DIALECTS:
+        raise QueryError(f"unknown SQL dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
+    _refuse_locking_reads(sql, dialect)
+    tree = _parse_one(sql, dialect)
+    _refuse_non_select(tree)
+    _refuse_forbidden_nodes(tree)
+    _refuse_foreign_tables(tree, {t.lower() for t in allowed_tables}, schema)
+    if max_rows is not None:
+        tree = _cap(tree, max_rows + 1)
+    text = tree.sql(dialect=dialect, comments=False)
+    return text.replace("%", "%%") if dialect in ("postgres", "mysql") else text
+
+
+def _parse_one(sql: str, dialect: str) -> exp.Expression:
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except SqlglotError as exc:
+        raise QueryError(f"could not parse the SQL: {str(exc).splitlines()[0]}") from exc
+    if not statements:
+        raise QueryError("the SQL is empty; write one SELECT statement")
+    if len(statements) > 1:
+        raise QueryError(f"only one statement may run at a time; found {len(statements)}")
+    return statements[0]
+
+
+def _refuse_locking_reads(sql: str, dialect: str) -> None:
+    # Some dialects' parsers drop FOR UPDATE with only a warning, so look at the tokens themselves.
+    try:
+        tokens = sqlglot.tokenize(sql, read=dialect)
+    except SqlglotError as exc:
+        raise QueryError(f"could not parse the SQL: {str(exc).splitlines()[0]}") from exc
+    for token, following in itertools.pairwise(tokens):
+        if token.token_type == TokenType.FOR and following.text.upper() in _LOCK_WORDS:
+            raise QueryError("locking reads (FOR UPDATE / FOR SHARE) are not allowed; remove the FOR clause")
+
+
+def _refuse_non_select(tree: exp.Expression) -> None:
+    root = tree.this if isinstance(tree, exp.Subquery) else tree
+    if isinstance(root, exp.Select | exp.SetOperation):
+        return
+    kind = type(root).__name__.upper()
+    if isinstance(root, exp.Command):
+        kind = str(root.this).upper()
+    raise QueryError(f"only SELECT queries can run here; this is a {kind} statement")
+
+
+def _refuse_forbidden_nodes(tree: exp.Expression) -> None:
+    for node in tree.walk():
+        if isinstance(node, _WRITE_NODES):
+            raise QueryError(f"only read-only SELECT queries can run here; found {_describe(node)}")
+        if isinstance(node, exp.Into):
+            raise QueryError("SELECT INTO writes a table; only plain SELECT queries can run here")
+        if isinstance(node, exp.Lock):
+            raise QueryError("locking reads (FOR UPDATE / FOR SHARE) are not allowed; remove the FOR clause")
+        if isinstance(node, exp.Placeholder | exp.Parameter):
+            raise QueryError("query parameters are not supported here; write the values into the SQL")
+        if isinstance(node, exp.Func) and _function_names(node) & _FORBIDDEN_FUNCTIONS:
+            name = sorted(_function_names(node) & _FORBIDDEN_FUNCTIONS)[0]
+            raise QueryError(f"the function {name}() is not allowed: it reaches outside the source's tables")
+        if isinstance(node, exp.UDTF) and isinstance(node.parent, exp.From | exp.Join):
+            raise QueryError(f"table functions such as {_describe(node)} are not allowed in FROM")
+
+
+def _refuse_foreign_tables(tree: exp.Expression, allowed: set[str], schema: str | None) -> None:
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            raise QueryError(f"table functions such as {_describe(table.this)} are not allowed in FROM")
+        name = table.name
+        if table.args.get("catalog") is not None or (
+            table.db and (schema is None or table.db.lower() != schema.lower())
+        ):
+            raise QueryError(
+                f"'{table.sql()}' refers to another schema or database; use the table name alone"
+            )
+        if not table.db and name in _ctes_in_scope(table):
+            continue
+        if name.lower() not in allowed:
+            raise QueryError(f"table '{name}' is not part of this source; query one of its tables")
+
+
+def _ctes_in_scope(node: exp.Expression) -> set[str]:
+    """CTE names visible at `node`: a non-recursive CTE cannot see itself or later siblings."""
+    names: set[str] = set()
+    child, parent = node, node.parent
+    while parent is not None:
+        with_ = parent.args.get("with_") or parent.args.get("with")
+        if isinstance(with_, exp.With):
+            ctes = list(with_.expressions)
+            if child is with_:
+                inside = next((i for i, cte in enumerate(ctes) if _contains(cte, node)), len(ctes))
+                visible = ctes[: inside + 1] if with_.args.get("recursive") else ctes[:inside]
+            else:
+                visible = ctes
+            names.update(cte.alias for cte in visible)
+        child, parent = parent, parent.parent
+    return names
+
+
+def _contains(ancestor: exp.Expression, node: exp.Expression) -> bool:
+    current: exp.Expression | None = node
+    while current is not None:
+        if current is ancestor:
+            return True
+        current = current.parent
+    return False
+
+
+def _cap(tree: exp.Expression, limit: int) -> exp.Expression:
+    if isinstance(tree, exp.Query) and tree.args.get("limit") is None and tree.args.get("offset") is None:
+        return tree.limit(limit, copy=True)
+    # The query has its own LIMIT; keep it and cap the outside.
+    return exp.select("*").from_(exp.alias_(exp.Subquery(this=tree), "aiser_capped")).limit(limit)
+
+
+def _function_names(node: exp.Func) -> set[str]:
+    names = {node.key.lower(), node.sql_name().lower()}
+    if isinstance(node, exp.Anonymous):
+        names.add(node.name.lower())
+    return names
+
+
+def _describe(node: exp.Expression) -> str:
+    if isinstance(node, exp.Anonymous):
+        return f"{node.name}()"
+    if isinstance(node, exp.Func):
+        return f"{node.sql_name().lower()}()"
+    return type(node).__name__.upper()
