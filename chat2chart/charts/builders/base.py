@@ -1,0 +1,292 @@
+# SPDX-License-Identifier: MIT
+"""What every builder shares: the validated input (`ChartInput`), reading the result table, the
+common option skeleton (title, safe tooltip, toolbox, legend) and category x series matrices.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from chat2chart.charts.builders.formats import default_date_format, format_date, parse_temporal
+from chat2chart.charts.registry import ChartType
+from chat2chart.charts.spec import TEMPORAL_TYPES, ChartOptions, ChartSpec
+from chat2chart.core.errors import ChartError
+
+BLANK = "(blank)"
+OTHER = "Other"
+LABEL_EVERY_UP_TO = 40  # category axes with more labels than this let ECharts thin them
+
+
+def to_number(value: Any) -> float | None:
+    """A measure cell as a float; None for nulls and unreadable text, which ECharts draws as a gap."""
+    if value is None or isinstance(value, bool):
+        return float(value) if isinstance(value, bool) else None
+    if isinstance(value, int | float | Decimal):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def clean(number: float | None) -> float | int | None:
+    """Round float noise away and keep whole numbers whole, so options stay small and readable."""
+    if number is None:
+        return None
+    rounded = round(float(number), 6)
+    return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
+
+
+@dataclass(frozen=True)
+class ResultTable:
+    columns: list[dict[str, Any]]
+    rows: list[list[Any]]
+
+    def index(self, name: str) -> int:
+        for position, column in enumerate(self.columns):
+            if column["name"] == name:
+                return position
+        raise ChartError(f"Column {name!r} is not in the query result.")
+
+    def type_of(self, name: str) -> str:
+        return self.columns[self.index(name)].get("type", "text")
+
+    def is_temporal(self, name: str) -> bool:
+        return self.type_of(name) in TEMPORAL_TYPES
+
+    def values(self, name: str) -> list[Any]:
+        position = self.index(name)
+        return [row[position] if position < len(row) else None for row in self.rows]
+
+    def numbers(self, name: str) -> list[float | None]:
+        return [to_number(value) for value in self.values(name)]
+
+
+@dataclass(frozen=True)
+class ChartInput:
+    """A spec checked against its data: `slots` maps each encoding slot the type reads to columns."""
+
+    spec: ChartSpec
+    chart_type: ChartType
+    options: ChartOptions  # the spec's options with the type's presets applied
+    table: ResultTable
+    slots: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    def column(self, slot: str) -> str | None:
+        value = self.slots.get(slot)
+        return value[0] if isinstance(value, list) else value
+
+    def required(self, slot: str) -> str:
+        """The column in a slot the fit check has already made sure is set."""
+        name = self.column(slot)
+        if name is None:
+            raise ChartError(f"A {self.chart_type.name} chart needs {self.chart_type.needs.summary}.")
+        return name
+
+    def measures(self) -> list[str]:
+        return list(self.slots.get("y") or [])
+
+    def flag(self, name: str) -> bool:
+        return bool(self.chart_type.presets.get(name))
+
+    def labels(self, slot: str) -> list[str]:
+        """Category text for a dimension slot: dates formatted, nulls shown as (blank)."""
+        name = self.column(slot)
+        if name is None:
+            return []
+        if self.table.is_temporal(name):
+            values = self.table.values(name)
+            pattern = self.options.date_format or default_date_format(values)
+            return [format_date(v, pattern) if v is not None else BLANK for v in values]
+        return [BLANK if v is None else str(v) for v in self.table.values(name)]
+
+    def ordered_labels(self, slot: str) -> list[str]:
+        """Distinct labels in first-seen order, or in date order for a date column."""
+        name = self.column(slot)
+        labels = self.labels(slot)
+        if name and self.table.is_temporal(name):
+            moments = {}
+            for raw, label in zip(self.table.values(name), labels, strict=True):
+                moments.setdefault(label, parse_temporal(raw))
+            return sorted(moments, key=lambda label: (moments[label] is None, moments[label] or 0))
+        distinct = list(dict.fromkeys(labels))
+        if OTHER in distinct:  # the top-N remainder goes last
+            distinct.remove(OTHER)
+            distinct.append(OTHER)
+        return distinct
+
+
+@dataclass
+class Matrix:
+    """Values per category (rows) and series (columns), duplicates summed."""
+
+    categories: list[str]
+    series: list[str]
+    values: dict[str, list[float | None]]  # series name → one value per category
+
+    def totals(self) -> list[float]:
+        return [sum(self.values[s][i] or 0 for s in self.series) for i in range(len(self.categories))]
+
+
+def matrix(
+    chart: ChartInput, *, x_slot: str = "x", series_slot: str = "series", measures: list[str] | None = None
+) -> Matrix:
+    """Pivot rows into categories x series: one series per value of the series column, or per measure."""
+    measures = measures if measures is not None else chart.measures()
+    categories = chart.ordered_labels(x_slot)
+    position = {label: i for i, label in enumerate(categories)}
+    x_labels = chart.labels(x_slot)
+    series_labels = chart.labels(series_slot) if chart.column(series_slot) else None
+    values: dict[str, list[float | None]] = {}
+    for measure in measures:
+        numbers = chart.table.numbers(measure)
+        for row, (label, number) in enumerate(zip(x_labels, numbers, strict=True)):
+            name = measure
+            if series_labels is not None:
+                name = series_labels[row] if len(measures) == 1 else f"{series_labels[row]} · {measure}"
+            cells = values.setdefault(name, [None] * len(categories))
+            if number is not None:
+                cells[position[label]] = (cells[position[label]] or 0) + number
+    result = Matrix(categories, list(values), values)
+    _sort(result, chart.options.sort)
+    return result
+
+
+def _sort(result: Matrix, order: str) -> None:
+    if order == "none":
+        return
+    totals = result.totals()
+    ranked = sorted(range(len(result.categories)), key=lambda i: totals[i], reverse=order == "desc")
+    result.categories = [result.categories[i] for i in ranked]
+    for name in result.series:
+        result.values[name] = [result.values[name][i] for i in ranked]
+
+
+def normalised(result: Matrix) -> dict[str, list[float | None]]:
+    """Each category's series as percentages of that category's total."""
+    totals = result.totals()
+    return {
+        name: [
+            None if v is None or not totals[i] else round(100 * v / totals[i], 2) for i, v in enumerate(cells)
+        ]
+        for name, cells in result.values.items()
+    }
+
+
+def pairs(chart: ChartInput, label_slot: str, value_slot: str) -> list[tuple[str, float]]:
+    """(label, summed value) per distinct label in order, nulls skipped; for pies, funnels."""
+    totals: dict[str, float] = {}
+    for label in chart.ordered_labels(label_slot):
+        totals[label] = 0.0
+    value_column = chart.required(value_slot)
+    for label, number in zip(chart.labels(label_slot), chart.table.numbers(value_column), strict=True):
+        if number is not None:
+            totals[label] += number
+    items = list(totals.items())
+    if chart.options.sort != "none":
+        items.sort(key=lambda item: item[1], reverse=chart.options.sort == "desc")
+    return items
+
+
+def subtitle(chart: ChartInput) -> str:
+    return " ".join(part for part in [chart.spec.subtitle, *chart.notes] if part)
+
+
+def base_option(chart: ChartInput, *, trigger: str = "item", legend: bool = True) -> dict[str, Any]:
+    """The skeleton every chart shares.
+
+    The tooltip uses `renderMode: "richText"`: ECharts draws it on the canvas instead of as HTML, so a
+    category called `<img onerror=…>` is shown as text, whatever formatter a theme or user adds.
+    """
+    options = chart.options
+    option: dict[str, Any] = {
+        "title": {"text": chart.spec.title, "subtext": subtitle(chart), "left": 8, "top": 4},
+        "tooltip": {"trigger": trigger, "renderMode": "richText", "confine": True},
+        "toolbox": {
+            "right": 8,
+            "top": 4,
+            "feature": {
+                "saveAsImage": {
+                    "type": "png",
+                    "title": "Save as PNG",
+                    "name": _file_name(chart),
+                    "pixelRatio": 2,
+                }
+            },
+        },
+        "aria": {"enabled": True},
+        "animationDuration": 400,
+        "aiser": {
+            "kind": "echarts",
+            "type": chart.chart_type.id,
+            "theme": options.theme,
+            "numberFormat": options.number_format,
+            "percent": bool(options.normalize),
+        },
+    }
+    if trigger == "axis":
+        option["tooltip"]["axisPointer"] = {
+            "type": "shadow" if chart.chart_type.family != "trend" else "line"
+        }
+    if legend:
+        option["legend"] = {"type": "scroll", "bottom": 4}
+    return option
+
+
+def _file_name(chart: ChartInput) -> str:
+    words = "".join(ch if ch.isalnum() else " " for ch in (chart.spec.title or chart.chart_type.name))
+    return "-".join(words.lower().split())[:60] or "chart"
+
+
+def top_offset(chart: ChartInput) -> int:
+    """Room above the plot for the title and subtitle."""
+    return 40 + (22 if chart.spec.title else 0) + (18 if subtitle(chart) else 0)
+
+
+def grid(chart: ChartInput, *, legend: bool = True, right: int = 24) -> dict[str, Any]:
+    return {
+        "left": 16,
+        "right": right,
+        "top": top_offset(chart),
+        "bottom": 44 if legend else 24,
+        "containLabel": True,
+    }
+
+
+def category_axis(labels: list[str], *, boundary_gap: bool = True) -> dict[str, Any]:
+    return {
+        "type": "category",
+        "data": labels,
+        "boundaryGap": boundary_gap,
+        # Try every label when there are few, hiding only the ones that would overlap.
+        "axisLabel": {
+            "hideOverlap": True,
+            "overflow": "truncate",
+            "width": 120,
+            **({"interval": 0} if len(labels) <= LABEL_EVERY_UP_TO else {}),
+        },
+        "axisTick": {"alignWithLabel": True},
+    }
+
+
+def value_axis(chart: ChartInput, *, name: str = "", percent: bool = False) -> dict[str, Any]:
+    axis: dict[str, Any] = {
+        "type": "log" if chart.options.log_axis and not percent else "value",
+        "name": name,
+        "nameTextStyle": {"align": "left"},
+    }
+    if percent:
+        axis.update({"max": 100, "axisLabel": {"formatter": "{value}%"}})
+    return axis
+
+
+def label(chart: ChartInput, position: str = "top") -> dict[str, Any]:
+    return {"show": chart.options.show_labels, "position": position}

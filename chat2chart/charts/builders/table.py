@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: MIT
+"""Table and pivot table. ECharts draws neither, so the option carries the cells in a `dataset` and
+`aiser.kind` tells `static/js/charts.js` to build an HTML table from them with textContent."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from chat2chart.charts.builders.base import ChartInput, base_option, clean, matrix
+
+MAX_TABLE_ROWS = 2000  # rows put in the option; the CSV download has them all
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return clean(float(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _table_option(
+    chart: ChartInput, kind: str, columns: list[dict[str, Any]], rows: list[list[Any]]
+) -> dict[str, Any]:
+    option = base_option(chart, legend=False)
+    option.pop("tooltip")
+    option["aiser"].update({"kind": kind, "columns": columns})
+    option["dataset"] = {"dimensions": [c["name"] for c in columns], "source": rows}
+    return option
+
+
+def build_table(chart: ChartInput) -> dict[str, Any]:
+    table = chart.table
+    rows = [[_cell(v) for v in row] for row in table.rows[:MAX_TABLE_ROWS]]
+    if len(table.rows) > MAX_TABLE_ROWS:
+        chart.notes.append(
+            f"Showing the first {MAX_TABLE_ROWS:,} of {len(table.rows):,} rows; "
+            "download the CSV for all of them."
+        )
+    columns = [{"name": c["name"], "type": c.get("type", "text")} for c in table.columns]
+    return _table_option(chart, "table", columns, rows)
+
+
+def build_pivot(chart: ChartInput) -> dict[str, Any]:
+    """Rows are x values, columns series values, cells the summed measure, with row and column totals."""
+    measure = chart.required("value")
+    pivot = matrix(chart, measures=[measure])
+    row_totals = pivot.totals()
+    rows = [
+        [category, *[clean(pivot.values[s][i]) for s in pivot.series], clean(row_totals[i])]
+        for i, category in enumerate(pivot.categories)
+    ]
+    column_totals = [clean(sum(v or 0 for v in pivot.values[s])) for s in pivot.series]
+    rows.append(["Total", *column_totals, clean(sum(row_totals))])
+    columns = [
+        {"name": str(chart.column("x")), "type": "text"},
+        *[{"name": s, "type": "decimal"} for s in pivot.series],
+        {"name": "Total", "type": "decimal"},
+    ]
+    return _table_option(chart, "pivot", columns, rows)

@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: MIT
+"""Turn a chart spec and a query result into an ECharts option.
+
+`build_option` checks the data fits the chart type (raising ChartError that says what the type
+needs), cuts long category lists to top-N + "Other", calls the type's builder, then adapts the option
+to the data's size: dataZoom on long series, `large` mode for big scatters, sampling for long lines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat2chart.charts.builders.base import OTHER, ChartInput, ResultTable, to_number
+from chat2chart.charts.registry import ChartType, Slot, get_chart_type
+from chat2chart.charts.spec import NUMERIC_TYPES, TEMPORAL_TYPES, ChartOptions, ChartSpec, Encoding
+from chat2chart.core.errors import ChartError
+
+ZOOM_AFTER = 100  # points on a category axis before a dataZoom is added
+LARGE_SCATTER = 5000  # points in one scatter series before ECharts' large mode is switched on
+
+
+def build_option(spec: ChartSpec, data: dict[str, Any]) -> dict[str, Any]:
+    """The ECharts option for `spec` drawn from `data` ({"columns": [...], "rows": [[...]]})."""
+    chart_type = get_chart_type(spec.type)
+    table = _read_table(data)
+    slots = resolve_slots(chart_type, spec.encoding, table)
+    if not table.rows and chart_type.family != "table":
+        raise ChartError(
+            "The query returned no rows, so there is nothing to draw. Widen the filters or "
+            "the date range, or show it as a table."
+        )
+    options = _effective_options(chart_type, spec.options)
+    table, notes = _cut_to_top_n(chart_type, options, slots, table)
+    chart = ChartInput(
+        spec=spec, chart_type=chart_type, options=options, table=table, slots=slots, notes=notes
+    )
+    option = chart_type.build(chart)
+    if chart_type.zoomable:
+        _add_data_zoom(option)
+    _tune_large_series(option)
+    return option
+
+
+def _read_table(data: dict[str, Any]) -> ResultTable:
+    columns = data.get("columns") if isinstance(data, dict) else None
+    rows = data.get("rows") if isinstance(data, dict) else None
+    if not isinstance(columns, list) or not isinstance(rows, list):
+        raise ChartError("The query result must have a list of columns and a list of rows.")
+    if not all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in columns):
+        raise ChartError("Every result column needs a name.")
+    return ResultTable(columns=columns, rows=[list(row) for row in rows])
+
+
+def _effective_options(chart_type: ChartType, options: ChartOptions) -> ChartOptions:
+    presets = {k: v for k, v in chart_type.presets.items() if k in ChartOptions.model_fields}
+    return options.model_copy(update=presets)
+
+
+def _needs_error(chart_type: ChartType, problem: str) -> ChartError:
+    return ChartError(
+        f"A {chart_type.name} chart needs {chart_type.needs.summary}; {problem}.",
+        details={"type": chart_type.id, "needs": chart_type.needs.summary},
+    )
+
+
+def _with_aliases(chart_type: ChartType, given: dict[str, Any]) -> dict[str, Any]:
+    """Map plain x/y onto a type's own slots (a pie's label/value), so generic specs still work."""
+    slot_names = {s.name for s in (*chart_type.needs.dimensions, *chart_type.needs.measures)}
+    given = dict(given)
+    if "x" in given and "x" not in slot_names:
+        free = [s.name for s in chart_type.needs.dimensions if s.name not in given]
+        if free:
+            given[free[0]] = given.pop("x")
+    if "y" in given and "y" not in slot_names:
+        extra = list(given.pop("y"))
+        for slot in chart_type.needs.measures:
+            if slot.name not in given and extra:
+                given[slot.name] = extra.pop(0)
+        if extra:
+            given["y"] = extra
+    return given
+
+
+def resolve_slots(chart_type: ChartType, encoding: Encoding, table: ResultTable) -> dict[str, Any]:
+    """Check the encoding against the type's slots and the result's columns; return slot → column(s)."""
+    needs = chart_type.needs
+    if needs.any_columns:
+        if not table.columns:
+            raise _needs_error(chart_type, "the result has no columns")
+        return {}
+    given = _with_aliases(chart_type, encoding.model_dump(exclude_defaults=True))
+    slots = {s.name: s for s in (*needs.dimensions, *needs.measures)}
+    unused = [name for name in given if name not in slots]
+    if unused:
+        extra = ", ".join(f"{name}={given[name]!r}" for name in unused)
+        raise _needs_error(chart_type, f"it has no place for {extra}")
+    types = {c["name"]: c.get("type", "text") for c in table.columns}
+    resolved: dict[str, Any] = {}
+    for slot in needs.dimensions:
+        if _check_slot(chart_type, slot, given.get(slot.name), types, measure=False):
+            resolved[slot.name] = given[slot.name]
+    for slot in needs.measures:
+        if _check_slot(chart_type, slot, given.get(slot.name), types, measure=True):
+            resolved[slot.name] = given[slot.name]
+    return resolved
+
+
+def _check_slot(
+    chart_type: ChartType, slot: Slot, value: Any, types: dict[str, str], *, measure: bool
+) -> bool:
+    names = value if isinstance(value, list) else ([] if value is None else [value])
+    if len(names) < slot.min:
+        what = "a measure" if measure else "a column"
+        raise _needs_error(chart_type, f"{what} for {slot.name!r} is missing")
+    if len(names) > slot.max:
+        raise _needs_error(chart_type, f"{slot.name!r} takes at most {slot.max} column(s), got {len(names)}")
+    for name in names:
+        if name not in types:
+            raise _needs_error(chart_type, f"column {name!r} ({slot.name}) is not in the query result")
+        kind = types[name]
+        if measure and kind not in NUMERIC_TYPES:
+            raise _needs_error(chart_type, f"{name!r} ({slot.name}) is {kind}, not a number")
+        if slot.kind == "temporal" and kind not in TEMPORAL_TYPES:
+            raise _needs_error(chart_type, f"{name!r} ({slot.name}) is {kind}, not a date")
+        if slot.kind == "categorical" and kind in TEMPORAL_TYPES:
+            raise _needs_error(chart_type, f"{name!r} ({slot.name}) is a date, not a category")
+    return bool(names)
+
+
+def _cut_to_top_n(
+    chart_type: ChartType, options: ChartOptions, slots: dict[str, Any], table: ResultTable
+) -> tuple[ResultTable, list[str]]:
+    """Group categories beyond the readable count (or the spec's top_n) as "Other", noting it."""
+    slot = chart_type.category_slot
+    column = slots.get(slot) if slot else None
+    if column is None or table.is_temporal(column):
+        return table, []
+    limit = options.top_n or chart_type.category_limit
+    position = table.index(column)
+    distinct = list(dict.fromkeys("" if row[position] is None else str(row[position]) for row in table.rows))
+    if limit is None or len(distinct) <= limit:
+        return table, []
+    # Keep one place for "Other" when cutting to the type's own limit; a user's top_n is exact.
+    keep_count = options.top_n or max(1, limit - 1)
+    measure_columns = [
+        table.index(c)
+        for v in slots.values()
+        for c in (v if isinstance(v, list) else [v])
+        if c in {m["name"] for m in table.columns if m.get("type") in NUMERIC_TYPES}
+    ]
+    totals: dict[str, float] = dict.fromkeys(distinct, 0.0)
+    for row in table.rows:
+        key = "" if row[position] is None else str(row[position])
+        totals[key] += sum(abs(to_number(row[i]) or 0) for i in measure_columns)
+    keep = set(sorted(distinct, key=lambda k: totals[k], reverse=True)[:keep_count])
+    rows = [
+        row
+        if ("" if row[position] is None else str(row[position])) in keep
+        else [*row[:position], OTHER, *row[position + 1 :]]
+        for row in table.rows
+    ]
+    note = (
+        f"Top {len(keep)} of {len(distinct)} categories; the other {len(distinct) - len(keep)} "
+        f"are grouped as \u201c{OTHER}\u201d."
+    )
+    return ResultTable(columns=table.columns, rows=rows), [note]
+
+
+def _add_data_zoom(option: dict[str, Any]) -> None:
+    for axis_key, index_key in (("xAxis", "xAxisIndex"), ("yAxis", "yAxisIndex")):
+        axis = option.get(axis_key)
+        axis = axis[0] if isinstance(axis, list) and axis else axis
+        if (
+            isinstance(axis, dict)
+            and axis.get("type") == "category"
+            and len(axis.get("data", [])) > ZOOM_AFTER
+        ):
+            option["dataZoom"] = [{"type": "inside", index_key: 0}, {"type": "slider", index_key: 0}]
+            if axis_key == "xAxis":
+                for grid in _as_list(option.get("grid")):
+                    grid["bottom"] = grid.get("bottom", 44) + 40
+                if "legend" in option:
+                    option["legend"]["bottom"] = 4
+                    option["dataZoom"][1]["bottom"] = 36
+            else:
+                option["dataZoom"][1]["right"] = 4
+            return
+
+
+def _tune_large_series(option: dict[str, Any]) -> None:
+    for series in _as_list(option.get("series")):
+        points = len(series.get("data") or [])
+        if series.get("type") == "scatter" and points > LARGE_SCATTER:
+            series.update({"large": True, "largeThreshold": LARGE_SCATTER, "symbolSize": 3})
+        if series.get("type") == "line" and points > LARGE_SCATTER:
+            series.update({"sampling": "lttb", "showSymbol": False})
+
+
+def _as_list(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value]
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

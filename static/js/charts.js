@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Draw an Aiser chart option (built by chat2chart/charts) into a container.
+ *
+ * Options from the server are plain JSON. This module adds the behaviour JSON cannot carry:
+ * number-format functions for axes, labels and tooltips, the ECharts theme, resizing with the
+ * container, HTML tables for table/pivot types (built with textContent, never innerHTML) and a
+ * "Download CSV" button whose cells are escaped against spreadsheet formula injection.
+ * ECharts itself is the global `echarts` from static/vendor/echarts/echarts.min.js.
+ */
+
+const NUMBER_FORMAT = /^([$€£]?)0(,0)?(?:\.(0+))?([%a]?)$/;
+const COMPACT = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "k"]];
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** Format a number with the same small pattern set as builders/formats.py (e.g. "0,0.00", "0%", "$0,0"). */
+export function formatNumber(value, pattern) {
+  if (value === null || value === undefined || value === "" || !Number.isFinite(Number(value))) {
+    return value === null || value === undefined ? "–" : String(value);
+  }
+  let number = Number(value);
+  const match = NUMBER_FORMAT.exec(pattern || (Number.isInteger(number) ? "0,0" : "0,0.00"));
+  if (!match) return String(value);
+  const [, currency, group, decimals = "", suffix] = match;
+  let unit = "";
+  if (suffix === "%") {
+    number *= 100;
+    unit = "%";
+  } else if (suffix === "a") {
+    const step = COMPACT.find(([size]) => Math.abs(number) >= size);
+    if (step) {
+      number /= step[0];
+      unit = step[1];
+    }
+  }
+  const text = Math.abs(number).toLocaleString("en-US", {
+    minimumFractionDigits: decimals.length,
+    maximumFractionDigits: decimals.length,
+    useGrouping: Boolean(group),
+  });
+  const sign = number < 0 && Number(text.replace(/,/g, "")) !== 0 ? "-" : "";
+  return `${sign}${currency}${text}${unit}`;
+}
+
+/** One CSV cell; text that a spreadsheet would run as a formula gets a leading apostrophe. */
+export function csvCell(value) {
+  if (value === null || value === undefined) return "";
+  let text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  if (typeof value === "string" && FORMULA_START.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** CSV text from a query result ({columns: [{name}], rows: [[...]]}). */
+export function toCsv(data) {
+  const header = data.columns.map((column) => csvCell(column.name));
+  const lines = [header.join(",")];
+  for (const row of data.rows) lines.push(row.map(csvCell).join(","));
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+function fileName(option) {
+  const feature = option.toolbox?.feature?.saveAsImage;
+  return (feature?.name || "chart").replace(/[^a-z0-9-]+/gi, "-");
+}
+
+function dataForCsv(option, data) {
+  if (data && Array.isArray(data.columns) && Array.isArray(data.rows)) return data;
+  const dataset = option.dataset;
+  if (dataset && Array.isArray(dataset.source)) {
+    return { columns: (dataset.dimensions || []).map((name) => ({ name })), rows: dataset.source };
+  }
+  return null;
+}
+
+function csvButton(option, data) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "aiser-chart__csv";
+  button.textContent = "Download CSV";
+  button.addEventListener("click", () => {
+    const blob = new Blob(["\ufeff", toCsv(data)], { type: "text/csv;charset=utf-8" });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = `${fileName(option)}.csv`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  });
+  return button;
+}
+
+function asList(value) {
+  if (!value) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Install number-format functions where the option left formatting to us. */
+function withFormatters(option, pattern) {
+  for (const series of asList(option.series)) {
+    // Dial labels of big numbers read better compact (1.2M), whatever the value's own format.
+    if (series.type === "gauge" && !series.axisLabel?.formatter && Number(series.max) >= 10000) {
+      series.axisLabel = { ...series.axisLabel, formatter: (value) => formatNumber(value, "0.0a") };
+    }
+  }
+  if (!pattern) return option;
+  const format = (value) => formatNumber(value, pattern);
+  for (const key of ["xAxis", "yAxis", "radiusAxis"]) {
+    for (const axis of asList(option[key])) {
+      if ((axis.type === "value" || axis.type === "log") && !axis.axisLabel?.formatter) {
+        axis.axisLabel = { ...axis.axisLabel, formatter: format };
+      }
+    }
+  }
+  if (option.tooltip) option.tooltip.valueFormatter = (value) => (Array.isArray(value) ? value.map(format).join(", ") : format(value));
+  for (const series of asList(option.series)) {
+    if (series.label?.show && !series.label.formatter && ["bar", "line", "pictorialBar"].includes(series.type)) {
+      series.label.formatter = (params) => format(Array.isArray(params.value) ? params.value.at(-1) : params.value);
+    }
+  }
+  return option;
+}
+
+function renderTable(body, option, meta) {
+  const table = document.createElement("table");
+  table.className = `aiser-table aiser-table--${meta.kind}`;
+  table.style.borderCollapse = "collapse";
+  table.style.width = "100%";
+  const title = option.title?.text;
+  if (title) {
+    const caption = document.createElement("caption");
+    caption.textContent = title;
+    table.append(caption);
+  }
+  const columns = meta.columns || (option.dataset.dimensions || []).map((name) => ({ name, type: "text" }));
+  const numeric = columns.map((column) => column.type === "integer" || column.type === "decimal");
+  const head = table.createTHead().insertRow();
+  for (const column of columns) {
+    const cell = document.createElement("th");
+    cell.scope = "col";
+    cell.textContent = column.name;
+    head.append(cell);
+  }
+  const tbody = table.createTBody();
+  for (const row of option.dataset.source || []) {
+    const tr = tbody.insertRow();
+    row.forEach((value, index) => {
+      const rowHeader = meta.kind === "pivot" && index === 0;
+      const cell = document.createElement(rowHeader ? "th" : "td");
+      if (rowHeader) cell.scope = "row";
+      cell.textContent = numeric[index] && typeof value === "number" ? formatNumber(value, meta.numberFormat) : (value ?? "");
+      if (numeric[index]) {
+        cell.className = "num";
+        cell.style.textAlign = "right";
+      }
+      tr.append(cell);
+    });
+  }
+  const note = option.title?.subtext;
+  if (note) {
+    const p = document.createElement("p");
+    p.className = "aiser-chart__note";
+    p.textContent = note;
+    body.append(p);
+  }
+  body.append(table);
+}
+
+/**
+ * Render `option` into `container`. Returns {chart, dispose}; `chart` is the ECharts instance
+ * (null for tables). `data` (the query result) feeds the CSV download; tables fall back to their dataset.
+ */
+export function renderChart(container, option, { data = null, echarts = globalThis.echarts } = {}) {
+  const meta = option.aiser || {};
+  const prepared = structuredClone(option);
+  delete prepared.aiser;
+  container.replaceChildren();
+  container.classList.add("aiser-chart");
+  // A column: the actions row on top, the chart taking the rest of the container's height.
+  container.style.display = "flex";
+  container.style.flexDirection = "column";
+  const body = document.createElement("div");
+  body.className = "aiser-chart__body";
+  const csvData = dataForCsv(option, data);
+  if (csvData) {
+    const bar = document.createElement("div");
+    bar.className = "aiser-chart__actions";
+    bar.style.flex = "0 0 auto";
+    bar.append(csvButton(option, csvData));
+    container.append(bar);
+  }
+  container.append(body);
+
+  if (meta.kind === "table" || meta.kind === "pivot") {
+    renderTable(body, prepared, meta);
+    return { chart: null, dispose: () => container.replaceChildren() };
+  }
+  if (!echarts) throw new Error("ECharts is not loaded: include static/vendor/echarts/echarts.min.js first.");
+  body.style.flex = "1 1 auto";
+  body.style.minHeight = "240px";
+  const chart = echarts.init(body, meta.theme === "dark" ? "dark" : null, { renderer: "canvas" });
+  chart.setOption(withFormatters(prepared, meta.numberFormat));
+  const observer = new ResizeObserver(() => chart.resize());
+  observer.observe(container);
+  return {
+    chart,
+    dispose() {
+      observer.disconnect();
+      chart.dispose();
+      container.replaceChildren();
+    },
+  };
+}

@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: MIT
+"""Every registered chart type builds a clean ECharts option on data that fits it, and refuses data
+that does not with a message saying what it needs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chat2chart.charts.gallery import gallery_examples
+from chat2chart.charts.registry import FAMILIES, chart_type_ids, chart_types, get_chart_type
+from chat2chart.charts.render import build_option
+from chat2chart.charts.samples import sample_for
+from chat2chart.charts.spec import auto_spec, parse_spec
+from chat2chart.core.errors import ChartError
+
+TYPE_IDS = chart_type_ids()
+
+
+def _spec_and_data(type_id: str):
+    data, title = sample_for(type_id)
+    return auto_spec(type_id, data["columns"], title=title), data
+
+
+def _misfit(type_id: str, data: dict) -> dict:
+    """The same result with every value turned into text; types that need no measure get no columns."""
+    if get_chart_type(type_id).needs.min_measures == 0:
+        return {"columns": [], "rows": []}
+    columns = [{**c, "type": "text"} for c in data["columns"]]
+    return {"columns": columns, "rows": [[f"text {v}" for v in row] for row in data["rows"]]}
+
+
+def test_there_are_at_least_fifty_chart_types():
+    assert len(TYPE_IDS) >= 50
+    assert len(set(TYPE_IDS)) == len(TYPE_IDS)
+
+
+def test_every_type_has_a_known_family_and_described_needs():
+    for chart_type in chart_types():
+        assert chart_type.family in FAMILIES
+        assert chart_type.needs.summary
+
+
+@pytest.mark.parametrize("type_id", TYPE_IDS)
+def test_type_builds_on_fitting_sample_data(type_id):
+    spec, data = _spec_and_data(type_id)
+
+    option = build_option(spec, data)
+
+    text = json.dumps(option, allow_nan=False)  # plain JSON, so it can travel to the browser as is
+    assert "function" not in text.lower()
+    assert option["toolbox"]["feature"]["saveAsImage"]["type"] == "png"
+    assert option["title"]["text"] == spec.title
+    if "tooltip" in option:
+        assert option["tooltip"]["renderMode"] == "richText"
+    kind = option["aiser"]["kind"]
+    if kind in ("table", "pivot"):
+        assert option["dataset"]["source"]
+    else:
+        assert option.get("series") or option.get("graphic")
+
+
+@pytest.mark.parametrize("type_id", TYPE_IDS)
+def test_type_refuses_data_that_does_not_fit_and_says_what_it_needs(type_id):
+    spec, data = _spec_and_data(type_id)
+
+    with pytest.raises(ChartError) as error:
+        build_option(spec, _misfit(type_id, data))
+
+    assert get_chart_type(type_id).needs.summary in error.value.message
+
+
+def test_pie_with_two_measures_is_refused():
+    data = {
+        "columns": [
+            {"name": "region", "type": "text"},
+            {"name": "a", "type": "integer"},
+            {"name": "b", "type": "integer"},
+        ],
+        "rows": [["North", 1, 2]],
+    }
+    spec = parse_spec({"type": "pie", "encoding": {"x": "region", "y": ["a", "b"]}})
+
+    with pytest.raises(ChartError, match="exactly one measure"):
+        build_option(spec, data)
+
+
+def test_scatter_with_text_on_both_axes_is_refused():
+    data = {"columns": [{"name": "a", "type": "text"}, {"name": "b", "type": "text"}], "rows": [["x", "y"]]}
+    spec = parse_spec({"type": "scatter", "encoding": {"x": "a", "y": "b"}})
+
+    with pytest.raises(ChartError, match="two numeric measures"):
+        build_option(spec, data)
+
+
+def test_invalid_spec_is_a_chart_error_naming_the_problem():
+    with pytest.raises(ChartError, match="number_format"):
+        parse_spec({"type": "column", "options": {"number_format": "##.#"}})
+    with pytest.raises(ChartError, match="Unknown chart type"):
+        parse_spec({"type": "pie3d"})
+    with pytest.raises(ChartError, match="colour"):
+        parse_spec({"type": "column", "encoding": {"colour": "x"}})
+
+
+def test_many_categories_are_cut_to_top_n_with_other_and_a_note():
+    data = {
+        "columns": [{"name": "c", "type": "text"}, {"name": "v", "type": "integer"}],
+        "rows": [[f"c{i}", i] for i in range(80)],
+    }
+
+    option = build_option(parse_spec({"type": "column", "encoding": {"x": "c", "y": "v"}}), data)
+
+    categories = option["xAxis"]["data"]
+    assert len(categories) == 30
+    assert categories[-1] == "Other"
+    assert "c79" in categories
+    assert "c0" not in categories
+    assert "Top 29 of 80" in option["title"]["subtext"]
+
+
+def test_pie_keeps_twelve_slices_at_most_and_user_top_n_is_exact():
+    data = {
+        "columns": [{"name": "c", "type": "text"}, {"name": "v", "type": "integer"}],
+        "rows": [[f"c{i}", i + 1] for i in range(20)],
+    }
+
+    pie = build_option(parse_spec({"type": "pie", "encoding": {"label": "c", "value": "v"}}), data)
+    top5 = build_option(
+        parse_spec({"type": "column", "encoding": {"x": "c", "y": "v"}, "options": {"top_n": 5}}), data
+    )
+
+    assert len(pie["series"][0]["data"]) == 12
+    assert len(top5["xAxis"]["data"]) == 6
+
+
+def test_long_time_series_gets_a_data_zoom():
+    data = {
+        "columns": [{"name": "d", "type": "date"}, {"name": "v", "type": "integer"}],
+        "rows": [[f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}", i] for i in range(300)],
+    }
+
+    option = build_option(parse_spec({"type": "line", "encoding": {"x": "d", "y": "v"}}), data)
+
+    assert {zoom["type"] for zoom in option["dataZoom"]} == {"inside", "slider"}
+
+
+def test_big_scatter_uses_large_mode():
+    data = {
+        "columns": [{"name": "a", "type": "decimal"}, {"name": "b", "type": "decimal"}],
+        "rows": [[i * 0.5, (i * 37) % 101] for i in range(6000)],
+    }
+
+    option = build_option(parse_spec({"type": "scatter", "encoding": {"x": "a", "y": "b"}}), data)
+
+    assert option["series"][0]["large"] is True
+
+
+def test_gallery_has_every_type_with_its_family():
+    examples = gallery_examples()
+
+    assert [e["type"] for e in examples] == TYPE_IDS
+    assert all(e["family"] in FAMILIES and e["option"] for e in examples)
