@@ -82,7 +82,9 @@ def _make_organization(slug: str) -> Workspace:
     if organization is None:
         organization = organization_create(name=slug.title(), slug=slug, owner=users["owner"])
     for role in ROLES:
-        Membership.objects.update_or_create(user=users[role], organization=organization, defaults={"role": role})
+        Membership.objects.update_or_create(
+            user=users[role], organization=organization, defaults={"role": role}
+        )
     return Workspace(slug=slug, host=organization.host, organization=organization, users=users)
 
 
@@ -132,8 +134,15 @@ def _clear_cache() -> Any:
 
 # --- Browser tests: a real server process and a real Chromium --------------------------------------
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -159,12 +168,21 @@ def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempP
     database = connection.settings_dict
     url = dj_database_url_for(database)
     data_dir = tmp_path_factory.mktemp("live-data")
-    env = {**os.environ, "DATABASE_URL": url, "AISER_PORT": str(port), "AISER_ENV": "test",
-           "AISER_DATA_DIR": str(data_dir), "AISER_TEST_DATABASE_NAME": database["NAME"]}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "AISER_PORT": str(port),
+        "AISER_ENV": "test",
+        "AISER_DATA_DIR": str(data_dir),
+        "AISER_TEST_DATABASE_NAME": database["NAME"],
+    }
     log = (tmp_path_factory.mktemp("live-log") / "daphne.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "aiser.asgi:application"],
-        cwd=Path(__file__).resolve().parent.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

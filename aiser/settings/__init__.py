@@ -108,8 +108,10 @@ MIDDLEWARE = [
 if ENTERPRISE:
     MIDDLEWARE.insert(0, "enterprise.tenants.middleware.OrganizationMiddleware")
     # After authentication: non-members of an organisation get 404 on its host.
-    MIDDLEWARE.insert(MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
-                      "enterprise.tenants.middleware.MembershipMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
+        "enterprise.tenants.middleware.MembershipMiddleware",
+    )
 
 ROOT_URLCONF = "aiser.urls"
 WSGI_APPLICATION = "aiser.wsgi.application"
@@ -231,6 +233,7 @@ if ENTERPRISE:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": _api_auth,
     "DEFAULT_PERMISSION_CLASSES": ["chat2chart.core.api.ActionPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["chat2chart.core.api.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "chat2chart.core.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,

@@ -10,10 +10,12 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import pydantic
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django_ratelimit.core import is_ratelimited
 from rest_framework import exceptions as drf_exceptions
-from rest_framework import permissions
+from rest_framework import permissions, throttling
 from rest_framework.request import Request
 
 if TYPE_CHECKING:  # DRF imports its permission classes while rest_framework.views loads
@@ -46,8 +48,12 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": error}
 
 
-def error_response(status: int, message: str, *, code: str | None = None, details: Any = None) -> JsonResponse:
-    return JsonResponse(error_body(code or STATUS_CODES.get(status, "error"), message, details), status=status)
+def error_response(
+    status: int, message: str, *, code: str | None = None, details: Any = None
+) -> JsonResponse:
+    return JsonResponse(
+        error_body(code or STATUS_CODES.get(status, "error"), message, details), status=status
+    )
 
 
 def _flatten_drf_detail(detail: Any, prefix: str = "") -> list[str]:
@@ -84,8 +90,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
         messages = _flatten_drf_detail(exc.detail)
         return error_response(400, "; ".join(messages) or "Invalid input.", code="invalid")
     if isinstance(exc, drf_exceptions.APIException):
-        response = error_response(exc.status_code, str(exc.detail), code=exc.get_codes() if isinstance(
-            exc.get_codes(), str) else None)
+        response = error_response(
+            exc.status_code,
+            str(exc.detail),
+            code=exc.get_codes() if isinstance(exc.get_codes(), str) else None,
+        )
         if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
             response["WWW-Authenticate"] = 'Bearer realm="api"'
         if getattr(exc, "wait", None):
@@ -129,3 +138,29 @@ class ActionPermission(permissions.BasePermission):
 
 def ratelimited_view(request: HttpRequest, exception: Exception) -> JsonResponse:
     return error_response(429, "Too many requests. Slow down and try again in a minute.")
+
+
+class ApiRateThrottle(throttling.BaseThrottle):
+    """Per-caller request budget (`AISER_API_RATE`, e.g. "600/m") counted by django-ratelimit in the
+    tenant-aware "ratelimit" cache, so each organisation's counters are its own."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        caller = request.auth.pk if getattr(request.auth, "pk", None) else None
+        key = (
+            f"key:{caller}"
+            if caller
+            else f"user:{request.user.pk}"
+            if request.user.is_authenticated
+            else None
+        )
+        limited = is_ratelimited(
+            request._request,
+            group="api",
+            key=lambda group, req: key or req.META.get("REMOTE_ADDR", ""),
+            rate=settings.AISER_API_RATE,
+            increment=True,
+        )
+        return not limited
+
+    def wait(self) -> float | None:
+        return 60.0

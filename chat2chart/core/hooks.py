@@ -75,6 +75,10 @@ def _no_scope_context(scope: dict[str, Any]) -> AbstractContextManager[None]:
     return contextlib.nullcontext()
 
 
+def _single_workspace_list() -> list[str]:
+    return ["default"]
+
+
 def _default_workspace_info(user: Any) -> dict[str, Any]:
     return {"slug": "default", "name": "Workspace", "role": "owner" if user.is_authenticated else None}
 
@@ -100,6 +104,8 @@ class _Hooks:
     workspace_context: Callable[[str], AbstractContextManager[None]] = _default_workspace_context
     # Enter the workspace of an ASGI scope (used by websocket consumers' database calls).
     scope_context: Callable[[dict[str, Any]], AbstractContextManager[None]] = _no_scope_context
+    # Every workspace, for periodic jobs that must visit each organisation explicitly.
+    list_workspaces: Callable[[], list[str]] = _single_workspace_list
     # What `/api/v1/me/` and pages show of the workspace for this user (name, slug, role, url).
     workspace_info: Callable[[Any], dict[str, Any]] = _default_workspace_info
     # Origins allowed to frame the current workspace's embedded dashboards, when the edition keeps
@@ -141,11 +147,18 @@ def record_usage(name: str, quantity: int = 1, **data: Any) -> None:
         logger.exception("usage sink failed for %s", name)
 
 
-def record_audit(*, action: str, actor: Any, target_type: str, target_id: Any,
-                 data: dict[str, Any] | None = None) -> None:
+def record_audit(
+    *, action: str, actor: Any, target_type: str, target_id: Any, data: dict[str, Any] | None = None
+) -> None:
     actor_id = getattr(actor, "pk", None)
-    event = AuditEvent(action=action, actor_id=actor_id, target_type=target_type,
-                       target_id=str(target_id), workspace=current_workspace(), data=data)
+    event = AuditEvent(
+        action=action,
+        actor_id=actor_id,
+        target_type=target_type,
+        target_id=str(target_id),
+        workspace=current_workspace(),
+        data=data,
+    )
     _hooks.audit_sink(event)
 
 
@@ -178,3 +191,7 @@ def embed_allowed_origins() -> list[str] | None:
 
 def store_embed_allowed_origins(origins: list[str]) -> bool:
     return bool(_hooks.store_embed_allowed_origins(origins))
+
+
+def list_workspaces() -> list[str]:
+    return _hooks.list_workspaces()

@@ -19,6 +19,9 @@ class UsageCounter(models.Model):
             models.UniqueConstraint(fields=["organization", "month", "event"], name="one_counter_per_month"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.event} {self.month:%Y-%m}: {self.quantity}"
+
 
 class PlanLimit(models.Model):
     """A monthly cap on one usage event; no row means unlimited."""
@@ -29,3 +32,6 @@ class PlanLimit(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "event"], name="one_limit_per_event")]
+
+    def __str__(self) -> str:
+        return f"{self.event} ≤ {self.monthly_quantity}/month"

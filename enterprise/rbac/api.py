@@ -21,8 +21,18 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "prefix", "role", "status", "created_by", "created_at", "expires_at",
-                  "last_used_at", "revoked_at"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "role",
+            "status",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+        ]
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
@@ -39,12 +49,15 @@ class ApiKeyListView(APIView):
         keys = ApiKey.objects.filter(organization=connection.tenant).select_related("created_by")
         return Response(ApiKeySerializer(keys, many=True).data)
 
-    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeySerializer}, operation_id="api_keys_create")
+    @extend_schema(
+        request=ApiKeyCreateSerializer, responses={201: ApiKeySerializer}, operation_id="api_keys_create"
+    )
     def post(self, request: Request) -> Response:
         payload = ApiKeyCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        created = services.api_key_create(organization=connection.tenant, creator=request.user,
-                                          **payload.validated_data)
+        created = services.api_key_create(
+            organization=connection.tenant, creator=request.user, **payload.validated_data
+        )
         body = {**ApiKeySerializer(created.api_key).data, "key": created.raw_key}
         return Response(body, status=status.HTTP_201_CREATED)
 

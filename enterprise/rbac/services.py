@@ -24,8 +24,14 @@ class NewApiKey:
     raw_key: str  # shown once, never stored
 
 
-def api_key_create(*, organization: Organization, creator, name: str, role: str,  # noqa: ANN001
-                   expires_at: datetime | None = None) -> NewApiKey:
+def api_key_create(
+    *,
+    organization: Organization,
+    creator,
+    name: str,
+    role: str,  # noqa: ANN001
+    expires_at: datetime | None = None,
+) -> NewApiKey:
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed("Give the key a name of at most 100 characters.")
@@ -42,11 +48,21 @@ def api_key_create(*, organization: Organization, creator, name: str, role: str,
     prefix = secrets.token_hex(4)
     raw_key = f"{KEY_PREFIX}{prefix}_{secret}"
     api_key = ApiKey.objects.create(
-        organization=organization, created_by=creator, name=name, prefix=prefix,
-        key_hash=hash_key(raw_key), role=role, expires_at=expires_at,
+        organization=organization,
+        created_by=creator,
+        name=name,
+        prefix=prefix,
+        key_hash=hash_key(raw_key),
+        role=role,
+        expires_at=expires_at,
     )
-    hooks.record_audit(action="api_key.create", actor=creator, target_type="api_key", target_id=api_key.pk,
-                       data={"name": name, "role": role})
+    hooks.record_audit(
+        action="api_key.create",
+        actor=creator,
+        target_type="api_key",
+        target_id=api_key.pk,
+        data={"name": name, "role": role},
+    )
     return NewApiKey(api_key=api_key, raw_key=raw_key)
 
 

@@ -19,8 +19,13 @@ from enterprise.rbac import services
 from enterprise.rbac.models import ApiKey
 from enterprise.tenants.models import Role
 
-EXPIRY_CHOICES = [("", "Never"), ("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"),
-                  ("365", "In a year")]
+EXPIRY_CHOICES = [
+    ("", "Never"),
+    ("7", "In 7 days"),
+    ("30", "In 30 days"),
+    ("90", "In 90 days"),
+    ("365", "In a year"),
+]
 
 
 class ApiKeyForm(forms.Form):
@@ -39,7 +44,9 @@ def api_keys(request: HttpRequest) -> HttpResponse:
         days = form.cleaned_data.get("expires_in_days")
         try:
             created = services.api_key_create(
-                organization=request.tenant, creator=request.user, name=form.cleaned_data["name"],
+                organization=request.tenant,
+                creator=request.user,
+                name=form.cleaned_data["name"],
                 role=form.cleaned_data["role"],
                 expires_at=timezone.now() + timedelta(days=int(days)) if days else None,
             )

@@ -14,8 +14,16 @@ from chat2chart.core.api import error_response
 from enterprise.tenants.services import membership_for
 
 # Paths on an organisation host that someone who is not (yet) a member may reach.
-OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/embed/", "/public/", "/api/schema",
-                 "/api/docs")
+OPEN_PREFIXES = (
+    "/accounts/",
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/embed/",
+    "/public/",
+    "/api/schema",
+    "/api/docs",
+)
 
 
 class OrganizationMiddleware(TenantMainMiddleware):

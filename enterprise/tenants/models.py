@@ -90,6 +90,9 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} as {self.role}"
+
     @property
     def expires_at(self):  # noqa: ANN201 - a datetime
         return self.created_at + INVITATION_LIFETIME

@@ -31,12 +31,14 @@ def validate_slug(slug: str) -> str:
         raise ValidationFailed(
             code="invalid_slug",
             message="The address must be 3 to 40 characters: lowercase letters, digits and single dashes, "
-            "starting and ending with a letter or digit."
+            "starting and ending with a letter or digit.",
         )
     if slug in RESERVED_SLUGS:
         raise ValidationFailed(f"“{slug}” is reserved. Please choose another address.", code="invalid_slug")
     if Organization.objects.filter(slug=slug).exists():
-        raise ValidationFailed(f"“{slug}” is already taken. Please choose another address.", code="invalid_slug")
+        raise ValidationFailed(
+            f"“{slug}” is already taken. Please choose another address.", code="invalid_slug"
+        )
     return slug
 
 
@@ -71,8 +73,13 @@ def organization_create(*, name: str, slug: str, owner: User) -> Organization:  
     with schema_context(organization.schema_name):
         from chat2chart.core import hooks
 
-        hooks.record_audit(action="organization.create", actor=owner, target_type="organization",
-                           target_id=organization.pk, data={"slug": slug})
+        hooks.record_audit(
+            action="organization.create",
+            actor=owner,
+            target_type="organization",
+            target_id=organization.pk,
+            data={"slug": slug},
+        )
     return organization
 
 
@@ -82,8 +89,7 @@ def membership_for(user: User, organization: Organization) -> Membership | None:
     return Membership.objects.filter(user=user, organization=organization).first()
 
 
-def invitation_create(*, organization: Organization, email: str, role: str,
-                      invited_by: User) -> Invitation:  # type: ignore[valid-type]
+def invitation_create(*, organization: Organization, email: str, role: str, invited_by: User) -> Invitation:  # type: ignore[valid-type]
     email = (email or "").strip().lower()
     if "@" not in email:
         raise ValidationFailed("Enter a valid email address.")
@@ -91,12 +97,18 @@ def invitation_create(*, organization: Organization, email: str, role: str,
         raise ValidationFailed("The role must be viewer, editor or admin.")
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ValidationFailed(f"{email} is already a member.")
-    invitation = Invitation.objects.create(organization=organization, email=email, role=role,
-                                           invited_by=invited_by)
+    invitation = Invitation.objects.create(
+        organization=organization, email=email, role=role, invited_by=invited_by
+    )
     from chat2chart.core import hooks
 
-    hooks.record_audit(action="invitation.create", actor=invited_by, target_type="invitation",
-                       target_id=invitation.pk, data={"email": email, "role": role})
+    hooks.record_audit(
+        action="invitation.create",
+        actor=invited_by,
+        target_type="invitation",
+        target_id=invitation.pk,
+        data={"email": email, "role": role},
+    )
     return invitation
 
 
@@ -117,8 +129,13 @@ def invitation_accept(*, token: str, user: User) -> Membership:  # type: ignore[
     with schema_context(invitation.organization.schema_name):
         from chat2chart.core import hooks
 
-        hooks.record_audit(action="invitation.accept", actor=user, target_type="membership",
-                           target_id=membership.pk, data={"role": membership.role, "new": created})
+        hooks.record_audit(
+            action="invitation.accept",
+            actor=user,
+            target_type="membership",
+            target_id=membership.pk,
+            data={"role": membership.role, "new": created},
+        )
     return membership
 
 
@@ -150,7 +167,6 @@ def handoff_redeem(*, token: str, organization: Organization) -> Handoff:
     if not cache.add(f"handoff:{data['n']}", 1, timeout=HANDOFF_MAX_AGE_S + 5):
         raise NotFound("This sign-in link was already used. Please sign in.")
     return Handoff(user_id=data["u"], organization_id=data["o"])
-
 
 
 def invitation_send(*, invitation: Invitation, link: str) -> None:

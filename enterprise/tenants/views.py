@@ -40,7 +40,8 @@ def organization_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             organization = services.organization_create(
-                name=form.cleaned_data["name"], slug=form.cleaned_data["slug"].strip().lower(),
+                name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"].strip().lower(),
                 owner=request.user,
             )
         except AiserError as error:
@@ -55,8 +56,10 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     if invitation is None or not invitation.is_usable:
         return render(request, "tenants/invitation_invalid.html", status=404)
     if not request.user.is_authenticated:
-        messages.info(request, f"Sign in or create an account as {invitation.email} to join "
-                               f"{invitation.organization.name}.")
+        messages.info(
+            request,
+            f"Sign in or create an account as {invitation.email} to join {invitation.organization.name}.",
+        )
         return redirect(f"{reverse('account_signup')}?next={request.path}")
     if request.method == "POST":
         try:
@@ -98,8 +101,10 @@ def members(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 invitation = services.invitation_create(
-                    organization=organization, email=form.cleaned_data["email"],
-                    role=form.cleaned_data["role"], invited_by=request.user,
+                    organization=organization,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                    invited_by=request.user,
                 )
             except AiserError as error:
                 form.add_error(None, error.message)

@@ -51,3 +51,12 @@ def workspace_info(user: Any) -> dict[str, Any]:
         "url": organization.url,
         "role": role_of(user) if user.is_authenticated else None,
     }
+
+
+def list_workspaces() -> list[str]:
+    with schema_context(get_public_schema_name()):
+        return list(
+            Organization.objects.exclude(schema_name=get_public_schema_name())
+            .order_by("schema_name")
+            .values_list("schema_name", flat=True)
+        )

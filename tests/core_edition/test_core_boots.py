@@ -15,7 +15,9 @@ pytestmark = pytest.mark.core
 
 def test_no_enterprise_app_or_module_is_loaded():
     assert settings.AISER_EDITION == "core"
-    assert not [app.name for app in apps.get_app_configs() if app.name.startswith(("enterprise", "django_tenants"))]
+    assert not [
+        app.name for app in apps.get_app_configs() if app.name.startswith(("enterprise", "django_tenants"))
+    ]
     assert not [name for name in sys.modules if name == "enterprise" or name.startswith("enterprise.")]
 
 
@@ -23,8 +25,11 @@ def test_sign_up_lands_in_the_workspace(db):
     client = Client()
     response = client.post(
         "/accounts/signup/",
-        {"email": "solo@example.test", "password1": "a-long-enough-passphrase-9",
-         "password2": "a-long-enough-passphrase-9"},
+        {
+            "email": "solo@example.test",
+            "password1": "a-long-enough-passphrase-9",
+            "password2": "a-long-enough-passphrase-9",
+        },
     )
     assert response.status_code == 302
     from allauth.account.models import EmailAddress
@@ -60,8 +65,13 @@ def test_upload_and_query_a_csv(alpha, tmp_path):
     table = client.get(f"/api/v1/sources/{source['id']}/tables/").json()[0]["name"]
     result = client.post(
         "/api/v1/query/",
-        {"source": source["id"], "table": table, "measures": [{"field": "revenue", "agg": "sum"}],
-         "dimensions": [{"field": "region"}], "order": [{"field": "region", "dir": "asc"}]},
+        {
+            "source": source["id"],
+            "table": table,
+            "measures": [{"field": "revenue", "agg": "sum"}],
+            "dimensions": [{"field": "region"}],
+            "order": [{"field": "region", "dir": "asc"}],
+        },
         content_type="application/json",
     ).json()
     assert result["rows"] == [["North", 17], ["South", 5]]

@@ -92,7 +92,9 @@ def test_keys_page_creates_and_revokes(alpha):
     from enterprise.rbac.models import ApiKey
 
     client = alpha.client("admin")
-    response = client.post("/settings/api-keys/", {"name": "from page", "role": "viewer", "expires_in_days": "30"})
+    response = client.post(
+        "/settings/api-keys/", {"name": "from page", "role": "viewer", "expires_in_days": "30"}
+    )
     assert response.status_code == 200
     key = ApiKey.objects.get(name="from page")
     assert f"ak_{key.prefix}_".encode() in response.content

@@ -17,8 +17,10 @@ def test_readyz_checks_every_dependency(client_on_public):
 
 def test_readyz_names_the_failing_part(client_on_public, settings):
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                    "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
     }
     from channels.layers import channel_layers
 

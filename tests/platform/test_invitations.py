@@ -21,7 +21,9 @@ def invitee(db):
 def _invite(workspace, role="editor", inviter="admin"):
     from enterprise.tenants.models import Invitation
 
-    response = workspace.client(inviter).post("/settings/members/", {"email": "invitee@example.test", "role": role})
+    response = workspace.client(inviter).post(
+        "/settings/members/", {"email": "invitee@example.test", "role": role}
+    )
     return response, Invitation.objects.filter(email="invitee@example.test").first()
 
 
@@ -54,7 +56,9 @@ def test_invitation_expires_after_seven_days(alpha, invitee):
     from enterprise.tenants.models import Invitation, Membership
 
     _, invitation = _invite(alpha)
-    Invitation.objects.filter(pk=invitation.pk).update(created_at=timezone.now() - timedelta(days=7, minutes=1))
+    Invitation.objects.filter(pk=invitation.pk).update(
+        created_at=timezone.now() - timedelta(days=7, minutes=1)
+    )
     assert _public_client(invitee).post(f"/invitations/{invitation.token}/").status_code == 404
     assert not Membership.objects.filter(user=invitee, organization=alpha.organization).exists()
 

@@ -18,8 +18,13 @@ PRODUCTION_ENV = {
 def _manage(*args, **env):
     base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "AISER_ENV", "AISER_FERNET_KEYS"}}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env},
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -22,8 +22,11 @@ def test_sign_up_sends_a_verification_email(db):
     client = Client(HTTP_HOST="localhost")
     response = client.post(
         "/accounts/signup/",
-        {"email": "Someone@Example.test", "password1": "a-long-enough-passphrase-9",
-         "password2": "a-long-enough-passphrase-9"},
+        {
+            "email": "Someone@Example.test",
+            "password1": "a-long-enough-passphrase-9",
+            "password2": "a-long-enough-passphrase-9",
+        },
     )
     assert response.status_code == 302
     assert EmailAddress.objects.filter(email__iexact="someone@example.test", verified=False).exists()
@@ -51,7 +54,8 @@ def test_creating_an_organisation_makes_its_schema_and_hands_off_to_its_host(new
     token = parse_qs(location.query)["token"][0]
     org_client = Client(HTTP_HOST="gamma-ltd.localhost")
     landed = org_client.get(location.path, {"token": token})
-    assert landed.status_code == 302 and landed["Location"] == "/"
+    assert landed.status_code == 302
+    assert landed["Location"] == "/"
     assert org_client.get("/").status_code == 200
     # The link works once.
     again = Client(HTTP_HOST="gamma-ltd.localhost").get(location.path, {"token": token})
@@ -60,8 +64,14 @@ def test_creating_an_organisation_makes_its_schema_and_hands_off_to_its_host(new
 
 @pytest.mark.parametrize(
     ("slug", "message"),
-    [("ab", "3 to 40"), ("Has_Caps", "lowercase"), ("admin", "reserved"), ("www", "reserved"),
-     ("-dash", "starting and ending"), ("alpha", "already taken")],
+    [
+        ("ab", "3 to 40"),
+        ("Has_Caps", "lowercase"),
+        ("admin", "reserved"),
+        ("www", "reserved"),
+        ("-dash", "starting and ending"),
+        ("alpha", "already taken"),
+    ],
 )
 def test_bad_or_taken_addresses_are_refused_with_a_reason(alpha, new_person, slug, message):
     from enterprise.tenants.models import Organization
@@ -77,4 +87,6 @@ def test_bad_or_taken_addresses_are_refused_with_a_reason(alpha, new_person, slu
 def test_slug_is_suggested_from_the_name(new_person):
     client = Client(HTTP_HOST="localhost")
     client.force_login(new_person)
-    assert client.get("/organizations/new/", {"suggest": "Café Crème & Co"}).json() == {"slug": "cafe-creme-co"}
+    assert client.get("/organizations/new/", {"suggest": "Café Crème & Co"}).json() == {
+        "slug": "cafe-creme-co"
+    }
