@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: MIT
+"""Score the chat2chart planner on the NLV corpus (Cars dev split): partial and exact match as defined
+in the data set's README, by chart kind, plus planning latency.
+
+    .venv/bin/python bench/nl2chart_eval.py [--data PATH] [--show-misses]
+
+Sequences (`sequential: true`) are asked as follow-ups in one conversation; the last step is scored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from chat2chart.conversations.planner import Plan, PlanTurn, plan_question  # noqa: E402
+from chat2chart.conversations.planner.charting import BAR_FAMILY, LINE_FAMILY, SCATTER_FAMILY  # noqa: E402
+from chat2chart.sources.catalogue import ColumnInfo, TableInfo  # noqa: E402
+
+DEFAULT_DATA = REPO.parent / "shared" / "eval" / "nlv-dev" / "utterances.jsonl"
+_AGG_NAMES = {"avg": "mean", "sum": "sum", "count": "count", "count_distinct": "count"}
+
+
+def _native(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def profile_csv(path: Path) -> TableInfo:
+    """A catalogue entry for a CSV, profiled from its contents (types, samples, distinct counts)."""
+    frame = pd.read_csv(path)
+    columns = []
+    for name in frame.columns:
+        series = frame[name]
+        columns.append(
+            ColumnInfo(
+                name=str(name),
+                type=_column_type(series),  # type: ignore[arg-type]
+                samples=[_native(v) for v in series.dropna().drop_duplicates().head(10)],
+                null_share=float(series.isna().mean()),
+                distinct_count=int(series.nunique()),
+            )
+        )
+    return TableInfo(name=path.stem, columns=columns, row_count=len(frame))
+
+
+def _column_type(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_float_dtype(series):
+        values = series.dropna()
+        return "integer" if len(values) and (values == values.round()).all() else "decimal"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"
+    parsed = pd.to_datetime(series.dropna().astype(str), errors="coerce", format="mixed")
+    if (
+        len(parsed)
+        and parsed.notna().mean() > 0.95
+        and series.astype(str).str.contains(r"\d[-/]\d").mean() > 0.9
+    ):
+        return "date" if (parsed.dt.normalize() == parsed).all() else "datetime"
+    return "text"
+
+
+def _family(chart_type: str) -> str:
+    if chart_type == "histogram":
+        return "histogram"
+    if chart_type in BAR_FAMILY:
+        return "bar"
+    if chart_type in LINE_FAMILY:
+        return "line"
+    if chart_type in SCATTER_FAMILY:
+        return "point"
+    return chart_type
+
+
+def _plan_view(plan: Plan) -> dict[str, Any]:
+    query = plan.query
+    fields = {d.field for d in query.dimensions}
+    fields |= {m.field for m in query.measures if m.field and m.agg != "count"}
+    aggs = [_AGG_NAMES.get(m.agg, m.agg) for m in query.measures]
+    return {
+        "family": _family(plan.chart_type),
+        "fields": fields,
+        "x": query.dimensions[0].field if query.dimensions else None,
+        "aggs": aggs,
+    }
+
+
+def score(plan: Plan | None, gold: dict[str, Any]) -> tuple[bool, bool]:
+    """(partial, exact) for one plan against one gold chart, as the README defines them."""
+    if plan is None:
+        return False, False
+    view = _plan_view(plan)
+    encoding = gold["encoding"]
+    gold_fields = {e["field"] for e in encoding.values() if e.get("field")}
+    binned = bool(encoding.get("x", {}).get("bin"))
+    mark = gold["mark"]
+    if mark == "bar":
+        family_ok = view["family"] in ({"bar", "histogram"} if binned else {"bar"})
+    else:
+        family_ok = view["family"] == mark
+    partial = family_ok and view["fields"] == gold_fields
+    if not partial:
+        return False, False
+    if mark == "point":
+        return True, not view["aggs"]
+    if binned and view["family"] != "histogram":
+        return True, False
+    gold_agg = next((e["aggregate"] for e in encoding.values() if e.get("aggregate")), None)
+    agg_ok = (gold_agg in view["aggs"]) if gold_agg else not [a for a in view["aggs"] if a != "count"]
+    return True, agg_ok and view["x"] == encoding.get("x", {}).get("field")
+
+
+def run(data: Path, show_misses: bool) -> int:
+    items = [json.loads(line) for line in data.read_text().splitlines() if line.strip()]
+    tables: dict[str, TableInfo] = {}
+    latencies: list[float] = []
+    by_vis: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    clarifications = 0
+    for item in items:
+        table_file = data.parent / item["table_file"]
+        table = tables.setdefault(str(table_file), profile_csv(table_file))
+        history: list[PlanTurn] = []
+        result: Any = None
+        for utterance in item["utterances"]:
+            started = time.perf_counter()
+            result = plan_question(utterance, table, source_id=1, history=history)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if isinstance(result, Plan):
+                history.append(PlanTurn(question=utterance, plan=result))
+        plan = result if isinstance(result, Plan) else None
+        clarifications += plan is None
+        partial, exact = score(plan, item["gold"])
+        by_vis[item["vis"]].append((partial, exact))
+        if show_misses and not exact:
+            got = f"{plan.chart_type} {plan.explanation}" if plan else f"CLARIFY {result.message}"
+            print(f"[{item['vis']}] {' >> '.join(item['utterances'])}\n    -> {got}")
+    _report(by_vis, latencies, clarifications, data)
+    return 0
+
+
+def _pct(values: list[bool]) -> str:
+    return f"{100 * sum(values) / len(values):5.1f}%" if values else "   - "
+
+
+def _report(
+    by_vis: dict[str, list[tuple[bool, bool]]], latencies: list[float], clarifications: int, data: Path
+) -> None:
+    everything = [r for rows in by_vis.values() for r in rows]
+    print(f"NLV dev set: {data} ({len(everything)} utterance sets; sequences scored on their last step)")
+    print(f"{'vis':<16}{'n':>5}{'partial':>10}{'exact':>10}")
+    for vis in sorted(by_vis):
+        rows = by_vis[vis]
+        print(f"{vis:<16}{len(rows):>5}{_pct([p for p, _ in rows]):>10}{_pct([e for _, e in rows]):>10}")
+    print(
+        f"{'overall':<16}{len(everything):>5}{_pct([p for p, _ in everything]):>10}"
+        f"{_pct([e for _, e in everything]):>10}"
+    )
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    print(
+        f"clarifications: {clarifications}; planning latency per utterance: "
+        f"median {statistics.median(ordered):.2f} ms, p95 {p95:.2f} ms, max {ordered[-1]:.2f} ms"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--show-misses", action="store_true")
+    args = parser.parse_args()
+    return run(args.data, args.show_misses)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: MIT
+"""The chat2chart planner: a question about a table becomes a Plan (semantic query + chart) or a
+Clarification. Rules answer offline by default; a configured model answers through LiteLLM, checked
+against the catalogue, with the rules as the fallback.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from chat2chart.sources.catalogue import TableInfo
+
+from .models import Clarification, Plan, PlanTurn, Usage
+from .rules import plan_with_rules
+from .suggest import first_questions, suggest_followups
+
+__all__ = [
+    "Clarification",
+    "Plan",
+    "PlanTurn",
+    "Usage",
+    "first_questions",
+    "plan_question",
+    "plan_with_rules",
+    "suggest_followups",
+]
+
+
+def plan_question(
+    question: str,
+    table: TableInfo,
+    *,
+    source_id: int,
+    history: list[PlanTurn] | tuple[PlanTurn, ...] = (),
+    now: date | None = None,
+) -> Plan | Clarification:
+    """Plan `question` over `table` with the rule planner (see `llm.plan_with_llm` for the model path)."""
+    return plan_with_rules(question, table, source_id=source_id, history=history, now=now)

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+"""One sentence saying what the planner understood, e.g. "Total revenue by region, top 10, highest first"."""
+
+from __future__ import annotations
+
+from chat2chart.sources.semantic import Filter, Measure
+
+from .shape import Shape
+
+_AGG_WORDS = {"sum": "Total", "avg": "Average", "min": "Minimum", "max": "Maximum", "median": "Median"}
+_GRAIN_WORDS = {
+    "hour": "hour",
+    "day": "day",
+    "week": "week",
+    "month": "month",
+    "quarter": "quarter",
+    "year": "year",
+    "weekday": "day of the week",
+    "month_of_year": "month of the year",
+    "hour_of_day": "hour of the day",
+}
+_OPS = {"gt": ">", "gte": "\u2265", "lt": "<", "lte": "\u2264", "neq": "\u2260"}
+
+
+def label(name: str) -> str:
+    """A column name as words: order_date -> order date."""
+    return name.replace("_", " ")
+
+
+def describe_measure(measure: Measure) -> str:
+    if measure.agg == "count" and measure.field is None:
+        return "Number of rows"
+    if measure.agg == "count":
+        return f"Number of {label(measure.field or 'rows')} values"
+    if measure.agg == "count_distinct":
+        return f"Number of distinct {label(measure.field or '')}"
+    return f"{_AGG_WORDS.get(measure.agg, measure.agg.title())} {label(measure.field or '')}"
+
+
+def describe_filter(flt: Filter) -> str:
+    name = label(flt.field)
+    value = flt.value
+    if flt.op == "eq":
+        return f"{name} is {value}"
+    if flt.op == "in" and isinstance(value, list):
+        return f"{name} in {', '.join(str(v) for v in value)}"
+    if flt.op == "between" and isinstance(value, list):
+        return f"{name} from {value[0]} to {value[1]}"
+    if flt.op == "last_n":
+        return f"last {value} {flt.unit}s of {name}"
+    if flt.op == "this_period":
+        return f"this {flt.unit} ({name})"
+    if flt.op == "previous_period":
+        return f"last {flt.unit} ({name})"
+    return f"{name} {_OPS.get(flt.op, flt.op)} {value}"
+
+
+def explain(shape: Shape) -> str:
+    """The sentence shown above the chart; it names every choice a user might want to correct."""
+    if shape.kind == "scatter":
+        x, y = shape.dims[0], shape.dims[1]
+        text = f"{label(y.field).capitalize()} against {label(x.field)}, one point per row"
+        text += _extra_dims(shape.dims[2:])
+    elif shape.kind == "histogram":
+        text = f"Distribution of {label(shape.dims[0].field)} (number of rows per bin)"
+        text += _extra_dims(shape.dims[1:])
+    else:
+        text = " and ".join(describe_measure(m) for m in shape.measures)
+        text = text[:1].upper() + text[1:].replace(" And ", " and ")
+        if shape.dims:
+            first = shape.dims[0]
+            grain = f" ({_GRAIN_WORDS[first.granularity]})" if first.granularity else ""
+            text += f" by {label(first.field)}{grain}"
+            text += _extra_dims(shape.dims[1:])
+    if shape.compare_previous_year:
+        text += ", this year vs last year"
+    if shape.filters:
+        text += ", where " + " and ".join(describe_filter(f) for f in shape.filters)
+    text += _ordering(shape)
+    return text
+
+
+def _extra_dims(dims: list) -> str:
+    parts = []
+    for dim in dims:
+        if dim.role == "facet":
+            parts.append(f", in separate charts per {label(dim.field)}")
+        else:
+            parts.append(f", split by {label(dim.field)}")
+    return "".join(parts)
+
+
+def _ordering(shape: Shape) -> str:
+    if shape.rank:
+        direction, n = shape.rank
+        first = "highest first" if direction == "desc" else "lowest first"
+        if n:
+            return f", {'top' if direction == 'desc' else 'bottom'} {n}, {first}"
+        return f", {first}"
+    if shape.sort:
+        return ", highest first" if shape.sort == "desc" else ", lowest first"
+    return ""

@@ -1,0 +1,432 @@
+# SPDX-License-Identifier: MIT
+"""Reading a question: which columns, values, aggregations, groupings, chart words and periods it names.
+
+The reading says nothing yet about the chart; `rules.py` turns it into a plan and `followups.py` into changes
+to the previous plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chat2chart.sources.catalogue import TableInfo
+from chat2chart.sources.semantic import Filter
+
+from . import lexicon
+from .grounding import (
+    ColumnMention,
+    ValueMention,
+    column_kind,
+    find_columns,
+    find_values,
+    is_function_word,
+    singular,
+    tokenize,
+)
+from .timephrases import NUMBER_WORDS, TimeReading, read_time
+
+# Words that may sit between an aggregation word and its column ("average of the MPG").
+_FILLER = frozenset({"of", "the", "a", "an", "all", "total", "overall", "in", "my", "our", "their", "its"})
+# Words between a column and its value in "status is paid", "status = paid", "region equals Europe".
+_SUBJECT_LINKS = frozenset({"is", "are", "was", "equals", "equal", "to", "of", "="})
+_COMPARATORS: tuple[tuple[str, str], ...] = (
+    ("greater than or equal to", "gte"),
+    ("less than or equal to", "lte"),
+    ("more than", "gt"),
+    ("greater than", "gt"),
+    ("higher than", "gt"),
+    ("bigger than", "gt"),
+    ("larger than", "gt"),
+    ("at least", "gte"),
+    ("no less than", "gte"),
+    ("less than", "lt"),
+    ("lower than", "lt"),
+    ("fewer than", "lt"),
+    ("smaller than", "lt"),
+    ("at most", "lte"),
+    ("no more than", "lte"),
+    ("above", "gt"),
+    ("over", "gt"),
+    ("exceeding", "gt"),
+    ("exceeds", "gt"),
+    ("under", "lt"),
+    ("below", "lt"),
+    ("equal to", "eq"),
+    ("equals", "eq"),
+    ("exactly", "eq"),
+    (">=", "gte"),
+    ("<=", "lte"),
+    (">", "gt"),
+    ("<", "lt"),
+)
+
+
+@dataclass
+class Mention:
+    """A column named in the question, with what the words around it say about its role."""
+
+    column: str
+    kind: str
+    start: int
+    end: int
+    agg: str | None = None
+    role: str = ""  # group, series, facet, or "" when bare
+    axis: str = ""  # x or y when the question says so
+    counted: bool = False  # "number of <column>": the column itself is a count
+
+
+@dataclass
+class Reading:
+    tokens: list[str]
+    mentions: list[Mention] = field(default_factory=list)
+    values: list[ValueMention] = field(default_factory=list)
+    count_rows: bool = False
+    free_aggs: list[str] = field(default_factory=list)
+    chart: str | None = None
+    cues: set[str] = field(default_factory=set)
+    rank: tuple[str, int | None] | None = None
+    sort: str | None = None
+    time: TimeReading = field(default_factory=TimeReading)
+    numeric_filters: list[Filter] = field(default_factory=list)
+    bins: dict[str, float] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)
+
+    def columns(self) -> list[str]:
+        seen: list[str] = []
+        for mention in self.mentions:
+            if mention.column not in seen:
+                seen.append(mention.column)
+        return seen
+
+
+def find_phrases(tokens: list[str], phrases: tuple[str, ...] | list[str]) -> list[tuple[int, int, str]]:
+    """Non-overlapping occurrences of phrases, longest first, in question order."""
+    split = sorted(((tuple(p.split()), p) for p in phrases), key=lambda item: -len(item[0]))
+    taken: set[int] = set()
+    found: list[tuple[int, int, str]] = []
+    for words, phrase in split:
+        n = len(words)
+        for start in range(len(tokens) - n + 1):
+            if tuple(tokens[start : start + n]) == words and not taken & set(range(start, start + n)):
+                found.append((start, start + n, phrase))
+                taken |= set(range(start, start + n))
+    return sorted(found)
+
+
+def read_question(question: str, table: TableInfo) -> Reading:
+    """Everything the rule planner needs to know about the words of a question."""
+    tokens = tokenize(question)
+    reading = Reading(tokens=tokens)
+    reading.time = read_time(tokens)
+    charts = find_phrases(tokens, list(lexicon.CHART_WORDS))
+    aggs = find_phrases(tokens, list(lexicon.AGG_WORDS))
+    reserved = {i for s, e, _ in charts + aggs for i in range(s, e)} | reading.time.spans
+    found = find_columns(tokens, table, reserved)
+    found = [m for m in found if not _is_chart_word_only(m, charts)]
+    kinds = {c.name: column_kind(c, table.row_count) for c in table.columns}
+    reading.mentions = [Mention(m.column, kinds[m.column], m.start, m.end) for m in found]
+    taken = {i for m in found for i in range(m.start, m.end)} | reading.time.spans
+    reading.values = find_values(tokens, table, taken)
+    reading.chart = _chart(charts, found)
+    _mark_filter_subjects(reading)
+    _read_cues(reading)
+    _attach_aggs(reading, aggs, table)
+    _read_roles(reading)
+    _read_axes(reading)
+    _read_rank(reading)
+    _read_numeric_filters(reading, table)
+    _read_bins(reading)
+    reading.used = (
+        taken
+        | {i for s, e, _ in charts + aggs for i in range(s, e)}
+        | {i for v in reading.values for i in range(v.start, v.end)}
+    )
+    reading.unknown = _unknown_words(reading, table)
+    return reading
+
+
+def _mark_filter_subjects(reading: Reading) -> None:
+    # "where status is paid": the status column is the filter's subject, not a grouping.
+    for mention in reading.mentions:
+        for value in reading.values:
+            between = reading.tokens[mention.end : value.start]
+            if value.column == mention.column and len(between) <= 2 and set(between) <= _SUBJECT_LINKS:
+                mention.role = "filter"
+
+
+def _is_chart_word_only(mention: ColumnMention, charts: list[tuple[int, int, str]]) -> bool:
+    # "area chart": the chart word is not the `area` column unless the column is named exactly that.
+    return mention.via != "name" and any(s <= mention.start and mention.end <= e for s, e, _ in charts)
+
+
+def _chart(charts: list[tuple[int, int, str]], found: list[ColumnMention]) -> str | None:
+    columns_at = {i for m in found if m.via == "name" for i in range(m.start, m.end)}
+    chosen: str | None = None
+    for start, end, phrase in charts:
+        if set(range(start, end)) & columns_at:
+            continue
+        chart = lexicon.CHART_WORDS[phrase]
+        # The most specific word wins: "stacked bar chart" says stacked_bar, not bar.
+        if chosen is None or (chosen in ("bar", "column") and chart in ("stacked_bar", "grouped_bar")):
+            chosen = chart
+        elif chosen == "stacked_bar" and chart == "area":
+            chosen = "area"
+    return chosen
+
+
+def _read_cues(reading: Reading) -> None:
+    tokens = reading.tokens
+    for name, phrases in (
+        ("relation", lexicon.RELATION_CUES),
+        ("distribution", lexicon.DISTRIBUTION_CUES),
+        ("trend", lexicon.TREND_CUES),
+        ("composition", lexicon.COMPOSITION_CUES),
+    ):
+        if find_phrases(tokens, phrases):
+            reading.cues.add(name)
+    if (
+        any(
+            t
+            in (
+                "lighter",
+                "heavier",
+                "faster",
+                "slower",
+                "cheaper",
+                "increase",
+                "decrease",
+                "rise",
+                "fall",
+                "grow",
+                "decline",
+            )
+            for t in tokens
+        )
+        and "when" not in tokens
+    ):
+        reading.cues.add("change")
+
+
+def _is_row_noun(word: str, table: TableInfo) -> bool:
+    key = singular(word)
+    table_words = {singular(w) for w in tokenize(table.name)}
+    return key in lexicon.ROW_NOUNS or key in table_words
+
+
+def _attach_aggs(reading: Reading, aggs: list[tuple[int, int, str]], table: TableInfo) -> None:
+    tokens = reading.tokens
+    by_start = {m.start: m for m in reading.mentions}
+    for start, end, phrase in aggs:
+        agg = lexicon.AGG_WORDS[phrase]
+        if agg in ("min", "max") and end < len(tokens) and tokens[end] in ("x", "y", "axis", "value"):
+            continue  # "max x axis 5500" sets an axis range, it asks for no aggregation
+        target, row_noun = _agg_target(tokens, end, by_start, table)
+        if target is None and agg == "count" and start > 0:
+            before = [m for m in reading.mentions if m.end == start]
+            if before and before[0].kind == "key":
+                reading.count_rows = True
+                before[0].counted = True
+                continue
+        if target is None:
+            if agg == "count" or row_noun:
+                reading.count_rows = reading.count_rows or agg in ("count", "count_distinct")
+            else:
+                reading.free_aggs.append(agg)
+            continue
+        _apply_agg(reading, target, agg)
+
+
+def _agg_target(
+    tokens: list[str], end: int, by_start: dict[int, Mention], table: TableInfo
+) -> tuple[Mention | None, bool]:
+    i = end
+    while i < len(tokens) and i - end <= 3:
+        if i in by_start:
+            return by_start[i], False
+        if _is_row_noun(tokens[i], table):
+            return None, True
+        if tokens[i] not in _FILLER and tokens[i] not in lexicon.QUALITY_WORDS:
+            return None, False
+        i += 1
+    return None, False
+
+
+def _apply_agg(reading: Reading, mention: Mention, agg: str) -> None:
+    if agg in ("count", "count_distinct"):
+        if mention.kind == "key":
+            reading.count_rows = True
+            mention.counted = True
+        elif mention.kind in ("numeric", "discrete"):
+            # "number of cylinders" is the column itself; "number of signups" its total.
+            mention.counted = True
+        else:
+            mention.agg = "count_distinct"
+        return
+    mention.agg = agg
+
+
+def _read_roles(reading: Reading) -> None:
+    tokens = reading.tokens
+    groups = find_phrases(tokens, lexicon.GROUP_CUES)
+    series = find_phrases(tokens, lexicon.SERIES_CUES)
+    facets = find_phrases(tokens, lexicon.FACET_CUES)
+    skip = {
+        "the",
+        "a",
+        "an",
+        "their",
+        "its",
+        "different",
+        "various",
+        "each",
+        "every",
+        "car",
+        "cars",
+        "of",
+        "number",
+        "vehicle",
+        "model",
+        "and",
+        "by",
+        "in",
+        "on",
+        "country",
+        "all",
+        "individual",
+    }
+    for mention in reading.mentions:
+        if mention.role == "filter":
+            continue
+        for role, cues in (("facet", facets), ("series", series), ("group", groups)):
+            if _cue_before(tokens, mention.start, cues, skip) is not None:
+                mention.role = role
+                break
+        after = tokens[mention.end : mention.end + 3]
+        if "legend" in after or "legends" in after:
+            mention.role = "series"
+        elif "separately" in after or "wise" in after[:1]:
+            mention.role = "facet" if "separately" in after else "group"
+        lead = _cue_before(tokens, mention.start, groups, skip)
+        if (
+            lead is not None
+            and lead[0] == 0
+            and lead[2] in ("for each", "for every", "in each", "per", "each")
+        ):
+            # "For each country, show ..." draws one chart per country: the outermost grouping.
+            mention.role = "facet"
+
+
+def _cue_before(
+    tokens: list[str], start: int, cues: list[tuple[int, int, str]], skip: set[str]
+) -> tuple[int, int, str] | None:
+    for cue in cues:
+        if cue[1] > start or start - cue[1] > 3:
+            continue
+        if all(t in skip for t in tokens[cue[1] : start]):
+            return cue
+    return None
+
+
+def _read_axes(reading: Reading) -> None:
+    tokens = reading.tokens
+    for axis in ("x", "y"):
+        for start, end, _ in find_phrases(tokens, [f"{axis} axis", f"{axis} axes", f"on {axis}"]):
+            before = [m for m in reading.mentions if 0 <= start - m.end <= 2 and not m.axis]
+            after = [m for m in reading.mentions if 0 <= m.start - end <= 4 and not m.axis]
+            # "cylinders on the x axis" names the column before; "x axis cylinders" the one after.
+            on_before = start > 0 and tokens[start - 1] in ("on", "in", "as", "along", "the")
+            pick = before[-1] if before and (on_before or not after) else (after or [None])[0]
+            if pick is not None:
+                pick.axis = axis
+
+
+def _number(token: str) -> float | None:
+    try:
+        return float(token)
+    except ValueError:
+        return NUMBER_WORDS.get(token) if token not in ("a", "an") else None
+
+
+def _read_rank(reading: Reading) -> None:
+    tokens = reading.tokens
+    for i, token in enumerate(tokens):
+        direction = "desc" if token in lexicon.TOP_WORDS else "asc" if token in lexicon.BOTTOM_WORDS else None
+        if direction is None:
+            continue
+        n = None
+        for j in (i + 1, i - 1):
+            if 0 <= j < len(tokens) and _number(tokens[j]) and not tokens[j].startswith(("19", "20")):
+                value = _number(tokens[j])
+                if value and value == int(value) and 0 < value <= 1000:
+                    n = int(value)
+                    reading.used.add(j)
+                    break
+        reading.rank = (direction, n)
+        return
+    if find_phrases(tokens, lexicon.SORT_ASC):
+        reading.sort = "asc"
+    elif find_phrases(tokens, lexicon.SORT_DESC):
+        reading.sort = "desc"
+
+
+def _read_numeric_filters(reading: Reading, table: TableInfo) -> None:
+    tokens = reading.tokens
+    numeric = [m for m in reading.mentions if m.kind in ("numeric", "discrete")]
+    for start, end, phrase in find_phrases(tokens, [c for c, _ in _COMPARATORS]):
+        value = _number(tokens[end]) if end < len(tokens) else None
+        if value is None:
+            continue
+        op = dict(_COMPARATORS)[phrase]
+        before = [m for m in numeric if 0 <= start - m.end <= 3]
+        after = [m for m in numeric if 0 <= m.start - (end + 1) <= 1]
+        target = before[-1] if before else after[0] if after else None
+        if target is None:
+            continue
+        reading.numeric_filters.append(Filter(field=target.column, op=op, value=_plain(value)))  # type: ignore[arg-type]
+        reading.used |= set(range(start, end + 1))
+    for mention in reading.mentions:
+        # "5 cylinder cars": a number right before a column of few values is one of those values.
+        if mention.kind != "discrete" or mention.start == 0:
+            continue
+        value = _number(tokens[mention.start - 1])
+        column = table.column(mention.column)
+        if value is not None and column and value in column.samples:
+            reading.numeric_filters.append(Filter(field=mention.column, op="eq", value=_plain(value)))
+            reading.used.add(mention.start - 1)
+
+
+def _plain(value: float) -> int | float:
+    return int(value) if value == int(value) else value
+
+
+def _read_bins(reading: Reading) -> None:
+    tokens = reading.tokens
+    for i, token in enumerate(tokens):
+        value = _number(token)
+        if value is None or value <= 0:
+            continue
+        window = tokens[max(0, i - 3) : i] + tokens[i + 1 : i + 3]
+        if any(w in ("bin", "bins", "bucket", "buckets", "interval", "intervals", "rounded") for w in window):
+            count_words = {"number", "into", "bins", "buckets"}
+            if value <= 50 and (
+                count_words & set(tokens[max(0, i - 3) : i])
+                or tokens[i + 1 : i + 2] in (["bins"], ["buckets"])
+            ):
+                reading.bins["bins"] = _plain(value)
+            else:
+                reading.bins["bin_width"] = _plain(value)
+            reading.used.add(i)
+
+
+def _unknown_words(reading: Reading, table: TableInfo) -> list[str]:
+    unknown: list[str] = []
+    for i, token in enumerate(reading.tokens):
+        if i in reading.used or i in reading.time.spans or _number(token) is not None:
+            continue
+        if is_function_word(token) or _is_row_noun(token, table) or len(token) <= 2:
+            continue
+        if token in lexicon.QUALITY_WORDS or token in _FILLER:
+            continue
+        unknown.append(token)
+    return unknown
