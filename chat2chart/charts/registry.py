@@ -408,7 +408,10 @@ CHART_TYPES: tuple[ChartType, ...] = (
         "histogram",
         "Histogram",
         "distribution",
-        DataNeeds("one numeric column (value) of raw values", measures=(VALUE,)),
+        DataNeeds(
+            "one numeric column (value) of raw values, optionally with a count per value (weight)",
+            measures=(VALUE, Slot("weight", "numeric", min=0)),
+        ),
         "distribution:build_histogram",
         "How values spread over bins.",
     ),

@@ -40,6 +40,8 @@ class Encoding(BaseModel):
     target: str | None = None
     parent: str | None = None
     child: str | None = None
+    # Histogram: a count per value when the rows are already grouped (value, count).
+    weight: str | None = None
 
     @field_validator("y", mode="before")
     @classmethod

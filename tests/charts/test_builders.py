@@ -161,3 +161,18 @@ def test_gallery_has_every_type_with_its_family():
 
     assert [e["type"] for e in examples] == TYPE_IDS
     assert all(e["family"] in FAMILIES and e["option"] for e in examples)
+
+
+def test_histogram_of_grouped_rows_weights_each_value_by_its_count():
+    raw = [[v] for v in (1, 1, 1, 2, 2, 9)]
+    grouped = [[1, 3], [2, 2], [9, 1]]
+    plain = build_option(
+        parse_spec({"type": "histogram", "encoding": {"value": "hp"}}),
+        {"columns": [{"name": "hp", "type": "integer"}], "rows": raw},
+    )
+    weighted = build_option(
+        parse_spec({"type": "histogram", "encoding": {"value": "hp", "weight": "count"}}),
+        {"columns": [{"name": "hp", "type": "integer"}, {"name": "count", "type": "integer"}], "rows": grouped},
+    )
+    assert weighted["series"][0]["data"] == plain["series"][0]["data"]
+    assert sum(weighted["series"][0]["data"]) == 6

@@ -27,6 +27,14 @@ def _values(chart: ChartInput, slot: str) -> list[float]:
     return values
 
 
+def _weights(chart: ChartInput, expected: int) -> list[float]:
+    name = chart.column("weight")
+    if not name:
+        return [1.0] * expected
+    pairs = zip(chart.table.numbers(chart.required("value")), chart.table.numbers(name), strict=True)
+    return [w if w is not None else 0.0 for v, w in pairs if v is not None]
+
+
 def _nice_step(span: float, bins: int) -> float:
     raw = span / bins
     magnitude = 10 ** math.floor(math.log10(raw))
@@ -34,18 +42,21 @@ def _nice_step(span: float, bins: int) -> float:
 
 
 def build_histogram(chart: ChartInput) -> dict[str, Any]:
-    """Counts per bin; Sturges' rule picks the bin count and the edges are rounded to nice steps."""
+    """Counts per bin; Sturges' rule picks the bin count and the edges are rounded to nice steps.
+    With a `weight` column the rows are (value, count) pairs, as a grouped query returns them."""
     values = _values(chart, "value")
+    weights = _weights(chart, len(values))
     low, high = min(values), max(values)
-    bins = min(MAX_BINS, max(5, math.ceil(math.log2(len(values)) + 1)))
+    bins = min(MAX_BINS, max(5, math.ceil(math.log2(max(1.0, sum(weights))) + 1)))
     step = _nice_step(high - low, bins) if high > low else 1.0
     start = math.floor(low / step) * step
     count = max(1, math.ceil((high - start) / step + 1e-9))
     if start + count * step <= high:
         count += 1
-    counts = [0] * count
-    for value in values:
-        counts[min(count - 1, int((value - start) // step))] += 1
+    counts: list[float] = [0] * count
+    for value, weight in zip(values, weights, strict=True):
+        counts[min(count - 1, int((value - start) // step))] += weight
+    counts = [clean(c) for c in counts]
     fmt = chart.options.number_format
     labels = [
         f"{format_number(clean(start + i * step), fmt)} – {format_number(clean(start + (i + 1) * step), fmt)}"
