@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: MIT
+"""Turn one table source into one Parquet file: type the columns, convert chunk by chunk, write.
+
+Types are inferred on the first rows. When a later chunk holds a value its column's type cannot
+read, that column is widened (integer to decimal, date to datetime, else text) and the table is
+written again from the start, so no value is ever silently dropped. Only a type the user chose
+may turn an unreadable value into an empty one; those are counted and reported.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass, field, replace
+from itertools import chain
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from chat2chart.core.errors import IngestError
+from chat2chart.sources.ingest.convert import ColumnPlan, arrow_type, convert_column
+from chat2chart.sources.ingest.infer import infer_plan, widen
+from chat2chart.sources.ingest.model import (
+    ColumnOverride,
+    IngestedTable,
+    IngestOptions,
+    ProgressCallback,
+)
+from chat2chart.sources.ingest.overlap import BackgroundWriter, read_ahead
+from chat2chart.sources.ingest.profile import profile_parquet
+from chat2chart.sources.ingest.source import BadRows, Chunk, TableSource
+
+PARQUET_COMPRESSION = "snappy"
+MAX_PASSES = 8  # each pass widens at least one column; beyond this every failing column goes to text
+
+
+class EmptyTable(Exception):
+    """A table with a header and no rows; the caller decides whether that is an error."""
+
+    def __init__(self, label: str, skipped: int) -> None:
+        super().__init__(label)
+        self.skipped = skipped
+
+
+@dataclass
+class ProgressSpan:
+    """Where one table's progress sits inside the whole file's, for multi-table files."""
+
+    callback: ProgressCallback | None
+    rows_before: int = 0
+    start: float = 0.0
+    width: float = 1.0
+
+    last: tuple[int, float] | None = None
+
+    def report(self, rows: int, fraction: float) -> None:
+        point = (self.rows_before + rows, min(1.0, self.start + self.width * fraction))
+        if self.callback is not None and point != self.last:
+            self.last = point
+            self.callback(*point)
+
+
+class _Mismatch(Exception):
+    def __init__(self, plans: list[ColumnPlan], index: int, failing: pa.Array) -> None:
+        super().__init__(index)
+        self.plans = plans
+        self.index = index
+        self.failing = failing
+
+
+@dataclass
+class _PassResult:
+    rows: int
+    skipped: int
+    skipped_detail: str
+    nulled: dict[str, int] = field(default_factory=dict)
+    nulled_examples: dict[str, str] = field(default_factory=dict)
+
+
+def write_table(
+    source: TableSource,
+    out_dir: Path,
+    *,
+    options: IngestOptions,
+    overrides: dict[str, ColumnOverride],
+    progress: ProgressSpan,
+) -> IngestedTable:
+    """Write `source` to a new Parquet file in `out_dir` and profile it."""
+    final_path = out_dir / f"{source.name}-{secrets.token_hex(4)}.parquet"
+    partial_path = out_dir / f".{final_path.name}.partial"
+    plans: list[ColumnPlan] | None = None
+    warnings = list(source.warnings)
+    try:
+        for attempt in range(MAX_PASSES):
+            try:
+                plans, result = _write_pass(
+                    source, partial_path, plans, overrides, options, progress, warnings
+                )
+                break
+            except _Mismatch as mismatch:
+                plans = list(mismatch.plans)
+                plan = plans[mismatch.index]
+                wider = widen(plan, mismatch.failing) if attempt < MAX_PASSES - 2 else plan.with_type("text")
+                warnings.append(
+                    f"Column '{plan.name}' looked like {plan.type} in the first rows but later holds "
+                    f"{_quote(mismatch.failing[0].as_py())}; it is stored as {wider.type}."
+                )
+                plans[mismatch.index] = wider
+        else:  # pragma: no cover - the last pass makes failing columns text, which cannot fail
+            raise IngestError(f"{source.label} could not be typed; please report this file to support.")
+        os.replace(partial_path, final_path)
+    finally:
+        partial_path.unlink(missing_ok=True)
+    try:
+        return _finish(source, final_path, result, warnings)
+    except BaseException:
+        final_path.unlink(missing_ok=True)
+        raise
+
+
+def _finish(source: TableSource, path: Path, result: _PassResult, warnings: list[str]) -> IngestedTable:
+    if result.skipped:
+        warnings.append(
+            f"{result.skipped} row(s) of {source.label} were skipped because they {source.bad_row_problem}: "
+            f"{result.skipped_detail}."
+        )
+    for column, count in result.nulled.items():
+        warnings.append(
+            f"{count} value(s) in column '{column}' could not be read as the chosen type and were left "
+            f"empty (for example {_quote(result.nulled_examples[column])})."
+        )
+    info = profile_parquet(path, source.name)
+    return IngestedTable(
+        name=source.name,
+        parquet_path=path,
+        table_info=info,
+        rows=result.rows,
+        skipped_rows=result.skipped,
+        warnings=warnings,
+        nulled_values=dict(result.nulled),
+    )
+
+
+def _write_pass(
+    source: TableSource,
+    path: Path,
+    plans: list[ColumnPlan] | None,
+    overrides: dict[str, ColumnOverride],
+    options: IngestOptions,
+    progress: ProgressSpan,
+    warnings: list[str],
+) -> tuple[list[ColumnPlan], _PassResult]:
+    bad_rows = BadRows(
+        policy=options.on_bad_rows,
+        file_label=source.label,
+        problem=source.bad_row_problem,
+        position_word=source.position_word,
+    )
+    with closing(read_ahead(source.read(bad_rows))) as chunks:
+        sample = _take_sample(chunks, options.sample_rows)
+        bad_rows.check(finished=False)
+        if plans is None:
+            plans = _plan_columns(source, sample, overrides, warnings)
+        schema = pa.schema([pa.field(plan.name, arrow_type(plan)) for plan in plans])
+        result = _PassResult(rows=0, skipped=0, skipped_detail="")
+        progress.report(0, 0.0)
+        # Dictionary pages pay off for repetitive text; for numbers and times they cost CPU and save little.
+        text_columns = [plan.name for plan in plans if plan.type == "text"]
+        parquet = pq.ParquetWriter(path, schema, compression=PARQUET_COMPRESSION, use_dictionary=text_columns)
+        writer = BackgroundWriter(parquet)
+        try:
+            for chunk in chain(sample, chunks):
+                batch = _convert_batch(chunk.batch, plans, schema, result)
+                writer.write(batch)
+                result.rows += batch.num_rows
+                bad_rows.check(finished=False)
+                progress.report(result.rows, chunk.fraction)
+        finally:
+            writer.close()
+    bad_rows.check(finished=True)
+    result.skipped, result.skipped_detail = bad_rows.count, bad_rows.describe()
+    if result.rows == 0:
+        raise EmptyTable(source.label, bad_rows.count)
+    progress.report(result.rows, 1.0)
+    return plans, result
+
+
+def _take_sample(chunks: Iterator[Chunk], rows: int) -> list[Chunk]:
+    sample: list[Chunk] = []
+    taken = 0
+    for chunk in chunks:
+        sample.append(chunk)
+        taken += chunk.batch.num_rows
+        if taken >= rows:
+            break
+    return sample
+
+
+def _plan_columns(
+    source: TableSource, sample: list[Chunk], overrides: dict[str, ColumnOverride], warnings: list[str]
+) -> list[ColumnPlan]:
+    plans = []
+    for index, column in enumerate(source.columns):
+        override = overrides.get(column, ColumnOverride())
+        name = override.name or column
+        if override.type:
+            plans.append(ColumnPlan(name=name, type=override.type, forced=True))  # type: ignore[arg-type]
+            if override.type == "date":
+                # A chosen date type still needs a format; take the one the sample suggests, if any.
+                guessed, _ = infer_plan(_sample_column(sample, index), name)
+                plans[-1] = replace(plans[-1], date_format=guessed.date_format)
+            elif override.type == "datetime":
+                guessed, _ = infer_plan(_sample_column(sample, index), name)
+                plans[-1] = replace(plans[-1], tz_aware=guessed.tz_aware)
+            continue
+        plan, warning = infer_plan(_sample_column(sample, index), name)
+        plans.append(plan)
+        if warning:
+            warnings.append(warning)
+    return plans
+
+
+def _sample_column(sample: list[Chunk], index: int) -> pa.Array:
+    if not sample:
+        return pa.array([], pa.string())
+    return pa.chunked_array([chunk.batch.column(index) for chunk in sample], pa.string()).combine_chunks()
+
+
+def _convert_batch(
+    batch: pa.RecordBatch, plans: list[ColumnPlan], schema: pa.Schema, result: _PassResult
+) -> pa.RecordBatch:
+    arrays = []
+    for index, plan in enumerate(plans):
+        source = batch.column(index)
+        converted = convert_column(source, plan)
+        failures = converted.failures
+        if failures and not plan.forced:
+            raise _Mismatch(plans, index, converted.failing_values(source))
+        if failures:
+            result.nulled[plan.name] = result.nulled.get(plan.name, 0) + failures
+            result.nulled_examples.setdefault(plan.name, converted.failing_values(source, 1)[0].as_py())
+        arrays.append(converted.array)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _quote(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
