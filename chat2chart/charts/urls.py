@@ -1,4 +1,10 @@
 # SPDX-License-Identifier: MIT
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from chat2chart.charts import views
+
+urlpatterns = [
+    path("charts/", views.chart_list, name="chart_list"),
+    path("charts/gallery/", views.chart_gallery, name="chart_gallery"),
+    path("charts/<int:pk>/", views.chart_detail, name="chart_detail"),
+]

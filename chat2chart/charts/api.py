@@ -1,0 +1,244 @@
+# SPDX-License-Identifier: MIT
+"""`/api/v1/charts/`: the chart-type catalogue, drawing and recommending charts, and saved charts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat2chart.charts import selectors, services
+from chat2chart.charts.models import SavedChart
+from chat2chart.charts.recommend import INTENTS, recommend
+from chat2chart.charts.registry import FAMILIES, get_chart_type
+from chat2chart.core import hooks
+from chat2chart.core.api import ActionPermission
+
+
+class SavedChartSerializer(serializers.ModelSerializer):
+    source = serializers.IntegerField(source="source_id", read_only=True)
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    owner = serializers.IntegerField(source="owner_id", read_only=True)
+    type = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SavedChart
+        fields = [
+            "id",
+            "title",
+            "description",
+            "type",
+            "spec",
+            "query",
+            "source",
+            "source_name",
+            "owner",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_type(self, chart: SavedChart) -> str | None:
+        return (chart.spec or {}).get("type")
+
+
+class SavedChartInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, trim_whitespace=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    spec = serializers.JSONField()
+    query = serializers.JSONField()
+    source = serializers.IntegerField(required=False, allow_null=True)
+
+
+class RenderInputSerializer(serializers.Serializer):
+    spec = serializers.JSONField(required=False, allow_null=True)
+    type = serializers.CharField(required=False, max_length=50)
+    data = serializers.JSONField(required=False, allow_null=True)
+    query = serializers.JSONField(required=False, allow_null=True)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    options = serializers.JSONField(required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("spec") is None and not attrs.get("type"):
+            raise serializers.ValidationError("Send a chart spec, or a chart type to draw the data with.")
+        if (attrs.get("data") is None) == (attrs.get("query") is None):
+            raise serializers.ValidationError("Send either the data to draw or a query to run.")
+        return attrs
+
+
+class RecommendInputSerializer(serializers.Serializer):
+    columns = serializers.ListField(child=serializers.JSONField(), required=False, max_length=200)
+    query = serializers.JSONField(required=False, allow_null=True)
+    intent = serializers.ChoiceField(choices=INTENTS, required=False, allow_null=True)
+    row_count = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if (attrs.get("columns") is None) == (attrs.get("query") is None):
+            raise serializers.ValidationError("Send either the result's columns or a query.")
+        return attrs
+
+
+class ChartTypeListView(APIView):
+    @extend_schema(
+        summary="Every chart type with its family and the data it needs", responses=OpenApiTypes.OBJECT
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"families": list(FAMILIES), "types": selectors.chart_type_list()})
+
+
+class ChartRenderView(APIView):
+    # Drawing posted data reads nothing of the workspace; running a query asks for ASK in the service.
+    actions = {"POST": hooks.VIEW}
+
+    @extend_schema(
+        summary="Draw a chart from a spec (or a type) and data (or a semantic query)",
+        request=RenderInputSerializer,
+        responses=OpenApiTypes.OBJECT,
+    )
+    def post(self, request: Request) -> Response:
+        payload = RenderInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        given = payload.validated_data
+        rendered = services.chart_render(
+            user=request.user,
+            spec=given.get("spec"),
+            chart_type=given.get("type"),
+            data=given.get("data"),
+            query=given.get("query"),
+            title=given.get("title", ""),
+            options=given.get("options"),
+        )
+        body: dict[str, Any] = {"option": rendered.option, "spec": rendered.spec.model_dump(mode="json")}
+        if given.get("query") is not None:
+            body.update(
+                {
+                    "data": rendered.data,
+                    "sql": rendered.sql,
+                    "cached": rendered.cached,
+                    "truncated": rendered.truncated,
+                }
+            )
+        return Response(body)
+
+
+class ChartRecommendView(APIView):
+    actions = {"POST": hooks.VIEW}
+
+    @extend_schema(
+        summary="Chart types that fit a result's columns, best first",
+        request=RecommendInputSerializer,
+        responses=OpenApiTypes.OBJECT,
+    )
+    def post(self, request: Request) -> Response:
+        payload = RecommendInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        given = payload.validated_data
+        row_count = given.get("row_count")
+        if given.get("query") is not None:
+            result, _ = services.query_result(query=services.parse_query(given["query"]), user=request.user)
+            row_count = len(result["rows"])
+        else:
+            result = services.describe_columns({"columns": given["columns"], "rows": []})
+        ranked = recommend(result["columns"], intent=given.get("intent"), row_count=row_count)
+        return Response(
+            {"columns": result["columns"], "recommendations": [_recommendation(r) for r in ranked]}
+        )
+
+
+def _recommendation(item: Any) -> dict[str, Any]:
+    chart_type = get_chart_type(item.chart_type)
+    return {
+        "type": chart_type.id,
+        "name": chart_type.name,
+        "family": chart_type.family,
+        "score": item.score,
+        "reason": item.reason,
+    }
+
+
+class SavedChartListView(APIView):
+    @extend_schema(summary="The workspace's saved charts", responses=SavedChartSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(SavedChartSerializer(selectors.chart_list(), many=True).data)
+
+    @extend_schema(summary="Save a chart", request=SavedChartInputSerializer, responses=SavedChartSerializer)
+    def post(self, request: Request) -> Response:
+        payload = SavedChartInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        given = payload.validated_data
+        chart = services.chart_create(
+            actor=request.user,
+            title=given.get("title", ""),
+            description=given.get("description", ""),
+            spec=given["spec"],
+            query=given["query"],
+            source_id=given.get("source"),
+        )
+        return Response(SavedChartSerializer(chart).data, status=status.HTTP_201_CREATED)
+
+
+class SavedChartDetailView(APIView):
+    # Whether a chart may be deleted depends on the chart (editors may delete their own), so the
+    # view-level gate only asks VIEW and `delete` asks DELETE of the chart itself.
+    actions = {"DELETE": hooks.VIEW}
+
+    def _chart(self, request: Request, pk: int) -> SavedChart:
+        chart = selectors.chart_get(chart_id=pk)
+        self.check_object_permissions(request, chart)
+        return chart
+
+    @extend_schema(summary="One saved chart", responses=SavedChartSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(SavedChartSerializer(self._chart(request, pk)).data)
+
+    @extend_schema(
+        summary="Change a saved chart", request=SavedChartInputSerializer, responses=SavedChartSerializer
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        return self._update(request, pk, partial=True)
+
+    @extend_schema(
+        summary="Replace a saved chart", request=SavedChartInputSerializer, responses=SavedChartSerializer
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(summary="Delete a saved chart", responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        chart = self._chart(request, pk)
+        if not hooks.can(request.user, hooks.DELETE, chart):
+            raise PermissionDenied(ActionPermission.message)
+        services.chart_delete(chart=chart, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
+        chart = self._chart(request, pk)
+        payload = SavedChartInputSerializer(data=request.data, partial=partial)
+        payload.is_valid(raise_exception=True)
+        changes = dict(payload.validated_data)
+        if "source" in changes:
+            changes["source_id"] = changes.pop("source")
+        chart = services.chart_update(chart=chart, actor=request.user, **changes)
+        return Response(SavedChartSerializer(chart).data)
+
+
+class SavedChartDataView(APIView):
+    @extend_schema(summary="Re-run a saved chart's query and draw it", responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        chart = selectors.chart_get(chart_id=pk)
+        self.check_object_permissions(request, chart)
+        rendered = services.chart_data(chart=chart, user=request.user)
+        return Response(
+            {
+                "option": rendered.option,
+                "data": rendered.data,
+                "sql": rendered.sql,
+                "cached": rendered.cached,
+                "truncated": rendered.truncated,
+            }
+        )

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: MIT
+"""Reads of the chart layer: the chart-type catalogue and the workspace's saved charts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from chat2chart.charts.models import SavedChart
+from chat2chart.charts.registry import FAMILIES, ChartType, Slot, chart_types
+from chat2chart.core.errors import NotFound
+
+
+def _slot(slot: Slot) -> dict[str, Any]:
+    return {"name": slot.name, "kind": slot.kind, "min": slot.min, "max": slot.max}
+
+
+def chart_type_summary(chart_type: ChartType) -> dict[str, Any]:
+    """What a client needs to offer a type: its id, name, family and the data it needs."""
+    needs = chart_type.needs
+    return {
+        "id": chart_type.id,
+        "name": chart_type.name,
+        "family": chart_type.family,
+        "description": chart_type.description,
+        "needs": {
+            "summary": needs.summary,
+            "dimensions": [_slot(s) for s in needs.dimensions],
+            "measures": [_slot(s) for s in needs.measures],
+            "any_columns": needs.any_columns,
+        },
+    }
+
+
+def chart_type_list() -> list[dict[str, Any]]:
+    """Every registered chart type, in registry order (grouped by family)."""
+    order = {family: position for position, family in enumerate(FAMILIES)}
+    return [chart_type_summary(t) for t in sorted(chart_types(), key=lambda t: order[t.family])]
+
+
+def chart_list() -> QuerySet[SavedChart]:
+    """The saved charts of the workspace in scope (rows live in its schema), newest change first."""
+    return SavedChart.objects.select_related("source").all()
+
+
+def chart_get(*, chart_id: int) -> SavedChart:
+    chart = chart_list().filter(pk=chart_id).first()
+    if chart is None:
+        raise NotFound("There is no such chart in this workspace.")
+    return chart

@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: MIT
+"""Chart pages: the saved-chart list, the gallery of every chart type and one chart's page."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from chat2chart.charts import selectors
+from chat2chart.charts.gallery import gallery_examples
+from chat2chart.core import hooks
+from chat2chart.core.errors import NotFound
+
+
+def _require(request: HttpRequest, action: str, obj: object = None) -> None:
+    # Pages answer 404 rather than 403 so they do not reveal what exists.
+    if not hooks.can(request.user, action, obj):
+        raise Http404("not allowed")
+
+
+@login_required
+def chart_list(request: HttpRequest) -> HttpResponse:
+    _require(request, hooks.VIEW)
+    return render(request, "charts/list.html", {"charts": selectors.chart_list()})
+
+
+@login_required
+def chart_gallery(request: HttpRequest) -> HttpResponse:
+    _require(request, hooks.VIEW)
+    return render(request, "charts/gallery.html", {"examples": gallery_examples()})
+
+
+@login_required
+def chart_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        chart = selectors.chart_get(chart_id=pk)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    _require(request, hooks.VIEW, chart)
+    config = {
+        "id": chart.pk,
+        "title": chart.title,
+        "spec": chart.spec,
+        "canEdit": hooks.can(request.user, hooks.EDIT, chart),
+        "urls": {
+            "data": reverse("api-chart-data", args=[chart.pk]),
+            "detail": reverse("api-chart-detail", args=[chart.pk]),
+            "render": reverse("api-chart-render"),
+            "recommend": reverse("api-chart-recommend"),
+        },
+    }
+    return render(request, "charts/chart.html", {"chart": chart, "config": config})

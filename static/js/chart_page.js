@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/**
+ * A saved chart's page: re-runs the chart's query through its data endpoint and draws it with
+ * charts.js; fills the "Chart type" select from the recommend endpoint and redraws the same result
+ * as the chosen type; editors can save the type. Every failure is shown inline, as text.
+ */
+import { renderChart } from "./charts.js";
+
+const config = JSON.parse(document.getElementById("chart-config").textContent);
+const container = document.getElementById("chart");
+const select = document.getElementById("chart-type");
+const saveButton = document.getElementById("chart-save-type");
+const errorBox = document.getElementById("chart-error");
+const status = document.getElementById("chart-status");
+const sqlBox = document.getElementById("chart-sql");
+
+// Display options that carry over when the type changes; layout options belong to the old type.
+const KEPT_OPTIONS = ["number_format", "date_format", "theme", "show_labels", "top_n"];
+
+const state = { data: null, drawn: null, savedSpec: config.spec, shownSpec: config.spec };
+
+function csrfToken() {
+  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
+}
+
+async function api(url, { method = "GET", body } = {}) {
+  const response = await fetch(url, {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const payload = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error(payload.error?.message || `The server answered ${response.status}.`);
+  }
+  return payload;
+}
+
+function showError(message) {
+  errorBox.textContent = message;
+  errorBox.hidden = !message;
+}
+
+function draw(option) {
+  state.drawn?.dispose();
+  state.drawn = renderChart(container, option, { data: state.data });
+}
+
+function fillTypes(recommendations) {
+  const current = state.shownSpec.type;
+  const options = recommendations.map(({ type, name }) => new Option(name, type, false, type === current));
+  if (!recommendations.some(({ type }) => type === current)) {
+    options.unshift(new Option(current, current, true, true));
+  }
+  select.replaceChildren(...options);
+  select.disabled = options.length < 2;
+}
+
+function updateSaveButton() {
+  saveButton.hidden = !config.canEdit || state.shownSpec.type === state.savedSpec.type;
+}
+
+async function load() {
+  container.setAttribute("aria-busy", "true");
+  try {
+    const result = await api(config.urls.data);
+    state.data = result.data;
+    draw(result.option);
+    status.textContent = result.cached ? "From cache" : "";
+    if (result.truncated) status.textContent = "Showing the first rows only";
+    if (result.sql) {
+      sqlBox.querySelector("code").textContent = result.sql;
+      sqlBox.hidden = false;
+    }
+  } catch (error) {
+    showError(`This chart could not be drawn: ${error.message}`);
+    return;
+  } finally {
+    container.setAttribute("aria-busy", "false");
+  }
+  try {
+    const ranked = await api(config.urls.recommend, {
+      method: "POST",
+      body: { columns: state.data.columns, row_count: state.data.rows.length },
+    });
+    fillTypes(ranked.recommendations);
+  } catch (error) {
+    showError(`Other chart types are not available: ${error.message}`);
+  }
+}
+
+async function switchType() {
+  const type = select.value;
+  const kept = Object.fromEntries(
+    Object.entries(state.savedSpec.options || {}).filter(([key]) => KEPT_OPTIONS.includes(key)),
+  );
+  select.disabled = true;
+  try {
+    const result = await api(config.urls.render, {
+      method: "POST",
+      body: { type, data: state.data, title: state.savedSpec.title || "", options: kept },
+    });
+    showError("");
+    state.shownSpec = result.spec;
+    draw(result.option);
+  } catch (error) {
+    showError(`Cannot draw this result as that type: ${error.message}`);
+    select.value = state.shownSpec.type;
+  } finally {
+    select.disabled = false;
+    updateSaveButton();
+  }
+}
+
+async function saveType() {
+  saveButton.disabled = true;
+  try {
+    const saved = await api(config.urls.detail, { method: "PATCH", body: { spec: state.shownSpec } });
+    state.savedSpec = saved.spec;
+    status.textContent = "Saved";
+    showError("");
+  } catch (error) {
+    showError(`The chart type was not saved: ${error.message}`);
+  } finally {
+    saveButton.disabled = false;
+    updateSaveButton();
+  }
+}
+
+select.addEventListener("change", switchType);
+saveButton.addEventListener("click", saveType);
+load();
