@@ -1,4 +1,31 @@
 # SPDX-License-Identifier: MIT
-from django.urls import path  # noqa: F401
+"""Dashboard pages, embedded dashboards (/embed/) and public links (/public/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from chat2chart.dashboards import views
+
+urlpatterns = [
+    path("dashboards/", views.dashboard_list_page, name="dashboard-list"),
+    path("dashboards/embedding/", views.embedding_settings_page, name="dashboard-embedding"),
+    path("dashboards/<int:pk>/", views.dashboard_view_page, name="dashboard-view"),
+    path("dashboards/<int:pk>/edit/", views.dashboard_edit_page, name="dashboard-edit"),
+    path("dashboards/<int:pk>/duplicate/", views.dashboard_duplicate_page, name="dashboard-duplicate"),
+    path("dashboards/<int:pk>/delete/", views.dashboard_delete_page, name="dashboard-delete"),
+    path("dashboards/<int:pk>/publish/", views.dashboard_publish_page, name="dashboard-publish"),
+    path("dashboards/<int:pk>/unpublish/", views.dashboard_unpublish_page, name="dashboard-unpublish"),
+    path("embed/dashboard/<str:token>", views.embed_dashboard_page, name="embed-dashboard"),
+    path("embed/dashboard/<str:token>/data/", views.embed_dashboard_data, name="embed-dashboard-data"),
+    path(
+        "embed/dashboard/<str:token>/filter-options/",
+        views.embed_dashboard_filter_options,
+        name="embed-dashboard-filter-options",
+    ),
+    path("public/dashboard/<str:token>", views.public_dashboard_page, name="public-dashboard"),
+    path("public/dashboard/<str:token>/data/", views.public_dashboard_data, name="public-dashboard-data"),
+    path(
+        "public/dashboard/<str:token>/filter-options/",
+        views.public_dashboard_filter_options,
+        name="public-dashboard-filter-options",
+    ),
+]

@@ -26,10 +26,14 @@ def role_of(user: Any) -> str | None:
     role = getattr(user, "aiser_role", None)
     if role:
         return role
-    tenant = getattr(connection, "tenant", None)
-    if tenant is None or connection.schema_name == get_public_schema_name():
+    if connection.schema_name == get_public_schema_name():
         return None
-    membership = Membership.objects.filter(user_id=user.pk, organization_id=tenant.pk).only("role").first()
+    # schema_context() leaves a stand-in tenant without a primary key: match on the schema instead.
+    membership = (
+        Membership.objects.filter(user_id=user.pk, organization__schema_name=connection.schema_name)
+        .only("role")
+        .first()
+    )
     return membership.role if membership else None
 
 

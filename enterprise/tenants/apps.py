@@ -16,6 +16,7 @@ class TenantsConfig(AppConfig):
             workspace_context=workspace.workspace_context,
             scope_context=workspace.scope_context,
             workspace_info=workspace.workspace_info,
+            list_workspaces=workspace.list_workspaces,
             embed_allowed_origins=embedding.embed_allowed_origins,
             store_embed_allowed_origins=embedding.store_embed_allowed_origins,
         )

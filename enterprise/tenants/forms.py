@@ -13,4 +13,6 @@ class OrganizationForm(forms.Form):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label="Email")
-    role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role if r != Role.OWNER], initial=Role.VIEWER)
+    role = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in Role if r != Role.OWNER], initial=Role.VIEWER
+    )

@@ -2,7 +2,7 @@
 """Enterprise edition: the organisation `demo`, its owner and the sample data, idempotently."""
 
 from django.core.management.base import BaseCommand
-from django_tenants.utils import schema_context
+from django_tenants.utils import tenant_context
 
 from chat2chart.accounts.services import user_ensure_verified
 from chat2chart.core.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_workspace
@@ -22,8 +22,8 @@ class Command(BaseCommand):
             organization = organization_create(name="Demo", slug=DEMO_SLUG, owner=owner)
             self.stdout.write(f"Created organisation {organization.url}")
         Membership.objects.get_or_create(user=owner, organization=organization, defaults={"role": Role.OWNER})
-        with schema_context(organization.schema_name):
+        with tenant_context(organization):
             seed_workspace(owner=owner, log=self.stdout.write)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo ready at {organization.url}: sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo ready at {organization.url}: sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+        )

@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: MIT
+"""Embedding settings of a workspace: its secret (Fernet-encrypted at rest), the token audience,
+the origins allowed to frame embeds, and the verification every embed request goes through."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from chat2chart.core import hooks
+from chat2chart.core.errors import Forbidden, ValidationFailed
+from chat2chart.dashboards.models import Dashboard, EmbedSettings
+from chat2chart.dashboards.tokens import EmbedClaims, EmbedTokenInvalid, verify_embed_token
+
+# scheme://host[:port], optionally with a leading "*." on the host, as CSP source expressions allow.
+ORIGIN = re.compile(
+    r"^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$"
+)
+MAX_ORIGINS = 50
+
+
+class EmbedResourceMissing(EmbedTokenInvalid):
+    """A well-signed token for a dashboard that no longer exists."""
+
+
+def clock() -> datetime:
+    """The time tokens are checked against; tests replace it to move past a token's expiry."""
+    return timezone.now()
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in settings.AISER_FERNET_KEYS])
+
+
+def embed_audience() -> str:
+    """The `aud` every token of this workspace carries: the workspace's id."""
+    return hooks.current_workspace()
+
+
+def embed_settings() -> EmbedSettings | None:
+    return EmbedSettings.objects.order_by("pk").first()
+
+
+def embed_secret() -> str | None:
+    """The workspace's current secret, or None when embedding was never set up (or its key is gone)."""
+    stored = embed_settings()
+    if stored is None or not stored.secret:
+        return None
+    try:
+        return _fernet().decrypt(bytes(stored.secret)).decode()
+    except InvalidToken:
+        return None
+
+
+@transaction.atomic
+def embed_secret_rotate(*, actor: Any) -> str:
+    """A new secret, returned once; tokens signed with the old one stop working at once."""
+    if not hooks.can(actor, hooks.MANAGE):
+        raise Forbidden("Only admins can change the embedding secret.")
+    secret = secrets.token_urlsafe(32)
+    stored = EmbedSettings.objects.select_for_update().order_by("pk").first() or EmbedSettings()
+    first_time = stored.secret is None
+    stored.secret = _fernet().encrypt(secret.encode())
+    stored.rotated_at = timezone.now()
+    stored.save()
+    hooks.record_audit(
+        action="embedding.secret_create" if first_time else "embedding.secret_rotate",
+        actor=actor,
+        target_type="embedding",
+        target_id=stored.pk,
+    )
+    return secret
+
+
+def embed_allowed_origins() -> list[str]:
+    edition_list = hooks.embed_allowed_origins()
+    if edition_list is not None:
+        return list(edition_list)
+    stored = embed_settings()
+    return list(stored.allowed_origins) if stored else []
+
+
+def clean_origins(origins: Any) -> list[str]:
+    if isinstance(origins, str):
+        origins = origins.split()
+    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+        raise ValidationFailed('Allowed origins must be a list such as ["https://app.example.com"].')
+    cleaned = []
+    for origin in origins:
+        origin = origin.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        if not ORIGIN.match(origin):
+            raise ValidationFailed(
+                f"{origin!r} is not an origin: write scheme://host[:port], without a path."
+            )
+        if origin not in cleaned:
+            cleaned.append(origin)
+    if len(cleaned) > MAX_ORIGINS:
+        raise ValidationFailed(f"At most {MAX_ORIGINS} origins can be allowed.")
+    return cleaned
+
+
+@transaction.atomic
+def embed_origins_update(*, actor: Any, origins: Any) -> list[str]:
+    if not hooks.can(actor, hooks.MANAGE):
+        raise Forbidden("Only admins can change where dashboards may be embedded.")
+    cleaned = clean_origins(origins)
+    if not hooks.store_embed_allowed_origins(cleaned):
+        stored = EmbedSettings.objects.select_for_update().order_by("pk").first() or EmbedSettings()
+        stored.allowed_origins = cleaned
+        stored.save()
+    hooks.record_audit(
+        action="embedding.origins_update",
+        actor=actor,
+        target_type="embedding",
+        target_id="origins",
+        data={"origins": cleaned},
+    )
+    return cleaned
+
+
+def frame_ancestors() -> str:
+    """The CSP directive for embed pages: the workspace's own host plus its allowed origins."""
+    return " ".join(["frame-ancestors", "'self'", *embed_allowed_origins()])
+
+
+def verify_request_token(token: str, *, now: datetime | None = None) -> tuple[EmbedClaims, Dashboard]:
+    """The claims and dashboard of an embed request; EmbedTokenInvalid for anything else.
+
+    Called on every embed request, the page and each data request alike, so an expired or
+    rotated-away token stops serving data at once.
+    """
+    secret = embed_secret()
+    if secret is None:
+        raise EmbedTokenInvalid("embedding is not set up in this workspace")
+    claims = verify_embed_token(token, secret=secret, audience=embed_audience(), now=now or clock())
+    dashboard = Dashboard.objects.filter(pk=claims.dashboard_id).first()
+    if dashboard is None:
+        raise EmbedResourceMissing("no such dashboard")
+    return claims, dashboard

@@ -1,0 +1,319 @@
+# SPDX-License-Identifier: MIT
+"""State changes of dashboards, their widgets and public links. Each checks the permission hook,
+writes in one transaction and records its audit entry."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from chat2chart.charts.models import SavedChart
+from chat2chart.charts.services import parse_query
+from chat2chart.core import hooks
+from chat2chart.core.errors import Forbidden, ValidationFailed
+from chat2chart.dashboards.filters import parse_definitions
+from chat2chart.dashboards.models import GRID_COLUMNS, Dashboard, PublicLink, Widget
+
+REFRESH_CHOICES = (0, 30, 60, 300, 900, 1800, 3600)
+MAX_ROWS_OF_GRID = 200
+MAX_HEIGHT = 24
+DASHBOARD_FIELDS = ("title", "description", "layout", "filters", "refresh_seconds")
+WIDGET_FIELDS = ("kind", "title", "chart_id", "query", "text", "x", "y", "w", "h")
+
+
+def _require(actor: Any, action: str, obj: Any = None) -> None:
+    if not hooks.can(actor, action, obj):
+        raise Forbidden("You do not have permission to do this.")
+
+
+def _audit(action: str, actor: Any, dashboard: Dashboard, **data: Any) -> None:
+    hooks.record_audit(
+        action=f"dashboard.{action}",
+        actor=actor,
+        target_type="dashboard",
+        target_id=dashboard.pk,
+        data={"title": dashboard.title, **data},
+    )
+
+
+# --- dashboards ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dashboard_create(
+    *,
+    actor: Any,
+    title: str,
+    description: str = "",
+    filters: Any = None,
+    refresh_seconds: int | None = None,
+    layout: Any = None,
+) -> Dashboard:
+    _require(actor, hooks.EDIT)
+    dashboard = Dashboard(owner=actor)
+    _apply_dashboard_changes(
+        dashboard,
+        {
+            "title": title,
+            "description": description,
+            "filters": filters,
+            "refresh_seconds": refresh_seconds,
+            "layout": layout,
+        },
+    )
+    dashboard.save()
+    _audit("create", actor, dashboard)
+    return dashboard
+
+
+@transaction.atomic
+def dashboard_update(*, dashboard: Dashboard, actor: Any, **changes: Any) -> Dashboard:
+    _require(actor, hooks.EDIT, dashboard)
+    unknown = sorted(set(changes) - set(DASHBOARD_FIELDS))
+    if unknown:
+        raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}.")
+    dashboard = Dashboard.objects.select_for_update().get(pk=dashboard.pk)
+    _apply_dashboard_changes(dashboard, changes)
+    dashboard.save()
+    _audit("update", actor, dashboard, changed=sorted(changes))
+    return dashboard
+
+
+@transaction.atomic
+def dashboard_delete(*, dashboard: Dashboard, actor: Any) -> None:
+    _require(actor, hooks.DELETE, dashboard)
+    _audit("delete", actor, dashboard)
+    dashboard.delete()
+
+
+@transaction.atomic
+def dashboard_duplicate(*, dashboard: Dashboard, actor: Any, title: str | None = None) -> Dashboard:
+    """A copy with every widget, owned by `actor`; public links are not copied."""
+    _require(actor, hooks.VIEW, dashboard)
+    _require(actor, hooks.EDIT)
+    copy = Dashboard.objects.create(
+        title=_clean_title(title or f"Copy of {dashboard.title}"[:200]),
+        description=dashboard.description,
+        layout=dashboard.layout,
+        filters=dashboard.filters,
+        refresh_seconds=dashboard.refresh_seconds,
+        owner=actor,
+    )
+    Widget.objects.bulk_create(
+        [
+            Widget(
+                dashboard=copy,
+                kind=w.kind,
+                title=w.title,
+                chart_id=w.chart_id,
+                query=w.query,
+                text=w.text,
+                x=w.x,
+                y=w.y,
+                w=w.w,
+                h=w.h,
+            )
+            for w in dashboard.widgets.all()
+        ]
+    )
+    _audit("duplicate", actor, copy, original=dashboard.pk)
+    return copy
+
+
+@transaction.atomic
+def dashboard_save_layout(*, dashboard: Dashboard, actor: Any, positions: Any) -> list[Widget]:
+    """Move and resize widgets at once: positions is [{"id", "x", "y", "w", "h"}, ...]."""
+    _require(actor, hooks.EDIT, dashboard)
+    if not isinstance(positions, list) or not all(isinstance(p, dict) for p in positions):
+        raise ValidationFailed("The layout must be a list of {id, x, y, w, h}.")
+    widgets = {w.pk: w for w in dashboard.widgets.select_for_update()}
+    for position in positions:
+        widget = widgets.get(position.get("id"))
+        if widget is None:
+            raise ValidationFailed(f"Widget {position.get('id')!r} is not on this dashboard.")
+        _apply_position(widget, position)
+    Widget.objects.bulk_update(widgets.values(), ["x", "y", "w", "h"])
+    Dashboard.objects.filter(pk=dashboard.pk).update(updated_at=timezone.now())
+    _audit("layout", actor, dashboard, widgets=len(positions))
+    return sorted(widgets.values(), key=lambda w: (w.y, w.x, w.pk))
+
+
+def _apply_dashboard_changes(dashboard: Dashboard, changes: dict[str, Any]) -> None:
+    if "title" in changes:
+        dashboard.title = _clean_title(changes["title"])
+    if "description" in changes:
+        dashboard.description = str(changes["description"] or "")[:5000]
+    if "filters" in changes:
+        dashboard.filters = [d.model_dump() for d in parse_definitions(changes["filters"])]
+    if "refresh_seconds" in changes:
+        dashboard.refresh_seconds = _refresh(changes["refresh_seconds"])
+    if "layout" in changes:
+        layout = changes["layout"] or {}
+        if not isinstance(layout, dict):
+            raise ValidationFailed('The layout must be an object, e.g. {"cell_height": 90}.')
+        dashboard.layout = layout
+
+
+def _clean_title(title: Any) -> str:
+    text = " ".join(str(title or "").split())
+    if not text:
+        raise ValidationFailed("A dashboard needs a title.")
+    if len(text) > 200:
+        raise ValidationFailed("A title can be at most 200 characters.")
+    return text
+
+
+def _refresh(value: Any) -> int | None:
+    if value in (None, "", 0, "0"):
+        return None
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        seconds = -1
+    if seconds not in REFRESH_CHOICES:
+        raise ValidationFailed(f"Auto-refresh must be one of {', '.join(map(str, REFRESH_CHOICES))} seconds.")
+    return seconds
+
+
+# --- widgets -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def widget_create(
+    *,
+    dashboard: Dashboard,
+    actor: Any,
+    kind: str,
+    title: str = "",
+    chart_id: int | None = None,
+    query: Any = None,
+    text: str = "",
+    x: int | None = None,
+    y: int | None = None,
+    w: int = 6,
+    h: int = 4,
+) -> Widget:
+    _require(actor, hooks.EDIT, dashboard)
+    widget = Widget(dashboard=dashboard)
+    bottom = max((o.y + o.h for o in dashboard.widgets.all()), default=0)
+    _apply_widget_changes(
+        widget, {"kind": kind, "title": title, "chart_id": chart_id, "query": query, "text": text}
+    )
+    _apply_position(widget, {"x": 0 if x is None else x, "y": bottom if y is None else y, "w": w, "h": h})
+    widget.save()
+    _audit("widget_add", actor, dashboard, widget=widget.pk, kind=widget.kind)
+    return widget
+
+
+@transaction.atomic
+def widget_update(*, widget: Widget, actor: Any, **changes: Any) -> Widget:
+    _require(actor, hooks.EDIT, widget.dashboard)
+    unknown = sorted(set(changes) - set(WIDGET_FIELDS))
+    if unknown:
+        raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}.")
+    widget = Widget.objects.select_for_update().get(pk=widget.pk)
+    _apply_widget_changes(widget, changes)
+    position = {k: changes[k] for k in ("x", "y", "w", "h") if k in changes}
+    if position:
+        _apply_position(widget, {"x": widget.x, "y": widget.y, "w": widget.w, "h": widget.h, **position})
+    widget.save()
+    _audit("widget_update", actor, widget.dashboard, widget=widget.pk, changed=sorted(changes))
+    return widget
+
+
+@transaction.atomic
+def widget_delete(*, widget: Widget, actor: Any) -> None:
+    # Taking a widget off a dashboard is an edit of the dashboard, not the deletion of data.
+    _require(actor, hooks.EDIT, widget.dashboard)
+    _audit("widget_remove", actor, widget.dashboard, widget=widget.pk, kind=widget.kind)
+    widget.delete()
+
+
+def _apply_widget_changes(widget: Widget, changes: dict[str, Any]) -> None:
+    for name in ("kind", "title", "chart_id", "query", "text"):
+        if name in changes:
+            setattr(widget, name, changes[name])
+    if widget.kind not in Widget.Kind.values:
+        raise ValidationFailed(f"A widget is one of: {', '.join(Widget.Kind.values)}.")
+    widget.title = " ".join(str(widget.title or "").split())[:200]
+    widget.text = str(widget.text or "")
+    if len(widget.text) > 20_000:
+        raise ValidationFailed("A text widget can hold at most 20,000 characters.")
+    if widget.kind == Widget.Kind.TEXT:
+        widget.chart_id, widget.query = None, None
+        if not widget.text.strip():
+            raise ValidationFailed("A text widget needs some text.")
+        return
+    widget.text = ""
+    if widget.chart_id is not None and not SavedChart.objects.filter(pk=widget.chart_id).exists():
+        raise ValidationFailed(f"There is no saved chart {widget.chart_id} in this workspace.")
+    if widget.query:
+        widget.query = parse_query(widget.query).model_dump(mode="json", exclude_defaults=True)
+    if widget.kind == Widget.Kind.CHART and widget.chart_id is None:
+        raise ValidationFailed("A chart widget needs a saved chart (chart_id).")
+    if widget.chart_id is None and not widget.query:
+        raise ValidationFailed(f"A {widget.kind} widget needs a saved chart (chart_id) or a query.")
+
+
+def _apply_position(widget: Widget, position: dict[str, Any]) -> None:
+    try:
+        x, y, w, h = (int(position[k]) for k in ("x", "y", "w", "h"))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValidationFailed("A position needs whole numbers x, y, w and h.") from error
+    if not (1 <= w <= GRID_COLUMNS and x >= 0 and x + w <= GRID_COLUMNS):
+        raise ValidationFailed(f"A widget must fit in the {GRID_COLUMNS}-column grid (0 ≤ x, x + w ≤ 12).")
+    if not (1 <= h <= MAX_HEIGHT and 0 <= y <= MAX_ROWS_OF_GRID):
+        raise ValidationFailed(
+            f"A widget is 1 to {MAX_HEIGHT} rows high, starting at row 0 to {MAX_ROWS_OF_GRID}."
+        )
+    widget.x, widget.y, widget.w, widget.h = x, y, w, h
+
+
+# --- public links --------------------------------------------------------------------------------------
+
+
+def public_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _require_publisher(actor: Any, dashboard: Dashboard) -> None:
+    # Publishing shows data to anyone with the link: the dashboard's owner (an editor) or an admin.
+    if hooks.can(actor, hooks.MANAGE):
+        return
+    if dashboard.owner_id == getattr(actor, "pk", None) and hooks.can(actor, hooks.EDIT, dashboard):
+        return
+    raise Forbidden("Only the dashboard's owner or an admin can publish it.")
+
+
+@transaction.atomic
+def dashboard_publish(
+    *, dashboard: Dashboard, actor: Any, expires_at: datetime | None = None
+) -> tuple[PublicLink, str]:
+    """A new read-only link; the token is returned once and only its hash is kept."""
+    _require_publisher(actor, dashboard)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed("The expiry must be in the future.")
+    token = secrets.token_urlsafe(32)
+    link = PublicLink.objects.create(
+        dashboard=dashboard, token_hash=public_token_hash(token), created_by=actor, expires_at=expires_at
+    )
+    _audit(
+        "publish", actor, dashboard, link=link.pk, expires_at=expires_at.isoformat() if expires_at else None
+    )
+    return link, token
+
+
+@transaction.atomic
+def dashboard_unpublish(*, dashboard: Dashboard, actor: Any) -> int:
+    """Revoke every live public link of the dashboard; returns how many were revoked."""
+    _require_publisher(actor, dashboard)
+    revoked = PublicLink.objects.filter(dashboard=dashboard, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    _audit("unpublish", actor, dashboard, revoked=revoked)
+    return revoked

@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: MIT
+"""Embed tokens: HS256 JWTs a customer's server signs with the workspace's embedding secret.
+
+Claims: `resource` ({"dashboard": id}), `params` (locked filter values), `exp` (required, at most
+24 hours ahead), `aud` (the workspace's id, so a token only opens dashboards on its own host),
+and optional `theme` ("light"/"dark"), `bordered` and `titled`. The clock is a parameter so that
+expiry can be tested without sleeping. No Django here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from chat2chart.core.errors import ValidationFailed
+from chat2chart.dashboards.filters import parse_locked
+
+ALGORITHM = "HS256"
+MAX_LIFETIME = timedelta(hours=24)
+CLOCK_SKEW = timedelta(seconds=60)  # a customer's server clock may run a little ahead of ours
+THEMES = ("light", "dark")
+
+
+class EmbedTokenInvalid(Exception):
+    """Why a token was refused; for logs only, never for the viewer."""
+
+
+@dataclass(frozen=True)
+class EmbedClaims:
+    dashboard_id: int
+    expires_at: datetime
+    params: dict[str, Any] = field(default_factory=dict)
+    theme: str | None = None
+    bordered: bool = True
+    titled: bool = True
+
+
+def sign_embed_token(
+    *,
+    secret: str,
+    audience: str,
+    dashboard_id: int,
+    expires_at: datetime,
+    params: dict[str, Any] | None = None,
+    theme: str | None = None,
+    bordered: bool = True,
+    titled: bool = True,
+) -> str:
+    """What a customer's server does; the API's embed-url endpoint and the tests use it too."""
+    claims: dict[str, Any] = {
+        "resource": {"dashboard": dashboard_id},
+        "params": params or {},
+        "aud": audience,
+        "exp": int(expires_at.timestamp()),
+        "bordered": bordered,
+        "titled": titled,
+    }
+    if theme:
+        claims["theme"] = theme
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_embed_token(token: str, *, secret: str, audience: str, now: datetime | None = None) -> EmbedClaims:
+    """The claims of a token signed with `secret` for `audience`, valid at `now`; else EmbedTokenInvalid."""
+    now = now or datetime.now(UTC)
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            # Expiry is checked below against `now`, so tests can move the clock.
+            options={"require": ["exp", "aud", "resource"], "verify_exp": False},
+        )
+    except jwt.PyJWTError as error:
+        raise EmbedTokenInvalid(f"token rejected: {type(error).__name__}") from error
+    expires_at = _expiry(claims.get("exp"))
+    if expires_at <= now:
+        raise EmbedTokenInvalid("token expired")
+    if expires_at > now + MAX_LIFETIME + CLOCK_SKEW:
+        raise EmbedTokenInvalid("token lives longer than 24 hours")
+    return EmbedClaims(
+        dashboard_id=_dashboard_id(claims.get("resource")),
+        expires_at=expires_at,
+        params=_params(claims.get("params")),
+        theme=_theme(claims.get("theme")),
+        bordered=_flag(claims, "bordered"),
+        titled=_flag(claims, "titled"),
+    )
+
+
+def _expiry(value: Any) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EmbedTokenInvalid("exp is not a number")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError) as error:
+        raise EmbedTokenInvalid("exp is out of range") from error
+
+
+def _dashboard_id(resource: Any) -> int:
+    if not isinstance(resource, dict) or set(resource) != {"dashboard"}:
+        raise EmbedTokenInvalid("resource must be {'dashboard': id}")
+    dashboard_id = resource["dashboard"]
+    if isinstance(dashboard_id, bool) or not isinstance(dashboard_id, int) or dashboard_id < 1:
+        raise EmbedTokenInvalid("resource.dashboard must be a positive integer")
+    return dashboard_id
+
+
+def _params(params: Any) -> dict[str, Any]:
+    try:
+        return parse_locked(params)
+    except ValidationFailed as error:
+        raise EmbedTokenInvalid(error.message) from error
+
+
+def _theme(theme: Any) -> str | None:
+    if theme is None:
+        return None
+    if theme not in THEMES:
+        raise EmbedTokenInvalid("unknown theme")
+    return theme
+
+
+def _flag(claims: dict[str, Any], name: str) -> bool:
+    value = claims.get(name, True)
+    if not isinstance(value, bool):
+        raise EmbedTokenInvalid(f"{name} must be true or false")
+    return value

@@ -1,0 +1,437 @@
+# SPDX-License-Identifier: MIT
+"""Dashboard pages: the list, view and edit pages and the embedding settings, for members; and the
+embedded and public pages with their data endpoints, for anyone holding a valid token or link."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chat2chart.charts.models import SavedChart
+from chat2chart.core import hooks
+from chat2chart.core.api import error_response
+from chat2chart.core.errors import AiserError, Forbidden, NotFound
+from chat2chart.dashboards import embedding, selectors, services
+from chat2chart.dashboards.filters import describe_picked, parse_definitions, parse_locked, parse_picked
+from chat2chart.dashboards.models import Dashboard
+from chat2chart.dashboards.tokens import MAX_LIFETIME, EmbedClaims, EmbedTokenInvalid, sign_embed_token
+from chat2chart.dashboards.widget_data import Audience, dashboard_data, filter_options
+
+logger = logging.getLogger(__name__)
+
+NOT_AVAILABLE = "This dashboard is not available."
+
+
+# --- member pages ----------------------------------------------------------------------------------------
+
+
+def _dashboard_for(request: HttpRequest, pk: int, action: str) -> Dashboard:
+    try:
+        dashboard = selectors.dashboard_get(pk)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    if not hooks.can(request.user, action, dashboard):
+        raise Http404("no access") if action == hooks.VIEW else Forbidden("You cannot change this dashboard.")
+    return dashboard
+
+
+def _widget_layout(dashboard: Dashboard) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": w.pk,
+            "kind": w.kind,
+            "title": w.title or (w.chart.title if w.chart else ""),
+            "chart_id": w.chart_id,
+            "text": w.text,
+            "x": w.x,
+            "y": w.y,
+            "w": w.w,
+            "h": w.h,
+        }
+        for w in dashboard.widgets.select_related("chart")
+    ]
+
+
+def _page_config(
+    dashboard: Dashboard,
+    *,
+    data_url: str,
+    options_url: str,
+    locked: tuple[str, ...] = (),
+    theme: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": dashboard.pk,
+        "dataUrl": data_url,
+        "optionsUrl": options_url,
+        "widgets": _widget_layout(dashboard),
+        "filters": [d.model_dump() for d in parse_definitions(dashboard.filters) if d.field not in locked],
+        "refreshSeconds": dashboard.refresh_seconds or 0,
+        "cellHeight": int((dashboard.layout or {}).get("cell_height", 80)),
+        "theme": theme,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dashboard_list_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            dashboard = services.dashboard_create(
+                actor=request.user,
+                title=request.POST.get("title", ""),
+                description=request.POST.get("description", ""),
+            )
+        except AiserError as error:
+            messages.error(request, error.message)
+            return redirect("dashboard-list")
+        return redirect("dashboard-edit", pk=dashboard.pk)
+    return render(
+        request,
+        "dashboards/list.html",
+        {
+            "dashboards": selectors.dashboard_list().select_related(None),
+            "can_edit": hooks.can(request.user, hooks.EDIT),
+            "can_manage": hooks.can(request.user, hooks.MANAGE),
+        },
+    )
+
+
+@login_required
+@require_GET
+def dashboard_view_page(request: HttpRequest, pk: int) -> HttpResponse:
+    dashboard = _dashboard_for(request, pk, hooks.VIEW)
+    config = _page_config(
+        dashboard,
+        data_url=reverse("api-dashboard-data", args=[pk]),
+        options_url=reverse("api-dashboard-filter-options", args=[pk]),
+    )
+    user = request.user
+    can_publish = hooks.can(user, hooks.MANAGE) or (
+        dashboard.owner_id == user.pk and hooks.can(user, hooks.EDIT, dashboard)
+    )
+    return render(
+        request,
+        "dashboards/view.html",
+        {
+            "dashboard": dashboard,
+            "config": config,
+            "can_edit": hooks.can(user, hooks.EDIT, dashboard),
+            "can_delete": hooks.can(user, hooks.DELETE, dashboard),
+            "can_publish": can_publish,
+            "public_links": selectors.active_public_links(dashboard) if can_publish else [],
+        },
+    )
+
+
+@login_required
+@require_GET
+def dashboard_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        dashboard = _dashboard_for(request, pk, hooks.EDIT)
+    except Forbidden as error:
+        messages.error(request, error.message)
+        return redirect("dashboard-view", pk=pk)
+    config = _page_config(
+        dashboard,
+        data_url=reverse("api-dashboard-data", args=[pk]),
+        options_url=reverse("api-dashboard-filter-options", args=[pk]),
+    )
+    config |= {
+        "apiUrl": reverse("api-dashboard", args=[pk]),
+        "widgetsUrl": reverse("api-dashboard-widgets", args=[pk]),
+        "layoutUrl": reverse("api-dashboard-layout", args=[pk]),
+        "viewUrl": reverse("dashboard-view", args=[pk]),
+        "charts": [
+            {"id": c.pk, "title": c.title} for c in SavedChart.objects.order_by("title").only("title")
+        ],
+        "dashboard": {
+            "title": dashboard.title,
+            "description": dashboard.description,
+            "refresh_seconds": dashboard.refresh_seconds or 0,
+            "filters": dashboard.filters,
+        },
+        "refreshChoices": list(services.REFRESH_CHOICES),
+    }
+    return render(request, "dashboards/edit.html", {"dashboard": dashboard, "config": config})
+
+
+def _post_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
+    try:
+        dashboard = _dashboard_for(request, pk, hooks.VIEW)
+        result = action(dashboard)
+    except AiserError as error:
+        messages.error(request, error.message)
+        return redirect("dashboard-view", pk=pk)
+    messages.success(request, done)
+    return result
+
+
+@login_required
+@require_POST
+def dashboard_duplicate_page(request: HttpRequest, pk: int) -> HttpResponse:
+    def duplicate(dashboard: Dashboard) -> HttpResponse:
+        copy = services.dashboard_duplicate(dashboard=dashboard, actor=request.user)
+        return redirect("dashboard-view", pk=copy.pk)
+
+    return _post_action(request, pk, duplicate, "Dashboard duplicated.")
+
+
+@login_required
+@require_POST
+def dashboard_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
+    def delete(dashboard: Dashboard) -> HttpResponse:
+        services.dashboard_delete(dashboard=dashboard, actor=request.user)
+        return redirect("dashboard-list")
+
+    return _post_action(request, pk, delete, "Dashboard deleted.")
+
+
+@login_required
+@require_POST
+def dashboard_publish_page(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        dashboard = _dashboard_for(request, pk, hooks.VIEW)
+        days = int(request.POST.get("expires_in_days") or 0)
+        expires_at = timezone.now() + timedelta(days=days) if days > 0 else None
+        link, token = services.dashboard_publish(
+            dashboard=dashboard, actor=request.user, expires_at=expires_at
+        )
+    except (AiserError, ValueError) as error:
+        messages.error(request, getattr(error, "message", "Enter a number of days."))
+        return redirect("dashboard-view", pk=pk)
+    url = request.build_absolute_uri(reverse("public-dashboard", args=[token]))
+    # The link is shown on this response only: the token is not kept, only its hash.
+    return render(request, "dashboards/published.html", {"dashboard": dashboard, "link": link, "url": url})
+
+
+@login_required
+@require_POST
+def dashboard_unpublish_page(request: HttpRequest, pk: int) -> HttpResponse:
+    def unpublish(dashboard: Dashboard) -> HttpResponse:
+        services.dashboard_unpublish(dashboard=dashboard, actor=request.user)
+        return redirect("dashboard-view", pk=pk)
+
+    return _post_action(request, pk, unpublish, "Public links revoked: they no longer open the dashboard.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def embedding_settings_page(request: HttpRequest) -> HttpResponse:
+    if not hooks.can(request.user, hooks.MANAGE):
+        raise Http404("admins only")
+    context: dict[str, Any] = {}
+    if request.method == "POST":
+        try:
+            context |= _embedding_action(request)
+        except AiserError as error:
+            context["error"] = error.message
+    stored = embedding.embed_settings()
+    return render(
+        request,
+        "dashboards/embedding.html",
+        context
+        | {
+            "audience": embedding.embed_audience(),
+            "has_secret": bool(stored and stored.secret),
+            "rotated_at": stored.rotated_at if stored else None,
+            "origins": embedding.embed_allowed_origins(),
+            "dashboards": Dashboard.objects.order_by("title").only("title"),
+            "max_minutes": int(MAX_LIFETIME.total_seconds() // 60),
+        },
+    )
+
+
+def _embedding_action(request: HttpRequest) -> dict[str, Any]:
+    action = request.POST.get("action")
+    if action == "rotate":
+        return {"new_secret": embedding.embed_secret_rotate(actor=request.user)}
+    if action == "origins":
+        embedding.embed_origins_update(actor=request.user, origins=request.POST.get("origins", ""))
+        return {"saved": "Allowed origins saved."}
+    if action == "test_url":
+        return {"test_url": _test_embed_url(request)}
+    raise NotFound("Unknown action.")
+
+
+def _test_embed_url(request: HttpRequest) -> str:
+    secret = embedding.embed_secret()
+    if secret is None:
+        raise AiserError("Create the embedding secret first.")
+    dashboard = selectors.dashboard_get(int(request.POST.get("dashboard") or 0))
+    try:
+        params = json.loads(request.POST.get("params") or "{}")
+    except ValueError as error:
+        raise AiserError('Locked parameters must be a JSON object, e.g. {"customer_id": 42}.') from error
+    minutes = min(max(int(request.POST.get("minutes") or 60), 1), int(MAX_LIFETIME.total_seconds() // 60))
+    token = sign_embed_token(
+        secret=secret,
+        audience=embedding.embed_audience(),
+        dashboard_id=dashboard.pk,
+        expires_at=timezone.now() + timedelta(minutes=minutes),
+        params=parse_locked(params),
+    )
+    return request.build_absolute_uri(reverse("embed-dashboard", args=[token]))
+
+
+# --- embedded dashboards (signed tokens) ---------------------------------------------------------------
+
+
+def _embed_refusal(request: HttpRequest, status: int, *, json_body: bool) -> HttpResponse:
+    """The same answer for every failure: nothing that tells an attacker which check failed."""
+    if json_body:
+        response = error_response(status, NOT_AVAILABLE, code="not_available")
+    else:
+        response = render(request, "embed/error.html", {"message": NOT_AVAILABLE}, status=status)
+        response["Content-Security-Policy"] = embedding.frame_ancestors()
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _verified(token: str) -> tuple[EmbedClaims, Dashboard] | int:
+    """The token's claims and dashboard, or the status to refuse with."""
+    try:
+        return embedding.verify_request_token(token)
+    except EmbedTokenInvalid as error:
+        logger.info("embed token refused: %s", error)
+        return 404 if isinstance(error, embedding.EmbedResourceMissing) else 403
+
+
+def _embed_audience(claims: EmbedClaims) -> Audience:
+    return Audience(user=None, locked=claims.params, theme=claims.theme)
+
+
+@xframe_options_exempt
+@require_GET
+def embed_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
+    verified = _verified(token)
+    if isinstance(verified, int):
+        return _embed_refusal(request, verified, json_body=False)
+    claims, dashboard = verified
+    config = _page_config(
+        dashboard,
+        data_url=reverse("embed-dashboard-data", args=[token]),
+        options_url=reverse("embed-dashboard-filter-options", args=[token]),
+        locked=tuple(claims.params),
+        theme=claims.theme,
+    )
+    response = render(
+        request,
+        "embed/dashboard.html",
+        {
+            "dashboard": dashboard,
+            "config": config,
+            "titled": claims.titled,
+            "bordered": claims.bordered,
+            "theme": claims.theme or "light",
+        },
+    )
+    response["Content-Security-Policy"] = embedding.frame_ancestors()
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def embed_dashboard_data(request: HttpRequest, token: str) -> HttpResponse:
+    # Verified again on every data request: an expired or rotated-away token gets no more rows.
+    verified = _verified(token)
+    if isinstance(verified, int):
+        return _embed_refusal(request, verified, json_body=True)
+    claims, dashboard = verified
+    return _data_response(request, dashboard, _embed_audience(claims))
+
+
+@require_GET
+def embed_dashboard_filter_options(request: HttpRequest, token: str) -> HttpResponse:
+    verified = _verified(token)
+    if isinstance(verified, int):
+        return _embed_refusal(request, verified, json_body=True)
+    claims, dashboard = verified
+    return _options_response(request, dashboard, _embed_audience(claims))
+
+
+def _data_response(request: HttpRequest, dashboard: Dashboard, audience: Audience) -> HttpResponse:
+    try:
+        picked = parse_picked(request.GET, parse_definitions(dashboard.filters), locked=set(audience.locked))
+        ids = [int(v) for v in request.GET.getlist("widget")] or None
+    except AiserError as error:
+        return error_response(error.status, error.message, code=error.code)
+    except ValueError:
+        return error_response(400, "widget must be a widget id.")
+    widgets = dashboard_data(dashboard=dashboard, audience=audience, picked=picked, widget_ids=ids)
+    response = JsonResponse(
+        {"dashboard": dashboard.pk, "filters": describe_picked(picked), "widgets": widgets}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _options_response(request: HttpRequest, dashboard: Dashboard, audience: Audience) -> HttpResponse:
+    field_name = request.GET.get("field", "")
+    offered = {d.field for d in parse_definitions(dashboard.filters)} - set(audience.locked)
+    if field_name not in offered:
+        return error_response(400, "This dashboard offers no filter on that field.")
+    try:
+        values = filter_options(dashboard=dashboard, field_name=field_name, audience=audience)
+    except AiserError as error:
+        return error_response(error.status, error.message, code=error.code)
+    response = JsonResponse({"field": field_name, "values": values})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- public links ----------------------------------------------------------------------------------------
+
+
+@require_GET
+def public_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
+    dashboard = selectors.public_link_dashboard(token)
+    if dashboard is None:
+        return render(request, "embed/error.html", {"message": NOT_AVAILABLE}, status=404)
+    config = _page_config(
+        dashboard,
+        data_url=reverse("public-dashboard-data", args=[token]),
+        options_url=reverse("public-dashboard-filter-options", args=[token]),
+    )
+    response = render(
+        request,
+        "embed/dashboard.html",
+        {
+            "dashboard": dashboard,
+            "config": config,
+            "titled": True,
+            "bordered": True,
+            "theme": "light",
+            "public": True,
+        },
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def public_dashboard_data(request: HttpRequest, token: str) -> HttpResponse:
+    dashboard = selectors.public_link_dashboard(token)
+    if dashboard is None:
+        return error_response(404, NOT_AVAILABLE, code="not_available")
+    return _data_response(request, dashboard, Audience(user=None))
+
+
+@require_GET
+def public_dashboard_filter_options(request: HttpRequest, token: str) -> HttpResponse:
+    dashboard = selectors.public_link_dashboard(token)
+    if dashboard is None:
+        return error_response(404, NOT_AVAILABLE, code="not_available")
+    return _options_response(request, dashboard, Audience(user=None))

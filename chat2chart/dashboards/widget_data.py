@@ -1,0 +1,260 @@
+# SPDX-License-Identifier: MIT
+"""Widget data: each widget's query run with the dashboard's filters (and an embed's locked values)
+and drawn as an ECharts option; every widget succeeds or fails on its own.
+
+Picked filters apply to a widget only when its table has the field. Locked values apply to every
+widget; a widget whose table lacks a locked field is refused rather than shown unfiltered. Both go
+to the query service as `extra_filters`, so they are part of the result-cache key.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import markdown
+import nh3
+import pydantic
+from django.db import connection, connections
+
+from chat2chart.charts.render import build_option
+from chat2chart.charts.services import describe_columns, parse_query
+from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
+from chat2chart.core import hooks
+from chat2chart.core.api import pydantic_message
+from chat2chart.core.errors import AiserError, ValidationFailed
+from chat2chart.dashboards.filters import Picked, locked_filters, picked_filters
+from chat2chart.dashboards.models import Dashboard, Widget
+from chat2chart.sources.catalogue import TableInfo
+from chat2chart.sources.models import SourceTable
+from chat2chart.sources.querying import query_run
+from chat2chart.sources.semantic import Dimension, Filter, OrderBy, SemanticQuery
+
+logger = logging.getLogger(__name__)
+
+MAX_PARALLEL_WIDGETS = 8
+FILTER_OPTION_LIMIT = 200
+MARKDOWN_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "strong",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "del",
+}
+LOCKED_FIELD_MISSING = "This widget cannot be shown here: its data cannot be limited to this view."
+UNEXPECTED = "This widget could not be loaded. The error has been logged."
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who the widgets are drawn for: a member (`user`, whose permissions the query service checks),
+    or a verified embed or public link (`user` None) with its locked values and look."""
+
+    user: Any = None
+    locked: Mapping[str, Any] = field(default_factory=dict)
+    theme: str | None = None
+
+
+@dataclass
+class _Job:
+    widget: Widget
+    query: SemanticQuery
+    extra_filters: list[Filter]
+
+
+def render_markdown(text: str) -> str:
+    """Markdown to HTML, then cleaned with nh3: no scripts, no event handlers, safe links only."""
+    html = markdown.markdown(text or "", extensions=["tables", "sane_lists", "fenced_code"])
+    return nh3.clean(
+        html,
+        tags=MARKDOWN_TAGS,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def widget_query(widget: Widget) -> SemanticQuery | None:
+    if widget.kind == Widget.Kind.TEXT:
+        return None
+    if widget.query:
+        return parse_query(widget.query)
+    if widget.chart is not None:
+        return parse_query(widget.chart.query)
+    raise ValidationFailed("This widget has no chart or query to show.")
+
+
+def table_fields(query: SemanticQuery) -> set[str]:
+    """The columns of the widget's table, from its current catalogue."""
+    table = SourceTable.objects.filter(source_id=query.source, name=query.table, is_current=True).first()
+    if table is None or not table.catalogue:
+        raise ValidationFailed("The table this widget reads no longer exists.")
+    return {column.name for column in TableInfo.from_dict(table.catalogue).columns}
+
+
+def dashboard_data(
+    *,
+    dashboard: Dashboard,
+    audience: Audience,
+    picked: Mapping[str, Picked] | None = None,
+    widget_ids: list[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Every widget's data and option (or its error), in one round of queries."""
+    widgets = dashboard.widgets.select_related("chart")
+    if widget_ids is not None:
+        widgets = widgets.filter(pk__in=widget_ids)
+    results: dict[int, dict[str, Any]] = {}
+    jobs: list[_Job] = []
+    for widget in widgets:
+        try:
+            job = _plan(widget, audience, picked or {})
+        except Exception as error:  # each widget fails on its own; see _error
+            results[widget.pk] = _error(widget, error)
+            continue
+        if job is None:
+            results[widget.pk] = _header(widget) | {"html": render_markdown(widget.text)}
+        else:
+            jobs.append(job)
+    for job, result in zip(jobs, _run_all(jobs, audience), strict=True):
+        results[job.widget.pk] = result
+    return [results[w.pk] for w in widgets if w.pk in results]
+
+
+def filter_options(*, dashboard: Dashboard, field_name: str, audience: Audience) -> list[Any]:
+    """The values a viewer can pick for a values filter, read from the first widget table that has
+    the field (and every locked field, limited by them, so an embed never lists another's values)."""
+    for widget in dashboard.widgets.select_related("chart"):
+        query = widget_query(widget) if widget.kind != Widget.Kind.TEXT else None
+        if query is None:
+            continue
+        fields = table_fields(query)
+        if field_name not in fields or not set(audience.locked) <= fields:
+            continue
+        values_query = SemanticQuery(
+            source=query.source,
+            table=query.table,
+            dimensions=[Dimension(field=field_name)],
+            order=[OrderBy(field=field_name)],
+            limit=FILTER_OPTION_LIMIT,
+        )
+        response = _query_run(values_query, audience, locked_filters(audience.locked))
+        return [row[0] for row in response.rows if row and row[0] is not None]
+    return []
+
+
+def _header(widget: Widget) -> dict[str, Any]:
+    title = widget.title or (widget.chart.title if widget.chart is not None else "")
+    return {"id": widget.pk, "kind": widget.kind, "title": title}
+
+
+def _plan(widget: Widget, audience: Audience, picked: Mapping[str, Picked]) -> _Job | None:
+    query = widget_query(widget)
+    if query is None:
+        return None
+    fields = table_fields(query)
+    if not set(audience.locked) <= fields:
+        raise ValidationFailed(LOCKED_FIELD_MISSING, code="locked_field_missing")
+    extra = [
+        f
+        for name, value in picked.items()
+        if name in fields and name not in audience.locked
+        for f in picked_filters(name, value)
+    ]
+    return _Job(widget=widget, query=query, extra_filters=[*extra, *locked_filters(audience.locked)])
+
+
+def _run_all(jobs: list[_Job], audience: Audience) -> list[dict[str, Any]]:
+    # Threads have connections of their own and cannot see rows the caller has not committed, so a
+    # caller inside a transaction (a test, a management command) gets the same answers in series.
+    if len(jobs) < 2 or connection.in_atomic_block:
+        return [_run(job, audience) for job in jobs]
+    workspace = hooks.current_workspace()
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_WIDGETS, len(jobs))) as pool:
+        return list(pool.map(_in_workspace(workspace, lambda job: _run(job, audience)), jobs))
+
+
+def _in_workspace(workspace: str, func: Callable[[_Job], dict[str, Any]]) -> Callable[[_Job], dict[str, Any]]:
+    def run(job: _Job) -> dict[str, Any]:
+        try:
+            with hooks.workspace_context(workspace):
+                return func(job)
+        finally:
+            connections.close_all()  # this thread's own connections; pool threads end with the pool
+
+    return run
+
+
+def _run(job: _Job, audience: Audience) -> dict[str, Any]:
+    widget = job.widget
+    try:
+        response = _query_run(job.query, audience, job.extra_filters)
+        measures = {m.output_name for m in job.query.measures}
+        data = describe_columns({"columns": response.columns, "rows": response.rows}, measures=measures)
+        spec = _spec(widget, data, audience.theme)
+        option = build_option(spec, data)
+    except Exception as error:  # each widget fails on its own; see _error
+        return _error(widget, error)
+    return _header(widget) | {
+        "option": option,
+        "data": {
+            "columns": data["columns"],
+            "rows": data["rows"],
+            "truncated": response.truncated,
+            "cached": response.cached,
+        },
+    }
+
+
+def _query_run(query: SemanticQuery, audience: Audience, extra_filters: list[Filter]) -> Any:
+    return query_run(query=query, user=audience.user, extra_filters=extra_filters)
+
+
+def _spec(widget: Widget, data: dict[str, Any], theme: str | None) -> ChartSpec:
+    if widget.kind == Widget.Kind.CHART and widget.chart is not None:
+        spec = parse_spec(widget.chart.spec)
+    else:
+        # KPI and table widgets draw their query as that kind; the widget's header carries the title.
+        spec = auto_spec(str(widget.kind), data["columns"])
+    if theme:
+        spec = spec.model_copy(update={"options": spec.options.model_copy(update={"theme": theme})})
+    return spec
+
+
+def _error(widget: Widget, error: Exception) -> dict[str, Any]:
+    if isinstance(error, AiserError):
+        body = {"code": error.code, "message": error.message}
+    elif isinstance(error, pydantic.ValidationError):
+        body = {"code": "invalid", "message": pydantic_message(error)}
+    else:
+        logger.exception("widget %s failed", widget.pk, exc_info=error)
+        body = {"code": "server_error", "message": UNEXPECTED}
+    try:
+        header = _header(widget)
+    except Exception:  # a dangling chart must not hide the error it caused
+        header = {"id": widget.pk, "kind": widget.kind, "title": widget.title}
+    return header | {"error": body}

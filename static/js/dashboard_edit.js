@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/**
+ * A dashboard in edit mode: drag and resize widgets on gridstack's 12-column grid, add a saved
+ * chart (as a chart, a KPI or a table) or a text block, remove widgets, save the layout, and change
+ * the dashboard's title, auto-refresh and filters. Every change goes through the dashboards API.
+ * gridstack is the global `GridStack` from static/vendor/gridstack/gridstack-all.js.
+ */
+import { loadWidget } from "./dashboard.js";
+
+function element(tag, attributes = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text) node.textContent = text;
+  return node;
+}
+
+function csrfToken() {
+  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
+}
+
+async function api(url, method, body) {
+  const response = await fetch(url, {
+    method,
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const payload = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(payload.error?.message || `The request failed (${response.status}).`);
+  return payload;
+}
+
+function say(node, message, isError = false) {
+  node.textContent = message;
+  node.className = isError ? "error" : "muted";
+}
+
+function widgetTitle(widget, charts) {
+  if (widget.title) return widget.title;
+  const chart = charts.find((c) => c.id === widget.chart_id);
+  if (chart) return chart.title;
+  return widget.kind === "text" ? "Text" : "";
+}
+
+/** The grid item for a widget: a header with its title and a remove button, and a live preview. */
+function gridItem(widget, charts, onRemove) {
+  const item = element("div", {
+    class: "grid-stack-item", "gs-id": String(widget.id), "gs-x": String(widget.x), "gs-y": String(widget.y),
+    "gs-w": String(widget.w), "gs-h": String(widget.h),
+  });
+  const content = element("section", {
+    class: `grid-stack-item-content widget widget--${widget.kind}`, "data-widget-id": String(widget.id),
+    "aria-label": widgetTitle(widget, charts) || widget.kind,
+  });
+  const head = element("div", { class: "widget__head" });
+  head.append(element("h2", { class: "widget__title" }, widgetTitle(widget, charts)));
+  const remove = element("button", { type: "button", class: "link danger", "aria-label": "Remove widget" }, "Remove");
+  remove.addEventListener("click", () => onRemove(item, widget));
+  head.append(remove);
+  const body = element("div", { class: "widget__body", "data-widget-body": "" });
+  body.append(element("p", { class: "widget__status" }, "Loading…"));
+  content.append(head, body);
+  item.append(content);
+  return item;
+}
+
+function filterRow(filter = { field: "", kind: "values", label: "" }) {
+  const row = element("div", { class: "row filter-def" });
+  const field = element("input", { "aria-label": "Field", placeholder: "field, e.g. region", value: filter.field });
+  field.dataset.part = "field";
+  const kind = element("select", { "aria-label": "Kind" });
+  for (const [value, label] of [["values", "Values of a dimension"], ["date_range", "Date range"]]) {
+    const option = element("option", { value }, label);
+    option.selected = filter.kind === value;
+    kind.append(option);
+  }
+  kind.dataset.part = "kind";
+  const label = element("input", { "aria-label": "Label", placeholder: "label (optional)", value: filter.label || "" });
+  label.dataset.part = "label";
+  const remove = element("button", { type: "button", class: "link danger" }, "Remove");
+  remove.addEventListener("click", () => row.remove());
+  row.append(field, kind, label, remove);
+  return row;
+}
+
+function readFilters(list) {
+  return [...list.querySelectorAll(".filter-def")]
+    .map((row) => ({
+      field: row.querySelector("[data-part=field]").value.trim(),
+      kind: row.querySelector("[data-part=kind]").value,
+      label: row.querySelector("[data-part=label]").value.trim(),
+    }))
+    .filter((filter) => filter.field);
+}
+
+export function mountEditor(root, config) {
+  const status = root.querySelector("[data-status]");
+  const gridNode = root.querySelector(".grid-stack");
+  const grid = globalThis.GridStack.init(
+    { column: 12, cellHeight: config.cellHeight, margin: 6, float: true, handle: ".widget__head" },
+    gridNode,
+  );
+  let dirty = false;
+
+  async function removeWidget(item, widget) {
+    if (!confirm("Remove this widget from the dashboard?")) return;
+    try {
+      await api(`${config.widgetsUrl}${widget.id}/`, "DELETE");
+      grid.removeWidget(item);
+      say(status, "Widget removed.");
+    } catch (error) {
+      say(status, error.message, true);
+    }
+  }
+
+  function place(widget) {
+    const item = gridItem(widget, config.charts, removeWidget);
+    gridNode.append(item);
+    grid.makeWidget(item);
+    loadWidget(item.querySelector("[data-widget-id]"), config);
+  }
+
+  grid.batchUpdate();
+  for (const widget of config.widgets) place(widget);
+  grid.batchUpdate(false);
+  grid.on("change", () => {
+    dirty = true;
+    say(status, "Layout changed: save it to keep it.");
+  });
+
+  root.querySelector("[data-save-layout]").addEventListener("click", async () => {
+    const widgets = grid.save(false).map(({ id, x, y, w, h }) => ({ id: Number(id), x, y, w, h }));
+    try {
+      await api(config.layoutUrl, "PUT", { widgets });
+      dirty = false;
+      say(status, "Layout saved.");
+    } catch (error) {
+      say(status, error.message, true);
+    }
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (dirty) event.preventDefault();
+  });
+
+  // Adding widgets: a saved chart drawn as a chart, KPI or table, or a text block.
+  const addForm = root.querySelector("[data-add-widget]");
+  const kind = addForm.querySelector("[name=kind]");
+  const chartSelect = addForm.querySelector("[name=chart_id]");
+  for (const chart of config.charts) chartSelect.append(element("option", { value: String(chart.id) }, chart.title));
+  const showFields = () => {
+    const isText = kind.value === "text";
+    addForm.querySelector("[data-for-chart]").hidden = isText;
+    addForm.querySelector("[data-for-text]").hidden = !isText;
+  };
+  kind.addEventListener("change", showFields);
+  showFields();
+  addForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const isText = kind.value === "text";
+    const body = { kind: kind.value, title: addForm.querySelector("[name=title]").value.trim() };
+    if (isText) body.text = addForm.querySelector("[name=text]").value;
+    else body.chart_id = Number(chartSelect.value) || null;
+    if (kind.value === "kpi") Object.assign(body, { w: 3, h: 3 });
+    if (isText) Object.assign(body, { w: 4, h: 3 });
+    try {
+      const widget = await api(config.widgetsUrl, "POST", body);
+      place(widget);
+      // Keep the kind and chart picked (a person often adds several); clear what was typed.
+      addForm.querySelector("[name=title]").value = "";
+      addForm.querySelector("[name=text]").value = "";
+      say(status, "Widget added.");
+    } catch (error) {
+      say(status, error.message, true);
+    }
+  });
+  if (!config.charts.length) {
+    addForm.querySelector("[data-no-charts]").hidden = false;
+  }
+
+  // Settings: title, description, auto-refresh, filter definitions.
+  const settings = root.querySelector("[data-settings]");
+  const filterList = settings.querySelector("[data-filter-list]");
+  for (const filter of config.dashboard.filters) filterList.append(filterRow(filter));
+  settings.querySelector("[data-add-filter]").addEventListener("click", () => filterList.append(filterRow()));
+  settings.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = {
+      title: settings.querySelector("[name=title]").value,
+      description: settings.querySelector("[name=description]").value,
+      refresh_seconds: Number(settings.querySelector("[name=refresh_seconds]").value) || null,
+      filters: readFilters(filterList),
+    };
+    try {
+      await api(config.apiUrl, "PATCH", body);
+      say(status, "Settings saved.");
+    } catch (error) {
+      say(status, error.message, true);
+    }
+  });
+  return grid;
+}
