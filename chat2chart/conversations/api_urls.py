@@ -1,4 +1,15 @@
 # SPDX-License-Identifier: MIT
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from chat2chart.conversations import api
+
+urlpatterns = [
+    path("conversations/", api.ConversationListView.as_view(), name="api-conversation-list"),
+    path("conversations/<int:pk>/", api.ConversationDetailView.as_view(), name="api-conversation-detail"),
+    path("conversations/<int:pk>/messages/", api.MessageListView.as_view(), name="api-conversation-messages"),
+    path(
+        "conversations/<int:pk>/messages/<int:mid>/rerun/",
+        api.MessageRerunView.as_view(),
+        name="api-conversation-message-rerun",
+    ),
+]

@@ -1,4 +1,9 @@
 # SPDX-License-Identifier: MIT
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from chat2chart.conversations import views
+
+urlpatterns = [
+    path("chat/", views.chat, name="chat"),
+    path("chat/<int:pk>/", views.chat, name="chat_conversation"),
+]

@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: MIT
+"""`ws/conversations/<id>/`: ask questions in a conversation and receive the answer as it is made.
+
+Client → server: `{"type": "ask", "content": "..."}` or `{"type": "cancel"}`.
+Server → client: first `{"type": "history", "conversation": {...}, "messages": [...]}`, then for each ask
+the pipeline's events (see `pipeline.py`), ending with `done`, `error` or `cancelled`.
+
+A person who may not see the conversation (another organisation, another owner, signed out) is refused
+during the handshake, before anything is sent. Every database call runs through `in_scope`, in the
+connection's organisation; the pipeline runs in a thread of its own and its events are forwarded through
+an asyncio queue. Closing the socket does not cancel the answer: a reconnect shows it finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from typing import Any
+
+from asgiref.sync import ThreadSensitiveContext
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from chat2chart.conversations import selectors, services
+from chat2chart.conversations.pipeline import UNEXPECTED, Event
+from chat2chart.core.asyncdb import in_scope
+from chat2chart.core.errors import AiserError, NotFound
+
+logger = logging.getLogger(__name__)
+
+REFUSED = 4403
+_END = object()
+
+
+class ConversationConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.conversation_id = int(self.scope["url_route"]["kwargs"]["pk"])
+        self.answering: asyncio.Task[None] | None = None
+        self.cancelled = threading.Event()
+        self.closed = False
+        history = await in_scope(self.scope, self._history)()
+        if history is None:
+            await self.close(code=REFUSED)  # before accept: the handshake is refused, nothing is sent
+            return
+        await self.accept()
+        await self.send_json(history)
+
+    async def disconnect(self, code: int) -> None:
+        self.closed = True
+        if self.answering is not None:
+            # Let the answer finish and be saved, so the next connection shows it.
+            await asyncio.shield(self.answering)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            content = json.loads(text_data or "")
+        except ValueError:
+            await self._send({"type": "error", "code": "invalid", "message": "Send JSON messages."})
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "cancel":
+            self.cancelled.set()
+            return
+        if kind != "ask":
+            await self._send(
+                {"type": "error", "code": "invalid", "message": 'Send {"type": "ask"} or "cancel".'}
+            )
+            return
+        if self.answering is not None and not self.answering.done():
+            await self._send(
+                {
+                    "type": "error",
+                    "code": "busy",
+                    "message": "Wait for the current answer, or cancel it first.",
+                }
+            )
+            return
+        self.cancelled = threading.Event()
+        self.answering = asyncio.create_task(self._answer(str(content.get("content") or "")))
+
+    # --- in the organisation's schema ------------------------------------------------------------
+
+    def _user(self) -> Any:
+        user = self.scope.get("user")
+        return user if user is not None and user.is_authenticated else None
+
+    def _history(self) -> Event | None:
+        user = self._user()
+        if user is None:
+            return None
+        try:
+            conversation = selectors.conversation_get(conversation_id=self.conversation_id, user=user)
+        except NotFound:
+            return None
+        return {
+            "type": "history",
+            "conversation": selectors.conversation_body(conversation),
+            "messages": [selectors.message_body(m) for m in selectors.message_list(conversation)],
+        }
+
+    def _ask(self, text: str, cancelled: threading.Event, emit: Any) -> None:
+        try:
+            user = self._user()
+            if user is None:
+                raise NotFound("Sign in again to ask questions.")
+            conversation = selectors.conversation_get(conversation_id=self.conversation_id, user=user)
+            services.message_ask(
+                conversation=conversation, user=user, content=text, on_event=emit, cancel=cancelled.is_set
+            )
+        except AiserError as error:
+            emit({"type": "error", "code": error.code, "message": error.message, "message_id": None})
+        except Exception:
+            logger.exception("answering on conversation %s failed", self.conversation_id)
+            emit({"type": "error", "code": "server_error", "message": UNEXPECTED, "message_id": None})
+
+    # --- forwarding ------------------------------------------------------------------------------
+
+    async def _answer(self, text: str) -> None:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        def emit(event: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+
+        def run() -> None:
+            try:
+                self._ask(text, cancelled, emit)
+            finally:
+                emit(_END)
+
+        cancelled = self.cancelled
+        # A thread for this answer alone, so a slow model never holds up other connections' calls.
+        async with ThreadSensitiveContext():
+            running = asyncio.create_task(in_scope(self.scope, run)())
+            while (event := await queue.get()) is not _END:
+                await self._send(event)
+            await running
+
+    async def _send(self, event: Event) -> None:
+        if not self.closed:
+            await self.send_json(event)

@@ -1,0 +1,389 @@
+# SPDX-License-Identifier: MIT
+"""The answer pipeline as a generator of events: plan → query → chart → narrative → suggestions.
+
+Each step yields the event that shows its result, so one pipeline serves the JSON API (collect the events),
+Server-Sent Events and the websocket (forward them). `run_steps` wraps a step generator: it checks
+`cancel()` between steps, turns domain errors into an `error` event with the message a user can act on
+(never a stack trace), and saves the assistant message's final status, usage and latency.
+
+Events (each a dict with "type"):
+  status {stage: planning|querying|rendering, message_id}   plan {explanation, intent, chart_type,
+  planner, fallback_reason, query}   clarification {message, suggestions}   sql {sql}
+  data {columns, rows, row_count, truncated}   chart {chart_type, option, spec, alternatives}
+  token {text}   suggestions {suggestions}
+and exactly one terminal event: done {message_id, message} | error {message, code, message_id} |
+cancelled {message_id, message}.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from chat2chart.charts.recommend import recommend
+from chat2chart.charts.render import build_option
+from chat2chart.charts.services import describe_columns
+from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
+from chat2chart.conversations import selectors
+from chat2chart.conversations.models import RESULT_SNAPSHOT_ROWS, Message
+from chat2chart.conversations.narrative import suggest_followups, write_narrative
+from chat2chart.conversations.planner import Clarification, Plan, PlanTurn, Usage, plan_question
+from chat2chart.core import hooks
+from chat2chart.core.errors import AiserError, ChartError
+from chat2chart.sources.catalogue import TableInfo
+from chat2chart.sources.querying import QueryResponse, query_run
+
+logger = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+Cancel = Callable[[], bool]
+Steps = Generator[Event, None, None]
+
+TERMINAL_EVENTS = frozenset({"done", "error", "cancelled"})
+_TOKEN = re.compile(r"\S+\s*")
+# Display options that make sense whatever the chart type; layout options belong to the old type.
+_KEPT_OPTIONS = ("number_format", "date_format", "theme", "show_labels", "top_n")
+UNEXPECTED = "Something went wrong on our side while answering. The error has been logged; try again."
+
+
+class Cancelled(Exception):
+    """The person asking cancelled; raised between steps."""
+
+
+# --- planning ------------------------------------------------------------------------------------------
+
+
+def plan_for(
+    question: str, table: TableInfo, *, source_id: int, history: Sequence[PlanTurn]
+) -> Plan | Clarification:
+    """The LLM planner when a model is configured (it falls back to the rules itself), else the rules."""
+    model = settings.AISER_LLM_MODEL
+    if not model:
+        plan = plan_question(question, table, source_id=source_id, history=list(history))
+        return _unless_unchanged(plan, question, table, source_id=source_id, history=history)
+    from chat2chart.conversations.planner.llm import plan_with_llm  # loads LiteLLM: only when configured
+
+    return plan_with_llm(
+        question,
+        table,
+        source_id=source_id,
+        model=model,
+        history=list(history),
+        timeout_s=float(settings.AISER_LLM_TIMEOUT_S),
+        max_retries=int(settings.AISER_LLM_MAX_RETRIES),
+        include_samples=bool(settings.AISER_LLM_SEND_SAMPLES),
+        api_base=settings.AISER_LLM_API_BASE or None,
+        api_key=settings.AISER_LLM_API_KEY or None,
+    )
+
+
+def _unless_unchanged(
+    plan: Plan | Clarification,
+    question: str,
+    table: TableInfo,
+    *,
+    source_id: int,
+    history: Sequence[PlanTurn],
+) -> Plan | Clarification:
+    """A follow-up that changed nothing was not understood as one ("how happy are our employees" after a
+    chart): read it as a new question, which asks for clarification when it cannot be grounded."""
+    if not history or not isinstance(plan, Plan):
+        return plan
+    previous = history[-1].plan
+    if plan.query != previous.query or plan.chart_type != previous.chart_type:
+        return plan
+    fresh = plan_question(question, table, source_id=source_id, history=[])
+    return fresh if isinstance(fresh, Clarification) else plan
+
+
+def fallback_notice(reason: str | None) -> str:
+    return f"{reason} The rule planner answered instead." if reason else ""
+
+
+# --- steps -------------------------------------------------------------------------------------------
+
+
+def status(stage: str, message: Message) -> Event:
+    return {"type": "status", "stage": stage, "message_id": message.pk}
+
+
+def plan_event(plan: Plan) -> Event:
+    return {
+        "type": "plan",
+        "explanation": plan.explanation,
+        "intent": plan.intent,
+        "chart_type": plan.chart_type,
+        "planner": plan.planner,
+        "fallback_reason": fallback_notice(plan.fallback_reason),
+        "query": plan.query.model_dump(mode="json", exclude_defaults=True),
+    }
+
+
+def record_plan(message: Message, plan: Plan | Clarification) -> None:
+    usage = plan.usage or Usage()
+    message.planner = plan.planner
+    message.fallback_reason = fallback_notice(plan.fallback_reason)
+    message.prompt_tokens = usage.prompt_tokens
+    message.completion_tokens = usage.completion_tokens
+    message.cost_usd = round(usage.cost_usd, 6)
+    if isinstance(plan, Plan):
+        message.plan = plan.model_dump(mode="json")
+        message.query = plan.query.model_dump(mode="json", exclude_defaults=True)
+
+
+def clarification_steps(message: Message, clarification: Clarification) -> Steps:
+    message.kind = Message.Kind.CLARIFICATION
+    message.content = clarification.message
+    message.suggestions = list(clarification.suggestions)
+    yield {
+        "type": "clarification",
+        "message": clarification.message,
+        "suggestions": list(clarification.suggestions),
+    }
+
+
+def plan_answer_steps(
+    message: Message,
+    plan: Plan,
+    *,
+    table: TableInfo,
+    user: Any,
+    title: str,
+    response: QueryResponse | None = None,
+) -> Steps:
+    """Query (unless `response` is given), draw and describe `plan`'s answer."""
+    if response is None:
+        yield status("querying", message)
+        response = query_run(query=plan.query, user=user)
+    measures = {m.output_name for m in plan.query.measures}
+    data = describe_columns({"columns": response.columns, "rows": response.rows}, measures=measures)
+    yield from result_steps(message, response, data)
+    yield status("rendering", message)
+    preferred = _plan_spec(plan, title)
+    alternatives = plan.alternatives or _recommended(data, plan.intent)
+    spec, option = draw(data, preferred=preferred, fallbacks=[plan.chart_type, *alternatives], title=title)
+    yield chart_step(message, spec, option, alternatives)
+    yield from narrative_steps(message, write_narrative(plan, data["columns"], data["rows"]))
+    message.suggestions = suggest_followups(plan, table)
+    yield {"type": "suggestions", "suggestions": message.suggestions}
+
+
+def sql_answer_steps(
+    message: Message, response: QueryResponse, *, title: str, chart_type: str | None = None
+) -> Steps:
+    """An editor's SQL: its result drawn as `chart_type` or the best-fitting chart; no plan, no follow-ups."""
+    data = describe_columns({"columns": response.columns, "rows": response.rows})
+    yield from result_steps(message, response, data)
+    yield status("rendering", message)
+    alternatives = _recommended(data, None)
+    fallbacks = [chart_type, *alternatives] if chart_type else alternatives
+    spec, option = draw(data, preferred=None, fallbacks=fallbacks, title=title)
+    yield chart_step(message, spec, option, [a for a in alternatives if a != spec.type][:6])
+    count = len(response.rows)
+    text = f"Your SQL returned {count} row{'s' if count != 1 else ''}"
+    yield from narrative_steps(message, text + (" (cut at the row limit)." if response.truncated else "."))
+    message.suggestions = []
+    yield {"type": "suggestions", "suggestions": []}
+
+
+def switch_steps(message: Message, source: Message, chart_type: str, *, title: str) -> Steps:
+    """Draw the stored result of `source` as `chart_type` without querying again."""
+    data = {"columns": source.result["columns"], "rows": source.result["rows"]}
+    message.query = source.query
+    message.plan = source.plan
+    message.sql = source.sql
+    message.result = source.result
+    yield {"type": "sql", "sql": source.sql}
+    yield data_event(source.result)
+    yield status("rendering", message)
+    spec, option = draw_as(chart_type, data, title=title, previous=source.chart_spec)
+    alternatives = [t for t in [source.chart_spec.get("type"), *source.alternatives] if t and t != chart_type]
+    yield chart_step(message, spec, option, list(dict.fromkeys(alternatives)))
+    yield from narrative_steps(message, source.narrative)
+    message.suggestions = list(source.suggestions)
+    yield {"type": "suggestions", "suggestions": message.suggestions}
+
+
+def result_steps(message: Message, response: QueryResponse, data: dict[str, Any]) -> Iterator[Event]:
+    message.sql = response.sql
+    yield {"type": "sql", "sql": response.sql}
+    rows = data["rows"]
+    message.result = {
+        "columns": data["columns"],
+        "rows": rows[:RESULT_SNAPSHOT_ROWS],
+        "row_count": len(rows),
+        "complete": len(rows) <= RESULT_SNAPSHOT_ROWS,
+        "truncated": response.truncated,
+    }
+    yield data_event(message.result)
+
+
+def data_event(result: dict[str, Any]) -> Event:
+    return {
+        "type": "data",
+        "columns": result["columns"],
+        "rows": result["rows"],
+        "row_count": result.get("row_count", len(result["rows"])),
+        "truncated": result.get("truncated", False) or not result.get("complete", True),
+    }
+
+
+def chart_step(message: Message, spec: ChartSpec, option: dict[str, Any], alternatives: list[str]) -> Event:
+    message.chart_spec = spec.model_dump(mode="json", exclude_defaults=True)
+    message.chart_option = option
+    message.alternatives = [a for a in alternatives if a != spec.type]
+    return {
+        "type": "chart",
+        "chart_type": spec.type,
+        "option": option,
+        "spec": message.chart_spec,
+        "alternatives": message.alternatives,
+    }
+
+
+def narrative_steps(message: Message, text: str) -> Iterator[Event]:
+    message.narrative = text
+    message.content = text
+    for piece in _TOKEN.findall(text):
+        yield {"type": "token", "text": piece}
+
+
+# --- drawing -----------------------------------------------------------------------------------------
+
+
+def _plan_spec(plan: Plan, title: str) -> ChartSpec | None:
+    if not plan.encoding:
+        return None
+    try:
+        return parse_spec(
+            {
+                "type": plan.chart_type,
+                "title": title,
+                "encoding": plan.encoding,
+                "options": plan.chart_options,
+            }
+        )
+    except ChartError:
+        return None
+
+
+def _recommended(data: dict[str, Any], intent: str | None) -> list[str]:
+    ranked = recommend(data["columns"], intent=intent, row_count=len(data["rows"]))
+    return [r.chart_type for r in ranked[:6]]
+
+
+def draw(
+    data: dict[str, Any], *, preferred: ChartSpec | None, fallbacks: Sequence[str], title: str
+) -> tuple[ChartSpec, dict[str, Any]]:
+    """The first of the preferred spec and the fallback types that can draw `data`; a table otherwise.
+
+    An empty result is not drawn as an empty chart: the error says to widen the filters.
+    """
+    if not data["rows"]:
+        raise ChartError(
+            "The query returned no rows, so there is nothing to draw. Widen the filters or the date range."
+        )
+    first_problem: ChartError | None = None
+    types = [t for t in dict.fromkeys([*fallbacks, "table"]) if t]
+    candidates: list[ChartSpec | str] = [*([preferred] if preferred else []), *types]
+    for candidate in candidates:
+        try:
+            spec = (
+                candidate
+                if isinstance(candidate, ChartSpec)
+                else auto_spec(candidate, data["columns"], title=title)
+            )
+            return spec, build_option(spec, data)
+        except (ChartError, KeyError) as problem:
+            if isinstance(problem, ChartError) and first_problem is None:
+                first_problem = problem
+    raise first_problem or ChartError("This result cannot be drawn.")
+
+
+def draw_as(
+    chart_type: str, data: dict[str, Any], *, title: str, previous: dict[str, Any] | None
+) -> tuple[ChartSpec, dict[str, Any]]:
+    """`data` drawn as `chart_type`; raises ChartError saying what the type needs when it does not fit."""
+    kept = {k: v for k, v in ((previous or {}).get("options") or {}).items() if k in _KEPT_OPTIONS}
+    spec = auto_spec(chart_type, data["columns"], title=title, options=kept)
+    return spec, build_option(spec, data)
+
+
+# --- running -----------------------------------------------------------------------------------------
+
+
+def run_steps(
+    message: Message, steps: Steps, *, cancel: Cancel | None = None
+) -> Generator[Event, None, Message]:
+    """Yield `steps`' events, checking `cancel()` between them; finish with one terminal event.
+
+    The assistant message is saved with its final status (done, error or cancelled), whatever the
+    steps filled in, its latency and what the model cost.
+    """
+    started = time.perf_counter()
+    try:
+        if cancel and cancel():
+            raise Cancelled
+        for event in steps:
+            yield event
+            if cancel and cancel():
+                raise Cancelled
+    except Cancelled:
+        _finish(message, Message.Status.CANCELLED, started, error="Cancelled.")
+        yield {"type": "cancelled", "message_id": message.pk, "message": selectors.message_body(message)}
+        return message
+    except GeneratorExit:
+        # Nobody listens any more (closed before its end): the answer must not stay "running".
+        _finish(message, Message.Status.CANCELLED, started, error="Cancelled.")
+        raise
+    except AiserError as error:
+        _finish(message, Message.Status.ERROR, started, error=error.message)
+        yield {"type": "error", "code": error.code, "message": error.message, "message_id": message.pk}
+        return message
+    except Exception:
+        logger.exception("answering message %s failed", message.pk)
+        _finish(message, Message.Status.ERROR, started, error=UNEXPECTED)
+        yield {"type": "error", "code": "server_error", "message": UNEXPECTED, "message_id": message.pk}
+        return message
+    finally:
+        steps.close()
+    _finish(message, Message.Status.DONE, started)
+    yield {"type": "done", "message_id": message.pk, "message": selectors.message_body(message)}
+    return message
+
+
+def _finish(message: Message, final: str, started: float, *, error: str = "") -> None:
+    message.status = final
+    message.error = error
+    message.latency_ms = round((time.perf_counter() - started) * 1000)
+    with transaction.atomic():
+        message.save()
+        message.conversation.save(update_fields=["updated_at"])
+    if message.rerun_of_id is not None:
+        return  # a re-run is no new question; its query counts as a query run
+    hooks.record_usage(
+        "question_asked",
+        1,
+        status=final,
+        planner=message.planner,
+        prompt_tokens=message.prompt_tokens,
+        completion_tokens=message.completion_tokens,
+        cost_usd=float(message.cost_usd),
+    )
+
+
+def drive(events: Generator[Event, None, Message], on_event: Callable[[Event], Any] | None) -> Message:
+    """Run a pipeline to its end, handing each event to `on_event`; returns the assistant message."""
+    while True:
+        try:
+            event = next(events)
+        except StopIteration as stop:
+            return stop.value
+        if on_event is not None:
+            on_event(event)

@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: MIT
+"""Reads of conversations: who may see which, their messages, and the history a follow-up builds on.
+
+A conversation is visible to its owner and to those who may manage the workspace (admins); to anyone
+else it does not exist (NotFound rather than Forbidden, so ids reveal nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from chat2chart.conversations.models import Conversation, Message
+from chat2chart.conversations.planner import Plan, PlanTurn
+from chat2chart.core import hooks
+from chat2chart.core.errors import NotFound
+from chat2chart.sources import selectors as source_selectors
+from chat2chart.sources.catalogue import TableInfo
+
+HISTORY_TURNS = 6
+
+
+def can_see(user: Any, conversation: Conversation) -> bool:
+    if not hooks.can(user, hooks.VIEW, conversation):
+        return False
+    return conversation.owner_id == user.pk or hooks.can(user, hooks.MANAGE)
+
+
+def conversation_list(*, user: Any, everyone: bool = False) -> QuerySet[Conversation]:
+    """The user's own conversations; `everyone` lists all of them for those who manage the workspace."""
+    conversations = Conversation.objects.select_related("source")
+    if everyone and hooks.can(user, hooks.MANAGE):
+        return conversations.all()
+    return conversations.filter(owner_id=user.pk)
+
+
+def conversation_get(*, conversation_id: int, user: Any) -> Conversation:
+    conversation = Conversation.objects.select_related("source").filter(pk=conversation_id).first()
+    if conversation is None or not can_see(user, conversation):
+        raise NotFound(f"There is no conversation {conversation_id}.")
+    return conversation
+
+
+def message_list(conversation: Conversation) -> QuerySet[Message]:
+    return conversation.messages.select_related("reply_to").order_by("created_at", "pk")
+
+
+def message_get(*, conversation: Conversation, message_id: int) -> Message:
+    message = conversation.messages.filter(pk=message_id).first()
+    if message is None:
+        raise NotFound(f"There is no message {message_id} in this conversation.")
+    return message
+
+
+def last_finished_answer(conversation: Conversation) -> Message | None:
+    return (
+        conversation.messages.filter(role=Message.Role.ASSISTANT, status__in=Message.FINISHED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def plan_history(conversation: Conversation) -> list[PlanTurn]:
+    """The earlier questions answered with a plan, oldest first: what "now by region" refers to."""
+    answers = (
+        conversation.messages.filter(
+            role=Message.Role.ASSISTANT,
+            kind=Message.Kind.ANSWER,
+            status=Message.Status.DONE,
+            plan__isnull=False,
+        )
+        .select_related("reply_to")
+        .order_by("-created_at", "-pk")[:HISTORY_TURNS]
+    )
+    turns = []
+    for answer in reversed(list(answers)):
+        question = answer.reply_to.content if answer.reply_to else ""
+        try:
+            turns.append(PlanTurn(question=question, plan=Plan.model_validate(answer.plan)))
+        except ValueError:  # a plan stored by an older planner: skip it rather than fail the question
+            continue
+    return turns
+
+
+def conversation_table(conversation: Conversation) -> TableInfo:
+    """The current catalogue of the table the conversation is about."""
+    for table in source_selectors.source_catalogue(conversation.source_id):
+        if table.name == conversation.table_name:
+            return table
+    raise NotFound(
+        f"The table '{conversation.table_name}' is no longer in '{conversation.source.name}'; "
+        "start a new conversation on one of its current tables."
+    )
+
+
+# --- what clients see --------------------------------------------------------------------------------
+
+
+def message_body(message: Message) -> dict[str, Any]:
+    """One message as the API, SSE and the websocket show it."""
+    plan = message.plan or {}
+    result = message.result
+    body: dict[str, Any] = {
+        "id": message.pk,
+        "conversation": message.conversation_id,
+        "role": message.role,
+        "kind": message.kind,
+        "status": message.status,
+        "content": message.content,
+        "error": message.error,
+        "reply_to": message.reply_to_id,
+        "rerun_of": message.rerun_of_id,
+        "created_at": message.created_at.isoformat() if message.created_at else None,
+    }
+    if message.role == Message.Role.USER:
+        return body
+    chart = None
+    if message.chart_option is not None:
+        chart = {
+            "type": (message.chart_spec or {}).get("type"),
+            "option": message.chart_option,
+            "spec": message.chart_spec,
+            "alternatives": message.alternatives,
+        }
+    body.update(
+        {
+            "question": message.reply_to.content if message.reply_to else "",
+            "explanation": plan.get("explanation", ""),
+            "intent": plan.get("intent"),
+            "planner": message.planner,
+            "fallback_reason": message.fallback_reason,
+            "query": message.query,
+            "sql": message.sql,
+            "data": _data(result),
+            "chart": chart,
+            "narrative": message.narrative,
+            "suggestions": message.suggestions,
+            "clarification": (
+                {"message": message.content, "suggestions": message.suggestions}
+                if message.kind == Message.Kind.CLARIFICATION
+                else None
+            ),
+            "usage": {
+                "prompt_tokens": message.prompt_tokens,
+                "completion_tokens": message.completion_tokens,
+                "cost_usd": float(message.cost_usd),
+                "latency_ms": message.latency_ms,
+            },
+        }
+    )
+    return body
+
+
+def _data(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not result:
+        return None
+    return {
+        "columns": result.get("columns", []),
+        "rows": result.get("rows", []),
+        "row_count": result.get("row_count", len(result.get("rows", []))),
+        "truncated": bool(result.get("truncated")) or not result.get("complete", True),
+    }
+
+
+def conversation_body(
+    conversation: Conversation, *, first_questions: list[str] | None = None
+) -> dict[str, Any]:
+    body = {
+        "id": conversation.pk,
+        "title": conversation.display_title,
+        "source": conversation.source_id,
+        "source_name": conversation.source.name,
+        "table": conversation.table_name,
+        "owner": conversation.owner_id,
+        "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.updated_at.isoformat(),
+    }
+    if first_questions is not None:
+        body["first_questions"] = first_questions
+    return body

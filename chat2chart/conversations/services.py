@@ -1,0 +1,343 @@
+# SPDX-License-Identifier: MIT
+"""State changes of conversations: start one, ask a question, re-run an answer, delete one.
+
+`ask_events` and `rerun_events` check permission and limits and save the messages at once (so a refusal
+is an ordinary error before anything streams), then return the pipeline's event generator; `message_ask`
+and `message_rerun` run it to the end, handing each event to `on_event`. See `pipeline.py` for the events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from functools import partial
+from typing import Any
+
+import pydantic
+from django.db import transaction
+
+from chat2chart.conversations import selectors
+from chat2chart.conversations.models import Conversation, Message
+from chat2chart.conversations.narrative import first_questions
+from chat2chart.conversations.pipeline import (
+    Cancel,
+    Event,
+    Steps,
+    clarification_steps,
+    draw_as,
+    drive,
+    plan_answer_steps,
+    plan_event,
+    plan_for,
+    record_plan,
+    run_steps,
+    sql_answer_steps,
+    status,
+    switch_steps,
+)
+from chat2chart.conversations.planner import Clarification, Plan, PlanTurn
+from chat2chart.conversations.planner.explain import describe_filter, describe_measure, label
+from chat2chart.core import hooks
+from chat2chart.core.api import pydantic_message
+from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
+from chat2chart.sources import selectors as source_selectors
+from chat2chart.sources.catalogue import TableInfo
+from chat2chart.sources.querying import sql_run
+from chat2chart.sources.semantic import SemanticQuery
+
+MAX_QUESTION_CHARS = 2000
+TITLE_CHARS = 120
+OnEvent = Callable[[Event], Any]
+
+
+# --- conversations -----------------------------------------------------------------------------------
+
+
+def conversation_start(*, user: Any, source_id: int, table: str) -> Conversation:
+    """A new conversation about `table` of the source; the table must be one of its current tables."""
+    _require(user, hooks.ASK, "You do not have permission to ask questions in this workspace.")
+    source = source_selectors.source_get(source_id)
+    names = [t.name for t in source_selectors.source_catalogue(source.pk)]
+    if table not in names:
+        known = f"choose one of: {', '.join(names[:20])}." if names else "it has no tables yet."
+        raise ValidationFailed(f"table: '{table}' is not a table of '{source.name}'; {known}")
+    with transaction.atomic():
+        conversation = Conversation.objects.create(owner=user, source=source, table_name=table)
+        hooks.record_audit(
+            action="conversation.start",
+            actor=user,
+            target_type="conversation",
+            target_id=conversation.pk,
+            data={"source": source.pk, "table": table},
+        )
+    return conversation
+
+
+def conversation_first_questions(conversation: Conversation) -> list[str]:
+    try:
+        return first_questions(selectors.conversation_table(conversation))
+    except NotFound:  # the table went away: no suggestions, the conversation still opens
+        return []
+
+
+def conversation_delete(*, conversation: Conversation, user: Any) -> None:
+    """The owner, or someone who manages the workspace, deletes a conversation and its messages."""
+    if conversation.owner_id != user.pk and not hooks.can(user, hooks.MANAGE):
+        raise Forbidden("Only the owner of a conversation or an admin can delete it.")
+    with transaction.atomic():
+        hooks.record_audit(
+            action="conversation.delete",
+            actor=user,
+            target_type="conversation",
+            target_id=conversation.pk,
+            data={"title": conversation.title, "source": conversation.source_id},
+        )
+        conversation.delete()
+
+
+# --- asking ------------------------------------------------------------------------------------------
+
+
+def ask_events(
+    *, conversation: Conversation, user: Any, content: str, cancel: Cancel | None = None
+) -> Generator[Event, None, Message]:
+    """Save the question and return the events that answer it (nothing runs until they are iterated).
+
+    Raises before saving anything when the user may not ask, the plan's limit is reached, the
+    question is empty or the table is gone.
+    """
+    question = _clean_question(content)
+    _require(user, hooks.ASK, "You do not have permission to ask questions in this workspace.")
+    hooks.check_limit("question_asked")
+    table = selectors.conversation_table(conversation)
+    history = selectors.plan_history(conversation)
+    with transaction.atomic():
+        asked = Message.objects.create(
+            conversation=conversation,
+            role=Message.Role.USER,
+            kind=Message.Kind.QUESTION,
+            content=question,
+            status=Message.Status.DONE,
+        )
+        answer = Message.objects.create(
+            conversation=conversation,
+            role=Message.Role.ASSISTANT,
+            reply_to=asked,
+            status=Message.Status.RUNNING,
+        )
+        if not conversation.title:
+            conversation.title = _title(question)
+        conversation.save()
+        hooks.record_audit(
+            action="conversation.ask",
+            actor=user,
+            target_type="conversation",
+            target_id=conversation.pk,
+            data={"message": asked.pk, "question": question[:500]},
+        )
+    steps = _ask_steps(answer, question, table=table, user=user, history=history)
+    return run_steps(answer, steps, cancel=cancel)
+
+
+def message_ask(
+    *,
+    conversation: Conversation,
+    user: Any,
+    content: str,
+    on_event: OnEvent | None = None,
+    cancel: Cancel | None = None,
+) -> Message:
+    """Answer `content` in `conversation`; returns the finished assistant message (done, error or
+    cancelled). A clarifying question is a done message of kind `clarification`, with no chart."""
+    events = ask_events(conversation=conversation, user=user, content=content, cancel=cancel)
+    return drive(events, on_event)
+
+
+def _ask_steps(
+    message: Message, question: str, *, table: TableInfo, user: Any, history: list[PlanTurn]
+) -> Steps:
+    yield status("planning", message)
+    plan = plan_for(question, table, source_id=message.conversation.source_id, history=history)
+    record_plan(message, plan)
+    if isinstance(plan, Clarification):
+        yield from clarification_steps(message, plan)
+        return
+    yield plan_event(plan)
+    yield from plan_answer_steps(message, plan, table=table, user=user, title=_title(question))
+
+
+# --- re-running --------------------------------------------------------------------------------------
+
+
+def rerun_events(
+    *,
+    message: Message,
+    user: Any,
+    query: Any = None,
+    chart_type: str | None = None,
+    sql: str | None = None,
+    cancel: Cancel | None = None,
+) -> Generator[Event, None, Message]:
+    """A new answer from an earlier one: its query edited, its SQL edited (editors), or only its chart
+    type switched (drawn from the stored result, without querying again when the result was complete).
+    """
+    _require(user, hooks.ASK, "You do not have permission to ask questions in this workspace.")
+    if message.role != Message.Role.ASSISTANT or message.kind != Message.Kind.ANSWER:
+        raise ValidationFailed("Only an answer can be re-run; ask the question again instead.")
+    conversation = message.conversation
+    title = _title(message.reply_to.content if message.reply_to else conversation.display_title)
+    if sql is not None:
+        _require(user, hooks.EDIT, "Only editors can run their own SQL.")
+        if not sql.strip():
+            raise ValidationFailed("sql: write a SELECT statement to run.")
+        steps = partial(
+            _sql_steps, sql=sql, source_id=conversation.source_id, title=title, chart_type=chart_type
+        )
+        return _rerun(message, user, steps, cancel, change="sql")
+    if query is not None:
+        edited = _edited_plan(message, _own_query(query, conversation), chart_type)
+        table = selectors.conversation_table(conversation)
+        steps = partial(_edited_steps, plan=edited, table=table, user=user, title=title)
+        return _rerun(message, user, steps, cancel, change="query")
+    if not chart_type:
+        raise ValidationFailed("Send a changed query, SQL or chart type to re-run this answer.")
+    if not message.result or message.chart_spec is None:
+        raise ValidationFailed("This answer has no result to draw; ask the question again.")
+    if message.result.get("complete", True):
+        data = {"columns": message.result["columns"], "rows": message.result["rows"]}
+        draw_as(chart_type, data, title=title, previous=message.chart_spec)  # refuse before saving
+        steps = partial(_switch_steps, source=message, chart_type=chart_type, title=title)
+        return _rerun(message, user, steps, cancel, change="chart_type")
+    # Only the first rows were kept: query again (usually a cache hit) and draw the whole result.
+    edited = _edited_plan(message, SemanticQuery.parse(message.query), chart_type)
+    table = selectors.conversation_table(conversation)
+    steps = partial(_edited_steps, plan=edited, table=table, user=user, title=title)
+    return _rerun(message, user, steps, cancel, change="chart_type")
+
+
+def message_rerun(
+    *,
+    message: Message,
+    user: Any,
+    query: Any = None,
+    chart_type: str | None = None,
+    sql: str | None = None,
+    on_event: OnEvent | None = None,
+    cancel: Cancel | None = None,
+) -> Message:
+    """Re-run an answer (see `rerun_events`); returns the new assistant message."""
+    events = rerun_events(
+        message=message, user=user, query=query, chart_type=chart_type, sql=sql, cancel=cancel
+    )
+    return drive(events, on_event)
+
+
+StepsFor = Callable[[Message], Steps]
+
+
+def _sql_steps(message: Message, *, sql: str, source_id: int, title: str, chart_type: str | None) -> Steps:
+    message.planner = "sql"
+    yield status("querying", message)
+    response = sql_run(source_id=source_id, sql=sql)
+    yield from sql_answer_steps(message, response, title=title, chart_type=chart_type)
+
+
+def _edited_steps(message: Message, *, plan: Plan, table: TableInfo, user: Any, title: str) -> Steps:
+    record_plan(message, plan)
+    yield plan_event(plan)
+    yield from plan_answer_steps(message, plan, table=table, user=user, title=title)
+
+
+def _switch_steps(message: Message, *, source: Message, chart_type: str, title: str) -> Steps:
+    message.planner = source.planner
+    message.fallback_reason = source.fallback_reason
+    yield from switch_steps(message, source, chart_type, title=title)
+
+
+def _rerun(
+    message: Message, user: Any, steps_for: StepsFor, cancel: Cancel | None, *, change: str
+) -> Generator[Event, None, Message]:
+    with transaction.atomic():
+        answer = Message.objects.create(
+            conversation=message.conversation,
+            role=Message.Role.ASSISTANT,
+            kind=Message.Kind.ANSWER,
+            reply_to=message.reply_to,
+            rerun_of=message,
+            status=Message.Status.RUNNING,
+        )
+        message.conversation.save(update_fields=["updated_at"])
+        hooks.record_audit(
+            action="conversation.rerun",
+            actor=user,
+            target_type="conversation",
+            target_id=message.conversation_id,
+            data={"message": message.pk, "answer": answer.pk, "change": change},
+        )
+    return run_steps(answer, steps_for(answer), cancel=cancel)
+
+
+def _own_query(data: Any, conversation: Conversation) -> SemanticQuery:
+    """The edited query, always over the conversation's own source and table."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("query: send the semantic query as a JSON object.")
+    merged = {**data, "source": conversation.source_id, "table": conversation.table_name}
+    try:
+        query = SemanticQuery.parse(merged)
+    except pydantic.ValidationError as error:
+        raise ValidationFailed(f"The query is not valid: {pydantic_message(error)}") from error
+    if not query.measures and not query.dimensions:
+        raise ValidationFailed("query: keep at least one measure or grouping.")
+    return query
+
+
+def _edited_plan(message: Message, query: SemanticQuery, chart_type: str | None) -> Plan:
+    base = Plan.model_validate(message.plan) if message.plan else None
+    same_shape = base is not None and base.query.dimensions == query.dimensions
+    return Plan(
+        intent=base.intent if base else "comparison",
+        query=query,
+        chart_type=chart_type or (base.chart_type if base else "column"),
+        chart_options=base.chart_options if base and same_shape and not chart_type else {},
+        explanation=describe_query(query),
+        alternatives=[],
+        planner="edited",
+    )
+
+
+def describe_query(query: SemanticQuery) -> str:
+    """Edited query: total revenue by region, where region is North."""
+    parts = [describe_measure(m).lower() for m in query.measures] or ["rows"]
+    text = "Edited query: " + " and ".join(parts)
+    if query.dimensions:
+        text += " by " + ", ".join(
+            label(d.field) + (f" ({d.granularity})" if d.granularity else "") for d in query.dimensions
+        )
+    if query.filters:
+        text += ", where " + " and ".join(describe_filter(f) for f in query.filters)
+    if query.limit:
+        text += f", first {query.limit}"
+    return text
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _require(user: Any, action: str, message: str) -> None:
+    if not hooks.can(user, action):
+        raise Forbidden(message)
+
+
+def _clean_question(content: Any) -> str:
+    text = " ".join(str(content or "").split())
+    if not text:
+        raise ValidationFailed("content: ask a question about the table.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise ValidationFailed(f"content: a question can be at most {MAX_QUESTION_CHARS} characters.")
+    return text
+
+
+def _title(question: str) -> str:
+    text = question.strip()
+    if len(text) <= TITLE_CHARS:
+        return text[:1].upper() + text[1:]
+    return text[: TITLE_CHARS - 1].rsplit(" ", 1)[0].capitalize() + "…"
