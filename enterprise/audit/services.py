@@ -11,6 +11,9 @@ def audit_entry_record(event: AuditEvent) -> None:
     # The event's workspace is the schema in scope (the core asked the workspace hook), so the row
     # lands in that organisation's schema.
     AuditEntry.objects.create(
-        actor_id=event.actor_id, action=event.action, target_type=event.target_type,
-        target_id=event.target_id, data=event.data,
+        actor_id=event.actor_id,
+        action=event.action,
+        target_type=event.target_type,
+        target_id=event.target_id,
+        data=event.data,
     )

@@ -1,0 +1,401 @@
+# SPDX-License-Identifier: MIT
+"""`/api/v1/sources/...`, `/api/v1/query/` and `/api/v1/sql/`: validate, call a service or selector, answer.
+
+Uploads stream to a temporary file on disk through a capped upload handler (413 past
+AISER_MAX_UPLOAD_MB) and are then moved into the source's folder by the service.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
+from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat2chart.core import hooks
+from chat2chart.core.errors import AiserError, Forbidden, ValidationFailed
+from chat2chart.sources import selectors, services
+from chat2chart.sources.models import Source, SourceTable
+from chat2chart.sources.querying import query_run, sql_run, table_preview
+from chat2chart.sources.semantic import SemanticQuery
+
+_MULTIPART_SLACK = 1024 * 1024  # room for the form's other fields and boundaries
+
+
+class UploadTooLarge(AiserError):
+    code = "too_large"
+    status = 413
+
+
+def _upload_limit_message() -> str:
+    return f"The file is larger than the upload limit of {settings.AISER_MAX_UPLOAD_MB} MB."
+
+
+class CappedUploadHandler(TemporaryFileUploadHandler):
+    """Streams every uploaded file to disk and stops past the upload limit."""
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.max_bytes = settings.AISER_MAX_UPLOAD_MB * 1024 * 1024
+        self.received = 0
+
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: str | None = None
+    ) -> None:
+        if content_length and content_length > self.max_bytes + _MULTIPART_SLACK:
+            raise UploadTooLarge(_upload_limit_message())
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > self.max_bytes:
+            raise UploadTooLarge(_upload_limit_message())
+        return super().receive_data_chunk(raw_data, start)
+
+
+class _UploadingView(APIView):
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body (session authentication's CSRF check does).
+        request.upload_handlers = [CappedUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+
+# --- serializers -------------------------------------------------------------------------------------
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+    password_set = serializers.SerializerMethodField()
+    headers_set = serializers.SerializerMethodField()
+    tables = serializers.SerializerMethodField()
+    config = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "status",
+            "error",
+            "progress",
+            "config",
+            "password_set",
+            "headers_set",
+            "version",
+            "tables",
+            "refresh_interval_minutes",
+            "refreshed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_progress(self, source: Source) -> dict[str, Any]:
+        return {"rows": source.progress_rows, "percent": round(source.progress_fraction * 100, 1)}
+
+    def get_password_set(self, source: Source) -> bool | None:
+        return bool(source.secret) if source.kind in services.DATABASE_KINDS else None
+
+    def get_headers_set(self, source: Source) -> bool | None:
+        return bool(source.secret) if source.kind == Source.Kind.REST else None
+
+    def get_tables(self, source: Source) -> list[str]:
+        return sorted(t.name for t in source.tables.all() if t.is_current)
+
+    def get_config(self, source: Source) -> dict[str, Any]:
+        # Secrets never live in config; this only drops keys a client has no use for.
+        return {k: v for k, v in source.config.items() if k not in {"password", "headers"}}
+
+
+class TableSerializer(serializers.ModelSerializer):
+    columns = serializers.SerializerMethodField()
+    row_count_is_estimate = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SourceTable
+        fields = ["name", "version", "row_count", "row_count_is_estimate", "columns", "overrides"]
+
+    def get_columns(self, table: SourceTable) -> list[dict[str, Any]]:
+        return table.catalogue.get("columns", [])
+
+    def get_row_count_is_estimate(self, table: SourceTable) -> bool:
+        return bool(table.catalogue.get("row_count_is_estimate"))
+
+
+class FileSourceInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    file = serializers.FileField(allow_empty_file=False)
+    on_bad_rows = serializers.ChoiceField(choices=["error", "skip"], default="error")
+
+
+class UploadInput(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False)
+    on_bad_rows = serializers.ChoiceField(choices=["error", "skip"], required=False)
+
+
+class ConnectedSourceInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=["postgres", "mysql", "rest"])
+    config = serializers.DictField()
+    refresh_interval_minutes = serializers.IntegerField(
+        min_value=5, max_value=60 * 24 * 31, required=False, allow_null=True, default=None
+    )
+
+
+class SourceUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    config = serializers.DictField(required=False)
+    refresh_interval_minutes = serializers.IntegerField(
+        min_value=5, max_value=60 * 24 * 31, required=False, allow_null=True
+    )
+
+
+class ConnectionTestInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["postgres", "mysql"])
+    config = serializers.DictField()
+
+
+class TableOverrideInput(serializers.Serializer):
+    columns = serializers.DictField(child=serializers.DictField(allow_empty=False), allow_empty=False)
+
+
+class SqlInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    source: StrictInt
+    sql: StrictStr
+
+
+def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    if not hasattr(data, "keys"):
+        raise ValidationFailed("The request body must be a JSON object.")
+    known = set(serializer_class().fields)
+    unknown = sorted(set(data.keys()) - known - {"csrfmiddlewaretoken"})
+    if unknown:
+        raise ValidationFailed(f"{unknown[0]}: not a field of this request; use {', '.join(sorted(known))}.")
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _sources():
+    return selectors.source_list().prefetch_related(
+        Prefetch("tables", queryset=SourceTable.objects.filter(is_current=True))
+    )
+
+
+def _source_body(source: Source) -> dict[str, Any]:
+    return SourceSerializer(_sources().get(pk=source.pk)).data
+
+
+def _upload_name(upload: Any) -> str:
+    return Path(upload.name or "upload").name[:255] or "upload"
+
+
+def _upload_path(upload: Any) -> Path:
+    # CappedUploadHandler only makes files on disk.
+    return Path(upload.temporary_file_path())
+
+
+# --- views -------------------------------------------------------------------------------------------
+
+
+class SourceListView(_UploadingView):
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(summary="The workspace's data sources", responses=SourceSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(SourceSerializer(_sources(), many=True).data)
+
+    @extend_schema(
+        summary="Create a source: multipart `file` (+ `name`, `on_bad_rows`) or JSON for databases and REST",
+        request={"multipart/form-data": FileSourceInput, "application/json": ConnectedSourceInput},
+        responses={201: SourceSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        if request.content_type.startswith("multipart/"):
+            data = _validated(FileSourceInput, request.data)
+            upload = data["file"]
+            source = services.source_create_file(
+                name=data.get("name") or Path(_upload_name(upload)).stem or "Upload",
+                upload=_upload_path(upload),
+                original_name=_upload_name(upload),
+                on_bad_rows=data["on_bad_rows"],
+                actor=request.user,
+            )
+        else:
+            data = _validated(ConnectedSourceInput, request.data)
+            if data["kind"] == Source.Kind.REST:
+                source = services.source_create_rest(
+                    name=data["name"],
+                    config=data["config"],
+                    refresh_interval_minutes=data["refresh_interval_minutes"],
+                    actor=request.user,
+                )
+            else:
+                source = services.source_create_database(
+                    name=data["name"],
+                    kind=data["kind"],
+                    config=data["config"],
+                    refresh_interval_minutes=data["refresh_interval_minutes"],
+                    actor=request.user,
+                )
+        return Response(_source_body(source), status=status.HTTP_201_CREATED)
+
+
+class SourceDetailView(APIView):
+    # Whether someone may delete depends on the source (editors may delete what they made), so the
+    # view-level check only asks for VIEW and delete() asks DELETE with the object.
+    actions = {"DELETE": hooks.VIEW}
+
+    def _load(self, request: Request, pk: int) -> Source:
+        source = selectors.source_get(pk)
+        if request.method != "DELETE":
+            self.check_object_permissions(request, source)
+        return source
+
+    @extend_schema(summary="One source, with its status and ingestion progress", responses=SourceSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(_source_body(self._load(request, pk)))
+
+    @extend_schema(
+        summary="Rename; change connection or REST settings; change the refresh interval",
+        request=SourceUpdateInput,
+        responses=SourceSerializer,
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        source = self._load(request, pk)
+        data = _validated(SourceUpdateInput, request.data)
+        source = services.source_update(
+            source=source,
+            actor=request.user,
+            name=data.get("name"),
+            config=data.get("config"),
+            refresh_interval_minutes=data.get("refresh_interval_minutes", ...),
+        )
+        return Response(_source_body(source))
+
+    @extend_schema(summary="Delete the source and its stored files", responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        source = self._load(request, pk)
+        if not hooks.can(request.user, hooks.DELETE, source):
+            raise Forbidden("You do not have permission to delete this source.")
+        services.source_delete(source=source, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SourceUploadView(_UploadingView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        summary="Upload a new version of a file source",
+        request={"multipart/form-data": UploadInput},
+        responses={202: SourceSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        source = selectors.source_get(pk)
+        self.check_object_permissions(request, source)
+        data = _validated(UploadInput, request.data)
+        source = services.source_upload(
+            source=source,
+            upload=_upload_path(data["file"]),
+            original_name=_upload_name(data["file"]),
+            on_bad_rows=data.get("on_bad_rows") or source.config.get("on_bad_rows", "error"),
+            actor=request.user,
+        )
+        return Response(_source_body(source), status=status.HTTP_202_ACCEPTED)
+
+
+class SourceRefreshView(APIView):
+    @extend_schema(
+        summary="Re-introspect a database or re-fetch a REST API",
+        request=None,
+        responses={202: SourceSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        source = selectors.source_get(pk)
+        self.check_object_permissions(request, source)
+        source = services.source_request_refresh(source=source, actor=request.user)
+        return Response(_source_body(source), status=status.HTTP_202_ACCEPTED)
+
+
+class ConnectionTestView(APIView):
+    @extend_schema(
+        summary="Test database connection settings without saving them",
+        request=ConnectionTestInput,
+        responses=OpenApiTypes.OBJECT,
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(ConnectionTestInput, request.data)
+        services.connection_test(kind=data["kind"], config=data["config"])
+        return Response({"ok": True, "message": "Connected."})
+
+
+class TableListView(APIView):
+    @extend_schema(summary="The source's tables and their catalogue", responses=TableSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        source = selectors.source_get(pk)
+        self.check_object_permissions(request, source)
+        return Response(TableSerializer(selectors.source_tables(source), many=True).data)
+
+
+class TableDetailView(APIView):
+    @extend_schema(summary="One table and its columns", responses=TableSerializer)
+    def get(self, request: Request, pk: int, name: str) -> Response:
+        source = selectors.source_get(pk)
+        self.check_object_permissions(request, source)
+        return Response(TableSerializer(selectors.source_table_get(source, name)).data)
+
+    @extend_schema(
+        summary="Rename columns or change their types (re-reads the stored original)",
+        request=TableOverrideInput,
+        responses={202: SourceSerializer},
+    )
+    def patch(self, request: Request, pk: int, name: str) -> Response:
+        source = selectors.source_get(pk)
+        self.check_object_permissions(request, source)
+        data = _validated(TableOverrideInput, request.data)
+        source = services.source_table_override(
+            source=source, table_name=name, columns=data["columns"], actor=request.user
+        )
+        return Response(_source_body(source), status=status.HTTP_202_ACCEPTED)
+
+
+class TablePreviewView(APIView):
+    @extend_schema(summary="The first 100 rows of a table", responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int, name: str) -> Response:
+        source = selectors.source_get(pk)
+        self.check_object_permissions(request, source)
+        return Response(table_preview(source=source, table_name=name).to_dict())
+
+
+class QueryView(APIView):
+    actions = {"POST": hooks.ASK}
+
+    @extend_schema(summary="Run a semantic query", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        query = SemanticQuery.parse(request.data)
+        return Response(query_run(query=query, user=request.user).to_dict())
+
+
+class SqlView(APIView):
+    actions = {"POST": hooks.EDIT}
+
+    @extend_schema(
+        summary="Run one read-only SELECT over a source's tables",
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+    )
+    def post(self, request: Request) -> Response:
+        data = SqlInput.model_validate(request.data)
+        return Response(sql_run(source_id=data.source, sql=data.sql).to_dict())

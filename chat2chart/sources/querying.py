@@ -1,0 +1,218 @@
+# SPDX-License-Identifier: MIT
+"""The query service other apps call: a semantic query (or an editor's SQL) in, rows out.
+
+File and REST sources run in a locked-down DuckDB over the source's current Parquet tables;
+databases run through their read-only connectors. Semantic answers are cached per workspace,
+source version and normalised query, so a refresh or re-upload invalidates them by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from sqlglot import exp
+
+from chat2chart.core import hooks
+from chat2chart.core.errors import Forbidden, QueryError
+from chat2chart.sources import selectors
+from chat2chart.sources.catalogue import TableInfo
+from chat2chart.sources.compiler import Dialect, compile_query, explain_sql
+from chat2chart.sources.connectors.mysql import MySQLConnector
+from chat2chart.sources.connectors.params import MySQLParams, PostgresParams, parse_params
+from chat2chart.sources.connectors.postgres import PostgresConnector
+from chat2chart.sources.crypto import decrypt_secret
+from chat2chart.sources.duck import run_duckdb
+from chat2chart.sources.models import Source
+from chat2chart.sources.results import QueryResult
+from chat2chart.sources.semantic import Filter, SemanticQuery
+from chat2chart.sources.sqlguard import check_select
+
+PREVIEW_ROWS = 100
+Connector = PostgresConnector | MySQLConnector
+_DIALECTS: dict[str, Dialect] = {
+    Source.Kind.FILE: "duckdb",
+    Source.Kind.REST: "duckdb",
+    Source.Kind.POSTGRES: "postgres",
+    Source.Kind.MYSQL: "mysql",
+}
+
+
+@dataclass
+class QueryResponse:
+    columns: list[dict[str, str]]
+    rows: list[list[Any]] = field(default_factory=list)
+    sql: str = ""
+    cached: bool = False
+    elapsed_ms: float = 0.0
+    truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def query_run(
+    *,
+    query: SemanticQuery,
+    user: Any,
+    extra_filters: Sequence[Filter] = (),
+    use_cache: bool = True,
+) -> QueryResponse:
+    """Answer `query` with `extra_filters` ANDed in. The caller has checked who may see the result;
+    a `user` (None for a verified embed token) must also be allowed to ask questions."""
+    if user is not None and not hooks.can(user, hooks.ASK):
+        raise Forbidden("You do not have permission to run queries.")
+    started = time.perf_counter()
+    if extra_filters:
+        query = query.with_filters(list(extra_filters))
+    source = selectors.source_get(query.source)
+    table = _table_info(source, query.table)
+    key = _cache_key(source, query)
+    if use_cache:
+        hit = cache.get(key)
+        if hit is not None:
+            hooks.record_usage("query_run", cached=True)
+            return QueryResponse(**{**hit, "cached": True, "elapsed_ms": _since(started)})
+    compiled = compile_query(
+        query, table, _DIALECTS[source.kind], schema=_schema(source), max_rows=settings.AISER_QUERY_MAX_ROWS
+    )
+    result = _execute(source, compiled.sql, compiled.params)
+    response = QueryResponse(
+        columns=compiled.columns or result.columns,
+        rows=result.rows,
+        sql=explain_sql(compiled),
+        cached=False,
+        elapsed_ms=result.elapsed_ms,
+        truncated=result.truncated,
+    )
+    if use_cache:
+        cache.set(key, response.to_dict(), timeout=settings.AISER_QUERY_CACHE_TTL_S)
+    hooks.record_usage("query_run", cached=False)
+    return response
+
+
+def sql_run(*, source_id: int, sql: str) -> QueryResponse:
+    """One read-only SELECT over the source's own tables (the caller has checked EDIT)."""
+    source = selectors.source_get(source_id)
+    dialect = _DIALECTS[source.kind]
+    allowed = {table.name for table in selectors.source_tables(source)}
+    checked = check_select(
+        sql, dialect, allowed_tables=allowed, schema=_schema(source), max_rows=settings.AISER_QUERY_MAX_ROWS
+    )
+    result = _execute(source, checked, [])
+    hooks.record_usage("query_run", kind="sql")
+    return QueryResponse(
+        columns=result.columns,
+        rows=result.rows,
+        sql=checked.replace("%%", "%") if dialect != "duckdb" else checked,
+        elapsed_ms=result.elapsed_ms,
+        truncated=result.truncated,
+    )
+
+
+def table_preview(*, source: Source, table_name: str, limit: int = PREVIEW_ROWS) -> QueryResponse:
+    """The first rows of one table of a source, as stored (files, REST) or live (databases)."""
+    table = selectors.source_table_get(source, table_name)
+    dialect = _DIALECTS[source.kind]
+    schema = _schema(source)
+    sql = (
+        exp.select("*")
+        .from_(
+            exp.table_(
+                exp.to_identifier(table.name, quoted=True),
+                db=exp.to_identifier(schema, quoted=True) if schema else None,
+            )
+        )
+        .limit(limit)
+        .sql(dialect=dialect)
+    )
+    if dialect != "duckdb":
+        sql = sql.replace("%", "%%")
+    result = _execute(source, sql, [])
+    return QueryResponse(
+        columns=result.columns,
+        rows=result.rows,
+        sql=sql,
+        elapsed_ms=result.elapsed_ms,
+        truncated=result.truncated,
+    )
+
+
+# --- connections -------------------------------------------------------------------------------------
+
+
+def connection_params(kind: str, config: dict[str, Any], password: str) -> PostgresParams | MySQLParams:
+    model = PostgresParams if kind == Source.Kind.POSTGRES else MySQLParams
+    return parse_params(model, {**config, "password": password})
+
+
+def connector_for(kind: str, params: PostgresParams | MySQLParams) -> Connector:
+    options = {
+        "allow_private": settings.AISER_ALLOW_PRIVATE_SOURCES,
+        "timeout_s": settings.AISER_QUERY_TIMEOUT_S,
+        "max_rows": settings.AISER_QUERY_MAX_ROWS,
+    }
+    if kind == Source.Kind.POSTGRES:
+        assert isinstance(params, PostgresParams)
+        return PostgresConnector(params, **options)
+    assert isinstance(params, MySQLParams)
+    return MySQLConnector(params, **options)
+
+
+def source_connector(source: Source) -> Connector:
+    password = decrypt_secret(source.secret).get("password", "")
+    return connector_for(source.kind, connection_params(source.kind, source.config, password))
+
+
+# --- internals -------------------------------------------------------------------------------------
+
+
+def _execute(source: Source, sql: str, params: list[Any]) -> QueryResult:
+    if source.is_stored:
+        tables = {table.name: str(selectors.table_file(table)) for table in selectors.source_tables(source)}
+        if not tables:
+            raise QueryError(_not_ready_message(source))
+        return run_duckdb(
+            sql,
+            params,
+            tables,
+            timeout_s=settings.AISER_QUERY_TIMEOUT_S,
+            max_rows=settings.AISER_QUERY_MAX_ROWS,
+        )
+    return source_connector(source).run(sql, params)
+
+
+def _table_info(source: Source, name: str) -> TableInfo:
+    tables = {table.name: table for table in selectors.source_tables(source)}
+    if not tables:
+        raise QueryError(_not_ready_message(source))
+    if name not in tables:
+        choices = ", ".join(sorted(tables)[:20])
+        raise QueryError(f"table: '{name}' is not a table of '{source.name}'; choose one of {choices}.")
+    return TableInfo.from_dict(tables[name].catalogue)
+
+
+def _not_ready_message(source: Source) -> str:
+    if source.status == Source.Status.FAILED and source.error:
+        return f"'{source.name}' has no data to query: {source.error}"
+    return f"'{source.name}' has no data to query yet; wait until it is ready."
+
+
+def _schema(source: Source) -> str | None:
+    if source.kind == Source.Kind.POSTGRES:
+        return source.config.get("schema") or "public"
+    return None
+
+
+def _cache_key(source: Source, query: SemanticQuery) -> str:
+    digest = hashlib.sha256(query.cache_fingerprint().encode()).hexdigest()
+    return f"sources:query:{hooks.current_workspace()}:{source.pk}:v{source.version}:{digest}"
+
+
+def _since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

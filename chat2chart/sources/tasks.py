@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: MIT
+"""Celery tasks of sources. Thin: enter the named workspace, call the service.
+
+Every task takes the workspace (organisation schema name) first and fails closed without one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from chat2chart.core import hooks
+from chat2chart.sources import selectors, services
+
+
+@shared_task(name="sources.ingest_source")
+def ingest_source(
+    workspace: str,
+    source_id: int,
+    upload_path: str,
+    *,
+    original_name: str,
+    on_bad_rows: str = "error",
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    with hooks.workspace_context(workspace):
+        source = services.source_ingest(
+            source_id=source_id,
+            upload_path=upload_path,
+            original_name=original_name,
+            on_bad_rows=on_bad_rows,
+            overrides=overrides,
+        )
+        return source.status
+
+
+@shared_task(name="sources.refresh_source")
+def refresh_source(workspace: str, source_id: int) -> str:
+    with hooks.workspace_context(workspace):
+        return services.source_refresh(source=selectors.source_get(source_id)).status
+
+
+@shared_task(name="sources.refresh_due_sources")
+def refresh_due_sources(workspace: str) -> list[int]:
+    """Beat entry point, once per workspace: the scheduler names each organisation explicitly."""
+    with hooks.workspace_context(workspace):
+        return services.refresh_due_sources_in_workspace()

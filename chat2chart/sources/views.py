@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: MIT
+"""Pages of data sources: the list, upload, connect a database or a REST API, a source, a table.
+
+The pages render what is stored; changes go through the JSON API from static/js/sources.js.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from chat2chart.core import hooks
+from chat2chart.core.errors import AiserError, NotFound
+from chat2chart.sources import selectors
+from chat2chart.sources.catalogue import COLUMN_TYPES
+from chat2chart.sources.models import Source
+from chat2chart.sources.querying import table_preview
+
+logger = logging.getLogger(__name__)
+
+
+def _allowed(request: HttpRequest, action: str = hooks.VIEW) -> None:
+    if not hooks.can(request.user, action):
+        raise Http404
+
+
+def _source(pk: int) -> Source:
+    try:
+        return selectors.source_get(pk)
+    except NotFound:
+        raise Http404 from None
+
+
+def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
+    context.setdefault("can_edit", hooks.can(request.user, hooks.EDIT))
+    context.setdefault("max_upload_mb", settings.AISER_MAX_UPLOAD_MB)
+    return render(request, f"sources/{template}", context)
+
+
+@login_required
+def source_list(request: HttpRequest) -> HttpResponse:
+    _allowed(request)
+    return _page(request, "list.html", sources=selectors.source_list().prefetch_related("tables"))
+
+
+@login_required
+def source_upload(request: HttpRequest) -> HttpResponse:
+    _allowed(request, hooks.EDIT)
+    return _page(request, "upload.html")
+
+
+@login_required
+def source_connect(request: HttpRequest) -> HttpResponse:
+    _allowed(request, hooks.EDIT)
+    return _page(request, "connect.html")
+
+
+@login_required
+def source_rest(request: HttpRequest) -> HttpResponse:
+    _allowed(request, hooks.EDIT)
+    return _page(request, "rest.html")
+
+
+@login_required
+def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _allowed(request)
+    source = _source(pk)
+    return _page(
+        request,
+        "detail.html",
+        source=source,
+        tables=selectors.source_tables(source),
+        can_delete=hooks.can(request.user, hooks.DELETE, source),
+    )
+
+
+@login_required
+def table_detail(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    _allowed(request)
+    source = _source(pk)
+    try:
+        table = selectors.source_table_get(source, name)
+    except NotFound:
+        raise Http404 from None
+    preview, preview_error = None, ""
+    try:
+        preview = table_preview(source=source, table_name=name)
+    except AiserError as error:
+        preview_error = error.message
+    columns = table.catalogue.get("columns", [])
+    for column in columns:
+        column["null_percent"] = round(float(column.get("null_share") or 0) * 100, 1)
+    return _page(
+        request,
+        "table.html",
+        source=source,
+        table=table,
+        columns=columns,
+        column_types=COLUMN_TYPES,
+        preview=preview,
+        preview_error=preview_error,
+        can_override=source.is_stored and hooks.can(request.user, hooks.EDIT),
+    )
