@@ -37,6 +37,7 @@ run: install
 	echo "  Aiser is running: http://demo.localhost:$(PORT)  (sign in as demo@aiser.local / demo-password-1)" && \
 	echo "  Public site and sign-up: http://localhost:$(PORT)   API docs: http://demo.localhost:$(PORT)/api/docs/" && \
 	echo "" && \
+	{ [ -z "$$REDIS_URL" ] || $(VENV)/bin/celery -A aiser worker -B -l warning & }; \
 	exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) aiser.asgi:application
 
 test: install

@@ -2,7 +2,8 @@
 """Benchmark of the query engine: a group-by-month-and-region sum through `POST /api/v1/query/`
 against the same query in raw DuckDB and in plain pandas, over 1 M and 10 M rows; cold and cached.
 
-Run with a database: `DATABASE_URL=postgres://... .venv/bin/python bench/query_bench.py [--rows 1000000 10000000]`.
+Run with a database:
+`DATABASE_URL=postgres://... .venv/bin/python bench/query_bench.py [--rows 1000000 10000000]`.
 It makes (once) an organisation `bench` (enterprise) or uses the single workspace (core), registers a
 generated Parquet table as a file source, and prints medians of `--repeat` runs.
 """
@@ -82,8 +83,12 @@ def generate(path: Path, rows: int) -> None:
 
 def register(rows: int, owner: Any) -> tuple[Source, Path]:
     source = Source.objects.create(
-        name=f"Bench {rows:,} rows", kind=Source.Kind.FILE, status=Source.Status.READY, version=1,
-        folder=secrets.token_urlsafe(24), owner=owner,
+        name=f"Bench {rows:,} rows",
+        kind=Source.Kind.FILE,
+        status=Source.Status.READY,
+        version=1,
+        folder=secrets.token_urlsafe(24),
+        owner=owner,
     )
     folder = selectors.source_folder(source) / "v-bench"
     folder.mkdir(parents=True, exist_ok=True)
@@ -91,8 +96,12 @@ def register(rows: int, owner: Any) -> tuple[Source, Path]:
     generate(parquet, rows)
     relative = parquet.relative_to(selectors.source_folder(source).parent.parent)
     SourceTable.objects.create(
-        source=source, name="orders", version=1, parquet_path=str(relative),
-        catalogue=profile_parquet(parquet, "orders").to_dict(), row_count=rows,
+        source=source,
+        name="orders",
+        version=1,
+        parquet_path=str(relative),
+        catalogue=profile_parquet(parquet, "orders").to_dict(),
+        row_count=rows,
     )
     return source, parquet
 
@@ -112,7 +121,8 @@ def bench(rows: int, repeat: int, host: str, user: Any) -> dict[str, float]:
     client = Client(HTTP_HOST=host)
     client.force_login(user)
     query = {
-        "source": source.pk, "table": "orders",
+        "source": source.pk,
+        "table": "orders",
         "measures": [{"field": "revenue", "agg": "sum"}],
         "dimensions": [{"field": "order_date", "granularity": "month"}, {"field": "region"}],
     }
@@ -123,10 +133,15 @@ def bench(rows: int, repeat: int, host: str, user: Any) -> dict[str, float]:
         assert len(response.json()["rows"]) == 24 * 5
 
     def raw_duckdb() -> None:
-        rows_out = duckdb.connect().execute(
-            "SELECT date_trunc('month', order_date) AS m, region, sum(revenue) FROM read_parquet(?) "
-            "GROUP BY ALL ORDER BY ALL", [str(parquet)]
-        ).fetchall()
+        rows_out = (
+            duckdb.connect()
+            .execute(
+                "SELECT date_trunc('month', order_date) AS m, region, sum(revenue) FROM read_parquet(?) "
+                "GROUP BY ALL ORDER BY ALL",
+                [str(parquet)],
+            )
+            .fetchall()
+        )
         assert len(rows_out) == 24 * 5
 
     def plain_pandas() -> None:
@@ -153,14 +168,19 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     host, enter, user = workspace()
-    print(f"{'rows':>12} {'API cold':>10} {'API cached':>11} {'DuckDB':>8} {'pandas':>8} {'API/DuckDB':>11} "
-          f"{'pandas/API':>11}")
+    print(
+        f"{'rows':>12} {'API cold':>10} {'API cached':>11} {'DuckDB':>8} {'pandas':>8} {'API/DuckDB':>11} "
+        f"{'pandas/API':>11}"
+    )
     with enter():
         for rows in args.rows:
             f = bench(rows, args.repeat, host, user)
-            print(f"{rows:>12,} {f['api_cold_ms']:>8.1f}ms {f['api_cached_ms']:>9.2f}ms {f['duckdb_ms']:>6.1f}ms "
-                  f"{f['pandas_ms']:>6.1f}ms {f['api_cold_ms'] / f['duckdb_ms']:>10.2f}x "
-                  f"{f['pandas_ms'] / f['api_cold_ms']:>10.2f}x")
+            cold, cached = f["api_cold_ms"], f["api_cached_ms"]
+            print(
+                f"{rows:>12,} {cold:>8.1f}ms {cached:>9.2f}ms {f['duckdb_ms']:>6.1f}ms "
+                f"{f['pandas_ms']:>6.1f}ms {f['api_cold_ms'] / f['duckdb_ms']:>10.2f}x "
+                f"{f['pandas_ms'] / f['api_cold_ms']:>10.2f}x"
+            )
     return 0
 
 

@@ -14,8 +14,13 @@ class SavedChart(models.Model):
     # A ChartSpec (chat2chart.charts.spec) and a SemanticQuery (chat2chart.sources.semantic) as JSON.
     spec = models.JSONField()
     query = models.JSONField()
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True, related_name="+",
-                              db_constraint=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

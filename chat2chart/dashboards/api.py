@@ -108,7 +108,7 @@ class DashboardInput(serializers.Serializer):
 
 
 class DashboardList(APIView):
-    @extend_schema(summary="Dashboards of the organisation", responses=dict)
+    @extend_schema(summary="Dashboards of the organisation", responses=dict, operation_id="dashboards_list")
     def get(self, request: Request) -> Response:
         dashboards = selectors.dashboard_list()
         return Response(
@@ -128,7 +128,7 @@ class DashboardList(APIView):
 
 
 class DashboardDetail(_DashboardView):
-    @extend_schema(summary="A dashboard and its widgets", responses=dict)
+    @extend_schema(summary="A dashboard and its widgets", responses=dict, operation_id="dashboards_retrieve")
     def get(self, request: Request, pk: int) -> Response:
         return Response(dashboard_json(self.dashboard(request, pk)))
 
@@ -186,7 +186,7 @@ class WidgetInput(serializers.Serializer):
 
 
 class WidgetList(_DashboardView):
-    @extend_schema(summary="Widgets of a dashboard", responses=dict)
+    @extend_schema(summary="Widgets of a dashboard", responses=dict, operation_id="dashboard_widgets_list")
     def get(self, request: Request, pk: int) -> Response:
         dashboard = self.dashboard(request, pk)
         return Response({"widgets": [widget_json(w) for w in dashboard.widgets.all()]})
@@ -205,7 +205,7 @@ class WidgetDetail(_DashboardView):
     def widget(self, request: Request, pk: int, widget_id: int) -> Widget:
         return selectors.widget_get(self.dashboard(request, pk), widget_id)
 
-    @extend_schema(summary="A widget", responses=dict)
+    @extend_schema(summary="A widget", responses=dict, operation_id="dashboard_widgets_retrieve")
     def get(self, request: Request, pk: int, widget_id: int) -> Response:
         return Response(widget_json(self.widget(request, pk, widget_id)))
 

@@ -71,17 +71,19 @@ def query_run(
     if extra_filters:
         query = query.with_filters(list(extra_filters))
     source = selectors.source_get(query.source)
-    table = _table_info(source, query.table)
+    # The key names the source's version, so a hit needs no look at its tables.
     key = _cache_key(source, query)
     if use_cache:
         hit = cache.get(key)
         if hit is not None:
             hooks.record_usage("query_run", cached=True)
             return QueryResponse(**{**hit, "cached": True, "elapsed_ms": _since(started)})
+    tables = list(selectors.source_tables(source))
+    table = _table_info(source, tables, query.table)
     compiled = compile_query(
         query, table, _DIALECTS[source.kind], schema=_schema(source), max_rows=settings.AISER_QUERY_MAX_ROWS
     )
-    result = _execute(source, compiled.sql, compiled.params)
+    result = _execute(source, compiled.sql, compiled.params, tables)
     response = QueryResponse(
         columns=compiled.columns or result.columns,
         rows=result.rows,
@@ -172,23 +174,24 @@ def source_connector(source: Source) -> Connector:
 # --- internals -------------------------------------------------------------------------------------
 
 
-def _execute(source: Source, sql: str, params: list[Any]) -> QueryResult:
+def _execute(source: Source, sql: str, params: list[Any], tables: list[Any] | None = None) -> QueryResult:
     if source.is_stored:
-        tables = {table.name: str(selectors.table_file(table)) for table in selectors.source_tables(source)}
-        if not tables:
+        stored = selectors.source_tables(source) if tables is None else tables
+        files = {table.name: str(selectors.table_file(table)) for table in stored}
+        if not files:
             raise QueryError(_not_ready_message(source))
         return run_duckdb(
             sql,
             params,
-            tables,
+            files,
             timeout_s=settings.AISER_QUERY_TIMEOUT_S,
             max_rows=settings.AISER_QUERY_MAX_ROWS,
         )
     return source_connector(source).run(sql, params)
 
 
-def _table_info(source: Source, name: str) -> TableInfo:
-    tables = {table.name: table for table in selectors.source_tables(source)}
+def _table_info(source: Source, stored: list[Any], name: str) -> TableInfo:
+    tables = {table.name: table for table in stored}
     if not tables:
         raise QueryError(_not_ready_message(source))
     if name not in tables:

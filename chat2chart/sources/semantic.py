@@ -17,8 +17,22 @@ Granularity = Literal[
     "hour", "day", "week", "month", "quarter", "year", "weekday", "month_of_year", "hour_of_day"
 ]
 FilterOp = Literal[
-    "eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte", "between", "contains", "starts_with",
-    "is_null", "not_null", "last_n", "this_period", "previous_period",
+    "eq",
+    "neq",
+    "in",
+    "not_in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "between",
+    "contains",
+    "starts_with",
+    "is_null",
+    "not_null",
+    "last_n",
+    "this_period",
+    "previous_period",
 ]
 PeriodUnit = Literal["day", "week", "month", "quarter", "year"]
 Scalar = StrictStr | StrictInt | StrictFloat | StrictBool | None

@@ -46,3 +46,12 @@ def refresh_due_sources(workspace: str) -> list[int]:
     """Beat entry point, once per workspace: the scheduler names each organisation explicitly."""
     with hooks.workspace_context(workspace):
         return services.refresh_due_sources_in_workspace()
+
+
+@shared_task(name="sources.refresh_due_sources_everywhere")
+def refresh_due_sources_everywhere() -> list[str]:
+    """Beat entry point: one task per organisation, each naming its workspace (never a default)."""
+    workspaces = hooks.list_workspaces()
+    for workspace in workspaces:
+        refresh_due_sources.delay(workspace)
+    return workspaces

@@ -172,7 +172,10 @@ def test_histogram_of_grouped_rows_weights_each_value_by_its_count():
     )
     weighted = build_option(
         parse_spec({"type": "histogram", "encoding": {"value": "hp", "weight": "count"}}),
-        {"columns": [{"name": "hp", "type": "integer"}, {"name": "count", "type": "integer"}], "rows": grouped},
+        {
+            "columns": [{"name": "hp", "type": "integer"}, {"name": "count", "type": "integer"}],
+            "rows": grouped,
+        },
     )
     assert weighted["series"][0]["data"] == plain["series"][0]["data"]
     assert sum(weighted["series"][0]["data"]) == 6

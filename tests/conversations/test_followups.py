@@ -109,3 +109,25 @@ def test_a_complete_new_question_starts_fresh():
     assert measures(plan) == [("avg", "cost")]
     assert dims(plan) == [("country", None)]
     assert filters(plan) == []
+
+
+def test_a_complete_new_question_does_not_inherit_the_previous_filters():
+    plan = conversation("top 5 products by revenue in 2024", "how many orders per weekday")
+    assert measures(plan) == [("count", None)]
+    assert dims(plan) == [("order_date", "weekday")]
+    assert filters(plan) == []
+    assert plan.query.limit is None or plan.query.limit > 5
+
+
+def test_a_new_question_naming_its_own_measure_and_grouping_starts_fresh():
+    plan = conversation("top 5 products by revenue in 2024", "show average order value per channel")
+    assert measures(plan) == [("avg", "revenue")]
+    assert dims(plan) == [("channel", None)]
+    assert filters(plan) == []
+
+
+def test_what_about_still_edits_the_previous_answer():
+    plan = conversation("total revenue by region in 2024", "what about cost?")
+    assert measures(plan) == [("sum", "cost")]
+    assert dims(plan) == [("region", None)]
+    assert {f[0] for f in filters(plan)} == {"order_date"}  # "in 2024" is kept

@@ -109,3 +109,22 @@ async def test_websocket_to_an_unknown_host_is_refused(db):
     communicator = _communicator("nobody.localhost", "http://nobody.localhost")
     connected, _ = await communicator.connect()
     assert not connected
+
+
+def test_periodic_refresh_visits_every_organisation_in_its_own_schema(alpha, beta, monkeypatch):
+    from chat2chart.sources import services, tasks
+
+    visited = []
+    monkeypatch.setattr(
+        services, "refresh_due_sources_in_workspace", lambda: visited.append(hooks.current_workspace()) or []
+    )
+    dispatched = tasks.refresh_due_sources_everywhere()
+    assert {"org_alpha", "org_beta"} <= set(dispatched)
+    assert visited == dispatched
+
+
+def test_task_without_an_organisation_fails_closed(db):
+    from chat2chart.sources import tasks
+
+    with pytest.raises(RuntimeError, match="must name its organisation"):
+        tasks.refresh_due_sources("")

@@ -21,13 +21,10 @@ _FOLLOW_WORDS = frozenset(
     {
         "now",
         "and",
-        "what",
-        "how",
         "instead",
         "only",
         "just",
         "as",
-        "make",
         "same",
         "add",
         "also",
@@ -49,10 +46,7 @@ _FOLLOW_WORDS = frozenset(
         "remove",
         "drop",
         "without",
-        "set",
         "again",
-        "show",
-        "use",
         "group",
         "separate",
         "by",
@@ -63,6 +57,18 @@ _FOLLOW_WORDS = frozenset(
         "sort",
         "order",
         "limit",
+    }
+)
+# Two-word openers that always lean on the previous answer ("what about revenue?", "how about 2024?").
+_FOLLOW_OPENERS = frozenset(
+    {
+        ("what", "about"),
+        ("how", "about"),
+        ("what", "if"),
+        ("show", "only"),
+        ("make", "it"),
+        ("use", "a"),
+        ("set", "the"),
     }
 )
 _REPLACE_WORDS = frozenset({"now", "instead", "rather", "switch", "change", "replace"})
@@ -117,6 +123,9 @@ def follow_up(reading: Reading, previous: Plan, table: TableInfo, now: date) -> 
 
 def _stands_alone(reading: Reading) -> bool:
     columns = reading.columns()
+    opener = tuple(reading.tokens[:2])
+    if opener in _FOLLOW_OPENERS:
+        return False
     if reading.tokens and reading.tokens[0] in _FOLLOW_WORDS and len(reading.tokens) <= 8:
         return False
     measured = any(m.agg or m.kind == "numeric" for m in reading.mentions) or reading.count_rows

@@ -16,7 +16,17 @@ def _words(text: str) -> list[str]:
 SYNONYM_GROUPS: tuple[frozenset[str], ...] = tuple(
     frozenset(group)
     for group in (
-        {"revenue", "sales", "turnover", "income", "takings", "gross sales", "amount", "sale value"},
+        {
+            "revenue",
+            "sales",
+            "turnover",
+            "income",
+            "takings",
+            "gross sales",
+            "amount",
+            "sale value",
+            "order value",
+        },
         {"cost", "costs", "spend", "spending", "expense", "expenses", "expenditure", "outlay"},
         {"profit", "margin", "earnings", "net income"},
         {"quantity", "qty", "units", "volume", "units sold", "items sold", "pieces"},

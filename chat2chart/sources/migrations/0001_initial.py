@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,45 +15,98 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('file', 'File upload'), ('postgres', 'PostgreSQL'), ('mysql', 'MySQL / MariaDB'), ('rest', 'REST API')], max_length=10)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('ingesting', 'Ingesting'), ('ready', 'Ready'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('error', models.TextField(blank=True)),
-                ('progress_rows', models.BigIntegerField(default=0)),
-                ('progress_fraction', models.FloatField(default=0.0)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('secret', models.BinaryField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('refreshed_at', models.DateTimeField(blank=True, null=True)),
-                ('refresh_interval_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('owner', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("file", "File upload"),
+                            ("postgres", "PostgreSQL"),
+                            ("mysql", "MySQL / MariaDB"),
+                            ("rest", "REST API"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("ingesting", "Ingesting"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("progress_rows", models.BigIntegerField(default=0)),
+                ("progress_fraction", models.FloatField(default=0.0)),
+                ("config", models.JSONField(blank=True, default=dict)),
+                ("secret", models.BinaryField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("refreshed_at", models.DateTimeField(blank=True, null=True)),
+                ("refresh_interval_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'pk'],
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='SourceTable',
+            name="SourceTable",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('parquet_path', models.CharField(blank=True, max_length=500)),
-                ('catalogue', models.JSONField(default=dict)),
-                ('row_count', models.BigIntegerField(blank=True, null=True)),
-                ('overrides', models.JSONField(blank=True, default=dict)),
-                ('is_current', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tables', to='sources.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("parquet_path", models.CharField(blank=True, max_length=500)),
+                ("catalogue", models.JSONField(default=dict)),
+                ("row_count", models.BigIntegerField(blank=True, null=True)),
+                ("overrides", models.JSONField(blank=True, default=dict)),
+                ("is_current", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tables",
+                        to="sources.source",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(fields=('source', 'name', 'version'), name='one_table_per_version')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "name", "version"), name="one_table_per_version"
+                    )
+                ],
             },
         ),
     ]
