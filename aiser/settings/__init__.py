@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "chat2chart.core.middleware.ApiErrorMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 if ENTERPRISE:
     MIDDLEWARE.insert(0, "enterprise.tenants.middleware.OrganizationMiddleware")
@@ -166,6 +167,7 @@ if not REDIS_URL:
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_VIEW = "chat2chart.core.api.ratelimited_view"
 AISER_API_RATE = env.text("AISER_API_RATE", "600/m")
+AISER_EMBED_RATE = env.text("AISER_EMBED_RATE", "300/m")
 
 if REDIS_URL:
     CHANNEL_LAYERS = {

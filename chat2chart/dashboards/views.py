@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
 from chat2chart.charts.models import SavedChart
 from chat2chart.core import hooks
@@ -288,6 +290,15 @@ def _test_embed_url(request: HttpRequest) -> str:
 # --- embedded dashboards (signed tokens) ---------------------------------------------------------------
 
 
+def _anonymous_rate(group: str, request: HttpRequest) -> str:
+    return settings.AISER_EMBED_RATE
+
+
+# Embeds and public links are reached without an account: a budget per client address keeps one
+# visitor from running every widget's queries in a loop (counted in the tenant-aware cache).
+anonymous_rate_limit = ratelimit(group="anonymous-dashboards", key="ip", rate=_anonymous_rate, block=True)
+
+
 def _embed_refusal(request: HttpRequest, status: int, *, json_body: bool) -> HttpResponse:
     """The same answer for every failure: nothing that tells an attacker which check failed."""
     if json_body:
@@ -313,6 +324,7 @@ def _embed_audience(claims: EmbedClaims) -> Audience:
 
 
 @xframe_options_exempt
+@anonymous_rate_limit
 @require_GET
 def embed_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
     verified = _verified(token)
@@ -343,6 +355,7 @@ def embed_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+@anonymous_rate_limit
 @require_GET
 def embed_dashboard_data(request: HttpRequest, token: str) -> HttpResponse:
     # Verified again on every data request: an expired or rotated-away token gets no more rows.
@@ -353,6 +366,7 @@ def embed_dashboard_data(request: HttpRequest, token: str) -> HttpResponse:
     return _data_response(request, dashboard, _embed_audience(claims))
 
 
+@anonymous_rate_limit
 @require_GET
 def embed_dashboard_filter_options(request: HttpRequest, token: str) -> HttpResponse:
     verified = _verified(token)
@@ -395,6 +409,7 @@ def _options_response(request: HttpRequest, dashboard: Dashboard, audience: Audi
 # --- public links ----------------------------------------------------------------------------------------
 
 
+@anonymous_rate_limit
 @require_GET
 def public_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
     dashboard = selectors.public_link_dashboard(token)
@@ -421,6 +436,7 @@ def public_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+@anonymous_rate_limit
 @require_GET
 def public_dashboard_data(request: HttpRequest, token: str) -> HttpResponse:
     dashboard = selectors.public_link_dashboard(token)
@@ -429,6 +445,7 @@ def public_dashboard_data(request: HttpRequest, token: str) -> HttpResponse:
     return _data_response(request, dashboard, Audience(user=None))
 
 
+@anonymous_rate_limit
 @require_GET
 def public_dashboard_filter_options(request: HttpRequest, token: str) -> HttpResponse:
     dashboard = selectors.public_link_dashboard(token)
