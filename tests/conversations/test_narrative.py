@@ -95,3 +95,22 @@ def test_first_questions_come_from_the_columns_and_are_answerable():
     assert len(questions) >= 3
     for question in questions:
         assert isinstance(plan(question), Plan), question
+
+
+def test_first_questions_never_add_up_an_identifier_column():
+    from chat2chart.conversations.narrative import first_questions
+    from chat2chart.sources.catalogue import ColumnInfo, TableInfo
+
+    table = TableInfo(
+        "orders",
+        [
+            ColumnInfo("order_id", "integer", distinct_count=20_000),
+            ColumnInfo("order_date", "date"),
+            ColumnInfo("region", "text", samples=["Europe"], distinct_count=4),
+            ColumnInfo("revenue", "decimal", distinct_count=19_000),
+        ],
+        row_count=20_000,
+    )
+    questions = first_questions(table)
+    assert questions[0] == "Total revenue over time"
+    assert not [q for q in questions if "order id" in q.lower()]

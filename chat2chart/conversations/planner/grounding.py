@@ -94,6 +94,9 @@ def _alias(words: list[str] | tuple[str, ...], score: float, via: str) -> _Alias
     return _Alias(key, "".join(key), score, via)
 
 
+_IDENTIFIER_WORDS = frozenset({"id", "uuid", "guid", "zip", "zipcode", "postcode", "phone"})
+
+
 def column_kind(column: ColumnInfo, row_count: int | None = None) -> str:
     """time, category, key, discrete (few distinct numbers), numeric or boolean."""
     words = set(name_words(column.name))
@@ -103,6 +106,8 @@ def column_kind(column: ColumnInfo, row_count: int | None = None) -> str:
         return "time"
     if column.type == "boolean":
         return "category"
+    if words & _IDENTIFIER_WORDS and column.type in ("integer", "text"):
+        return "key"  # an order id is counted, never summed or averaged
     if column.type == "text":
         rows = row_count or 0
         if column.distinct_count and rows and column.distinct_count >= 0.8 * rows and rows > 20:
