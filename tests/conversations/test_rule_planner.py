@@ -242,3 +242,19 @@ def test_plan_comes_with_alternatives_and_an_explanation():
     assert result.explanation == "Total revenue by region"
     assert result.alternatives
     assert result.chart_type not in result.alternatives
+
+
+def test_a_repeated_id_column_is_a_grouping_not_a_measure():
+    from chat2chart.sources.catalogue import ColumnInfo, TableInfo
+
+    table = TableInfo(
+        "payments",
+        [
+            ColumnInfo("customer_id", "integer", samples=[1, 2, 3], distinct_count=300),
+            ColumnInfo("amount", "decimal", distinct_count=9000),
+        ],
+        row_count=10_000,
+    )
+    plan = plan_question("total amount per customer id", table, source_id=1)
+    assert [(m.agg, m.field) for m in plan.query.measures] == [("sum", "amount")]
+    assert [d.field for d in plan.query.dimensions] == ["customer_id"]

@@ -107,7 +107,11 @@ def column_kind(column: ColumnInfo, row_count: int | None = None) -> str:
     if column.type == "boolean":
         return "category"
     if words & _IDENTIFIER_WORDS and column.type in ("integer", "text"):
-        return "key"  # an order id is counted, never summed or averaged
+        # An id is counted or grouped by, never summed: unique per row it names the rows (an order id),
+        # repeated it is a grouping (a customer id on orders).
+        rows = row_count or 0
+        unique = bool(column.distinct_count and rows and column.distinct_count >= 0.8 * rows)
+        return "key" if unique else "category"
     if column.type == "text":
         rows = row_count or 0
         if column.distinct_count and rows and column.distinct_count >= 0.8 * rows and rows > 20:
