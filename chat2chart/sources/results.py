@@ -36,7 +36,11 @@ def json_value(value: Any) -> Any:
         return value
     if isinstance(value, float):
         # NaN and infinities are not JSON; a chart treats them like a missing value.
-        return None if math.isnan(value) or math.isinf(value) else value
+        if math.isnan(value) or math.isinf(value):
+            return None
+        # Sums of many doubles carry accumulated binary noise (11362085.839999894 for 11362085.84);
+        # twelve significant digits keep every digit a chart or table shows and drop the noise.
+        return float(f"{value:.12g}")
     if isinstance(value, Decimal):
         return None if not value.is_finite() else float(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):

@@ -175,3 +175,11 @@ def test_json_value_makes_driver_values_json_friendly():
     values = [Decimal("1.50"), float("inf"), dt.datetime(2024, 1, 1, 9, 30), dt.date(2024, 1, 1), b"\x00\x01"]
 
     assert [json_value(v) for v in values] == [1.5, None, "2024-01-01T09:30:00", "2024-01-01", "AAE="]
+
+
+def test_sums_of_many_decimals_come_back_without_binary_noise():
+    from chat2chart.sources.results import json_value
+
+    total = sum([0.1] * 10)  # 0.9999999999999999 in binary floating point
+    assert json_value(total) == 1.0
+    assert json_value(11362085.839999894) == 11362085.84
