@@ -229,6 +229,8 @@ DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", f"Aiser <noreply@{AISER_BASE
 SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_SAMESITE = "Lax"
+# Sessions read from the cache and written through to the database: one query less per request.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 X_FRAME_OPTIONS = "DENY"
 
 # --- API ---------------------------------------------------------------------------------------------
