@@ -63,7 +63,11 @@ def plan_for(
     question: str, table: TableInfo, *, source_id: int, history: Sequence[PlanTurn]
 ) -> Plan | Clarification:
     """The LLM planner when a model is configured (it falls back to the rules itself), else the rules."""
-    model = settings.AISER_LLM_MODEL
+    overrides = hooks.llm_overrides()
+    model = overrides.get("model") or settings.AISER_LLM_MODEL
+    send_samples = overrides.get("send_samples")
+    if send_samples is None:
+        send_samples = settings.AISER_LLM_SEND_SAMPLES
     if not model:
         plan = plan_question(question, table, source_id=source_id, history=list(history))
         return _unless_unchanged(plan, question, table, source_id=source_id, history=history)
@@ -77,7 +81,7 @@ def plan_for(
         history=list(history),
         timeout_s=float(settings.AISER_LLM_TIMEOUT_S),
         max_retries=int(settings.AISER_LLM_MAX_RETRIES),
-        include_samples=bool(settings.AISER_LLM_SEND_SAMPLES),
+        include_samples=bool(send_samples),
         api_base=settings.AISER_LLM_API_BASE or None,
         api_key=settings.AISER_LLM_API_KEY or None,
     )

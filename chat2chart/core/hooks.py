@@ -75,6 +75,10 @@ def _no_scope_context(scope: dict[str, Any]) -> AbstractContextManager[None]:
     return contextlib.nullcontext()
 
 
+def _no_llm_overrides() -> dict[str, Any]:
+    return {}
+
+
 def _single_workspace_list() -> list[str]:
     return ["default"]
 
@@ -104,6 +108,8 @@ class _Hooks:
     workspace_context: Callable[[str], AbstractContextManager[None]] = _default_workspace_context
     # Enter the workspace of an ASGI scope (used by websocket consumers' database calls).
     scope_context: Callable[[dict[str, Any]], AbstractContextManager[None]] = _no_scope_context
+    # The workspace's own language-model choice, over the AISER_LLM_* settings: {"model", "send_samples"}.
+    llm_overrides: Callable[[], dict[str, Any]] = _no_llm_overrides
     # Every workspace, for periodic jobs that must visit each organisation explicitly.
     list_workspaces: Callable[[], list[str]] = _single_workspace_list
     # What `/api/v1/me/` and pages show of the workspace for this user (name, slug, role, url).
@@ -195,3 +201,7 @@ def store_embed_allowed_origins(origins: list[str]) -> bool:
 
 def list_workspaces() -> list[str]:
     return _hooks.list_workspaces()
+
+
+def llm_overrides() -> dict[str, Any]:
+    return _hooks.llm_overrides()

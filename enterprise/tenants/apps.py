@@ -17,6 +17,7 @@ class TenantsConfig(AppConfig):
             scope_context=workspace.scope_context,
             workspace_info=workspace.workspace_info,
             list_workspaces=workspace.list_workspaces,
+            llm_overrides=workspace.llm_overrides,
             embed_allowed_origins=embedding.embed_allowed_origins,
             store_embed_allowed_origins=embedding.store_embed_allowed_origins,
         )

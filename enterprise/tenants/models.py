@@ -35,6 +35,10 @@ class Organization(TenantMixin):
     created_at = models.DateTimeField(auto_now_add=True)
     # Embedding: origins allowed to frame this organisation's dashboards.
     embed_allowed_origins = models.JSONField(default=list, blank=True)
+    # Language model for questions (a LiteLLM model name); blank = the platform's AISER_LLM_MODEL.
+    llm_model = models.CharField(max_length=200, blank=True)
+    # Send sample cell values to the model; None = the platform's AISER_LLM_SEND_SAMPLES.
+    llm_send_samples = models.BooleanField(null=True, blank=True)
 
     auto_create_schema = True
     auto_drop_schema = True

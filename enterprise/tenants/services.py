@@ -181,3 +181,30 @@ def invitation_send(*, invitation: Invitation, link: str) -> None:
         from_email=None,
         recipient_list=[invitation.email],
     )
+
+
+def organization_update(
+    *,
+    organization: Organization,
+    actor: User,
+    name: str,
+    llm_model: str,  # type: ignore[valid-type]
+    llm_send_samples: bool | None,
+) -> Organization:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("The organisation needs a name.")
+    organization.name = name
+    organization.llm_model = (llm_model or "").strip()
+    organization.llm_send_samples = llm_send_samples
+    organization.save(update_fields=["name", "llm_model", "llm_send_samples"])
+    from chat2chart.core import hooks
+
+    hooks.record_audit(
+        action="organization.update",
+        actor=actor,
+        target_type="organization",
+        target_id=organization.pk,
+        data={"llm_model": organization.llm_model, "llm_send_samples": llm_send_samples},
+    )
+    return organization

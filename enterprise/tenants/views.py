@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError, NotFound
 from enterprise.tenants import services
-from enterprise.tenants.forms import InvitationForm, OrganizationForm
+from enterprise.tenants.forms import InvitationForm, OrganizationForm, OrganizationSettingsForm
 from enterprise.tenants.models import Invitation, Membership, Organization
 
 
@@ -129,3 +129,20 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     request.tenant.invitations.filter(pk=pk, accepted_at__isnull=True).delete()
     return redirect("members")
+
+
+@login_required
+def organization_settings(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    organization: Organization = request.tenant
+    initial = {
+        "name": organization.name,
+        "llm_model": organization.llm_model,
+        "llm_send_samples": {True: "true", False: "false"}.get(organization.llm_send_samples, ""),
+    }
+    form = OrganizationSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.organization_update(organization=organization, actor=request.user, **form.cleaned_data)
+        messages.success(request, "Settings saved.")
+        return redirect("organization_settings")
+    return render(request, "tenants/organization_settings.html", {"form": form})
