@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
+
+from chat2chart.core.fields import user_reference
 
 
 class SavedChart(models.Model):
@@ -14,13 +15,7 @@ class SavedChart(models.Model):
     # A ChartSpec (chat2chart.charts.spec) and a SemanticQuery (chat2chart.sources.semantic) as JSON.
     spec = models.JSONField()
     query = models.JSONField()
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-    )
+    owner = user_reference()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,21 +8,16 @@ result, the chart spec and ECharts option, the narrative and the suggested follo
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
+
+from chat2chart.core.fields import user_reference
 
 # Rows of a result kept on the message; the chart is drawn from the full result before it is capped.
 RESULT_SNAPSHOT_ROWS = 200
 
 
 class Conversation(models.Model):
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-    )
+    owner = user_reference()
     source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="conversations")
     table_name = models.CharField(max_length=255)
     title = models.CharField(max_length=200, blank=True)

@@ -6,9 +6,10 @@ Rows live in the organisation's own schema (a tenant app), so no organisation co
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from chat2chart.core.fields import user_reference
 
 GRID_COLUMNS = 12
 
@@ -21,13 +22,7 @@ class Dashboard(models.Model):
     # Filter definitions: [{"field": "month", "kind": "date_range" | "values", "label": "Month"}].
     filters = models.JSONField(default=list, blank=True)
     refresh_seconds = models.PositiveIntegerField(null=True, blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-    )
+    owner = user_reference()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,13 +69,7 @@ class PublicLink(models.Model):
 
     dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="public_links")
     token_hash = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-    )
+    created_by = user_reference()
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

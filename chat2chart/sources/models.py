@@ -6,8 +6,9 @@ Rows live in the organisation's own schema (a tenant app), so no organisation co
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
+
+from chat2chart.core.fields import user_reference
 
 
 class Source(models.Model):
@@ -36,13 +37,7 @@ class Source(models.Model):
     secret = models.BinaryField(null=True, blank=True, editable=False)
     # Bumped on every successful ingest or refresh: part of every result-cache key.
     version = models.PositiveIntegerField(default=0)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-    )
+    owner = user_reference()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
