@@ -148,17 +148,24 @@ def _cut_to_top_n(
         for c in (v if isinstance(v, list) else [v])
         if c in {m["name"] for m in table.columns if m.get("type") in NUMERIC_TYPES}
     ]
+    # Sums and counts can be added into "Other"; averages, medians, extremes and distinct counts cannot,
+    # so their extra categories are left out instead (the query's columns say which is which).
+    additive = all(table.columns[i].get("agg") in (None, "sum", "count") for i in measure_columns)
     totals: dict[str, float] = dict.fromkeys(distinct, 0.0)
     for row in table.rows:
         key = "" if row[position] is None else str(row[position])
         totals[key] += sum(abs(to_number(row[i]) or 0) for i in measure_columns)
     keep = set(sorted(distinct, key=lambda k: totals[k], reverse=True)[:keep_count])
-    rows = [
-        row
-        if ("" if row[position] is None else str(row[position])) in keep
-        else [*row[:position], OTHER, *row[position + 1 :]]
-        for row in table.rows
-    ]
+
+    def kept(row: list[Any]) -> bool:
+        return ("" if row[position] is None else str(row[position])) in keep
+
+    if not additive:
+        rows = [row for row in table.rows if kept(row)]
+        left_out = len(distinct) - len(keep)
+        note = f"Top {len(keep)} of {len(distinct)} categories; the other {left_out} are left out."
+        return ResultTable(columns=table.columns, rows=rows), [note]
+    rows = [row if kept(row) else [*row[:position], OTHER, *row[position + 1 :]] for row in table.rows]
     note = (
         f"Top {len(keep)} of {len(distinct)} categories; the other {len(distinct) - len(keep)} "
         f"are grouped as \u201c{OTHER}\u201d."

@@ -121,7 +121,8 @@ def compile_query(
     for measure in query.measures:
         expression, kind = _measure(measure, table, dialect)
         selected.append(exp.alias_(expression, measure.output_name, quoted=True))
-        columns.append({"name": measure.output_name, "type": kind})
+        # The aggregation travels with the column: a chart may add up sums, never averages.
+        columns.append({"name": measure.output_name, "type": kind, "agg": measure.agg})
     _check_unique([c["name"] for c in columns])
 
     tree = exp.select(*selected).from_(_table(table.name, schema))

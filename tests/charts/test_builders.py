@@ -179,3 +179,26 @@ def test_histogram_of_grouped_rows_weights_each_value_by_its_count():
     )
     assert weighted["series"][0]["data"] == plain["series"][0]["data"]
     assert sum(weighted["series"][0]["data"]) == 6
+
+
+def _many_regions(agg: str) -> dict:
+    rows = [[f"Region {i:02d}", 10.0 + i] for i in range(20)]
+    return {
+        "columns": [{"name": "region", "type": "text"}, {"name": "value", "type": "decimal", "agg": agg}],
+        "rows": rows,
+    }
+
+
+def test_sums_beyond_the_top_n_are_added_into_other():
+    spec = parse_spec({"type": "bar", "encoding": {"x": "region", "y": ["value"]}, "options": {"top_n": 3}})
+    option = build_option(spec, _many_regions("sum"))
+    assert option["series"][0]["data"][-1] == sum(10.0 + i for i in range(17))
+    assert "grouped as" in option["title"]["subtext"]
+
+
+def test_averages_beyond_the_top_n_are_left_out_not_added_up():
+    spec = parse_spec({"type": "bar", "encoding": {"x": "region", "y": ["value"]}, "options": {"top_n": 3}})
+    option = build_option(spec, _many_regions("avg"))
+    values = [v["value"] if isinstance(v, dict) else v for v in option["series"][0]["data"]]
+    assert sorted(values) == [27.0, 28.0, 29.0]
+    assert "left out" in option["title"]["subtext"]

@@ -50,7 +50,10 @@ def test_uploaded_csv_becomes_a_ready_source_with_its_table_preview_and_answers(
     assert answer.status_code == 200, answer.content
     result = answer.json()
     assert result["rows"] == [["East", 112.5], ["North", 75.5], ["South", 50.0]]
-    assert result["columns"] == [{"name": "region", "type": "text"}, {"name": "revenue", "type": "decimal"}]
+    assert result["columns"] == [
+        {"name": "region", "type": "text"},
+        {"name": "revenue", "type": "decimal", "agg": "sum"},
+    ]
     assert result["cached"] is False
     assert result["truncated"] is False
     assert "SUM" in result["sql"].upper()
