@@ -90,3 +90,18 @@ def test_slug_is_suggested_from_the_name(new_person):
     assert client.get("/organizations/new/", {"suggest": "Café Crème & Co"}).json() == {
         "slug": "cafe-creme-co"
     }
+
+
+def test_password_reset_mails_a_link_on_the_organisation_host(alpha):
+    response = alpha.anonymous_client().post("/accounts/password/reset/", {"email": "viewer@alpha.test"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "http://alpha.localhost" in mail.outbox[0].body
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_a_member_can_add_another_email_address(alpha):
+    client = alpha.client("editor")
+    assert client.get("/accounts/email/").status_code == 200
+    client.post("/accounts/email/", {"email": "second@alpha.test", "action_add": ""})
+    assert EmailAddress.objects.filter(user=alpha.users["editor"], email="second@alpha.test").exists()
