@@ -45,7 +45,7 @@ test: install
 	$(VENV)/bin/lint-imports --no-cache && \
 	$(VENV)/bin/ruff check . && \
 	$(VENV)/bin/pytest -q -p no:randomly -m "not core" $(PYTEST_ARGS) && \
-	AISER_EDITION=core AISER_TEST_DATABASE_NAME=test_aiser_core $(VENV)/bin/pytest -q -m "not enterprise" tests/core_edition $(PYTEST_ARGS)
+	AISER_EDITION=core AISER_TEST_DATABASE_NAME=test_aiser_core $(VENV)/bin/pytest -q -m "not enterprise and not browser" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports --no-cache

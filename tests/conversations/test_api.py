@@ -327,6 +327,7 @@ def test_only_editors_may_rerun_an_answer_with_their_own_sql(alpha, sales):
     assert rerun["chart"]["option"]
 
 
+@pytest.mark.enterprise
 def test_viewers_cannot_run_sql(alpha, sales):
     conversation = start(alpha, sales)
     answer = ask(alpha, conversation, "total revenue by region")
@@ -338,6 +339,7 @@ def test_viewers_cannot_run_sql(alpha, sales):
     assert response.status_code == 403
 
 
+@pytest.mark.enterprise
 def test_conversations_are_private_to_their_owner_and_admins(alpha, sales):
     conversation = start(alpha, sales, role="viewer")
     url = f"/api/v1/conversations/{conversation['id']}/"

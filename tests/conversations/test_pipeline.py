@@ -103,6 +103,7 @@ def test_cancel_between_steps_stops_before_the_query(alpha, conversation, monkey
     assert message.status == "cancelled"
 
 
+@pytest.mark.enterprise
 def test_every_question_is_audited_and_counted(alpha, conversation):
     from enterprise.audit.models import AuditEntry
     from enterprise.billing.models import UsageCounter
@@ -122,6 +123,7 @@ def test_every_question_is_audited_and_counted(alpha, conversation):
         assert entry.target_id == str(conversation.pk)
 
 
+@pytest.mark.enterprise
 def test_the_plan_limit_refuses_before_anything_is_saved(alpha, conversation):
     from enterprise.billing.models import PlanLimit
 
