@@ -131,3 +131,11 @@ def test_what_about_still_edits_the_previous_answer():
     assert measures(plan) == [("sum", "cost")]
     assert dims(plan) == [("region", None)]
     assert {f[0] for f in filters(plan)} == {"order_date"}  # "in 2024" is kept
+
+
+def test_a_measure_by_a_time_part_is_a_new_question():
+    plan = conversation("weekly revenue in 2024", "average cost by weekday")
+    assert measures(plan) == [("avg", "cost")]
+    assert dims(plan) == [("order_date", "weekday")]
+    assert filters(plan) == []
+    assert plan.chart_type == "column"

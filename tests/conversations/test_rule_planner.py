@@ -91,7 +91,8 @@ SALES_CASES = [
     ),
     ("revenue over time", [("sum", "revenue")], [("order_date", "month")], [], {"line"}),
     ("weekly revenue", [("sum", "revenue")], [("order_date", "week")], [], {"line"}),
-    ("revenue by weekday", [("sum", "revenue")], [("order_date", "weekday")], [], {"line"}),
+    # A weekday is a bucket to compare, not a point in time: columns, not a line.
+    ("revenue by weekday", [("sum", "revenue")], [("order_date", "weekday")], [], {"column"}),
     (
         "monthly revenue in 2024",
         [("sum", "revenue")],

@@ -122,6 +122,9 @@ def _query(shape: Shape, table: TableInfo, source_id: int, now: date) -> Semanti
     )
 
 
+_CYCLIC_PARTS = frozenset({"weekday", "month_of_year", "hour_of_day"})
+
+
 def _intent(shape: Shape, table: TableInfo) -> str:
     if shape.kind == "scatter":
         return "relationship"
@@ -131,7 +134,9 @@ def _intent(shape: Shape, table: TableInfo) -> str:
         return "lookup"
     if shape.rank:
         return "ranking"
-    if shape.compare_previous_year or is_time_dimension(shape, table):
+    cyclic = bool(shape.dims) and shape.dims[0].granularity in _CYCLIC_PARTS
+    if shape.compare_previous_year or (is_time_dimension(shape, table) and not cyclic):
+        # A weekday or month of the year is a set of buckets to compare, not a line through time.
         return "trend"
     if shape.intent_hint == "composition":
         return "composition"

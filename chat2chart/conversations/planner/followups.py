@@ -133,6 +133,7 @@ def _stands_alone(reading: Reading) -> bool:
         return False
     return (
         len(columns) >= 2
+        or (len(columns) == 1 and reading.time.granularity is not None)
         or reading.count_rows
         or reading.chart is not None
         or bool(reading.cues & {"distribution", "trend"})
