@@ -92,7 +92,7 @@ SALES_CASES = [
     ("revenue over time", [("sum", "revenue")], [("order_date", "month")], [], {"line"}),
     ("weekly revenue", [("sum", "revenue")], [("order_date", "week")], [], {"line"}),
     # A weekday is a bucket to compare, not a point in time: columns, not a line.
-    ("revenue by weekday", [("sum", "revenue")], [("order_date", "weekday")], [], {"column"}),
+    ("revenue by weekday", [("sum", "revenue")], [("order_date", "weekday")], [], {"column", "bar"}),
     (
         "monthly revenue in 2024",
         [("sum", "revenue")],
