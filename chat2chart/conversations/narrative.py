@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from chat2chart.charts.builders.base import PART_NAMES
 from chat2chart.conversations.planner import Plan
 from chat2chart.conversations.planner.explain import describe_measure, label
 from chat2chart.conversations.planner.suggest import first_questions, suggest_followups
@@ -73,6 +74,12 @@ def write_narrative(plan: Plan, result_columns: Sequence[Any], rows: Sequence[An
     if not dims:
         return f"{what}: {format_number(_number(records[0].get(value_name)) or 0)}."
     totals = _totals(records, dims[0], value_name, measure.agg)
+    part_names = PART_NAMES.get(query.dimensions[0].granularity or "")
+    if part_names:
+        totals = [
+            (part_names.get(int(float(key)), key) if _number(key) is not None else key, value)
+            for key, value in totals
+        ]
     if not totals:
         return f"{what} has no values to compare."
     if plan.intent == "trend":

@@ -116,7 +116,10 @@ def compile_query(
     for dimension in query.dimensions:
         expression, kind = _dimension(dimension, table, dialect)
         selected.append(exp.alias_(expression, dimension.output_name, quoted=True))
-        columns.append({"name": dimension.output_name, "type": kind})
+        column = {"name": dimension.output_name, "type": kind}
+        if dimension.granularity:
+            column["granularity"] = dimension.granularity  # lets a chart name weekdays and months
+        columns.append(column)
         groups.append(expression.copy())
     for measure in query.measures:
         expression, kind = _measure(measure, table, dialect)

@@ -202,3 +202,16 @@ def test_averages_beyond_the_top_n_are_left_out_not_added_up():
     values = [v["value"] if isinstance(v, dict) else v for v in option["series"][0]["data"]]
     assert sorted(values) == [27.0, 28.0, 29.0]
     assert "left out" in option["title"]["subtext"]
+
+
+def test_weekday_numbers_are_drawn_as_day_names():
+    spec = parse_spec({"type": "column", "encoding": {"x": "order_date_weekday", "y": ["revenue"]}})
+    data = {
+        "columns": [
+            {"name": "order_date_weekday", "type": "integer", "granularity": "weekday"},
+            {"name": "revenue", "type": "decimal", "agg": "sum"},
+        ],
+        "rows": [[1, 10.0], [2, 12.0], [7, 3.0]],
+    }
+    option = build_option(spec, data)
+    assert option["xAxis"]["data"] == ["Mon", "Tue", "Sun"]

@@ -114,3 +114,16 @@ def test_first_questions_never_add_up_an_identifier_column():
     questions = first_questions(table)
     assert questions[0] == "Total revenue over time"
     assert not [q for q in questions if "order id" in q.lower()]
+
+
+def test_weekday_numbers_are_told_as_day_names():
+    from chat2chart.conversations.narrative import write_narrative
+    from chat2chart.conversations.planner import plan_question
+    from chat2chart.sources.catalogue import ColumnInfo, TableInfo
+
+    columns = [ColumnInfo("date", "date"), ColumnInfo("bounce_rate", "decimal")]
+    plan = plan_question("average bounce rate by weekday", TableInfo("web", columns, row_count=730), source_id=1)
+    result_columns = [{"name": "date_weekday"}, {"name": "avg_bounce_rate"}]
+    text = write_narrative(plan, result_columns, [[1, 0.42], [6, 0.47]])
+    assert text.startswith("Sat leads")
+    assert "Mon is lowest" in text

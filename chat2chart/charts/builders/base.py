@@ -5,6 +5,7 @@ common option skeleton (title, safe tooltip, toolbox, legend) and category x ser
 
 from __future__ import annotations
 
+import calendar
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,6 +43,13 @@ def clean(number: float | None) -> float | int | None:
         return None
     rounded = round(float(number), 6)
     return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
+
+
+# Time parts come from the query engine as numbers (weekday 1 = Monday); people read names.
+PART_NAMES: dict[str, dict[int, str]] = {
+    "weekday": dict(enumerate(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], start=1)),
+    "month_of_year": dict(enumerate(calendar.month_abbr[1:], start=1)),
+}
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,9 @@ class ChartInput:
             values = self.table.values(name)
             pattern = self.options.date_format or default_date_format(values)
             return [format_date(v, pattern) if v is not None else BLANK for v in values]
+        names = PART_NAMES.get(self.table.columns[self.table.index(name)].get("granularity") or "")
+        if names:
+            return [BLANK if v is None else names.get(v, str(v)) for v in self.table.values(name)]
         return [BLANK if v is None else str(v) for v in self.table.values(name)]
 
     def ordered_labels(self, slot: str) -> list[str]:
