@@ -122,7 +122,8 @@ def test_weekday_numbers_are_told_as_day_names():
     from chat2chart.sources.catalogue import ColumnInfo, TableInfo
 
     columns = [ColumnInfo("date", "date"), ColumnInfo("bounce_rate", "decimal")]
-    plan = plan_question("average bounce rate by weekday", TableInfo("web", columns, row_count=730), source_id=1)
+    table = TableInfo("web", columns, row_count=730)
+    plan = plan_question("average bounce rate by weekday", table, source_id=1)
     result_columns = [{"name": "date_weekday"}, {"name": "avg_bounce_rate"}]
     text = write_narrative(plan, result_columns, [[1, 0.42], [6, 0.47]])
     assert text.startswith("Sat leads")
