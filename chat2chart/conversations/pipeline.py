@@ -380,6 +380,11 @@ def _finish(message: Message, final: str, started: float, *, error: str = "") ->
         completion_tokens=message.completion_tokens,
         cost_usd=float(message.cost_usd),
     )
+    tokens = (message.prompt_tokens or 0) + (message.completion_tokens or 0)
+    if tokens:
+        # Model spend per organisation and month, next to the question count.
+        hooks.record_usage("llm_tokens", tokens, planner=message.planner)
+        hooks.record_usage("llm_cost_microusd", round(float(message.cost_usd or 0) * 1_000_000))
 
 
 def drive(events: Generator[Event, None, Message], on_event: Callable[[Event], Any] | None) -> Message:

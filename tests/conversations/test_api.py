@@ -183,6 +183,34 @@ def test_the_llm_plans_when_a_model_is_configured(alpha, sales, settings, monkey
     assert not answer["fallback_reason"]
 
 
+@pytest.mark.enterprise
+def test_model_tokens_are_metered_per_organisation(alpha, beta, sales, settings, monkeypatch):
+    from enterprise.billing.models import UsageCounter
+
+    def tokens(workspace):
+        counter = UsageCounter.objects.filter(organization=workspace.organization, event="llm_tokens").first()
+        return counter.quantity if counter else 0
+
+    before_alpha, before_beta = tokens(alpha), tokens(beta)
+    _mock_litellm(
+        monkeypatch,
+        json.dumps(
+            {
+                "intent": "comparison",
+                "measures": [{"field": "quantity", "agg": "sum"}],
+                "dimensions": [{"field": "product"}],
+                "chart_type": "bar",
+                "explanation": "Units by product",
+            }
+        ),
+    )
+    settings.AISER_LLM_MODEL = MODEL
+    answer = ask(alpha, start(alpha, sales), "units per product")
+    spent = answer["usage"]["prompt_tokens"] + answer["usage"]["completion_tokens"]
+    assert tokens(alpha) - before_alpha == spent
+    assert tokens(beta) == before_beta
+
+
 def test_an_invalid_llm_answer_falls_back_to_the_rules_and_says_so(alpha, sales, settings, monkeypatch):
     _mock_litellm(monkeypatch, "Sure! Here is your chart: a bar chart of revenue.")
     settings.AISER_LLM_MODEL = MODEL
