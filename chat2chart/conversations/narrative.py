@@ -83,7 +83,7 @@ def write_narrative(plan: Plan, result_columns: Sequence[Any], rows: Sequence[An
     if not totals:
         return f"{what} has no values to compare."
     if plan.intent == "trend":
-        return _trend(totals, what, dims[0], measure.agg)
+        return _trend(totals, what, query.dimensions[0].granularity, measure.agg)
     return _comparison(totals, what, measure.agg)
 
 
@@ -117,7 +117,17 @@ def _comparison(totals: list[tuple[str, float]], what: str, agg: str) -> str:
     return text
 
 
-def _trend(totals: list[tuple[str, float]], what: str, period: str, agg: str) -> str:
+_PERIOD_NOUNS = {
+    "hour": "hours",
+    "day": "days",
+    "week": "weeks",
+    "month": "months",
+    "quarter": "quarters",
+    "year": "years",
+}
+
+
+def _trend(totals: list[tuple[str, float]], what: str, granularity: str | None, agg: str) -> str:
     ordered = sorted(totals, key=lambda item: item[0])
     (first_label, first), (last_label, last) = ordered[0], ordered[-1]
     text = f"{what} went from {format_number(first)} ({first_label}) to {format_number(last)} ({last_label})"
@@ -130,7 +140,8 @@ def _trend(totals: list[tuple[str, float]], what: str, period: str, agg: str) ->
     text += f" Highest in {peak[0]} ({format_number(peak[1])}), lowest in {low[0]} ({format_number(low[1])})."
     if agg in _ADDITIVE:
         overall = format_number(sum(v for _, v in ordered))
-        text += f" Total over the {len(ordered)} periods of {label(period)}: {overall}."
+        periods = _PERIOD_NOUNS.get(granularity or "", "periods")
+        text += f" Total over the {len(ordered)} {periods}: {overall}."
     return text
 
 
