@@ -73,9 +73,21 @@ def source_upload(
             "file: only file sources take uploads; refresh a database or REST source instead."
         )
     stored = _store_upload(source, upload)
+    # The person's renames and type choices carry over to the new version of the file.
+    kept: dict[str, Any] = {}
+    for table in selectors.source_tables(source):
+        kept.update(table.overrides)
     _mark_pending(source)
     _audit("source.upload", actor, source, file_name=original_name)
-    _dispatch("ingest_source", source.pk, stored, original_name=original_name, on_bad_rows=on_bad_rows)
+    _dispatch(
+        "ingest_source",
+        source.pk,
+        stored,
+        original_name=original_name,
+        on_bad_rows=on_bad_rows,
+        overrides=kept or None,
+        missing_overrides="ignore",
+    )
     source.refresh_from_db()
     return source
 
@@ -87,6 +99,7 @@ def source_ingest(
     original_name: str,
     on_bad_rows: str = "error",
     overrides: dict[str, dict[str, Any]] | None = None,
+    missing_overrides: str = "error",
 ) -> Source:
     """Read the stored upload into a new version of the source's tables (the Celery task's body).
 
@@ -109,6 +122,7 @@ def source_ingest(
             on_progress=_ProgressWriter(source.pk),
             on_bad_rows=on_bad_rows,  # type: ignore[arg-type]
             overrides=overrides or None,
+            missing_overrides=missing_overrides,  # type: ignore[arg-type]
         )
     except IngestError as error:
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -125,7 +139,14 @@ def source_ingest(
     config = {**source.config, "on_bad_rows": on_bad_rows}
     if source.kind == Source.Kind.FILE:
         config["file_name"] = original_name
-    return _publish(source, result.tables, upload_path, config, overrides or {}, result.warnings)
+    # Keep only the choices that applied: a re-upload may have dropped some columns.
+    final_names = {column.name for table in result.tables for column in table.table_info.columns}
+    applied = {
+        original: change
+        for original, change in (overrides or {}).items()
+        if (change.get("name") or original) in final_names
+    }
+    return _publish(source, result.tables, upload_path, config, applied, result.warnings)
 
 
 # --- databases ---------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ def ingest_source(
     original_name: str,
     on_bad_rows: str = "error",
     overrides: dict[str, dict[str, Any]] | None = None,
+    missing_overrides: str = "error",
 ) -> str:
     with hooks.workspace_context(workspace):
         source = services.source_ingest(
@@ -31,6 +32,7 @@ def ingest_source(
             original_name=original_name,
             on_bad_rows=on_bad_rows,
             overrides=overrides,
+            missing_overrides=missing_overrides,
         )
         return source.status
 

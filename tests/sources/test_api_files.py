@@ -183,6 +183,35 @@ def test_column_overrides_rename_and_retype_from_the_stored_original(alpha):
     assert answer.json()["rows"] == [[15.0]]
 
 
+def test_a_new_upload_keeps_the_renames_and_types_chosen_before(alpha):
+    client = alpha.client("editor")
+    source = upload_source(client).json()
+    url = f"/api/v1/sources/{source['id']}/tables/sales/"
+    patch_json(client, url, {"columns": {"quantity": {"type": "decimal", "name": "units"}}})
+
+    assert upload_new_version(client, source["id"], SALES_CSV_V2).status_code == 202
+    table = client.get(url).json()
+    assert {c["name"]: c["type"] for c in table["columns"]}["units"] == "decimal"
+    answer = run_query(
+        client, source["id"], {"table": "sales", "measures": [{"field": "units", "agg": "sum"}]}
+    )
+    assert answer.json()["rows"] == [[25.0]]
+
+
+def test_a_new_upload_without_an_overridden_column_drops_that_choice_and_says_so(alpha):
+    client = alpha.client("editor")
+    source = upload_source(client).json()
+    url = f"/api/v1/sources/{source['id']}/tables/sales/"
+    patch_json(client, url, {"columns": {"quantity": {"name": "units"}}})
+
+    without_quantity = "order_date,region,product,revenue\n2024-04-01,North,Widget,12.5\n"
+    upload_new_version(client, source["id"], without_quantity)
+    detail = client.get(f"/api/v1/sources/{source['id']}/").json()
+    assert detail["status"] == "ready", detail
+    assert any("no longer apply" in w for w in detail["config"]["warnings"])
+    assert client.get(url).json()["overrides"] == {}
+
+
 def test_an_override_for_an_unknown_column_or_type_is_400_naming_it(alpha):
     client = alpha.client("editor")
     source = upload_source(client).json()

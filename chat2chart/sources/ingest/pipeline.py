@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from chat2chart.core.errors import IngestError
 from chat2chart.sources.catalogue import COLUMN_TYPES
@@ -38,6 +38,7 @@ def ingest_file(
     on_progress: ProgressCallback | None = None,
     on_bad_rows: BadRowPolicy = "error",
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    missing_overrides: Literal["error", "ignore"] = "error",
     max_columns: int = DEFAULT_MAX_COLUMNS,
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
     max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES,
@@ -50,7 +51,9 @@ def ingest_file(
     it to `{"name": new_name, "type": column_type}` (either key optional); a value that cannot be read
     under a chosen type is stored empty and counted in `IngestedTable.nulled_values` and warnings.
     Rows with the wrong number of fields refuse the file (`on_bad_rows="error"`, quoting line
-    numbers) or are left out and counted (`"skip"`). Raises `IngestError` with a message for the user.
+    numbers) or are left out and counted (`"skip"`). An override for a column the file does not have
+    refuses the file, or with `missing_overrides="ignore"` (a re-upload keeping earlier choices) is
+    dropped with a warning. Raises `IngestError` with a message for the user.
     """
     if on_bad_rows not in ("skip", "error"):
         raise ValueError(f"on_bad_rows must be 'skip' or 'error', not {on_bad_rows!r}")
@@ -64,6 +67,8 @@ def ingest_file(
     )
     column_overrides = _parse_overrides(overrides or {})
     result, sources = _open_sources(path, original_name, options)
+    if missing_overrides == "ignore":
+        column_overrides = _drop_missing_overrides(column_overrides, sources, result.warnings)
     _check_overrides(column_overrides, sources)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.tables = _write_all(sources, out_dir, options, column_overrides, on_progress, result.warnings)
@@ -147,6 +152,19 @@ def _parse_overrides(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, ColumnOv
             )
         parsed[column] = ColumnOverride(name=name, type=type_)
     return parsed
+
+
+def _drop_missing_overrides(
+    overrides: dict[str, ColumnOverride], sources: list[TableSource], warnings: list[str]
+) -> dict[str, ColumnOverride]:
+    known = {column for source in sources for column in source.columns}
+    missing = sorted(column for column in overrides if column not in known)
+    if missing:
+        warnings.append(
+            f"Your earlier settings for {', '.join(repr(c) for c in missing)} no longer apply: "
+            "the new file has no such column."
+        )
+    return {column: override for column, override in overrides.items() if column in known}
 
 
 def _check_overrides(overrides: dict[str, ColumnOverride], sources: list[TableSource]) -> None:
