@@ -17,7 +17,7 @@ from chat2chart.charts.builders.base import (
     normalised,
     value_axis,
 )
-from chat2chart.charts.builders.formats import parse_temporal
+from chat2chart.charts.builders.formats import format_number, parse_temporal
 
 UP, DOWN = "#2f9e44", "#e03131"  # rising and falling periods on price charts
 SYMBOLS_UP_TO = 40  # points per line before markers are hidden to keep the line legible
@@ -95,12 +95,21 @@ def build_combo(chart: ChartInput) -> dict[str, Any]:
     return option
 
 
+def _last_number(values: list[Any]) -> float | None:
+    return next((v for v in reversed(values) if isinstance(v, int | float)), None)
+
+
+def _plain_label(value: float | None, chart: ChartInput) -> str:
+    # "{" and "|" start templates and rich text in an ECharts label: a number never holds them.
+    return format_number(value, chart.options.number_format).replace("{", "").replace("|", "")
+
+
 def build_sparkline(chart: ChartInput) -> dict[str, Any]:
     """A bare line: no axes or grid lines, the last value labelled."""
     table = matrix(chart)
     name = table.series[0]
     option = base_option(chart, trigger="axis", legend=False)
-    option["grid"] = {"left": 8, "right": 56, "top": 72 if chart.spec.title else 40, "bottom": 8}
+    option["grid"] = {"left": 8, "right": 96, "top": 72 if chart.spec.title else 40, "bottom": 8}
     option["xAxis"] = {**category_axis(table.categories, boundary_gap=False), "show": False}
     option["yAxis"] = {"type": "value", "show": False, "scale": True}
     option["series"] = [
@@ -112,7 +121,8 @@ def build_sparkline(chart: ChartInput) -> dict[str, Any]:
             "smooth": True,
             "lineStyle": {"width": 2},
             "areaStyle": {"opacity": 0.15},
-            "endLabel": {"show": True, "formatter": "{c}"},
+            # The last value, formatted here: a plain string, so no template or function is needed.
+            "endLabel": {"show": True, "formatter": _plain_label(_last_number(table.values[name]), chart)},
         }
     ]
     return option
