@@ -9,13 +9,12 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, ValidationFailed
+from chat2chart.core.secrets import SecretUnreadable, decrypt_secret, encrypt_secret, rotate_secret
 from chat2chart.dashboards.models import Dashboard, EmbedSettings
 from chat2chart.dashboards.tokens import EmbedClaims, EmbedTokenInvalid, verify_embed_token
 
@@ -35,10 +34,6 @@ def clock() -> datetime:
     return timezone.now()
 
 
-def _fernet() -> MultiFernet:
-    return MultiFernet([Fernet(key) for key in settings.AISER_FERNET_KEYS])
-
-
 def embed_audience() -> str:
     """The `aud` every token of this workspace carries: the workspace's id."""
     return hooks.current_workspace()
@@ -54,9 +49,18 @@ def embed_secret() -> str | None:
     if stored is None or not stored.secret:
         return None
     try:
-        return _fernet().decrypt(bytes(stored.secret)).decode()
-    except InvalidToken:
+        return decrypt_secret(stored.secret).get("secret")
+    except SecretUnreadable:
         return None
+
+
+def embed_secret_reencrypt() -> bool:
+    """The same embedding secret encrypted with the first Fernet key (key rotation); tokens keep working."""
+    stored = embed_settings()
+    if stored is None or not stored.secret:
+        return False
+    EmbedSettings.objects.filter(pk=stored.pk).update(secret=rotate_secret(stored.secret))
+    return True
 
 
 @transaction.atomic
@@ -67,7 +71,7 @@ def embed_secret_rotate(*, actor: Any) -> str:
     secret = secrets.token_urlsafe(32)
     stored = EmbedSettings.objects.select_for_update().order_by("pk").first() or EmbedSettings()
     first_time = stored.secret is None
-    stored.secret = _fernet().encrypt(secret.encode())
+    stored.secret = encrypt_secret({"secret": secret})
     stored.rotated_at = timezone.now()
     stored.save()
     hooks.record_audit(

@@ -20,13 +20,13 @@ from sqlglot import exp
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, QueryError
+from chat2chart.core.secrets import decrypt_secret
 from chat2chart.sources import selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import Dialect, compile_query, explain_sql
 from chat2chart.sources.connectors.mysql import MySQLConnector
 from chat2chart.sources.connectors.params import MySQLParams, PostgresParams, parse_params
 from chat2chart.sources.connectors.postgres import PostgresConnector
-from chat2chart.sources.crypto import decrypt_secret
 from chat2chart.sources.duck import run_duckdb
 from chat2chart.sources.models import Source
 from chat2chart.sources.results import QueryResult

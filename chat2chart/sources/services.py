@@ -25,10 +25,10 @@ from pydantic import ValidationError
 from chat2chart.core import hooks
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import AiserError, ConnectionFailed, IngestError, ValidationFailed
+from chat2chart.core.secrets import decrypt_secret, encrypt_secret, rotate_secret
 from chat2chart.sources import selectors
 from chat2chart.sources.catalogue import COLUMN_TYPES, TableInfo
 from chat2chart.sources.connectors.rest import RestSpec, fetch_records
-from chat2chart.sources.crypto import decrypt_secret, encrypt_secret, rotate_secret
 from chat2chart.sources.ingest import IngestedTable, ingest_file
 from chat2chart.sources.models import Source, SourceTable
 from chat2chart.sources.querying import connection_params, connector_for, source_connector

@@ -188,6 +188,18 @@ def test_filter_options_of_an_embed_list_only_the_locked_customers_values(alpha,
     assert response.json()["values"] == ["South"]
 
 
+def test_rotating_the_encryption_keys_keeps_embed_tokens_working(alpha, dashboard, secret, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    token = sign(alpha, secret, dashboard.pk)
+    new_key = Fernet.generate_key().decode()
+    settings.AISER_FERNET_KEYS = [new_key, *settings.AISER_FERNET_KEYS]
+    call_command("rotate_secrets", workspace=[alpha.workspace_name])
+    settings.AISER_FERNET_KEYS = [new_key]  # the old key is gone: only re-encrypted secrets still read
+    assert embed(alpha, token).status_code == 200
+
+
 def test_rotating_the_secret_invalidates_old_tokens(alpha, dashboard, secret):
     old = sign(alpha, secret, dashboard.pk)
     assert embed(alpha, old).status_code == 200

@@ -148,7 +148,7 @@ def test_the_password_is_never_in_any_response_and_encrypted_at_rest(alpha, cust
 
 
 def test_updating_without_a_password_keeps_the_stored_one(alpha, customer_postgres):
-    from chat2chart.sources.crypto import decrypt_secret
+    from chat2chart.core.secrets import decrypt_secret
     from chat2chart.sources.models import Source
 
     client = alpha.client("editor")
@@ -293,7 +293,7 @@ def test_rotating_keys_reencrypts_passwords_with_the_new_first_key(alpha, custom
     from cryptography.fernet import Fernet
     from django.core.management import call_command
 
-    from chat2chart.sources.crypto import decrypt_secret
+    from chat2chart.core.secrets import decrypt_secret
     from chat2chart.sources.models import Source
 
     client = alpha.client("editor")
@@ -301,7 +301,7 @@ def test_rotating_keys_reencrypts_passwords_with_the_new_first_key(alpha, custom
     old_keys = list(settings.AISER_FERNET_KEYS)
     new_key = Fernet.generate_key().decode()
     settings.AISER_FERNET_KEYS = [new_key, *old_keys]
-    call_command("rotate_source_secrets", workspace=[alpha.workspace_name])
+    call_command("rotate_secrets", workspace=[alpha.workspace_name])
 
     settings.AISER_FERNET_KEYS = [new_key]
     with alpha.activate():

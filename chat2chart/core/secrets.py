@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Secrets of sources at rest: database passwords and REST headers, Fernet-encrypted.
+"""Secrets at rest (database passwords, REST headers, embedding secrets), Fernet-encrypted.
 
 `AISER_FERNET_KEYS` is a list: the first key encrypts, every key decrypts, so keys rotate by
-putting a new one first and re-encrypting (`manage.py rotate_source_secrets`).
+putting a new one first and re-encrypting (`manage.py rotate_secrets`).
 """
 
 from __future__ import annotations
