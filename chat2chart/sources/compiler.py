@@ -265,16 +265,64 @@ def _condition(flt: Filter, table: TableInfo, params: _Params, now: datetime) ->
         condition = ref.isin(*[params.add(v) for v in values])
         return exp.Not(this=condition) if op == "not_in" else condition
     if op == "between":
+        if column.is_temporal:
+            return _date_range_condition(flt, column, ref, params)
         low, high = _list_value(flt, column, min_items=2, max_items=2)
         return exp.Between(this=ref, low=params.add(low), high=params.add(high))
     if flt.value is None or isinstance(flt.value, list):
         hint = "; use is_null or not_null to test for missing values" if flt.value is None else ""
         raise QueryError(f"the {op} filter on '{column.name}' needs a single value{hint}")
+    if column.type == "datetime" and _is_calendar_day(flt.value):
+        return _whole_day_comparison(op, ref, params, date.fromisoformat(str(flt.value)))
     if column.type == "boolean" and op not in ("eq", "neq"):
         raise QueryError(f"'{column.name}' is true/false; filter it with eq, neq, in or not_in")
     value = params.add(_coerce(flt.value, column))
     comparisons = {"eq": exp.EQ, "neq": exp.NEQ, "gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
     return comparisons[op](this=ref, expression=value)
+
+
+def _is_calendar_day(value: Any) -> bool:
+    """True for a date without a time of day ("2024-01-31"), which names a whole calendar day."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return True
+    return isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) is not None
+
+
+def _date_range_condition(
+    flt: Filter, column: ColumnInfo, ref: exp.Expression, params: _Params
+) -> exp.Expression:
+    """A date range as the half-open interval `>= start AND < end of the last day`, in every dialect.
+
+    `BETWEEN '2024-01-01' AND '2024-01-31'` on a datetime column stops at 31 January 00:00 and drops
+    almost the whole last day; a range given in days means whole days. An end with a time of day is
+    kept inclusive, as written.
+    """
+    raw = flt.value if isinstance(flt.value, list) else []
+    low, high = _list_value(flt, column, min_items=2, max_items=2)
+    if len(raw) == 2 and _is_calendar_day(raw[1]):
+        day_after = date.fromisoformat(str(raw[1]).strip()) + timedelta(days=1)
+        end: Any = day_after if column.type == "date" else datetime.combine(day_after, datetime.min.time())
+        upper: exp.Expression = exp.LT(this=ref, expression=params.add(end))
+    else:
+        upper = exp.LTE(this=ref, expression=params.add(high))
+    return exp.and_(exp.GTE(this=ref, expression=params.add(low)), upper)
+
+
+def _whole_day_comparison(op: str, ref: exp.Expression, params: _Params, day: date) -> exp.Expression:
+    """Compare a date-time column with a calendar day as the whole day [day 00:00, next day 00:00)."""
+    start = datetime.combine(day, datetime.min.time())
+    end = start + timedelta(days=1)
+    if op == "eq":
+        return exp.and_(
+            exp.GTE(this=ref, expression=params.add(start)), exp.LT(this=ref, expression=params.add(end))
+        )
+    if op == "neq":
+        return exp.or_(
+            exp.LT(this=ref, expression=params.add(start)), exp.GTE(this=ref, expression=params.add(end))
+        )
+    bounds = {"gt": (exp.GTE, end), "gte": (exp.GTE, start), "lt": (exp.LT, start), "lte": (exp.LT, end)}
+    comparison, moment = bounds[op]
+    return comparison(this=ref, expression=params.add(moment))
 
 
 def _like_condition(flt: Filter, column: ColumnInfo, ref: exp.Expression, params: _Params) -> exp.Expression:
