@@ -256,7 +256,7 @@ def _condition(flt: Filter, table: TableInfo, params: _Params, now: datetime) ->
         return exp.Is(this=ref, expression=exp.Null())
     if op == "not_null":
         return exp.Not(this=exp.Is(this=ref, expression=exp.Null()))
-    if op in ("last_n", "this_period", "previous_period"):
+    if op in ("last_n", "previous_n", "this_period", "previous_period"):
         return _period_condition(flt, column, ref, params, now)
     if op in ("contains", "starts_with"):
         return _like_condition(flt, column, ref, params)
@@ -344,11 +344,19 @@ def _period_condition(
     if flt.unit is None:
         raise QueryError(f"the {flt.op} filter on '{column.name}' needs a unit (day, week, month, ...)")
     as_column_type = (lambda moment: moment.date()) if column.type == "date" else (lambda moment: moment)
-    if flt.op == "last_n":
+    if flt.op in ("last_n", "previous_n"):
         count = flt.value
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise QueryError(f"the last_n filter on '{column.name}' needs a whole number of at least 1")
-        return exp.GTE(this=ref, expression=params.add(as_column_type(_shift(now, flt.unit, -count))))
+            raise QueryError(f"the {flt.op} filter on '{column.name}' needs a whole number of at least 1")
+        if flt.op == "last_n":  # a rolling window ending now
+            return exp.GTE(this=ref, expression=params.add(as_column_type(_shift(now, flt.unit, -count))))
+        # The N whole periods before the current one: "last 12 months" starts on the first of a month,
+        # so no period in the answer is partial.
+        current = _period_start(now, flt.unit)
+        return exp.and_(
+            exp.GTE(this=ref, expression=params.add(as_column_type(_shift(current, flt.unit, -count)))),
+            exp.LT(this=ref, expression=params.add(as_column_type(current))),
+        )
     start = _period_start(now, flt.unit)
     if flt.op == "previous_period":
         start = _shift(start, flt.unit, -1)

@@ -31,6 +31,7 @@ FilterOp = Literal[
     "is_null",
     "not_null",
     "last_n",
+    "previous_n",
     "this_period",
     "previous_period",
 ]

@@ -64,7 +64,7 @@ def _auto_granularity(shape: Shape, table: TableInfo) -> None:
 def _granularity_for_span(column: ColumnInfo, filters: list[Filter]) -> str:
     # A rolling window says how fine to cut; otherwise the sampled span of the column does.
     for flt in filters:
-        if flt.field == column.name and flt.op in ("last_n", "this_period", "previous_period"):
+        if flt.field == column.name and flt.op in ("last_n", "previous_n", "this_period", "previous_period"):
             unit = flt.unit or "month"
             days = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}[unit]
             span = days * (flt.value if isinstance(flt.value, int) else 1)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from chat2chart.conversations.planner.periods import describe_date_range
 from chat2chart.sources.semantic import Filter, Measure
 
 from .shape import Shape
@@ -44,10 +45,14 @@ def describe_filter(flt: Filter) -> str:
         return f"{name} is {value}"
     if flt.op == "in" and isinstance(value, list):
         return f"{name} in {', '.join(str(v) for v in value)}"
+    if flt.op == "between" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return f"{name} in {describe_date_range(value[0], value[1])}"
     if flt.op == "between" and isinstance(value, list):
         return f"{name} from {value[0]} to {value[1]}"
     if flt.op == "last_n":
         return f"last {value} {flt.unit}s of {name}"
+    if flt.op == "previous_n":
+        return f"the {value} whole {flt.unit}s before this one ({name})"
     if flt.op == "this_period":
         return f"this {flt.unit} ({name})"
     if flt.op == "previous_period":

@@ -7,11 +7,13 @@ range on a date column and a plain number on an integer `year` column.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from chat2chart.sources.catalogue import ColumnInfo
-from chat2chart.sources.semantic import Filter
+from .periods import Period, bind_periods
+
+__all__ = ["GRANULARITY_PHRASES", "NUMBER_WORDS", "Period", "TimeReading", "bind_periods", "read_time"]
 
 NUMBER_WORDS = {
     "one": 1,
@@ -97,17 +99,6 @@ GRANULARITY_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
 )
 
 
-@dataclass(frozen=True)
-class Period:
-    """A period not yet tied to a column: a year, a quarter, a range, or a rolling window."""
-
-    kind: str  # year, quarter, range, last_n, this, previous, since, before
-    start: int = 0
-    end: int = 0
-    quarter: int = 0
-    unit: str = "year"
-
-
 @dataclass
 class TimeReading:
     granularity: str | None = None
@@ -171,131 +162,189 @@ def _count(word: str) -> int | None:
     return NUMBER_WORDS.get(word)
 
 
-def _read_periods(tokens: list[str], reading: TimeReading) -> None:  # noqa: C901 - one pass, many shapes
+_PREPOSITIONS = frozenset(
+    {
+        "in",
+        "for",
+        "during",
+        "of",
+        "since",
+        "from",
+        "between",
+        "and",
+        "to",
+        "until",
+        "till",
+        "through",
+        "before",
+        "after",
+        "only",
+        "over",
+        "on",
+    }
+)
+_MONTHS = (
+    {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+    | {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
+    | {"sept": 9}
+)
+# Month words that are also ordinary English words count only next to a year, a day or a preposition.
+_AMBIGUOUS_MONTHS = frozenset({"may", "march", "mar"})
+_RANGE_JOINERS = frozenset({"and", "to", "till", "until", "through", "thru"})
+
+
+def _read_periods(tokens: list[str], reading: TimeReading) -> None:
     i = 0
     while i < len(tokens):
-        word = tokens[i]
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-        after = tokens[i + 2] if i + 2 < len(tokens) else ""
-        if word in ("last", "past", "previous", "trailing") and _count(nxt) and after in _UNITS:
-            reading.periods.append(Period("last_n", start=_count(nxt) or 1, unit=_UNITS[after]))
-            reading.spans |= {i, i + 1, i + 2}
-            i += 3
+        found = _relative(tokens, i, reading) or _range_phrase(tokens, i) or _point(tokens, i)
+        if found is None:
+            i += 1
             continue
-        if word in ("last", "past", "previous") and nxt in _UNITS and not reading.compare_previous_year:
-            reading.periods.append(Period("previous", unit=_UNITS[nxt]))
-            reading.spans |= {i, i + 1}
-            i += 2
-            continue
-        if word in ("this", "current") and nxt in _UNITS and not reading.compare_previous_year:
-            reading.periods.append(Period("this", unit=_UNITS[nxt]))
-            reading.spans |= {i, i + 1}
-            i += 2
-            continue
-        if word == "ytd" or (word, nxt, after) == ("year", "to", "date"):
-            reading.periods.append(Period("this", unit="year"))
-            reading.spans |= {i} if word == "ytd" else {i, i + 1, i + 2}
-            i += 1 if word == "ytd" else 3
-            continue
-        quarter = _quarter(word)
-        if quarter and _year(nxt):
-            reading.periods.append(Period("quarter", start=_year(nxt) or 0, quarter=quarter))
-            reading.spans |= {i, i + 1}
-            i += 2
-            continue
-        if word in ("between", "from") and _year(nxt) and after in ("and", "to", "till", "until", "through"):
-            end = _year(tokens[i + 3]) if i + 3 < len(tokens) else None
-            if end:
-                reading.periods.append(Period("range", start=_year(nxt) or 0, end=end))
-                reading.spans |= {i, i + 1, i + 2, i + 3}
-                i += 4
-                continue
-        if word in ("since", "after") and _year(nxt):
-            reading.periods.append(Period("since", start=_year(nxt) or 0))
-            reading.spans |= {i, i + 1}
-            i += 2
-            continue
-        if word in ("before", "until") and _year(nxt):
-            reading.periods.append(Period("before", start=_year(nxt) or 0))
-            reading.spans |= {i, i + 1}
-            i += 2
-            continue
-        if _year(word):
-            reading.periods.append(Period("year", start=_year(word) or 0))
-            reading.spans.add(i)
-            if i and tokens[i - 1] in ("in", "for", "during", "of", "only"):
-                reading.spans.add(i - 1)
-        i += 1
+        period, used = found
+        reading.periods.append(period)
+        reading.spans |= set(range(i, i + used))
+        if i and tokens[i - 1] in ("in", "for", "during", "of", "only", "on") and period.kind == "calendar":
+            reading.spans.add(i - 1)
+        i += used
+
+
+def _relative(tokens: list[str], i: int, reading: TimeReading) -> tuple[Period, int] | None:
+    word, nxt, after = _at(tokens, i), _at(tokens, i + 1), _at(tokens, i + 2)
+    if word in ("last", "past", "previous", "trailing") and _count(nxt) and after in _UNITS:
+        unit = _UNITS[after]
+        # Days roll up to now; longer units count whole periods, so no month of "last 12 months" is partial.
+        return Period("last_n" if unit == "day" else "previous_n", unit=unit, count=_count(nxt) or 1), 3
+    if word in ("this", "current", "last", "previous", "next") and (nxt, after) == ("fiscal", "year"):
+        offset = {"last": -1, "previous": -1, "next": 1}.get(word, 0)
+        return Period("fiscal_year", offset=offset), 3
+    relative_kind = {
+        "last": "previous",
+        "past": "previous",
+        "previous": "previous",
+        "this": "this",
+        "current": "this",
+        "next": "next",
+    }.get(word)
+    if relative_kind and nxt in _UNITS and not (reading.compare_previous_year and _UNITS[nxt] == "year"):
+        return Period(relative_kind, unit=_UNITS[nxt]), 2
+    if word in ("ytd", "mtd", "qtd"):
+        return Period("this", unit={"ytd": "year", "mtd": "month", "qtd": "quarter"}[word]), 1
+    if nxt == "to" and after == "date" and word in ("year", "month", "quarter", "week"):
+        return Period("this", unit=word), 3
+    if word == "yesterday":
+        return Period("previous", unit="day"), 1
+    if word == "today":
+        return Period("this", unit="day"), 1
+    if word == "week" and nxt == "of":
+        point = _point(tokens, i + 2)
+        if point and point[0].unit == "day":
+            day = point[0]
+            return Period("calendar", "week", day.year, day.index, day.day), 2 + point[1]
+    return None
+
+
+def _range_phrase(tokens: list[str], i: int) -> tuple[Period, int] | None:
+    word = _at(tokens, i)
+    if word in ("between", "from"):
+        first = _point(tokens, i + 1)
+        if first and _at(tokens, i + 1 + first[1]) in _RANGE_JOINERS:
+            last = _point(tokens, i + 2 + first[1])
+            if last:
+                start, end = _align_years(first[0], last[0])
+                return Period("between", first=start, last=end), 2 + first[1] + last[1]
+    if word in ("since", "after", "from", "before", "until", "till"):
+        point = _point(tokens, i + 1)
+        if point:
+            kind = "since" if word in ("since", "after", "from") else "before"
+            return Period(kind, first=point[0]), 1 + point[1]
+    return None
+
+
+def _align_years(first: Period, last: Period) -> tuple[Period, Period]:
+    # "between March and June 2025": the first end takes its year from the second.
+    if first.year is None and last.year is not None and first.kind == last.kind == "calendar":
+        year = last.year if (first.unit, first.index) <= (last.unit, last.index) else last.year - 1
+        first = Period("calendar", first.unit, year, first.index, first.day)
+    return first, last
+
+
+def _point(tokens: list[str], i: int) -> tuple[Period, int] | None:
+    """One named calendar period at position i and how many words it takes, or None."""
+    word, nxt, after = _at(tokens, i), _at(tokens, i + 1), _at(tokens, i + 2)
+    previous = _at(tokens, i - 1)
+    year = _year(word)
+    if year and _month_number(nxt) and _day_number(after):  # 2024-03-03 (ISO, split into words)
+        return Period("calendar", "day", year, _month_number(nxt), _day_number(after)), 3
+    if year and _quarter(nxt):
+        return Period("calendar", "quarter", year, _quarter(nxt)), 2
+    if year:
+        return Period("calendar", "year", year), 1
+    fiscal = _fiscal_year_word(tokens, i)
+    if fiscal:
+        return fiscal
+    if _quarter(word):
+        return Period("calendar", "quarter", _year(nxt), _quarter(word)), 2 if _year(nxt) else 1
+    if word in ("h1", "h2"):
+        return Period("calendar", "half", _year(nxt), int(word[1])), 2 if _year(nxt) else 1
+    if word in ("first", "second") and nxt == "half":
+        has_year = _at(tokens, i + 2) == "of" and _year(_at(tokens, i + 3))
+        year_of = _year(_at(tokens, i + 3)) if has_year else None
+        return Period("calendar", "half", year_of, 1 if word == "first" else 2), 4 if has_year else 2
+    day = _day_number(word)
+    if day and word.isdigit() and _is_month_word(nxt, previous="in", following=after):  # 3 March [2024]
+        return _day_with_year(_MONTHS[nxt], day, after, used=2)
+    if _is_month_word(word, previous=previous, following=nxt):
+        month = _MONTHS[word]
+        if _day_number(nxt) and nxt.isdigit() and not _year(nxt):  # March 3[,] [2024]
+            return _day_with_year(month, _day_number(nxt), after, used=2)
+        if _year(nxt):
+            return Period("calendar", "month", _year(nxt), month), 2
+        return Period("calendar", "month", None, month), 1
+    return None
+
+
+def _day_with_year(month: int, day: int, maybe_year: str, *, used: int) -> tuple[Period, int]:
+    year = _year(maybe_year)
+    return Period("calendar", "day", year, month, day), used + (1 if year else 0)
+
+
+def _fiscal_year_word(tokens: list[str], i: int) -> tuple[Period, int] | None:
+    word, nxt, after = _at(tokens, i), _at(tokens, i + 1), _at(tokens, i + 2)
+    if word.startswith("fy") and word[2:].isdigit() and len(word) in (4, 6):
+        number = int(word[2:])
+        return Period("fiscal_year", year=number if number > 99 else 2000 + number), 1
+    if word == "fy" and _year(nxt):
+        return Period("fiscal_year", year=_year(nxt)), 2
+    if (word, nxt) == ("fiscal", "year") and _year(after):
+        return Period("fiscal_year", year=_year(after)), 3
+    return None
+
+
+def _is_month_word(word: str, *, previous: str, following: str) -> bool:
+    if word not in _MONTHS:
+        return False
+    if word not in _AMBIGUOUS_MONTHS:
+        return True
+    return previous in _PREPOSITIONS or bool(_year(following)) or bool(_day_number(following))
+
+
+def _month_number(word: str) -> int:
+    return int(word) if word.isdigit() and len(word) <= 2 and 1 <= int(word) <= 12 else 0
+
+
+def _day_number(word: str) -> int:
+    digits = word[:-2] if word.endswith(("st", "nd", "rd", "th")) else word
+    return int(digits) if digits.isdigit() and len(digits) <= 2 and 1 <= int(digits) <= 31 else 0
+
+
+def _at(tokens: list[str], i: int) -> str:
+    return tokens[i] if 0 <= i < len(tokens) else ""
 
 
 def _quarter(word: str) -> int:
     if len(word) == 2 and word[0] == "q" and word[1] in "1234":
         return int(word[1])
     return 0
-
-
-def bind_periods(periods: list[Period], column: ColumnInfo, now: date) -> list[Filter]:
-    """Filters on `column` for the periods; an integer year column gets plain numbers."""
-    filters: list[Filter] = []
-    for period in periods:
-        if column.is_temporal:
-            filters.append(_date_filter(column.name, period, now))
-        else:
-            bound = _year_number_filter(column, period, now)
-            if bound:
-                filters.append(bound)
-    return filters
-
-
-def _date_filter(field_name: str, period: Period, now: date) -> Filter:
-    if period.kind == "last_n":
-        return Filter(field=field_name, op="last_n", value=period.start, unit=period.unit)  # type: ignore[arg-type]
-    if period.kind == "this":
-        return Filter(field=field_name, op="this_period", unit=period.unit)  # type: ignore[arg-type]
-    if period.kind == "previous":
-        return Filter(field=field_name, op="previous_period", unit=period.unit)  # type: ignore[arg-type]
-    if period.kind == "quarter":
-        first = date(period.start, 3 * period.quarter - 2, 1)
-        last = _month_end(date(period.start, 3 * period.quarter, 1))
-        return Filter(field=field_name, op="between", value=[first.isoformat(), last.isoformat()])
-    if period.kind == "range":
-        return Filter(field=field_name, op="between", value=[f"{period.start}-01-01", f"{period.end}-12-31"])
-    if period.kind == "since":
-        return Filter(field=field_name, op="gte", value=f"{period.start}-01-01")
-    if period.kind == "before":
-        return Filter(field=field_name, op="lt", value=f"{period.start}-01-01")
-    return Filter(field=field_name, op="between", value=[f"{period.start}-01-01", f"{period.start}-12-31"])
-
-
-def _month_end(first: date) -> date:
-    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    return following - timedelta(days=1)
-
-
-def _year_number_filter(column: ColumnInfo, period: Period, now: date) -> Filter | None:
-    # Datasets often store model years as two digits (70 for 1970): follow the column's own samples.
-    two_digit = bool(column.samples) and all(
-        isinstance(s, int | float) and 0 <= s <= 99 for s in column.samples if s is not None
-    )
-
-    def as_stored(year: int) -> int:
-        return year % 100 if two_digit else year
-
-    if period.kind == "year":
-        return Filter(field=column.name, op="eq", value=as_stored(period.start))
-    if period.kind == "range":
-        return Filter(field=column.name, op="between", value=[as_stored(period.start), as_stored(period.end)])
-    if period.kind == "since":
-        return Filter(field=column.name, op="gte", value=as_stored(period.start))
-    if period.kind == "before":
-        return Filter(field=column.name, op="lt", value=as_stored(period.start))
-    if period.kind == "this" and period.unit == "year":
-        return Filter(field=column.name, op="eq", value=as_stored(now.year))
-    if period.kind == "previous" and period.unit == "year":
-        return Filter(field=column.name, op="eq", value=as_stored(now.year - 1))
-    if period.kind == "last_n" and period.unit == "year":
-        return Filter(field=column.name, op="gt", value=as_stored(now.year - period.start))
-    return None
 
 
 def compare_start(now: date) -> str:
