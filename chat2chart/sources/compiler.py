@@ -17,6 +17,7 @@ import sqlglot
 from sqlglot import exp
 
 from chat2chart.core.errors import QueryError
+from chat2chart.sources.calculations import with_calculations
 from chat2chart.sources.catalogue import ColumnInfo, ColumnType, TableInfo
 from chat2chart.sources.filtersql import condition, naive
 from chat2chart.sources.semantic import Dimension, Measure, SemanticQuery
@@ -124,7 +125,7 @@ def compile_query(
         selected.append(exp.alias_(expression, measure.output_name, quoted=True))
         # The aggregation travels with the column: a chart may add up sums, never averages.
         columns.append({"name": measure.output_name, "type": kind, "agg": measure.agg})
-    _check_unique([c["name"] for c in columns])
+    _check_unique([c["name"] for c in columns] + [c.output_name for c in query.calculations])
 
     tree = exp.select(*selected).from_(table_ref(table.name, schema))
     conditions = [condition(f, table, params, moment) for f in query.filters]
@@ -132,6 +133,10 @@ def compile_query(
         tree = tree.where(exp.and_(*conditions))
     if groups:
         tree = tree.group_by(*groups)
+    if query.calculations:
+        tree, columns = with_calculations(tree, query, columns)
+    elif any(m.hidden for m in query.measures):
+        raise QueryError("a hidden measure only makes sense as part of a calculation")
     ordering = _ordering(query, [c["name"] for c in columns])
     if ordering:
         tree = tree.order_by(*ordering)

@@ -53,6 +53,8 @@ class Measure(_Strict):
     field: StrictStr | None = None
     agg: Aggregation = "sum"
     alias: StrictStr | None = None
+    # Computed for a calculation but not shown as a column of the answer (the "orders" of revenue per order).
+    hidden: StrictBool = False
 
     @property
     def output_name(self) -> str:
@@ -61,6 +63,34 @@ class Measure(_Strict):
         if self.field is None:
             return "count"
         return f"{self.agg}_{self.field}" if self.agg != "sum" else self.field
+
+
+CalculationKind = Literal["formula", "share_of_total", "running_total", "difference", "percent_change"]
+CALCULATION_KINDS: tuple[str, ...] = CalculationKind.__args__  # type: ignore[attr-defined]
+
+
+class Calculation(_Strict):
+    """A measure computed after aggregation from the query's measures.
+
+    - `formula`: arithmetic (+ - * / and parentheses) over measure output names and numbers, e.g.
+      `revenue / count` (revenue per order) or `(revenue - cost) / revenue` (margin); a division by zero
+      gives an empty value, never an error or infinity.
+    - `share_of_total`: `of` divided by its total over all rows of the answer (a fraction, 0.25 = 25 %).
+    - `running_total`: `of` added up along the query's time dimension (per value of the other dimensions).
+    - `difference` / `percent_change`: `of` against the same measure one period earlier (`compare_to`
+      `previous_period`) or one year earlier (`previous_year`) along the time dimension; the period before
+      must be in the answer's range, otherwise the value is empty. `percent_change` is a fraction.
+    """
+
+    alias: StrictStr
+    kind: CalculationKind = "formula"
+    formula: StrictStr | None = None
+    of: StrictStr | None = None
+    compare_to: Literal["previous_period", "previous_year"] = "previous_period"
+
+    @property
+    def output_name(self) -> str:
+        return self.alias
 
 
 class Dimension(_Strict):
@@ -96,6 +126,7 @@ class SemanticQuery(_Strict):
     table: StrictStr
     measures: list[Measure] = Field(default_factory=list)
     dimensions: list[Dimension] = Field(default_factory=list)
+    calculations: list[Calculation] = Field(default_factory=list)
     filters: list[Filter] = Field(default_factory=list)
     order: list[OrderBy] = Field(default_factory=list)
     limit: Annotated[int, Field(ge=1, le=1_000_000)] | None = None

@@ -4,25 +4,19 @@ give the same rows; bad questions fail with messages naming the field; values ar
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
-import duckdb
-import psycopg
-import pymysql
 import pytest
 
 from chat2chart.core.errors import QueryError
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
-from chat2chart.sources.compiler import CompiledQuery, compile_query, explain_sql
+from chat2chart.sources.compiler import compile_query, explain_sql
 from chat2chart.sources.semantic import SemanticQuery
+from tests.sources.engines import Runner, duck_engine, mysql_engine, normal, pg_engine, run_on
 
-PG_URL = os.environ.get("AISER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-MYSQL_URL = os.environ.get("AISER_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
 TEST_DB = "aiser_src_test_compiler"
 NOW = datetime(2024, 5, 15, 12, 0)  # a Wednesday
 INJECTION = "x'; drop table sales; --"
@@ -50,7 +44,15 @@ ROWS = [
     (8, None, None, None, None, None, None),
     (9, "Northeast", Decimal("3.00"), 8, True, date(2024, 3, 20), datetime(2024, 3, 20, 14, 30)),
 ]
-Runner = Callable[[CompiledQuery], list[tuple[Any, ...]]]
+SALES_DDL = {
+    "duckdb": "id INTEGER, region VARCHAR, amount DECIMAL(10,2), qty INTEGER, active BOOLEAN, sold_on DATE, "
+    "sold_at TIMESTAMP",
+    "postgres": "id integer, region text, amount numeric(10,2), qty integer, active boolean, sold_on date, "
+    "sold_at timestamp",
+    "mysql": "id INT, region VARCHAR(100), amount DECIMAL(10,2), qty INT, active BOOLEAN, sold_on DATE, "
+    "sold_at DATETIME",
+}
+TABLES = {"sales": (SALES_DDL, ROWS)}
 
 
 # --- three real engines ------------------------------------------------------------------------
@@ -58,63 +60,20 @@ Runner = Callable[[CompiledQuery], list[tuple[Any, ...]]]
 
 @pytest.fixture(scope="module")
 def duck() -> Iterator[Runner]:
-    conn = duckdb.connect(":memory:")
-    conn.execute(
-        "CREATE TABLE sales (id INTEGER, region VARCHAR, amount DECIMAL(10,2), qty INTEGER, "
-        "active BOOLEAN, sold_on DATE, sold_at TIMESTAMP)"
-    )
-    conn.executemany("INSERT INTO sales VALUES (?, ?, ?, ?, ?, ?, ?)", ROWS)
-    yield lambda compiled: conn.execute(compiled.sql, compiled.params).fetchall()
-    conn.close()
+    with duck_engine(TABLES) as run:
+        yield run
 
 
 @pytest.fixture(scope="module")
 def pg() -> Iterator[Runner]:
-    try:
-        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at AISER_TEST_PG_URL ({exc})")
-    admin.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
-    admin.execute(f"CREATE DATABASE {TEST_DB}")
-    conn = psycopg.connect(PG_URL, dbname=TEST_DB, autocommit=True)
-    conn.execute(
-        "CREATE TABLE sales (id integer, region text, amount numeric(10,2), qty integer, "
-        "active boolean, sold_on date, sold_at timestamp)"
-    )
-    conn.cursor().executemany("INSERT INTO sales VALUES (%s, %s, %s, %s, %s, %s, %s)", ROWS)
-    yield lambda compiled: conn.execute(compiled.sql, compiled.params).fetchall()
-    conn.close()
-    admin.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
-    admin.close()
+    with pg_engine(TEST_DB, TABLES) as run:
+        yield run
 
 
 @pytest.fixture(scope="module")
 def my() -> Iterator[Runner]:
-    url = urlsplit(MYSQL_URL)
-    options = {"host": url.hostname, "port": url.port or 3306, "user": url.username or "root"}
-    try:
-        conn = pymysql.connect(**options, password=url.password or "", connect_timeout=3, autocommit=True)
-    except pymysql.MySQLError as exc:
-        pytest.skip(f"MariaDB/MySQL is not reachable at AISER_TEST_MYSQL_URL ({exc})")
-    with conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {TEST_DB}")
-        cursor.execute(f"CREATE DATABASE {TEST_DB}")
-        cursor.execute(f"USE {TEST_DB}")
-        cursor.execute(
-            "CREATE TABLE sales (id INT, region VARCHAR(100), amount DECIMAL(10,2), qty INT, "
-            "active BOOLEAN, sold_on DATE, sold_at DATETIME)"
-        )
-        cursor.executemany("INSERT INTO sales VALUES (%s, %s, %s, %s, %s, %s, %s)", ROWS)
-
-    def run(compiled: CompiledQuery) -> list[tuple[Any, ...]]:
-        with conn.cursor() as cursor:
-            cursor.execute(compiled.sql, compiled.params)
-            return list(cursor.fetchall())
-
-    yield run
-    with conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {TEST_DB}")
-    conn.close()
+    with mysql_engine(TEST_DB, TABLES) as run:
+        yield run
 
 
 @pytest.fixture(scope="module")
@@ -126,24 +85,9 @@ def query(**fields: Any) -> SemanticQuery:
     return SemanticQuery.parse({"source": 1, "table": "sales", **fields})
 
 
-def normal(value: Any) -> Any:
-    # Drivers differ in number and boolean types; users see the same values.
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, Decimal | float):
-        return round(float(value), 4)
-    return value
-
-
 def run_everywhere(engines: dict[str, Runner], q: SemanticQuery, *, max_rows: int = 1000) -> list[list[Any]]:
     """Run `q` on all three engines, check they agree, and return the rows."""
-    results = {}
-    for dialect, run in engines.items():
-        compiled = compile_query(q, TABLE, dialect, now=NOW, max_rows=max_rows)  # type: ignore[arg-type]
-        results[dialect] = [[normal(v) for v in row] for row in run(compiled)]
-    assert results["postgres"] == results["duckdb"], results
-    assert results["mysql"] == results["duckdb"], results
-    return results["duckdb"]
+    return run_on(engines, q, TABLE, now=NOW, max_rows=max_rows)
 
 
 # --- aggregations, granularities, ordering -----------------------------------------------------
