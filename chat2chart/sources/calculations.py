@@ -68,7 +68,13 @@ def with_calculations(
         expression, kind = _calculation(calculation, measure_names, time_name, time_grain, other_dims)
         needs_previous = needs_previous or calculation.kind in _COMPARISONS
         selected.append(exp.alias_(expression, calculation.output_name, quoted=True))
-        result.append({"name": calculation.output_name, "type": kind, "calculation": calculation.kind})
+        column = {"name": calculation.output_name, "type": kind, "calculation": calculation.kind}
+        fmt = calculation.format or (
+            "percent" if calculation.kind in ("share_of_total", "percent_change") else None
+        )
+        if fmt:
+            column["format"] = fmt
+        result.append(column)
     outer = exp.select(*selected).from_(exp.to_table(BASE)).with_(BASE, as_=base)
     if needs_previous:
         outer = _join_previous(outer, query, time_name, time_grain, other_dims)

@@ -87,6 +87,8 @@ class Calculation(_Strict):
     formula: StrictStr | None = None
     of: StrictStr | None = None
     compare_to: Literal["previous_period", "previous_year"] = "previous_period"
+    # How to show the value: "percent" for fractions (0.25 = 25 %); None: like any number.
+    format: Literal["number", "percent"] | None = None
 
     @property
     def output_name(self) -> str:

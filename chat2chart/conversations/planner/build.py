@@ -30,7 +30,7 @@ def build_plan(
     _auto_granularity(shape, table)
     query = _query(shape, table, source_id, now)
     intent = _intent(shape, table)
-    names = [d.output_name for d in query.dimensions] + [m.output_name for m in query.measures]
+    names = [d.output_name for d in query.dimensions] + shape.output_measures()
     columns = result_columns(shape, table, names)
     recommended = recommendations(columns, intent, table.row_count)
     word = reading.chart if reading and reading.chart else explicit_chart
@@ -102,7 +102,7 @@ def _query(shape: Shape, table: TableInfo, source_id: int, now: date) -> Semanti
             filters.append(Filter(field=column.name, op="gte", value=compare_start(now)))
     order: list[OrderBy] = []
     limit: int | None = None
-    measure_names = [m.output_name for m in shape.measures]
+    measure_names = shape.output_measures()
     if shape.kind == "scatter":
         limit = SCATTER_LIMIT
     elif shape.rank and measure_names:
@@ -115,6 +115,7 @@ def _query(shape: Shape, table: TableInfo, source_id: int, now: date) -> Semanti
         source=source_id,
         table=table.name,
         measures=list(shape.measures),
+        calculations=list(shape.calculations),
         dimensions=dims,
         filters=filters,
         order=order,

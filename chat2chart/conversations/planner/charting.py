@@ -68,11 +68,16 @@ def result_columns(shape: Shape, table: TableInfo, output_names: list[str]) -> l
                 "cardinality": info.distinct_count if info else None,
             }
         )
-    for measure, name in zip(shape.measures, output_names[len(shape.dims) :], strict=False):
+    visible = [m for m in shape.measures if not m.hidden]
+    for measure, name in zip(visible, output_names[len(shape.dims) :], strict=False):
         if shape.kind == "histogram":
             continue  # the count weights the histogram's bins; it is not a second value
         kind = "integer" if measure.agg in ("count", "count_distinct") else "decimal"
         columns.append({"name": name, "type": kind, "role": "measure", "cardinality": None})
+    for calculation in shape.calculations:
+        columns.append(
+            {"name": calculation.output_name, "type": "decimal", "role": "measure", "cardinality": None}
+        )
     return columns
 
 
@@ -110,9 +115,9 @@ def _default(shape: Shape, intent: str, table: TableInfo, recommended: list[str]
     if shape.kind == "histogram":
         return "histogram"
     if not shape.dims:
-        return "kpi" if len(shape.measures) == 1 else "table"
+        return "kpi" if len(shape.output_measures()) == 1 else "table"
     if intent == "trend":
-        return "multi_line" if _series(shape) or len(shape.measures) > 1 else "line"
+        return "multi_line" if _series(shape) or len(shape.output_measures()) > 1 else "line"
     allowed = {
         "comparison": BAR_FAMILY | {"heatmap"},
         "ranking": BAR_FAMILY,
@@ -158,7 +163,9 @@ def _explicit(word: str, shape: Shape, recommended: list[str]) -> str | None:  #
         return word if shape.kind == "scatter" else None
     if word in _SLICES:
         return (
-            word if shape.kind == "aggregate" and len(shape.dims) == 1 and len(shape.measures) == 1 else None
+            word
+            if shape.kind == "aggregate" and len(shape.dims) == 1 and len(shape.output_measures()) == 1
+            else None
         )
     if word == "kpi":
         return "kpi" if not shape.dims else None

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from chat2chart.conversations.planner.periods import describe_date_range
-from chat2chart.sources.semantic import Filter, Measure
+from chat2chart.sources.semantic import Calculation, Filter, Measure
 
 from .shape import Shape
 
@@ -36,6 +36,30 @@ def describe_measure(measure: Measure) -> str:
     if measure.agg == "count_distinct":
         return f"Number of distinct {label(measure.field or '')}"
     return f"{_AGG_WORDS.get(measure.agg, measure.agg.title())} {label(measure.field or '')}"
+
+
+def describe_calculation(calculation: Calculation, shape: Shape) -> str:
+    """A calculated measure in words, naming what it divides or compares."""
+    by_name = {m.output_name: m for m in shape.measures}
+    base = by_name.get(calculation.of or "")
+    of = describe_measure(base).lower() if base else label(calculation.of or "")
+    grain = next((d.granularity for d in shape.dims if d.granularity), None) or "period"
+    if calculation.kind == "share_of_total":
+        return f"Share of {of}"
+    if calculation.kind == "running_total":
+        return f"Cumulative {of}"
+    if calculation.kind in ("difference", "percent_change"):
+        what = "Change" if calculation.kind == "difference" else "Growth (%)"
+        against = (
+            "the same period a year before"
+            if calculation.compare_to == "previous_year"
+            else f"the previous {grain}"
+        )
+        return f"{what} of {of} against {against}"
+    formula = calculation.formula or ""
+    for name, measure in sorted(by_name.items(), key=lambda item: -len(item[0])):
+        formula = formula.replace(name, describe_measure(measure).lower())
+    return f"{label(calculation.alias).capitalize()} = {formula}"
 
 
 def describe_filter(flt: Filter) -> str:
@@ -70,7 +94,9 @@ def explain(shape: Shape) -> str:
         text = f"Distribution of {label(shape.dims[0].field)} (number of rows per bin)"
         text += _extra_dims(shape.dims[1:])
     else:
-        text = " and ".join(describe_measure(m) for m in shape.measures)
+        described = [describe_measure(m) for m in shape.measures if not m.hidden]
+        described += [describe_calculation(c, shape) for c in shape.calculations]
+        text = " and ".join(described)
         text = text[:1].upper() + text[1:].replace(" And ", " and ")
         if shape.dims:
             first = shape.dims[0]

@@ -15,6 +15,7 @@ from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.semantic import Filter, Measure
 
 from .build import build_plan
+from .calculated import CalculationRequest, apply_calculation, read_calculation, revenue_column
 from .followups import follow_up
 from .grounding import tokenize
 from .models import Clarification, Plan, PlanTurn
@@ -53,13 +54,42 @@ def plan_with_rules(
                     explicit_chart=previous.plan.chart_type,
                 )
             return plan
+    request = read_calculation(reading.tokens, table)
+    if request is not None:
+        _set_aside(reading, request.spans)
     clarification = _needs_clarification(reading, table)
     if clarification is not None:
         return clarification
     shape = shape_from_reading(reading, table, today)
     if previous is not None:
         _carry_grouping(shape, previous)
+    if request is not None and not apply_calculation(shape, request, table):
+        refusal = _calculation_refusal(request, table)
+        if refusal is not None:
+            return refusal
     return build_plan(shape, table, source_id=source_id, reading=reading, now=today)
+
+
+def _set_aside(reading: Reading, spans: set[int]) -> None:
+    """Words that name a calculation ("per order", "month over month") are not columns or unknown words."""
+    reading.mentions = [m for m in reading.mentions if not set(range(m.start, m.end)) & spans]
+    words = {reading.tokens[i] for i in spans if i < len(reading.tokens)}
+    reading.unknown = [w for w in reading.unknown if w not in words]
+
+
+def _calculation_refusal(request: CalculationRequest, table: TableInfo) -> Clarification | None:
+    numeric = ", ".join(c.name for c in table.columns if c.is_numeric)[:200] or "none"
+    if request.kind in ("margin", "profit"):
+        message = (
+            f"To work out {request.kind} I need a revenue column and a cost column; {table.name} has no "
+            f"{'revenue' if revenue_column(table) is None else 'cost'} column (its numbers are: {numeric}). "
+            "Which columns should I use?"
+        )
+    elif request.kind == "ratio":
+        message = f"I couldn't tell which number to divide; the numbers in {table.name} are: {numeric}."
+    else:
+        return None
+    return Clarification(message=message, suggestions=first_questions(table))
 
 
 def _carry_grouping(shape: Shape, previous: PlanTurn) -> None:
@@ -205,10 +235,20 @@ def _is_scatter(
     if measures or reading.count_rows:
         return False
     if len(raw) >= 2:
-        return True
+        return not _compares_totals(reading, raw, dims)
     if reading.chart in ("scatter", "bubble") and len(raw) == 1:
         return any(m.kind == "discrete" for m, _ in dims)
     return False
+
+
+def _compares_totals(reading: Reading, raw: list[Mention], dims: list[tuple[Mention, str]]) -> bool:
+    """ "Compare revenue and cost by region": two measures side by side per group, not a scatter of rows."""
+    if not dims or "relation" in reading.cues:
+        return False
+    if not {"compare", "comparing", "comparison"} & set(reading.tokens):
+        return False
+    first, second = sorted(raw[:2], key=lambda m: m.start)
+    return reading.tokens[first.end : second.start] in (["and"], ["with"], ["to"])
 
 
 def _scatter(

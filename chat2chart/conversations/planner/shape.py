@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from chat2chart.sources.catalogue import TableInfo
-from chat2chart.sources.semantic import Filter, Measure
+from chat2chart.sources.semantic import Calculation, Filter, Measure
 
 from . import lexicon
 from .grounding import column_kind, name_words
@@ -32,6 +32,7 @@ class Shape:
 
     kind: str = "aggregate"
     measures: list[Measure] = field(default_factory=list)
+    calculations: list[Calculation] = field(default_factory=list)
     dims: list[Dim] = field(default_factory=list)
     filters: list[Filter] = field(default_factory=list)
     rank: tuple[str, int | None] | None = None
@@ -44,6 +45,7 @@ class Shape:
         return replace(
             self,
             measures=list(self.measures),
+            calculations=list(self.calculations),
             dims=[replace(d) for d in self.dims],
             filters=list(self.filters),
             bins=dict(self.bins),
@@ -51,6 +53,12 @@ class Shape:
 
     def dim_fields(self) -> list[str]:
         return [d.field for d in self.dims]
+
+    def output_measures(self) -> list[str]:
+        """Output names of what the answer shows as values: visible measures, then calculations."""
+        return [m.output_name for m in self.measures if not m.hidden] + [
+            c.output_name for c in self.calculations
+        ]
 
 
 def default_agg(column_name: str, table: TableInfo) -> str:
