@@ -322,7 +322,9 @@ def _ordered_dims(dims: list[tuple[Mention, str]], reading: Reading) -> list[tup
 
 def _add_time_axis(shape: Shape, reading: Reading, table: TableInfo) -> None:
     """Put the time column first when the words ask for time (a line chart word: when nothing is grouped)."""
-    spans_years = any(p.kind == "range" for p in reading.time.periods)
+    spans_years = any(
+        p.kind == "between" and p.first is not None and p.first.unit == "year" for p in reading.time.periods
+    )
     line_word = reading.chart in ("line", "area", "multi_line", "stacked_area") and not shape.dims
     wants_time = (
         spans_years
