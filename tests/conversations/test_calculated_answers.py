@@ -156,4 +156,3 @@ def test_margin_on_a_table_without_cost_is_refused_naming_what_is_missing(alpha)
     answer = response.json()
     assert answer["chart"] is None
     assert "cost" in answer["content"]
-

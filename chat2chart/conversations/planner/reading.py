@@ -73,6 +73,7 @@ class Mention:
     role: str = ""  # group, series, facet, or "" when bare
     axis: str = ""  # x or y when the question says so
     counted: bool = False  # "number of <column>": the column itself is a count
+    via: str = "name"  # how the words matched the column: name, synonym, family, fuzzy, quality
 
 
 @dataclass
@@ -123,9 +124,9 @@ def read_question(question: str, table: TableInfo) -> Reading:
     aggs = find_phrases(tokens, list(lexicon.AGG_WORDS))
     reserved = {i for s, e, _ in charts + aggs for i in range(s, e)} | reading.time.spans
     found = find_columns(tokens, table, reserved)
-    found = [m for m in found if not _is_chart_word_only(m, charts)]
+    found = [m for m in found if not _is_chart_word_only(m, charts) and not _is_verb(m, tokens)]
     kinds = {c.name: column_kind(c, table.row_count) for c in table.columns}
-    reading.mentions = [Mention(m.column, kinds[m.column], m.start, m.end) for m in found]
+    reading.mentions = [Mention(m.column, kinds[m.column], m.start, m.end, via=m.via) for m in found]
     taken = {i for m in found for i in range(m.start, m.end)} | reading.time.spans
     reading.values = find_values(tokens, table, taken)
     reading.chart = _chart(charts, found)
@@ -158,6 +159,17 @@ def _mark_filter_subjects(reading: Reading) -> None:
 def _is_chart_word_only(mention: ColumnMention, charts: list[tuple[int, int, str]]) -> bool:
     # "area chart": the chart word is not the `area` column unless the column is named exactly that.
     return mention.via != "name" and any(s <= mention.start and mention.end <= e for s, e, _ in charts)
+
+
+def _is_verb(mention: ColumnMention, tokens: list[str]) -> bool:
+    # "make a line chart", "plot me ...": an imperative verb is not the `make` (brand) column.
+    word = tokens[mention.start]
+    following = tokens[mention.end] if mention.end < len(tokens) else ""
+    return (
+        mention.via != "name"
+        and word in ("make", "plot", "draw", "show")
+        and following in ("a", "an", "me", "the", "it")
+    )
 
 
 def _chart(charts: list[tuple[int, int, str]], found: list[ColumnMention]) -> str | None:

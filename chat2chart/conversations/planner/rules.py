@@ -9,6 +9,7 @@ values group; other numbers are measured, or plotted raw when two of them are re
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 
 from chat2chart.sources.catalogue import TableInfo
@@ -19,6 +20,7 @@ from .calculated import CalculationRequest, apply_calculation, read_calculation,
 from .followups import follow_up
 from .grounding import tokenize
 from .models import Clarification, Plan, PlanTurn
+from .notyet import AnalyticsQuestion, read_analytics_question
 from .reading import Mention, Reading, read_question
 from .shape import Dim, Shape, default_agg, time_column
 from .suggest import first_questions
@@ -39,7 +41,10 @@ def plan_with_rules(
     today = now or date.today()
     reading = read_question(question, table)
     previous = history[-1] if history else None
-    if previous is not None:
+    request = read_calculation(reading.tokens, table)
+    analytics = read_analytics_question(reading.tokens)
+    # A question that names its own calculation or analysis stands alone, whatever came before.
+    if previous is not None and request is None and analytics is None:
         shape = follow_up(reading, previous.plan, table, today)
         if shape is not None:
             plan = build_plan(shape, table, source_id=source_id, reading=reading, now=today)
@@ -54,11 +59,12 @@ def plan_with_rules(
                     explicit_chart=previous.plan.chart_type,
                 )
             return plan
-    request = read_calculation(reading.tokens, table)
     if request is not None:
         _set_aside(reading, request.spans)
+    if analytics is not None:
+        _set_aside(reading, set(analytics.spans))
     clarification = _needs_clarification(reading, table)
-    if clarification is not None:
+    if clarification is not None and not (analytics and analytics.kind == "insights"):
         return clarification
     shape = shape_from_reading(reading, table, today)
     if previous is not None:
@@ -67,7 +73,30 @@ def plan_with_rules(
         refusal = _calculation_refusal(request, table)
         if refusal is not None:
             return refusal
+    if analytics is not None:
+        return _closest_chart(shape, analytics, table, source_id=source_id, reading=reading, now=today)
     return build_plan(shape, table, source_id=source_id, reading=reading, now=today)
+
+
+def _closest_chart(
+    shape: Shape,
+    analytics: AnalyticsQuestion,
+    table: TableInfo,
+    *,
+    source_id: int,
+    reading: Reading,
+    now: date,
+) -> Plan:
+    """The measure over time (the whole history, so a change can be seen), labelled as not the answer."""
+    column = time_column(table)
+    if column is not None and column not in shape.dim_fields():
+        shape.dims = [Dim(column, None, "group")] + [
+            Dim(d.field, d.granularity, "series") for d in shape.dims[:1]
+        ]
+    shape.filters = [f for f in shape.filters if f.field != column]
+    shape.rank = None
+    plan = build_plan(shape, table, source_id=source_id, reading=reading, now=now)
+    return plan.model_copy(update={"explanation": f"{analytics.notice} {plan.explanation}"})
 
 
 def _set_aside(reading: Reading, spans: set[int]) -> None:
@@ -106,6 +135,9 @@ def _carry_grouping(shape: Shape, previous: PlanTurn) -> None:
 
 
 def _needs_clarification(reading: Reading, table: TableInfo) -> Clarification | None:
+    missing = _ungrounded_words(reading)
+    if missing:
+        return _missing_words(missing, table)
     grounded = reading.mentions or reading.values or reading.count_rows
     unknown_measure = _unknown_measure(reading)
     if grounded and not unknown_measure:
@@ -121,6 +153,46 @@ def _needs_clarification(reading: Reading, table: TableInfo) -> Clarification | 
             f"I couldn't match that question to the columns of {table.name}. Which of these should I "
             f"use: {names}?"
         )
+    return Clarification(message=message, suggestions=first_questions(table))
+
+
+def _ungrounded_words(reading: Reading) -> list[str]:
+    """Words the table has no column for, standing where the answer's grouping or measure would be.
+
+    "Which supplier has the best delivery times?" on an orders table: "supplier" names the grouping and
+    "delivery" qualifies the measure ("times" alone only loosely matches the order date), so drawing any
+    chart would answer another question.
+    """
+    tokens, unknown = reading.tokens, set(reading.unknown)
+    if not unknown:
+        return []
+    starts = {m.start for m in reading.mentions}
+    slots: set[int] = set()
+    for i, token in enumerate(tokens):
+        # "by engine cylinders": a word before a column it qualifies is not the grouping itself.
+        if token in ("which", "by", "per", "each", "across") and i + 2 not in starts:
+            slots.add(i + 1)
+    for mention in reading.mentions:
+        if mention.via != "name" and mention.kind == "time":
+            # "delivery times", "wait time": a time word qualified by another noun is a duration or an
+            # event the table may not have, not the table's date.
+            slots.add(mention.start - 1)
+    return [tokens[i] for i in sorted(slots) if 0 <= i < len(tokens) and tokens[i] in unknown]
+
+
+def _missing_words(missing: list[str], table: TableInfo) -> Clarification:
+    names = [c.name for c in table.columns]
+    close: list[str] = []
+    for word in missing:
+        for name in difflib.get_close_matches(word, names, n=2, cutoff=0.5):
+            if name not in close:
+                close.append(name)
+    quoted = " or ".join(f"\u201c{w}\u201d" for w in missing)
+    offer = ", ".join(close or names[:8])
+    message = (
+        f"{table.name} has no column for {quoted}, so I can't answer that without guessing. "
+        f"{'Closest columns' if close else 'Its columns are'}: {offer}. Which should I use?"
+    )
     return Clarification(message=message, suggestions=first_questions(table))
 
 
