@@ -124,7 +124,13 @@ def read_question(question: str, table: TableInfo) -> Reading:
     aggs = find_phrases(tokens, list(lexicon.AGG_WORDS))
     reserved = {i for s, e, _ in charts + aggs for i in range(s, e)} | reading.time.spans
     found = find_columns(tokens, table, reserved)
-    found = [m for m in found if not _is_chart_word_only(m, charts) and not _is_verb(m, tokens)]
+    found = [
+        m
+        for m in found
+        if not _is_chart_word_only(m, charts)
+        and not _is_verb(m, tokens)
+        and not set(range(m.start, m.end)) & reading.time.not_columns
+    ]
     kinds = {c.name: column_kind(c, table.row_count) for c in table.columns}
     reading.mentions = [Mention(m.column, kinds[m.column], m.start, m.end, via=m.via) for m in found]
     taken = {i for m in found for i in range(m.start, m.end)} | reading.time.spans
@@ -366,6 +372,8 @@ def _read_rank(reading: Reading) -> None:
         direction = "desc" if token in lexicon.TOP_WORDS else "asc" if token in lexicon.BOTTOM_WORDS else None
         if direction is None:
             continue
+        if _single_row_extreme(reading, i, direction):
+            return
         n = None
         for j in (i + 1, i - 1):
             if 0 <= j < len(tokens) and _number(tokens[j]) and not tokens[j].startswith(("19", "20")):
@@ -380,6 +388,18 @@ def _read_rank(reading: Reading) -> None:
         reading.sort = "asc"
     elif find_phrases(tokens, lexicon.SORT_DESC):
         reading.sort = "desc"
+
+
+def _single_row_extreme(reading: Reading, at: int, direction: str) -> bool:
+    """ "Highest revenue of a single order in each channel": the largest value, not the largest total."""
+    if not {"single", "individual"} & set(reading.tokens[at:]):
+        return False
+    numeric = [m for m in reading.mentions if m.start > at and m.kind == "numeric"]
+    if not numeric:
+        return False
+    numeric[0].agg = "max" if direction == "desc" else "min"
+    reading.used.add(at)
+    return True
 
 
 def _read_numeric_filters(reading: Reading, table: TableInfo) -> None:

@@ -105,6 +105,8 @@ class TimeReading:
     periods: list[Period] = field(default_factory=list)
     compare_previous_year: bool = False
     spans: set[int] = field(default_factory=set)
+    # Words of a period phrase that never name a column ("date" in "year to date").
+    not_columns: set[int] = field(default_factory=set)
 
 
 def read_time(tokens: list[str]) -> TimeReading:
@@ -201,6 +203,8 @@ def _read_periods(tokens: list[str], reading: TimeReading) -> None:
             i += 1
             continue
         period, used = found
+        if tokens[i + used - 1 : i + used] == ["date"] and used == 3:
+            reading.not_columns.add(i + 2)
         reading.periods.append(period)
         reading.spans |= set(range(i, i + used))
         if i and tokens[i - 1] in ("in", "for", "during", "of", "only", "on") and period.kind == "calendar":
