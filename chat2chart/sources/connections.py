@@ -21,9 +21,7 @@ ConnectionParams = PostgresParams | MySQLParams
 
 def connection_params(kind: str, config: dict[str, Any], password: str) -> ConnectionParams:
     """Validate a user's connection settings for `kind`; raises ValidationFailed naming each bad field."""
-    params = parse_params(connector_kind(kind).params, {**config, "password": password})
-    assert isinstance(params, PostgresParams | MySQLParams)
-    return params
+    return parse_params(connector_kind(kind).params, {**config, "password": password})
 
 
 def connection_fields(kind: str) -> tuple[str, ...]:

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.connectors.mysql import MySQLConnector
@@ -46,7 +44,7 @@ class ConnectorFactory(Protocol):
 class ConnectorKind:
     """One kind of database source: the parameters a user may give and the class that dials them."""
 
-    params: type[BaseModel]
+    params: type[PostgresParams] | type[MySQLParams]
     connector: ConnectorFactory
 
 
