@@ -68,7 +68,7 @@ _NAMED: dict[Dialect, frozenset[str]] = {
         isnull std var_samp var_pop bit_count
     """),
     "duckdb": _words("""
-        date_part datepart date_diff datediff date_sub date_add make_date make_time make_timestamp
+        now date_part datepart date_diff datediff date_sub date_add make_date make_time make_timestamp
         epoch epoch_ms epoch_us to_timestamp strftime strptime today dayname monthname yearweek
         isodow isoyear era decade century millennium millisecond microsecond nanosecond
         quantile quantile_cont quantile_disc mad kurtosis skewness entropy fsum favg bool_and
