@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError, Forbidden, ValidationFailed
 from chat2chart.sources import selectors, services
+from chat2chart.sources.connectors.rest import redact_url
 from chat2chart.sources.models import Source, SourceTable
 from chat2chart.sources.querying import query_run, sql_run, table_preview
 from chat2chart.sources.semantic import SemanticQuery
@@ -113,8 +114,13 @@ class SourceSerializer(serializers.ModelSerializer):
         return sorted(t.name for t in source.tables.all() if t.is_current)
 
     def get_config(self, source: Source) -> dict[str, Any]:
-        # Secrets never live in config; this only drops keys a client has no use for.
-        return {k: v for k, v in source.config.items() if k not in {"password", "headers"}}
+        # Passwords and headers never live in config. A REST URL may carry a key in its query
+        # string: only people who may edit the source see it (no request in context: masked).
+        config = {k: v for k, v in source.config.items() if k not in {"password", "headers"}}
+        request = self.context.get("request")
+        if "url" in config and not (request and hooks.can(request.user, hooks.EDIT, source)):
+            config["url"] = redact_url(str(config["url"]))
+        return config
 
 
 class TableSerializer(serializers.ModelSerializer):
@@ -194,8 +200,8 @@ def _sources():
     )
 
 
-def _source_body(source: Source) -> dict[str, Any]:
-    return SourceSerializer(_sources().get(pk=source.pk)).data
+def _source_body(source: Source, request: Request) -> dict[str, Any]:
+    return SourceSerializer(_sources().get(pk=source.pk), context={"request": request}).data
 
 
 def _upload_name(upload: Any) -> str:
@@ -215,7 +221,7 @@ class SourceListView(_UploadingView):
 
     @extend_schema(summary="The workspace's data sources", responses=SourceSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(SourceSerializer(_sources(), many=True).data)
+        return Response(SourceSerializer(_sources(), many=True, context={"request": request}).data)
 
     @extend_schema(
         summary="Create a source: multipart `file` (+ `name`, `on_bad_rows`) or JSON for databases and REST",
@@ -250,7 +256,7 @@ class SourceListView(_UploadingView):
                     refresh_interval_minutes=data["refresh_interval_minutes"],
                     actor=request.user,
                 )
-        return Response(_source_body(source), status=status.HTTP_201_CREATED)
+        return Response(_source_body(source, request), status=status.HTTP_201_CREATED)
 
 
 class SourceDetailView(APIView):
@@ -266,7 +272,7 @@ class SourceDetailView(APIView):
 
     @extend_schema(summary="One source, with its status and ingestion progress", responses=SourceSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(_source_body(self._load(request, pk)))
+        return Response(_source_body(self._load(request, pk), request))
 
     @extend_schema(
         summary="Rename; change connection or REST settings; change the refresh interval",
@@ -283,7 +289,7 @@ class SourceDetailView(APIView):
             config=data.get("config"),
             refresh_interval_minutes=data.get("refresh_interval_minutes", ...),
         )
-        return Response(_source_body(source))
+        return Response(_source_body(source, request))
 
     @extend_schema(summary="Delete the source and its stored files", responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
@@ -313,7 +319,7 @@ class SourceUploadView(_UploadingView):
             on_bad_rows=data.get("on_bad_rows") or source.config.get("on_bad_rows", "error"),
             actor=request.user,
         )
-        return Response(_source_body(source), status=status.HTTP_202_ACCEPTED)
+        return Response(_source_body(source, request), status=status.HTTP_202_ACCEPTED)
 
 
 class SourceRefreshView(APIView):
@@ -326,7 +332,7 @@ class SourceRefreshView(APIView):
         source = selectors.source_get(pk)
         self.check_object_permissions(request, source)
         source = services.source_request_refresh(source=source, actor=request.user)
-        return Response(_source_body(source), status=status.HTTP_202_ACCEPTED)
+        return Response(_source_body(source, request), status=status.HTTP_202_ACCEPTED)
 
 
 class ConnectionTestView(APIView):
@@ -368,7 +374,7 @@ class TableDetailView(APIView):
         source = services.source_table_override(
             source=source, table_name=name, columns=data["columns"], actor=request.user
         )
-        return Response(_source_body(source), status=status.HTTP_202_ACCEPTED)
+        return Response(_source_body(source, request), status=status.HTTP_202_ACCEPTED)
 
 
 class TablePreviewView(APIView):

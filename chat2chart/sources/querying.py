@@ -20,13 +20,10 @@ from sqlglot import exp
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, QueryError
-from chat2chart.core.secrets import decrypt_secret
 from chat2chart.sources import selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import Dialect, compile_query, explain_sql
-from chat2chart.sources.connectors.mysql import MySQLConnector
-from chat2chart.sources.connectors.params import MySQLParams, PostgresParams, parse_params
-from chat2chart.sources.connectors.postgres import PostgresConnector
+from chat2chart.sources.connections import source_connector
 from chat2chart.sources.duck import run_duckdb
 from chat2chart.sources.models import Source
 from chat2chart.sources.results import QueryResult
@@ -34,7 +31,6 @@ from chat2chart.sources.semantic import Filter, SemanticQuery
 from chat2chart.sources.sqlguard import check_select
 
 PREVIEW_ROWS = 100
-Connector = PostgresConnector | MySQLConnector
 _DIALECTS: dict[str, Dialect] = {
     Source.Kind.FILE: "duckdb",
     Source.Kind.REST: "duckdb",
@@ -143,32 +139,6 @@ def table_preview(*, source: Source, table_name: str, limit: int = PREVIEW_ROWS)
         elapsed_ms=result.elapsed_ms,
         truncated=result.truncated,
     )
-
-
-# --- connections -------------------------------------------------------------------------------------
-
-
-def connection_params(kind: str, config: dict[str, Any], password: str) -> PostgresParams | MySQLParams:
-    model = PostgresParams if kind == Source.Kind.POSTGRES else MySQLParams
-    return parse_params(model, {**config, "password": password})
-
-
-def connector_for(kind: str, params: PostgresParams | MySQLParams) -> Connector:
-    options = {
-        "allow_private": settings.AISER_ALLOW_PRIVATE_SOURCES,
-        "timeout_s": settings.AISER_QUERY_TIMEOUT_S,
-        "max_rows": settings.AISER_QUERY_MAX_ROWS,
-    }
-    if kind == Source.Kind.POSTGRES:
-        assert isinstance(params, PostgresParams)
-        return PostgresConnector(params, **options)
-    assert isinstance(params, MySQLParams)
-    return MySQLConnector(params, **options)
-
-
-def source_connector(source: Source) -> Connector:
-    password = decrypt_secret(source.secret).get("password", "")
-    return connector_for(source.kind, connection_params(source.kind, source.config, password))
 
 
 # --- internals -------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
 """The gate in front of the SQL editor: one read-only SELECT over the source's own tables.
 
-The user's text is parsed with sqlglot and checked node by node; what runs is SQL regenerated
-from the checked tree (comments dropped), never the text as typed. This is a guard in front of
-the real boundaries (read-only transactions, database roles, a locked-down DuckDB), not a
-replacement for them.
+The user's text is parsed with sqlglot and checked node by node: statements that write, other
+schemas' tables and every function not on the allow-list of `sqlfunctions` are refused. What
+runs is SQL regenerated from the checked tree (comments dropped), never the text as typed. This
+is a guard in front of the real boundaries (read-only transactions, database roles, a
+locked-down DuckDB), not a replacement for them.
 """
 
 from __future__ import annotations
@@ -17,29 +18,9 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokens import TokenType
 
 from chat2chart.core.errors import QueryError
+from chat2chart.sources import sqlfunctions
 from chat2chart.sources.compiler import DIALECTS, Dialect
 
-# Functions that read files, run other SQL, reach other servers or change server state.
-_FORBIDDEN_FUNCTIONS = frozenset({
-    # DuckDB readers and scanners
-    "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "parquet_metadata", "parquet_schema",
-    "read_json", "read_json_auto", "read_json_objects", "read_ndjson", "read_ndjson_objects",
-    "read_ndjson_auto", "read_text", "read_blob", "read_xlsx", "glob", "sniff_csv", "iceberg_scan",
-    "delta_scan", "sqlite_scan", "postgres_scan", "postgres_query", "mysql_query", "query",
-    "query_table", "getenv", "getvariable", "set_variable", "readcsv", "readparquet", "readjson",
-    # PostgreSQL server files, large objects, other servers and SQL-in-a-string
-    "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "pg_ls_logdir", "pg_ls_waldir",
-    "pg_ls_tmpdir", "pg_ls_archive_statusdir", "lo_import", "lo_export", "lo_get", "lo_put",
-    "lo_from_bytea", "lo_open", "loread", "dblink", "dblink_exec", "dblink_connect", "set_config",
-    "pg_reload_conf", "pg_rotate_logfile", "pg_terminate_backend", "pg_cancel_backend", "pg_file_write",
-    "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "table_to_xml",
-    "table_to_xmlschema", "table_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema",
-    "schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema", "database_to_xml",
-    "database_to_xmlschema", "database_to_xml_and_xmlschema", "pg_advisory_lock",
-    "pg_advisory_xact_lock", "nextval", "setval",
-    # MySQL / MariaDB
-    "load_file", "sys_exec", "sys_eval", "get_lock", "release_lock", "benchmark",
-})  # fmt: skip
 _WRITE_NODES: tuple[type[exp.Expression], ...] = (
     exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.Copy,
     exp.Command, exp.Set, exp.Pragma, exp.Attach, exp.Detach, exp.Install, exp.Use, exp.Transaction,
@@ -68,7 +49,7 @@ def check_select(
     _refuse_locking_reads(sql, dialect)
     tree = _parse_one(sql, dialect)
     _refuse_non_select(tree)
-    _refuse_forbidden_nodes(tree)
+    _refuse_forbidden_nodes(tree, dialect)
     _refuse_foreign_tables(tree, {t.lower() for t in allowed_tables}, schema)
     if max_rows is not None:
         tree = _cap(tree, max_rows + 1)
@@ -109,7 +90,7 @@ def _refuse_non_select(tree: exp.Expression) -> None:
     raise QueryError(f"only SELECT queries can run here; this is a {kind} statement")
 
 
-def _refuse_forbidden_nodes(tree: exp.Expression) -> None:
+def _refuse_forbidden_nodes(tree: exp.Expression, dialect: Dialect) -> None:
     for node in tree.walk():
         if isinstance(node, _WRITE_NODES):
             raise QueryError(f"only read-only SELECT queries can run here; found {_describe(node)}")
@@ -119,11 +100,16 @@ def _refuse_forbidden_nodes(tree: exp.Expression) -> None:
             raise QueryError("locking reads (FOR UPDATE / FOR SHARE) are not allowed; remove the FOR clause")
         if isinstance(node, exp.Placeholder | exp.Parameter):
             raise QueryError("query parameters are not supported here; write the values into the SQL")
-        if isinstance(node, exp.Func) and _function_names(node) & _FORBIDDEN_FUNCTIONS:
-            name = sorted(_function_names(node) & _FORBIDDEN_FUNCTIONS)[0]
-            raise QueryError(f"the function {name}() is not allowed: it reaches outside the source's tables")
         if isinstance(node, exp.UDTF) and isinstance(node.parent, exp.From | exp.Join):
             raise QueryError(f"table functions such as {_describe(node)} are not allowed in FROM")
+        # A function in FROM is a table function, refused with the tables below.
+        in_from = isinstance(node.parent, exp.Table)
+        if isinstance(node, exp.Func) and not in_from and not sqlfunctions.allowed(node, dialect):
+            raise QueryError(
+                f"the function {sqlfunctions.called_name(node, dialect)}() is not allowed here; use the "
+                "built-in read-only functions (aggregate, math, text, date and time, conditional, cast "
+                "and window functions)"
+            )
 
 
 def _refuse_foreign_tables(tree: exp.Expression, allowed: set[str], schema: str | None) -> None:
@@ -175,13 +161,6 @@ def _cap(tree: exp.Expression, limit: int) -> exp.Expression:
         return tree.limit(limit, copy=True)
     # The query has its own LIMIT; keep it and cap the outside.
     return exp.select("*").from_(exp.alias_(exp.Subquery(this=tree), "aiser_capped")).limit(limit)
-
-
-def _function_names(node: exp.Func) -> set[str]:
-    names = {node.key.lower(), node.sql_name().lower()}
-    if isinstance(node, exp.Anonymous):
-        names.add(node.name.lower())
-    return names
 
 
 def _describe(node: exp.Expression) -> str:

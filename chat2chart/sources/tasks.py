@@ -2,6 +2,7 @@
 """Celery tasks of sources. Thin: enter the named workspace, call the service.
 
 Every task takes the workspace (organisation schema name) first and fails closed without one.
+Services queue them through `services.versions.enqueue`, which supplies the workspace in scope.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def ingest_source(
     overrides: dict[str, dict[str, Any]] | None = None,
     missing_overrides: str = "error",
 ) -> str:
+    """Ingest a stored upload into a new version of the source; returns the source's status."""
     with hooks.workspace_context(workspace):
         source = services.source_ingest(
             source_id=source_id,
@@ -39,6 +41,7 @@ def ingest_source(
 
 @shared_task(name="sources.refresh_source")
 def refresh_source(workspace: str, source_id: int) -> str:
+    """Re-fetch a REST source or re-introspect a database; returns the source's status."""
     with hooks.workspace_context(workspace):
         return services.source_refresh(source=selectors.source_get(source_id)).status
 

@@ -153,14 +153,24 @@ def test_updating_without_a_password_keeps_the_stored_one(alpha, customer_postgr
 
     client = alpha.client("editor")
     source_id = _create(client, "postgres", customer_postgres).json()["id"]
+    # Settings sent again unchanged are no change of destination (security issue #4: any change is).
     response = patch_json(
         client,
         f"/api/v1/sources/{source_id}/",
-        {"name": "Renamed", "config": {"sslmode": "disable"}, "refresh_interval_minutes": 60},
+        {"name": "Renamed", "config": {"sslmode": "prefer"}, "refresh_interval_minutes": 60},
     )
     assert response.status_code == 200, response.content
-    assert response.json()["config"]["sslmode"] == "disable"
+    assert response.json()["config"]["sslmode"] == "prefer"
     assert response.json()["refresh_interval_minutes"] == 60
+    with alpha.activate():
+        assert decrypt_secret(Source.objects.get(pk=source_id).secret) == {"password": PG_PASSWORD}
+    changed = patch_json(
+        client,
+        f"/api/v1/sources/{source_id}/",
+        {"config": {"sslmode": "disable", "password": PG_PASSWORD}},
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["config"]["sslmode"] == "disable"
     with alpha.activate():
         assert decrypt_secret(Source.objects.get(pk=source_id).secret) == {"password": PG_PASSWORD}
 

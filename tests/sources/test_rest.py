@@ -192,3 +192,12 @@ def test_credentials_are_not_sent_to_another_origin_after_a_redirect(server: str
 def test_specs_outside_plain_http_are_refused(spec: dict) -> None:
     with pytest.raises(ValidationError):
         RestSpec(**spec)
+
+
+def test_a_proxy_from_the_environment_is_not_used(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy would dial hosts netsafety never vetted; the fetch must go straight to the vetted address.
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    port = urlsplit(server).port
+    records = fetch(f"http://{PUBLIC_NAME}:{port}/items", allow_private=False, records_path="data.items")
+    assert records == [{"id": 1}, {"id": 2}]

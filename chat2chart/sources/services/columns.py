@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: MIT
+"""Column renames and type changes of stored sources (files, REST): re-ingest the stored original."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat2chart.core.errors import ValidationFailed
+from chat2chart.sources import overrides, selectors, tasks
+from chat2chart.sources.models import Source, SourceTable
+from chat2chart.sources.services.versions import audit, enqueue, mark_pending
+
+
+def current_overrides(source: Source) -> overrides.Overrides:
+    """Every choice made on the source's current tables, carried over to its next version."""
+    return overrides.union(table.overrides for table in selectors.source_tables(source))
+
+
+def source_table_override(*, source: Source, table_name: str, columns: dict[str, Any], actor: Any) -> Source:
+    """Rename columns or change their types: the stored original is ingested again into a new version.
+
+    `columns` maps a column's current name to {"name": new name, "type": a column type}; a null
+    name or type goes back to what ingestion chose. Raises ValidationFailed naming the column.
+    """
+    if not source.is_stored:
+        raise ValidationFailed("columns: overrides apply to uploaded files and REST sources only.")
+    if not source.upload_path:
+        raise ValidationFailed("This source has no stored file to read again; upload it again first.")
+    table = selectors.source_table_get(source, table_name)
+    merged = current_overrides(source)
+    originals = overrides.originals_by_current_name(table.overrides)
+    known = {column["name"] for column in table.catalogue.get("columns", [])}
+    for current_name, change in columns.items():
+        if current_name not in known:
+            raise ValidationFailed(f"columns.{current_name}: table '{table.name}' has no such column.")
+        original = originals.get(current_name, current_name)
+        merged[original] = overrides.merge_override(merged.get(original, {}), change, current_name)
+        if not merged[original]:
+            del merged[original]
+    _check_final_names(table, originals, merged)
+    mark_pending(source)
+    audit("source.override", actor, source, table=table.name, columns=sorted(columns))
+    enqueue(
+        tasks.ingest_source,
+        source.pk,
+        source.upload_path,
+        original_name=source.config.get("file_name") or f"{table.name}.ndjson",
+        on_bad_rows=source.config.get("on_bad_rows", "error"),
+        overrides=merged,
+    )
+    source.refresh_from_db()
+    return source
+
+
+def _check_final_names(table: SourceTable, originals: dict[str, str], merged: overrides.Overrides) -> None:
+    seen: dict[str, str] = {}
+    for column in table.catalogue.get("columns", []):
+        original = originals.get(column["name"], column["name"])
+        final = overrides.final_name(original, merged.get(original, {}))
+        if final.casefold() in seen:
+            raise ValidationFailed(
+                f"columns.{column['name']}.name: '{final}' is already the name of column "
+                f"'{seen[final.casefold()]}'."
+            )
+        seen[final.casefold()] = column["name"]

@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: MIT
+"""File sources: create from an upload, upload a new version, and ingest a stored file (the task's body).
+
+Files live under the workspace's data folder in a folder named by a random token; ingestion
+writes a new version next to the current one and swaps only when it succeeded.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from chat2chart.core.errors import IngestError, ValidationFailed
+from chat2chart.sources import selectors, tasks
+from chat2chart.sources.ingest import ingest_file
+from chat2chart.sources.models import Source
+from chat2chart.sources.overrides import applying as overrides_applying
+from chat2chart.sources.services.columns import current_overrides
+from chat2chart.sources.services.versions import (
+    audit,
+    enqueue,
+    fail,
+    mark_ingesting,
+    mark_pending,
+    new_upload_path,
+    publish,
+)
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 0.25  # at most ~4 progress writes a second
+
+
+def source_create_file(
+    *, name: str, upload: Path, original_name: str, on_bad_rows: str, actor: Any
+) -> Source:
+    """A new file source from an upload on disk (moved into the source's folder), then ingested."""
+    with transaction.atomic():
+        source = Source.objects.create(
+            name=name,
+            kind=Source.Kind.FILE,
+            config={"file_name": original_name, "on_bad_rows": on_bad_rows},
+            folder=secrets.token_urlsafe(24),
+            owner=actor,
+        )
+        stored = _store_upload(source, upload)
+        audit("source.create", actor, source, kind=source.kind)
+    enqueue(tasks.ingest_source, source.pk, stored, original_name=original_name, on_bad_rows=on_bad_rows)
+    source.refresh_from_db()
+    return source
+
+
+def source_upload(
+    *, source: Source, upload: Path, original_name: str, on_bad_rows: str, actor: Any
+) -> Source:
+    """A new version of a file source; the current version stays in use until this one is ready."""
+    if source.kind != Source.Kind.FILE:
+        upload.unlink(missing_ok=True)
+        raise ValidationFailed(
+            "file: only file sources take uploads; refresh a database or REST source instead."
+        )
+    stored = _store_upload(source, upload)
+    # The person's renames and type choices carry over to the new version of the file.
+    kept = current_overrides(source)
+    mark_pending(source)
+    audit("source.upload", actor, source, file_name=original_name)
+    enqueue(
+        tasks.ingest_source,
+        source.pk,
+        stored,
+        original_name=original_name,
+        on_bad_rows=on_bad_rows,
+        overrides=kept or None,
+        missing_overrides="ignore",
+    )
+    source.refresh_from_db()
+    return source
+
+
+def source_ingest(
+    *,
+    source_id: int,
+    upload_path: str,
+    original_name: str,
+    on_bad_rows: str = "error",
+    overrides: dict[str, dict[str, Any]] | None = None,
+    missing_overrides: str = "error",
+) -> Source:
+    """Read the stored upload into a new version of the source's tables (the Celery task's body).
+
+    On failure the source says why (status `failed`, `error`) and its previous tables stay current.
+    """
+    source = selectors.source_get(source_id)
+    upload = selectors.data_file(upload_path)
+    folder = selectors.source_folder(source)
+    if folder is None or not upload.is_relative_to(folder) or not upload.is_file():
+        return fail(source, "The uploaded file is missing; upload it again.", discard=None)
+    mark_ingesting(source)
+    out_dir = folder / f"v-{secrets.token_urlsafe(12)}"
+    try:
+        result = ingest_file(
+            upload,
+            original_name,
+            out_dir,
+            on_progress=_ProgressWriter(source.pk),
+            on_bad_rows=on_bad_rows,  # type: ignore[arg-type]
+            overrides=overrides or None,
+            missing_overrides=missing_overrides,  # type: ignore[arg-type]
+        )
+    except IngestError as error:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return fail(source, error.message, discard=upload_path)
+    except Exception:
+        logger.exception("ingesting source %s failed", source.pk)
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return fail(source, "Aiser could not read this file; the error has been logged.", discard=upload_path)
+    for table in result.tables:
+        # Ingestion names files after the table; stored names carry nothing of the user's input.
+        table.parquet_path = table.parquet_path.rename(out_dir / f"table-{secrets.token_urlsafe(12)}.parquet")
+    config = {**source.config, "on_bad_rows": on_bad_rows}
+    if source.kind == Source.Kind.FILE:
+        config["file_name"] = original_name
+    # Keep only the choices that applied: a re-upload may have dropped some columns.
+    final_names = {column.name for table in result.tables for column in table.table_info.columns}
+    applied = overrides_applying(overrides or {}, final_names)
+    return publish(source, result.tables, upload_path, config, applied, result.warnings)
+
+
+class _ProgressWriter:
+    """Saves ingestion progress on the source, at most every PROGRESS_INTERVAL_S."""
+
+    def __init__(self, source_id: int) -> None:
+        self.source_id = source_id
+        self.last = 0.0
+
+    def __call__(self, rows_done: int, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self.last < PROGRESS_INTERVAL_S:
+            return
+        self.last = now
+        Source.objects.filter(pk=self.source_id).update(
+            progress_rows=rows_done, progress_fraction=min(max(float(fraction), 0.0), 1.0)
+        )
+
+
+def _store_upload(source: Source, upload: Path) -> str:
+    """Move the upload into the source's folder under a random name; returns the stored path."""
+    relative = new_upload_path(source, "original")
+    target = selectors.data_file(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(upload), target)
+    return relative
