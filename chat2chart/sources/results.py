@@ -154,6 +154,16 @@ class ResultSet:
     # --- reading ---
 
     @property
+    def cached(self) -> bool:
+        """Whether this answer came from the result cache (the wire's `cached`)."""
+        return self.cache.hit
+
+    @property
+    def elapsed_ms(self) -> float:
+        """Milliseconds to answer the request, cache look-up included (the wire's `elapsed_ms`)."""
+        return self.timings.total_ms
+
+    @property
     def names(self) -> list[str]:
         return [column.name for column in self.columns]
 
@@ -204,8 +214,8 @@ class ResultSet:
             "columns": self.columns_json(),
             "rows": rows,
             "sql": self.sql,
-            "cached": self.cache.hit,
-            "elapsed_ms": self.timings.total_ms,
+            "cached": self.cached,
+            "elapsed_ms": self.elapsed_ms,
             "truncated": self.truncated,
         }
 

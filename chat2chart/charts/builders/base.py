@@ -16,7 +16,6 @@ from chat2chart.charts.spec import ChartOptions, ChartSpec
 from chat2chart.core.errors import ChartError
 from chat2chart.sources.results import ResultSet
 
-
 BLANK = "(blank)"
 OTHER = "Other"
 LABEL_EVERY_UP_TO = 40  # category axes with more labels than this let ECharts thin them
