@@ -8,6 +8,7 @@ to the data's size: dataZoom on long series, `large` mode for big scatters, samp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from chat2chart.charts.builders.base import OTHER, ChartInput
@@ -99,7 +100,7 @@ def resolve_slots(chart_type: ChartType, encoding: Encoding, table: ResultSet) -
 
 
 def _check_slot(
-    chart_type: ChartType, slot: Slot, value: Any, types: dict[str, str], *, measure: bool
+    chart_type: ChartType, slot: Slot, value: Any, types: Mapping[str, str], *, measure: bool
 ) -> bool:
     names = value if isinstance(value, list) else ([] if value is None else [value])
     if len(names) < slot.min:

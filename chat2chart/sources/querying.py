@@ -84,7 +84,7 @@ def query_run(
     raw = _execute(source, compiled.sql, compiled.params, tables)
     result = ResultSet(
         columns=query_columns(query, compiled.columns),
-        rows=tuple(raw.rows),
+        rows=tuple(map(tuple, raw.rows)),
         truncated=raw.truncated,
         sql=explain_sql(compiled),
         timings=Timings(execute_ms=raw.elapsed_ms, total_ms=_since(started)),
@@ -136,7 +136,7 @@ def _raw_result(raw: QueryResult, sql: str, started: float) -> ResultSet:
     """A ResultSet of stored columns as they are (no query to say which are measures)."""
     return ResultSet(
         columns=tuple(raw_column(c["name"], c["type"]) for c in raw.columns),  # type: ignore[arg-type]
-        rows=tuple(raw.rows),
+        rows=tuple(map(tuple, raw.rows)),
         truncated=raw.truncated,
         sql=sql,
         timings=Timings(execute_ms=raw.elapsed_ms, total_ms=_since(started)),

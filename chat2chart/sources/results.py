@@ -194,7 +194,7 @@ class ResultSet:
 
     def with_rows(self, rows: Iterable[Sequence[Any]]) -> ResultSet:
         """The same result with other rows (a chart's top-N cut), everything else kept."""
-        return dataclasses.replace(self, rows=tuple(rows))
+        return dataclasses.replace(self, rows=tuple(tuple(row) for row in rows))
 
     # --- the wire ---
 
