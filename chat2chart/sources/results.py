@@ -146,7 +146,10 @@ class ResultSet:
 
     def __post_init__(self) -> None:
         width = len(self.columns)
-        rows = tuple(_fitted(row, width) for row in self.rows)
+        rows = self.rows
+        # The executors' rows already fit; only other shapes are copied into tuples.
+        if type(rows) is not tuple or not all(type(row) is tuple and len(row) == width for row in rows):
+            rows = tuple(_fitted(row, width) for row in rows)
         object.__setattr__(self, "columns", tuple(self.columns))
         object.__setattr__(self, "rows", rows)
         object.__setattr__(self, "row_count", len(rows))
@@ -226,7 +229,7 @@ class ResultSet:
         elapsed = float(body.get("elapsed_ms") or 0.0)
         return cls(
             columns=tuple(ResultColumn.from_json(c) for c in body["columns"]),
-            rows=tuple(body.get("rows") or ()),
+            rows=tuple(map(tuple, body.get("rows") or ())),
             truncated=bool(body.get("truncated")),
             sql=str(body.get("sql") or ""),
             timings=Timings(execute_ms=elapsed, total_ms=elapsed),
