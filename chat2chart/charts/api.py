@@ -140,14 +140,13 @@ class ChartRecommendView(APIView):
         given = payload.validated_data
         row_count = given.get("row_count")
         if given.get("query") is not None:
-            result, _ = services.query_result(query=services.parse_query(given["query"]), user=request.user)
-            row_count = len(result["rows"])
+            result = services.query_result(query=services.parse_query(given["query"]), user=request.user)
+            row_count = result.row_count
         else:
-            result = services.describe_columns({"columns": given["columns"], "rows": []})
-        ranked = recommend(result["columns"], intent=given.get("intent"), row_count=row_count)
-        return Response(
-            {"columns": result["columns"], "recommendations": [_recommendation(r) for r in ranked]}
-        )
+            result = services.result_from_data({"columns": given["columns"], "rows": []})
+        columns = services.column_profiles(result)
+        ranked = recommend(columns, intent=given.get("intent"), row_count=row_count)
+        return Response({"columns": columns, "recommendations": [_recommendation(r) for r in ranked]})
 
 
 def _recommendation(item: Any) -> dict[str, Any]:

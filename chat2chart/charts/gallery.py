@@ -9,6 +9,7 @@ from chat2chart.charts.registry import chart_types
 from chat2chart.charts.render import build_option
 from chat2chart.charts.samples import sample_for
 from chat2chart.charts.spec import auto_spec
+from chat2chart.sources.results import ResultSet
 
 
 def gallery_examples(*, theme: str = "light") -> list[dict[str, Any]]:
@@ -16,13 +17,14 @@ def gallery_examples(*, theme: str = "light") -> list[dict[str, Any]]:
     examples = []
     for chart_type in chart_types():
         data, title = sample_for(chart_type.id)
-        spec = auto_spec(chart_type.id, data["columns"], title=title, options={"theme": theme})
+        result = ResultSet.from_rows(data["columns"], data["rows"])
+        spec = auto_spec(chart_type.id, result.columns_json(), title=title, options={"theme": theme})
         examples.append(
             {
                 "type": chart_type.id,
                 "name": chart_type.name,
                 "family": chart_type.family,
-                "option": build_option(spec, data),
+                "option": build_option(spec, result),
                 "data": data,
             }
         )

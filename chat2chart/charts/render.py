@@ -8,21 +8,25 @@ to the data's size: dataZoom on long series, `large` mode for big scatters, samp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from chat2chart.charts.builders.base import OTHER, ChartInput, ResultTable, to_number
+from chat2chart.charts.builders.base import OTHER, ChartInput
 from chat2chart.charts.registry import ChartType, Slot, get_chart_type
 from chat2chart.charts.spec import NUMERIC_TYPES, TEMPORAL_TYPES, ChartOptions, ChartSpec, Encoding
 from chat2chart.core.errors import ChartError
+from chat2chart.sources.results import ResultSet, to_number
 
 ZOOM_AFTER = 100  # points on a category axis before a dataZoom is added
 LARGE_SCATTER = 5000  # points in one scatter series before ECharts' large mode is switched on
 
 
-def build_option(spec: ChartSpec, data: dict[str, Any]) -> dict[str, Any]:
-    """The ECharts option for `spec` drawn from `data` ({"columns": [...], "rows": [[...]]})."""
+def build_option(spec: ChartSpec, table: ResultSet) -> dict[str, Any]:
+    """The ECharts option for `spec` drawn from the typed result `table`.
+
+    Column types and roles are read from the ResultSet as they are; nothing here infers them.
+    """
     chart_type = get_chart_type(spec.type)
-    table = _read_table(data)
     slots = resolve_slots(chart_type, spec.encoding, table)
     if not table.rows and chart_type.family != "table":
         raise ChartError(
@@ -39,16 +43,6 @@ def build_option(spec: ChartSpec, data: dict[str, Any]) -> dict[str, Any]:
         _add_data_zoom(option)
     _tune_large_series(option)
     return option
-
-
-def _read_table(data: dict[str, Any]) -> ResultTable:
-    columns = data.get("columns") if isinstance(data, dict) else None
-    rows = data.get("rows") if isinstance(data, dict) else None
-    if not isinstance(columns, list) or not isinstance(rows, list):
-        raise ChartError("The query result must have a list of columns and a list of rows.")
-    if not all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in columns):
-        raise ChartError("Every result column needs a name.")
-    return ResultTable(columns=columns, rows=[list(row) for row in rows])
 
 
 def _effective_options(chart_type: ChartType, options: ChartOptions) -> ChartOptions:
@@ -81,7 +75,7 @@ def _with_aliases(chart_type: ChartType, given: dict[str, Any]) -> dict[str, Any
     return given
 
 
-def resolve_slots(chart_type: ChartType, encoding: Encoding, table: ResultTable) -> dict[str, Any]:
+def resolve_slots(chart_type: ChartType, encoding: Encoding, table: ResultSet) -> dict[str, Any]:
     """Check the encoding against the type's slots and the result's columns; return slot → column(s)."""
     needs = chart_type.needs
     if needs.any_columns:
@@ -94,7 +88,7 @@ def resolve_slots(chart_type: ChartType, encoding: Encoding, table: ResultTable)
     if unused:
         extra = ", ".join(f"{name}={given[name]!r}" for name in unused)
         raise _needs_error(chart_type, f"it has no place for {extra}")
-    types = {c["name"]: c.get("type", "text") for c in table.columns}
+    types = {c.name: c.type for c in table.columns}
     resolved: dict[str, Any] = {}
     for slot in needs.dimensions:
         if _check_slot(chart_type, slot, given.get(slot.name), types, measure=False):
@@ -106,7 +100,7 @@ def resolve_slots(chart_type: ChartType, encoding: Encoding, table: ResultTable)
 
 
 def _check_slot(
-    chart_type: ChartType, slot: Slot, value: Any, types: dict[str, str], *, measure: bool
+    chart_type: ChartType, slot: Slot, value: Any, types: Mapping[str, str], *, measure: bool
 ) -> bool:
     names = value if isinstance(value, list) else ([] if value is None else [value])
     if len(names) < slot.min:
@@ -128,8 +122,8 @@ def _check_slot(
 
 
 def _cut_to_top_n(
-    chart_type: ChartType, options: ChartOptions, slots: dict[str, Any], table: ResultTable
-) -> tuple[ResultTable, list[str]]:
+    chart_type: ChartType, options: ChartOptions, slots: dict[str, Any], table: ResultSet
+) -> tuple[ResultSet, list[str]]:
     """Group categories beyond the readable count (or the spec's top_n) as "Other", noting it."""
     slot = chart_type.category_slot
     column = slots.get(slot) if slot else None
@@ -146,31 +140,31 @@ def _cut_to_top_n(
         table.index(c)
         for v in slots.values()
         for c in (v if isinstance(v, list) else [v])
-        if c in {m["name"] for m in table.columns if m.get("type") in NUMERIC_TYPES}
+        if c in {m.name for m in table.columns if m.is_numeric}
     ]
     # Sums and counts can be added into "Other"; averages, medians, extremes and distinct counts cannot,
     # so their extra categories are left out instead (the query's columns say which is which).
-    additive = all(table.columns[i].get("agg") in (None, "sum", "count") for i in measure_columns)
+    additive = all(table.columns[i].aggregation in (None, "sum", "count") for i in measure_columns)
     totals: dict[str, float] = dict.fromkeys(distinct, 0.0)
     for row in table.rows:
         key = "" if row[position] is None else str(row[position])
         totals[key] += sum(abs(to_number(row[i]) or 0) for i in measure_columns)
     keep = set(sorted(distinct, key=lambda k: totals[k], reverse=True)[:keep_count])
 
-    def kept(row: list[Any]) -> bool:
+    def kept(row: tuple[Any, ...]) -> bool:
         return ("" if row[position] is None else str(row[position])) in keep
 
     if not additive:
         rows = [row for row in table.rows if kept(row)]
         left_out = len(distinct) - len(keep)
         note = f"Top {len(keep)} of {len(distinct)} categories; the other {left_out} are left out."
-        return ResultTable(columns=table.columns, rows=rows), [note]
-    rows = [row if kept(row) else [*row[:position], OTHER, *row[position + 1 :]] for row in table.rows]
+        return table.with_rows(rows), [note]
+    rows = [row if kept(row) else (*row[:position], OTHER, *row[position + 1 :]) for row in table.rows]
     note = (
         f"Top {len(keep)} of {len(distinct)} categories; the other {len(distinct) - len(keep)} "
         f"are grouped as \u201c{OTHER}\u201d."
     )
-    return ResultTable(columns=table.columns, rows=rows), [note]
+    return table.with_rows(rows), [note]
 
 
 def _add_data_zoom(option: dict[str, Any]) -> None:

@@ -8,18 +8,16 @@ ECharts option; `chart_data` does the same for a saved chart.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import pydantic
 from django.db import transaction
 
-from chat2chart.charts.builders.base import ResultTable
 from chat2chart.charts.models import SavedChart
 from chat2chart.charts.registry import get_chart_type
 from chat2chart.charts.render import build_option, resolve_slots
-from chat2chart.charts.spec import NUMERIC_TYPES, ChartSpec, auto_spec, parse_spec
+from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
 from chat2chart.core import hooks
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import ChartError, Forbidden, QueryError, ValidationFailed
@@ -28,23 +26,36 @@ from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import compile_query
 from chat2chart.sources.models import Source
 from chat2chart.sources.querying import query_run
+from chat2chart.sources.results import ResultSet, query_columns
 from chat2chart.sources.semantic import SemanticQuery
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 EDITABLE_FIELDS = ("title", "description", "spec", "query")
 
 
-@dataclass
+@dataclass(frozen=True)
 class RenderedChart:
-    """An ECharts option and the result it was drawn from (columns carry their role for recommend)."""
+    """An ECharts option, its spec and the typed result it was drawn from."""
 
     option: dict[str, Any]
-    data: dict[str, Any]
+    result: ResultSet
     spec: ChartSpec
-    sql: str = ""
-    cached: bool = False
-    truncated: bool = False
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The result as the render API shows it: columns (with their cardinality) and rows."""
+        return {"columns": column_profiles(self.result), "rows": [list(row) for row in self.result.rows]}
+
+    @property
+    def sql(self) -> str:
+        return self.result.sql
+
+    @property
+    def cached(self) -> bool:
+        return self.result.cache.hit
+
+    @property
+    def truncated(self) -> bool:
+        return self.result.truncated
 
 
 # --- reading results -------------------------------------------------------------------------------
@@ -60,28 +71,12 @@ def parse_query(data: Any) -> SemanticQuery:
         raise ValidationFailed(f"The query is not valid: {pydantic_message(error)}") from error
 
 
-def _guess_type(values: list[Any]) -> str:
-    present = [v for v in values if v is not None]
-    if not present:
-        return "text"
-    if all(isinstance(v, bool) for v in present):
-        return "boolean"
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
-        return "integer"
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
-        return "decimal"
-    if all(isinstance(v, str) and _ISO_DATE.match(v) for v in present):
-        return "date"
-    if all(isinstance(v, str) and _ISO_DATETIME.match(v) for v in present):
-        return "datetime"
-    return "text"
+def result_from_data(data: Any) -> ResultSet:
+    """A client's posted result ({"columns": [...], "rows": [[...]]}) as a ResultSet.
 
-
-def describe_columns(data: dict[str, Any], *, measures: set[str] | None = None) -> dict[str, Any]:
-    """The result with every column's type, role and cardinality filled in where it was left out.
-
-    Columns of a query get their role from the query (its measures); a result posted by a client
-    gets a type guessed from its values and, without a role, numbers count as measures.
+    Columns are names or dicts with a name and, optionally, type, role and format; what is left out
+    is filled by `ResultSet.from_rows`, the one place a type is inferred. Raises ChartError for a
+    shape that is not a result.
     """
     columns = data.get("columns") if isinstance(data, dict) else None
     rows = data.get("rows") if isinstance(data, dict) else None
@@ -89,42 +84,40 @@ def describe_columns(data: dict[str, Any], *, measures: set[str] | None = None) 
         raise ChartError("The data must have a list of columns and a list of rows.")
     if not all(isinstance(row, list) for row in rows):
         raise ChartError("Every row must be a list of values, one per column.")
-    described = []
-    for position, column in enumerate(columns):
-        if isinstance(column, str):
-            column = {"name": column}
-        if not isinstance(column, dict) or not isinstance(column.get("name"), str):
-            raise ChartError("Every result column needs a name.")
-        values = [row[position] if position < len(row) else None for row in rows]
-        kind = column.get("type") or _guess_type(values)
-        if measures is not None:
-            role = "measure" if column["name"] in measures else "dimension"
-        else:
-            role = column.get("role") or ("measure" if kind in NUMERIC_TYPES else "dimension")
-        entry = {**column, "type": kind, "role": role}
-        if role == "dimension":
-            entry.setdefault("cardinality", len({str(v) for v in values}))
-        described.append(entry)
-    return {"columns": described, "rows": rows}
+    if not all(
+        isinstance(c, str) or (isinstance(c, dict) and isinstance(c.get("name"), str)) for c in columns
+    ):
+        raise ChartError("Every result column needs a name.")
+    return ResultSet.from_rows(columns, rows)
 
 
-def query_result(*, query: SemanticQuery, user: Any, use_cache: bool = True) -> tuple[dict[str, Any], Any]:
+def column_profiles(result: ResultSet) -> list[dict[str, Any]]:
+    """The columns as `auto_spec` and `recommend` read them: the wire shape, plus each non-measure's
+    count of distinct values (`cardinality`), which decides between a pie and a bar."""
+    return [
+        {
+            **column.to_json(),
+            "cardinality": None if column.role == "measure" else result.cardinality(column.name),
+        }
+        for column in result.columns
+    ]
+
+
+def query_result(*, query: SemanticQuery, user: Any, use_cache: bool = True) -> ResultSet:
+    """Run `query` as `user`, who must be allowed to ask questions in this workspace."""
     if not hooks.can(user, hooks.ASK):
         raise Forbidden("You do not have permission to run queries in this workspace.")
-    response = query_run(query=query, user=user, use_cache=use_cache)
-    measures = {m.output_name for m in query.measures}
-    data = describe_columns({"columns": response.columns, "rows": response.rows}, measures=measures)
-    return data, response
+    return query_run(query=query, user=user, use_cache=use_cache)
 
 
 def _spec_for(
-    *, spec: Any, chart_type: str | None, data: dict[str, Any], title: str, options: dict[str, Any] | None
+    *, spec: Any, chart_type: str | None, result: ResultSet, title: str, options: dict[str, Any] | None
 ) -> ChartSpec:
     if spec is not None:
         return spec if isinstance(spec, ChartSpec) else parse_spec(_as_object(spec, "spec"))
     if not chart_type:
         raise ChartError("Send a chart spec, or a chart type to draw the data with.")
-    return auto_spec(chart_type, data["columns"], title=title, options=options)
+    return auto_spec(chart_type, result.columns_json(), title=title, options=options)
 
 
 def _as_object(value: Any, what: str) -> dict[str, Any]:
@@ -150,39 +143,19 @@ def chart_render(
     automatic spec. Raises ChartError with the builder's message when the data does not fit."""
     if (data is None) == (query is None):
         raise ChartError("Send either the data to draw or a query to run, not both.")
-    response = None
     if query is not None:
-        result, response = query_result(query=parse_query(query), user=user)
+        result = query_result(query=parse_query(query), user=user)
     else:
-        result = describe_columns(_as_object(data, "data"))
-    chart_spec = _spec_for(spec=spec, chart_type=chart_type, data=result, title=title, options=options)
-    option = build_option(chart_spec, result)
-    if response is None:
-        return RenderedChart(option=option, data=result, spec=chart_spec)
-    return RenderedChart(
-        option=option,
-        data=result,
-        spec=chart_spec,
-        sql=response.sql,
-        cached=response.cached,
-        truncated=response.truncated,
-    )
+        result = result_from_data(_as_object(data, "data"))
+    chart_spec = _spec_for(spec=spec, chart_type=chart_type, result=result, title=title, options=options)
+    return RenderedChart(option=build_option(chart_spec, result), result=result, spec=chart_spec)
 
 
 def chart_data(*, chart: SavedChart, user: Any, use_cache: bool = True) -> RenderedChart:
     """Re-run a saved chart's query as `user` and draw it with its spec."""
-    query = parse_query(chart.query)
-    result, response = query_result(query=query, user=user, use_cache=use_cache)
+    result = query_result(query=parse_query(chart.query), user=user, use_cache=use_cache)
     spec = parse_spec(chart.spec)
-    option = build_option(spec, result)
-    return RenderedChart(
-        option=option,
-        data=result,
-        spec=spec,
-        sql=response.sql,
-        cached=response.cached,
-        truncated=response.truncated,
-    )
+    return RenderedChart(option=build_option(spec, result), result=result, spec=spec)
 
 
 # --- saved charts ------------------------------------------------------------------------------------
@@ -214,7 +187,7 @@ def _validated(*, spec: Any, query: Any, source_id: int | None) -> tuple[ChartSp
         compiled = compile_query(semantic, table, "duckdb", max_rows=1)
     except QueryError as error:
         raise ValidationFailed(f"The query is not valid: {error.message}") from error
-    result = ResultTable(columns=compiled.columns, rows=[])
+    result = ResultSet(columns=query_columns(semantic, compiled.columns))
     resolve_slots(get_chart_type(chart_spec.type), chart_spec.encoding, result)
     return chart_spec, semantic, source
 

@@ -8,13 +8,13 @@ a time series) and the leader's share, with numbers formatted for reading rather
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from chat2chart.charts.builders.base import PART_NAMES
 from chat2chart.conversations.planner import Plan
 from chat2chart.conversations.planner.explain import describe_measure, label
 from chat2chart.conversations.planner.suggest import first_questions, suggest_followups
+from chat2chart.sources.results import ResultSet
 
 __all__ = ["first_questions", "format_number", "suggest_followups", "write_narrative"]
 
@@ -36,14 +36,6 @@ def format_number(value: float) -> str:
     return f"{value:.2g}"
 
 
-def _names(result_columns: Sequence[Any]) -> list[str]:
-    return [c["name"] if isinstance(c, dict) else str(c) for c in result_columns]
-
-
-def _as_rows(names: list[str], rows: Sequence[Any]) -> list[dict[str, Any]]:
-    return [row if isinstance(row, dict) else dict(zip(names, row, strict=False)) for row in rows]
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -54,10 +46,10 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def write_narrative(plan: Plan, result_columns: Sequence[Any], rows: Sequence[Any]) -> str:
+def write_narrative(plan: Plan, result: ResultSet) -> str:
     """A few sentences about the result; empty results say so rather than inventing anything."""
-    names = _names(result_columns)
-    records = _as_rows(names, rows)
+    names = result.names
+    records = [dict(zip(names, row, strict=True)) for row in result.rows]
     if not records:
         return "No rows match this question; try widening the filters."
     query = plan.query

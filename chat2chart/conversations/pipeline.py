@@ -28,7 +28,7 @@ from django.db import transaction
 
 from chat2chart.charts.recommend import recommend
 from chat2chart.charts.render import build_option
-from chat2chart.charts.services import describe_columns
+from chat2chart.charts.services import column_profiles
 from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
 from chat2chart.conversations import selectors
 from chat2chart.conversations.models import RESULT_SNAPSHOT_ROWS, Message
@@ -37,7 +37,8 @@ from chat2chart.conversations.planner import Clarification, Plan, PlanTurn, Usag
 from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError, ChartError
 from chat2chart.sources.catalogue import TableInfo
-from chat2chart.sources.querying import QueryResponse, query_run
+from chat2chart.sources.querying import query_run
+from chat2chart.sources.results import ResultSet
 
 logger = logging.getLogger(__name__)
 
@@ -159,37 +160,36 @@ def plan_answer_steps(
     table: TableInfo,
     user: Any,
     title: str,
-    response: QueryResponse | None = None,
+    response: ResultSet | None = None,
 ) -> Steps:
     """Query (unless `response` is given), draw and describe `plan`'s answer."""
     if response is None:
         yield status("querying", message)
         response = query_run(query=plan.query, user=user)
-    measures = {m.output_name for m in plan.query.measures}
-    data = describe_columns({"columns": response.columns, "rows": response.rows}, measures=measures)
-    yield from result_steps(message, response, data)
+    yield from result_steps(message, response)
     yield status("rendering", message)
     preferred = _plan_spec(plan, title)
-    alternatives = plan.alternatives or _recommended(data, plan.intent)
-    spec, option = draw(data, preferred=preferred, fallbacks=[plan.chart_type, *alternatives], title=title)
+    alternatives = plan.alternatives or _recommended(response, plan.intent)
+    spec, option = draw(
+        response, preferred=preferred, fallbacks=[plan.chart_type, *alternatives], title=title
+    )
     yield chart_step(message, spec, option, alternatives)
-    yield from narrative_steps(message, write_narrative(plan, data["columns"], data["rows"]))
+    yield from narrative_steps(message, write_narrative(plan, response))
     message.suggestions = suggest_followups(plan, table)
     yield {"type": "suggestions", "suggestions": message.suggestions}
 
 
 def sql_answer_steps(
-    message: Message, response: QueryResponse, *, title: str, chart_type: str | None = None
+    message: Message, response: ResultSet, *, title: str, chart_type: str | None = None
 ) -> Steps:
     """An editor's SQL: its result drawn as `chart_type` or the best-fitting chart; no plan, no follow-ups."""
-    data = describe_columns({"columns": response.columns, "rows": response.rows})
-    yield from result_steps(message, response, data)
+    yield from result_steps(message, response)
     yield status("rendering", message)
-    alternatives = _recommended(data, None)
+    alternatives = _recommended(response, None)
     fallbacks = [chart_type, *alternatives] if chart_type else alternatives
-    spec, option = draw(data, preferred=None, fallbacks=fallbacks, title=title)
+    spec, option = draw(response, preferred=None, fallbacks=fallbacks, title=title)
     yield chart_step(message, spec, option, [a for a in alternatives if a != spec.type][:6])
-    count = len(response.rows)
+    count = response.row_count
     text = f"Your SQL returned {count} row{'s' if count != 1 else ''}"
     yield from narrative_steps(message, text + (" (cut at the row limit)." if response.truncated else "."))
     message.suggestions = []
@@ -198,7 +198,7 @@ def sql_answer_steps(
 
 def switch_steps(message: Message, source: Message, chart_type: str, *, title: str) -> Steps:
     """Draw the stored result of `source` as `chart_type` without querying again."""
-    data = {"columns": source.result["columns"], "rows": source.result["rows"]}
+    data = ResultSet.from_rows(source.result["columns"], source.result["rows"])
     message.query = source.query
     message.plan = source.plan
     message.sql = source.sql
@@ -214,15 +214,14 @@ def switch_steps(message: Message, source: Message, chart_type: str, *, title: s
     yield {"type": "suggestions", "suggestions": message.suggestions}
 
 
-def result_steps(message: Message, response: QueryResponse, data: dict[str, Any]) -> Iterator[Event]:
+def result_steps(message: Message, response: ResultSet) -> Iterator[Event]:
     message.sql = response.sql
     yield {"type": "sql", "sql": response.sql}
-    rows = data["rows"]
     message.result = {
-        "columns": data["columns"],
-        "rows": rows[:RESULT_SNAPSHOT_ROWS],
-        "row_count": len(rows),
-        "complete": len(rows) <= RESULT_SNAPSHOT_ROWS,
+        "columns": response.columns_json(),
+        "rows": [list(row) for row in response.rows[:RESULT_SNAPSHOT_ROWS]],
+        "row_count": response.row_count,
+        "complete": response.row_count <= RESULT_SNAPSHOT_ROWS,
         "truncated": response.truncated,
     }
     yield data_event(message.result)
@@ -277,19 +276,19 @@ def _plan_spec(plan: Plan, title: str) -> ChartSpec | None:
         return None
 
 
-def _recommended(data: dict[str, Any], intent: str | None) -> list[str]:
-    ranked = recommend(data["columns"], intent=intent, row_count=len(data["rows"]))
+def _recommended(result: ResultSet, intent: str | None) -> list[str]:
+    ranked = recommend(column_profiles(result), intent=intent, row_count=result.row_count)
     return [r.chart_type for r in ranked[:6]]
 
 
 def draw(
-    data: dict[str, Any], *, preferred: ChartSpec | None, fallbacks: Sequence[str], title: str
+    data: ResultSet, *, preferred: ChartSpec | None, fallbacks: Sequence[str], title: str
 ) -> tuple[ChartSpec, dict[str, Any]]:
     """The first of the preferred spec and the fallback types that can draw `data`; a table otherwise.
 
     An empty result is not drawn as an empty chart: the error says to widen the filters.
     """
-    if not data["rows"]:
+    if not data.rows:
         raise ChartError(
             "The query returned no rows, so there is nothing to draw. Widen the filters or the date range."
         )
@@ -301,7 +300,7 @@ def draw(
             spec = (
                 candidate
                 if isinstance(candidate, ChartSpec)
-                else auto_spec(candidate, data["columns"], title=title)
+                else auto_spec(candidate, data.columns_json(), title=title)
             )
             return spec, build_option(spec, data)
         except (ChartError, KeyError) as problem:
@@ -311,11 +310,11 @@ def draw(
 
 
 def draw_as(
-    chart_type: str, data: dict[str, Any], *, title: str, previous: dict[str, Any] | None
+    chart_type: str, data: ResultSet, *, title: str, previous: dict[str, Any] | None
 ) -> tuple[ChartSpec, dict[str, Any]]:
     """`data` drawn as `chart_type`; raises ChartError saying what the type needs when it does not fit."""
     kept = {k: v for k, v in ((previous or {}).get("options") or {}).items() if k in _KEPT_OPTIONS}
-    spec = auto_spec(chart_type, data["columns"], title=title, options=kept)
+    spec = auto_spec(chart_type, data.columns_json(), title=title, options=kept)
     return spec, build_option(spec, data)
 
 

@@ -42,6 +42,7 @@ from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.querying import sql_run
+from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import SemanticQuery
 
 MAX_QUESTION_CHARS = 2000
@@ -203,8 +204,8 @@ def rerun_events(
     if not message.result or message.chart_spec is None:
         raise ValidationFailed("This answer has no result to draw; ask the question again.")
     if message.result.get("complete", True):
-        data = {"columns": message.result["columns"], "rows": message.result["rows"]}
-        draw_as(chart_type, data, title=title, previous=message.chart_spec)  # refuse before saving
+        stored = ResultSet.from_rows(message.result["columns"], message.result["rows"])
+        draw_as(chart_type, stored, title=title, previous=message.chart_spec)  # refuse before saving
         steps = partial(_switch_steps, source=message, chart_type=chart_type, title=title)
         return _rerun(message, user, steps, cancel, change="chart_type")
     # Only the first rows were kept: query again (usually a cache hit) and draw the whole result.

@@ -21,7 +21,7 @@ import pydantic
 from django.db import connection, connections
 
 from chat2chart.charts.render import build_option
-from chat2chart.charts.services import describe_columns, parse_query
+from chat2chart.charts.services import parse_query
 from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
 from chat2chart.core import hooks
 from chat2chart.core.api import pydantic_message
@@ -31,6 +31,7 @@ from chat2chart.dashboards.models import Dashboard, Widget
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.models import SourceTable
 from chat2chart.sources.querying import query_run
+from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import Dimension, Filter, OrderBy, SemanticQuery
 
 logger = logging.getLogger(__name__)
@@ -162,8 +163,8 @@ def filter_options(*, dashboard: Dashboard, field_name: str, audience: Audience)
             order=[OrderBy(field=field_name)],
             limit=FILTER_OPTION_LIMIT,
         )
-        response = _query_run(values_query, audience, locked_filters(audience.locked))
-        return [row[0] for row in response.rows if row and row[0] is not None]
+        result = _query_run(values_query, audience, locked_filters(audience.locked))
+        return [value for value in result.values(field_name) if value is not None]
     return []
 
 
@@ -212,34 +213,32 @@ def _in_workspace(workspace: str, func: Callable[[_Job], dict[str, Any]]) -> Cal
 def _run(job: _Job, audience: Audience) -> dict[str, Any]:
     widget = job.widget
     try:
-        response = _query_run(job.query, audience, job.extra_filters)
-        measures = {m.output_name for m in job.query.measures}
-        data = describe_columns({"columns": response.columns, "rows": response.rows}, measures=measures)
-        spec = _spec(widget, data, audience.theme)
-        option = build_option(spec, data)
+        result = _query_run(job.query, audience, job.extra_filters)
+        spec = _spec(widget, result, audience.theme)
+        option = build_option(spec, result)
     except Exception as error:  # each widget fails on its own; see _error
         return _error(widget, error)
     return _header(widget) | {
         "option": option,
         "data": {
-            "columns": data["columns"],
-            "rows": data["rows"],
-            "truncated": response.truncated,
-            "cached": response.cached,
+            "columns": result.columns_json(),
+            "rows": [list(row) for row in result.rows],
+            "truncated": result.truncated,
+            "cached": result.cache.hit,
         },
     }
 
 
-def _query_run(query: SemanticQuery, audience: Audience, extra_filters: list[Filter]) -> Any:
+def _query_run(query: SemanticQuery, audience: Audience, extra_filters: list[Filter]) -> ResultSet:
     return query_run(query=query, user=audience.user, extra_filters=extra_filters)
 
 
-def _spec(widget: Widget, data: dict[str, Any], theme: str | None) -> ChartSpec:
+def _spec(widget: Widget, result: ResultSet, theme: str | None) -> ChartSpec:
     if widget.kind == Widget.Kind.CHART and widget.chart is not None:
         spec = parse_spec(widget.chart.spec)
     else:
         # KPI and table widgets draw their query as that kind; the widget's header carries the title.
-        spec = auto_spec(str(widget.kind), data["columns"])
+        spec = auto_spec(str(widget.kind), result.columns_json())
     if theme:
         spec = spec.model_copy(update={"options": spec.options.model_copy(update={"theme": theme})})
     return spec

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db.models import Prefetch
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
@@ -29,6 +29,7 @@ from chat2chart.sources import selectors, services
 from chat2chart.sources.connectors.rest import redact_url
 from chat2chart.sources.models import Source, SourceTable
 from chat2chart.sources.querying import query_run, sql_run, table_preview
+from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import SemanticQuery
 
 _MULTIPART_SLACK = 1024 * 1024  # room for the form's other fields and boundaries
@@ -379,19 +380,19 @@ class TableDetailView(APIView):
 
 class TablePreviewView(APIView):
     @extend_schema(summary="The first 100 rows of a table", responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, pk: int, name: str) -> Response:
+    def get(self, request: Request, pk: int, name: str) -> HttpResponse:
         source = selectors.source_get(pk)
         self.check_object_permissions(request, source)
-        return Response(table_preview(source=source, table_name=name).to_dict())
+        return _result_response(table_preview(source=source, table_name=name))
 
 
 class QueryView(APIView):
     actions = {"POST": hooks.ASK}
 
     @extend_schema(summary="Run a semantic query", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         query = SemanticQuery.parse(request.data)
-        return Response(query_run(query=query, user=request.user).to_dict())
+        return _result_response(query_run(query=query, user=request.user))
 
 
 class SqlView(APIView):
@@ -402,6 +403,11 @@ class SqlView(APIView):
         request=OpenApiTypes.OBJECT,
         responses=OpenApiTypes.OBJECT,
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         data = SqlInput.model_validate(request.data)
-        return Response(sql_run(source_id=data.source, sql=data.sql).to_dict())
+        return _result_response(sql_run(source_id=data.source, sql=data.sql))
+
+
+def _result_response(result: ResultSet) -> HttpResponse:
+    # Serialised once, by orjson: a result can hold tens of thousands of rows.
+    return HttpResponse(result.to_json_bytes(), content_type="application/json")

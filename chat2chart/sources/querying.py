@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The query service other apps call: a semantic query (or an editor's SQL) in, rows out.
+"""The query service other apps call: a semantic query (or an editor's SQL) in, a typed ResultSet out.
 
 File and REST sources run in a locked-down DuckDB over the source's current Parquet tables;
 databases run through their read-only connectors. Semantic answers are cached per workspace,
@@ -8,10 +8,10 @@ source version and normalised query, so a refresh or re-upload invalidates them 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +26,14 @@ from chat2chart.sources.compiler import Dialect, compile_query, explain_sql
 from chat2chart.sources.connections import source_connector
 from chat2chart.sources.duck import run_duckdb
 from chat2chart.sources.models import Source
-from chat2chart.sources.results import QueryResult
+from chat2chart.sources.results import (
+    CacheInfo,
+    QueryResult,
+    ResultSet,
+    Timings,
+    query_columns,
+    raw_column,
+)
 from chat2chart.sources.semantic import Filter, SemanticQuery
 from chat2chart.sources.sqlguard import check_select
 
@@ -39,28 +46,17 @@ _DIALECTS: dict[str, Dialect] = {
 }
 
 
-@dataclass
-class QueryResponse:
-    columns: list[dict[str, str]]
-    rows: list[list[Any]] = field(default_factory=list)
-    sql: str = ""
-    cached: bool = False
-    elapsed_ms: float = 0.0
-    truncated: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def query_run(
     *,
     query: SemanticQuery,
     user: Any,
     extra_filters: Sequence[Filter] = (),
     use_cache: bool = True,
-) -> QueryResponse:
+) -> ResultSet:
     """Answer `query` with `extra_filters` ANDed in. The caller has checked who may see the result;
-    a `user` (None for a verified embed token) must also be allowed to ask questions."""
+    a `user` (None for a verified embed token) must also be allowed to ask questions.
+
+    A cache hit is the stored ResultSet with `cache.hit` set and `timings.execute_ms` 0."""
     if user is not None and not hooks.can(user, hooks.ASK):
         raise Forbidden("You do not have permission to run queries.")
     started = time.perf_counter()
@@ -73,48 +69,46 @@ def query_run(
         hit = cache.get(key)
         if hit is not None:
             hooks.record_usage("query_run", cached=True)
-            return QueryResponse(**{**hit, "cached": True, "elapsed_ms": _since(started)})
+            return dataclasses.replace(
+                ResultSet.from_json(hit), cache=CacheInfo(hit=True), timings=Timings(total_ms=_since(started))
+            )
     tables = list(selectors.source_tables(source))
     table = _table_info(source, tables, query.table)
     compiled = compile_query(
         query, table, _DIALECTS[source.kind], schema=_schema(source), max_rows=settings.AISER_QUERY_MAX_ROWS
     )
-    result = _execute(source, compiled.sql, compiled.params, tables)
-    response = QueryResponse(
-        columns=compiled.columns or result.columns,
-        rows=result.rows,
+    raw = _execute(source, compiled.sql, compiled.params, tables)
+    result = ResultSet(
+        columns=query_columns(query, compiled.columns),
+        rows=tuple(map(tuple, raw.rows)),
+        truncated=raw.truncated,
         sql=explain_sql(compiled),
-        cached=False,
-        elapsed_ms=result.elapsed_ms,
-        truncated=result.truncated,
+        timings=Timings(execute_ms=raw.elapsed_ms, total_ms=_since(started)),
     )
     if use_cache:
-        cache.set(key, response.to_dict(), timeout=settings.AISER_QUERY_CACHE_TTL_S)
+        # Stored as its JSON, serialised once: a new release reads entries an older one wrote.
+        cache.set(key, result.to_json_bytes(), timeout=settings.AISER_QUERY_CACHE_TTL_S)
     hooks.record_usage("query_run", cached=False)
-    return response
+    return result
 
 
-def sql_run(*, source_id: int, sql: str) -> QueryResponse:
+def sql_run(*, source_id: int, sql: str) -> ResultSet:
     """One read-only SELECT over the source's own tables (the caller has checked EDIT)."""
+    started = time.perf_counter()
     source = selectors.source_get(source_id)
     dialect = _DIALECTS[source.kind]
     allowed = {table.name for table in selectors.source_tables(source)}
     checked = check_select(
         sql, dialect, allowed_tables=allowed, schema=_schema(source), max_rows=settings.AISER_QUERY_MAX_ROWS
     )
-    result = _execute(source, checked, [])
+    raw = _execute(source, checked, [])
     hooks.record_usage("query_run", kind="sql")
-    return QueryResponse(
-        columns=result.columns,
-        rows=result.rows,
-        sql=checked.replace("%%", "%") if dialect != "duckdb" else checked,
-        elapsed_ms=result.elapsed_ms,
-        truncated=result.truncated,
-    )
+    return _raw_result(raw, checked.replace("%%", "%") if dialect != "duckdb" else checked, started)
 
 
-def table_preview(*, source: Source, table_name: str, limit: int = PREVIEW_ROWS) -> QueryResponse:
+def table_preview(*, source: Source, table_name: str, limit: int = PREVIEW_ROWS) -> ResultSet:
     """The first rows of one table of a source, as stored (files, REST) or live (databases)."""
+    started = time.perf_counter()
     table = selectors.source_table_get(source, table_name)
     dialect = _DIALECTS[source.kind]
     schema = _schema(source)
@@ -131,13 +125,17 @@ def table_preview(*, source: Source, table_name: str, limit: int = PREVIEW_ROWS)
     )
     if dialect != "duckdb":
         sql = sql.replace("%", "%%")
-    result = _execute(source, sql, [])
-    return QueryResponse(
-        columns=result.columns,
-        rows=result.rows,
+    return _raw_result(_execute(source, sql, []), sql, started)
+
+
+def _raw_result(raw: QueryResult, sql: str, started: float) -> ResultSet:
+    """A ResultSet of stored columns as they are (no query to say which are measures)."""
+    return ResultSet(
+        columns=tuple(raw_column(c["name"], c["type"]) for c in raw.columns),  # type: ignore[arg-type]
+        rows=tuple(map(tuple, raw.rows)),
+        truncated=raw.truncated,
         sql=sql,
-        elapsed_ms=result.elapsed_ms,
-        truncated=result.truncated,
+        timings=Timings(execute_ms=raw.elapsed_ms, total_ms=_since(started)),
     )
 
 

@@ -14,6 +14,13 @@ from chat2chart.charts.render import build_option
 from chat2chart.charts.samples import sample_for
 from chat2chart.charts.spec import auto_spec, parse_spec
 from chat2chart.core.errors import ChartError
+from chat2chart.sources.results import ResultSet
+
+
+def draw(spec, data: dict) -> dict:
+    """Draw plain test data, typed once by `ResultSet.from_rows` as posted data is."""
+    return build_option(spec, ResultSet.from_rows(data["columns"], data["rows"]))
+
 
 TYPE_IDS = chart_type_ids()
 
@@ -46,7 +53,7 @@ def test_every_type_has_a_known_family_and_described_needs():
 def test_type_builds_on_fitting_sample_data(type_id):
     spec, data = _spec_and_data(type_id)
 
-    option = build_option(spec, data)
+    option = draw(spec, data)
 
     text = json.dumps(option, allow_nan=False)  # plain JSON, so it can travel to the browser as is
     assert "function" not in text.lower()
@@ -66,7 +73,7 @@ def test_type_refuses_data_that_does_not_fit_and_says_what_it_needs(type_id):
     spec, data = _spec_and_data(type_id)
 
     with pytest.raises(ChartError) as error:
-        build_option(spec, _misfit(type_id, data))
+        draw(spec, _misfit(type_id, data))
 
     assert get_chart_type(type_id).needs.summary in error.value.message
 
@@ -83,7 +90,7 @@ def test_pie_with_two_measures_is_refused():
     spec = parse_spec({"type": "pie", "encoding": {"x": "region", "y": ["a", "b"]}})
 
     with pytest.raises(ChartError, match="exactly one measure"):
-        build_option(spec, data)
+        draw(spec, data)
 
 
 def test_scatter_with_text_on_both_axes_is_refused():
@@ -91,7 +98,7 @@ def test_scatter_with_text_on_both_axes_is_refused():
     spec = parse_spec({"type": "scatter", "encoding": {"x": "a", "y": "b"}})
 
     with pytest.raises(ChartError, match="two numeric measures"):
-        build_option(spec, data)
+        draw(spec, data)
 
 
 def test_invalid_spec_is_a_chart_error_naming_the_problem():
@@ -109,7 +116,7 @@ def test_many_categories_are_cut_to_top_n_with_other_and_a_note():
         "rows": [[f"c{i}", i] for i in range(80)],
     }
 
-    option = build_option(parse_spec({"type": "column", "encoding": {"x": "c", "y": "v"}}), data)
+    option = draw(parse_spec({"type": "column", "encoding": {"x": "c", "y": "v"}}), data)
 
     categories = option["xAxis"]["data"]
     assert len(categories) == 30
@@ -125,8 +132,8 @@ def test_pie_keeps_twelve_slices_at_most_and_user_top_n_is_exact():
         "rows": [[f"c{i}", i + 1] for i in range(20)],
     }
 
-    pie = build_option(parse_spec({"type": "pie", "encoding": {"label": "c", "value": "v"}}), data)
-    top5 = build_option(
+    pie = draw(parse_spec({"type": "pie", "encoding": {"label": "c", "value": "v"}}), data)
+    top5 = draw(
         parse_spec({"type": "column", "encoding": {"x": "c", "y": "v"}, "options": {"top_n": 5}}), data
     )
 
@@ -140,7 +147,7 @@ def test_long_time_series_gets_a_data_zoom():
         "rows": [[f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}", i] for i in range(300)],
     }
 
-    option = build_option(parse_spec({"type": "line", "encoding": {"x": "d", "y": "v"}}), data)
+    option = draw(parse_spec({"type": "line", "encoding": {"x": "d", "y": "v"}}), data)
 
     assert {zoom["type"] for zoom in option["dataZoom"]} == {"inside", "slider"}
 
@@ -151,7 +158,7 @@ def test_big_scatter_uses_large_mode():
         "rows": [[i * 0.5, (i * 37) % 101] for i in range(6000)],
     }
 
-    option = build_option(parse_spec({"type": "scatter", "encoding": {"x": "a", "y": "b"}}), data)
+    option = draw(parse_spec({"type": "scatter", "encoding": {"x": "a", "y": "b"}}), data)
 
     assert option["series"][0]["large"] is True
 
@@ -166,11 +173,11 @@ def test_gallery_has_every_type_with_its_family():
 def test_histogram_of_grouped_rows_weights_each_value_by_its_count():
     raw = [[v] for v in (1, 1, 1, 2, 2, 9)]
     grouped = [[1, 3], [2, 2], [9, 1]]
-    plain = build_option(
+    plain = draw(
         parse_spec({"type": "histogram", "encoding": {"value": "hp"}}),
         {"columns": [{"name": "hp", "type": "integer"}], "rows": raw},
     )
-    weighted = build_option(
+    weighted = draw(
         parse_spec({"type": "histogram", "encoding": {"value": "hp", "weight": "count"}}),
         {
             "columns": [{"name": "hp", "type": "integer"}, {"name": "count", "type": "integer"}],
@@ -191,14 +198,14 @@ def _many_regions(agg: str) -> dict:
 
 def test_sums_beyond_the_top_n_are_added_into_other():
     spec = parse_spec({"type": "bar", "encoding": {"x": "region", "y": ["value"]}, "options": {"top_n": 3}})
-    option = build_option(spec, _many_regions("sum"))
+    option = draw(spec, _many_regions("sum"))
     assert option["series"][0]["data"][-1] == sum(10.0 + i for i in range(17))
     assert "grouped as" in option["title"]["subtext"]
 
 
 def test_averages_beyond_the_top_n_are_left_out_not_added_up():
     spec = parse_spec({"type": "bar", "encoding": {"x": "region", "y": ["value"]}, "options": {"top_n": 3}})
-    option = build_option(spec, _many_regions("avg"))
+    option = draw(spec, _many_regions("avg"))
     values = [v["value"] if isinstance(v, dict) else v for v in option["series"][0]["data"]]
     assert sorted(values) == [27.0, 28.0, 29.0]
     assert "left out" in option["title"]["subtext"]
@@ -213,5 +220,5 @@ def test_weekday_numbers_are_drawn_as_day_names():
         ],
         "rows": [[1, 10.0], [2, 12.0], [7, 3.0]],
     }
-    option = build_option(spec, data)
+    option = draw(spec, data)
     assert option["xAxis"]["data"] == ["Mon", "Tue", "Sun"]

@@ -127,6 +127,19 @@ def test_revenue_by_month_is_a_line_chart_in_date_order(alpha, sales):
     assert len(months) == 6
 
 
+def test_an_answers_data_keeps_the_typed_columns_of_its_query(alpha, sales):
+    answer = ask(alpha, start(alpha, sales), "revenue by month")
+    assert answer["status"] == "done", answer["error"]
+    month, revenue = answer["data"]["columns"]
+    assert (month["type"], month["role"], month["member"]) == ("date", "time", "order_date")
+    assert (revenue["role"], revenue["member"], revenue["agg"]) == ("measure", "sum(revenue)", "sum")
+    expected: dict[str, float] = {}
+    for line in SALES_CSV.splitlines()[1:]:
+        day, _, _, amount, _ = line.split(",")
+        expected[day[:7] + "-01"] = expected.get(day[:7] + "-01", 0.0) + float(amount)
+    assert {row[0]: row[1] for row in answer["data"]["rows"]} == expected
+
+
 def test_follow_ups_change_the_previous_answer(alpha, sales):
     conversation = start(alpha, sales)
     ask(alpha, conversation, "total revenue by region")

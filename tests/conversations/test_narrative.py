@@ -13,6 +13,7 @@ from chat2chart.conversations.narrative import (
 )
 from chat2chart.conversations.planner import Plan, PlanTurn, plan_question
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
+from chat2chart.sources.results import ResultSet
 
 NOW = date(2025, 3, 15)
 
@@ -48,8 +49,10 @@ def test_numbers_are_formatted_for_reading():
 def test_a_comparison_names_leader_bottom_total_and_share():
     text = write_narrative(
         plan("total revenue by region"),
-        [{"name": "region"}, {"name": "revenue"}],
-        [["Europe", 600000.0], ["North America", 300000.0], ["Asia", 100000.0]],
+        ResultSet.from_rows(
+            [{"name": "region"}, {"name": "revenue"}],
+            [["Europe", 600000.0], ["North America", 300000.0], ["Asia", 100000.0]],
+        ),
     )
     assert "Europe leads with 600,000" in text
     assert "Asia is lowest with 100,000" in text
@@ -60,8 +63,10 @@ def test_a_comparison_names_leader_bottom_total_and_share():
 def test_a_time_series_gives_the_change_from_first_to_last():
     text = write_narrative(
         plan("revenue by month"),
-        ["order_date_month", "revenue"],
-        [["2024-01-01", 100.0], ["2024-02-01", 150.0], ["2024-03-01", 125.0]],
+        ResultSet.from_rows(
+            ["order_date_month", "revenue"],
+            [["2024-01-01", 100.0], ["2024-02-01", 150.0], ["2024-03-01", 125.0]],
+        ),
     )
     assert "from 100 (2024-01-01) to 125 (2024-03-01), +25%" in text
     assert "Highest in 2024-02-01 (150)" in text
@@ -69,14 +74,16 @@ def test_a_time_series_gives_the_change_from_first_to_last():
 
 def test_a_scatter_reports_the_direction_of_the_relationship():
     text = write_narrative(
-        plan("revenue vs cost"), ["cost", "revenue"], [[1, 2], [2, 4.1], [3, 5.9], [4, 8.2]]
+        plan("revenue vs cost"),
+        ResultSet.from_rows(["cost", "revenue"], [[1, 2], [2, 4.1], [3, 5.9], [4, 8.2]]),
     )
     assert "strong positive" in text
 
 
 def test_a_kpi_and_an_empty_result_read_plainly():
-    assert write_narrative(plan("total revenue"), ["revenue"], [[1234.5]]) == "Total revenue: 1,234."
-    assert "No rows" in write_narrative(plan("total revenue"), ["revenue"], [])
+    kpi = ResultSet.from_rows(["revenue"], [[1234.5]])
+    assert write_narrative(plan("total revenue"), kpi) == "Total revenue: 1,234."
+    assert "No rows" in write_narrative(plan("total revenue"), ResultSet.from_rows(["revenue"], []))
 
 
 def test_suggested_followups_are_answerable_follow_ups():
@@ -125,6 +132,6 @@ def test_weekday_numbers_are_told_as_day_names():
     table = TableInfo("web", columns, row_count=730)
     plan = plan_question("average bounce rate by weekday", table, source_id=1)
     result_columns = [{"name": "date_weekday"}, {"name": "avg_bounce_rate"}]
-    text = write_narrative(plan, result_columns, [[1, 0.42], [6, 0.47]])
+    text = write_narrative(plan, ResultSet.from_rows(result_columns, [[1, 0.42], [6, 0.47]]))
     assert text.startswith("Sat leads")
     assert "Mon is lowest" in text

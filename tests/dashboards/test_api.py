@@ -146,6 +146,16 @@ def test_data_returns_every_widgets_option_and_rows(alpha, dashboard):
     assert len(widgets["Revenue rows"]["data"]["rows"]) == 6
 
 
+def test_widget_data_columns_come_typed_from_the_query(alpha, dashboard):
+    widgets = widgets_by_title(alpha.client("viewer").get(f"{API}{dashboard.pk}/data/"))
+    columns = {c["name"]: c for c in widgets["Revenue rows"]["data"]["columns"]}
+    assert columns["customer_id"]["member"] == "customer_id"
+    assert columns["customer_id"]["role"] == "dimension"  # grouped by, so never added up
+    assert columns["revenue"]["role"] == "measure"
+    assert columns["revenue"]["member"] == "sum(revenue)"
+    assert columns["revenue"]["agg"] == "sum"
+
+
 def test_a_values_filter_applies_to_widgets_whose_table_has_the_field(alpha, sales):
     with alpha.activate():
         dashboard = make_dashboard(

@@ -51,8 +51,15 @@ def test_uploaded_csv_becomes_a_ready_source_with_its_table_preview_and_answers(
     result = answer.json()
     assert result["rows"] == [["East", 112.5], ["North", 75.5], ["South", 50.0]]
     assert result["columns"] == [
-        {"name": "region", "type": "text"},
-        {"name": "revenue", "type": "decimal", "agg": "sum"},
+        {"name": "region", "type": "text", "role": "dimension", "format": None, "member": "region"},
+        {
+            "name": "revenue",
+            "type": "decimal",
+            "agg": "sum",
+            "role": "measure",
+            "format": "number",
+            "member": "sum(revenue)",
+        },
     ]
     assert result["cached"] is False
     assert result["truncated"] is False
@@ -306,12 +313,12 @@ def test_query_run_ands_extra_filters_in_and_caches_them_separately(alpha):
         )
         everything_again = query_run(query=query, user=None)
     assert len(everything.rows) == 3
-    assert north.rows == [["North", 75.5]]
+    assert north.rows == (("North", 75.5),)
     assert north.cached is False
     assert north_again.cached is True
     assert everything_again.cached is True
     assert everything_again.rows == everything.rows
-    assert set(north.to_dict()) == {"columns", "rows", "sql", "cached", "elapsed_ms", "truncated"}
+    assert set(north.to_json()) == {"columns", "rows", "sql", "cached", "elapsed_ms", "truncated"}
 
 
 def test_query_run_without_cache_always_runs_the_query(alpha):

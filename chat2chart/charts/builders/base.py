@@ -1,40 +1,24 @@
 # SPDX-License-Identifier: MIT
-"""What every builder shares: the validated input (`ChartInput`), reading the result table, the
-common option skeleton (title, safe tooltip, toolbox, legend) and category x series matrices.
+"""What every builder shares: the validated input (`ChartInput`: a spec and the typed `ResultSet`
+it draws), the common option skeleton (title, safe tooltip, toolbox, legend) and category x series
+matrices. Builders read each column's type, role, format and granularity from the ResultSet.
 """
 
 from __future__ import annotations
 
 import calendar
-import math
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from chat2chart.charts.builders.formats import default_date_format, format_date, parse_temporal
+from chat2chart.charts.builders.formats import default_date_format, format_date, parse_temporal, pattern_for
 from chat2chart.charts.registry import ChartType
-from chat2chart.charts.spec import TEMPORAL_TYPES, ChartOptions, ChartSpec
+from chat2chart.charts.spec import ChartOptions, ChartSpec
 from chat2chart.core.errors import ChartError
+from chat2chart.sources.results import ResultSet
 
 BLANK = "(blank)"
 OTHER = "Other"
 LABEL_EVERY_UP_TO = 40  # category axes with more labels than this let ECharts thin them
-
-
-def to_number(value: Any) -> float | None:
-    """A measure cell as a float; None for nulls and unreadable text, which ECharts draws as a gap."""
-    if value is None or isinstance(value, bool):
-        return float(value) if isinstance(value, bool) else None
-    if isinstance(value, int | float | Decimal):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
 
 
 def clean(number: float | None) -> float | int | None:
@@ -53,38 +37,13 @@ PART_NAMES: dict[str, dict[int, str]] = {
 
 
 @dataclass(frozen=True)
-class ResultTable:
-    columns: list[dict[str, Any]]
-    rows: list[list[Any]]
-
-    def index(self, name: str) -> int:
-        for position, column in enumerate(self.columns):
-            if column["name"] == name:
-                return position
-        raise ChartError(f"Column {name!r} is not in the query result.")
-
-    def type_of(self, name: str) -> str:
-        return self.columns[self.index(name)].get("type", "text")
-
-    def is_temporal(self, name: str) -> bool:
-        return self.type_of(name) in TEMPORAL_TYPES
-
-    def values(self, name: str) -> list[Any]:
-        position = self.index(name)
-        return [row[position] if position < len(row) else None for row in self.rows]
-
-    def numbers(self, name: str) -> list[float | None]:
-        return [to_number(value) for value in self.values(name)]
-
-
-@dataclass(frozen=True)
 class ChartInput:
     """A spec checked against its data: `slots` maps each encoding slot the type reads to columns."""
 
     spec: ChartSpec
     chart_type: ChartType
     options: ChartOptions  # the spec's options with the type's presets applied
-    table: ResultTable
+    table: ResultSet
     slots: dict[str, Any]
     notes: list[str] = field(default_factory=list)
 
@@ -98,6 +57,13 @@ class ChartInput:
         if name is None:
             raise ChartError(f"A {self.chart_type.name} chart needs {self.chart_type.needs.summary}.")
         return name
+
+    def number_format(self) -> str | None:
+        """The spec's number format, else the one the first measure's column format asks for."""
+        if self.options.number_format:
+            return self.options.number_format
+        first = next((name for name in (*self.measures(), self.column("value")) if name), None)
+        return pattern_for(self.table.column(first).format) if first else None
 
     def measures(self) -> list[str]:
         return list(self.slots.get("y") or [])
@@ -114,7 +80,7 @@ class ChartInput:
             values = self.table.values(name)
             pattern = self.options.date_format or default_date_format(values)
             return [format_date(v, pattern) if v is not None else BLANK for v in values]
-        names = PART_NAMES.get(self.table.columns[self.table.index(name)].get("granularity") or "")
+        names = PART_NAMES.get(self.table.column(name).granularity or "")
         if names:
             return [BLANK if v is None else names.get(v, str(v)) for v in self.table.values(name)]
         return [BLANK if v is None else str(v) for v in self.table.values(name)]
@@ -239,7 +205,7 @@ def base_option(chart: ChartInput, *, trigger: str = "item", legend: bool = True
             "kind": "echarts",
             "type": chart.chart_type.id,
             "theme": options.theme,
-            "numberFormat": options.number_format,
+            "numberFormat": chart.number_format(),
             "percent": bool(options.normalize),
         },
     }

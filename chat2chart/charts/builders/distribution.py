@@ -57,7 +57,7 @@ def build_histogram(chart: ChartInput) -> dict[str, Any]:
     for value, weight in zip(values, weights, strict=True):
         counts[min(count - 1, int((value - start) // step))] += weight
     counts = [clean(c) for c in counts]
-    fmt = chart.options.number_format
+    fmt = chart.number_format()
     labels = [
         f"{format_number(clean(start + i * step), fmt)} – {format_number(clean(start + (i + 1) * step), fmt)}"
         for i in range(count)

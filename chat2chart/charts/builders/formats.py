@@ -89,6 +89,22 @@ def parse_number_format(pattern: str) -> NumberFormat:
     )
 
 
+_CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def pattern_for(column_format: str | None) -> str | None:
+    """The number format that shows a result column's `format` ("percent", "currency:EUR"), if any.
+
+    Percent values are fractions (0.256 reads 25.6%); a currency without a sign here gets none.
+    """
+    if column_format == "percent":
+        return "0.0%"
+    if column_format and column_format.startswith("currency:"):
+        sign = _CURRENCY_SIGNS.get(column_format.partition(":")[2].upper())
+        return f"{sign}0,0.00" if sign else "0,0.00"
+    return None
+
+
 def format_number(value: float | int | None, pattern: str | None) -> str:
     """Format a number for display; without a pattern, integers stay whole and others get 2 decimals."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):

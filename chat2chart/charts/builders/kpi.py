@@ -46,7 +46,7 @@ def _current_and_reference(chart: ChartInput) -> tuple[float | None, float | Non
 def build_kpi(chart: ChartInput) -> dict[str, Any]:
     current, reference, versus, history = _current_and_reference(chart)
     main, secondary = TEXT[chart.options.theme]
-    fmt = chart.options.number_format
+    fmt = chart.number_format()
     texts: list[dict[str, Any]] = [
         {
             "type": "text",
@@ -128,7 +128,7 @@ def build_gauge(chart: ChartInput) -> dict[str, Any]:
             "axisLabel": {"distance": 16, "fontSize": 10},
             "detail": {
                 "valueAnimation": True,
-                "formatter": format_number(value, chart.options.number_format),
+                "formatter": format_number(value, chart.number_format()),
                 "fontSize": 28,
                 "offsetCenter": [0, "40%"],
             },

@@ -41,7 +41,8 @@ def build_table(chart: ChartInput) -> dict[str, Any]:
             f"Showing the first {MAX_TABLE_ROWS:,} of {len(table.rows):,} rows; "
             "download the CSV for all of them."
         )
-    columns = [{"name": c["name"], "type": c.get("type", "text")} for c in table.columns]
+    # Each column keeps the role and format its ResultSet gives it.
+    columns = [{"name": c.name, "type": c.type, "role": c.role, "format": c.format} for c in table.columns]
     return _table_option(chart, "table", columns, rows)
 
 

@@ -101,7 +101,7 @@ def _last_number(values: list[Any]) -> float | None:
 
 def _plain_label(value: float | None, chart: ChartInput) -> str:
     # "{" and "|" start templates and rich text in an ECharts label: a number never holds them.
-    return format_number(value, chart.options.number_format).replace("{", "").replace("|", "")
+    return format_number(value, chart.number_format()).replace("{", "").replace("|", "")
 
 
 def build_sparkline(chart: ChartInput) -> dict[str, Any]:
