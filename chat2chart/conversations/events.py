@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any, Literal, TypeAlias, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, RootModel, TypeAdapter
 
 # The JSON form of an event: what `dump_event` returns and the transports send.
 EventJSON: TypeAlias = dict[str, Any]
@@ -237,6 +237,12 @@ EventModel: TypeAlias = (
 )
 AnswerEvent = Annotated[EventModel, Field(discriminator="type")]
 EVENT_MODELS: tuple[type[_Event], ...] = get_args(EventModel)
+
+
+class StreamedAnswerEvent(RootModel[AnswerEvent]):
+    """One event of the answer stream, for the OpenAPI description of the streaming endpoints."""
+
+
 EVENT_TYPES: tuple[str, ...] = tuple(get_args(m.model_fields["type"].annotation)[0] for m in EVENT_MODELS)
 
 
