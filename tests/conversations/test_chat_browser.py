@@ -149,6 +149,8 @@ def test_the_query_editor_re_runs_an_hourly_grouping_by_hour(
     first.get_by_role("button", name="Edit query").click()
     granularity = first.get_by_label("Date granularity")
     assert granularity.input_value() == "hour"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-editor.png"), full_page=True)
     first.get_by_role("button", name="Re-run").click()
     page.locator("#chat-log article").nth(1).locator(".chat__chart canvas").first.wait_for()
     rerun = page.locator("#chat-log article").nth(1)
