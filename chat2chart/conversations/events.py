@@ -28,6 +28,7 @@ Kind = Literal["question", "answer", "clarification"]
 Status = Literal["pending", "running", "done", "error", "cancelled"]
 
 STAGES: tuple[str, ...] = get_args(Stage)
+ROLES: tuple[str, ...] = get_args(Role)  # named apart from a member's role in the OpenAPI document
 TERMINAL_EVENTS = frozenset({"done", "error", "cancelled"})
 
 
