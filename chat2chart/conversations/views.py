@@ -55,7 +55,7 @@ def chat_page_config(user: Any, conversation_id: int | None) -> dict[str, Any]:
             "conversations": reverse("api-conversation-list"),
             "sources": reverse("api-source-list"),
             "charts": reverse("api-chart-list"),
-            "chartPage": "/charts/",
+            "chartPage": reverse("chart_list"),
             "eventSchema": reverse("api-conversation-event-schema"),
             "websocket": "/ws/conversations/",
         },

@@ -168,3 +168,37 @@ def test_the_query_editor_re_runs_an_hourly_grouping_by_hour(
         assert [d.get("granularity") for d in answer.query["dimensions"]] == ["hour"]
     assert page.locator("#chat-log .error:visible").count() == 0
     assert page.console_errors == [], f"console errors: {page.console_errors}"
+
+
+def test_a_re_run_keeps_the_sort_on_columns_left_as_they_were(
+    orders_source, committed, live_server, page, login
+):
+    alpha, source = orders_source
+    login(page, alpha, "viewer")
+    _open_conversation(page, live_server, alpha, "Chat orders")
+    page.get_by_label("Your question").fill("top 2 regions by total revenue")
+    page.keyboard.press("Enter")
+    first = page.locator("#chat-log article").first
+    first.locator(".chat__chart canvas").first.wait_for()
+    page.wait_for_function("() => !document.getElementById('chat-send').disabled")
+
+    first.get_by_role("button", name="Edit query").click()
+    first.get_by_role("button", name="Re-run").click()
+    rerun = page.locator("#chat-log article").nth(1)
+    rerun.locator(".chat__chart canvas").first.wait_for()
+    rerun.get_by_text("Show data").click()
+
+    totals: dict[str, int] = {}
+    for line in ORDERS_CSV.strip().splitlines()[1:]:
+        _, region, revenue = line.split(",")
+        totals[region] = totals.get(region, 0) + int(revenue)
+    top = sorted(totals, key=totals.get, reverse=True)[:2]
+    cells = rerun.locator("table tbody tr td:first-child").all_inner_texts()
+    assert cells == top
+    from chat2chart.conversations.models import Message
+
+    with committed(), alpha.activate():
+        answer = Message.objects.filter(conversation__source=source, rerun_of__isnull=False).get()
+        assert answer.query["order"]
+        assert answer.query["order"] == answer.rerun_of.query["order"]
+    assert page.console_errors == [], f"console errors: {page.console_errors}"
