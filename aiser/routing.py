@@ -2,6 +2,5 @@
 """Every app's websocket routes."""
 
 from chat2chart.conversations.routing import websocket_urlpatterns as conversation_routes
-from chat2chart.dashboards.routing import websocket_urlpatterns as dashboard_routes
 
-websocket_urlpatterns = [*conversation_routes, *dashboard_routes]
+websocket_urlpatterns = [*conversation_routes]

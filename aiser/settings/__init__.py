@@ -254,6 +254,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A message's role in the answer events, named apart from a member's role (enterprise).
+    "ENUM_NAME_OVERRIDES": {
+        "MessageRoleEnum": "chat2chart.conversations.events.ROLES",
+        **({"RoleEnum": "enterprise.tenants.models.Role"} if ENTERPRISE else {}),
+    },
 }
 
 # --- Data plane --------------------------------------------------------------------------------------

@@ -17,9 +17,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat2chart.conversations import selectors, services
+from chat2chart.conversations.events import StreamedAnswerEvent, event_json_schema
 from chat2chart.conversations.models import Conversation
 from chat2chart.conversations.sse import EventStreamRenderer, event_stream, wants_event_stream
 from chat2chart.core import hooks
+
+_STREAMED = (
+    "With `Accept: text/event-stream` the answer streams as Server-Sent Events, each `event: <type>` "
+    "with `data:` one answer event: status, plan, sql, data, chart, token…, suggestions, then done, "
+    "error or cancelled. Their JSON Schema is at `/api/v1/conversations/events/schema/`."
+)
 
 
 class ConversationInput(serializers.Serializer):
@@ -133,12 +140,10 @@ class MessageListView(APIView):
     @extend_schema(
         request=AskInput,
         responses={
-            201: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="The finished assistant message. With `Accept: text/event-stream` the answer "
-                "streams as Server-Sent Events instead: status, plan, sql, data, chart, token…, "
-                "suggestions, then done, error or cancelled.",
-            )
+            (201, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The finished assistant message."
+            ),
+            (200, "text/event-stream"): OpenApiResponse(StreamedAnswerEvent, description=_STREAMED),
         },
         operation_id="conversations_messages_ask",
         summary="Ask a question; the answer as JSON, or streamed as Server-Sent Events",
@@ -165,7 +170,12 @@ class MessageRerunView(APIView):
 
     @extend_schema(
         request=RerunInput,
-        responses={201: OpenApiTypes.OBJECT},
+        responses={
+            (201, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The finished assistant message."
+            ),
+            (200, "text/event-stream"): OpenApiResponse(StreamedAnswerEvent, description=_STREAMED),
+        },
         operation_id="conversations_messages_rerun",
         summary="Re-run an answer with an edited query, edited SQL (editors) or another chart type",
     )
@@ -186,3 +196,14 @@ class MessageRerunView(APIView):
             return event_stream(request, events, cancelled)
         answer = services.message_rerun(message=message, user=request.user, **changes)
         return Response(selectors.message_body(answer), status=status.HTTP_201_CREATED)
+
+
+class AnswerEventSchemaView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="A JSON Schema document.")},
+        operation_id="conversations_events_schema",
+        summary="The JSON Schema of the answer stream's events (websocket and Server-Sent Events)",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(event_json_schema())

@@ -2,8 +2,9 @@
 """`ws/conversations/<id>/`: ask questions in a conversation and receive the answer as it is made.
 
 Client → server: `{"type": "ask", "content": "..."}` or `{"type": "cancel"}`.
-Server → client: first `{"type": "history", "conversation": {...}, "messages": [...]}`, then for each ask
-the pipeline's events (see `pipeline.py`), ending with `done`, `error` or `cancelled`.
+Server → client: first a `history` event (the conversation and its messages), then for each ask the
+pipeline's events, ending with `done`, `error` or `cancelled`; every one is a typed model of
+`events.py`, sent in its checked JSON form.
 
 A person who may not see the conversation (another organisation, another owner, signed out) is refused
 during the handshake, before anything is sent. Every database call runs through `in_scope`, in the
@@ -23,7 +24,15 @@ from asgiref.sync import ThreadSensitiveContext
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chat2chart.conversations import selectors, services
-from chat2chart.conversations.pipeline import UNEXPECTED, Event
+from chat2chart.conversations.events import (
+    ConversationBody,
+    ErrorEvent,
+    EventJSON,
+    HistoryEvent,
+    MessageBody,
+    dump_event,
+)
+from chat2chart.conversations.pipeline import UNEXPECTED
 from chat2chart.core.asyncdb import in_scope
 from chat2chart.core.errors import AiserError, NotFound
 
@@ -56,7 +65,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         try:
             content = json.loads(text_data or "")
         except ValueError:
-            await self._send({"type": "error", "code": "invalid", "message": "Send JSON messages."})
+            await self._send(_error("invalid", "Send JSON messages."))
             return
         await self.receive_json(content)
 
@@ -66,18 +75,10 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             self.cancelled.set()
             return
         if kind != "ask":
-            await self._send(
-                {"type": "error", "code": "invalid", "message": 'Send {"type": "ask"} or "cancel".'}
-            )
+            await self._send(_error("invalid", 'Send {"type": "ask"} or "cancel".'))
             return
         if self.answering is not None and not self.answering.done():
-            await self._send(
-                {
-                    "type": "error",
-                    "code": "busy",
-                    "message": "Wait for the current answer, or cancel it first.",
-                }
-            )
+            await self._send(_error("busy", "Wait for the current answer, or cancel it first."))
             return
         self.cancelled = threading.Event()
         self.answering = asyncio.create_task(self._answer(str(content.get("content") or "")))
@@ -88,7 +89,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         return user if user is not None and user.is_authenticated else None
 
-    def _history(self) -> Event | None:
+    def _history(self) -> EventJSON | None:
         user = self._user()
         if user is None:
             return None
@@ -96,11 +97,14 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             conversation = selectors.conversation_get(conversation_id=self.conversation_id, user=user)
         except NotFound:
             return None
-        return {
-            "type": "history",
-            "conversation": selectors.conversation_body(conversation),
-            "messages": [selectors.message_body(m) for m in selectors.message_list(conversation)],
-        }
+        history = HistoryEvent(
+            conversation=ConversationBody.model_validate(selectors.conversation_body(conversation)),
+            messages=[
+                MessageBody.model_validate(selectors.message_body(m))
+                for m in selectors.message_list(conversation)
+            ],
+        )
+        return dump_event(history)
 
     def _ask(self, text: str, cancelled: threading.Event, emit: Any) -> None:
         try:
@@ -112,10 +116,10 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
                 conversation=conversation, user=user, content=text, on_event=emit, cancel=cancelled.is_set
             )
         except AiserError as error:
-            emit({"type": "error", "code": error.code, "message": error.message, "message_id": None})
+            emit(dump_event(ErrorEvent(code=error.code, message=error.message, message_id=None)))
         except Exception:
             logger.exception("answering on conversation %s failed", self.conversation_id)
-            emit({"type": "error", "code": "server_error", "message": UNEXPECTED, "message_id": None})
+            emit(dump_event(ErrorEvent(code="server_error", message=UNEXPECTED, message_id=None)))
 
     # --- forwarding ------------------------------------------------------------------------------
 
@@ -140,6 +144,11 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
                 await self._send(event)
             await running
 
-    async def _send(self, event: Event) -> None:
+    async def _send(self, event: EventJSON) -> None:
         if not self.closed:
             await self.send_json(event)
+
+
+def _error(code: str, message: str) -> EventJSON:
+    """An error about the client's message itself, before any answer was started."""
+    return dump_event(ErrorEvent(code=code, message=message))

@@ -6,13 +6,9 @@ Server-Sent Events and the websocket (forward them). `run_steps` wraps a step ge
 `cancel()` between steps, turns domain errors into an `error` event with the message a user can act on
 (never a stack trace), and saves the assistant message's final status, usage and latency.
 
-Events (each a dict with "type"):
-  status {stage: planning|querying|rendering, message_id}   plan {explanation, intent, chart_type,
-  planner, fallback_reason, query}   clarification {message, suggestions}   sql {sql}
-  data {columns, rows, row_count, truncated}   chart {chart_type, option, spec, alternatives}
-  token {text}   suggestions {suggestions}
-and exactly one terminal event: done {message_id, message} | error {message, code, message_id} |
-cancelled {message_id, message}.
+Steps yield the typed events of `events.py` (status, plan or clarification, sql, data, chart, token…,
+suggestions); `run_steps` adds exactly one terminal event (done | error | cancelled) and hands each on in
+its checked JSON form.
 """
 
 from __future__ import annotations
@@ -31,6 +27,24 @@ from chat2chart.charts.render import build_option
 from chat2chart.charts.services import column_profiles
 from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
 from chat2chart.conversations import selectors
+from chat2chart.conversations.events import (
+    CancelledEvent,
+    ChartEvent,
+    ClarificationEvent,
+    DataEvent,
+    DoneEvent,
+    ErrorEvent,
+    EventJSON,
+    EventModel,
+    MessageBody,
+    PlanEvent,
+    SqlEvent,
+    Stage,
+    StatusEvent,
+    SuggestionsEvent,
+    TokenEvent,
+    dump_event,
+)
 from chat2chart.conversations.models import RESULT_SNAPSHOT_ROWS, Message
 from chat2chart.conversations.narrative import suggest_followups, write_narrative
 from chat2chart.conversations.planner import Clarification, Plan, PlanTurn, Usage, plan_question
@@ -42,11 +56,9 @@ from chat2chart.sources.results import ResultSet
 
 logger = logging.getLogger(__name__)
 
-Event = dict[str, Any]
+Event = EventJSON  # an answer event as the transports send it (see events.py)
 Cancel = Callable[[], bool]
-Steps = Generator[Event, None, None]
-
-TERMINAL_EVENTS = frozenset({"done", "error", "cancelled"})
+Steps = Generator[EventModel, None, None]
 _TOKEN = re.compile(r"\S+\s*")
 # Display options that make sense whatever the chart type; layout options belong to the old type.
 _KEPT_OPTIONS = ("number_format", "date_format", "theme", "show_labels", "top_n")
@@ -114,20 +126,19 @@ def fallback_notice(reason: str | None) -> str:
 # --- steps -------------------------------------------------------------------------------------------
 
 
-def status(stage: str, message: Message) -> Event:
-    return {"type": "status", "stage": stage, "message_id": message.pk}
+def status(stage: Stage, message: Message) -> StatusEvent:
+    return StatusEvent(stage=stage, message_id=message.pk)
 
 
-def plan_event(plan: Plan) -> Event:
-    return {
-        "type": "plan",
-        "explanation": plan.explanation,
-        "intent": plan.intent,
-        "chart_type": plan.chart_type,
-        "planner": plan.planner,
-        "fallback_reason": fallback_notice(plan.fallback_reason),
-        "query": plan.query.model_dump(mode="json", exclude_defaults=True),
-    }
+def plan_event(plan: Plan) -> PlanEvent:
+    return PlanEvent(
+        explanation=plan.explanation,
+        intent=plan.intent,
+        chart_type=plan.chart_type,
+        planner=plan.planner,
+        fallback_reason=fallback_notice(plan.fallback_reason),
+        query=plan.query.model_dump(mode="json", exclude_defaults=True),
+    )
 
 
 def record_plan(message: Message, plan: Plan | Clarification) -> None:
@@ -146,11 +157,7 @@ def clarification_steps(message: Message, clarification: Clarification) -> Steps
     message.kind = Message.Kind.CLARIFICATION
     message.content = clarification.message
     message.suggestions = list(clarification.suggestions)
-    yield {
-        "type": "clarification",
-        "message": clarification.message,
-        "suggestions": list(clarification.suggestions),
-    }
+    yield ClarificationEvent(message=clarification.message, suggestions=list(clarification.suggestions))
 
 
 def plan_answer_steps(
@@ -176,7 +183,7 @@ def plan_answer_steps(
     yield chart_step(message, spec, option, alternatives)
     yield from narrative_steps(message, write_narrative(plan, response))
     message.suggestions = suggest_followups(plan, table)
-    yield {"type": "suggestions", "suggestions": message.suggestions}
+    yield SuggestionsEvent(suggestions=message.suggestions)
 
 
 def sql_answer_steps(
@@ -193,7 +200,7 @@ def sql_answer_steps(
     text = f"Your SQL returned {count} row{'s' if count != 1 else ''}"
     yield from narrative_steps(message, text + (" (cut at the row limit)." if response.truncated else "."))
     message.suggestions = []
-    yield {"type": "suggestions", "suggestions": []}
+    yield SuggestionsEvent(suggestions=[])
 
 
 def switch_steps(message: Message, source: Message, chart_type: str, *, title: str) -> Steps:
@@ -203,7 +210,7 @@ def switch_steps(message: Message, source: Message, chart_type: str, *, title: s
     message.plan = source.plan
     message.sql = source.sql
     message.result = source.result
-    yield {"type": "sql", "sql": source.sql}
+    yield SqlEvent(sql=source.sql)
     yield data_event(source.result)
     yield status("rendering", message)
     spec, option = draw_as(chart_type, data, title=title, previous=source.chart_spec)
@@ -211,12 +218,12 @@ def switch_steps(message: Message, source: Message, chart_type: str, *, title: s
     yield chart_step(message, spec, option, list(dict.fromkeys(alternatives)))
     yield from narrative_steps(message, source.narrative)
     message.suggestions = list(source.suggestions)
-    yield {"type": "suggestions", "suggestions": message.suggestions}
+    yield SuggestionsEvent(suggestions=message.suggestions)
 
 
-def result_steps(message: Message, response: ResultSet) -> Iterator[Event]:
+def result_steps(message: Message, response: ResultSet) -> Iterator[EventModel]:
     message.sql = response.sql
-    yield {"type": "sql", "sql": response.sql}
+    yield SqlEvent(sql=response.sql)
     message.result = {
         "columns": response.columns_json(),
         "rows": [list(row) for row in response.rows[:RESULT_SNAPSHOT_ROWS]],
@@ -227,34 +234,34 @@ def result_steps(message: Message, response: ResultSet) -> Iterator[Event]:
     yield data_event(message.result)
 
 
-def data_event(result: dict[str, Any]) -> Event:
-    return {
-        "type": "data",
-        "columns": result["columns"],
-        "rows": result["rows"],
-        "row_count": result.get("row_count", len(result["rows"])),
-        "truncated": result.get("truncated", False) or not result.get("complete", True),
-    }
+def data_event(result: dict[str, Any]) -> DataEvent:
+    return DataEvent(
+        columns=result["columns"],
+        rows=result["rows"],
+        row_count=result.get("row_count", len(result["rows"])),
+        truncated=result.get("truncated", False) or not result.get("complete", True),
+    )
 
 
-def chart_step(message: Message, spec: ChartSpec, option: dict[str, Any], alternatives: list[str]) -> Event:
+def chart_step(
+    message: Message, spec: ChartSpec, option: dict[str, Any], alternatives: list[str]
+) -> ChartEvent:
     message.chart_spec = spec.model_dump(mode="json", exclude_defaults=True)
     message.chart_option = option
     message.alternatives = [a for a in alternatives if a != spec.type]
-    return {
-        "type": "chart",
-        "chart_type": spec.type,
-        "option": option,
-        "spec": message.chart_spec,
-        "alternatives": message.alternatives,
-    }
+    return ChartEvent(
+        chart_type=spec.type,
+        option=option,
+        spec=message.chart_spec,
+        alternatives=message.alternatives,
+    )
 
 
-def narrative_steps(message: Message, text: str) -> Iterator[Event]:
+def narrative_steps(message: Message, text: str) -> Iterator[EventModel]:
     message.narrative = text
     message.content = text
     for piece in _TOKEN.findall(text):
-        yield {"type": "token", "text": piece}
+        yield TokenEvent(text=piece)
 
 
 # --- drawing -----------------------------------------------------------------------------------------
@@ -324,7 +331,8 @@ def draw_as(
 def run_steps(
     message: Message, steps: Steps, *, cancel: Cancel | None = None
 ) -> Generator[Event, None, Message]:
-    """Yield `steps`' events, checking `cancel()` between them; finish with one terminal event.
+    """Yield `steps`' events in their checked JSON form, checking `cancel()` between them; finish with
+    one terminal event.
 
     The assistant message is saved with its final status (done, error or cancelled), whatever the
     steps filled in, its latency and what the model cost.
@@ -334,12 +342,12 @@ def run_steps(
         if cancel and cancel():
             raise Cancelled
         for event in steps:
-            yield event
+            yield dump_event(event)
             if cancel and cancel():
                 raise Cancelled
     except Cancelled:
         _finish(message, Message.Status.CANCELLED, started, error="Cancelled.")
-        yield {"type": "cancelled", "message_id": message.pk, "message": selectors.message_body(message)}
+        yield dump_event(CancelledEvent(message_id=message.pk, message=_body(message)))
         return message
     except GeneratorExit:
         # Nobody listens any more (closed before its end): the answer must not stay "running".
@@ -347,18 +355,22 @@ def run_steps(
         raise
     except AiserError as error:
         _finish(message, Message.Status.ERROR, started, error=error.message)
-        yield {"type": "error", "code": error.code, "message": error.message, "message_id": message.pk}
+        yield dump_event(ErrorEvent(code=error.code, message=error.message, message_id=message.pk))
         return message
     except Exception:
         logger.exception("answering message %s failed", message.pk)
         _finish(message, Message.Status.ERROR, started, error=UNEXPECTED)
-        yield {"type": "error", "code": "server_error", "message": UNEXPECTED, "message_id": message.pk}
+        yield dump_event(ErrorEvent(code="server_error", message=UNEXPECTED, message_id=message.pk))
         return message
     finally:
         steps.close()
     _finish(message, Message.Status.DONE, started)
-    yield {"type": "done", "message_id": message.pk, "message": selectors.message_body(message)}
+    yield dump_event(DoneEvent(message_id=message.pk, message=_body(message)))
     return message
+
+
+def _body(message: Message) -> MessageBody:
+    return MessageBody.model_validate(selectors.message_body(message))
 
 
 def _finish(message: Message, final: str, started: float, *, error: str = "") -> None:

@@ -17,6 +17,7 @@ from chat2chart.core import hooks
 from chat2chart.core.errors import NotFound
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.catalogue import TableInfo
+from chat2chart.sources.semantic import SemanticQuery
 
 HISTORY_TURNS = 6
 
@@ -51,14 +52,6 @@ def message_get(*, conversation: Conversation, message_id: int) -> Message:
     if message is None:
         raise NotFound(f"There is no message {message_id} in this conversation.")
     return message
-
-
-def last_finished_answer(conversation: Conversation) -> Message | None:
-    return (
-        conversation.messages.filter(role=Message.Role.ASSISTANT, status__in=Message.FINISHED)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
 
 
 def plan_history(conversation: Conversation) -> list[PlanTurn]:
@@ -131,6 +124,7 @@ def message_body(message: Message) -> dict[str, Any]:
             "planner": message.planner,
             "fallback_reason": message.fallback_reason,
             "query": message.query,
+            "query_outputs": _query_outputs(message.query),
             "sql": message.sql,
             "data": _data(result),
             "chart": chart,
@@ -150,6 +144,20 @@ def message_body(message: Message) -> dict[str, Any]:
         }
     )
     return body
+
+
+def _query_outputs(query: dict[str, Any] | None) -> dict[str, list[str]] | None:
+    """Each measure's and grouping's output column name, so clients never derive one themselves."""
+    try:
+        parsed = SemanticQuery.parse(query) if query else None
+    except ValueError:  # a query stored by an older version: no names rather than a failed page
+        return None
+    if parsed is None:
+        return None
+    return {
+        "measures": [m.output_name for m in parsed.measures],
+        "dimensions": [d.output_name for d in parsed.dimensions],
+    }
 
 
 def _data(result: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Server-Sent Events for the answer pipeline: each event as `event: <type>` + `data: <json>`.
 
+The events arrive already checked and in their JSON form (see `events.py`); an error DRF renders for
+this media type is built as an `error` event too.
+
 Under ASGI (daphne) the stream is an async generator that advances the pipeline one step at a time in
 the request's own thread (where its workspace is in scope), so events reach the browser as they happen;
 a client that goes away cancels the answer at the next step. Under WSGI, and in tests, it is a plain
@@ -21,9 +24,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer
 
+from chat2chart.conversations.events import ErrorEvent, EventJSON, dump_event
 from chat2chart.core import hooks
 
-Events = Generator[dict[str, Any], None, Any]
+Events = Generator[EventJSON, None, Any]
 
 
 class EventStreamRenderer(BaseRenderer):
@@ -36,14 +40,19 @@ class EventStreamRenderer(BaseRenderer):
     def render(
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
     ) -> bytes:
-        return encode({"type": "error", **(data if isinstance(data, dict) else {"message": str(data)})})
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, dict):
+            code, message = str(error.get("code") or "error"), str(error.get("message") or "")
+        else:
+            code, message = "error", str(data.get("message", data) if isinstance(data, dict) else data)
+        return encode(dump_event(ErrorEvent(code=code, message=message)))
 
 
 def wants_event_stream(request: HttpRequest) -> bool:
     return "text/event-stream" in request.headers.get("Accept", "")
 
 
-def encode(event: dict[str, Any]) -> bytes:
+def encode(event: EventJSON) -> bytes:
     data = json.dumps(event, cls=DjangoJSONEncoder, separators=(",", ":"))
     return f"event: {event.get('type', 'message')}\ndata: {data}\n\n".encode()
 
@@ -61,18 +70,18 @@ def event_stream(request: HttpRequest, events: Events, cancelled: threading.Even
     return response
 
 
-def _in_workspace(events: Events, workspace: str) -> Iterator[dict[str, Any]]:
+def _in_workspace(events: Events, workspace: str) -> Iterator[EventJSON]:
     # The stream outlives the view: enter the request's workspace explicitly for every step.
     with hooks.workspace_context(workspace):
         yield from events
 
 
-def _sync_stream(steps: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+def _sync_stream(steps: Iterator[EventJSON]) -> Iterator[bytes]:
     for event in steps:
         yield encode(event)
 
 
-async def _async_stream(steps: Iterator[dict[str, Any]], cancelled: threading.Event) -> AsyncIterator[bytes]:
+async def _async_stream(steps: Iterator[EventJSON], cancelled: threading.Event) -> AsyncIterator[bytes]:
     advance = sync_to_async(next, thread_sensitive=True)
     try:
         while True:
@@ -87,6 +96,6 @@ async def _async_stream(steps: Iterator[dict[str, Any]], cancelled: threading.Ev
         raise
 
 
-def _drain(steps: Iterator[dict[str, Any]]) -> None:
+def _drain(steps: Iterator[EventJSON]) -> None:
     for _ in steps:
         pass

@@ -1,16 +1,77 @@
 # SPDX-License-Identifier: MIT
-"""The chat page: `/chat/` (pick a source and table, or a conversation) and `/chat/<id>/` (open one)."""
+"""The chat page: `/chat/` (pick a source and table, or a conversation) and `/chat/<id>/` (open one).
+
+The page's `json_script` config carries everything the browser would otherwise re-implement: the answer
+event names, the query's aggregations, granularities and filter operators, the chart types and the
+endpoints. The scripts in `static/js/chat/` read these from the config and keep no copies.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from chat2chart.charts.registry import chart_types
 from chat2chart.conversations import selectors
+from chat2chart.conversations.events import EVENT_TYPES, STAGES, TERMINAL_EVENTS
 from chat2chart.core import hooks
 from chat2chart.core.errors import NotFound
+from chat2chart.sources.semantic import AGGREGATIONS, FILTER_OPS, GRANULARITIES
+
+# What each stage of an answer is shown as while it runs.
+STAGE_LABELS = {
+    "planning": "Understanding the question…",
+    "querying": "Running the query…",
+    "rendering": "Drawing the chart…",
+}
+# Filter operators the query editor offers, with their labels; other operators are kept as they are.
+EDITOR_FILTER_OPS = {
+    "eq": "is",
+    "neq": "is not",
+    "in": "is one of",
+    "gt": ">",
+    "gte": "≥",
+    "lt": "<",
+    "lte": "≤",
+    "contains": "contains",
+    "between": "between",
+}
+# Chart types the query editor offers besides the answer's own and its alternatives.
+EDITOR_CHART_TYPES = ("column", "bar", "line", "area", "pie", "donut", "scatter", "table", "kpi")
+
+
+def chat_page_config(user: Any, conversation_id: int | None) -> dict[str, Any]:
+    """The chat page's config for `user`: permissions, endpoints and the server's own vocabularies."""
+    return {
+        "conversation": conversation_id,
+        "canEditSql": hooks.can(user, hooks.EDIT),
+        "canSaveChart": hooks.can(user, hooks.EDIT),
+        "urls": {
+            "page": reverse("chat"),
+            "conversations": reverse("api-conversation-list"),
+            "sources": reverse("api-source-list"),
+            "charts": reverse("api-chart-list"),
+            "chartPage": reverse("chart_list"),
+            "eventSchema": reverse("api-conversation-event-schema"),
+            "websocket": "/ws/conversations/",
+        },
+        "events": {
+            "types": list(EVENT_TYPES),
+            "terminal": sorted(TERMINAL_EVENTS),
+            "stages": {stage: STAGE_LABELS[stage] for stage in STAGES},
+        },
+        "query": {
+            "aggregations": list(AGGREGATIONS),
+            "granularities": list(GRANULARITIES),
+            "filterOps": {op: name for op, name in EDITOR_FILTER_OPS.items() if op in FILTER_OPS},
+        },
+        "chartTypes": [{"id": t.id, "name": t.name} for t in chart_types()],
+        "editorChartTypes": list(EDITOR_CHART_TYPES),
+    }
 
 
 @login_required
@@ -23,16 +84,4 @@ def chat(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             selectors.conversation_get(conversation_id=pk, user=request.user)
         except NotFound as error:
             raise Http404(error.message) from error
-    config = {
-        "conversation": pk,
-        "canEditSql": hooks.can(request.user, hooks.EDIT),
-        "canSaveChart": hooks.can(request.user, hooks.EDIT),
-        "urls": {
-            "page": reverse("chat"),
-            "conversations": reverse("api-conversation-list"),
-            "sources": reverse("api-source-list"),
-            "charts": reverse("api-chart-list"),
-            "websocket": "/ws/conversations/",
-        },
-    }
-    return render(request, "conversations/chat.html", {"config": config})
+    return render(request, "conversations/chat.html", {"config": chat_page_config(request.user, pk)})

@@ -4,6 +4,7 @@
  * charts.js; fills the "Chart type" select from the recommend endpoint and redraws the same result
  * as the chosen type; editors can save the type. Every failure is shown inline, as text.
  */
+import { api } from "./api.js";
 import { renderChart } from "./charts.js";
 
 const config = JSON.parse(document.getElementById("chart-config").textContent);
@@ -18,24 +19,6 @@ const sqlBox = document.getElementById("chart-sql");
 const KEPT_OPTIONS = ["number_format", "date_format", "theme", "show_labels", "top_n"];
 
 const state = { data: null, drawn: null, savedSpec: config.spec, shownSpec: config.spec };
-
-function csrfToken() {
-  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
-}
-
-async function api(url, { method = "GET", body } = {}) {
-  const response = await fetch(url, {
-    method,
-    credentials: "same-origin",
-    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const payload = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    throw new Error(payload.error?.message || `The server answered ${response.status}.`);
-  }
-  return payload;
-}
 
 function showError(message) {
   errorBox.textContent = message;

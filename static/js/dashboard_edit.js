@@ -5,6 +5,7 @@
  * the dashboard's title, auto-refresh and filters. Every change goes through the dashboards API.
  * gridstack is the global `GridStack` from static/vendor/gridstack/gridstack-all.js.
  */
+import { api as request } from "./api.js";
 import { loadWidget } from "./dashboard.js";
 
 function element(tag, attributes = {}, text = "") {
@@ -14,21 +15,7 @@ function element(tag, attributes = {}, text = "") {
   return node;
 }
 
-function csrfToken() {
-  return document.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
-}
-
-async function api(url, method, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 204) return null;
-  const payload = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(payload.error?.message || `The request failed (${response.status}).`);
-  return payload;
-}
+const api = (url, method, body) => request(url, { method, body });
 
 function say(node, message, isError = false) {
   node.textContent = message;

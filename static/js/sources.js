@@ -6,34 +6,9 @@
  * Everything goes through the JSON API; errors show the API's message, never a stack trace.
  */
 
+import { api, csrfToken, errorMessage } from "./api.js";
+
 const POLL_MS = 700;
-
-function csrfToken() {
-  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-  if (input) return input.value;
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
-
-function errorMessage(body, status) {
-  if (body && body.error && body.error.message) return body.error.message;
-  if (status === 413) return "The file is larger than the upload limit.";
-  return `The request failed (HTTP ${status}). Try again in a moment.`;
-}
-
-async function api(url, { method = "GET", body } = {}) {
-  const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new Error(errorMessage(data, response.status));
-  return data;
-}
 
 function showError(root, message) {
   const target = root.querySelector("[data-form-error]");

@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: MIT
 """The chat page in a real Chromium against daphne: a question asked over the websocket is answered with
-a chart drawn on the page, its SQL and data one click away."""
+a chart drawn on the page, its SQL and data one click away; the query editor re-runs an answer without
+losing what the server's query can express (an hourly grouping)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,28 +39,67 @@ PAINTED_PIXELS = """
 """
 
 
-@pytest.fixture
-def sales_source(workspaces, live_server, page, committed, settings, tmp_path):
-    """A small sales file in alpha, committed so the server sees it, and deleted afterwards."""
-    # `page` first: it lets this synchronous ORM code run beside Playwright's event loop.
+# Orders at times of day: the hours they fall in are counted below in plain Python.
+ORDERS_CSV = (
+    "ordered_at,region,revenue\n"
+    "2024-01-15 09:05:00,North,120\n"
+    "2024-01-15 09:40:00,South,80\n"
+    "2024-01-15 10:15:00,East,200\n"
+    "2024-01-15 13:30:00,North,50\n"
+    "2024-01-15 13:55:00,West,70\n"
+    "2024-01-16 09:20:00,North,90\n"
+    "2024-01-16 17:45:00,South,300\n"
+)
+
+
+@contextmanager
+def _file_source(workspace: Any, committed: Any, upload: Path, name: str) -> Iterator[Any]:
+    """A file source in `workspace`, committed so the server sees it, and deleted afterwards."""
     from chat2chart.sources import services as source_services
 
-    alpha = workspaces.get("alpha") or workspaces["default"]
-    settings.MEDIA_ROOT = Path(live_server.data_dir) / "files"
-    upload = tmp_path / "sales.csv"
-    upload.write_text(SALES_CSV)
-    owner = alpha.users["owner"]
-    with committed(), alpha.activate():
+    owner = workspace.users["owner"]
+    with committed(), workspace.activate():
         source = source_services.source_create_file(
-            name="Chat sales", upload=upload, original_name="sales.csv", on_bad_rows="error", actor=owner
+            name=name, upload=upload, original_name=upload.name, on_bad_rows="error", actor=owner
         )
         try:
             source.refresh_from_db()
             assert source.status == "ready", source.error
-            yield alpha, source
+            yield source
         finally:
             # Its conversations and messages go with it (cascade), and its files.
             source_services.source_delete(source=source, actor=owner)
+
+
+@pytest.fixture
+def sales_source(workspaces, live_server, page, committed, settings, tmp_path):
+    """A small sales file in alpha."""
+    # `page` first: it lets this synchronous ORM code run beside Playwright's event loop.
+    alpha = workspaces.get("alpha") or workspaces["default"]
+    settings.MEDIA_ROOT = Path(live_server.data_dir) / "files"
+    upload = tmp_path / "sales.csv"
+    upload.write_text(SALES_CSV)
+    with _file_source(alpha, committed, upload, "Chat sales") as source:
+        yield alpha, source
+
+
+@pytest.fixture
+def orders_source(workspaces, live_server, page, committed, settings, tmp_path):
+    """Orders with a date-time column in alpha."""
+    alpha = workspaces.get("alpha") or workspaces["default"]
+    settings.MEDIA_ROOT = Path(live_server.data_dir) / "files"
+    upload = tmp_path / "orders.csv"
+    upload.write_text(ORDERS_CSV)
+    with _file_source(alpha, committed, upload, "Chat orders") as source:
+        yield alpha, source
+
+
+def _open_conversation(page: Any, live_server: Any, workspace: Any, source_name: str) -> None:
+    page.goto(live_server.url(workspace, "/chat/"))
+    page.get_by_label("Data source").select_option(label=source_name)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url(lambda url: url.rstrip("/").split("/")[-1].isdigit())
+    page.locator("#chat-first .chip").first.wait_for()
 
 
 def test_a_question_on_the_chat_page_is_answered_with_a_drawn_chart(sales_source, live_server, page, login):
@@ -86,4 +130,75 @@ def test_a_question_on_the_chat_page_is_answered_with_a_drawn_chart(sales_source
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+    assert page.console_errors == [], f"console errors: {page.console_errors}"
+
+
+def test_the_query_editor_re_runs_an_hourly_grouping_by_hour(
+    orders_source, committed, live_server, page, login
+):
+    alpha, source = orders_source
+    login(page, alpha, "viewer")
+    _open_conversation(page, live_server, alpha, "Chat orders")
+
+    page.get_by_label("Your question").fill("total revenue by hour")
+    page.keyboard.press("Enter")
+    first = page.locator("#chat-log article").first
+    first.locator(".chat__chart canvas").first.wait_for()
+    page.wait_for_function("() => !document.getElementById('chat-send').disabled")
+
+    first.get_by_role("button", name="Edit query").click()
+    granularity = first.get_by_label("Date granularity")
+    assert granularity.input_value() == "hour"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-editor.png"), full_page=True)
+    first.get_by_role("button", name="Re-run").click()
+    page.locator("#chat-log article").nth(1).locator(".chat__chart canvas").first.wait_for()
+    rerun = page.locator("#chat-log article").nth(1)
+
+    assert "(hour)" in rerun.locator(".chat__explanation").inner_text()
+    hours = {
+        datetime.fromisoformat(line.split(",")[0]).replace(minute=0, second=0)
+        for line in ORDERS_CSV.strip().splitlines()[1:]
+    }
+    assert f"Show data ({len(hours)} rows)" in rerun.locator(".chat__tools").inner_text()
+    from chat2chart.conversations.models import Message
+
+    with committed(), alpha.activate():
+        answer = Message.objects.filter(conversation__source=source, rerun_of__isnull=False).get()
+        assert [d.get("granularity") for d in answer.query["dimensions"]] == ["hour"]
+    assert page.locator("#chat-log .error:visible").count() == 0
+    assert page.console_errors == [], f"console errors: {page.console_errors}"
+
+
+def test_a_re_run_keeps_the_sort_on_columns_left_as_they_were(
+    orders_source, committed, live_server, page, login
+):
+    alpha, source = orders_source
+    login(page, alpha, "viewer")
+    _open_conversation(page, live_server, alpha, "Chat orders")
+    page.get_by_label("Your question").fill("top 2 regions by total revenue")
+    page.keyboard.press("Enter")
+    first = page.locator("#chat-log article").first
+    first.locator(".chat__chart canvas").first.wait_for()
+    page.wait_for_function("() => !document.getElementById('chat-send').disabled")
+
+    first.get_by_role("button", name="Edit query").click()
+    first.get_by_role("button", name="Re-run").click()
+    rerun = page.locator("#chat-log article").nth(1)
+    rerun.locator(".chat__chart canvas").first.wait_for()
+    rerun.get_by_text("Show data").click()
+
+    totals: dict[str, int] = {}
+    for line in ORDERS_CSV.strip().splitlines()[1:]:
+        _, region, revenue = line.split(",")
+        totals[region] = totals.get(region, 0) + int(revenue)
+    top = sorted(totals, key=totals.get, reverse=True)[:2]
+    cells = rerun.locator("table tbody tr td:first-child").all_inner_texts()
+    assert cells == top
+    from chat2chart.conversations.models import Message
+
+    with committed(), alpha.activate():
+        answer = Message.objects.filter(conversation__source=source, rerun_of__isnull=False).get()
+        assert answer.query["order"]
+        assert answer.query["order"] == answer.rerun_of.query["order"]
     assert page.console_errors == [], f"console errors: {page.console_errors}"

@@ -20,6 +20,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from chat2chart.conversations.events import ErrorEvent, dump_event, parse_event
+
 pytestmark = pytest.mark.enterprise
 
 SALES_CSV = (
@@ -158,6 +160,22 @@ async def _an_answer_streams_its_events_in_order(alpha, conversation):
     ]
     assert events[-1]["message"]["chart"]["option"]["series"]
     assert "".join(e["text"] for e in events if e["type"] == "token") == events[-1]["message"]["content"]
+    # Each one, and the history before them, is one of the typed answer events, sent as it was built.
+    for event in [history, *events]:
+        assert dump_event(parse_event(event)) == event
+    await communicator.disconnect()
+
+
+def test_a_message_that_is_not_json_gets_a_typed_error(alpha, conversation):
+    asyncio.run(_a_message_that_is_not_json_gets_a_typed_error(alpha, conversation))
+
+
+async def _a_message_that_is_not_json_gets_a_typed_error(alpha, conversation):
+    communicator, _ = await connected(alpha, conversation)
+    await communicator.send_to(text_data="not json")
+    error = await communicator.receive_json_from(timeout=10)
+    assert error == {"type": "error", "code": "invalid", "message": "Send JSON messages."}
+    assert isinstance(parse_event(error), ErrorEvent)
     await communicator.disconnect()
 
 

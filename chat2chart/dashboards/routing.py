@@ -1,4 +1,0 @@
-# SPDX-License-Identifier: MIT
-"""Websocket routes of this app."""
-
-websocket_urlpatterns: list = []

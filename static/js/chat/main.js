@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The chat page: pick a source and table, ask questions, watch answers stream in, re-run them.
+ *
+ * Everything the server decides (event names, stages, the query's vocabularies, chart types, endpoints)
+ * comes from the page's `chat-config` json_script. Nothing runs on import: `init()` starts the page on
+ * DOMContentLoaded. Every failure is shown as text in the conversation.
+ */
+import { api } from "../api.js";
+import { Cards, el } from "./cards.js";
+import { QueryEditor } from "./editor.js";
+import { IDLE_TIMEOUT_MS, Transport } from "./transport.js";
+
+// Errors about the request itself, before any answer started: the running answer goes on.
+const REQUEST_ERRORS = new Set(["busy", "invalid"]);
+
+function elements() {
+  const $ = (id) => document.getElementById(id);
+  return {
+    sourceSelect: $("chat-source"),
+    tableSelect: $("chat-table"),
+    newForm: $("chat-new"),
+    newError: $("chat-new-error"),
+    list: $("chat-list"),
+    title: $("chat-title"),
+    subtitle: $("chat-subtitle"),
+    first: $("chat-first"),
+    log: $("chat-log"),
+    announce: $("chat-announce"),
+    composer: $("chat-composer"),
+    askForm: $("chat-ask"),
+    question: $("chat-question"),
+    send: $("chat-send"),
+    cancel: $("chat-cancel"),
+    status: $("chat-status"),
+    editing: $("chat-editing"),
+  };
+}
+
+/** Start the chat page described by `config` (the parsed `chat-config`). */
+export function init(config = JSON.parse(document.getElementById("chat-config").textContent)) {
+  const els = elements();
+  const terminal = new Set(config.events.terminal);
+  const stages = config.events.stages;
+  const state = { conversation: null, columns: [], busy: false, abort: null, transport: null };
+
+  const announce = (text) => {
+    els.announce.textContent = text;
+  };
+  const setStatus = (text) => {
+    els.status.textContent = text || "";
+  };
+
+  const cards = new Cards({
+    log: els.log,
+    config,
+    actions: {
+      ask: (text) => ask(text),
+      rerun: (message, body, control) => rerun(message, body, control),
+      saveChart: (card, message) => saveChart(card, message),
+      editQuery: (card, message, button) => editor.toggle(card, message, button),
+      editQuestion,
+    },
+  });
+  const editor = new QueryEditor({
+    config,
+    columns: () => state.columns,
+    rerun: (message, body, control, onError) => rerun(message, body, control, onError),
+  });
+
+  // --- sources, tables and the conversation list ---------------------------------------------------
+
+  function showNewError(message) {
+    els.newError.textContent = message;
+    els.newError.hidden = !message;
+  }
+
+  async function loadSources() {
+    try {
+      const sources = await api(config.urls.sources);
+      const ready = (Array.isArray(sources) ? sources : sources.sources || []).filter((s) => s.status === "ready" && s.tables?.length);
+      const options = ready.map((s) => {
+        const option = new Option(s.name, s.id);
+        option.dataset.tables = JSON.stringify(s.tables);
+        return option;
+      });
+      if (!options.length) {
+        els.sourceSelect.replaceChildren(new Option("No ready data sources yet", ""));
+        els.sourceSelect.disabled = true;
+        return;
+      }
+      els.sourceSelect.replaceChildren(new Option("Choose a data source", ""), ...options);
+      if (options.length === 1) {
+        els.sourceSelect.value = options[0].value;
+        fillTables();
+      }
+    } catch (error) {
+      showNewError(`Could not load the data sources: ${error.message}`);
+    }
+  }
+
+  function fillTables() {
+    const option = els.sourceSelect.selectedOptions[0];
+    const tables = option?.dataset.tables ? JSON.parse(option.dataset.tables) : [];
+    els.tableSelect.replaceChildren(...tables.map((t) => new Option(t, t)));
+    els.tableSelect.disabled = !tables.length;
+  }
+
+  async function startConversation(event) {
+    event.preventDefault();
+    showNewError("");
+    if (!els.sourceSelect.value || !els.tableSelect.value) {
+      showNewError("Choose a data source and a table first.");
+      return;
+    }
+    try {
+      const conversation = await api(config.urls.conversations, {
+        method: "POST",
+        body: { source: Number(els.sourceSelect.value), table: els.tableSelect.value },
+      });
+      window.location.assign(`${config.urls.page}${conversation.id}/`);
+    } catch (error) {
+      showNewError(error.message);
+    }
+  }
+
+  async function loadConversationList() {
+    try {
+      const { conversations } = await api(config.urls.conversations);
+      if (!conversations.length) {
+        els.list.replaceChildren(el("li", { class: "muted", text: "No conversations yet." }));
+        return;
+      }
+      els.list.replaceChildren(
+        ...conversations.map((c) =>
+          el(
+            "li",
+            {},
+            el(
+              "a",
+              { href: `${config.urls.page}${c.id}/`, "aria-current": c.id === config.conversation ? "page" : null },
+              c.title,
+              el("small", { text: `${c.source_name} · ${c.table}` }),
+            ),
+          ),
+        ),
+      );
+    } catch (error) {
+      els.list.replaceChildren(el("li", { class: "error", text: error.message }));
+    }
+  }
+
+  // --- one conversation ------------------------------------------------------------------------------
+
+  async function openConversation(id) {
+    const conversation = await api(`${config.urls.conversations}${id}/`);
+    state.conversation = conversation;
+    els.title.textContent = conversation.title;
+    els.subtitle.textContent = `${conversation.source_name} · ${conversation.table}`;
+    els.composer.hidden = false;
+    renderFirstQuestions(conversation.first_questions || []);
+    renderHistory(conversation.messages || []);
+    loadColumns(conversation);
+    state.transport = new Transport({
+      config,
+      conversationId: id,
+      onEvent: handleEvent,
+      onMessage: (message) => cards.showMessage(message),
+      onProblem: (text) => {
+        cards.showError(cards.cardFor(null), text);
+        announce(text);
+      },
+      setBusy,
+    });
+    state.transport.connect();
+    els.question.focus();
+  }
+
+  async function loadColumns(conversation) {
+    try {
+      const table = await api(`${config.urls.sources}${conversation.source}/tables/${encodeURIComponent(conversation.table)}/`);
+      state.columns = table.columns || [];
+    } catch {
+      state.columns = [];
+    }
+  }
+
+  function renderFirstQuestions(questions) {
+    els.first.replaceChildren(...questions.map((q) => el("button", { type: "button", class: "chip", text: q, onclick: () => ask(q) })));
+    els.first.hidden = !questions.length || els.log.children.length > 0;
+  }
+
+  function renderHistory(messages) {
+    cards.clear();
+    for (const message of messages) {
+      if (message.role === "user") els.log.append(cards.userBubble(message.content));
+      else cards.showMessage(message);
+    }
+    els.first.hidden = messages.length > 0 || !els.first.children.length;
+    els.log.lastElementChild?.scrollIntoView({ block: "end" });
+  }
+
+  function editQuestion(text) {
+    els.question.value = text;
+    els.editing.textContent = "Editing an earlier question: change it and press Ask to send it again.";
+    els.editing.hidden = false;
+    els.question.focus();
+  }
+
+  async function saveChart(card, message) {
+    const button = card.tools.querySelector("button.button");
+    try {
+      const chart = await api(config.urls.charts, {
+        method: "POST",
+        body: { title: message.chart.spec?.title || state.conversation.title, spec: message.chart.spec, query: message.query, source: state.conversation.source },
+      });
+      button?.replaceWith(el("a", { href: `${config.urls.chartPage}${chart.id}/`, text: `Saved as “${chart.title}”` }));
+      announce("Chart saved.");
+    } catch (error) {
+      cards.showError(card, `The chart could not be saved: ${error.message}`);
+    }
+  }
+
+  async function rerun(message, body, control, onError) {
+    if (state.busy) return false;
+    setBusy(true, null);
+    if (control) control.disabled = true;
+    setStatus("Re-running…");
+    try {
+      const answer = await api(`${config.urls.conversations}${state.conversation.id}/messages/${message.id}/rerun/`, {
+        method: "POST",
+        body,
+        timeout: IDLE_TIMEOUT_MS,
+      });
+      cards.pending = null;
+      cards.showMessage(answer).root.scrollIntoView({ block: "start", behavior: "smooth" });
+      announce(answer.status === "done" ? "The answer was re-run." : answer.error);
+      return true;
+    } catch (error) {
+      if (onError) onError(error.message);
+      else cards.showError(cards.get(message.id), error.message);
+      return false;
+    } finally {
+      if (control) control.disabled = false;
+      // The earlier answer keeps its own chart: its chart-type choice goes back to what it shows.
+      if (control?.tagName === "SELECT" && message.chart) control.value = message.chart.type;
+      setBusy(false);
+      setStatus("");
+    }
+  }
+
+  // --- asking and streaming -------------------------------------------------------------------------
+
+  function setBusy(busy, abort) {
+    state.busy = busy;
+    state.abort = busy ? abort : null;
+    els.send.disabled = busy;
+    els.cancel.hidden = !busy || !abort;
+    els.cancel.disabled = false;
+    if (!busy) cards.pending = null;
+  }
+
+  /** Show one answer event; true when it ended the answer. */
+  function handleEvent(event) {
+    switch (event.type) {
+      case "history":
+        if (!state.busy) renderHistory(event.messages);
+        return false;
+      case "status": {
+        const card = cards.cardFor(event.message_id);
+        card.stage.textContent = stages[event.stage] || "";
+        setStatus(stages[event.stage] || "");
+        return false;
+      }
+      case "plan": {
+        const card = cards.cardFor(null);
+        card.explanation.textContent = event.explanation;
+        card.explanation.hidden = !event.explanation;
+        card.notice.textContent = event.fallback_reason || "";
+        card.notice.hidden = !event.fallback_reason;
+        return false;
+      }
+      case "clarification": {
+        const card = cards.cardFor(null);
+        card.narrative.textContent = event.message;
+        cards.renderChips(card, event.suggestions);
+        return false;
+      }
+      case "sql":
+        cards.cardFor(null).sql = event.sql;
+        return false;
+      case "data":
+        cards.cardFor(null).data = { columns: event.columns, rows: event.rows, row_count: event.row_count, truncated: event.truncated };
+        return false;
+      case "chart": {
+        const card = cards.cardFor(null);
+        cards.drawChart(card, { type: event.chart_type, option: event.option }, card.data);
+        return false;
+      }
+      case "token":
+        cards.cardFor(null).narrative.textContent += event.text;
+        return false;
+      case "suggestions":
+        cards.renderChips(cards.cardFor(null), event.suggestions);
+        return false;
+      case "error": {
+        if (REQUEST_ERRORS.has(event.code)) {
+          setStatus(event.message);
+          return false;
+        }
+        const card = cards.cardFor(event.message_id);
+        card.root.removeAttribute("aria-busy");
+        card.stage.hidden = true;
+        cards.showError(card, event.message);
+        announce(event.message);
+        return true;
+      }
+      default:
+        if (!terminal.has(event.type)) return false;
+        if (event.message) cards.showMessage(event.message);
+        announce(event.type === "done" ? "The answer is ready." : "The answer was cancelled.");
+        return true;
+    }
+  }
+
+  async function ask(text) {
+    const question = (text || "").trim();
+    if (!question || state.busy || !state.conversation) return;
+    els.first.hidden = true;
+    els.editing.hidden = true;
+    els.question.value = "";
+    els.log.append(cards.userBubble(question));
+    const card = cards.cardFor(null);
+    card.stage.textContent = "Sending…";
+    card.root.scrollIntoView({ block: "nearest" });
+    await state.transport.ask(question);
+    setStatus("");
+    loadConversationList();
+    els.question.focus();
+  }
+
+  // --- wiring ----------------------------------------------------------------------------------------
+
+  els.sourceSelect.addEventListener("change", fillTables);
+  els.newForm.addEventListener("submit", startConversation);
+  els.askForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask(els.question.value);
+  });
+  els.question.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      ask(els.question.value);
+    }
+  });
+  els.cancel.addEventListener("click", () => {
+    els.cancel.disabled = true;
+    setStatus("Cancelling…");
+    state.abort?.();
+  });
+
+  loadSources();
+  loadConversationList();
+  if (config.conversation) {
+    openConversation(config.conversation).catch((error) => {
+      els.title.textContent = "This conversation could not be opened";
+      els.subtitle.textContent = error.message;
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => init());
