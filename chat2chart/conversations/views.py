@@ -8,25 +8,27 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from chat2chart.conversations import selectors
-from chat2chart.core import hooks
+from chat2chart.charts.policy import can_create_chart
+from chat2chart.conversations import policy, selectors
 from chat2chart.core.errors import NotFound
+from chat2chart.core.principal import Principal
 
 
 @login_required
 def chat(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     # Pages answer 404 rather than 403 so they do not reveal what exists.
-    if not hooks.can(request.user, hooks.ASK):
+    principal = Principal.from_request(request)
+    if not policy.can_start_conversation(principal):
         raise Http404("not allowed")
     if pk is not None:
         try:
-            selectors.conversation_get(conversation_id=pk, user=request.user)
+            selectors.conversation_get(conversation_id=pk, principal=principal)
         except NotFound as error:
             raise Http404(error.message) from error
     config = {
         "conversation": pk,
-        "canEditSql": hooks.can(request.user, hooks.EDIT),
-        "canSaveChart": hooks.can(request.user, hooks.EDIT),
+        "canEditSql": policy.can_run_own_sql(principal),
+        "canSaveChart": can_create_chart(principal),
         "urls": {
             "page": reverse("chat"),
             "conversations": reverse("api-conversation-list"),
