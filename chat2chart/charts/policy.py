@@ -13,6 +13,11 @@ from chat2chart.core import hooks
 from chat2chart.core.principal import Principal
 
 
+def can_browse_charts(principal: Principal) -> bool:
+    """See the list of saved charts and the gallery of chart types."""
+    return hooks.can(principal, hooks.VIEW)
+
+
 def can_view_chart(principal: Principal, chart: Any) -> bool:
     return hooks.can(principal, hooks.VIEW, chart)
 

@@ -65,7 +65,7 @@ class Principal:
         carried = getattr(user, "aiser_principal", None)
         if isinstance(carried, Principal):
             return carried
-        workspace = hooks.current_workspace()
+        workspace = _workspace_in_scope()
         if not (getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)):
             return cls(
                 user=None, user_id=None, kind="person", role=None, scopes=frozenset(), workspace=workspace
@@ -88,7 +88,7 @@ class Principal:
             kind="embed",
             role=None,
             scopes=frozenset({hooks.VIEW}),
-            workspace=hooks.current_workspace(),
+            workspace=_workspace_in_scope(),
         )
 
     @classmethod
@@ -102,3 +102,12 @@ class Principal:
         principal = cls.for_user(getattr(request, "user", None))
         target.principal = principal
         return principal
+
+
+def _workspace_in_scope() -> str:
+    # Outside any organisation (the public site) there is no workspace: the principal then holds no
+    # role, so every check fails closed rather than raising.
+    try:
+        return hooks.current_workspace()
+    except RuntimeError:
+        return ""
