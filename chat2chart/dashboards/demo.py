@@ -12,8 +12,8 @@ from typing import Any
 
 from chat2chart.charts.models import SavedChart
 from chat2chart.core import hooks
-from chat2chart.core.principal import Principal
 from chat2chart.core.errors import AiserError
+from chat2chart.core.principal import Principal
 from chat2chart.dashboards import services
 from chat2chart.dashboards.models import Dashboard
 from chat2chart.dashboards.widget_data import table_fields

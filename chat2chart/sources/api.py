@@ -24,9 +24,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat2chart.core import hooks
-from chat2chart.core.errors import AiserError, Forbidden, ValidationFailed
+from chat2chart.core.api import WorkspaceObjectView
+from chat2chart.core.errors import AiserError, ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.sources import selectors, services
 from chat2chart.sources.models import Source, SourceTable
+from chat2chart.sources.policy import RULES as SOURCE_RULES
 from chat2chart.sources.querying import query_run, sql_run, table_preview
 from chat2chart.sources.semantic import SemanticQuery
 
@@ -68,6 +71,15 @@ class _UploadingView(APIView):
         # Before anything reads the body (session authentication's CSRF check does).
         request.upload_handlers = [CappedUploadHandler(request)]
         return super().initialize_request(request, *args, **kwargs)
+
+
+class _SourceView(WorkspaceObjectView):
+    """A source named by the URL, checked against the sources policy before the handler runs."""
+
+    policy = SOURCE_RULES
+
+    def safely_get_object(self, *, pk: int, **url_kwargs: Any) -> Source:
+        return selectors.source_get(pk)
 
 
 # --- serializers -------------------------------------------------------------------------------------
@@ -253,20 +265,10 @@ class SourceListView(_UploadingView):
         return Response(_source_body(source), status=status.HTTP_201_CREATED)
 
 
-class SourceDetailView(APIView):
-    # Whether someone may delete depends on the source (editors may delete what they made), so the
-    # view-level check only asks for VIEW and delete() asks DELETE with the object.
-    actions = {"DELETE": hooks.VIEW}
-
-    def _load(self, request: Request, pk: int) -> Source:
-        source = selectors.source_get(pk)
-        if request.method != "DELETE":
-            self.check_object_permissions(request, source)
-        return source
-
+class SourceDetailView(_SourceView):
     @extend_schema(summary="One source, with its status and ingestion progress", responses=SourceSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(_source_body(self._load(request, pk)))
+        return Response(_source_body(self.object))
 
     @extend_schema(
         summary="Rename; change connection or REST settings; change the refresh interval",
@@ -274,10 +276,9 @@ class SourceDetailView(APIView):
         responses=SourceSerializer,
     )
     def patch(self, request: Request, pk: int) -> Response:
-        source = self._load(request, pk)
         data = _validated(SourceUpdateInput, request.data)
         source = services.source_update(
-            source=source,
+            source=self.object,
             actor=request.user,
             name=data.get("name"),
             config=data.get("config"),
@@ -287,14 +288,11 @@ class SourceDetailView(APIView):
 
     @extend_schema(summary="Delete the source and its stored files", responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        source = self._load(request, pk)
-        if not hooks.can(request.user, hooks.DELETE, source):
-            raise Forbidden("You do not have permission to delete this source.")
-        services.source_delete(source=source, actor=request.user)
+        services.source_delete(source=self.object, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SourceUploadView(_UploadingView):
+class SourceUploadView(_UploadingView, _SourceView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
@@ -303,8 +301,7 @@ class SourceUploadView(_UploadingView):
         responses={202: SourceSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
+        source = self.object
         data = _validated(UploadInput, request.data)
         source = services.source_upload(
             source=source,
@@ -316,16 +313,14 @@ class SourceUploadView(_UploadingView):
         return Response(_source_body(source), status=status.HTTP_202_ACCEPTED)
 
 
-class SourceRefreshView(APIView):
+class SourceRefreshView(_SourceView):
     @extend_schema(
         summary="Re-introspect a database or re-fetch a REST API",
         request=None,
         responses={202: SourceSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
-        source = services.source_request_refresh(source=source, actor=request.user)
+        source = services.source_request_refresh(source=self.object, actor=request.user)
         return Response(_source_body(source), status=status.HTTP_202_ACCEPTED)
 
 
@@ -341,20 +336,16 @@ class ConnectionTestView(APIView):
         return Response({"ok": True, "message": "Connected."})
 
 
-class TableListView(APIView):
+class TableListView(_SourceView):
     @extend_schema(summary="The source's tables and their catalogue", responses=TableSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
-        return Response(TableSerializer(selectors.source_tables(source), many=True).data)
+        return Response(TableSerializer(selectors.source_tables(self.object), many=True).data)
 
 
-class TableDetailView(APIView):
+class TableDetailView(_SourceView):
     @extend_schema(summary="One table and its columns", responses=TableSerializer)
     def get(self, request: Request, pk: int, name: str) -> Response:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
-        return Response(TableSerializer(selectors.source_table_get(source, name)).data)
+        return Response(TableSerializer(selectors.source_table_get(self.object, name)).data)
 
     @extend_schema(
         summary="Rename columns or change their types (re-reads the stored original)",
@@ -362,21 +353,17 @@ class TableDetailView(APIView):
         responses={202: SourceSerializer},
     )
     def patch(self, request: Request, pk: int, name: str) -> Response:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
         data = _validated(TableOverrideInput, request.data)
         source = services.source_table_override(
-            source=source, table_name=name, columns=data["columns"], actor=request.user
+            source=self.object, table_name=name, columns=data["columns"], actor=request.user
         )
         return Response(_source_body(source), status=status.HTTP_202_ACCEPTED)
 
 
-class TablePreviewView(APIView):
+class TablePreviewView(_SourceView):
     @extend_schema(summary="The first 100 rows of a table", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int, name: str) -> Response:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
-        return Response(table_preview(source=source, table_name=name).to_dict())
+        return Response(table_preview(source=self.object, table_name=name).to_dict())
 
 
 class QueryView(APIView):
@@ -385,7 +372,7 @@ class QueryView(APIView):
     @extend_schema(summary="Run a semantic query", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         query = SemanticQuery.parse(request.data)
-        return Response(query_run(query=query, user=request.user).to_dict())
+        return Response(query_run(query=query, user=Principal.from_request(request)).to_dict())
 
 
 class SqlView(APIView):

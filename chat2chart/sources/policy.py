@@ -13,6 +13,10 @@ from chat2chart.core import hooks
 from chat2chart.core.principal import Principal
 
 
+def can_list_sources(principal: Principal) -> bool:
+    return hooks.can(principal, hooks.VIEW)
+
+
 def can_view_source(principal: Principal, source: Any) -> bool:
     return hooks.can(principal, hooks.VIEW, source)
 

@@ -77,7 +77,14 @@ def api_key_revoke(*, organization: Organization, key_id: int, actor) -> ApiKey:
     return api_key
 
 
-def api_key_resolve(*, raw_key: str, organization: Organization) -> tuple[ApiKey, str] | None:
+@dataclass(frozen=True)
+class ResolvedKey:
+    api_key: ApiKey
+    role: str  # the role the key acts with: its own, never above its creator's current role
+    creator_role: str  # the creator's current role in the organisation
+
+
+def api_key_resolve(*, raw_key: str, organization: Organization) -> ResolvedKey | None:
     """The key and the role it acts with, or None when the key is unknown, revoked, expired, of another
     organisation, or its creator is no longer a member."""
     if not raw_key.startswith(KEY_PREFIX):
@@ -93,4 +100,4 @@ def api_key_resolve(*, raw_key: str, organization: Organization) -> tuple[ApiKey
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_GRANULARITY:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-    return api_key, role
+    return ResolvedKey(api_key=api_key, role=role, creator_role=membership.role)

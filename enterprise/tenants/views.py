@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from chat2chart.core import hooks
-from chat2chart.core.errors import AiserError, NotFound
+from chat2chart.core.errors import AiserError, Forbidden, NotFound
 from enterprise.tenants import services
 from enterprise.tenants.forms import InvitationForm, OrganizationForm, OrganizationSettingsForm
 from enterprise.tenants.models import Invitation, Membership, Organization
@@ -66,7 +66,13 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
             membership = services.invitation_accept(token=token, user=request.user)
         except NotFound:
             return render(request, "tenants/invitation_invalid.html", status=404)
+        except Forbidden as error:
+            context = {"invitation": invitation, "error": error.message}
+            return render(request, "tenants/invitation_accept.html", context, status=error.status)
         return redirect(services.handoff_url(user=request.user, organization=membership.organization))
+    if not services.invitation_matches(invitation=invitation, user=request.user):
+        context = {"invitation": invitation, "error": services.wrong_address_message(invitation)}
+        return render(request, "tenants/invitation_accept.html", context, status=403)
     return render(request, "tenants/invitation_accept.html", {"invitation": invitation})
 
 
