@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError, Forbidden, NotFound
+from chat2chart.core.principal import Principal
 from enterprise.tenants import services
 from enterprise.tenants.forms import InvitationForm, OrganizationForm, OrganizationSettingsForm
 from enterprise.tenants.models import Invitation, Membership, Organization
@@ -92,14 +93,14 @@ def handoff(request: HttpRequest) -> HttpResponse:
 
 
 def _require_manager(request: HttpRequest) -> None:
-    if not hooks.can(request.user, hooks.MANAGE):
+    if not hooks.can(Principal.from_request(request), hooks.MANAGE):
         raise Http404("not allowed")
 
 
 @login_required
 def members(request: HttpRequest) -> HttpResponse:
     organization: Organization = request.tenant
-    can_manage = hooks.can(request.user, hooks.MANAGE)
+    can_manage = hooks.can(Principal.from_request(request), hooks.MANAGE)
     form = InvitationForm(request.POST or None)
     invite_link = None
     if request.method == "POST":

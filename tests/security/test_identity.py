@@ -124,6 +124,19 @@ def test_key_principal_carries_its_own_role_and_scopes(alpha):
 
 
 @pytest.mark.enterprise
+def test_a_key_cannot_make_a_key_above_its_own_role(alpha):
+    from enterprise.rbac.models import ApiKey
+
+    admin_key_of_owner = _bearer(alpha, _key(alpha, "admin", creator="owner"))
+    response = post_json(admin_key_of_owner, "/api/v1/api-keys/", {"name": "escalate", "role": "owner"})
+    assert response.status_code == 400
+    assert "higher role" in response.json()["error"]["message"]
+    assert not ApiKey.objects.filter(name="escalate").exists()
+    made = post_json(admin_key_of_owner, "/api/v1/api-keys/", {"name": "ci", "role": "editor"})
+    assert made.status_code == 201
+
+
+@pytest.mark.enterprise
 def test_a_key_reaches_nothing_of_the_other_organisation(alpha, beta):
     beta_dashboard = _dashboard(beta, role="admin", title="Beta only")
     alpha_key = _key(alpha, "admin")
