@@ -22,6 +22,7 @@ from chat2chart.conversations.policy import RULES as CONVERSATION_RULES
 from chat2chart.conversations.sse import EventStreamRenderer, event_stream, wants_event_stream
 from chat2chart.core import hooks
 from chat2chart.core.api import WorkspaceObjectView
+from chat2chart.core.errors import NotFound
 from chat2chart.core.principal import Principal
 
 
@@ -61,6 +62,9 @@ class _ConversationView(WorkspaceObjectView):
 
     def safely_get_object(self, *, pk: int, **url_kwargs: Any) -> Conversation:
         return selectors.conversation_find(pk)
+
+    def not_found(self, *, pk: int, **url_kwargs: Any) -> NotFound:
+        return NotFound(f"There is no conversation {pk}.")
 
 
 class ConversationListView(APIView):

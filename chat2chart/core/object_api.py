@@ -8,7 +8,7 @@ Import it as `chat2chart.core.api.WorkspaceObjectView` (it lives here because DR
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -16,9 +16,6 @@ from rest_framework.views import APIView
 from chat2chart.core.api import ActionPermission
 from chat2chart.core.errors import Forbidden, NotFound
 from chat2chart.core.principal import Principal
-
-if TYPE_CHECKING:
-    from django.http.response import HttpResponseBase
 
 ObjectRule = Callable[[Principal, Any], bool]
 
@@ -65,13 +62,12 @@ class WorkspaceObjectView(APIView):
                 )
         if "actions" in cls.__dict__:
             raise TypeError(f"{cls.__name__}: an object view names policy rules in object_actions.")
-        if cls.policy:
-            for method in cls.http_method_names:
-                if method == "options" or not hasattr(cls, method):
-                    continue
-                rule = cls._rule_for(method.upper())
-                if rule not in cls.policy:
-                    raise TypeError(f"{cls.__name__}.{method}: the policy has no rule {rule!r}.")
+        for method in cls.http_method_names:
+            if method == "options" or not hasattr(cls, method):
+                continue
+            rule = cls._rule_for(method.upper())
+            if rule not in cls.policy:
+                raise TypeError(f"{cls.__name__}.{method}: the policy has no rule {rule!r}.")
 
     @classmethod
     def _rule_for(cls, method: str) -> str:
@@ -80,6 +76,10 @@ class WorkspaceObjectView(APIView):
     def safely_get_object(self, **url_kwargs: Any) -> Any:
         """The object the URL names, from the workspace in scope; raise NotFound when there is none."""
         raise NotImplementedError
+
+    def not_found(self, **url_kwargs: Any) -> NotFound:
+        """What a hidden object answers: the same as a missing one, so ids reveal nothing."""
+        return NotFound("Not found.")
 
     def dangerously_get_object_unchecked(self, **url_kwargs: Any) -> Any:
         """The object without asking the policy. Every use needs a reason a reviewer can accept."""
@@ -91,13 +91,8 @@ class WorkspaceObjectView(APIView):
         obj = self.safely_get_object(**kwargs)
         rule = self.policy.get(self._rule_for(request.method or "GET"))
         if rule is None or not rule(self.principal, obj):
-            if self.hide_denied and not self.policy["view"](self.principal, obj):
-                raise NotFound("Not found.")
+            can_view = self.policy.get("view")
+            if self.hide_denied and (can_view is None or not can_view(self.principal, obj)):
+                raise self.not_found(**kwargs)
             raise Forbidden(ActionPermission.message)
         self.object = obj
-
-    def finalize_response(
-        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
-        self.object = None  # nothing from this request outlives it
-        return super().finalize_response(request, response, *args, **kwargs)

@@ -58,6 +58,10 @@ def test_viewer_key_cannot_delete_its_creators_conversation(alpha):
     viewer_key = _bearer(alpha, _key(alpha, "viewer"))
     response = viewer_key.delete(f"/api/v1/conversations/{conversation['id']}/")
     assert response.status_code == 404
+    missing = viewer_key.delete("/api/v1/conversations/999999/")
+    assert response.json()["error"]["message"].replace(str(conversation["id"]), "N") == (
+        missing.json()["error"]["message"].replace("999999", "N")
+    )
     with alpha.activate():
         assert Conversation.objects.filter(pk=conversation["id"]).exists()
     # The creator themselves still may.
@@ -340,6 +344,12 @@ def test_object_view_may_not_override_the_checked_lookup():
 def test_object_view_may_only_name_rules_its_policy_has():
     from chat2chart.core.api import WorkspaceObjectView
     from chat2chart.dashboards.policy import RULES
+
+    with pytest.raises(TypeError, match="no rule 'view'"):
+
+        class Unguarded(WorkspaceObjectView):
+            def get(self, request: Any, pk: int) -> None:
+                return None
 
     with pytest.raises(TypeError, match="no rule 'archive'"):
 
