@@ -8,17 +8,18 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat2chart.charts import selectors, services
 from chat2chart.charts.models import SavedChart
+from chat2chart.charts.policy import RULES as CHART_RULES
 from chat2chart.charts.recommend import INTENTS, recommend
 from chat2chart.charts.registry import FAMILIES, get_chart_type
 from chat2chart.core import hooks
-from chat2chart.core.api import ActionPermission
+from chat2chart.core.api import WorkspaceObjectView
+from chat2chart.core.principal import Principal
 
 
 class SavedChartSerializer(serializers.ModelSerializer):
@@ -105,7 +106,7 @@ class ChartRenderView(APIView):
         payload.is_valid(raise_exception=True)
         given = payload.validated_data
         rendered = services.chart_render(
-            user=request.user,
+            principal=Principal.from_request(request),
             spec=given.get("spec"),
             chart_type=given.get("type"),
             data=given.get("data"),
@@ -140,7 +141,9 @@ class ChartRecommendView(APIView):
         given = payload.validated_data
         row_count = given.get("row_count")
         if given.get("query") is not None:
-            result = services.query_result(query=services.parse_query(given["query"]), user=request.user)
+            result = services.query_result(
+                query=services.parse_query(given["query"]), principal=Principal.from_request(request)
+            )
             row_count = result.row_count
         else:
             result = services.result_from_data({"columns": given["columns"], "rows": []})
@@ -171,7 +174,7 @@ class SavedChartListView(APIView):
         payload.is_valid(raise_exception=True)
         given = payload.validated_data
         chart = services.chart_create(
-            actor=request.user,
+            principal=Principal.from_request(request),
             title=given.get("title", ""),
             description=given.get("description", ""),
             spec=given["spec"],
@@ -181,19 +184,19 @@ class SavedChartListView(APIView):
         return Response(SavedChartSerializer(chart).data, status=status.HTTP_201_CREATED)
 
 
-class SavedChartDetailView(APIView):
-    # Whether a chart may be deleted depends on the chart (editors may delete their own), so the
-    # view-level gate only asks VIEW and `delete` asks DELETE of the chart itself.
-    actions = {"DELETE": hooks.VIEW}
+class _SavedChartView(WorkspaceObjectView):
+    """A saved chart named by the URL, checked against the charts policy before the handler runs."""
 
-    def _chart(self, request: Request, pk: int) -> SavedChart:
-        chart = selectors.chart_get(chart_id=pk)
-        self.check_object_permissions(request, chart)
-        return chart
+    policy = CHART_RULES
 
+    def safely_get_object(self, *, pk: int, **url_kwargs: Any) -> SavedChart:
+        return selectors.chart_get(chart_id=pk)
+
+
+class SavedChartDetailView(_SavedChartView):
     @extend_schema(summary="One saved chart", responses=SavedChartSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(SavedChartSerializer(self._chart(request, pk)).data)
+        return Response(SavedChartSerializer(self.object).data)
 
     @extend_schema(
         summary="Change a saved chart", request=SavedChartInputSerializer, responses=SavedChartSerializer
@@ -209,29 +212,23 @@ class SavedChartDetailView(APIView):
 
     @extend_schema(summary="Delete a saved chart", responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        chart = self._chart(request, pk)
-        if not hooks.can(request.user, hooks.DELETE, chart):
-            raise PermissionDenied(ActionPermission.message)
-        services.chart_delete(chart=chart, actor=request.user)
+        services.chart_delete(chart=self.object, principal=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
-        chart = self._chart(request, pk)
         payload = SavedChartInputSerializer(data=request.data, partial=partial)
         payload.is_valid(raise_exception=True)
         changes = dict(payload.validated_data)
         if "source" in changes:
             changes["source_id"] = changes.pop("source")
-        chart = services.chart_update(chart=chart, actor=request.user, **changes)
+        chart = services.chart_update(chart=self.object, principal=self.principal, **changes)
         return Response(SavedChartSerializer(chart).data)
 
 
-class SavedChartDataView(APIView):
+class SavedChartDataView(_SavedChartView):
     @extend_schema(summary="Re-run a saved chart's query and draw it", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
-        chart = selectors.chart_get(chart_id=pk)
-        self.check_object_permissions(request, chart)
-        rendered = services.chart_data(chart=chart, user=request.user)
+        rendered = services.chart_data(chart=self.object, principal=self.principal)
         return Response(
             {
                 "option": rendered.option,

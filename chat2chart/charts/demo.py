@@ -14,6 +14,7 @@ from typing import Any
 from chat2chart.charts import services
 from chat2chart.charts.models import SavedChart
 from chat2chart.core.errors import AiserError
+from chat2chart.core.principal import Principal
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.models import Source
 
@@ -119,7 +120,7 @@ def seed_demo_content(*, owner: Any, log: Callable[[str], Any] = print) -> None:
         source, table = found
         try:
             services.chart_create(
-                actor=owner,
+                principal=Principal.for_user(owner),
                 title=chart.title,
                 description=chart.description,
                 spec=chart.spec,

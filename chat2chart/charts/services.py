@@ -14,6 +14,7 @@ from typing import Any
 import pydantic
 from django.db import transaction
 
+from chat2chart.charts import policy
 from chat2chart.charts.models import SavedChart
 from chat2chart.charts.registry import get_chart_type
 from chat2chart.charts.render import build_option, resolve_slots
@@ -21,6 +22,7 @@ from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
 from chat2chart.core import hooks
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import ChartError, Forbidden, QueryError, ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import compile_query
@@ -103,11 +105,11 @@ def column_profiles(result: ResultSet) -> list[dict[str, Any]]:
     ]
 
 
-def query_result(*, query: SemanticQuery, user: Any, use_cache: bool = True) -> ResultSet:
-    """Run `query` as `user`, who must be allowed to ask questions in this workspace."""
-    if not hooks.can(user, hooks.ASK):
+def query_result(*, query: SemanticQuery, principal: Principal, use_cache: bool = True) -> ResultSet:
+    """Run `query` as `principal`, who must be allowed to ask questions in this workspace."""
+    if not policy.can_run_chart_queries(principal):
         raise Forbidden("You do not have permission to run queries in this workspace.")
-    return query_run(query=query, user=user, use_cache=use_cache)
+    return query_run(query=query, user=principal, use_cache=use_cache)
 
 
 def _spec_for(
@@ -131,7 +133,7 @@ def _as_object(value: Any, what: str) -> dict[str, Any]:
 
 def chart_render(
     *,
-    user: Any,
+    principal: Principal,
     spec: Any = None,
     chart_type: str | None = None,
     data: dict[str, Any] | None = None,
@@ -139,21 +141,23 @@ def chart_render(
     title: str = "",
     options: dict[str, Any] | None = None,
 ) -> RenderedChart:
-    """Draw `data` (or the result of `query`, run as `user`) with `spec`, or with `chart_type`'s
+    """Draw `data` (or the result of `query`, run as `principal`) with `spec`, or with `chart_type`'s
     automatic spec. Raises ChartError with the builder's message when the data does not fit."""
     if (data is None) == (query is None):
         raise ChartError("Send either the data to draw or a query to run, not both.")
     if query is not None:
-        result = query_result(query=parse_query(query), user=user)
+        result = query_result(query=parse_query(query), principal=principal)
     else:
         result = result_from_data(_as_object(data, "data"))
     chart_spec = _spec_for(spec=spec, chart_type=chart_type, result=result, title=title, options=options)
     return RenderedChart(option=build_option(chart_spec, result), result=result, spec=chart_spec)
 
 
-def chart_data(*, chart: SavedChart, user: Any, use_cache: bool = True) -> RenderedChart:
-    """Re-run a saved chart's query as `user` and draw it with its spec."""
-    result = query_result(query=parse_query(chart.query), user=user, use_cache=use_cache)
+def chart_data(*, chart: SavedChart, principal: Principal, use_cache: bool = True) -> RenderedChart:
+    """Re-run a saved chart's query as `principal` and draw it with its spec."""
+    if not policy.can_view_chart(principal, chart):
+        raise Forbidden("You do not have permission to see this chart.")
+    result = query_result(query=parse_query(chart.query), principal=principal, use_cache=use_cache)
     spec = parse_spec(chart.spec)
     return RenderedChart(option=build_option(spec, result), result=result, spec=spec)
 
@@ -199,13 +203,15 @@ def _snapshot(chart: SavedChart) -> dict[str, Any]:
 @transaction.atomic
 def chart_create(
     *,
-    actor: Any,
+    principal: Principal,
     title: str,
     spec: Any,
     query: Any,
     description: str = "",
     source_id: int | None = None,
 ) -> SavedChart:
+    if not policy.can_create_chart(principal):
+        raise Forbidden("Only editors can save charts.")
     chart_spec, semantic, source = _validated(spec=spec, query=query, source_id=source_id)
     title = _clean_title(title or chart_spec.title)
     chart = SavedChart.objects.create(
@@ -214,17 +220,19 @@ def chart_create(
         source=source,
         spec=chart_spec.model_dump(mode="json", exclude_defaults=True),
         query=semantic.model_dump(mode="json", exclude_defaults=True),
-        owner=actor,
+        owner=principal.user,
     )
     hooks.record_audit(
-        action="chart.create", actor=actor, target_type="chart", target_id=chart.pk, data=_snapshot(chart)
+        action="chart.create", actor=principal, target_type="chart", target_id=chart.pk, data=_snapshot(chart)
     )
     return chart
 
 
 @transaction.atomic
-def chart_update(*, chart: SavedChart, actor: Any, **changes: Any) -> SavedChart:
+def chart_update(*, chart: SavedChart, principal: Principal, **changes: Any) -> SavedChart:
     """Change any of title, description, spec and query; the pair is re-validated together."""
+    if not policy.can_change_chart(principal, chart):
+        raise Forbidden("You do not have permission to change this chart.")
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS) - {"source_id"})
     if unknown:
         raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}.")
@@ -245,7 +253,7 @@ def chart_update(*, chart: SavedChart, actor: Any, **changes: Any) -> SavedChart
     chart.save()
     hooks.record_audit(
         action="chart.update",
-        actor=actor,
+        actor=principal,
         target_type="chart",
         target_id=chart.pk,
         data={**_snapshot(chart), "changed": sorted(changes)},
@@ -254,12 +262,14 @@ def chart_update(*, chart: SavedChart, actor: Any, **changes: Any) -> SavedChart
 
 
 @transaction.atomic
-def chart_delete(*, chart: SavedChart, actor: Any) -> None:
+def chart_delete(*, chart: SavedChart, principal: Principal) -> None:
+    if not policy.can_delete_chart(principal, chart):
+        raise Forbidden("You do not have permission to do this.")
     snapshot = _snapshot(chart)
     chart_id = chart.pk
     chart.delete()
     hooks.record_audit(
-        action="chart.delete", actor=actor, target_type="chart", target_id=chart_id, data=snapshot
+        action="chart.delete", actor=principal, target_type="chart", target_id=chart_id, data=snapshot
     )
 
 

@@ -8,27 +8,27 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from chat2chart.charts import selectors
+from chat2chart.charts import policy, selectors
 from chat2chart.charts.gallery import gallery_examples
-from chat2chart.core import hooks
 from chat2chart.core.errors import NotFound
+from chat2chart.core.principal import Principal
 
 
-def _require(request: HttpRequest, action: str, obj: object = None) -> None:
+def _require(allowed: bool) -> None:
     # Pages answer 404 rather than 403 so they do not reveal what exists.
-    if not hooks.can(request.user, action, obj):
+    if not allowed:
         raise Http404("not allowed")
 
 
 @login_required
 def chart_list(request: HttpRequest) -> HttpResponse:
-    _require(request, hooks.VIEW)
+    _require(policy.can_browse_charts(Principal.from_request(request)))
     return render(request, "charts/list.html", {"charts": selectors.chart_list()})
 
 
 @login_required
 def chart_gallery(request: HttpRequest) -> HttpResponse:
-    _require(request, hooks.VIEW)
+    _require(policy.can_browse_charts(Principal.from_request(request)))
     return render(request, "charts/gallery.html", {"examples": gallery_examples()})
 
 
@@ -38,12 +38,13 @@ def chart_detail(request: HttpRequest, pk: int) -> HttpResponse:
         chart = selectors.chart_get(chart_id=pk)
     except NotFound as error:
         raise Http404(error.message) from error
-    _require(request, hooks.VIEW, chart)
+    principal = Principal.from_request(request)
+    _require(policy.can_view_chart(principal, chart))
     config = {
         "id": chart.pk,
         "title": chart.title,
         "spec": chart.spec,
-        "canEdit": hooks.can(request.user, hooks.EDIT, chart),
+        "canEdit": policy.can_change_chart(principal, chart),
         "urls": {
             "data": reverse("api-chart-data", args=[chart.pk]),
             "detail": reverse("api-chart-detail", args=[chart.pk]),

@@ -19,8 +19,12 @@ from rest_framework.views import APIView
 from chat2chart.conversations import selectors, services
 from chat2chart.conversations.events import StreamedAnswerEvent, event_json_schema
 from chat2chart.conversations.models import Conversation
+from chat2chart.conversations.policy import RULES as CONVERSATION_RULES
 from chat2chart.conversations.sse import EventStreamRenderer, event_stream, wants_event_stream
 from chat2chart.core import hooks
+from chat2chart.core.api import WorkspaceObjectView
+from chat2chart.core.errors import NotFound
+from chat2chart.core.principal import Principal
 
 _STREAMED = (
     "With `Accept: text/event-stream` the answer streams as Server-Sent Events, each `event: <type>` "
@@ -57,8 +61,17 @@ def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dic
     return dict(serializer.validated_data)
 
 
-def _conversation(request: Request, pk: int) -> Conversation:
-    return selectors.conversation_get(conversation_id=pk, user=request.user)
+class _ConversationView(WorkspaceObjectView):
+    """A conversation: seen only by its owner and admins; to anyone else it does not exist (404)."""
+
+    policy = CONVERSATION_RULES
+    hide_denied = True
+
+    def safely_get_object(self, *, pk: int, **url_kwargs: Any) -> Conversation:
+        return selectors.conversation_find(pk)
+
+    def not_found(self, *, pk: int, **url_kwargs: Any) -> NotFound:
+        return NotFound(f"There is no conversation {pk}.")
 
 
 class ConversationListView(APIView):
@@ -72,7 +85,9 @@ class ConversationListView(APIView):
     )
     def get(self, request: Request) -> Response:
         everyone = request.query_params.get("all") in ("1", "true")
-        conversations = selectors.conversation_list(user=request.user, everyone=everyone)
+        conversations = selectors.conversation_list(
+            principal=Principal.from_request(request), everyone=everyone
+        )
         return Response({"conversations": [selectors.conversation_body(c) for c in conversations[:200]]})
 
     @extend_schema(
@@ -84,7 +99,7 @@ class ConversationListView(APIView):
     def post(self, request: Request) -> Response:
         given = _validated(ConversationInput, request.data)
         conversation = services.conversation_start(
-            user=request.user, source_id=given["source"], table=given["table"]
+            principal=Principal.from_request(request), source_id=given["source"], table=given["table"]
         )
         body = selectors.conversation_body(
             conversation, first_questions=services.conversation_first_questions(conversation)
@@ -92,10 +107,7 @@ class ConversationListView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class ConversationDetailView(APIView):
-    # Who may delete depends on the conversation (its owner, or an admin): the service decides.
-    actions = {"DELETE": hooks.VIEW}
-
+class ConversationDetailView(_ConversationView):
     @extend_schema(
         request=None,
         responses=OpenApiTypes.OBJECT,
@@ -103,7 +115,7 @@ class ConversationDetailView(APIView):
         summary="One conversation with its messages and suggested first questions",
     )
     def get(self, request: Request, pk: int) -> Response:
-        conversation = _conversation(request, pk)
+        conversation = self.object
         body = selectors.conversation_body(
             conversation, first_questions=services.conversation_first_questions(conversation)
         )
@@ -117,12 +129,12 @@ class ConversationDetailView(APIView):
         summary="Delete a conversation and its messages",
     )
     def delete(self, request: Request, pk: int) -> Response:
-        services.conversation_delete(conversation=_conversation(request, pk), user=request.user)
+        services.conversation_delete(conversation=self.object, principal=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MessageListView(APIView):
-    actions = {"POST": hooks.ASK}
+class MessageListView(_ConversationView):
+    object_actions = {"POST": "ask"}
     renderer_classes = [JSONRenderer, EventStreamRenderer]
 
     @extend_schema(
@@ -132,9 +144,8 @@ class MessageListView(APIView):
         summary="The messages of a conversation, oldest first",
     )
     def get(self, request: Request, pk: int) -> Response:
-        conversation = _conversation(request, pk)
         return Response(
-            {"messages": [selectors.message_body(m) for m in selectors.message_list(conversation)]}
+            {"messages": [selectors.message_body(m) for m in selectors.message_list(self.object)]}
         )
 
     @extend_schema(
@@ -149,23 +160,25 @@ class MessageListView(APIView):
         summary="Ask a question; the answer as JSON, or streamed as Server-Sent Events",
     )
     def post(self, request: Request, pk: int) -> HttpResponse:
-        conversation = _conversation(request, pk)
+        conversation = self.object
         given = _validated(AskInput, request.data)
         if wants_event_stream(request):
             cancelled = threading.Event()
             events = services.ask_events(
                 conversation=conversation,
-                user=request.user,
+                principal=self.principal,
                 content=given["content"],
                 cancel=cancelled.is_set,
             )
             return event_stream(request, events, cancelled)
-        answer = services.message_ask(conversation=conversation, user=request.user, content=given["content"])
+        answer = services.message_ask(
+            conversation=conversation, principal=self.principal, content=given["content"]
+        )
         return Response(selectors.message_body(answer), status=status.HTTP_201_CREATED)
 
 
-class MessageRerunView(APIView):
-    actions = {"POST": hooks.ASK}
+class MessageRerunView(_ConversationView):
+    object_actions = {"POST": "ask"}
     renderer_classes = [JSONRenderer, EventStreamRenderer]
 
     @extend_schema(
@@ -180,8 +193,7 @@ class MessageRerunView(APIView):
         summary="Re-run an answer with an edited query, edited SQL (editors) or another chart type",
     )
     def post(self, request: Request, pk: int, mid: int) -> HttpResponse:
-        conversation = _conversation(request, pk)
-        message = selectors.message_get(conversation=conversation, message_id=mid)
+        message = selectors.message_get(conversation=self.object, message_id=mid)
         given = _validated(RerunInput, request.data)
         changes = {
             "query": given.get("query"),
@@ -191,10 +203,10 @@ class MessageRerunView(APIView):
         if wants_event_stream(request):
             cancelled = threading.Event()
             events = services.rerun_events(
-                message=message, user=request.user, cancel=cancelled.is_set, **changes
+                message=message, principal=self.principal, cancel=cancelled.is_set, **changes
             )
             return event_stream(request, events, cancelled)
-        answer = services.message_rerun(message=message, user=request.user, **changes)
+        answer = services.message_rerun(message=message, principal=self.principal, **changes)
         return Response(selectors.message_body(answer), status=status.HTTP_201_CREATED)
 
 

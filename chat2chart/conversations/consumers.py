@@ -35,6 +35,7 @@ from chat2chart.conversations.events import (
 from chat2chart.conversations.pipeline import UNEXPECTED
 from chat2chart.core.asyncdb import in_scope
 from chat2chart.core.errors import AiserError, NotFound
+from chat2chart.core.principal import Principal
 
 logger = logging.getLogger(__name__)
 
@@ -85,16 +86,22 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
 
     # --- in the organisation's schema ------------------------------------------------------------
 
-    def _user(self) -> Any:
-        user = self.scope.get("user")
-        return user if user is not None and user.is_authenticated else None
+    def _principal(self) -> Principal | None:
+        # Made once per connection, in the connection's organisation, and kept in the scope.
+        if "principal" not in self.scope:
+            user = self.scope.get("user")
+            signed_in = user is not None and user.is_authenticated
+            self.scope["principal"] = Principal.for_user(user) if signed_in else None
+        return self.scope["principal"]
 
     def _history(self) -> EventJSON | None:
-        user = self._user()
-        if user is None:
+        principal = self._principal()
+        if principal is None:
             return None
         try:
-            conversation = selectors.conversation_get(conversation_id=self.conversation_id, user=user)
+            conversation = selectors.conversation_get(
+                conversation_id=self.conversation_id, principal=principal
+            )
         except NotFound:
             return None
         history = HistoryEvent(
@@ -108,12 +115,18 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
 
     def _ask(self, text: str, cancelled: threading.Event, emit: Any) -> None:
         try:
-            user = self._user()
-            if user is None:
+            principal = self._principal()
+            if principal is None:
                 raise NotFound("Sign in again to ask questions.")
-            conversation = selectors.conversation_get(conversation_id=self.conversation_id, user=user)
+            conversation = selectors.conversation_get(
+                conversation_id=self.conversation_id, principal=principal
+            )
             services.message_ask(
-                conversation=conversation, user=user, content=text, on_event=emit, cancel=cancelled.is_set
+                conversation=conversation,
+                principal=principal,
+                content=text,
+                on_event=emit,
+                cancel=cancelled.is_set,
             )
         except AiserError as error:
             emit(dump_event(ErrorEvent(code=error.code, message=error.message, message_id=None)))

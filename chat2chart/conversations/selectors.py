@@ -11,10 +11,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from chat2chart.conversations import policy
 from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.planner import Plan, PlanTurn
-from chat2chart.core import hooks
 from chat2chart.core.errors import NotFound
+from chat2chart.core.principal import Principal
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.semantic import SemanticQuery
@@ -22,23 +23,24 @@ from chat2chart.sources.semantic import SemanticQuery
 HISTORY_TURNS = 6
 
 
-def can_see(user: Any, conversation: Conversation) -> bool:
-    if not hooks.can(user, hooks.VIEW, conversation):
-        return False
-    return conversation.owner_id == user.pk or hooks.can(user, hooks.MANAGE)
-
-
-def conversation_list(*, user: Any, everyone: bool = False) -> QuerySet[Conversation]:
-    """The user's own conversations; `everyone` lists all of them for those who manage the workspace."""
+def conversation_list(*, principal: Principal, everyone: bool = False) -> QuerySet[Conversation]:
+    """The principal's own conversations; `everyone` lists all of them for those who manage the workspace."""
     conversations = Conversation.objects.select_related("source")
-    if everyone and hooks.can(user, hooks.MANAGE):
-        return conversations.all()
-    return conversations.filter(owner_id=user.pk)
+    return policy.visible_conversations(principal, conversations, everyone=everyone)
 
 
-def conversation_get(*, conversation_id: int, user: Any) -> Conversation:
+def conversation_find(conversation_id: int) -> Conversation:
+    """The conversation with this id, whoever may see it: callers ask the policy (see conversation_get)."""
     conversation = Conversation.objects.select_related("source").filter(pk=conversation_id).first()
-    if conversation is None or not can_see(user, conversation):
+    if conversation is None:
+        raise NotFound(f"There is no conversation {conversation_id}.")
+    return conversation
+
+
+def conversation_get(*, conversation_id: int, principal: Principal) -> Conversation:
+    """The conversation if the principal may see it; NotFound otherwise, so ids reveal nothing."""
+    conversation = conversation_find(conversation_id)
+    if not policy.can_view_conversation(principal, conversation):
         raise NotFound(f"There is no conversation {conversation_id}.")
     return conversation
 

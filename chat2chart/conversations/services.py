@@ -15,7 +15,7 @@ from typing import Any
 import pydantic
 from django.db import transaction
 
-from chat2chart.conversations import selectors
+from chat2chart.conversations import policy, selectors
 from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.narrative import first_questions
 from chat2chart.conversations.pipeline import (
@@ -39,12 +39,14 @@ from chat2chart.conversations.planner.explain import describe_filter, describe_m
 from chat2chart.core import hooks
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.querying import sql_run
 from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import SemanticQuery
 
+ASK_REFUSED = "You do not have permission to ask questions in this workspace."
 MAX_QUESTION_CHARS = 2000
 TITLE_CHARS = 120
 OnEvent = Callable[[Event], Any]
@@ -53,19 +55,19 @@ OnEvent = Callable[[Event], Any]
 # --- conversations -----------------------------------------------------------------------------------
 
 
-def conversation_start(*, user: Any, source_id: int, table: str) -> Conversation:
+def conversation_start(*, principal: Principal, source_id: int, table: str) -> Conversation:
     """A new conversation about `table` of the source; the table must be one of its current tables."""
-    _require(user, hooks.ASK, "You do not have permission to ask questions in this workspace.")
+    _require(policy.can_start_conversation(principal), ASK_REFUSED)
     source = source_selectors.source_get(source_id)
     names = [t.name for t in source_selectors.source_catalogue(source.pk)]
     if table not in names:
         known = f"choose one of: {', '.join(names[:20])}." if names else "it has no tables yet."
         raise ValidationFailed(f"table: '{table}' is not a table of '{source.name}'; {known}")
     with transaction.atomic():
-        conversation = Conversation.objects.create(owner=user, source=source, table_name=table)
+        conversation = Conversation.objects.create(owner=principal.user, source=source, table_name=table)
         hooks.record_audit(
             action="conversation.start",
-            actor=user,
+            actor=principal,
             target_type="conversation",
             target_id=conversation.pk,
             data={"source": source.pk, "table": table},
@@ -80,14 +82,16 @@ def conversation_first_questions(conversation: Conversation) -> list[str]:
         return []
 
 
-def conversation_delete(*, conversation: Conversation, user: Any) -> None:
+def conversation_delete(*, conversation: Conversation, principal: Principal) -> None:
     """The owner, or someone who manages the workspace, deletes a conversation and its messages."""
-    if conversation.owner_id != user.pk and not hooks.can(user, hooks.MANAGE):
-        raise Forbidden("Only the owner of a conversation or an admin can delete it.")
+    _require(
+        policy.can_delete_conversation(principal, conversation),
+        "Only the owner of a conversation or an admin can delete it.",
+    )
     with transaction.atomic():
         hooks.record_audit(
             action="conversation.delete",
-            actor=user,
+            actor=principal,
             target_type="conversation",
             target_id=conversation.pk,
             data={"title": conversation.title, "source": conversation.source_id},
@@ -99,7 +103,7 @@ def conversation_delete(*, conversation: Conversation, user: Any) -> None:
 
 
 def ask_events(
-    *, conversation: Conversation, user: Any, content: str, cancel: Cancel | None = None
+    *, conversation: Conversation, principal: Principal, content: str, cancel: Cancel | None = None
 ) -> Generator[Event, None, Message]:
     """Save the question and return the events that answer it (nothing runs until they are iterated).
 
@@ -107,7 +111,7 @@ def ask_events(
     question is empty or the table is gone.
     """
     question = _clean_question(content)
-    _require(user, hooks.ASK, "You do not have permission to ask questions in this workspace.")
+    _require(policy.can_ask_in_conversation(principal, conversation), ASK_REFUSED)
     hooks.check_limit("question_asked")
     table = selectors.conversation_table(conversation)
     history = selectors.plan_history(conversation)
@@ -130,31 +134,31 @@ def ask_events(
         conversation.save()
         hooks.record_audit(
             action="conversation.ask",
-            actor=user,
+            actor=principal,
             target_type="conversation",
             target_id=conversation.pk,
             data={"message": asked.pk, "question": question[:500]},
         )
-    steps = _ask_steps(answer, question, table=table, user=user, history=history)
+    steps = _ask_steps(answer, question, table=table, principal=principal, history=history)
     return run_steps(answer, steps, cancel=cancel)
 
 
 def message_ask(
     *,
     conversation: Conversation,
-    user: Any,
+    principal: Principal,
     content: str,
     on_event: OnEvent | None = None,
     cancel: Cancel | None = None,
 ) -> Message:
     """Answer `content` in `conversation`; returns the finished assistant message (done, error or
     cancelled). A clarifying question is a done message of kind `clarification`, with no chart."""
-    events = ask_events(conversation=conversation, user=user, content=content, cancel=cancel)
+    events = ask_events(conversation=conversation, principal=principal, content=content, cancel=cancel)
     return drive(events, on_event)
 
 
 def _ask_steps(
-    message: Message, question: str, *, table: TableInfo, user: Any, history: list[PlanTurn]
+    message: Message, question: str, *, table: TableInfo, principal: Principal, history: list[PlanTurn]
 ) -> Steps:
     yield status("planning", message)
     plan = plan_for(question, table, source_id=message.conversation.source_id, history=history)
@@ -163,7 +167,8 @@ def _ask_steps(
         yield from clarification_steps(message, plan)
         return
     yield plan_event(plan)
-    yield from plan_answer_steps(message, plan, table=table, user=user, title=_title(question))
+    # The pipeline runs the query as the principal (its ASK check takes a principal).
+    yield from plan_answer_steps(message, plan, table=table, user=principal, title=_title(question))
 
 
 # --- re-running --------------------------------------------------------------------------------------
@@ -172,7 +177,7 @@ def _ask_steps(
 def rerun_events(
     *,
     message: Message,
-    user: Any,
+    principal: Principal,
     query: Any = None,
     chart_type: str | None = None,
     sql: str | None = None,
@@ -181,24 +186,24 @@ def rerun_events(
     """A new answer from an earlier one: its query edited, its SQL edited (editors), or only its chart
     type switched (drawn from the stored result, without querying again when the result was complete).
     """
-    _require(user, hooks.ASK, "You do not have permission to ask questions in this workspace.")
+    _require(policy.can_ask_in_conversation(principal, message.conversation), ASK_REFUSED)
     if message.role != Message.Role.ASSISTANT or message.kind != Message.Kind.ANSWER:
         raise ValidationFailed("Only an answer can be re-run; ask the question again instead.")
     conversation = message.conversation
     title = _title(message.reply_to.content if message.reply_to else conversation.display_title)
     if sql is not None:
-        _require(user, hooks.EDIT, "Only editors can run their own SQL.")
+        _require(policy.can_run_own_sql(principal), "Only editors can run their own SQL.")
         if not sql.strip():
             raise ValidationFailed("sql: write a SELECT statement to run.")
         steps = partial(
             _sql_steps, sql=sql, source_id=conversation.source_id, title=title, chart_type=chart_type
         )
-        return _rerun(message, user, steps, cancel, change="sql")
+        return _rerun(message, principal, steps, cancel, change="sql")
     if query is not None:
         edited = _edited_plan(message, _own_query(query, conversation), chart_type)
         table = selectors.conversation_table(conversation)
-        steps = partial(_edited_steps, plan=edited, table=table, user=user, title=title)
-        return _rerun(message, user, steps, cancel, change="query")
+        steps = partial(_edited_steps, plan=edited, table=table, principal=principal, title=title)
+        return _rerun(message, principal, steps, cancel, change="query")
     if not chart_type:
         raise ValidationFailed("Send a changed query, SQL or chart type to re-run this answer.")
     if not message.result or message.chart_spec is None:
@@ -207,18 +212,18 @@ def rerun_events(
         stored = ResultSet.from_rows(message.result["columns"], message.result["rows"])
         draw_as(chart_type, stored, title=title, previous=message.chart_spec)  # refuse before saving
         steps = partial(_switch_steps, source=message, chart_type=chart_type, title=title)
-        return _rerun(message, user, steps, cancel, change="chart_type")
+        return _rerun(message, principal, steps, cancel, change="chart_type")
     # Only the first rows were kept: query again (usually a cache hit) and draw the whole result.
     edited = _edited_plan(message, SemanticQuery.parse(message.query), chart_type)
     table = selectors.conversation_table(conversation)
-    steps = partial(_edited_steps, plan=edited, table=table, user=user, title=title)
-    return _rerun(message, user, steps, cancel, change="chart_type")
+    steps = partial(_edited_steps, plan=edited, table=table, principal=principal, title=title)
+    return _rerun(message, principal, steps, cancel, change="chart_type")
 
 
 def message_rerun(
     *,
     message: Message,
-    user: Any,
+    principal: Principal,
     query: Any = None,
     chart_type: str | None = None,
     sql: str | None = None,
@@ -227,7 +232,7 @@ def message_rerun(
 ) -> Message:
     """Re-run an answer (see `rerun_events`); returns the new assistant message."""
     events = rerun_events(
-        message=message, user=user, query=query, chart_type=chart_type, sql=sql, cancel=cancel
+        message=message, principal=principal, query=query, chart_type=chart_type, sql=sql, cancel=cancel
     )
     return drive(events, on_event)
 
@@ -242,10 +247,12 @@ def _sql_steps(message: Message, *, sql: str, source_id: int, title: str, chart_
     yield from sql_answer_steps(message, response, title=title, chart_type=chart_type)
 
 
-def _edited_steps(message: Message, *, plan: Plan, table: TableInfo, user: Any, title: str) -> Steps:
+def _edited_steps(
+    message: Message, *, plan: Plan, table: TableInfo, principal: Principal, title: str
+) -> Steps:
     record_plan(message, plan)
     yield plan_event(plan)
-    yield from plan_answer_steps(message, plan, table=table, user=user, title=title)
+    yield from plan_answer_steps(message, plan, table=table, user=principal, title=title)
 
 
 def _switch_steps(message: Message, *, source: Message, chart_type: str, title: str) -> Steps:
@@ -255,7 +262,7 @@ def _switch_steps(message: Message, *, source: Message, chart_type: str, title: 
 
 
 def _rerun(
-    message: Message, user: Any, steps_for: StepsFor, cancel: Cancel | None, *, change: str
+    message: Message, principal: Principal, steps_for: StepsFor, cancel: Cancel | None, *, change: str
 ) -> Generator[Event, None, Message]:
     with transaction.atomic():
         answer = Message.objects.create(
@@ -269,7 +276,7 @@ def _rerun(
         message.conversation.save(update_fields=["updated_at"])
         hooks.record_audit(
             action="conversation.rerun",
-            actor=user,
+            actor=principal,
             target_type="conversation",
             target_id=message.conversation_id,
             data={"message": message.pk, "answer": answer.pk, "change": change},
@@ -323,8 +330,8 @@ def describe_query(query: SemanticQuery) -> str:
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _require(user: Any, action: str, message: str) -> None:
-    if not hooks.can(user, action):
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
         raise Forbidden(message)
 
 

@@ -15,11 +15,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from chat2chart.charts.policy import can_create_chart
 from chat2chart.charts.registry import chart_types
-from chat2chart.conversations import selectors
+from chat2chart.conversations import policy, selectors
 from chat2chart.conversations.events import EVENT_TYPES, STAGES, TERMINAL_EVENTS
-from chat2chart.core import hooks
 from chat2chart.core.errors import NotFound
+from chat2chart.core.principal import Principal
 from chat2chart.sources.semantic import AGGREGATIONS, FILTER_OPS, GRANULARITIES
 
 # What each stage of an answer is shown as while it runs.
@@ -44,12 +45,12 @@ EDITOR_FILTER_OPS = {
 EDITOR_CHART_TYPES = ("column", "bar", "line", "area", "pie", "donut", "scatter", "table", "kpi")
 
 
-def chat_page_config(user: Any, conversation_id: int | None) -> dict[str, Any]:
-    """The chat page's config for `user`: permissions, endpoints and the server's own vocabularies."""
+def chat_page_config(principal: Principal, conversation_id: int | None) -> dict[str, Any]:
+    """The chat page's config for `principal`: permissions, endpoints and the server's own vocabularies."""
     return {
         "conversation": conversation_id,
-        "canEditSql": hooks.can(user, hooks.EDIT),
-        "canSaveChart": hooks.can(user, hooks.EDIT),
+        "canEditSql": policy.can_run_own_sql(principal),
+        "canSaveChart": can_create_chart(principal),
         "urls": {
             "page": reverse("chat"),
             "conversations": reverse("api-conversation-list"),
@@ -77,11 +78,12 @@ def chat_page_config(user: Any, conversation_id: int | None) -> dict[str, Any]:
 @login_required
 def chat(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     # Pages answer 404 rather than 403 so they do not reveal what exists.
-    if not hooks.can(request.user, hooks.ASK):
+    principal = Principal.from_request(request)
+    if not policy.can_start_conversation(principal):
         raise Http404("not allowed")
     if pk is not None:
         try:
-            selectors.conversation_get(conversation_id=pk, user=request.user)
+            selectors.conversation_get(conversation_id=pk, principal=principal)
         except NotFound as error:
             raise Http404(error.message) from error
-    return render(request, "conversations/chat.html", {"config": chat_page_config(request.user, pk)})
+    return render(request, "conversations/chat.html", {"config": chat_page_config(principal, pk)})

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""What every API view shares: one error shape, and permissions asked of the core's policy hook.
+"""What every API view shares: one error shape, permissions asked of the core's policy hook, and one
+base for views of one object (`WorkspaceObjectView`) whose lookup always runs the app's policy.
 
 Errors are always `{"error": {"code": ..., "message": ...}}` with the right status code.
 """
@@ -18,11 +19,14 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework import permissions, throttling
 from rest_framework.request import Request
 
+from chat2chart.core import hooks
+from chat2chart.core.errors import AiserError
+from chat2chart.core.principal import Principal
+
 if TYPE_CHECKING:  # DRF imports its permission classes while rest_framework.views loads
     from rest_framework.views import APIView
 
-from chat2chart.core import hooks
-from chat2chart.core.errors import AiserError
+    from chat2chart.core.object_api import ObjectRule, WorkspaceObjectView  # noqa: F401 - re-exported
 
 logger = logging.getLogger(__name__)
 
@@ -116,13 +120,19 @@ _METHOD_ACTIONS = {
 
 
 class ActionPermission(permissions.BasePermission):
-    """Asks the core's permission hook. A view may name the action per method in `actions`,
-    e.g. `actions = {"POST": hooks.ASK}`; otherwise reads are VIEW, writes EDIT, deletes DELETE."""
+    """Asks the core's permission hook with the request's principal (kept on `request.principal`).
+
+    A view without an object may name the action per method in `actions`, e.g. `{"POST": hooks.ASK}`;
+    otherwise reads are VIEW, writes EDIT, deletes DELETE. A `WorkspaceObjectView` is only asked for
+    membership (VIEW) here: its object lookup runs the app's policy rule for the request, always.
+    """
 
     message = "You do not have permission to do this."
 
     @staticmethod
     def action_for(request: Request, view: APIView) -> str:
+        if getattr(view, "checks_object_policy", False):
+            return hooks.VIEW
         overrides = getattr(view, "actions", None) or {}
         custom = overrides.get(getattr(view, "action", None) or "") or overrides.get(request.method)
         return custom or _METHOD_ACTIONS.get(request.method or "GET", hooks.EDIT)
@@ -130,10 +140,17 @@ class ActionPermission(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not (request.user and request.user.is_authenticated):
             raise drf_exceptions.NotAuthenticated()
-        return hooks.can(request.user, self.action_for(request, view))
+        return hooks.can(Principal.from_request(request), self.action_for(request, view))
 
-    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
-        return hooks.can(request.user, self.action_for(request, view), obj)
+
+def __getattr__(name: str) -> Any:
+    # The object-view base subclasses DRF's APIView, which imports this module's ActionPermission while
+    # it loads; so the base lives in object_api and is handed out from here on first use.
+    if name in ("WorkspaceObjectView", "ObjectRule"):
+        from chat2chart.core import object_api
+
+        return getattr(object_api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ratelimited_view(request: HttpRequest, exception: Exception) -> JsonResponse:

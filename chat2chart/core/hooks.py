@@ -13,7 +13,10 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from chat2chart.core.principal import Principal
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +30,10 @@ ACTIONS = (VIEW, ASK, EDIT, DELETE, MANAGE)
 
 
 class PermissionPolicy(Protocol):
-    def __call__(self, user: Any, action: str, obj: Any = None) -> bool: ...
+    """Whether the principal's role allows `action` in the workspace (`obj`, when given, is the object
+    asked about; rules about ownership live in each app's `policy.py`, not here)."""
+
+    def __call__(self, principal: Principal, action: str, obj: Any = None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,14 @@ class AuditEvent:
     data: dict[str, Any] | None = None
 
 
-def _allow_authenticated(user: Any, action: str, obj: Any = None) -> bool:
+def _allow_authenticated(principal: Principal, action: str, obj: Any = None) -> bool:
     # Core edition: one workspace, every signed-in person may do everything in it.
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
+    return principal.is_authenticated
+
+
+def _owner_of_single_workspace(user: Any) -> str | None:
+    # Core edition: every signed-in person owns the one workspace.
+    return "owner" if getattr(user, "is_authenticated", False) and getattr(user, "is_active", False) else None
 
 
 def _no_event(event: Any) -> None:
@@ -99,6 +110,8 @@ def _embed_origins_not_stored(origins: list[str]) -> bool:
 @dataclass
 class _Hooks:
     permission_policy: PermissionPolicy = _allow_authenticated
+    # The role a person holds in the workspace in scope (None: not a member).
+    member_role: Callable[[Any], str | None] = _owner_of_single_workspace
     usage_sink: Callable[[UsageEvent], None] = _no_event
     audit_sink: Callable[[AuditEvent], None] = _no_event
     limit_check: Callable[..., None] = _unlimited
@@ -139,10 +152,24 @@ def reset() -> None:
         setattr(_hooks, name, getattr(_DEFAULTS, name))
 
 
-def can(user: Any, action: str, obj: Any = None) -> bool:
+def can(principal: Principal | Any, action: str, obj: Any = None) -> bool:
+    """Whether `principal` may do `action` (one of ACTIONS) in the workspace: the action must be in its
+    scopes and the edition's policy must allow its role. A plain user is still accepted from code not yet
+    converted and turned into its principal (inside an API-key request: the key's principal)."""
+    from chat2chart.core.principal import Principal
+
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    return bool(_hooks.permission_policy(user, action, obj))
+    if not isinstance(principal, Principal):
+        principal = Principal.for_user(principal)
+    if action not in principal.scopes:
+        return False
+    return bool(_hooks.permission_policy(principal, action, obj))
+
+
+def member_role(user: Any) -> str | None:
+    """The role `user` holds in the workspace in scope, or None when not a member."""
+    return _hooks.member_role(user)
 
 
 def record_usage(name: str, quantity: int = 1, **data: Any) -> None:

@@ -16,10 +16,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat2chart.core import hooks
+from chat2chart.core.api import WorkspaceObjectView
 from chat2chart.core.errors import ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.dashboards import embedding, selectors, services
 from chat2chart.dashboards.filters import describe_picked, parse_definitions, parse_locked, parse_picked
 from chat2chart.dashboards.models import Dashboard, PublicLink, Widget
+from chat2chart.dashboards.policy import RULES as DASHBOARD_RULES
+from chat2chart.dashboards.policy import WIDGET_RULES
 from chat2chart.dashboards.tokens import MAX_LIFETIME, THEMES, sign_embed_token
 from chat2chart.dashboards.widget_data import Audience, dashboard_data, filter_options
 
@@ -92,11 +96,13 @@ def widget_ids_from(request: Request) -> list[int] | None:
         raise ValidationFailed("widget must be a widget id.") from error
 
 
-class _DashboardView(APIView):
-    def dashboard(self, request: Request, pk: int) -> Dashboard:
-        dashboard = selectors.dashboard_get(pk)
-        self.check_object_permissions(request, dashboard)
-        return dashboard
+class _DashboardView(WorkspaceObjectView):
+    """A dashboard named by the URL, checked against the dashboards policy before the handler runs."""
+
+    policy = DASHBOARD_RULES
+
+    def safely_get_object(self, *, pk: int, **url_kwargs: Any) -> Dashboard:
+        return selectors.dashboard_get(pk)
 
 
 class DashboardInput(serializers.Serializer):
@@ -123,38 +129,36 @@ class DashboardList(APIView):
     @extend_schema(summary="Create a dashboard", request=DashboardInput, responses=dict)
     def post(self, request: Request) -> Response:
         data = _valid(DashboardInput, request.data)
-        dashboard = services.dashboard_create(actor=request.user, **data)
+        dashboard = services.dashboard_create(principal=Principal.from_request(request), **data)
         return Response(dashboard_json(dashboard), status=201)
 
 
 class DashboardDetail(_DashboardView):
     @extend_schema(summary="A dashboard and its widgets", responses=dict, operation_id="dashboards_retrieve")
     def get(self, request: Request, pk: int) -> Response:
-        return Response(dashboard_json(self.dashboard(request, pk)))
+        return Response(dashboard_json(self.object))
 
     @extend_schema(summary="Change a dashboard", request=DashboardInput, responses=dict)
     def patch(self, request: Request, pk: int) -> Response:
-        dashboard = self.dashboard(request, pk)
         changes = _valid(DashboardInput, request.data, partial=True)
-        return Response(
-            dashboard_json(services.dashboard_update(dashboard=dashboard, actor=request.user, **changes))
-        )
+        dashboard = services.dashboard_update(dashboard=self.object, principal=self.principal, **changes)
+        return Response(dashboard_json(dashboard))
 
     put = patch
 
     @extend_schema(summary="Delete a dashboard", responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        services.dashboard_delete(dashboard=self.dashboard(request, pk), actor=request.user)
+        services.dashboard_delete(dashboard=self.object, principal=self.principal)
         return Response(status=204)
 
 
 class DashboardDuplicate(_DashboardView):
+    object_actions = {"POST": "duplicate"}
+
     @extend_schema(summary="Copy a dashboard with its widgets", request=None, responses=dict)
     def post(self, request: Request, pk: int) -> Response:
         title = request.data.get("title") if isinstance(request.data, dict) else None
-        copy = services.dashboard_duplicate(
-            dashboard=self.dashboard(request, pk), actor=request.user, title=title
-        )
+        copy = services.dashboard_duplicate(dashboard=self.object, principal=self.principal, title=title)
         return Response(dashboard_json(copy), status=201)
 
 
@@ -165,10 +169,9 @@ class LayoutInput(serializers.Serializer):
 class DashboardLayout(_DashboardView):
     @extend_schema(summary="Move and resize widgets", request=LayoutInput, responses=dict)
     def put(self, request: Request, pk: int) -> Response:
-        dashboard = self.dashboard(request, pk)
         data = _valid(LayoutInput, request.data)
         widgets = services.dashboard_save_layout(
-            dashboard=dashboard, actor=request.user, positions=data["widgets"]
+            dashboard=self.object, principal=self.principal, positions=data["widgets"]
         )
         return Response({"widgets": [widget_json(w) for w in widgets]})
 
@@ -188,38 +191,38 @@ class WidgetInput(serializers.Serializer):
 class WidgetList(_DashboardView):
     @extend_schema(summary="Widgets of a dashboard", responses=dict, operation_id="dashboard_widgets_list")
     def get(self, request: Request, pk: int) -> Response:
-        dashboard = self.dashboard(request, pk)
-        return Response({"widgets": [widget_json(w) for w in dashboard.widgets.all()]})
+        return Response({"widgets": [widget_json(w) for w in self.object.widgets.all()]})
 
     @extend_schema(summary="Add a widget", request=WidgetInput, responses=dict)
     def post(self, request: Request, pk: int) -> Response:
-        dashboard = self.dashboard(request, pk)
         data = _valid(WidgetInput, request.data)
-        widget = services.widget_create(dashboard=dashboard, actor=request.user, **data)
+        widget = services.widget_create(dashboard=self.object, principal=self.principal, **data)
         return Response(widget_json(widget), status=201)
 
 
-class WidgetDetail(_DashboardView):
-    actions = {"DELETE": hooks.EDIT}  # removing a widget is an edit of the dashboard
+class WidgetDetail(WorkspaceObjectView):
+    """A widget, checked against the widget rules of the dashboards policy."""
 
-    def widget(self, request: Request, pk: int, widget_id: int) -> Widget:
-        return selectors.widget_get(self.dashboard(request, pk), widget_id)
+    policy = WIDGET_RULES
+
+    def safely_get_object(self, *, pk: int, widget_id: int, **url_kwargs: Any) -> Widget:
+        return selectors.widget_get(selectors.dashboard_get(pk), widget_id)
 
     @extend_schema(summary="A widget", responses=dict, operation_id="dashboard_widgets_retrieve")
     def get(self, request: Request, pk: int, widget_id: int) -> Response:
-        return Response(widget_json(self.widget(request, pk, widget_id)))
+        return Response(widget_json(self.object))
 
     @extend_schema(summary="Change a widget", request=WidgetInput, responses=dict)
     def patch(self, request: Request, pk: int, widget_id: int) -> Response:
-        widget = self.widget(request, pk, widget_id)
         changes = _valid(WidgetInput, request.data, partial=True)
-        return Response(widget_json(services.widget_update(widget=widget, actor=request.user, **changes)))
+        widget = services.widget_update(widget=self.object, principal=self.principal, **changes)
+        return Response(widget_json(widget))
 
     put = patch
 
     @extend_schema(summary="Remove a widget", responses={204: None})
     def delete(self, request: Request, pk: int, widget_id: int) -> Response:
-        services.widget_delete(widget=self.widget(request, pk, widget_id), actor=request.user)
+        services.widget_delete(widget=self.object, principal=self.principal)
         return Response(status=204)
 
 
@@ -230,11 +233,11 @@ class DashboardData(_DashboardView):
         responses=dict,
     )
     def get(self, request: Request, pk: int) -> Response:
-        dashboard = self.dashboard(request, pk)
+        dashboard = self.object
         picked = picked_from(request, dashboard)
         widgets = dashboard_data(
             dashboard=dashboard,
-            audience=Audience(user=request.user),
+            audience=Audience(user=self.principal),
             picked=picked,
             widget_ids=widget_ids_from(request),
         )
@@ -248,12 +251,12 @@ class DashboardFilterOptions(_DashboardView):
         responses=dict,
     )
     def get(self, request: Request, pk: int) -> Response:
-        dashboard = self.dashboard(request, pk)
+        dashboard = self.object
         field_name = request.query_params.get("field", "")
         if field_name not in {d.field for d in parse_definitions(dashboard.filters)}:
             raise ValidationFailed(f"This dashboard has no filter on {field_name!r}.")
         values = filter_options(
-            dashboard=dashboard, field_name=field_name, audience=Audience(user=request.user)
+            dashboard=dashboard, field_name=field_name, audience=Audience(user=self.principal)
         )
         return Response({"field": field_name, "values": values})
 
@@ -273,25 +276,28 @@ def public_link_json(request: Request, link: PublicLink, token: str) -> dict[str
 
 
 class DashboardPublish(_DashboardView):
+    object_actions = {"POST": "publish"}
+
     @extend_schema(
         summary="Publish a read-only public link (the link is shown once)",
         request=PublishInput,
         responses=dict,
     )
     def post(self, request: Request, pk: int) -> Response:
-        dashboard = self.dashboard(request, pk)
         days = _valid(PublishInput, request.data).get("expires_in_days")
         expires_at = timezone.now() + timedelta(days=days) if days else None
         link, token = services.dashboard_publish(
-            dashboard=dashboard, actor=request.user, expires_at=expires_at
+            dashboard=self.object, principal=self.principal, expires_at=expires_at
         )
         return Response(public_link_json(request, link, token), status=201)
 
 
 class DashboardUnpublish(_DashboardView):
+    object_actions = {"POST": "publish"}
+
     @extend_schema(summary="Revoke every public link of a dashboard", request=None, responses=dict)
     def post(self, request: Request, pk: int) -> Response:
-        revoked = services.dashboard_unpublish(dashboard=self.dashboard(request, pk), actor=request.user)
+        revoked = services.dashboard_unpublish(dashboard=self.object, principal=self.principal)
         return Response({"revoked": revoked})
 
 
@@ -328,12 +334,11 @@ def embed_url(request: Request, dashboard: Dashboard, data: dict[str, Any]) -> d
 
 
 class DashboardEmbedUrl(_DashboardView):
-    actions = {"POST": hooks.MANAGE}  # a signed URL is as strong as the secret it was signed with
+    object_actions = {"POST": "embed"}  # a signed URL is as strong as the secret it was signed with
 
     @extend_schema(summary="A signed embed URL for this dashboard", request=EmbedUrlInput, responses=dict)
     def post(self, request: Request, pk: int) -> Response:
-        dashboard = self.dashboard(request, pk)
-        return Response(embed_url(request, dashboard, _valid(EmbedUrlInput, request.data)))
+        return Response(embed_url(request, self.object, _valid(EmbedUrlInput, request.data)))
 
 
 class EmbedSettingsInput(serializers.Serializer):
@@ -364,7 +369,7 @@ class EmbedSettingsView(APIView):
     )
     def patch(self, request: Request) -> Response:
         data = _valid(EmbedSettingsInput, request.data)
-        embedding.embed_origins_update(actor=request.user, origins=data["allowed_origins"])
+        embedding.embed_origins_update(actor=Principal.from_request(request), origins=data["allowed_origins"])
         return Response(embed_settings_json())
 
     put = patch
@@ -379,7 +384,7 @@ class EmbedSecretView(APIView):
         responses=dict,
     )
     def post(self, request: Request) -> Response:
-        secret = embedding.embed_secret_rotate(actor=request.user)
+        secret = embedding.embed_secret_rotate(actor=Principal.from_request(request))
         return Response(embed_settings_json() | {"secret": secret}, status=201)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from chat2chart.charts.models import SavedChart
 from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError
+from chat2chart.core.principal import Principal
 from chat2chart.dashboards import services
 from chat2chart.dashboards.models import Dashboard
 from chat2chart.dashboards.widget_data import table_fields
@@ -54,8 +55,9 @@ def _seed(*, owner: Any, log: Callable[[str], Any]) -> None:
         log(f"Demo dashboard '{TITLE}' skipped: there are no demo saved charts.")
         return
     fields = _fields_of(next(iter(charts.values())), log)
+    principal = Principal.for_user(owner)
     dashboard = services.dashboard_create(
-        actor=owner,
+        principal=principal,
         title=TITLE,
         description="Revenue of the sample sales orders: trend, regions, categories and channels.",
         filters=[f for f in FILTERS if f["field"] in fields],
@@ -67,7 +69,7 @@ def _seed(*, owner: Any, log: Callable[[str], Any]) -> None:
             continue
         services.widget_create(
             dashboard=dashboard,
-            actor=owner,
+            principal=principal,
             kind=kind,
             title=title,
             chart_id=chart.pk if chart else None,

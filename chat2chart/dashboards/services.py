@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""State changes of dashboards, their widgets and public links. Each checks the permission hook,
+"""State changes of dashboards, their widgets and public links. Each asks the dashboards policy,
 writes in one transaction and records its audit entry."""
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from chat2chart.charts.models import SavedChart
 from chat2chart.charts.services import parse_query
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, ValidationFailed
+from chat2chart.core.principal import Principal
+from chat2chart.dashboards import policy
 from chat2chart.dashboards.filters import parse_definitions
 from chat2chart.dashboards.models import GRID_COLUMNS, Dashboard, PublicLink, Widget
 
@@ -26,15 +28,15 @@ DASHBOARD_FIELDS = ("title", "description", "layout", "filters", "refresh_second
 WIDGET_FIELDS = ("kind", "title", "chart_id", "query", "text", "x", "y", "w", "h")
 
 
-def _require(actor: Any, action: str, obj: Any = None) -> None:
-    if not hooks.can(actor, action, obj):
-        raise Forbidden("You do not have permission to do this.")
+def _require(allowed: bool, message: str = "You do not have permission to do this.") -> None:
+    if not allowed:
+        raise Forbidden(message)
 
 
-def _audit(action: str, actor: Any, dashboard: Dashboard, **data: Any) -> None:
+def _audit(action: str, principal: Principal, dashboard: Dashboard, **data: Any) -> None:
     hooks.record_audit(
         action=f"dashboard.{action}",
-        actor=actor,
+        actor=principal,
         target_type="dashboard",
         target_id=dashboard.pk,
         data={"title": dashboard.title, **data},
@@ -47,15 +49,15 @@ def _audit(action: str, actor: Any, dashboard: Dashboard, **data: Any) -> None:
 @transaction.atomic
 def dashboard_create(
     *,
-    actor: Any,
+    principal: Principal,
     title: str,
     description: str = "",
     filters: Any = None,
     refresh_seconds: int | None = None,
     layout: Any = None,
 ) -> Dashboard:
-    _require(actor, hooks.EDIT)
-    dashboard = Dashboard(owner=actor)
+    _require(policy.can_create_dashboard(principal))
+    dashboard = Dashboard(owner=principal.user)
     _apply_dashboard_changes(
         dashboard,
         {
@@ -67,42 +69,41 @@ def dashboard_create(
         },
     )
     dashboard.save()
-    _audit("create", actor, dashboard)
+    _audit("create", principal, dashboard)
     return dashboard
 
 
 @transaction.atomic
-def dashboard_update(*, dashboard: Dashboard, actor: Any, **changes: Any) -> Dashboard:
-    _require(actor, hooks.EDIT, dashboard)
+def dashboard_update(*, dashboard: Dashboard, principal: Principal, **changes: Any) -> Dashboard:
+    _require(policy.can_change_dashboard(principal, dashboard))
     unknown = sorted(set(changes) - set(DASHBOARD_FIELDS))
     if unknown:
         raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}.")
     dashboard = Dashboard.objects.select_for_update().get(pk=dashboard.pk)
     _apply_dashboard_changes(dashboard, changes)
     dashboard.save()
-    _audit("update", actor, dashboard, changed=sorted(changes))
+    _audit("update", principal, dashboard, changed=sorted(changes))
     return dashboard
 
 
 @transaction.atomic
-def dashboard_delete(*, dashboard: Dashboard, actor: Any) -> None:
-    _require(actor, hooks.DELETE, dashboard)
-    _audit("delete", actor, dashboard)
+def dashboard_delete(*, dashboard: Dashboard, principal: Principal) -> None:
+    _require(policy.can_delete_dashboard(principal, dashboard))
+    _audit("delete", principal, dashboard)
     dashboard.delete()
 
 
 @transaction.atomic
-def dashboard_duplicate(*, dashboard: Dashboard, actor: Any, title: str | None = None) -> Dashboard:
-    """A copy with every widget, owned by `actor`; public links are not copied."""
-    _require(actor, hooks.VIEW, dashboard)
-    _require(actor, hooks.EDIT)
+def dashboard_duplicate(*, dashboard: Dashboard, principal: Principal, title: str | None = None) -> Dashboard:
+    """A copy with every widget, owned by the principal's user; public links are not copied."""
+    _require(policy.can_duplicate_dashboard(principal, dashboard))
     copy = Dashboard.objects.create(
         title=_clean_title(title or f"Copy of {dashboard.title}"[:200]),
         description=dashboard.description,
         layout=dashboard.layout,
         filters=dashboard.filters,
         refresh_seconds=dashboard.refresh_seconds,
-        owner=actor,
+        owner=principal.user,
     )
     Widget.objects.bulk_create(
         [
@@ -121,14 +122,14 @@ def dashboard_duplicate(*, dashboard: Dashboard, actor: Any, title: str | None =
             for w in dashboard.widgets.all()
         ]
     )
-    _audit("duplicate", actor, copy, original=dashboard.pk)
+    _audit("duplicate", principal, copy, original=dashboard.pk)
     return copy
 
 
 @transaction.atomic
-def dashboard_save_layout(*, dashboard: Dashboard, actor: Any, positions: Any) -> list[Widget]:
+def dashboard_save_layout(*, dashboard: Dashboard, principal: Principal, positions: Any) -> list[Widget]:
     """Move and resize widgets at once: positions is [{"id", "x", "y", "w", "h"}, ...]."""
-    _require(actor, hooks.EDIT, dashboard)
+    _require(policy.can_change_dashboard(principal, dashboard))
     if not isinstance(positions, list) or not all(isinstance(p, dict) for p in positions):
         raise ValidationFailed("The layout must be a list of {id, x, y, w, h}.")
     widgets = {w.pk: w for w in dashboard.widgets.select_for_update()}
@@ -139,7 +140,7 @@ def dashboard_save_layout(*, dashboard: Dashboard, actor: Any, positions: Any) -
         _apply_position(widget, position)
     Widget.objects.bulk_update(widgets.values(), ["x", "y", "w", "h"])
     Dashboard.objects.filter(pk=dashboard.pk).update(updated_at=timezone.now())
-    _audit("layout", actor, dashboard, widgets=len(positions))
+    _audit("layout", principal, dashboard, widgets=len(positions))
     return sorted(widgets.values(), key=lambda w: (w.y, w.x, w.pk))
 
 
@@ -187,7 +188,7 @@ def _refresh(value: Any) -> int | None:
 def widget_create(
     *,
     dashboard: Dashboard,
-    actor: Any,
+    principal: Principal,
     kind: str,
     title: str = "",
     chart_id: int | None = None,
@@ -198,7 +199,7 @@ def widget_create(
     w: int = 6,
     h: int = 4,
 ) -> Widget:
-    _require(actor, hooks.EDIT, dashboard)
+    _require(policy.can_change_dashboard(principal, dashboard))
     widget = Widget(dashboard=dashboard)
     bottom = max((o.y + o.h for o in dashboard.widgets.all()), default=0)
     _apply_widget_changes(
@@ -206,13 +207,13 @@ def widget_create(
     )
     _apply_position(widget, {"x": 0 if x is None else x, "y": bottom if y is None else y, "w": w, "h": h})
     widget.save()
-    _audit("widget_add", actor, dashboard, widget=widget.pk, kind=widget.kind)
+    _audit("widget_add", principal, dashboard, widget=widget.pk, kind=widget.kind)
     return widget
 
 
 @transaction.atomic
-def widget_update(*, widget: Widget, actor: Any, **changes: Any) -> Widget:
-    _require(actor, hooks.EDIT, widget.dashboard)
+def widget_update(*, widget: Widget, principal: Principal, **changes: Any) -> Widget:
+    _require(policy.can_change_widget(principal, widget))
     unknown = sorted(set(changes) - set(WIDGET_FIELDS))
     if unknown:
         raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}.")
@@ -222,15 +223,14 @@ def widget_update(*, widget: Widget, actor: Any, **changes: Any) -> Widget:
     if position:
         _apply_position(widget, {"x": widget.x, "y": widget.y, "w": widget.w, "h": widget.h, **position})
     widget.save()
-    _audit("widget_update", actor, widget.dashboard, widget=widget.pk, changed=sorted(changes))
+    _audit("widget_update", principal, widget.dashboard, widget=widget.pk, changed=sorted(changes))
     return widget
 
 
 @transaction.atomic
-def widget_delete(*, widget: Widget, actor: Any) -> None:
-    # Taking a widget off a dashboard is an edit of the dashboard, not the deletion of data.
-    _require(actor, hooks.EDIT, widget.dashboard)
-    _audit("widget_remove", actor, widget.dashboard, widget=widget.pk, kind=widget.kind)
+def widget_delete(*, widget: Widget, principal: Principal) -> None:
+    _require(policy.can_remove_widget(principal, widget))
+    _audit("widget_remove", principal, widget.dashboard, widget=widget.pk, kind=widget.kind)
     widget.delete()
 
 
@@ -281,39 +281,44 @@ def public_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _require_publisher(actor: Any, dashboard: Dashboard) -> None:
-    # Publishing shows data to anyone with the link: the dashboard's owner (an editor) or an admin.
-    if hooks.can(actor, hooks.MANAGE):
-        return
-    if dashboard.owner_id == getattr(actor, "pk", None) and hooks.can(actor, hooks.EDIT, dashboard):
-        return
-    raise Forbidden("Only the dashboard's owner or an admin can publish it.")
+def _require_publisher(principal: Principal, dashboard: Dashboard) -> None:
+    _require(
+        policy.can_publish_dashboard(principal, dashboard),
+        "Only the dashboard's owner or an admin can publish it.",
+    )
 
 
 @transaction.atomic
 def dashboard_publish(
-    *, dashboard: Dashboard, actor: Any, expires_at: datetime | None = None
+    *, dashboard: Dashboard, principal: Principal, expires_at: datetime | None = None
 ) -> tuple[PublicLink, str]:
     """A new read-only link; the token is returned once and only its hash is kept."""
-    _require_publisher(actor, dashboard)
+    _require_publisher(principal, dashboard)
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("The expiry must be in the future.")
     token = secrets.token_urlsafe(32)
     link = PublicLink.objects.create(
-        dashboard=dashboard, token_hash=public_token_hash(token), created_by=actor, expires_at=expires_at
+        dashboard=dashboard,
+        token_hash=public_token_hash(token),
+        created_by=principal.user,
+        expires_at=expires_at,
     )
     _audit(
-        "publish", actor, dashboard, link=link.pk, expires_at=expires_at.isoformat() if expires_at else None
+        "publish",
+        principal,
+        dashboard,
+        link=link.pk,
+        expires_at=expires_at.isoformat() if expires_at else None,
     )
     return link, token
 
 
 @transaction.atomic
-def dashboard_unpublish(*, dashboard: Dashboard, actor: Any) -> int:
+def dashboard_unpublish(*, dashboard: Dashboard, principal: Principal) -> int:
     """Revoke every live public link of the dashboard; returns how many were revoked."""
-    _require_publisher(actor, dashboard)
+    _require_publisher(principal, dashboard)
     revoked = PublicLink.objects.filter(dashboard=dashboard, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    _audit("unpublish", actor, dashboard, revoked=revoked)
+    _audit("unpublish", principal, dashboard, revoked=revoked)
     return revoked

@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.decorators import ratelimit
 
 from chat2chart.charts.models import SavedChart
-from chat2chart.core import hooks
 from chat2chart.core.api import error_response
 from chat2chart.core.errors import AiserError, Forbidden, NotFound
-from chat2chart.dashboards import embedding, selectors, services
+from chat2chart.core.principal import Principal
+from chat2chart.dashboards import embedding, policy, selectors, services
 from chat2chart.dashboards.filters import describe_picked, parse_definitions, parse_locked, parse_picked
 from chat2chart.dashboards.models import Dashboard
 from chat2chart.dashboards.tokens import MAX_LIFETIME, EmbedClaims, EmbedTokenInvalid, sign_embed_token
@@ -38,13 +38,17 @@ NOT_AVAILABLE = "This dashboard is not available."
 # --- member pages ----------------------------------------------------------------------------------------
 
 
-def _dashboard_for(request: HttpRequest, pk: int, action: str) -> Dashboard:
+def _dashboard_for(request: HttpRequest, pk: int, rule: str) -> Dashboard:
+    """The dashboard if the policy's `rule` allows it: 404 when it may not be seen, else Forbidden."""
     try:
         dashboard = selectors.dashboard_get(pk)
     except NotFound as error:
         raise Http404(error.message) from error
-    if not hooks.can(request.user, action, dashboard):
-        raise Http404("no access") if action == hooks.VIEW else Forbidden("You cannot change this dashboard.")
+    principal = Principal.from_request(request)
+    if not policy.can_view_dashboard(principal, dashboard):
+        raise Http404("no access")
+    if not policy.RULES[rule](principal, dashboard):
+        raise Forbidden("You do not have permission to do this with this dashboard.")
     return dashboard
 
 
@@ -91,7 +95,7 @@ def dashboard_list_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             dashboard = services.dashboard_create(
-                actor=request.user,
+                principal=Principal.from_request(request),
                 title=request.POST.get("title", ""),
                 description=request.POST.get("description", ""),
             )
@@ -104,8 +108,8 @@ def dashboard_list_page(request: HttpRequest) -> HttpResponse:
         "dashboards/list.html",
         {
             "dashboards": selectors.dashboard_list().select_related(None),
-            "can_edit": hooks.can(request.user, hooks.EDIT),
-            "can_manage": hooks.can(request.user, hooks.MANAGE),
+            "can_edit": policy.can_create_dashboard(Principal.from_request(request)),
+            "can_manage": policy.can_manage_embedding(Principal.from_request(request)),
         },
     )
 
@@ -113,24 +117,22 @@ def dashboard_list_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard_view_page(request: HttpRequest, pk: int) -> HttpResponse:
-    dashboard = _dashboard_for(request, pk, hooks.VIEW)
+    dashboard = _dashboard_for(request, pk, "view")
     config = _page_config(
         dashboard,
         data_url=reverse("api-dashboard-data", args=[pk]),
         options_url=reverse("api-dashboard-filter-options", args=[pk]),
     )
-    user = request.user
-    can_publish = hooks.can(user, hooks.MANAGE) or (
-        dashboard.owner_id == user.pk and hooks.can(user, hooks.EDIT, dashboard)
-    )
+    principal = Principal.from_request(request)
+    can_publish = policy.can_publish_dashboard(principal, dashboard)
     return render(
         request,
         "dashboards/view.html",
         {
             "dashboard": dashboard,
             "config": config,
-            "can_edit": hooks.can(user, hooks.EDIT, dashboard),
-            "can_delete": hooks.can(user, hooks.DELETE, dashboard),
+            "can_edit": policy.can_change_dashboard(principal, dashboard),
+            "can_delete": policy.can_delete_dashboard(principal, dashboard),
             "can_publish": can_publish,
             "public_links": selectors.active_public_links(dashboard) if can_publish else [],
         },
@@ -141,7 +143,7 @@ def dashboard_view_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def dashboard_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        dashboard = _dashboard_for(request, pk, hooks.EDIT)
+        dashboard = _dashboard_for(request, pk, "change")
     except Forbidden as error:
         messages.error(request, error.message)
         return redirect("dashboard-view", pk=pk)
@@ -169,9 +171,9 @@ def dashboard_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "dashboards/edit.html", {"dashboard": dashboard, "config": config})
 
 
-def _post_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
+def _post_action(request: HttpRequest, pk: int, rule: str, action: Any, done: str) -> HttpResponse:
     try:
-        dashboard = _dashboard_for(request, pk, hooks.VIEW)
+        dashboard = _dashboard_for(request, pk, rule)
         result = action(dashboard)
     except AiserError as error:
         messages.error(request, error.message)
@@ -184,31 +186,31 @@ def _post_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpR
 @require_POST
 def dashboard_duplicate_page(request: HttpRequest, pk: int) -> HttpResponse:
     def duplicate(dashboard: Dashboard) -> HttpResponse:
-        copy = services.dashboard_duplicate(dashboard=dashboard, actor=request.user)
+        copy = services.dashboard_duplicate(dashboard=dashboard, principal=Principal.from_request(request))
         return redirect("dashboard-view", pk=copy.pk)
 
-    return _post_action(request, pk, duplicate, "Dashboard duplicated.")
+    return _post_action(request, pk, "duplicate", duplicate, "Dashboard duplicated.")
 
 
 @login_required
 @require_POST
 def dashboard_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
     def delete(dashboard: Dashboard) -> HttpResponse:
-        services.dashboard_delete(dashboard=dashboard, actor=request.user)
+        services.dashboard_delete(dashboard=dashboard, principal=Principal.from_request(request))
         return redirect("dashboard-list")
 
-    return _post_action(request, pk, delete, "Dashboard deleted.")
+    return _post_action(request, pk, "delete", delete, "Dashboard deleted.")
 
 
 @login_required
 @require_POST
 def dashboard_publish_page(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        dashboard = _dashboard_for(request, pk, hooks.VIEW)
+        dashboard = _dashboard_for(request, pk, "publish")
         days = int(request.POST.get("expires_in_days") or 0)
         expires_at = timezone.now() + timedelta(days=days) if days > 0 else None
         link, token = services.dashboard_publish(
-            dashboard=dashboard, actor=request.user, expires_at=expires_at
+            dashboard=dashboard, principal=Principal.from_request(request), expires_at=expires_at
         )
     except (AiserError, ValueError) as error:
         messages.error(request, getattr(error, "message", "Enter a number of days."))
@@ -222,16 +224,18 @@ def dashboard_publish_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def dashboard_unpublish_page(request: HttpRequest, pk: int) -> HttpResponse:
     def unpublish(dashboard: Dashboard) -> HttpResponse:
-        services.dashboard_unpublish(dashboard=dashboard, actor=request.user)
+        services.dashboard_unpublish(dashboard=dashboard, principal=Principal.from_request(request))
         return redirect("dashboard-view", pk=pk)
 
-    return _post_action(request, pk, unpublish, "Public links revoked: they no longer open the dashboard.")
+    return _post_action(
+        request, pk, "publish", unpublish, "Public links revoked: they no longer open the dashboard."
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def embedding_settings_page(request: HttpRequest) -> HttpResponse:
-    if not hooks.can(request.user, hooks.MANAGE):
+    if not policy.can_manage_embedding(Principal.from_request(request)):
         raise Http404("admins only")
     context: dict[str, Any] = {}
     if request.method == "POST":
@@ -258,9 +262,11 @@ def embedding_settings_page(request: HttpRequest) -> HttpResponse:
 def _embedding_action(request: HttpRequest) -> dict[str, Any]:
     action = request.POST.get("action")
     if action == "rotate":
-        return {"new_secret": embedding.embed_secret_rotate(actor=request.user)}
+        return {"new_secret": embedding.embed_secret_rotate(actor=Principal.from_request(request))}
     if action == "origins":
-        embedding.embed_origins_update(actor=request.user, origins=request.POST.get("origins", ""))
+        embedding.embed_origins_update(
+            actor=Principal.from_request(request), origins=request.POST.get("origins", "")
+        )
         return {"saved": "Allowed origins saved."}
     if action == "test_url":
         return {"test_url": _test_embed_url(request)}

@@ -24,10 +24,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat2chart.core import hooks
-from chat2chart.core.errors import AiserError, Forbidden, ValidationFailed
+from chat2chart.core.api import WorkspaceObjectView
+from chat2chart.core.errors import AiserError, ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.sources import selectors, services
 from chat2chart.sources.connectors.rest import redact_url
 from chat2chart.sources.models import Source, SourceTable
+from chat2chart.sources.policy import RULES as SOURCE_RULES
 from chat2chart.sources.querying import query_run, sql_run, table_preview
 from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import SemanticQuery
@@ -70,6 +73,15 @@ class _UploadingView(APIView):
         # Before anything reads the body (session authentication's CSRF check does).
         request.upload_handlers = [CappedUploadHandler(request)]
         return super().initialize_request(request, *args, **kwargs)
+
+
+class _SourceView(WorkspaceObjectView):
+    """A source named by the URL, checked against the sources policy before the handler runs."""
+
+    policy = SOURCE_RULES
+
+    def safely_get_object(self, *, pk: int, **url_kwargs: Any) -> Source:
+        return selectors.source_get(pk)
 
 
 # --- serializers -------------------------------------------------------------------------------------
@@ -260,20 +272,10 @@ class SourceListView(_UploadingView):
         return Response(_source_body(source, request), status=status.HTTP_201_CREATED)
 
 
-class SourceDetailView(APIView):
-    # Whether someone may delete depends on the source (editors may delete what they made), so the
-    # view-level check only asks for VIEW and delete() asks DELETE with the object.
-    actions = {"DELETE": hooks.VIEW}
-
-    def _load(self, request: Request, pk: int) -> Source:
-        source = selectors.source_get(pk)
-        if request.method != "DELETE":
-            self.check_object_permissions(request, source)
-        return source
-
+class SourceDetailView(_SourceView):
     @extend_schema(summary="One source, with its status and ingestion progress", responses=SourceSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(_source_body(self._load(request, pk), request))
+        return Response(_source_body(self.object, request))
 
     @extend_schema(
         summary="Rename; change connection or REST settings; change the refresh interval",
@@ -281,10 +283,9 @@ class SourceDetailView(APIView):
         responses=SourceSerializer,
     )
     def patch(self, request: Request, pk: int) -> Response:
-        source = self._load(request, pk)
         data = _validated(SourceUpdateInput, request.data)
         source = services.source_update(
-            source=source,
+            source=self.object,
             actor=request.user,
             name=data.get("name"),
             config=data.get("config"),
@@ -294,14 +295,11 @@ class SourceDetailView(APIView):
 
     @extend_schema(summary="Delete the source and its stored files", responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        source = self._load(request, pk)
-        if not hooks.can(request.user, hooks.DELETE, source):
-            raise Forbidden("You do not have permission to delete this source.")
-        services.source_delete(source=source, actor=request.user)
+        services.source_delete(source=self.object, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SourceUploadView(_UploadingView):
+class SourceUploadView(_UploadingView, _SourceView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
@@ -310,8 +308,7 @@ class SourceUploadView(_UploadingView):
         responses={202: SourceSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
+        source = self.object
         data = _validated(UploadInput, request.data)
         source = services.source_upload(
             source=source,
@@ -323,16 +320,14 @@ class SourceUploadView(_UploadingView):
         return Response(_source_body(source, request), status=status.HTTP_202_ACCEPTED)
 
 
-class SourceRefreshView(APIView):
+class SourceRefreshView(_SourceView):
     @extend_schema(
         summary="Re-introspect a database or re-fetch a REST API",
         request=None,
         responses={202: SourceSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
-        source = services.source_request_refresh(source=source, actor=request.user)
+        source = services.source_request_refresh(source=self.object, actor=request.user)
         return Response(_source_body(source, request), status=status.HTTP_202_ACCEPTED)
 
 
@@ -348,20 +343,16 @@ class ConnectionTestView(APIView):
         return Response({"ok": True, "message": "Connected."})
 
 
-class TableListView(APIView):
+class TableListView(_SourceView):
     @extend_schema(summary="The source's tables and their catalogue", responses=TableSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
-        return Response(TableSerializer(selectors.source_tables(source), many=True).data)
+        return Response(TableSerializer(selectors.source_tables(self.object), many=True).data)
 
 
-class TableDetailView(APIView):
+class TableDetailView(_SourceView):
     @extend_schema(summary="One table and its columns", responses=TableSerializer)
     def get(self, request: Request, pk: int, name: str) -> Response:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
-        return Response(TableSerializer(selectors.source_table_get(source, name)).data)
+        return Response(TableSerializer(selectors.source_table_get(self.object, name)).data)
 
     @extend_schema(
         summary="Rename columns or change their types (re-reads the stored original)",
@@ -369,21 +360,17 @@ class TableDetailView(APIView):
         responses={202: SourceSerializer},
     )
     def patch(self, request: Request, pk: int, name: str) -> Response:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
         data = _validated(TableOverrideInput, request.data)
         source = services.source_table_override(
-            source=source, table_name=name, columns=data["columns"], actor=request.user
+            source=self.object, table_name=name, columns=data["columns"], actor=request.user
         )
         return Response(_source_body(source, request), status=status.HTTP_202_ACCEPTED)
 
 
-class TablePreviewView(APIView):
+class TablePreviewView(_SourceView):
     @extend_schema(summary="The first 100 rows of a table", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int, name: str) -> HttpResponse:
-        source = selectors.source_get(pk)
-        self.check_object_permissions(request, source)
-        return _result_response(table_preview(source=source, table_name=name))
+        return _result_response(table_preview(source=self.object, table_name=name))
 
 
 class QueryView(APIView):
@@ -392,7 +379,7 @@ class QueryView(APIView):
     @extend_schema(summary="Run a semantic query", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> HttpResponse:
         query = SemanticQuery.parse(request.data)
-        return _result_response(query_run(query=query, user=request.user))
+        return _result_response(query_run(query=query, user=Principal.from_request(request)))
 
 
 class SqlView(APIView):

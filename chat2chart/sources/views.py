@@ -14,9 +14,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError, NotFound
-from chat2chart.sources import selectors
+from chat2chart.core.principal import Principal
+from chat2chart.sources import policy, selectors
 from chat2chart.sources.catalogue import COLUMN_TYPES
 from chat2chart.sources.models import Source
 from chat2chart.sources.querying import table_preview
@@ -24,65 +24,67 @@ from chat2chart.sources.querying import table_preview
 logger = logging.getLogger(__name__)
 
 
-def _allowed(request: HttpRequest, action: str = hooks.VIEW) -> None:
-    if not hooks.can(request.user, action):
+def _allowed(allowed: bool) -> None:
+    # Pages answer 404 rather than 403 so they do not reveal what exists.
+    if not allowed:
         raise Http404
 
 
-def _source(pk: int) -> Source:
+def _source(request: HttpRequest, pk: int) -> Source:
+    """The source, when the policy lets the request's principal see it."""
     try:
-        return selectors.source_get(pk)
+        source = selectors.source_get(pk)
     except NotFound:
         raise Http404 from None
+    _allowed(policy.can_view_source(Principal.from_request(request), source))
+    return source
 
 
 def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
-    context.setdefault("can_edit", hooks.can(request.user, hooks.EDIT))
+    context.setdefault("can_edit", policy.can_create_source(Principal.from_request(request)))
     context.setdefault("max_upload_mb", settings.AISER_MAX_UPLOAD_MB)
     return render(request, f"sources/{template}", context)
 
 
 @login_required
 def source_list(request: HttpRequest) -> HttpResponse:
-    _allowed(request)
+    _allowed(policy.can_list_sources(Principal.from_request(request)))
     return _page(request, "list.html", sources=selectors.source_list().prefetch_related("tables"))
 
 
 @login_required
 def source_upload(request: HttpRequest) -> HttpResponse:
-    _allowed(request, hooks.EDIT)
+    _allowed(policy.can_create_source(Principal.from_request(request)))
     return _page(request, "upload.html")
 
 
 @login_required
 def source_connect(request: HttpRequest) -> HttpResponse:
-    _allowed(request, hooks.EDIT)
+    _allowed(policy.can_create_source(Principal.from_request(request)))
     return _page(request, "connect.html")
 
 
 @login_required
 def source_rest(request: HttpRequest) -> HttpResponse:
-    _allowed(request, hooks.EDIT)
+    _allowed(policy.can_create_source(Principal.from_request(request)))
     return _page(request, "rest.html")
 
 
 @login_required
 def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _allowed(request)
-    source = _source(pk)
+    source = _source(request, pk)
     return _page(
         request,
         "detail.html",
         source=source,
         tables=selectors.source_tables(source),
-        can_delete=hooks.can(request.user, hooks.DELETE, source),
+        can_delete=policy.can_delete_source(Principal.from_request(request), source),
     )
 
 
 @login_required
 def table_detail(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    _allowed(request)
-    source = _source(pk)
+    source = _source(request, pk)
     try:
         table = selectors.source_table_get(source, name)
     except NotFound:
@@ -104,5 +106,5 @@ def table_detail(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         column_types=COLUMN_TYPES,
         preview=preview,
         preview_error=preview_error,
-        can_override=source.is_stored and hooks.can(request.user, hooks.EDIT),
+        can_override=source.is_stored and policy.can_change_source(Principal.from_request(request), source),
     )

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat2chart.core import hooks
+from chat2chart.core.principal import Principal
 from enterprise.rbac import services
 from enterprise.rbac.models import ApiKey
 from enterprise.tenants.models import Role
@@ -56,7 +57,9 @@ class ApiKeyListView(APIView):
         payload = ApiKeyCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         created = services.api_key_create(
-            organization=connection.tenant, creator=request.user, **payload.validated_data
+            organization=connection.tenant,
+            principal=Principal.from_request(request),
+            **payload.validated_data,
         )
         body = {**ApiKeySerializer(created.api_key).data, "key": created.raw_key}
         return Response(body, status=status.HTTP_201_CREATED)
@@ -67,5 +70,7 @@ class ApiKeyDetailView(APIView):
 
     @extend_schema(responses={204: None}, operation_id="api_keys_revoke")
     def delete(self, request: Request, pk: int) -> Response:
-        services.api_key_revoke(organization=connection.tenant, key_id=pk, actor=request.user)
+        services.api_key_revoke(
+            organization=connection.tenant, key_id=pk, principal=Principal.from_request(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
-"""DRF authentication with `Authorization: Bearer <key>`, valid only on its organisation's host."""
+"""DRF authentication with `Authorization: Bearer <key>`, valid only on its organisation's host.
+
+The key becomes the request's principal (`request.principal`): it acts with its own role and scopes,
+never with its creator's, including for the creator's objects."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from django.db import connection
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from chat2chart.core.principal import Principal
+from enterprise.rbac.policy import key_scopes
 from enterprise.rbac.services import api_key_resolve
 
 
@@ -30,9 +35,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         resolved = api_key_resolve(raw_key=parts[1], organization=organization)
         if resolved is None:
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
-        api_key, role = resolved
+        api_key = resolved.api_key
         user = api_key.created_by
-        user.aiser_role = role
+        principal = Principal(
+            user=user,
+            user_id=user.pk,
+            kind="api_key",
+            role=resolved.role,
+            scopes=key_scopes(key_role=resolved.role, creator_role=resolved.creator_role),
+            workspace=connection.schema_name,
+            api_key_id=api_key.pk,
+        )
+        request._request.principal = principal
+        # Code that still passes `request.user` gets the key's principal and role, not the creator's.
+        user.aiser_principal = principal
+        user.aiser_role = resolved.role
         return user, api_key
 
     def authenticate_header(self, request: Request) -> str:

@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
-"""Roles → actions: the enterprise answer to the core's permission hook."""
+"""Roles → actions: the enterprise answer to the core's permission hook.
+
+Only the role decides here; rules about ownership live in each app's `policy.py`. A principal's role is
+its membership's, or an API key's own role (never its creator's).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
 from chat2chart.core import hooks
-from enterprise.tenants.models import Membership, Role, role_at_least
+from chat2chart.core.principal import OWNERSHIP, Principal
+from enterprise.tenants.models import ROLE_RANK, Membership, Role, role_at_least
 
 MINIMUM_ROLE = {
     hooks.VIEW: Role.VIEWER,
@@ -21,8 +26,8 @@ MINIMUM_ROLE = {
 
 
 def role_of(user: Any) -> str | None:
-    """The role of this principal in the organisation in scope. A request sets `aiser_role`
-    (from the membership, or lowered to an API key's role); tasks and sockets look it up."""
+    """The role of this person in the organisation in scope (the core's `member_role` hook). A request
+    sets `aiser_role` from the membership; tasks and sockets look it up."""
     role = getattr(user, "aiser_role", None)
     if role:
         return role
@@ -37,13 +42,17 @@ def role_of(user: Any) -> str | None:
     return membership.role if membership else None
 
 
-def role_policy(user: Any, action: str, obj: Any = None) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+def role_policy(principal: Principal, action: str, obj: Any = None) -> bool:
+    """Whether the principal's role is at least the action's minimum role."""
+    if not principal.is_authenticated or principal.role is None:
         return False
-    role = role_of(user)
-    if role is None:
-        return False
-    if action == hooks.DELETE and obj is not None and getattr(obj, "owner_id", None) == user.pk:
-        # Editors may delete what they made themselves.
-        return role_at_least(role, Role.EDITOR)
-    return role_at_least(role, MINIMUM_ROLE[action])
+    return role_at_least(principal.role, MINIMUM_ROLE[action])
+
+
+def key_scopes(*, key_role: str, creator_role: str) -> frozenset[str]:
+    """What an API key of `key_role` may be used for: the actions its own role allows, and an owner's
+    rights over its creator's objects only when the key's role is not lower than the creator's."""
+    scopes = {action for action, minimum in MINIMUM_ROLE.items() if role_at_least(key_role, minimum)}
+    if ROLE_RANK[key_role] >= ROLE_RANK[creator_role]:
+        scopes.add(OWNERSHIP)
+    return frozenset(scopes)

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
+from chat2chart.core.principal import Principal
 from enterprise.rbac.models import ApiKey, hash_key
-from enterprise.tenants.models import ROLE_RANK, Membership, Organization, Role, role_at_least
+from enterprise.tenants.models import ROLE_RANK, Membership, Organization, Role
 
 KEY_PREFIX = "ak_"
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -27,21 +28,23 @@ class NewApiKey:
 def api_key_create(
     *,
     organization: Organization,
-    creator,
+    principal: Principal,
     name: str,
-    role: str,  # noqa: ANN001
+    role: str,
     expires_at: datetime | None = None,
 ) -> NewApiKey:
+    """A new key of `role` made by `principal`'s user (the key is shown once). Only owners and admins
+    make keys, and never above the role they act with (a key making a key: the key's own role)."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed("Give the key a name of at most 100 characters.")
     if role not in Role.values:
         raise ValidationFailed("The role must be viewer, editor, admin or owner.")
-    membership = Membership.objects.filter(user=creator, organization=organization).first()
-    if membership is None or not role_at_least(membership.role, Role.ADMIN):
+    acting_role = principal.role
+    if acting_role is None or not hooks.can(principal, hooks.MANAGE):
         raise Forbidden("Only owners and admins can create API keys.")
-    if ROLE_RANK[role] > ROLE_RANK[membership.role]:
-        raise ValidationFailed(f"A key cannot have a higher role than yours ({membership.role}).")
+    if ROLE_RANK[role] > ROLE_RANK[acting_role]:
+        raise ValidationFailed(f"A key cannot have a higher role than yours ({acting_role}).")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("The expiry must be in the future.")
     secret = secrets.token_urlsafe(32)
@@ -49,7 +52,7 @@ def api_key_create(
     raw_key = f"{KEY_PREFIX}{prefix}_{secret}"
     api_key = ApiKey.objects.create(
         organization=organization,
-        created_by=creator,
+        created_by=principal.user,
         name=name,
         prefix=prefix,
         key_hash=hash_key(raw_key),
@@ -58,7 +61,7 @@ def api_key_create(
     )
     hooks.record_audit(
         action="api_key.create",
-        actor=creator,
+        actor=principal,
         target_type="api_key",
         target_id=api_key.pk,
         data={"name": name, "role": role},
@@ -66,18 +69,29 @@ def api_key_create(
     return NewApiKey(api_key=api_key, raw_key=raw_key)
 
 
-def api_key_revoke(*, organization: Organization, key_id: int, actor) -> ApiKey:  # noqa: ANN001
+def api_key_revoke(*, organization: Organization, key_id: int, principal: Principal) -> ApiKey:
+    if not hooks.can(principal, hooks.MANAGE):
+        raise Forbidden("Only owners and admins can revoke API keys.")
     api_key = ApiKey.objects.filter(organization=organization, pk=key_id).first()
     if api_key is None:
         raise NotFound("No such API key.")
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
-        hooks.record_audit(action="api_key.revoke", actor=actor, target_type="api_key", target_id=api_key.pk)
+        hooks.record_audit(
+            action="api_key.revoke", actor=principal, target_type="api_key", target_id=api_key.pk
+        )
     return api_key
 
 
-def api_key_resolve(*, raw_key: str, organization: Organization) -> tuple[ApiKey, str] | None:
+@dataclass(frozen=True)
+class ResolvedKey:
+    api_key: ApiKey
+    role: str  # the role the key acts with: its own, never above its creator's current role
+    creator_role: str  # the creator's current role in the organisation
+
+
+def api_key_resolve(*, raw_key: str, organization: Organization) -> ResolvedKey | None:
     """The key and the role it acts with, or None when the key is unknown, revoked, expired, of another
     organisation, or its creator is no longer a member."""
     if not raw_key.startswith(KEY_PREFIX):
@@ -93,4 +107,4 @@ def api_key_resolve(*, raw_key: str, organization: Organization) -> tuple[ApiKey
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_GRANULARITY:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-    return api_key, role
+    return ResolvedKey(api_key=api_key, role=role, creator_role=membership.role)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError
+from chat2chart.core.principal import Principal
 from enterprise.rbac import services
 from enterprise.rbac.models import ApiKey
 from enterprise.tenants.models import Role
@@ -36,7 +37,7 @@ class ApiKeyForm(forms.Form):
 
 @login_required
 def api_keys(request: HttpRequest) -> HttpResponse:
-    if not hooks.can(request.user, hooks.MANAGE):
+    if not hooks.can(Principal.from_request(request), hooks.MANAGE):
         raise Http404("not allowed")
     form = ApiKeyForm(request.POST or None)
     new_key = None
@@ -45,7 +46,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
         try:
             created = services.api_key_create(
                 organization=request.tenant,
-                creator=request.user,
+                principal=Principal.from_request(request),
                 name=form.cleaned_data["name"],
                 role=form.cleaned_data["role"],
                 expires_at=timezone.now() + timedelta(days=int(days)) if days else None,
@@ -63,8 +64,8 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    if not hooks.can(request.user, hooks.MANAGE):
+    if not hooks.can(Principal.from_request(request), hooks.MANAGE):
         raise Http404("not allowed")
-    services.api_key_revoke(organization=request.tenant, key_id=pk, actor=request.user)
+    services.api_key_revoke(organization=request.tenant, key_id=pk, principal=Principal.from_request(request))
     messages.success(request, "Key revoked.")
     return redirect("api_keys")

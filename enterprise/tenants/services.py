@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import schema_context
 
-from chat2chart.core.errors import NotFound, ValidationFailed
+from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
 from enterprise.tenants.models import Domain, Invitation, Membership, Organization, Role
 
 User = get_user_model()
@@ -112,14 +112,33 @@ def invitation_create(*, organization: Organization, email: str, role: str, invi
     return invitation
 
 
+def invitation_matches(*, invitation: Invitation, user: User) -> bool:  # type: ignore[valid-type]
+    """Whether `user` has verified the address the invitation was sent to (any of their addresses)."""
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(user=user, email__iexact=invitation.email, verified=True).exists()
+
+
+def wrong_address_message(invitation: Invitation) -> str:
+    return (
+        f"This invitation was sent to {invitation.email}. Sign in with that address (and confirm it) to "
+        "accept, or ask for an invitation to your own address."
+    )
+
+
 def invitation_accept(*, token: str, user: User) -> Membership:  # type: ignore[valid-type]
-    """Use an invitation once, within its lifetime, for the signed-in person."""
+    """Use an invitation once, within its lifetime, for the signed-in person, who must have verified
+    the address it was sent to: a link forwarded to (or guessed by) anyone else joins no one.
+
+    Raises NotFound for an unknown, used or expired invitation; Forbidden for another person's."""
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update().select_related("organization").filter(token=token).first()
         )
         if invitation is None or not invitation.is_usable:
             raise NotFound("This invitation link is invalid, was already used or has expired.")
+        if not invitation_matches(invitation=invitation, user=user):
+            raise Forbidden(wrong_address_message(invitation))
         membership, created = Membership.objects.get_or_create(
             user=user, organization=invitation.organization, defaults={"role": invitation.role}
         )

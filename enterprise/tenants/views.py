@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from chat2chart.core import hooks
-from chat2chart.core.errors import AiserError, NotFound
+from chat2chart.core.errors import AiserError, Forbidden, NotFound
+from chat2chart.core.principal import Principal
 from enterprise.tenants import services
 from enterprise.tenants.forms import InvitationForm, OrganizationForm, OrganizationSettingsForm
 from enterprise.tenants.models import Invitation, Membership, Organization
@@ -66,7 +67,13 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
             membership = services.invitation_accept(token=token, user=request.user)
         except NotFound:
             return render(request, "tenants/invitation_invalid.html", status=404)
+        except Forbidden as error:
+            context = {"invitation": invitation, "error": error.message}
+            return render(request, "tenants/invitation_accept.html", context, status=error.status)
         return redirect(services.handoff_url(user=request.user, organization=membership.organization))
+    if not services.invitation_matches(invitation=invitation, user=request.user):
+        context = {"invitation": invitation, "error": services.wrong_address_message(invitation)}
+        return render(request, "tenants/invitation_accept.html", context, status=403)
     return render(request, "tenants/invitation_accept.html", {"invitation": invitation})
 
 
@@ -86,14 +93,14 @@ def handoff(request: HttpRequest) -> HttpResponse:
 
 
 def _require_manager(request: HttpRequest) -> None:
-    if not hooks.can(request.user, hooks.MANAGE):
+    if not hooks.can(Principal.from_request(request), hooks.MANAGE):
         raise Http404("not allowed")
 
 
 @login_required
 def members(request: HttpRequest) -> HttpResponse:
     organization: Organization = request.tenant
-    can_manage = hooks.can(request.user, hooks.MANAGE)
+    can_manage = hooks.can(Principal.from_request(request), hooks.MANAGE)
     form = InvitationForm(request.POST or None)
     invite_link = None
     if request.method == "POST":

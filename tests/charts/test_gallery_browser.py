@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chat2chart.charts.registry import chart_type_ids
+from chat2chart.core.principal import Principal
 
 pytestmark = pytest.mark.browser
 
@@ -111,7 +112,7 @@ def hostile_chart(workspaces, live_server, page, committed, settings, tmp_path):
             assert source.status == "ready", source.error
             table = source.tables.get(is_current=True).name
             chart = chart_services.chart_create(
-                actor=owner,
+                principal=Principal.for_user(owner),
                 title="Amount by region",
                 spec={"type": "column", "encoding": {"x": "region", "y": ["amount"]}},
                 query={

@@ -21,6 +21,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from chat2chart.conversations.events import ErrorEvent, dump_event, parse_event
+from chat2chart.core.principal import Principal
 
 pytestmark = pytest.mark.enterprise
 
@@ -55,7 +56,7 @@ def _create_conversation(workspace: Any, folder: Path, role: str) -> tuple[int, 
         )
         table = source.tables.get(is_current=True).name
         conversation = services.conversation_start(
-            user=workspace.users[role], source_id=source.pk, table=table
+            principal=Principal.for_user(workspace.users[role]), source_id=source.pk, table=table
         )
         return source.pk, conversation.pk
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from chat2chart.core.errors import Forbidden, LimitExceeded, ValidationFailed
+from chat2chart.core.principal import Principal
 
 REGIONS = ("North", "South", "East", "West")
 
@@ -40,7 +41,9 @@ def conversation(alpha: Any, tmp_path: Path) -> Any:
             actor=alpha.users["owner"],
         )
         table = source.tables.get(is_current=True).name
-        return services.conversation_start(user=alpha.users["viewer"], source_id=source.pk, table=table)
+        return services.conversation_start(
+            principal=Principal.for_user(alpha.users["viewer"]), source_id=source.pk, table=table
+        )
 
 
 def ask(
@@ -52,7 +55,7 @@ def ask(
     with alpha.activate():
         message = services.message_ask(
             conversation=conversation,
-            user=alpha.users["viewer"],
+            principal=Principal.for_user(alpha.users["viewer"]),
             content=content,
             on_event=events.append,
             **kwargs,
@@ -145,7 +148,9 @@ def test_starting_needs_permission_to_ask(alpha, conversation):
     from chat2chart.conversations import services
 
     with alpha.activate(), pytest.raises(Forbidden):
-        services.conversation_start(user=AnonymousUser(), source_id=conversation.source_id, table="x")
+        services.conversation_start(
+            principal=Principal.for_user(AnonymousUser()), source_id=conversation.source_id, table="x"
+        )
 
 
 def test_follow_ups_build_on_the_last_finished_answer(alpha, conversation):

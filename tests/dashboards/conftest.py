@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from chat2chart.core.principal import Principal
+
 SALES_CSV = (
     "customer_id,month,revenue,region\n"
     "1,2024-01-01,100,North\n"
@@ -78,13 +80,13 @@ def build_sales_data(workspace: Any, folder: Path) -> SalesData:
         targets_table=targets.tables.get(is_current=True).name,
     )
     data.charts["revenue"] = chart_services.chart_create(
-        actor=owner,
+        principal=Principal.for_user(owner),
         title="Revenue by month",
         spec={"type": "column", "encoding": {"x": "month", "y": ["revenue"]}},
         query=data.revenue_query(),
     )
     data.charts["rows"] = chart_services.chart_create(
-        actor=owner,
+        principal=Principal.for_user(owner),
         title="Revenue rows",
         spec={"type": "table"},
         query={
@@ -96,7 +98,7 @@ def build_sales_data(workspace: Any, folder: Path) -> SalesData:
         },
     )
     data.charts["targets"] = chart_services.chart_create(
-        actor=owner,
+        principal=Principal.for_user(owner),
         title="Targets",
         spec={"type": "column", "encoding": {"x": "month", "y": ["target"]}},
         query={
@@ -127,12 +129,14 @@ def make_dashboard(
     from chat2chart.dashboards import services
 
     owner = data.workspace.users["owner"]
-    dashboard = services.dashboard_create(actor=owner, title=title, filters=filters or [])
+    dashboard = services.dashboard_create(
+        principal=Principal.for_user(owner), title=title, filters=filters or []
+    )
     for index, name in enumerate(widgets):
         kind = "table" if name == "rows" else "chart"
         services.widget_create(
             dashboard=dashboard,
-            actor=owner,
+            principal=Principal.for_user(owner),
             kind=kind,
             chart_id=data.charts[name].pk,
             x=(index % 2) * 6,

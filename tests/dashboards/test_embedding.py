@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
+from chat2chart.core.principal import Principal
 from chat2chart.dashboards import embedding
 from chat2chart.dashboards.models import EmbedSettings, Widget
 from tests.dashboards.conftest import make_dashboard, set_up_embedding, sign, widgets_by_title
@@ -333,7 +334,7 @@ def test_two_organisations_never_see_each_others_dashboards(alpha, beta, dashboa
     with beta.activate():
         from chat2chart.dashboards import services
 
-        services.dashboard_create(actor=beta.users["owner"], title="Beta only")
+        services.dashboard_create(principal=Principal.for_user(beta.users["owner"]), title="Beta only")
     alpha_titles = [d["title"] for d in alpha.client().get("/api/v1/dashboards/").json()["dashboards"]]
     beta_titles = [d["title"] for d in beta.client().get("/api/v1/dashboards/").json()["dashboards"]]
     assert alpha_titles == ["Sales overview"]

@@ -6,6 +6,7 @@ from django_tenants.utils import schema_context
 
 from chat2chart.accounts.models import User
 from chat2chart.core.errors import AiserError
+from chat2chart.core.principal import Principal
 from enterprise.rbac.services import api_key_create
 from enterprise.tenants.models import Organization, Role
 
@@ -28,7 +29,9 @@ class Command(BaseCommand):
             raise CommandError(f"No user {email!r}.")
         try:
             with schema_context(organization.schema_name):
-                created = api_key_create(organization=organization, creator=user, name=name, role=role)
+                created = api_key_create(
+                    organization=organization, principal=Principal.for_user(user), name=name, role=role
+                )
         except AiserError as error:
             raise CommandError(error.message) from None
         self.stdout.write(f"Created key {created.api_key.name!r} ({role}) for {email} in {org}.")

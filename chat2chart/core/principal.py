@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: MIT
+"""Who is acting: a person, an API key or an embed viewer, with the role and scopes it acts with.
+
+Every permission check takes a `Principal`. It is made once per request (`Principal.from_request`,
+kept on `request.principal`), once per websocket connection (in the consumer's scope), or explicitly
+for tasks and tests (`Principal.for_user`). An API key is its own principal: it acts with the key's
+role and scopes, never with its creator's, even though objects it makes are owned by its creator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from chat2chart.core import hooks
+
+# A scope beside the actions: the principal may use the rights an owner has over the objects its user
+# owns (editors delete what they made, viewers delete their own conversations, owners publish). A person
+# always has it; an API key only when its role is not lower than its creator's, so a lower-role key
+# never acts as its creator for ownership.
+OWNERSHIP = "ownership"
+PERSON_SCOPES = frozenset((*hooks.ACTIONS, OWNERSHIP))
+
+Kind = Literal["person", "api_key", "embed"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The acting identity. `user` is the Django user (the key's creator for an API key; None for an
+    embed viewer); `scopes` caps the actions the credential may be used for at all; `workspace` is the
+    organisation's schema name ("default" in the core edition)."""
+
+    user: Any
+    user_id: int | None
+    kind: Kind
+    role: str | None
+    scopes: frozenset[str]
+    workspace: str
+    api_key_id: int | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        """A signed-in, active person or a valid key of one; never an embed viewer or anonymous."""
+        if self.kind == "embed" or self.user is None:
+            return False
+        return bool(getattr(self.user, "is_authenticated", False) and getattr(self.user, "is_active", False))
+
+    @property
+    def pk(self) -> int | None:
+        """The acting user's id, so audit entries and `owner=` fields name a person."""
+        return self.user_id
+
+    def owns(self, obj: Any) -> bool:
+        """True when `obj` (anything with `owner_id`) is owned by this principal's user and the principal
+        may use an owner's rights (see OWNERSHIP)."""
+        if OWNERSHIP not in self.scopes or self.user_id is None:
+            return False
+        return getattr(obj, "owner_id", None) == self.user_id
+
+    @classmethod
+    def for_user(cls, user: Any) -> Principal:
+        """The principal of a person (for tasks, tests and pages). Inside a request authenticated with
+        an API key, the key's principal (authentication hangs it on the user), so a call that still
+        passes a plain user acts with the key's role, not its creator's."""
+        carried = getattr(user, "aiser_principal", None)
+        if isinstance(carried, Principal):
+            return carried
+        workspace = _workspace_in_scope()
+        if not (getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)):
+            return cls(
+                user=None, user_id=None, kind="person", role=None, scopes=frozenset(), workspace=workspace
+            )
+        return cls(
+            user=user,
+            user_id=user.pk,
+            kind="person",
+            role=hooks.member_role(user),
+            scopes=PERSON_SCOPES,
+            workspace=workspace,
+        )
+
+    @classmethod
+    def for_embed(cls) -> Principal:
+        """A viewer holding a verified embed token or public link: no user, no role, only VIEW."""
+        return cls(
+            user=None,
+            user_id=None,
+            kind="embed",
+            role=None,
+            scopes=frozenset({hooks.VIEW}),
+            workspace=_workspace_in_scope(),
+        )
+
+    @classmethod
+    def from_request(cls, request: Any) -> Principal:
+        """The request's principal, made once: what authentication set (an API key's own principal),
+        else the signed-in person with their membership role. Works on Django and DRF requests."""
+        target = getattr(request, "_request", request)
+        principal = getattr(target, "principal", None)
+        if isinstance(principal, Principal):
+            return principal
+        principal = cls.for_user(getattr(request, "user", None))
+        target.principal = principal
+        return principal
+
+
+def _workspace_in_scope() -> str:
+    # Outside any organisation (the public site) there is no workspace: the principal then holds no
+    # role, so every check fails closed rather than raising.
+    try:
+        return hooks.current_workspace()
+    except RuntimeError:
+        return ""
