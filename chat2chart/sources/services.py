@@ -29,7 +29,7 @@ from chat2chart.core.secrets import decrypt_secret, encrypt_secret, rotate_secre
 from chat2chart.sources import selectors
 from chat2chart.sources.catalogue import COLUMN_TYPES, TableInfo
 from chat2chart.sources.connectors.rest import RestSpec, fetch_records
-from chat2chart.sources.ingest import IngestedTable, ingest_file
+from chat2chart.sources.ingest import MAX_BLANKED_SHARE, IngestedTable, ingest_file
 from chat2chart.sources.models import Source, SourceTable
 from chat2chart.sources.querying import connection_params, connector_for, source_connector
 
@@ -123,6 +123,7 @@ def source_ingest(
             on_bad_rows=on_bad_rows,  # type: ignore[arg-type]
             overrides=overrides or None,
             missing_overrides=missing_overrides,  # type: ignore[arg-type]
+            max_blanked_share=MAX_BLANKED_SHARE,
         )
     except IngestError as error:
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -139,12 +140,13 @@ def source_ingest(
     config = {**source.config, "on_bad_rows": on_bad_rows}
     if source.kind == Source.Kind.FILE:
         config["file_name"] = original_name
+    config["read_as"] = result.read_as
     # Keep only the choices that applied: a re-upload may have dropped some columns.
     final_names = {column.name for table in result.tables for column in table.table_info.columns}
     applied = {
         original: change
         for original, change in (overrides or {}).items()
-        if (change.get("name") or original) in final_names
+        if original == "*" or (change.get("name") or original) in final_names
     }
     return _publish(source, result.tables, upload_path, config, applied, result.warnings)
 
@@ -292,7 +294,7 @@ def source_table_override(*, source: Source, table_name: str, columns: dict[str,
     originals = {(change.get("name") or original): original for original, change in table.overrides.items()}
     known = {column["name"] for column in table.catalogue.get("columns", [])}
     for current_name, change in columns.items():
-        if current_name not in known:
+        if current_name not in known and current_name != "*":
             raise ValidationFailed(f"columns.{current_name}: table '{table.name}' has no such column.")
         original = originals.get(current_name, current_name)
         merged[original] = _merge_override(merged.get(original, {}), change, current_name)
@@ -616,13 +618,13 @@ def _without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
 def _merge_override(existing: dict[str, Any], change: Any, column: str) -> dict[str, Any]:
     if not isinstance(change, dict):
         raise ValidationFailed(f"columns.{column}: give an object with 'name' and/or 'type'.")
-    unknown = set(change) - {"name", "type"}
+    unknown = set(change) - {"name", "type", "number_format", "date_order"}
     if unknown:
         raise ValidationFailed(
             f"columns.{column}.{sorted(unknown)[0]}: not a column setting; use name or type."
         )
     merged = dict(existing)
-    for key in ("name", "type"):
+    for key in ("name", "type", "number_format", "date_order"):
         if key not in change:
             continue
         value = change[key]
@@ -657,7 +659,7 @@ def _overrides_for(info: TableInfo, overrides: dict[str, dict[str, Any]]) -> dic
     return {
         original: change
         for original, change in overrides.items()
-        if (change.get("name") or original) in names
+        if original == "*" or (change.get("name") or original) in names
     }
 
 

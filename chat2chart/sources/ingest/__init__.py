@@ -13,9 +13,11 @@ from chat2chart.sources.ingest.model import (
 )
 from chat2chart.sources.ingest.pipeline import ingest_file
 from chat2chart.sources.ingest.profile import profile_parquet
+from chat2chart.sources.ingest.refusal import MAX_BLANKED_SHARE
 
 __all__ = [
     "DEFAULT_MAX_COLUMNS",
+    "MAX_BLANKED_SHARE",
     "IngestResult",
     "IngestedTable",
     "escape_formula",

@@ -173,9 +173,14 @@ def _guess_codec(head: bytes) -> str | None:
     best = matches.best()
     if best is None:
         return None
-    # Encodings that decode these bytes to the same text are grouped; Western Europe's is the safe pick.
-    if not best.encoding.startswith("utf") and "cp1252" in best.could_be_from_charset:
-        return "cp1252"
+    if best.encoding.startswith("utf"):
+        return best.encoding
+    # Short files fit several single-byte encodings equally well; Windows-1252, by far the most
+    # common of them, wins any tie.
+    for match in matches:
+        western = "cp1252" in match.could_be_from_charset
+        if western and match.chaos <= best.chaos and match.coherence >= best.coherence:
+            return "cp1252"
     return best.encoding
 
 
