@@ -74,7 +74,10 @@ def test_column_and_file_choices_win_over_what_the_values_suggest(upload, out_di
         path,
         "c.csv",
         out_dir,
-        overrides={"*": {"number_format": "1.234,56", "date_order": "DMY"}, "b": {"number_format": "1,234.56"}},
+        overrides={
+            "*": {"number_format": "1.234,56", "date_order": "DMY"},
+            "b": {"number_format": "1,234.56"},
+        },
     ).tables[0]
 
     assert _rows(table) == [
@@ -162,7 +165,10 @@ def test_a_date_order_chosen_for_the_whole_file_applies_to_every_column_and_is_k
     renamed = patch_json(client, url, {"columns": {"paid": {"name": "paid_on"}}})
 
     assert renamed.json()["status"] == "ready", renamed.json()["error"]
-    assert _preview(client, source["id"], "dates") == [["2024-02-01", "2024-04-03"], ["2024-06-05", "2024-08-07"]]
+    assert _preview(client, source["id"], "dates") == [
+        ["2024-02-01", "2024-04-03"],
+        ["2024-06-05", "2024-08-07"],
+    ]
     assert client.get(url).json()["overrides"] == {"*": {"date_order": "DMY"}, "paid": {"name": "paid_on"}}
 
 

@@ -53,5 +53,6 @@ def test_corpus_file_is_stored_with_the_values_its_author_meant(alpha, path):
     preview = client.get(f"/api/v1/sources/{body['id']}/tables/{table}/preview/").json()
     assert [column["name"] for column in preview["columns"]] == list(expected["types"])
     assert preview["rows"] == [
-        [pytest.approx(value) if isinstance(value, float) else value for value in row] for row in expected["rows"]
+        [pytest.approx(value) if isinstance(value, float) else value for value in row]
+        for row in expected["rows"]
     ]

@@ -110,11 +110,16 @@ def _week_dates(parts: pa.Array) -> pa.Array:
     week = _int(pc.struct_field(parts, "w"))
     weekday = pc.fill_null(_int(pc.struct_field(parts, "wd")), 1)
     jan4 = pc.strptime(
-        pc.binary_join_element_wise(_padded(year, 4), "-01-04", ""), format="%Y-%m-%d", unit="s", error_is_null=True
+        pc.binary_join_element_wise(_padded(year, 4), "-01-04", ""),
+        format="%Y-%m-%d",
+        unit="s",
+        error_is_null=True,
     )
     # ISO week 1 is the week holding January 4th; weeks start on Monday.
     monday = pc.subtract(pc.cast(pc.cast(jan4, pa.date32()), pa.int32()), pc.day_of_week(jan4))
-    days = pc.add(pc.cast(monday, pa.int64()), pc.add(pc.multiply(pc.subtract(week, 1), 7), pc.subtract(weekday, 1)))
+    days = pc.add(
+        pc.cast(monday, pa.int64()), pc.add(pc.multiply(pc.subtract(week, 1), 7), pc.subtract(weekday, 1))
+    )
     dates = pc.cast(pc.cast(days, pa.int32()), pa.date32())
     stamps = pc.cast(dates, pa.timestamp("s"))
     # Week 53 exists only in some years; a week that spills into the next ISO year is not one.

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import charset_normalizer
+
 from chat2chart.core.errors import IngestError
 
 FileFormat = Literal["csv", "excel", "json", "ndjson"]
@@ -237,7 +238,8 @@ def sniff_delimiter(text: str, original_name: str) -> tuple[str, str | None]:
         return chosen, None
     return chosen, (
         f"Fields were split on {DELIMITER_NAMES[chosen]}s; {DELIMITER_NAMES[rivals[0]]}s would also have "
-        "split every line evenly. If the columns look wrong, save the file with one delimiter and upload again."
+        "split every line evenly. If the columns look wrong, save the file with one delimiter and "
+        "upload it again."
     )
 
 

@@ -93,23 +93,33 @@ def examine(values: pa.Array, name: str) -> ColumnEvidence:
     return evidence
 
 
-def file_conventions(evidence: list[ColumnEvidence], *, delimiter: str | None, chosen: Conventions) -> Conventions:
+def file_conventions(
+    evidence: list[ColumnEvidence], *, delimiter: str | None, chosen: Conventions
+) -> Conventions:
     """The decimal mark and day order for a whole file, from the columns that settle them."""
     marks = Counter(next(iter(e.decimal_marks)) for e in evidence if len(e.decimal_marks) == 1)
     orders = Counter(next(iter(e.day_orders)) for e in evidence if len(e.day_orders) == 1)
     decimal, decimal_reason = None, "the usual reading"
     if chosen.number_format:
-        decimal, decimal_reason = number_format(chosen.number_format).decimal, "the number format chosen for the file"
+        decimal, decimal_reason = (
+            number_format(chosen.number_format).decimal,
+            "the number format chosen for the file",
+        )
     elif marks:
         decimal, decimal_reason = marks.most_common(1)[0][0], "as in the other columns of the file"
     elif delimiter == ";":
-        decimal, decimal_reason = ",", "the file is separated by semicolons, as where a comma is the decimal mark"
+        decimal, decimal_reason = (
+            ",",
+            "the file is separated by semicolons, as where a comma is the decimal mark",
+        )
     day_order, order_reason = None, ""
     if chosen.date_order:
         day_order, order_reason = chosen.date_order, "the date order chosen for the file"
     elif orders:
         day_order, order_reason = orders.most_common(1)[0][0], "as in the other date columns of the file"
-    return Conventions(decimal, decimal_reason, day_order, order_reason, chosen.number_format, chosen.date_order)
+    return Conventions(
+        decimal, decimal_reason, day_order, order_reason, chosen.number_format, chosen.date_order
+    )
 
 
 def decide(

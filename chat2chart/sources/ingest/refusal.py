@@ -24,5 +24,10 @@ def check_type_change(
         f"Column '{column}' cannot be changed to {type_}: {blanked:,} of its {present:,} values "
         f"({blanked / present:.0%}) cannot be read as {type_} and would be left empty, for example "
         f"{shown}. Correct those values, or choose another type or number format.",
-        details={"column": column, "blanked": blanked, "present": present, "examples": examples[:EXAMPLES_SHOWN]},
+        details={
+            "column": column,
+            "blanked": blanked,
+            "present": present,
+            "examples": examples[:EXAMPLES_SHOWN],
+        },
     )

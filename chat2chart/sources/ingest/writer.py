@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
@@ -277,7 +277,9 @@ def _forced(plan: ColumnPlan, override: ColumnOverride, conventions: Conventions
         type=type_,  # type: ignore[arg-type]
         forced=True,
         number_format=number if type_ in ("integer", "decimal") else None,
-        date_format=(plan.date_format if dated else override.date_order) if type_ in ("date", "datetime") else None,
+        date_format=(plan.date_format if dated else override.date_order)
+        if type_ in ("date", "datetime")
+        else None,
         tz_aware=plan.tz_aware if type_ == "datetime" else False,
     )
 
