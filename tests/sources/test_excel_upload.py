@@ -26,7 +26,7 @@ ORDERS = [
 ]
 
 
-def _sales_book(*, cached_results: bool = True) -> bytes:
+def sales_workbook(*, cached_results: bool = True) -> bytes:
     book = openpyxl.Workbook()
     sales = book.active
     sales.title = "Sales 2024"
@@ -80,7 +80,7 @@ def _preview(client, source_id: int, table: str) -> list[list]:
 def test_a_real_workbook_uploads_with_every_sheet_read_as_its_author_meant(alpha):
     client = alpha.client("editor")
 
-    created = upload_source(client, _sales_book(), file_name="Sales book.xlsx")
+    created = upload_source(client, sales_workbook(), file_name="Sales book.xlsx")
 
     assert created.status_code == 201, created.content
     body = created.json()
@@ -112,7 +112,7 @@ def test_a_real_workbook_uploads_with_every_sheet_read_as_its_author_meant(alpha
 def test_formulas_saved_without_results_are_empty_and_the_user_is_told_why(alpha):
     client = alpha.client("editor")
 
-    body = upload_source(client, _sales_book(cached_results=False), file_name="book.xlsx").json()
+    body = upload_source(client, sales_workbook(cached_results=False), file_name="book.xlsx").json()
 
     assert body["status"] == "ready", body["error"]
     assert any("no saved result" in warning for warning in body["config"]["warnings"])
@@ -121,9 +121,9 @@ def test_formulas_saved_without_results_are_empty_and_the_user_is_told_why(alpha
 
 def test_a_new_version_of_a_workbook_uploads_through_the_same_path(alpha):
     client = alpha.client("editor")
-    body = upload_source(client, _sales_book(), file_name="book.xlsx").json()
+    body = upload_source(client, sales_workbook(), file_name="book.xlsx").json()
 
-    response = upload_new_version(client, body["id"], _sales_book(), file_name="book.xlsx")
+    response = upload_new_version(client, body["id"], sales_workbook(), file_name="book.xlsx")
 
     assert response.status_code == 202, response.content
     detail = client.get(f"/api/v1/sources/{body['id']}/").json()
@@ -133,7 +133,7 @@ def test_a_new_version_of_a_workbook_uploads_through_the_same_path(alpha):
 
 
 def test_a_workbook_in_one_organisation_is_not_visible_from_another(alpha, beta):
-    body = upload_source(alpha.client("editor"), _sales_book(), file_name="book.xlsx").json()
+    body = upload_source(alpha.client("editor"), sales_workbook(), file_name="book.xlsx").json()
 
     response = beta.client("editor").get(f"/api/v1/sources/{body['id']}/tables/sales_2024/preview/")
 
