@@ -13,8 +13,8 @@ from chat2chart.sources.ingest.model import (
     IngestedTable,
     IngestResult,
 )
-from chat2chart.sources.ingest.pipeline import ingest_file
 from chat2chart.sources.ingest.numbers import NUMBER_FORMATS
+from chat2chart.sources.ingest.pipeline import ingest_file
 from chat2chart.sources.ingest.profile import profile_parquet
 from chat2chart.sources.ingest.refusal import MAX_BLANKED_SHARE
 
@@ -24,9 +24,9 @@ DATE_ORDER_CHOICES: tuple[str, ...] = tuple(LAYOUTS)
 
 __all__ = [
     "DATE_ORDER_CHOICES",
-    "NUMBER_FORMAT_CHOICES",
     "DEFAULT_MAX_COLUMNS",
     "MAX_BLANKED_SHARE",
+    "NUMBER_FORMAT_CHOICES",
     "IngestResult",
     "IngestedTable",
     "escape_formula",
