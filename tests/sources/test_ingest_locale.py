@@ -186,3 +186,20 @@ def test_a_type_change_that_would_blank_values_is_refused_and_the_data_stays(alp
     assert all(example in body["error"] for example in ("'about 3'", "'many'", "'some'"))
     assert _preview(client, source["id"], "stock")[1] == ["B", "about 3"]
     assert client.get(url).json()["overrides"] == {}
+
+
+def test_forcing_datetime_reads_day_first_values_instead_of_emptying_the_column(upload, out_dir):
+    stamps = [f"{day:02d}-08-2023 02:01:00" for day in range(1, 29)] * 5
+    path = upload("log.csv", "at\n" + "\n".join([*stamps, "soon"]) + "\n")
+    inferred = ingest_file(path, "log.csv", out_dir).tables[0]
+    assert inferred.table_info.columns[0].type == "text"  # "soon" is not a date
+
+    table = ingest_file(
+        path, "log.csv", out_dir, overrides={"at": {"type": "datetime"}}, max_blanked_share=0.01
+    ).tables[0]
+
+    values = _column(_rows(table), "at")
+    assert values[0] == dt.datetime(2023, 8, 1, 2, 1)
+    assert values[27] == dt.datetime(2023, 8, 28, 2, 1)
+    assert values[-1] is None
+    assert table.nulled_values == {"at": 1}

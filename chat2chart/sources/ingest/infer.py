@@ -11,7 +11,7 @@ picks each column's reading, so one file is read with one convention.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -54,6 +54,7 @@ class ColumnEvidence:
     numbers: dict[str, str] = field(default_factory=dict)  # fitting number format -> integer/decimal
     layouts: list[str] = field(default_factory=list)  # fitting date layouts, ISO_DATE first
     timed: bool = False  # some value has a time of day
+    digits: bool = True  # every value holds a digit, as every number and date does
 
     @property
     def decimal_marks(self) -> set[str]:
@@ -73,6 +74,9 @@ def examine(values: pa.Array, name: str) -> ColumnEvidence:
         return evidence
     if pc.all(pc.is_in(pc.ascii_lower(present), value_set=_INFERRED_BOOLEAN_WORDS)).as_py():
         evidence.boolean = True
+        return evidence
+    if not pc.all(pc.match_substring_regex(present, r"\d")).as_py():
+        evidence.digits = False  # plain text: no reading of numbers or dates can fit
         return evidence
     plan = ColumnPlan(name=name, type="text")
     for key in NUMBER_FORMATS:
@@ -141,8 +145,10 @@ def decide(
         return _number_plan(evidence, conventions, number_choice)
     if evidence.layouts:
         return _date_plan(evidence, conventions, order_choice)
+    if not evidence.digits or len(evidence.present) == 0:
+        return plan, None
     datetime_plan = plan.with_type("datetime", tz_aware=_any_zoned(evidence.present))
-    if len(evidence.present) and _fits(evidence.present, datetime_plan):
+    if _fits(evidence.present, datetime_plan):
         return datetime_plan, None
     return plan, None
 
@@ -231,6 +237,27 @@ def widen(plan: ColumnPlan, failing: pa.Array) -> ColumnPlan:
         if _fits(failing, wider):
             return wider
     return plan.with_type("text", date_format=None, number_format=None, tz_aware=False)
+
+
+def closest_reading(evidence: ColumnEvidence, type_: str, conventions: Conventions) -> ColumnPlan:
+    """For a type the user chose, the number format or date layout that reads most of the sample.
+
+    Ties go to the file's conventions, so a chosen type is read the way the rest of the file is.
+    """
+    plan = ColumnPlan(name=evidence.name, type=type_, forced=True)  # type: ignore[arg-type]
+    if type_ in ("integer", "decimal"):
+        keys = [conventions.number_format, preferred_format(list(NUMBER_FORMATS), conventions.decimal)]
+        candidates = [
+            replace(plan, number_format=key) for key in dict.fromkeys([*keys, *NUMBER_FORMATS]) if key
+        ]
+    elif type_ in ("date", "datetime"):
+        orders = [conventions.date_order, conventions.day_order, None, *LAYOUTS]
+        candidates = [replace(plan, date_format=layout) for layout in dict.fromkeys(orders)]
+    else:
+        return plan
+    if len(evidence.present) == 0:
+        return candidates[0]
+    return min(candidates, key=lambda candidate: convert_column(evidence.present, candidate).failures)
 
 
 def _fits(values: pa.Array, plan: ColumnPlan) -> bool:

@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 
@@ -22,7 +22,15 @@ import pyarrow.parquet as pq
 
 from chat2chart.core.errors import IngestError
 from chat2chart.sources.ingest.convert import ColumnPlan, arrow_type, convert_column
-from chat2chart.sources.ingest.infer import Conventions, decide, examine, file_conventions, widen
+from chat2chart.sources.ingest.infer import (
+    ColumnEvidence,
+    Conventions,
+    closest_reading,
+    decide,
+    examine,
+    file_conventions,
+    widen,
+)
 from chat2chart.sources.ingest.model import (
     FILE_WIDE,
     ColumnOverride,
@@ -258,30 +266,32 @@ def _plan_columns(
             seen, conventions, number_choice=override.number_format, order_choice=override.date_order
         )
         if override.type:
-            plan = _forced(plan, override, conventions)
+            plan = _forced(plan, override, seen, conventions)
         elif warning:
             warnings.append(warning)
         plans.append(plan)
     return plans
 
 
-def _forced(plan: ColumnPlan, override: ColumnOverride, conventions: Conventions) -> ColumnPlan:
+def _forced(
+    plan: ColumnPlan, override: ColumnOverride, evidence: ColumnEvidence, conventions: Conventions
+) -> ColumnPlan:
     """The plan for a type the user chose, keeping the reading inference found where it applies."""
     type_ = override.type
-    number = plan.number_format or override.number_format or conventions.number_format
-    if number is None and conventions.decimal == ",":
-        number = "1.234,56"
-    dated = plan.type in ("date", "datetime")
-    return ColumnPlan(
-        name=plan.name,
-        type=type_,  # type: ignore[arg-type]
-        forced=True,
-        number_format=number if type_ in ("integer", "decimal") else None,
-        date_format=(plan.date_format if dated else override.date_order)
-        if type_ in ("date", "datetime")
-        else None,
-        tz_aware=plan.tz_aware if type_ == "datetime" else False,
-    )
+    numeric, dated = ("integer", "decimal"), ("date", "datetime")
+    if type_ in numeric and plan.type in numeric:
+        number = override.number_format or plan.number_format
+        return ColumnPlan(name=plan.name, type=type_, forced=True, number_format=number)  # type: ignore[arg-type]
+    if type_ in dated and plan.type in dated:
+        layout = override.date_order or plan.date_format
+        tz_aware = plan.tz_aware if type_ == "datetime" else False
+        return ColumnPlan(name=plan.name, type=type_, forced=True, date_format=layout, tz_aware=tz_aware)  # type: ignore[arg-type]
+    closest = closest_reading(evidence, type_ or "text", conventions)
+    if override.number_format and type_ in numeric:
+        closest = replace(closest, number_format=override.number_format)
+    if override.date_order and type_ in dated:
+        closest = replace(closest, date_format=override.date_order)
+    return closest
 
 
 def _sample_column(sample: list[Chunk], index: int) -> pa.Array:
