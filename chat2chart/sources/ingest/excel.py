@@ -188,7 +188,7 @@ def _find_header(sheet, merges: list[CellRange]) -> tuple[int, list[object] | No
         return number, list(cells)
     top = _filled(cells, spans)
     width = max(len(top), len(below))
-    combined = []
+    combined: list[object] = []
     for index in range(width):
         parts = [_cell(top, index), _cell(below, index)]
         words = [str(part).strip() for part in parts if part not in (None, "")]

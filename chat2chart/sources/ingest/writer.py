@@ -169,8 +169,8 @@ def _finish(
         )
     info = profile_parquet(path, source.name)
     readings = {plan.name: reading for plan in plans if (reading := _reading(plan))}
-    for column in info.columns:
-        column.read_as = readings.get(column.name)
+    for described in info.columns:
+        described.read_as = readings.get(described.name)
     return IngestedTable(
         name=source.name,
         parquet_path=path,
