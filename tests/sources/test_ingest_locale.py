@@ -203,3 +203,12 @@ def test_forcing_datetime_reads_day_first_values_instead_of_emptying_the_column(
     assert values[27] == dt.datetime(2023, 8, 28, 2, 1)
     assert values[-1] is None
     assert table.nulled_values == {"at": 1}
+
+
+def test_columns_that_each_allow_only_a_different_decimal_mark_are_flagged(upload, out_dir):
+    path = upload("two.csv", 'us,de\n1.5,"2,5"\n3.25,"4,75"\n')
+
+    table = ingest_file(path, "two.csv", out_dir).tables[0]
+
+    assert _rows(table) == [{"us": 1.5, "de": 2.5}, {"us": 3.25, "de": 4.75}]
+    assert any("decimal point" in w and "decimal comma" in w for w in table.warnings)

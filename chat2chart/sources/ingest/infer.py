@@ -126,6 +126,21 @@ def file_conventions(
     )
 
 
+def mixed_conventions(evidence: list[ColumnEvidence]) -> str | None:
+    """A warning when some columns can only be read with a decimal point and others only with a comma."""
+    by_mark: dict[str, list[str]] = {}
+    for seen in evidence:
+        if len(seen.decimal_marks) == 1:
+            by_mark.setdefault(next(iter(seen.decimal_marks)), []).append(seen.name)
+    if len(by_mark) < 2:
+        return None
+    point, comma = ", ".join(repr(n) for n in by_mark["."][:3]), ", ".join(repr(n) for n in by_mark[","][:3])
+    return (
+        f"Columns {point} are written with a decimal point and {comma} with a decimal comma; each was "
+        "read the only way its values allow. Check that both are right."
+    )
+
+
 def decide(
     evidence: ColumnEvidence,
     conventions: Conventions,

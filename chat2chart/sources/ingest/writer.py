@@ -29,6 +29,7 @@ from chat2chart.sources.ingest.infer import (
     decide,
     examine,
     file_conventions,
+    mixed_conventions,
     widen,
 )
 from chat2chart.sources.ingest.model import (
@@ -259,6 +260,8 @@ def _plan_columns(
     ]
     chosen = Conventions(number_format=file_choice.number_format, date_order=file_choice.date_order)
     conventions = file_conventions(evidence, delimiter=source.delimiter, chosen=chosen)
+    if mixed := mixed_conventions(evidence):
+        warnings.append(mixed)
     plans = []
     for column, seen in zip(source.columns, evidence, strict=True):
         override = overrides.get(column, ColumnOverride())
