@@ -212,3 +212,12 @@ def test_columns_that_each_allow_only_a_different_decimal_mark_are_flagged(uploa
 
     assert _rows(table) == [{"us": 1.5, "de": 2.5}, {"us": 3.25, "de": 4.75}]
     assert any("decimal point" in w and "decimal comma" in w for w in table.warnings)
+
+
+def test_a_number_format_the_values_do_not_fit_keeps_the_column_as_text_and_says_so(upload, out_dir):
+    path = upload("p.csv", "p\n1.5\n2.25\n")
+
+    table = ingest_file(path, "p.csv", out_dir, overrides={"p": {"number_format": "1.234,56"}}).tables[0]
+
+    assert _column(_rows(table), "p") == ["1.5", "2.25"]
+    assert any("not numbers written like 1.234,56" in warning for warning in table.warnings)

@@ -181,7 +181,7 @@ def _number_plan(
     choice = choice or (conventions.number_format if conventions.number_format in evidence.numbers else None)
     if choice:
         if choice not in evidence.numbers:
-            return plan, None
+            return plan, _unfit(evidence, choice, "numbers written like")
         return plan.with_type(evidence.numbers[choice], number_format=choice), None  # type: ignore[arg-type]
     key = preferred_format(list(evidence.numbers), conventions.decimal)
     assert key is not None  # evidence.numbers is not empty
@@ -211,7 +211,7 @@ def _date_plan(
     orders = evidence.day_orders
     if choice:
         if choice not in evidence.layouts:
-            return ColumnPlan(name=evidence.name, type="text"), None
+            return ColumnPlan(name=evidence.name, type="text"), _unfit(evidence, choice, "dates written as")
         return plan.with_type(type_, date_format=choice), None  # type: ignore[arg-type]
     if len(orders) < 2:
         return plan.with_type(type_, date_format=evidence.layouts[0]), None  # type: ignore[arg-type]
@@ -221,6 +221,13 @@ def _date_plan(
     return plan.with_type(type_, date_format=order), (  # type: ignore[arg-type]
         f"Dates in column '{evidence.name}' could be month/day or day/month; they were read as "
         f"{_ORDER_WORDS[order]} ({reason}). If that is wrong, choose the column's date order."
+    )
+
+
+def _unfit(evidence: ColumnEvidence, choice: str, kind: str) -> str:
+    return (
+        f"Column '{evidence.name}' holds values such as '{evidence.present[0].as_py()}' that are not {kind} "
+        f"{choice}, so it is kept as text. Choose another format, or a type to read it as."
     )
 
 
