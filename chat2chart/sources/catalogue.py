@@ -24,6 +24,7 @@ class ColumnInfo:
     null_share: float = 0.0  # 0..1
     distinct_count: int | None = None  # an estimate for big tables
     label: str | None = None  # display name, when the user renamed the column
+    read_as: str | None = None  # how the text was read: a number format ("1.234,56") or date layout ("DMY")
 
     @property
     def is_numeric(self) -> bool:

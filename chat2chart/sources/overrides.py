@@ -14,7 +14,10 @@ from chat2chart.core.errors import ValidationFailed
 from chat2chart.sources.catalogue import COLUMN_TYPES
 
 Overrides = dict[str, dict[str, Any]]
-_SETTINGS = ("name", "type")
+_SETTINGS = ("name", "type", "number_format", "date_order")
+
+
+FILE_WIDE = "*"
 
 
 def merge_override(existing: Mapping[str, Any], change: Any, column: str) -> dict[str, Any]:
@@ -64,7 +67,8 @@ def applying(overrides: Mapping[str, Mapping[str, Any]], column_names: Iterable[
     return {
         original: dict(change)
         for original, change in overrides.items()
-        if final_name(original, change) in names
+        # "*" holds the choices for the whole file (number format, date order): they always apply.
+        if original == FILE_WIDE or final_name(original, change) in names
     }
 
 

@@ -18,6 +18,7 @@ from chat2chart.core.errors import AiserError, NotFound
 from chat2chart.core.principal import Principal
 from chat2chart.sources import policy, selectors
 from chat2chart.sources.catalogue import COLUMN_TYPES
+from chat2chart.sources.ingest import DATE_ORDER_CHOICES, NUMBER_FORMAT_CHOICES
 from chat2chart.sources.models import Source
 from chat2chart.sources.querying import table_preview
 
@@ -104,6 +105,9 @@ def table_detail(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         table=table,
         columns=columns,
         column_types=COLUMN_TYPES,
+        number_formats=NUMBER_FORMAT_CHOICES,
+        date_orders=DATE_ORDER_CHOICES,
+        file_choice=table.overrides.get("*", {}),
         preview=preview,
         preview_error=preview_error,
         can_override=source.is_stored and policy.can_change_source(Principal.from_request(request), source),

@@ -39,6 +39,7 @@ class Progress {
     this.error.hidden = true;
     this.done.hidden = true;
     this.bar.hidden = false;
+    for (const part of this.root.querySelectorAll("[data-progress-read-as], [data-progress-warnings]")) part.hidden = true;
     delete this.root.dataset.state;
     this.set(0, label, "");
   }
@@ -58,6 +59,34 @@ class Progress {
     this.detail.textContent = "";
     this.error.textContent = message;
     this.error.hidden = false;
+  }
+
+  /** What ingestion decided (encoding, delimiter, number format, date order) and its warnings. */
+  showReading(config) {
+    const readAs = this.root.querySelector("[data-progress-read-as]");
+    const warnings = this.root.querySelector("[data-progress-warnings]");
+    if (!readAs || !warnings) return;
+    const labels = { encoding: "Encoding", delimiter: "Fields split on", number_format: "Numbers written like", date_order: "Dates written as" };
+    readAs.replaceChildren();
+    for (const [key, label] of Object.entries(labels)) {
+      const value = (config.read_as || {})[key];
+      if (!value) continue;
+      const term = document.createElement("dt");
+      term.textContent = label;
+      const detail = document.createElement("dd");
+      detail.textContent = value;
+      detail.dataset.readAs = key;
+      readAs.append(term, detail);
+    }
+    readAs.hidden = !readAs.children.length;
+    warnings.replaceChildren(
+      ...(config.warnings || []).map((text) => {
+        const item = document.createElement("li");
+        item.textContent = text;
+        return item;
+      }),
+    );
+    warnings.hidden = !warnings.children.length;
   }
 
   succeed(url, detail) {
@@ -104,6 +133,7 @@ async function followSource(sourceId, progress) {
     if (source.status === "ready") {
       const tables = source.tables.length === 1 ? "1 table" : `${source.tables.length} tables`;
       progress.succeed(`/sources/${source.id}/`, `${rows} rows in ${tables}.`);
+      progress.showReading(source.config || {});
       return source;
     }
     const detail = source.status === "pending" ? "Waiting for a worker…" : source.progress.rows ? `${rows} rows so far` : "Starting…";
@@ -291,8 +321,19 @@ function initOverrides(form) {
       const type = row.querySelector("[data-type]");
       if (name) change.name = name;
       if (type.value !== type.dataset.current) change.type = type.value;
+      const numberFormat = row.querySelector("[data-number-format]");
+      if (numberFormat && numberFormat.value !== numberFormat.dataset.current) change.number_format = numberFormat.value;
+      const dateOrder = row.querySelector("[data-date-order]");
+      if (dateOrder && dateOrder.value !== dateOrder.dataset.current) change.date_order = dateOrder.value;
       if (Object.keys(change).length) columns[row.dataset.column] = change;
     }
+    // "*" holds the choices for the whole file; an empty value goes back to what Aiser decided.
+    const fileChange = {};
+    for (const [selector, key] of [["[data-file-number-format]", "number_format"], ["[data-file-date-order]", "date_order"]]) {
+      const select = form.querySelector(selector);
+      if (select && select.value !== select.dataset.current) fileChange[key] = select.value || null;
+    }
+    if (Object.keys(fileChange).length) columns["*"] = fileChange;
     if (!Object.keys(columns).length) {
       showStatus(form, "Nothing to change.");
       return;

@@ -14,8 +14,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chat2chart.sources.catalogue import ColumnType
+from chat2chart.sources.ingest.dates import matches, read_dates
+from chat2chart.sources.ingest.numbers import (
+    decimal_pattern,
+    integer_pattern,
+    number_format,
+    read_numbers,
+)
 
-# In a typed column these mean "no value"; in a text column only an empty cell does.
+# In a typed column these mean "no value" (stray markers); in a text column only an empty cell does.
 # Spreadsheet error values count as missing too, so one "#DIV/0!" does not turn numbers into text.
 NULL_TOKENS = pa.array(
     [
@@ -23,8 +30,14 @@ NULL_TOKENS = pa.array(
         "none",
         "n/a",
         "na",
+        "n.a.",
+        "n.a",
         "nan",
+        "unknown",
         "-",
+        "--",
+        "\u2014",  # em dash
+        "\u2013",  # en dash
         "#n/a",
         "#div/0!",
         "#value!",
@@ -37,31 +50,10 @@ NULL_TOKENS = pa.array(
 TRUE_WORDS = pa.array(["true", "yes", "y", "t", "1"])
 FALSE_WORDS = pa.array(["false", "no", "n", "f", "0"])
 
-_CURRENCY = "[$€£¥₹]"
-# Leading zeros ("00721") mark codes, not numbers, so they stay text.
-_INT_BODY = r"(?:0|[1-9]\d{0,2}(?:,\d{3}){1,5}|[1-9]\d{0,17})"
-_DEC_BODY = r"(?:(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+INTEGER_PATTERN = integer_pattern(number_format(None))
+DECIMAL_PATTERN = decimal_pattern(number_format(None))
 
-
-def _signed(body: str, suffix: str = "") -> str:
-    # One sign, before or after an optional currency sign: "-$5", "$-5", "5 €"; accounting "(5)".
-    one = rf"(?:[+-]?\s?{_CURRENCY}?|{_CURRENCY}?\s?[+-]?)\s?{body}\s?{_CURRENCY}?{suffix}"
-    return rf"^(?:{one}|\({one}\))$"
-
-
-INTEGER_PATTERN = _signed(_INT_BODY)
-DECIMAL_PATTERN = _signed(_DEC_BODY, r"\s?%?")
-
-# Date formats tried in this order; day-first and month-first slashes are told apart by inference.
-_Y, _M, _D = r"(?P<y>\d{4})", r"(?P<m>\d{1,2})", r"(?P<d>\d{1,2})"
-DATE_FORMATS: dict[str, str] = {
-    "%Y-%m-%d": rf"^{_Y}-{_M}-{_D}$",
-    "%Y/%m/%d": rf"^{_Y}/{_M}/{_D}$",
-    "%m/%d/%Y": rf"^{_M}/{_D}/{_Y}$",
-    "%d/%m/%Y": rf"^{_D}/{_M}/{_Y}$",
-    "%d.%m.%Y": rf"^{_D}\.{_M}\.{_Y}$",
-}
-ISO_DATE = "%Y-%m-%d"
+ISO_DATE = "ISO"  # a date layout: YYYY-MM-DD, read by Arrow's own strict parser
 _PROBE_ROWS = 2048
 _ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
 DATETIME_PATTERN = rf"^\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{2}}:\d{{2}}(?::\d{{2}}(?:\.\d{{1,6}})?)?{_ZONE}?)?$"
@@ -74,7 +66,8 @@ class ColumnPlan:
 
     name: str  # the column's name in the Parquet file
     type: ColumnType
-    date_format: str | None = None  # date columns: a strptime format
+    date_format: str | None = None  # date and datetime columns: ISO_DATE or a key of dates.LAYOUTS
+    number_format: str | None = None  # integer and decimal columns: a key of numbers.NUMBER_FORMATS
     tz_aware: bool = False  # datetime columns: stored as UTC instants rather than wall-clock times
     forced: bool = False  # the user chose the type: unreadable values become empty instead of widening
 
@@ -86,6 +79,9 @@ class ColumnPlan:
 class Converted:
     array: pa.Array
     failed: pa.BooleanArray  # a value was present but not readable as the type
+    markers: int = 0  # stray markers ("n/a", "-", "unknown") read as empty in a typed column
+    marker_example: str | None = None
+    empty: int = 0  # cells that were empty or only whitespace
 
     @property
     def failures(self) -> int:
@@ -148,9 +144,15 @@ def convert_column(values: pa.Array, plan: ColumnPlan) -> Converted:
     array = converter(prepared, plan)
     unread = pc.and_(pc.invert(prepared.empty), pc.is_null(array))
     # Null words are only looked for among values that did not convert, which is usually none.
+    markers, example = 0, None
     if plan.type != "text" and pc.any(unread).as_py():
+        marked = pc.and_(unread, prepared.null_words)
+        markers = pc.sum(marked).as_py() or 0
+        if markers:
+            example = pc.filter(prepared.trimmed, marked)[0].as_py()
         unread = pc.and_(unread, pc.invert(prepared.null_words))
-    return Converted(array, unread)
+    empty = pc.sum(prepared.empty).as_py() or 0 if plan.forced else 0
+    return Converted(array, unread, markers, example, empty)
 
 
 def _null_where_not(mask: pa.BooleanArray, values: pa.Array) -> pa.Array:
@@ -190,41 +192,28 @@ def _to_integer(p: _Prepared, plan: ColumnPlan) -> pa.Array:
             raise pa.ArrowInvalid("leading zeros")  # "00721" is a code, not 721
         return pc.cast(values, pa.int64())
 
-    return _fast_then_exact(p, fast, _exact_integer)
-
-
-def _exact_integer(p: _Prepared) -> pa.Array:
-    readable = pc.and_(pc.match_substring_regex(p.trimmed, INTEGER_PATTERN), pc.invert(p.missing))
-    digits = pc.replace_substring_regex(p.trimmed, r"[^0-9\-]", "")
-    numbers = pc.cast(_null_where_not(readable, digits), pa.int64())
-    return pc.if_else(pc.starts_with(p.trimmed, "("), pc.negate(numbers), numbers)
+    return _fast_then_exact(p, fast, lambda q: _exact_number(q, plan, integer=True))
 
 
 def _to_decimal(p: _Prepared, plan: ColumnPlan) -> pa.Array:
+    fmt = number_format(plan.number_format)
+
     def fast(values: pa.Array) -> pa.Array:
         if _leading_zeros(values):
             raise pa.ArrowInvalid("leading zeros")
+        if fmt.decimal != "." and pc.any(pc.match_substring(values, ".")).as_py():
+            raise pa.ArrowInvalid("a dot is not the decimal mark here")
         numbers = pc.cast(values, pa.float64())
         return _null_where_not(pc.invert(pc.is_nan(numbers)), numbers)  # "NaN" is a missing value
 
-    return _fast_then_exact(p, fast, _exact_decimal)
+    return _fast_then_exact(p, fast, lambda q: _exact_number(q, plan, integer=False))
 
 
-def _exact_decimal(p: _Prepared) -> pa.Array:
-    readable = pc.and_(pc.match_substring_regex(p.trimmed, DECIMAL_PATTERN), pc.invert(p.missing))
-    candidates = _null_where_not(readable, p.trimmed)
-    # Plain string operations strip what the pattern allows around the digits; they are much
-    # quicker than a regex replacement, which remains for odd placements such as "-$5".
-    if pc.any(pc.match_substring(candidates, ",")).as_py():
-        candidates = pc.replace_substring(candidates, ",", "")
-    digits = pc.utf8_trim(candidates, characters="$€£¥₹%() ")
-    try:
-        numbers = pc.cast(digits, pa.float64())
-    except pa.ArrowInvalid:
-        numbers = pc.cast(pc.replace_substring_regex(candidates, r"[^0-9eE.\-]", ""), pa.float64())
-    # "12%" is the number 0.12, as spreadsheets store it.
-    numbers = pc.if_else(pc.ends_with(p.trimmed, "%"), pc.divide(numbers, 100.0), numbers)
-    return pc.if_else(pc.starts_with(p.trimmed, "("), pc.negate(numbers), numbers)
+def _exact_number(p: _Prepared, plan: ColumnPlan, *, integer: bool) -> pa.Array:
+    fmt = number_format(plan.number_format)
+    pattern = integer_pattern(fmt) if integer else decimal_pattern(fmt)
+    readable = pc.and_(pc.match_substring_regex(p.trimmed, pattern), pc.invert(p.missing))
+    return read_numbers(p.trimmed, readable, fmt, integer=integer)
 
 
 def _to_boolean(p: _Prepared, plan: ColumnPlan) -> pa.Array:
@@ -235,27 +224,28 @@ def _to_boolean(p: _Prepared, plan: ColumnPlan) -> pa.Array:
 
 
 def _to_date(p: _Prepared, plan: ColumnPlan) -> pa.Array:
-    fmt = plan.date_format or ISO_DATE
-    if fmt == ISO_DATE:
+    if plan.date_format in (None, ISO_DATE):
         # Arrow's own ISO parser is strict (no Feb 30) and quick.
-        return _fast_then_exact(p, lambda values: pc.cast(values, pa.date32()), lambda q: _exact_date(q, fmt))
-    return _exact_date(p, fmt)
+        return _fast_then_exact(
+            p, lambda values: pc.cast(values, pa.date32()), lambda q: _exact_layout(q, "YMD", time=False)
+        )
+    return _exact_layout(p, plan.date_format, time=False)
 
 
-def _exact_date(p: _Prepared, fmt: str) -> pa.Array:
-    pattern = DATE_FORMATS[fmt]
-    candidates = _null_where_not(
-        pc.and_(pc.match_substring_regex(p.trimmed, pattern), pc.invert(p.missing)), p.trimmed
-    )
-    parsed = pc.strptime(candidates, format=fmt, unit="s", error_is_null=True)
-    # strptime rolls impossible dates over (Feb 30 becomes Mar 1); the written day and month must survive.
-    parts = pc.extract_regex(candidates, pattern)
-    same_day = pc.equal(pc.day(parsed), pc.cast(pc.struct_field(parts, "d"), pa.int64()))
-    same_month = pc.equal(pc.month(parsed), pc.cast(pc.struct_field(parts, "m"), pa.int64()))
-    return pc.cast(_null_where_not(pc.fill_null(pc.and_(same_day, same_month), False), parsed), pa.date32())
+def _exact_layout(p: _Prepared, layout: str, *, time: bool) -> pa.Array:
+    readable = pc.and_(matches(p.trimmed, layout), pc.invert(p.missing))
+    stamps = read_dates(p.trimmed, readable, layout)
+    if time:
+        return pc.cast(stamps, pa.timestamp("us"))
+    # A date column holds no times; a value with one is not a plain date.
+    midnight = pc.equal(pc.cast(stamps, pa.date32()).cast(pa.timestamp("s")), stamps)
+    dates = pc.cast(stamps, pa.date32())
+    return pc.if_else(pc.fill_null(midnight, False), dates, pa.scalar(None, pa.date32()))
 
 
 def _to_datetime(p: _Prepared, plan: ColumnPlan) -> pa.Array:
+    if plan.date_format not in (None, ISO_DATE):
+        return _exact_layout(p, plan.date_format, time=True)
     target = pa.timestamp("us", tz="UTC") if plan.tz_aware else pa.timestamp("us")
 
     return _fast_then_exact(p, lambda values: pc.cast(values, target), lambda q: _exact_datetime(q, plan))

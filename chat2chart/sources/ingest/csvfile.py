@@ -62,7 +62,7 @@ def csv_source(
     text = decode_head(head, encoding, label)
     if not text.strip():
         raise IngestError(f"{label} holds only blank lines; there is nothing to load.")
-    delimiter = sniff_delimiter(text, original_name)
+    delimiter, delimiter_note = sniff_delimiter(text, original_name)
     body = text.lstrip("\r\n")
     # pyarrow counts blank lines when skipping, so the header is that many lines further down.
     leading = text[: len(text) - len(body)]
@@ -76,6 +76,8 @@ def csv_source(
     names, warnings = clean_column_names(header)
     if encoding.warning:
         warnings.insert(0, encoding.warning)
+    if delimiter_note:
+        warnings.append(delimiter_note)
 
     def read(bad_rows: BadRows) -> Iterator[Chunk]:
         return _read_chunks(path, encoding, delimiter, len(names), skip_rows, bad_rows, label)
@@ -87,6 +89,7 @@ def csv_source(
         read=read,
         bad_row_problem=f"do not have the {len(names)} fields of its header",
         warnings=warnings,
+        delimiter=delimiter,
     )
     return source, encoding, delimiter
 

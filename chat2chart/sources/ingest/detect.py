@@ -7,10 +7,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+import charset_normalizer
 
 from chat2chart.core.errors import IngestError
 
@@ -125,48 +128,61 @@ def _looks_like_json(head: bytes, label: str) -> bool:
 
 
 def detect_encoding(head: bytes, label: str) -> TextEncoding:
-    """Unicode from its byte-order mark or byte pattern; otherwise UTF-8 if it decodes, else Windows-1252."""
+    """Unicode from its byte-order mark, UTF-8 when the bytes decode as such, else charset-normalizer's
+    best guess; Windows-1252 wins among guesses that read the text identically (Western files)."""
     if head.startswith(codecs.BOM_UTF8):
         return TextEncoding("utf-8-sig", "UTF-8")
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return TextEncoding("utf-32", "UTF-32")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return TextEncoding("utf-16", "UTF-16")
-    bom_less = _bomless_utf16(head)
-    if bom_less:
-        return TextEncoding(bom_less, "UTF-16")
-    if b"\x00" in head:
+    if b"\x00" not in head:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+            return TextEncoding("utf-8", "UTF-8")
+        except UnicodeDecodeError:
+            pass
+    codec = _guess_codec(head)
+    if codec is None or (b"\x00" in head and not codec.startswith("utf")):
         raise IngestError(f"{label} contains binary data, not text; upload CSV, Excel or JSON.")
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return TextEncoding("utf-8", "UTF-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        head.decode("cp1252")
-        codec, name = "cp1252", "Windows-1252"
-    except UnicodeDecodeError:
-        codec, name = "latin-1", "Latin-1"
+    name = _ENCODING_LABELS.get(codec, codec.upper().replace("_", "-"))
+    if codec.startswith("utf"):
+        return TextEncoding(codec, name)
     return TextEncoding(
         codec,
         name,
-        warning=f"{label} is not UTF-8; it was read as {name} (Western European). "
+        warning=f"{label} is not UTF-8; it was read as {name}. "
         "If accented letters look wrong, save the file as UTF-8 and upload it again.",
     )
 
 
-def _bomless_utf16(head: bytes) -> str | None:
-    # ASCII-range text in UTF-16 has a zero in every other byte; nothing else looks like that.
-    sample = head[: len(head) // 2 * 2]
-    if len(sample) < 4:
+_ENCODING_LABELS = {
+    "cp1252": "Windows-1252",
+    "latin_1": "Latin-1",
+    "cp1250": "Windows-1250",
+    "cp1251": "Windows-1251",
+    "utf_16_le": "UTF-16",
+    "utf_16_be": "UTF-16",
+    "utf_16": "UTF-16",
+    "utf_32": "UTF-32",
+}
+
+
+def _guess_codec(head: bytes) -> str | None:
+    # The head may end mid-character; charset-normalizer judges whole characters better without it.
+    matches = charset_normalizer.from_bytes(head[: len(head) - 4] if len(head) > 4096 else head)
+    best = matches.best()
+    if best is None:
         return None
-    even_zeros = sample[0::2].count(0) / (len(sample) / 2)
-    odd_zeros = sample[1::2].count(0) / (len(sample) / 2)
-    if odd_zeros > 0.4 and even_zeros < 0.05:
-        return "utf-16-le"
-    if even_zeros > 0.4 and odd_zeros < 0.05:
-        return "utf-16-be"
-    return None
+    if best.encoding.startswith("utf"):
+        return best.encoding
+    # Short files fit several single-byte encodings equally well; Windows-1252, by far the most
+    # common of them, wins any tie.
+    for match in matches:
+        western = "cp1252" in match.could_be_from_charset
+        if western and match.chaos <= best.chaos and match.coherence >= best.coherence:
+            return "cp1252"
+    return best.encoding
 
 
 def decode_head(head: bytes, encoding: TextEncoding, label: str) -> str:
@@ -186,20 +202,54 @@ def decode_head(head: bytes, encoding: TextEncoding, label: str) -> str:
     return text
 
 
-def sniff_delimiter(text: str, original_name: str) -> str:
-    """The delimiter that splits the first lines into the same number (>1) of fields most consistently."""
+DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+
+
+def sniff_delimiter(text: str, original_name: str) -> tuple[str, str | None]:
+    """The delimiter for the first lines of a file, and a note when another one also fitted.
+
+    The delimiter must give the same number (>1) of fields on every sampled line; among those, one
+    that splits the header into distinct names wins, then one whose fields hold no other delimiter
+    (a comma between digits or before a space is a decimal comma or prose, not a stray delimiter),
+    then the one giving more fields.
+    """
     lines = text.splitlines()
     if len(lines) > 1 and not text.endswith(("\n", "\r")):
         lines = lines[:-1]  # the head may end mid-line
     sample = "\n".join(lines[:200])
     preferred = "\t" if Path(original_name).suffix.lower() in (".tsv", ".tab") else ","
-    best, best_score = preferred, (0.0, 0)
-    for delimiter in (preferred, *[d for d in _DELIMITERS if d != preferred]):
-        counts = [len(row) for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
+    scored = []
+    for order, delimiter in enumerate((preferred, *[d for d in _DELIMITERS if d != preferred])):
+        rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
+        counts = [len(row) for row in rows]
         if not counts or counts[0] < 2:
             continue
         consistency = sum(1 for c in counts if c == counts[0]) / len(counts)
-        score = (round(consistency, 2), counts[0])
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
+        header = [name.strip().casefold() for name in rows[0]]
+        distinct = len(set(header)) == len(header) and all(header)
+        stray = sum(_holds_other_delimiter(field, delimiter) for row in rows for field in row)
+        scored.append(((round(consistency, 2), distinct, -stray, counts[0], -order), delimiter))
+    if not scored:
+        return preferred, None
+    scored.sort(reverse=True)
+    chosen = scored[0][1]
+    rivals = [d for score, d in scored[1:] if score[0] == 1.0]
+    if scored[0][0][0] < 1.0 or not rivals:
+        return chosen, None
+    return chosen, (
+        f"Fields were split on {DELIMITER_NAMES[chosen]}s; {DELIMITER_NAMES[rivals[0]]}s would also have "
+        "split every line evenly. If the columns look wrong, save the file with one delimiter and "
+        "upload it again."
+    )
+
+
+_STRAY = {
+    ",": re.compile(r"(?<![0-9]),|,(?![0-9 ])"),
+    ";": re.compile(";"),
+    "\t": re.compile("\t"),
+    "|": re.compile(r"\|"),
+}
+
+
+def _holds_other_delimiter(field: str, delimiter: str) -> bool:
+    return any(pattern.search(field) for other, pattern in _STRAY.items() if other != delimiter)

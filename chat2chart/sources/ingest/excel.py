@@ -7,12 +7,15 @@ and openpyxl parses the XML through defusedxml, so entity tricks in a workbook g
 
 from __future__ import annotations
 
+import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import openpyxl
 from defusedxml import DefusedXmlException
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.xml import DEFUSEDXML
 
 from chat2chart.core.errors import IngestError
@@ -63,13 +66,18 @@ def excel_sources(
     if not DEFUSEDXML:  # openpyxl falls back to the stdlib parser silently without it
         raise IngestError("Excel files cannot be read on this server right now; upload the data as CSV.")
     check_archive(path, label, options)
-    workbook = _open(path, label)
-    try:
-        return _sheet_sources(workbook, path, label, options)
-    except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
-        raise _unreadable(label, exc) from None
-    finally:
-        workbook.close()
+    with _opened(path, label) as workbook:
+        try:
+            sources, skipped = _sheet_sources(workbook, path, label, options)
+        except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
+            raise _unreadable(label, exc) from None
+    if _has_uncomputed_formulas(path):
+        skipped.append(
+            f"Some formulas in {label} have no saved result (the program that wrote the file did not "
+            "calculate them), so those cells are empty. Open the file in Excel or LibreOffice, save it "
+            "and upload it again to load their values."
+        )
+    return sources, skipped
 
 
 def _sheet_sources(
@@ -78,7 +86,8 @@ def _sheet_sources(
     sources: list[TableSource] = []
     skipped: list[str] = []
     for sheet in workbook.worksheets:
-        header_row, header = _find_header(sheet)
+        merges = _merged_ranges(path, getattr(sheet, "_worksheet_path", None))
+        header_row, header = _find_header(sheet, merges)
         sheet_label = f"sheet '{sheet.title}' of {label}"
         if header is None:
             skipped.append(f"Sheet '{sheet.title}' is empty and was left out.")
@@ -119,20 +128,131 @@ def _unreadable(label: str, exc: BaseException) -> IngestError:
     )
 
 
-def _open(path: Path, label: str) -> openpyxl.Workbook:
-    try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as exc:
-        raise _unreadable(label, exc) from None
+@contextmanager
+def _opened(path: Path, label: str) -> Iterator[openpyxl.Workbook]:
+    """The workbook at `path`, opened from a file handle.
+
+    Stored uploads carry no extension, and openpyxl refuses a *path* that does not end in .xlsx;
+    given an open file it reads the content, which `detect_format` has already checked.
+    """
+    with open(path, "rb") as handle:
+        try:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as exc:
+            raise _unreadable(label, exc) from None
+        try:
+            yield workbook
+        finally:
+            workbook.close()
 
 
-def _find_header(sheet) -> tuple[int, list[object] | None]:
-    """The first row with any value, trimmed of empty trailing cells, and its 1-based number."""
+# A formula cell whose cached result is missing: "<f>A2*2</f><v />" or "<f .../></c>" with no <v>.
+_UNCOMPUTED = re.compile(rb"(?:</f>|<f [^>]*/>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+_SCAN_BYTES = 1024 * 1024
+
+
+def _has_uncomputed_formulas(path: Path) -> bool:
+    """Whether any sheet holds a formula without a saved result (openpyxl reads those as empty)."""
+    with zipfile.ZipFile(path) as archive:
+        for entry in archive.namelist():
+            if not (entry.startswith("xl/worksheets/") and entry.endswith(".xml")):
+                continue
+            with archive.open(entry) as part:
+                tail = b""
+                while piece := part.read(_SCAN_BYTES):
+                    window = tail + piece
+                    if _UNCOMPUTED.search(window):
+                        return True
+                    tail = window[-256:]
+    return False
+
+
+def _find_header(sheet, merges: list[CellRange]) -> tuple[int, list[object] | None]:
+    """The header's cells and the number of its last row (data starts below it).
+
+    The header is the first row with any value, read the way its author laid it out: a single
+    value merged across the columns above it is a title and is passed over, and a header cell
+    merged across columns with names under it is a two-row header ("Revenue" over "Q1", "Q2"
+    gives "Revenue Q1", "Revenue Q2").
+    """
+    rows = _first_rows(sheet, 4)
+    if not rows:
+        return 0, None
+    number, cells = rows[0]
+    if len(rows) > 1 and _is_title(number, cells, merges):
+        rows = rows[1:]
+        number, cells = rows[0]
+    spans = [m for m in merges if m.min_row == number and m.max_col > m.min_col]
+    below = rows[1][1] if len(rows) > 1 and rows[1][0] == number + 1 else None
+    if not spans or below is None or not _names_under(spans, below):
+        return number, list(cells)
+    top = _filled(cells, spans)
+    width = max(len(top), len(below))
+    combined: list[object] = []
+    for index in range(width):
+        parts = [_cell(top, index), _cell(below, index)]
+        words = [str(part).strip() for part in parts if part not in (None, "")]
+        combined.append(" ".join(dict.fromkeys(words)) or None)
+    return number + 1, combined
+
+
+def _first_rows(sheet, count: int) -> list[tuple[int, tuple]]:
+    found = []
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
         cells = _trim(row)
         if cells:
-            return number, list(cells)
-    return 0, None
+            found.append((number, cells))
+            if len(found) >= count:
+                break
+    return found
+
+
+def _is_title(number: int, cells: tuple, merges: list[CellRange]) -> bool:
+    filled = [index for index, value in enumerate(cells, start=1) if value not in (None, "")]
+    return len(filled) == 1 and any(
+        m.min_row <= number <= m.max_row and m.min_col == filled[0] and m.max_col > m.min_col for m in merges
+    )
+
+
+def _names_under(spans: list[CellRange], below: tuple) -> bool:
+    under = [_cell(below, col - 1) for span in spans for col in range(span.min_col, span.max_col + 1)]
+    return all(isinstance(value, str) and value.strip() for value in under)
+
+
+def _filled(cells: tuple, spans: list[CellRange]) -> list[object]:
+    filled = list(cells) + [None] * max(0, max(span.max_col for span in spans) - len(cells))
+    for span in spans:
+        for col in range(span.min_col + 1, span.max_col + 1):
+            filled[col - 1] = filled[span.min_col - 1]
+    return filled
+
+
+def _cell(cells: Sequence[object], index: int) -> object:
+    return cells[index] if index < len(cells) else None
+
+
+_MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _merged_ranges(path: Path, part: str | None) -> list[CellRange]:
+    """The merged cell ranges a sheet declares, read straight from its XML part."""
+    if not part:
+        return []
+    ranges: list[CellRange] = []
+    with zipfile.ZipFile(path) as archive:
+        try:
+            handle = archive.open(part.lstrip("/"))
+        except KeyError:
+            return []
+        with handle:
+            tail = b""
+            while piece := handle.read(_SCAN_BYTES):
+                window = tail + piece
+                cut = window.rfind(b"<")
+                complete, tail = (window[:cut], window[cut:]) if cut > 0 else (window, b"")
+                ranges.extend(CellRange(ref.decode()) for ref in _MERGE.findall(complete))
+            ranges.extend(CellRange(ref.decode()) for ref in _MERGE.findall(tail))
+    return ranges
 
 
 def _trim(row: tuple) -> tuple:
@@ -144,15 +264,13 @@ def _trim(row: tuple) -> tuple:
 
 def _reader(path: Path, label: str, title: str, header_row: int, width: int):
     def read(bad_rows: BadRows) -> Iterator[Chunk]:
-        workbook = _open(path, label)
-        try:
-            yield from _sheet_chunks(workbook[title], header_row, width, bad_rows)
-        except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
-            # Sheets are parsed lazily, so hostile or broken XML (defusedxml refuses entity
-            # declarations with a ValueError) surfaces here rather than on opening.
-            raise _unreadable(label, exc) from None
-        finally:
-            workbook.close()
+        with _opened(path, label) as workbook:
+            try:
+                yield from _sheet_chunks(workbook[title], header_row, width, bad_rows)
+            except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
+                # Sheets are parsed lazily, so hostile or broken XML (defusedxml refuses entity
+                # declarations with a ValueError) surfaces here rather than on opening.
+                raise _unreadable(label, exc) from None
 
     return read
 

@@ -16,6 +16,7 @@ DEFAULT_SAMPLE_ROWS = 20_000  # rows looked at to decide each column's type
 DEFAULT_MAX_UNPACKED_BYTES = 2 * 1024**3  # an .xlsx may unpack to at most this much XML
 DEFAULT_MAX_COMPRESSION_RATIO = 200  # spreadsheets compress ~10-30x; far beyond that is a zip bomb
 DEFAULT_MAX_JSON_BYTES = 200 * 1024**2  # a JSON document (not NDJSON) is parsed whole, in memory
+FILE_WIDE = "*"  # the overrides key for choices that apply to every column of the file
 
 
 class ProgressCallback(Protocol):
@@ -32,6 +33,8 @@ class IngestedTable:
     warnings: list[str] = field(default_factory=list)
     # Values that could not be read under a type the user chose, left empty, per column.
     nulled_values: dict[str, int] = field(default_factory=dict)
+    # Stray markers ("n/a", "-", "unknown") read as empty in typed columns, per column.
+    marker_values: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -41,12 +44,17 @@ class IngestResult:
     encoding: str | None = None  # text files only, e.g. "utf-8", "utf-16", "windows-1252"
     delimiter: str | None = None  # delimited text only
     warnings: list[str] = field(default_factory=list)  # about the file as a whole
+    # How the file was read, for the user to check and change: encoding, delimiter, decimal mark,
+    # day order, each with why it was chosen.
+    read_as: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ColumnOverride:
     name: str | None = None
     type: str | None = None
+    number_format: str | None = None  # a key of numbers.NUMBER_FORMATS, e.g. "1.234,56"
+    date_order: str | None = None  # a key of dates.LAYOUTS, e.g. "DMY"
 
 
 @dataclass(frozen=True)
@@ -57,3 +65,5 @@ class IngestOptions:
     max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES
     max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO
     max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
+    # A chosen type that would empty more than this share of a column's values is refused.
+    max_blanked_share: float | None = None

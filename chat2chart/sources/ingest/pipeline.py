@@ -10,7 +10,8 @@ from typing import Any, Literal
 from chat2chart.core.errors import IngestError
 from chat2chart.sources.catalogue import COLUMN_TYPES
 from chat2chart.sources.ingest.csvfile import csv_source
-from chat2chart.sources.ingest.detect import detect_format
+from chat2chart.sources.ingest.dates import DAY_ORDERS, LAYOUTS
+from chat2chart.sources.ingest.detect import DELIMITER_NAMES, detect_format
 from chat2chart.sources.ingest.excel import excel_sources
 from chat2chart.sources.ingest.jsonfile import json_source
 from chat2chart.sources.ingest.model import (
@@ -18,6 +19,7 @@ from chat2chart.sources.ingest.model import (
     DEFAULT_MAX_JSON_BYTES,
     DEFAULT_MAX_UNPACKED_BYTES,
     DEFAULT_SAMPLE_ROWS,
+    FILE_WIDE,
     BadRowPolicy,
     ColumnOverride,
     IngestedTable,
@@ -26,6 +28,7 @@ from chat2chart.sources.ingest.model import (
     ProgressCallback,
 )
 from chat2chart.sources.ingest.names import MAX_COLUMN_NAME
+from chat2chart.sources.ingest.numbers import NUMBER_FORMATS
 from chat2chart.sources.ingest.source import TableSource
 from chat2chart.sources.ingest.writer import EmptyTable, ProgressSpan, write_table
 
@@ -43,13 +46,17 @@ def ingest_file(
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
     max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES,
     max_json_bytes: int = DEFAULT_MAX_JSON_BYTES,
+    max_blanked_share: float | None = None,
 ) -> IngestResult:
     """Read the upload at `path` (named `original_name` by the user) into Parquet files in `out_dir`.
 
     Every call writes new files named `<table>-<random>.parquet` and never touches existing ones; on
     failure nothing it wrote is left behind. `overrides` maps a column name as ingestion first named
-    it to `{"name": new_name, "type": column_type}` (either key optional); a value that cannot be read
-    under a chosen type is stored empty and counted in `IngestedTable.nulled_values` and warnings.
+    it to `{"name": new_name, "type": column_type, "number_format": "1.234,56", "date_order": "DMY"}`
+    (every key optional); the key "*" holds a number format and date order for the whole file. A
+    value that cannot be read under a chosen type is stored empty and counted in
+    `IngestedTable.nulled_values` and warnings, unless that empties more than `max_blanked_share`
+    (0..1) of the column, which refuses the file naming the count and three examples.
     Rows with the wrong number of fields refuse the file (`on_bad_rows="error"`, quoting line
     numbers) or are left out and counted (`"skip"`). An override for a column the file does not have
     refuses the file, or with `missing_overrides="ignore"` (a re-upload keeping earlier choices) is
@@ -64,6 +71,7 @@ def ingest_file(
         sample_rows=sample_rows,
         max_unpacked_bytes=max_unpacked_bytes,
         max_json_bytes=max_json_bytes,
+        max_blanked_share=max_blanked_share,
     )
     column_overrides = _parse_overrides(overrides or {})
     result, sources = _open_sources(path, original_name, options)
@@ -74,7 +82,24 @@ def ingest_file(
     result.tables = _write_all(sources, out_dir, options, column_overrides, on_progress, result.warnings)
     if not result.tables:
         raise IngestError(f"'{original_name}' has no sheet with rows of data under a header.")
+    result.read_as = _read_as(result)
     return result
+
+
+def _read_as(result: IngestResult) -> dict[str, str]:
+    """The file-wide decisions, named for the user: encoding, delimiter, and per reading the columns."""
+    read_as: dict[str, str] = {}
+    if result.encoding:
+        read_as["encoding"] = result.encoding
+    if result.delimiter:
+        read_as["delimiter"] = DELIMITER_NAMES.get(result.delimiter, result.delimiter)
+    for table in result.tables:
+        for column in table.table_info.columns:
+            if column.read_as in NUMBER_FORMATS:
+                read_as.setdefault("number_format", column.read_as)
+            elif column.read_as in DAY_ORDERS:
+                read_as.setdefault("date_order", column.read_as)
+    return read_as
 
 
 def _open_sources(
@@ -137,7 +162,7 @@ def _empty_message(source: TableSource, skipped: int) -> str:
 def _parse_overrides(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, ColumnOverride]:
     parsed = {}
     for column, change in raw.items():
-        unknown = set(change) - {"name", "type"}
+        unknown = set(change) - {"name", "type", "number_format", "date_order"}
         if unknown:
             raise IngestError(
                 f"Column '{column}' has changes Aiser does not know: {', '.join(sorted(unknown))}."
@@ -150,14 +175,24 @@ def _parse_overrides(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, ColumnOv
             raise IngestError(
                 f"The new name for column '{column}' is longer than {MAX_COLUMN_NAME} characters."
             )
-        parsed[column] = ColumnOverride(name=name, type=type_)
+        number = change.get("number_format") or None
+        if number is not None and number not in NUMBER_FORMATS:
+            raise IngestError(
+                f"'{number}' is not a number format; choose one of {', '.join(NUMBER_FORMATS)}."
+            )
+        order = change.get("date_order") or None
+        if order is not None and order not in LAYOUTS:
+            raise IngestError(f"'{order}' is not a date order; choose one of {', '.join(LAYOUTS)}.")
+        if column == FILE_WIDE and (name or type_):
+            raise IngestError("Only a number format and a date order can be chosen for the whole file.")
+        parsed[column] = ColumnOverride(name=name, type=type_, number_format=number, date_order=order)
     return parsed
 
 
 def _drop_missing_overrides(
     overrides: dict[str, ColumnOverride], sources: list[TableSource], warnings: list[str]
 ) -> dict[str, ColumnOverride]:
-    known = {column for source in sources for column in source.columns}
+    known = {FILE_WIDE, *(column for source in sources for column in source.columns)}
     missing = sorted(column for column in overrides if column not in known)
     if missing:
         warnings.append(
@@ -168,7 +203,7 @@ def _drop_missing_overrides(
 
 
 def _check_overrides(overrides: dict[str, ColumnOverride], sources: list[TableSource]) -> None:
-    known = {column for source in sources for column in source.columns}
+    known = {FILE_WIDE, *(column for source in sources for column in source.columns)}
     missing = [column for column in overrides if column not in known]
     if missing:
         raise IngestError(

@@ -90,6 +90,7 @@ class TableSource:
     warnings: list[str] = field(default_factory=list)
     # Excel sheets and JSON keep going when one table is empty; a CSV with no rows is an error.
     empty_is_error: bool = True
+    delimiter: str | None = None  # delimited text: a semicolon hints at decimal commas
 
 
 def cell_text(value: object) -> str:

@@ -22,8 +22,18 @@ import pyarrow.parquet as pq
 
 from chat2chart.core.errors import IngestError
 from chat2chart.sources.ingest.convert import ColumnPlan, arrow_type, convert_column
-from chat2chart.sources.ingest.infer import infer_plan, widen
+from chat2chart.sources.ingest.infer import (
+    ColumnEvidence,
+    Conventions,
+    closest_reading,
+    decide,
+    examine,
+    file_conventions,
+    mixed_conventions,
+    widen,
+)
 from chat2chart.sources.ingest.model import (
+    FILE_WIDE,
     ColumnOverride,
     IngestedTable,
     IngestOptions,
@@ -31,6 +41,7 @@ from chat2chart.sources.ingest.model import (
 )
 from chat2chart.sources.ingest.overlap import BackgroundWriter, read_ahead
 from chat2chart.sources.ingest.profile import profile_parquet
+from chat2chart.sources.ingest.refusal import check_type_change
 from chat2chart.sources.ingest.source import BadRows, Chunk, TableSource
 
 PARQUET_COMPRESSION = "snappy"
@@ -77,7 +88,10 @@ class _PassResult:
     skipped: int
     skipped_detail: str
     nulled: dict[str, int] = field(default_factory=dict)
-    nulled_examples: dict[str, str] = field(default_factory=dict)
+    nulled_examples: dict[str, list[str]] = field(default_factory=dict)
+    forced_present: dict[str, int] = field(default_factory=dict)  # non-empty values of chosen-type columns
+    markers: dict[str, int] = field(default_factory=dict)
+    marker_examples: dict[str, str] = field(default_factory=dict)
 
 
 def write_table(
@@ -111,17 +125,34 @@ def write_table(
                 plans[mismatch.index] = wider
         else:  # pragma: no cover - the last pass makes failing columns text, which cannot fail
             raise IngestError(f"{source.label} could not be typed; please report this file to support.")
+        if options.max_blanked_share is not None:
+            _check_blanking(plans or [], result, options.max_blanked_share)
         os.replace(partial_path, final_path)
     finally:
         partial_path.unlink(missing_ok=True)
     try:
-        return _finish(source, final_path, result, warnings)
+        return _finish(source, final_path, result, warnings, plans or [])
     except BaseException:
         final_path.unlink(missing_ok=True)
         raise
 
 
-def _finish(source: TableSource, path: Path, result: _PassResult, warnings: list[str]) -> IngestedTable:
+def _check_blanking(plans: list[ColumnPlan], result: _PassResult, max_share: float) -> None:
+    for plan in plans:
+        if plan.name in result.nulled:
+            check_type_change(
+                plan.name,
+                plan.type,
+                present=result.forced_present.get(plan.name, 0),
+                blanked=result.nulled[plan.name],
+                examples=result.nulled_examples[plan.name],
+                max_share=max_share,
+            )
+
+
+def _finish(
+    source: TableSource, path: Path, result: _PassResult, warnings: list[str], plans: list[ColumnPlan]
+) -> IngestedTable:
     if result.skipped:
         warnings.append(
             f"{result.skipped} row(s) of {source.label} were skipped because they {source.bad_row_problem}: "
@@ -130,9 +161,17 @@ def _finish(source: TableSource, path: Path, result: _PassResult, warnings: list
     for column, count in result.nulled.items():
         warnings.append(
             f"{count} value(s) in column '{column}' could not be read as the chosen type and were left "
-            f"empty (for example {_quote(result.nulled_examples[column])})."
+            f"empty (for example {_quote(result.nulled_examples[column][0])})."
+        )
+    for column, count in result.markers.items():
+        warnings.append(
+            f"{count} value(s) in column '{column}' such as {_quote(result.marker_examples[column])} mean "
+            "“no value” and were read as empty."
         )
     info = profile_parquet(path, source.name)
+    readings = {plan.name: reading for plan in plans if (reading := _reading(plan))}
+    for described in info.columns:
+        described.read_as = readings.get(described.name)
     return IngestedTable(
         name=source.name,
         parquet_path=path,
@@ -141,7 +180,17 @@ def _finish(source: TableSource, path: Path, result: _PassResult, warnings: list
         skipped_rows=result.skipped,
         warnings=warnings,
         nulled_values=dict(result.nulled),
+        marker_values=dict(result.markers),
     )
+
+
+def _reading(plan: ColumnPlan) -> str | None:
+    """How a column's text was read, as the user would choose it: a number format or a date layout."""
+    if plan.type in ("integer", "decimal"):
+        return plan.number_format or "1,234.56"
+    if plan.type in ("date", "datetime"):
+        return plan.date_format or "ISO"
+    return None
 
 
 def _write_pass(
@@ -202,25 +251,50 @@ def _take_sample(chunks: Iterator[Chunk], rows: int) -> list[Chunk]:
 def _plan_columns(
     source: TableSource, sample: list[Chunk], overrides: dict[str, ColumnOverride], warnings: list[str]
 ) -> list[ColumnPlan]:
+    """Each column's plan: the readings its sample allows, settled with the file's conventions
+    (decided across all columns, so one file is read one way) and the user's choices."""
+    file_choice = overrides.get(FILE_WIDE, ColumnOverride())
+    evidence = [
+        examine(_sample_column(sample, index), overrides.get(column, ColumnOverride()).name or column)
+        for index, column in enumerate(source.columns)
+    ]
+    chosen = Conventions(number_format=file_choice.number_format, date_order=file_choice.date_order)
+    conventions = file_conventions(evidence, delimiter=source.delimiter, chosen=chosen)
+    if mixed := mixed_conventions(evidence):
+        warnings.append(mixed)
     plans = []
-    for index, column in enumerate(source.columns):
+    for column, seen in zip(source.columns, evidence, strict=True):
         override = overrides.get(column, ColumnOverride())
-        name = override.name or column
+        plan, warning = decide(
+            seen, conventions, number_choice=override.number_format, order_choice=override.date_order
+        )
         if override.type:
-            plans.append(ColumnPlan(name=name, type=override.type, forced=True))  # type: ignore[arg-type]
-            if override.type == "date":
-                # A chosen date type still needs a format; take the one the sample suggests, if any.
-                guessed, _ = infer_plan(_sample_column(sample, index), name)
-                plans[-1] = replace(plans[-1], date_format=guessed.date_format)
-            elif override.type == "datetime":
-                guessed, _ = infer_plan(_sample_column(sample, index), name)
-                plans[-1] = replace(plans[-1], tz_aware=guessed.tz_aware)
-            continue
-        plan, warning = infer_plan(_sample_column(sample, index), name)
-        plans.append(plan)
-        if warning:
+            plan = _forced(plan, override, seen, conventions)
+        elif warning:
             warnings.append(warning)
+        plans.append(plan)
     return plans
+
+
+def _forced(
+    plan: ColumnPlan, override: ColumnOverride, evidence: ColumnEvidence, conventions: Conventions
+) -> ColumnPlan:
+    """The plan for a type the user chose, keeping the reading inference found where it applies."""
+    type_ = override.type
+    numeric, dated = ("integer", "decimal"), ("date", "datetime")
+    if type_ in numeric and plan.type in numeric:
+        number = override.number_format or plan.number_format
+        return ColumnPlan(name=plan.name, type=type_, forced=True, number_format=number)  # type: ignore[arg-type]
+    if type_ in dated and plan.type in dated:
+        layout = override.date_order or plan.date_format
+        tz_aware = plan.tz_aware if type_ == "datetime" else False
+        return ColumnPlan(name=plan.name, type=type_, forced=True, date_format=layout, tz_aware=tz_aware)  # type: ignore[arg-type]
+    closest = closest_reading(evidence, type_ or "text", conventions)
+    if override.number_format and type_ in numeric:
+        closest = replace(closest, number_format=override.number_format)
+    if override.date_order and type_ in dated:
+        closest = replace(closest, date_format=override.date_order)
+    return closest
 
 
 def _sample_column(sample: list[Chunk], index: int) -> pa.Array:
@@ -239,9 +313,18 @@ def _convert_batch(
         failures = converted.failures
         if failures and not plan.forced:
             raise _Mismatch(plans, index, converted.failing_values(source))
+        if plan.forced and plan.type != "text":
+            present = len(source) - converted.empty - converted.markers
+            result.forced_present[plan.name] = result.forced_present.get(plan.name, 0) + present
         if failures:
             result.nulled[plan.name] = result.nulled.get(plan.name, 0) + failures
-            result.nulled_examples.setdefault(plan.name, converted.failing_values(source, 1)[0].as_py())
+            examples = result.nulled_examples.setdefault(plan.name, [])
+            for value in converted.failing_values(source, 3).to_pylist():
+                if len(examples) < 3 and value not in examples:
+                    examples.append(value)
+        if converted.markers:
+            result.markers[plan.name] = result.markers.get(plan.name, 0) + converted.markers
+            result.marker_examples.setdefault(plan.name, converted.marker_example or "")
         arrays.append(converted.array)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 

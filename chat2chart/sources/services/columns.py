@@ -31,7 +31,7 @@ def source_table_override(*, source: Source, table_name: str, columns: dict[str,
     originals = overrides.originals_by_current_name(table.overrides)
     known = {column["name"] for column in table.catalogue.get("columns", [])}
     for current_name, change in columns.items():
-        if current_name not in known:
+        if current_name not in known and current_name != overrides.FILE_WIDE:
             raise ValidationFailed(f"columns.{current_name}: table '{table.name}' has no such column.")
         original = originals.get(current_name, current_name)
         merged[original] = overrides.merge_override(merged.get(original, {}), change, current_name)

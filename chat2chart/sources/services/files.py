@@ -18,7 +18,7 @@ from django.db import transaction
 
 from chat2chart.core.errors import IngestError, ValidationFailed
 from chat2chart.sources import selectors, tasks
-from chat2chart.sources.ingest import ingest_file
+from chat2chart.sources.ingest import MAX_BLANKED_SHARE, ingest_file
 from chat2chart.sources.models import Source
 from chat2chart.sources.overrides import applying as overrides_applying
 from chat2chart.sources.services.columns import current_overrides
@@ -112,6 +112,7 @@ def source_ingest(
             on_bad_rows=on_bad_rows,  # type: ignore[arg-type]
             overrides=overrides or None,
             missing_overrides=missing_overrides,  # type: ignore[arg-type]
+            max_blanked_share=MAX_BLANKED_SHARE,
         )
     except IngestError as error:
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -126,6 +127,7 @@ def source_ingest(
     config = {**source.config, "on_bad_rows": on_bad_rows}
     if source.kind == Source.Kind.FILE:
         config["file_name"] = original_name
+    config["read_as"] = result.read_as
     # Keep only the choices that applied: a re-upload may have dropped some columns.
     final_names = {column.name for table in result.tables for column in table.table_info.columns}
     applied = overrides_applying(overrides or {}, final_names)
