@@ -142,3 +142,29 @@ def test_the_settings_page_offers_only_allowed_models_and_no_endpoint(alpha, bet
             "openai/gpt-4o",
             False,
         )
+
+
+def test_the_api_refuses_a_model_outside_the_allow_list_and_has_no_endpoint_field(alpha, beta):
+    from chat2chart.workspaces.selectors import workspace_settings
+
+    body = {"llm_model": "ollama/x", "api_base": "http://localhost:11434", "api_key": "stolen"}
+    response = alpha.client("admin").patch(
+        "/api/v1/workspace/settings/", json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "model_not_allowed"
+    assert (
+        "Choose one of: openai/gpt-4o-mini, openai/gpt-4o, anthropic/claude-3-haiku"
+        in (response.json()["error"]["message"])
+    )
+    ok = beta.client("admin").patch(
+        "/api/v1/workspace/settings/",
+        json.dumps({"llm_model": "openai/gpt-4o"}),
+        content_type="application/json",
+    )
+    assert ok.status_code == 200
+    assert "api_base" not in ok.json()
+    with alpha.activate():
+        assert workspace_settings().llm_model == ""
+    with beta.activate():
+        assert workspace_settings().llm_model == "openai/gpt-4o"
