@@ -168,3 +168,34 @@ def test_the_api_refuses_a_model_outside_the_allow_list_and_has_no_endpoint_fiel
         assert workspace_settings().llm_model == ""
     with beta.activate():
         assert workspace_settings().llm_model == "openai/gpt-4o"
+
+
+def _settings_in_a_fresh_process(*names: str, **env: str) -> list[str]:
+    """What `aiser/settings` makes of `env` (settings are read once, at start-up)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "from django.conf import settings; " + "; ".join(f"print(settings.{name})" for name in names)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AISER_LLM_", "AISER_USAGE_HOOKS"))}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()
+
+
+def test_by_default_only_the_platform_model_is_on_offer():
+    assert _settings_in_a_fresh_process("AISER_LLM_ALLOWED_MODELS", AISER_LLM_MODEL="openai/gpt-4o-mini") == [
+        "['openai/gpt-4o-mini']"
+    ]
+    assert _settings_in_a_fresh_process("AISER_LLM_ALLOWED_MODELS") == ["[]"]
+    assert _settings_in_a_fresh_process(
+        "AISER_LLM_ALLOWED_MODELS", AISER_LLM_MODEL="openai/gpt-4o-mini", AISER_LLM_ALLOWED_MODELS="a/b, c/d"
+    ) == ["['a/b', 'c/d']"]
