@@ -68,6 +68,7 @@ _FRAMEWORK_APPS = [
 ]
 _CORE_SHARED_APPS = ["chat2chart.core", "chat2chart.accounts"]
 _CORE_DATA_APPS = [
+    "chat2chart.workspaces",
     "chat2chart.sources",
     "chat2chart.charts",
     "chat2chart.conversations",
@@ -288,6 +289,31 @@ AISER_LLM_API_KEY = env.text("AISER_LLM_API_KEY", "")
 AISER_LLM_TIMEOUT_S = env.number("AISER_LLM_TIMEOUT_S", 20)
 AISER_LLM_MAX_RETRIES = env.integer("AISER_LLM_MAX_RETRIES", 1)
 AISER_LLM_SEND_SAMPLES = env.flag("AISER_LLM_SEND_SAMPLES", True)
+# The models an organisation may choose (LiteLLM names). Organisations never set an endpoint or a key:
+# the platform's AISER_LLM_API_BASE/KEY go only to the provider of AISER_LLM_MODEL.
+AISER_LLM_ALLOWED_MODELS = env.items("AISER_LLM_ALLOWED_MODELS", AISER_LLM_MODEL or "")
+
+# --- Workspaces --------------------------------------------------------------------------------------
+# What a new workspace starts with; each workspace changes its own in its settings.
+AISER_DEFAULT_TIMEZONE = env.text("AISER_DEFAULT_TIMEZONE", "UTC")
+
+# --- Hook chains (chat2chart/core/hooks.py) ----------------------------------------------------------
+# Usage, audit and limits implementations by import path, every one called in order. The edition's
+# come first; AISER_USAGE_HOOKS, AISER_AUDIT_HOOKS and AISER_LIMIT_HOOKS append an operator's own
+# (a metrics exporter, audit streaming).
+_EDITION_HOOK_PLUGINS: dict[str, list[str]] = {
+    "usage": ["enterprise.billing.services.usage_record"],
+    "audit": ["enterprise.audit.services.audit_entry_record"],
+    "limits": ["enterprise.billing.services.usage_limit_check"],
+}
+AISER_HOOK_PLUGINS = {
+    hook: [*(_EDITION_HOOK_PLUGINS[hook] if ENTERPRISE else []), *env.items(variable)]
+    for hook, variable in (
+        ("usage", "AISER_USAGE_HOOKS"),
+        ("audit", "AISER_AUDIT_HOOKS"),
+        ("limits", "AISER_LIMIT_HOOKS"),
+    )
+}
 
 # --- Static files, i18n --------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -53,6 +53,7 @@ from chat2chart.core.errors import AiserError, ChartError
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.querying import query_run
 from chat2chart.sources.results import ResultSet
+from chat2chart.workspaces.selectors import llm_choice
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +77,8 @@ def plan_for(
     question: str, table: TableInfo, *, source_id: int, history: Sequence[PlanTurn]
 ) -> Plan | Clarification:
     """The LLM planner when a model is configured (it falls back to the rules itself), else the rules."""
-    overrides = hooks.llm_overrides()
-    model = overrides.get("model") or settings.AISER_LLM_MODEL
-    send_samples = overrides.get("send_samples")
-    if send_samples is None:
-        send_samples = settings.AISER_LLM_SEND_SAMPLES
-    if not model:
+    llm = llm_choice()
+    if not llm.model:
         plan = plan_question(question, table, source_id=source_id, history=list(history))
         return _unless_unchanged(plan, question, table, source_id=source_id, history=history)
     from chat2chart.conversations.planner.llm import plan_with_llm  # loads LiteLLM: only when configured
@@ -90,13 +87,13 @@ def plan_for(
         question,
         table,
         source_id=source_id,
-        model=model,
+        model=llm.model,
         history=list(history),
         timeout_s=float(settings.AISER_LLM_TIMEOUT_S),
         max_retries=int(settings.AISER_LLM_MAX_RETRIES),
-        include_samples=bool(send_samples),
-        api_base=settings.AISER_LLM_API_BASE or None,
-        api_key=settings.AISER_LLM_API_KEY or None,
+        include_samples=llm.send_samples,
+        api_base=llm.api_base,
+        api_key=llm.api_key,
     )
 
 

@@ -1,14 +1,17 @@
 # SPDX-License-Identifier: MIT
 """Hook points through which an edition extends the core without the core importing it.
 
-The core calls these functions; each starts with a safe default (allow, no-op, unlimited,
-single workspace). The enterprise apps replace them from `AppConfig.ready()` with `register()`.
-Only one implementation per hook: the last registered wins, which keeps behaviour predictable.
+Two kinds. Usage, audit and limits are chains: ordered lists of implementations named by import
+path in `settings.AISER_HOOK_PLUGINS`, every one called (billing, metrics and audit streaming can
+all listen). The others (permission, workspace) hold one implementation each, replaced from an
+enterprise `AppConfig.ready()` with `register()`; each starts with a safe default (allow, single
+workspace).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -17,6 +20,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from chat2chart.core.principal import Principal
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +72,6 @@ def _owner_of_single_workspace(user: Any) -> str | None:
     return "owner" if getattr(user, "is_authenticated", False) and getattr(user, "is_active", False) else None
 
 
-def _no_event(event: Any) -> None:
-    return None
-
-
-def _unlimited(name: str, *, workspace: str, amount: int = 1) -> None:
-    return None
-
-
 def _single_workspace() -> str:
     return "default"
 
@@ -86,10 +86,6 @@ def _no_scope_context(scope: dict[str, Any]) -> AbstractContextManager[None]:
     return contextlib.nullcontext()
 
 
-def _no_llm_overrides() -> dict[str, Any]:
-    return {}
-
-
 def _single_workspace_list() -> list[str]:
     return ["default"]
 
@@ -98,44 +94,24 @@ def _default_workspace_info(user: Any) -> dict[str, Any]:
     return {"slug": "default", "name": "Workspace", "role": "owner" if user.is_authenticated else None}
 
 
-def _no_edition_embed_origins() -> list[str] | None:
-    # None: the edition keeps no list, so the core's own embedding settings answer.
-    return None
-
-
-def _embed_origins_not_stored(origins: list[str]) -> bool:
-    return False
-
-
 @dataclass
 class _Hooks:
     permission_policy: PermissionPolicy = _allow_authenticated
     # The role a person holds in the workspace in scope (None: not a member).
     member_role: Callable[[Any], str | None] = _owner_of_single_workspace
-    usage_sink: Callable[[UsageEvent], None] = _no_event
-    audit_sink: Callable[[AuditEvent], None] = _no_event
-    limit_check: Callable[..., None] = _unlimited
     # The name of the workspace (organisation) the current request or task runs in.
     current_workspace: Callable[[], str] = _single_workspace
     # Enter a named workspace (used by Celery tasks); must fail closed on an unknown name.
     workspace_context: Callable[[str], AbstractContextManager[None]] = _default_workspace_context
     # Enter the workspace of an ASGI scope (used by websocket consumers' database calls).
     scope_context: Callable[[dict[str, Any]], AbstractContextManager[None]] = _no_scope_context
-    # The workspace's own language-model choice, over the AISER_LLM_* settings: {"model", "send_samples"}.
-    llm_overrides: Callable[[], dict[str, Any]] = _no_llm_overrides
     # Every workspace, for periodic jobs that must visit each organisation explicitly.
     list_workspaces: Callable[[], list[str]] = _single_workspace_list
     # What `/api/v1/me/` and pages show of the workspace for this user (name, slug, role, url).
     workspace_info: Callable[[Any], dict[str, Any]] = _default_workspace_info
-    # Origins allowed to frame the current workspace's embedded dashboards, when the edition keeps
-    # them (enterprise: on the organisation); None lets the core's embedding settings answer.
-    embed_allowed_origins: Callable[[], list[str] | None] = _no_edition_embed_origins
-    # Store that list; returns False when the edition does not keep it (the core stores it then).
-    store_embed_allowed_origins: Callable[[list[str]], bool] = _embed_origins_not_stored
 
 
 _hooks = _Hooks()
-_DEFAULTS = _Hooks()
 
 
 def register(**implementations: Any) -> None:
@@ -144,12 +120,6 @@ def register(**implementations: Any) -> None:
         if not hasattr(_hooks, name):
             raise AttributeError(f"unknown hook {name!r}")
         setattr(_hooks, name, implementation)
-
-
-def reset() -> None:
-    """Back to the core defaults (tests of the core edition use this)."""
-    for name in _DEFAULTS.__dataclass_fields__:
-        setattr(_hooks, name, getattr(_DEFAULTS, name))
 
 
 def can(principal: Principal | Any, action: str, obj: Any = None) -> bool:
@@ -172,34 +142,6 @@ def member_role(user: Any) -> str | None:
     return _hooks.member_role(user)
 
 
-def record_usage(name: str, quantity: int = 1, **data: Any) -> None:
-    event = UsageEvent(name=name, quantity=quantity, workspace=current_workspace(), data=data or None)
-    try:
-        _hooks.usage_sink(event)
-    except Exception:  # usage metering must never break the product path
-        logger.exception("usage sink failed for %s", name)
-
-
-def record_audit(
-    *, action: str, actor: Any, target_type: str, target_id: Any, data: dict[str, Any] | None = None
-) -> None:
-    actor_id = getattr(actor, "pk", None)
-    event = AuditEvent(
-        action=action,
-        actor_id=actor_id,
-        target_type=target_type,
-        target_id=str(target_id),
-        workspace=current_workspace(),
-        data=data,
-    )
-    _hooks.audit_sink(event)
-
-
-def check_limit(name: str, amount: int = 1) -> None:
-    """Raise `LimitExceeded` when the workspace may not use `amount` more of `name`."""
-    _hooks.limit_check(name, workspace=current_workspace(), amount=amount)
-
-
 def current_workspace() -> str:
     return _hooks.current_workspace()
 
@@ -218,17 +160,92 @@ def workspace_info(user: Any) -> dict[str, Any]:
     return _hooks.workspace_info(user)
 
 
-def embed_allowed_origins() -> list[str] | None:
-    return _hooks.embed_allowed_origins()
-
-
-def store_embed_allowed_origins(origins: list[str]) -> bool:
-    return bool(_hooks.store_embed_allowed_origins(origins))
-
-
 def list_workspaces() -> list[str]:
     return _hooks.list_workspaces()
 
 
-def llm_overrides() -> dict[str, Any]:
-    return _hooks.llm_overrides()
+# --- Chains: usage, audit, limits ---------------------------------------------------------------
+# Saleor's plugin manager in small: implementations are listed in settings by import path and run
+# in that order. A usage or audit listener receives the event as the listener before it left it and
+# may return a new one (e.g. with personal data removed) or None to pass it on unchanged.
+
+CHAINS = ("usage", "audit", "limits")
+
+UsageListener = Callable[[UsageEvent], UsageEvent | None]
+AuditListener = Callable[[AuditEvent], AuditEvent | None]
+# `check(name, *, workspace, amount)`: returns None to allow, raises `LimitExceeded` to stop the work.
+LimitCheck = Callable[..., None]
+
+
+def chain(hook: str) -> tuple[Callable[..., Any], ...]:
+    """The implementations of `hook` ("usage", "audit" or "limits"), in `AISER_HOOK_PLUGINS` order.
+
+    Raises `ImproperlyConfigured` for an unknown hook name in the setting or a path that does not import.
+    """
+    if hook not in CHAINS:
+        raise ValueError(f"unknown hook chain {hook!r}; use one of {', '.join(CHAINS)}")
+    plugins: dict[str, Any] = getattr(settings, "AISER_HOOK_PLUGINS", {}) or {}
+    unknown = sorted(set(plugins) - set(CHAINS))
+    if unknown:
+        raise ImproperlyConfigured(f"AISER_HOOK_PLUGINS names unknown hooks: {', '.join(unknown)}")
+    return _load(tuple(plugins.get(hook, ())))
+
+
+@functools.cache
+def _load(paths: tuple[str, ...]) -> tuple[Callable[..., Any], ...]:
+    # Keyed by the paths themselves, so a changed setting (tests override it) loads the new list.
+    try:
+        return tuple(import_string(path) for path in paths)
+    except ImportError as error:
+        raise ImproperlyConfigured(f"AISER_HOOK_PLUGINS: {error}") from error
+
+
+def _notify(hook: str, listener: Callable[[Any], Any], event: Any) -> Any:
+    # A failing usage or audit listener is logged and skipped, never raised: these are side channels of
+    # work that already happened, and one broken exporter must neither fail the person's request nor
+    # silence the listeners after it (billing, the audit trail). Inside a transaction the listener runs
+    # in its own savepoint, so a failed statement rolls back only its writes and the caller's
+    # transaction stays usable.
+    try:
+        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            changed = listener(event)
+    except Exception:
+        logger.exception(
+            "%s listener %s failed for %r", hook, getattr(listener, "__qualname__", listener), event
+        )
+        return event
+    return changed if isinstance(changed, type(event)) else event
+
+
+def record_usage(name: str, quantity: int = 1, **data: Any) -> None:
+    """Tell every usage listener that the workspace in scope used `quantity` of `name` (rows_ingested...)."""
+    event = UsageEvent(name=name, quantity=quantity, workspace=current_workspace(), data=data or None)
+    for listener in chain("usage"):
+        event = _notify("usage", listener, event)
+
+
+def record_audit(
+    *, action: str, actor: Any, target_type: str, target_id: Any, data: dict[str, Any] | None = None
+) -> None:
+    """Tell every audit listener that `actor` did `action` (e.g. "source.create") to the target."""
+    event = AuditEvent(
+        action=action,
+        actor_id=getattr(actor, "pk", None),
+        target_type=target_type,
+        target_id=str(target_id),
+        workspace=current_workspace(),
+        data=data,
+    )
+    for listener in chain("audit"):
+        event = _notify("audit", listener, event)
+
+
+def check_limit(name: str, amount: int = 1) -> None:
+    """Raise `LimitExceeded` when any limits implementation says the workspace may not use `amount` more.
+
+    Checks run in order and the first refusal stops the work; errors other than `LimitExceeded` are
+    raised too, so a broken limit check fails closed.
+    """
+    workspace = current_workspace()
+    for check in chain("limits"):
+        check(name, workspace=workspace, amount=amount)

@@ -4,7 +4,6 @@ the origins allowed to frame embeds, and the verification every embed request go
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -13,16 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat2chart.core import hooks
-from chat2chart.core.errors import Forbidden, ValidationFailed
+from chat2chart.core.errors import Forbidden
 from chat2chart.core.secrets import SecretUnreadable, decrypt_secret, encrypt_secret, rotate_secret
 from chat2chart.dashboards.models import Dashboard, EmbedSettings
 from chat2chart.dashboards.tokens import EmbedClaims, EmbedTokenInvalid, verify_embed_token
-
-# scheme://host[:port], optionally with a leading "*." on the host, as CSP source expressions allow.
-ORIGIN = re.compile(
-    r"^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$"
-)
-MAX_ORIGINS = 50
+from chat2chart.workspaces.selectors import workspace_settings
+from chat2chart.workspaces.services import workspace_settings_update
 
 
 class EmbedResourceMissing(EmbedTokenInvalid):
@@ -84,51 +79,18 @@ def embed_secret_rotate(*, actor: Any) -> str:
 
 
 def embed_allowed_origins() -> list[str]:
-    edition_list = hooks.embed_allowed_origins()
-    if edition_list is not None:
-        return list(edition_list)
-    stored = embed_settings()
-    return list(stored.allowed_origins) if stored else []
+    """Origins allowed to frame this workspace's embeds (its `WorkspaceSettings`)."""
+    return [str(origin) for origin in workspace_settings().embed_allowed_origins]
 
 
-def clean_origins(origins: Any) -> list[str]:
-    if isinstance(origins, str):
-        origins = origins.split()
-    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
-        raise ValidationFailed('Allowed origins must be a list such as ["https://app.example.com"].')
-    cleaned = []
-    for origin in origins:
-        origin = origin.strip().rstrip("/").lower()
-        if not origin:
-            continue
-        if not ORIGIN.match(origin):
-            raise ValidationFailed(
-                f"{origin!r} is not an origin: write scheme://host[:port], without a path."
-            )
-        if origin not in cleaned:
-            cleaned.append(origin)
-    if len(cleaned) > MAX_ORIGINS:
-        raise ValidationFailed(f"At most {MAX_ORIGINS} origins can be allowed.")
-    return cleaned
-
-
-@transaction.atomic
 def embed_origins_update(*, actor: Any, origins: Any) -> list[str]:
+    """Replace the allowed origins (a list, or a string separated by spaces); returns them cleaned.
+
+    Raises `Forbidden` for non-admins, `ValidationFailed` for anything that is not scheme://host[:port].
+    """
     if not hooks.can(actor, hooks.MANAGE):
         raise Forbidden("Only admins can change where dashboards may be embedded.")
-    cleaned = clean_origins(origins)
-    if not hooks.store_embed_allowed_origins(cleaned):
-        stored = EmbedSettings.objects.select_for_update().order_by("pk").first() or EmbedSettings()
-        stored.allowed_origins = cleaned
-        stored.save()
-    hooks.record_audit(
-        action="embedding.origins_update",
-        actor=actor,
-        target_type="embedding",
-        target_id="origins",
-        data={"origins": cleaned},
-    )
-    return cleaned
+    return list(workspace_settings_update(actor=actor, embed_allowed_origins=origins).embed_allowed_origins)
 
 
 def frame_ancestors() -> str:

@@ -96,8 +96,6 @@ class EmbedSettings(models.Model):
     secret = models.BinaryField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
-    # Origins allowed to frame embeds, when the edition keeps no list of its own (see hooks).
-    allowed_origins = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name_plural = "embed settings"

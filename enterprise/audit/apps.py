@@ -3,12 +3,8 @@ from django.apps import AppConfig
 
 
 class AuditConfig(AppConfig):
+    """The audit trail; it listens to the core's audit hook through `AISER_HOOK_PLUGINS["audit"]`."""
+
     name = "enterprise.audit"
     label = "audit"
     verbose_name = "Audit trail"
-
-    def ready(self) -> None:
-        from chat2chart.core import hooks
-        from enterprise.audit.services import audit_entry_record
-
-        hooks.register(audit_sink=audit_entry_record)

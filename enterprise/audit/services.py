@@ -8,6 +8,8 @@ from enterprise.audit.models import AuditEntry
 
 
 def audit_entry_record(event: AuditEvent) -> None:
+    """Write the event as an `AuditEntry` (an audit hook listener); returns None, so the event goes on
+    unchanged to the next listener in `AISER_HOOK_PLUGINS["audit"]`."""
     # The event's workspace is the schema in scope (the core asked the workspace hook), so the row
     # lands in that organisation's schema.
     AuditEntry.objects.create(

@@ -34,6 +34,10 @@ _UPSERT = f"""
 
 
 def usage_record(event: UsageEvent) -> None:
+    """Add the event's quantity to its organisation's counter for this month (a usage hook listener).
+
+    Returns None: the event goes on unchanged to the next listener in `AISER_HOOK_PLUGINS["usage"]`.
+    """
     # One statement on the hot path of every query and question: count without a read first.
     organization = _organization(event.workspace)
     with connection.cursor() as cursor:
@@ -41,6 +45,7 @@ def usage_record(event: UsageEvent) -> None:
 
 
 def usage_limit_check(name: str, *, workspace: str, amount: int = 1) -> None:
+    """Raise `LimitExceeded` when the organisation's plan has no room for `amount` more `name` this month."""
     organization = _organization(workspace)
     limit = PlanLimit.objects.filter(organization=organization, event=name).first()
     if limit is None:

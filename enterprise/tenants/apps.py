@@ -9,7 +9,7 @@ class TenantsConfig(AppConfig):
 
     def ready(self) -> None:
         from chat2chart.core import hooks
-        from enterprise.tenants import embedding, workspace
+        from enterprise.tenants import workspace
 
         hooks.register(
             current_workspace=workspace.current_workspace,
@@ -17,7 +17,4 @@ class TenantsConfig(AppConfig):
             scope_context=workspace.scope_context,
             workspace_info=workspace.workspace_info,
             list_workspaces=workspace.list_workspaces,
-            llm_overrides=workspace.llm_overrides,
-            embed_allowed_origins=embedding.embed_allowed_origins,
-            store_embed_allowed_origins=embedding.store_embed_allowed_origins,
         )

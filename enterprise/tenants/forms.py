@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
 from django import forms
 
+from chat2chart.workspaces.forms import LlmSettingsForm
 from enterprise.tenants.models import Role
 
 
@@ -18,19 +19,8 @@ class InvitationForm(forms.Form):
     )
 
 
-class OrganizationSettingsForm(forms.Form):
+class OrganizationSettingsForm(LlmSettingsForm):
+    """The organisation's name (public schema) and its workspace's language-model choice (its schema)."""
+
     name = forms.CharField(max_length=100, label="Organisation name")
-    llm_model = forms.CharField(
-        max_length=200,
-        required=False,
-        label="Language model",
-        help_text="A LiteLLM model name, e.g. openai/gpt-4o-mini. Empty: the platform's default "
-        "(the offline rule planner when none is configured).",
-    )
-    llm_send_samples = forms.TypedChoiceField(
-        choices=[("", "Platform default"), ("true", "Yes"), ("false", "No")],
-        coerce=lambda value: {"true": True, "false": False}.get(value),
-        empty_value=None,
-        required=False,
-        label="Send sample values to the model",
-    )
+    field_order = ("name", "llm_model", "llm_send_samples")

@@ -33,12 +33,8 @@ class Organization(TenantMixin):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=40, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Embedding: origins allowed to frame this organisation's dashboards.
-    embed_allowed_origins = models.JSONField(default=list, blank=True)
-    # Language model for questions (a LiteLLM model name); blank = the platform's AISER_LLM_MODEL.
-    llm_model = models.CharField(max_length=200, blank=True)
-    # Send sample cell values to the model; None = the platform's AISER_LLM_SEND_SAMPLES.
-    llm_send_samples = models.BooleanField(null=True, blank=True)
+    # The organisation's own settings (language model, embed origins...) live in its schema:
+    # chat2chart.workspaces.models.WorkspaceSettings.
 
     auto_create_schema = True
     auto_drop_schema = True

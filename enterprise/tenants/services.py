@@ -202,21 +202,14 @@ def invitation_send(*, invitation: Invitation, link: str) -> None:
     )
 
 
-def organization_update(
-    *,
-    organization: Organization,
-    actor: User,
-    name: str,
-    llm_model: str,  # type: ignore[valid-type]
-    llm_send_samples: bool | None,
-) -> Organization:
+def organization_update(*, organization: Organization, actor: User, name: str) -> Organization:  # type: ignore[valid-type]
+    """Rename the organisation. Its workspace settings (language model...) live in its schema:
+    `chat2chart.workspaces.services.workspace_settings_update`."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("The organisation needs a name.")
     organization.name = name
-    organization.llm_model = (llm_model or "").strip()
-    organization.llm_send_samples = llm_send_samples
-    organization.save(update_fields=["name", "llm_model", "llm_send_samples"])
+    organization.save(update_fields=["name"])
     from chat2chart.core import hooks
 
     hooks.record_audit(
@@ -224,6 +217,6 @@ def organization_update(
         actor=actor,
         target_type="organization",
         target_id=organization.pk,
-        data={"llm_model": organization.llm_model, "llm_send_samples": llm_send_samples},
+        data={"name": name},
     )
     return organization

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError, Forbidden, NotFound
 from chat2chart.core.principal import Principal
+from chat2chart.workspaces.selectors import workspace_settings
+from chat2chart.workspaces.services import workspace_settings_update
 from enterprise.tenants import services
 from enterprise.tenants.forms import InvitationForm, OrganizationForm, OrganizationSettingsForm
 from enterprise.tenants.models import Invitation, Membership, Organization
@@ -142,14 +145,19 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def organization_settings(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     organization: Organization = request.tenant
-    initial = {
-        "name": organization.name,
-        "llm_model": organization.llm_model,
-        "llm_send_samples": {True: "true", False: "false"}.get(organization.llm_send_samples, ""),
-    }
+    initial = {"name": organization.name, **OrganizationSettingsForm.initial_from(workspace_settings())}
     form = OrganizationSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.organization_update(organization=organization, actor=request.user, **form.cleaned_data)
-        messages.success(request, "Settings saved.")
-        return redirect("organization_settings")
+        llm = {name: form.cleaned_data[name] for name in ("llm_model", "llm_send_samples")}
+        try:
+            with transaction.atomic():
+                services.organization_update(
+                    organization=organization, actor=request.user, name=form.cleaned_data["name"]
+                )
+                workspace_settings_update(actor=request.user, **llm)
+        except AiserError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("organization_settings")
     return render(request, "tenants/organization_settings.html", {"form": form})

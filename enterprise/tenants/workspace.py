@@ -60,13 +60,3 @@ def list_workspaces() -> list[str]:
             .order_by("schema_name")
             .values_list("schema_name", flat=True)
         )
-
-
-def llm_overrides() -> dict[str, Any]:
-    organization = connection.tenant
-    overrides: dict[str, Any] = {}
-    if getattr(organization, "llm_model", ""):
-        overrides["model"] = organization.llm_model
-    if getattr(organization, "llm_send_samples", None) is not None:
-        overrides["send_samples"] = organization.llm_send_samples
-    return overrides

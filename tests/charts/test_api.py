@@ -168,14 +168,15 @@ def test_saved_chart_crud(alpha):
         assert not SavedChart.objects.filter(pk=chart["id"]).exists()
 
 
-def test_saving_records_an_audit_entry(alpha, monkeypatch):
-    from chat2chart.core import hooks
+def test_saving_records_an_audit_entry(alpha, settings):
+    from tests.platform import hook_listeners
 
-    events = []
-    monkeypatch.setattr(hooks._hooks, "audit_sink", events.append)
+    hook_listeners.received.clear()
+    settings.AISER_HOOK_PLUGINS = {"audit": ["tests.platform.hook_listeners.metrics_exporter"]}
     source = _source(alpha)
     chart_id = _create(alpha, source).json()["id"]
     alpha.client("admin").delete(f"/api/v1/charts/{chart_id}/")
+    events = [event for _, event in hook_listeners.received]
     assert [(e.action, e.target_id) for e in events] == [
         ("chart.create", str(chart_id)),
         ("chart.delete", str(chart_id)),

@@ -113,6 +113,36 @@ def test_a_timeout_falls_back_to_the_rules():
     assert "did not answer" in (result.fallback_reason or "")
 
 
+@pytest.mark.parametrize(
+    ("error_class", "arguments"),
+    [
+        ("RateLimitError", {"message": "slow down", "llm_provider": "openai", "model": MODEL}),
+        ("AuthenticationError", {"message": "bad key", "llm_provider": "openai", "model": MODEL}),
+        ("BadRequestError", {"message": "no", "llm_provider": "openai", "model": MODEL}),
+        ("APIConnectionError", {"message": "refused", "llm_provider": "ollama", "model": MODEL}),
+    ],
+)
+def test_any_litellm_error_falls_back_to_the_rules_with_the_reason(error_class, arguments):
+    import litellm
+
+    error = getattr(litellm, error_class)(**arguments)
+    result = ask("total revenue by region", completion_kwargs={"mock_response": error})
+    assert isinstance(result, Plan)
+    assert result.planner == "rules"
+    assert result.fallback_reason == f"The model {MODEL} failed: {error_class}."
+    assert [(m.agg, m.field) for m in result.query.measures] == [("sum", "revenue")]
+
+
+def test_an_unexpected_exception_inside_the_call_falls_back_too():
+    def raising(**kwargs: Any) -> Any:
+        raise KeyError("choices")
+
+    result = ask("total revenue by region", completion_fn=raising)
+    assert isinstance(result, Plan)
+    assert result.planner == "rules"
+    assert result.fallback_reason == f"The model {MODEL} failed: KeyError."
+
+
 def test_cell_values_are_data_in_a_delimited_block_and_change_nothing():
     calls, complete = scripted(model_plan())
     result = ask(completion_fn=complete)

@@ -23,9 +23,14 @@ TABLE = TableInfo(
 def _restore_organisation(alpha):
     """`alpha.organization` is shared by the whole session; give it back as the test found it."""
     organization = alpha.organization
-    saved = (organization.name, organization.llm_model, organization.llm_send_samples)
+    saved = organization.name
     yield
-    organization.name, organization.llm_model, organization.llm_send_samples = saved
+    organization.name = saved
+
+
+@pytest.fixture(autouse=True)
+def _allowed_models(settings):
+    settings.AISER_LLM_ALLOWED_MODELS = ["openai/gpt-4o-mini", "anthropic/claude-3-haiku"]
 
 
 @pytest.fixture
@@ -43,11 +48,13 @@ def llm_calls(monkeypatch):
 
 
 def test_organisation_model_is_used_only_in_that_organisation(alpha, beta, llm_calls, settings):
+    from chat2chart.workspaces.services import workspace_settings_update
+
     settings.AISER_LLM_MODEL = ""
-    alpha.organization.llm_model = "openai/gpt-4o-mini"
-    alpha.organization.llm_send_samples = False
-    alpha.organization.save()
     with alpha.activate():
+        workspace_settings_update(
+            actor=alpha.users["admin"], llm_model="openai/gpt-4o-mini", llm_send_samples=False
+        )
         plan = pipeline.plan_for("total revenue by region", TABLE, source_id=1, history=[])
     assert isinstance(plan, Plan)
     assert [(c["model"], c["include_samples"]) for c in llm_calls] == [("openai/gpt-4o-mini", False)]
@@ -57,6 +64,7 @@ def test_organisation_model_is_used_only_in_that_organisation(alpha, beta, llm_c
 
 
 def test_settings_page_saves_the_model_for_admins_only(alpha):
+    from chat2chart.workspaces.selectors import workspace_settings
     from enterprise.audit.models import AuditEntry
 
     assert alpha.client("editor").get("/settings/organization/").status_code == 404
@@ -65,8 +73,9 @@ def test_settings_page_saves_the_model_for_admins_only(alpha):
         {"name": "Alpha", "llm_model": "anthropic/claude-3-haiku", "llm_send_samples": ""},
     )
     assert response.status_code == 302
-    alpha.organization.refresh_from_db()
-    assert alpha.organization.llm_model == "anthropic/claude-3-haiku"
-    assert alpha.organization.llm_send_samples is None
     with alpha.activate():
+        stored = workspace_settings()
+        assert stored.llm_model == "anthropic/claude-3-haiku"
+        assert stored.llm_send_samples is None
         assert AuditEntry.objects.filter(action="organization.update").exists()
+        assert AuditEntry.objects.filter(action="workspace.settings_update").exists()

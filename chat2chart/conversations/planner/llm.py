@@ -9,6 +9,7 @@ reach it inside one delimited JSON block that the prompt declares to be data, ne
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -21,6 +22,7 @@ from chat2chart.sources.semantic import Dimension, Filter, Measure, OrderBy, Sem
 from .models import Clarification, Intent, Plan, PlanTurn, Usage
 from .rules import plan_with_rules
 
+logger = logging.getLogger(__name__)
 _SAMPLES_PER_COLUMN = 5
 _SYSTEM = """You turn a question about one table into a chart plan.
 Reply with one JSON object that follows the given JSON schema, and nothing else.
@@ -110,7 +112,11 @@ def plan_with_llm(
                 usage,
                 f"The model {model} did not answer within {timeout_s:g} s.",
             )
-        except litellm.exceptions.APIError as error:
+        except Exception as error:  # noqa: BLE001 - see below
+            # Any failure of the model call (authentication, a refused request, an unreachable endpoint,
+            # a bug inside LiteLLM) must leave the person with an answer: the rules give one, and the
+            # reason names the error's kind only, since provider messages can carry URLs or keys.
+            logger.warning("LLM call to %s failed; the rule planner answers", model, exc_info=True)
             return _fallback(
                 question,
                 table,

@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: MIT
+"""Reads of the workspace's settings, and the language model a question in this workspace goes to."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from chat2chart.core import hooks
+from chat2chart.workspaces.models import SETTINGS_ID, WorkspaceSettings
+
+logger = logging.getLogger(__name__)
+
+
+def workspace_settings() -> WorkspaceSettings:
+    """The settings of the workspace in scope; an unsaved row of defaults when none were saved yet.
+
+    Raises `RuntimeError` (enterprise) when no organisation is in scope, rather than read another's.
+    """
+    hooks.current_workspace()  # fails closed on the public schema
+    return WorkspaceSettings.objects.filter(pk=SETTINGS_ID).first() or WorkspaceSettings(pk=SETTINGS_ID)
+
+
+def allowed_models() -> list[str]:
+    """The LiteLLM model names the operator lets workspaces choose (`AISER_LLM_ALLOWED_MODELS`)."""
+    return list(settings.AISER_LLM_ALLOWED_MODELS)
+
+
+@dataclass(frozen=True)
+class LlmChoice:
+    """Where this workspace's questions go. `model` "" means no model: the rule planner answers.
+
+    `api_base` and `api_key` are the platform's, set only when `model` is served by the platform's
+    own provider; any other allowed model gets neither (LiteLLM then uses that provider's defaults).
+    """
+
+    model: str
+    send_samples: bool
+    api_base: str | None = None
+    api_key: str | None = None
+
+
+def llm_choice() -> LlmChoice:
+    """The model, sample policy and credentials for the workspace in scope."""
+    stored = workspace_settings()
+    model = stored.llm_model
+    if model and model not in allowed_models():
+        # The operator withdrew it after the workspace chose it: the platform's model answers.
+        logger.warning("workspace model %r is no longer allowed; using the platform's", model)
+        model = ""
+    model = model or settings.AISER_LLM_MODEL
+    send_samples = (
+        settings.AISER_LLM_SEND_SAMPLES if stored.llm_send_samples is None else stored.llm_send_samples
+    )
+    if not model or not platform_serves(model):
+        return LlmChoice(model=model, send_samples=bool(send_samples))
+    return LlmChoice(
+        model=model,
+        send_samples=bool(send_samples),
+        api_base=settings.AISER_LLM_API_BASE or None,
+        api_key=settings.AISER_LLM_API_KEY or None,
+    )
+
+
+def platform_serves(model: str) -> bool:
+    """Whether `model` goes to the provider of the platform's `AISER_LLM_MODEL` (so its key may go too)."""
+    platform_model = settings.AISER_LLM_MODEL
+    if not platform_model:
+        return False
+    if model == platform_model:
+        return True
+    return _provider(model) is not None and _provider(model) == _provider(platform_model)
+
+
+def _provider(model: str) -> str | None:
+    import litellm  # only on this path: loading it is slow
+
+    try:
+        return litellm.get_llm_provider(model)[1]
+    except Exception:  # noqa: BLE001 - an unknown provider gets no platform credentials
+        return None
