@@ -69,6 +69,9 @@ def apply_calculation(shape: Shape, request: CalculationRequest, table: TableInf
     base = _base_measure(shape, request, table)
     if base is None:
         return False
+    # A bare number may have been read as a distribution of itself: it is the measure here.
+    shape.kind, shape.bins = "aggregate", {}
+    shape.dims = [d for d in shape.dims if d.field != base.field]
     if request.kind == "share":
         if not shape.dims:
             return False  # a share of the total needs something to split the total by
