@@ -4,7 +4,9 @@ in the data set's README, by chart kind, plus planning latency.
 
     .venv/bin/python bench/nl2chart_eval.py [--data PATH] [--show-misses]
 
-Sequences (`sequential: true`) are asked as follow-ups in one conversation; the last step is scored.
+Sequences (`sequential: true`) are asked as follow-ups in one conversation; the last step is scored. The CSV
+is read by the product's own ingest, and each plan's query is run on the ingested Parquet with the compiler
+and the locked-down DuckDB executor: a plan whose query fails counts as a miss.
 """
 
 from __future__ import annotations
@@ -13,64 +15,55 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from chat2chart.conversations.planner import Plan, PlanTurn, plan_question  # noqa: E402
 from chat2chart.conversations.planner.charting import BAR_FAMILY, LINE_FAMILY, SCATTER_FAMILY  # noqa: E402
-from chat2chart.sources.catalogue import ColumnInfo, TableInfo  # noqa: E402
+from chat2chart.core.errors import QueryError  # noqa: E402
+from chat2chart.sources.catalogue import TableInfo  # noqa: E402
+from chat2chart.sources.compiler import compile_query  # noqa: E402
+from chat2chart.sources.duck import run_duckdb  # noqa: E402
+from chat2chart.sources.ingest import ingest_file  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "eval" / "nlv-dev" / "utterances.jsonl"
 _AGG_NAMES = {"avg": "mean", "sum": "sum", "count": "count", "count_distinct": "count"}
 
 
-def _native(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
+@dataclass
+class IngestedTable:
+    info: TableInfo
+    parquet: Path
 
 
-def profile_csv(path: Path) -> TableInfo:
-    """A catalogue entry for a CSV, profiled from its contents (types, samples, distinct counts)."""
-    frame = pd.read_csv(path)
-    columns = []
-    for name in frame.columns:
-        series = frame[name]
-        columns.append(
-            ColumnInfo(
-                name=str(name),
-                type=_column_type(series),  # type: ignore[arg-type]
-                samples=[_native(v) for v in series.dropna().drop_duplicates().head(10)],
-                null_share=float(series.isna().mean()),
-                distinct_count=int(series.nunique()),
-            )
+def ingest(path: Path, workdir: Path) -> IngestedTable:
+    """The CSV read by the product's own ingest (encoding, delimiter and types decided as for an upload)."""
+    result = ingest_file(path, path.name, workdir / f"ingest-{len(list(workdir.iterdir()))}")
+    table = result.tables[0]
+    return IngestedTable(table.table_info, table.parquet_path)
+
+
+def runs(plan: Plan, table: IngestedTable) -> str | None:
+    """None when the plan's query runs on the ingested table, else the error a user would see."""
+    try:
+        compiled = compile_query(plan.query, table.info, "duckdb", max_rows=10_000)
+        run_duckdb(
+            compiled.sql,
+            compiled.params,
+            {table.info.name: str(table.parquet)},
+            timeout_s=30,
+            max_rows=10_000,
         )
-    return TableInfo(name=path.stem, columns=columns, row_count=len(frame))
-
-
-def _column_type(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(series):
-        return "integer"
-    if pd.api.types.is_float_dtype(series):
-        values = series.dropna()
-        return "integer" if len(values) and (values == values.round()).all() else "decimal"
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return "datetime"
-    parsed = pd.to_datetime(series.dropna().astype(str), errors="coerce", format="mixed")
-    if (
-        len(parsed)
-        and parsed.notna().mean() > 0.95
-        and series.astype(str).str.contains(r"\d[-/]\d").mean() > 0.9
-    ):
-        return "date" if (parsed.dt.normalize() == parsed).all() else "datetime"
-    return "text"
+    except QueryError as error:
+        return error.message
+    return None
 
 
 def _family(chart_type: str) -> str:
@@ -124,14 +117,23 @@ def score(plan: Plan | None, gold: dict[str, Any]) -> tuple[bool, bool]:
 
 
 def run(data: Path, show_misses: bool) -> int:
+    with tempfile.TemporaryDirectory() as workdir:
+        return _run(data, show_misses, Path(workdir))
+
+
+def _run(data: Path, show_misses: bool, workdir: Path) -> int:
     items = [json.loads(line) for line in data.read_text().splitlines() if line.strip()]
-    tables: dict[str, TableInfo] = {}
+    tables: dict[str, IngestedTable] = {}
+    failures = 0
     latencies: list[float] = []
     by_vis: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     clarifications = 0
     for item in items:
         table_file = data.parent / item["table_file"]
-        table = tables.setdefault(str(table_file), profile_csv(table_file))
+        if str(table_file) not in tables:
+            tables[str(table_file)] = ingest(table_file, workdir)
+        ingested = tables[str(table_file)]
+        table = ingested.info
         history: list[PlanTurn] = []
         result: Any = None
         for utterance in item["utterances"]:
@@ -142,12 +144,16 @@ def run(data: Path, show_misses: bool) -> int:
                 history.append(PlanTurn(question=utterance, plan=result))
         plan = result if isinstance(result, Plan) else None
         clarifications += plan is None
-        partial, exact = score(plan, item["gold"])
+        error = runs(plan, ingested) if plan is not None else None
+        failures += error is not None
+        partial, exact = score(plan, item["gold"]) if error is None else (False, False)
         by_vis[item["vis"]].append((partial, exact))
         if show_misses and not exact:
             got = f"{plan.chart_type} {plan.explanation}" if plan else f"CLARIFY {result.message}"
+            got += f" [query failed: {error}]" if error else ""
             print(f"[{item['vis']}] {' >> '.join(item['utterances'])}\n    -> {got}")
     _report(by_vis, latencies, clarifications, data)
+    print(f"plans whose query failed on the ingested table: {failures}")
     return 0
 
 

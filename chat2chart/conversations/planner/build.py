@@ -27,6 +27,10 @@ def build_plan(
     explicit_chart: str | None = None,
 ) -> Plan:
     """The Plan for a finished shape; `explicit_chart` carries a chart word over from a follow-up."""
+    for dim in shape.dims:
+        column = table.column(dim.field)
+        if dim.granularity and column is not None and not column.is_temporal:
+            dim.granularity = None  # an integer year column groups by its own values: it is the year
     _auto_granularity(shape, table)
     query = _query(shape, table, source_id, now)
     intent = _intent(shape, table)
