@@ -53,7 +53,7 @@ from chat2chart.core.errors import AiserError, ChartError
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.querying import query_run
 from chat2chart.sources.results import ResultSet
-from chat2chart.workspaces.selectors import llm_choice
+from chat2chart.workspaces.selectors import llm_choice, workspace_clock
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +78,16 @@ def plan_for(
 ) -> Plan | Clarification:
     """The LLM planner when a model is configured (it falls back to the rules itself), else the rules."""
     llm = llm_choice()
+    clock = workspace_clock()
     if not llm.model:
-        plan = plan_question(question, table, source_id=source_id, history=list(history))
+        plan = plan_question(
+            question,
+            table,
+            source_id=source_id,
+            history=list(history),
+            now=clock.today,
+            fiscal_year_start_month=clock.fiscal_year_start_month,
+        )
         return _unless_unchanged(plan, question, table, source_id=source_id, history=history)
     from chat2chart.conversations.planner.llm import plan_with_llm  # loads LiteLLM: only when configured
 
@@ -89,6 +97,7 @@ def plan_for(
         source_id=source_id,
         model=llm.model,
         history=list(history),
+        now=clock.today,
         timeout_s=float(settings.AISER_LLM_TIMEOUT_S),
         max_retries=int(settings.AISER_LLM_MAX_RETRIES),
         include_samples=llm.send_samples,

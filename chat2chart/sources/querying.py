@@ -36,6 +36,7 @@ from chat2chart.sources.results import (
 )
 from chat2chart.sources.semantic import Filter, SemanticQuery
 from chat2chart.sources.sqlguard import check_select
+from chat2chart.workspaces.selectors import workspace_clock
 
 PREVIEW_ROWS = 100
 _DIALECTS: dict[str, Dialect] = {
@@ -75,7 +76,12 @@ def query_run(
     tables = list(selectors.source_tables(source))
     table = _table_info(source, tables, query.table)
     compiled = compile_query(
-        query, table, _DIALECTS[source.kind], schema=_schema(source), max_rows=settings.AISER_QUERY_MAX_ROWS
+        query,
+        table,
+        _DIALECTS[source.kind],
+        schema=_schema(source),
+        now=workspace_clock().now,  # "last month" is the workspace's last month, in its time zone
+        max_rows=settings.AISER_QUERY_MAX_ROWS,
     )
     raw = _execute(source, compiled.sql, compiled.params, tables)
     result = ResultSet(
@@ -180,8 +186,15 @@ def _schema(source: Source) -> str | None:
     return None
 
 
+_RELATIVE_OPS = frozenset({"last_n", "previous_n", "this_period", "previous_period"})
+
+
 def _cache_key(source: Source, query: SemanticQuery) -> str:
-    digest = hashlib.sha256(query.cache_fingerprint().encode()).hexdigest()
+    fingerprint = query.cache_fingerprint()
+    if any(f.op in _RELATIVE_OPS for f in query.filters):
+        # "Last month" means another month tomorrow: the answer is cached for today only.
+        fingerprint += f"@{workspace_clock().today.isoformat()}"
+    digest = hashlib.sha256(fingerprint.encode()).hexdigest()
     return f"sources:query:{hooks.current_workspace()}:{source.pk}:v{source.version}:{digest}"
 
 

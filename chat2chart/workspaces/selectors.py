@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import logging
+import zoneinfo
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.conf import settings
 
@@ -81,3 +83,29 @@ def _provider(model: str) -> str | None:
         return litellm.get_llm_provider(model)[1]
     except Exception:  # noqa: BLE001 - an unknown provider gets no platform credentials
         return None
+
+
+@dataclass(frozen=True)
+class WorkspaceClock:
+    """Today as the workspace sees it: relative periods ("last month", "yesterday") start from here.
+
+    `now` is the wall-clock time in the workspace's time zone without a zone attached, as sources store
+    wall-clock times; `fiscal_year_start_month` is 1-12.
+    """
+
+    now: datetime
+    today: date
+    fiscal_year_start_month: int
+
+
+def workspace_clock() -> WorkspaceClock:
+    """The current time in the workspace's time zone (its setting, else AISER_DEFAULT_TIMEZONE)."""
+    stored = workspace_settings()
+    try:
+        zone = zoneinfo.ZoneInfo(stored.timezone or settings.AISER_DEFAULT_TIMEZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    now = datetime.now(zone).replace(tzinfo=None)
+    return WorkspaceClock(
+        now=now, today=now.date(), fiscal_year_start_month=stored.fiscal_year_start_month or 1
+    )

@@ -33,6 +33,17 @@ def plan_question(
     source_id: int,
     history: list[PlanTurn] | tuple[PlanTurn, ...] = (),
     now: date | None = None,
+    fiscal_year_start_month: int = 1,
 ) -> Plan | Clarification:
-    """Plan `question` over `table` with the rule planner (see `llm.plan_with_llm` for the model path)."""
-    return plan_with_rules(question, table, source_id=source_id, history=history, now=now)
+    """Plan `question` over `table` with the rule planner (see `llm.plan_with_llm` for the model path).
+
+    `now` is today in the workspace's time zone; fiscal years ("FY2025") start in `fiscal_year_start_month`.
+    """
+    return plan_with_rules(
+        question,
+        table,
+        source_id=source_id,
+        history=history,
+        now=now,
+        fiscal_year_start_month=fiscal_year_start_month,
+    )

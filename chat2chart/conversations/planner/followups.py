@@ -252,7 +252,9 @@ def _change_filters(shape: Shape, reading: Reading, table: TableInfo, now: date)
     if time_name and reading.time.periods:
         column = table.column(time_name)
         if column is not None:
-            new += bind_periods(reading.time.periods, column, now)
+            new += bind_periods(
+                reading.time.periods, column, now, fiscal_start_month=reading.fiscal_year_start_month
+            )
     replaced = {(f.field, f.op in ("gt", "gte", "lt", "lte")) for f in new}
     kept = [f for f in shape.filters if (f.field, f.op in ("gt", "gte", "lt", "lte")) not in replaced]
     if time_name and any(f.field == time_name for f in new):

@@ -92,6 +92,7 @@ class Reading:
     bins: dict[str, float] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
     used: set[int] = field(default_factory=set)
+    fiscal_year_start_month: int = 1  # the workspace's setting, for "FY2025" and "this fiscal year"
 
     def columns(self) -> list[str]:
         seen: list[str] = []

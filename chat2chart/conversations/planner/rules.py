@@ -36,10 +36,12 @@ def plan_with_rules(
     source_id: int,
     history: list[PlanTurn] | tuple[PlanTurn, ...] = (),
     now: date | None = None,
+    fiscal_year_start_month: int = 1,
 ) -> Plan | Clarification:
     """Plan `question` over `table` without a model; follow-ups modify the last plan of `history`."""
     today = now or date.today()
     reading = read_question(question, table)
+    reading.fiscal_year_start_month = fiscal_year_start_month
     previous = history[-1] if history else None
     request = read_calculation(reading.tokens, table)
     analytics = read_analytics_question(reading.tokens)
@@ -437,7 +439,9 @@ def _finish_filters(shape: Shape, reading: Reading, table: TableInfo, now: date)
     if column_name and reading.time.periods:
         column = table.column(column_name)
         if column is not None:
-            filters += bind_periods(reading.time.periods, column, now)
+            filters += bind_periods(
+                reading.time.periods, column, now, fiscal_start_month=reading.fiscal_year_start_month
+            )
     shape.filters = filters
 
 
