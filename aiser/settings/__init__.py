@@ -265,8 +265,16 @@ AISER_QUERY_CACHE_TTL_S = env.integer("AISER_QUERY_CACHE_TTL_S", 600)
 AISER_MAX_UPLOAD_MB = env.integer("AISER_MAX_UPLOAD_MB", 200)
 AISER_ALLOW_PRIVATE_SOURCES = env.flag("AISER_ALLOW_PRIVATE_SOURCES", not PRODUCTION)
 AISER_REST_MAX_BYTES = env.integer("AISER_REST_MAX_BYTES", 50 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Request limits and hardening (security) ----------------------------------------------------
+# Bodies are refused by size in the ASGI layer before Django reads them (chat2chart.core.body_limit).
+AISER_MAX_BODY_KB = env.integer("AISER_MAX_BODY_KB", 1024)
+# Paths (full-match regular expressions) that accept file uploads up to AISER_MAX_UPLOAD_MB.
+AISER_UPLOAD_PATHS = [r"/api/v1/sources/", r"/api/v1/sources/\d+/upload/"]
+DATA_UPLOAD_MAX_MEMORY_SIZE = AISER_MAX_BODY_KB * 1024
+# Uploaded files go to temporary files on disk past 1 MB, never whole into memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 
 # Fernet keys for secrets at rest (database passwords, REST headers). The first key encrypts;
 # all keys decrypt, so a new key goes first and the old ones stay until re-encrypted.
