@@ -151,7 +151,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channels, Celery --------------------------------------------------------------------
 REDIS_URL = env.text("REDIS_URL", "")
-_key_function = {"KEY_FUNCTION": "django_tenants.cache.make_key"} if ENTERPRISE else {}
+# Tenant-prefixed keys, except authentication limits, which are global (aiser.cache_keys).
+_key_function = {"KEY_FUNCTION": "aiser.cache_keys.make_key"} if ENTERPRISE else {}
 if REDIS_URL:
     _cache_backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
 else:
@@ -267,6 +268,16 @@ AISER_ALLOW_PRIVATE_SOURCES = env.flag("AISER_ALLOW_PRIVATE_SOURCES", not PRODUC
 AISER_REST_MAX_BYTES = env.integer("AISER_REST_MAX_BYTES", 50 * 1024 * 1024)
 
 # --- Request limits and hardening (security) ----------------------------------------------------
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off in production: it shows code, settings and data on errors.")
+# Sign-in limits, counted per account and per client address on every host alike (aiser.cache_keys).
+AISER_LOGIN_ATTEMPTS = env.integer("AISER_LOGIN_ATTEMPTS", 5)
+AISER_LOGIN_LOCKOUT_S = env.integer("AISER_LOGIN_LOCKOUT_S", 300)
+AISER_LOGIN_ATTEMPTS_PER_IP = env.integer("AISER_LOGIN_ATTEMPTS_PER_IP", 20)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"{AISER_LOGIN_ATTEMPTS_PER_IP}/m/ip,{AISER_LOGIN_ATTEMPTS}/{AISER_LOGIN_LOCKOUT_S}s/key",
+}
+AISER_MAX_ORGS_PER_DAY = env.integer("AISER_MAX_ORGS_PER_DAY", 3)
 # Bodies are refused by size in the ASGI layer before Django reads them (chat2chart.core.body_limit).
 AISER_MAX_BODY_KB = env.integer("AISER_MAX_BODY_KB", 1024)
 # Paths (full-match regular expressions) that accept file uploads up to AISER_MAX_UPLOAD_MB.

@@ -10,6 +10,7 @@ to the public site.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -61,6 +62,11 @@ class AccountAdapter(DefaultAccountAdapter):
             key=self._get_login_attempts_cache_key(request, **credentials),
         )
         return None
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        # Account emails speak for the platform, not for whichever organisation host was in use.
+        site = SimpleNamespace(name="Aiser", domain=settings.AISER_BASE_DOMAIN)
+        super().send_mail(template_prefix, email, {**context, "current_site": site})
 
     def get_reset_password_from_key_url(self, key: str) -> str:
         """The link in a password-reset email: on the public site, whatever host asked for it."""
