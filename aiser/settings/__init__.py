@@ -12,6 +12,7 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from aiser.settings import env
@@ -95,6 +96,7 @@ else:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chat2chart.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -278,6 +280,26 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": f"{AISER_LOGIN_ATTEMPTS_PER_IP}/m/ip,{AISER_LOGIN_ATTEMPTS}/{AISER_LOGIN_LOCKOUT_S}s/key",
 }
 AISER_MAX_ORGS_PER_DAY = env.integer("AISER_MAX_ORGS_PER_DAY", 3)
+# Content-Security-Policy (django-csp) on every page: scripts only from this site or with the page's
+# nonce. Inline styles stay allowed: ECharts and gridstack position elements with style attributes.
+# Embed pages replace frame-ancestors with the organisation's allowed origins.
+_own_hosts = [AISER_PUBLIC_URL, f"{AISER_SCHEME}://*.{AISER_BASE_DOMAIN}{_port_suffix}"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        # Creating or joining an organisation posts on the public site and lands on the organisation's host.
+        "form-action": [SELF, *_own_hosts],
+        "frame-ancestors": [NONE],
+    }
+}
 # Bodies are refused by size in the ASGI layer before Django reads them (chat2chart.core.body_limit).
 AISER_MAX_BODY_KB = env.integer("AISER_MAX_BODY_KB", 1024)
 # Paths (full-match regular expressions) that accept file uploads up to AISER_MAX_UPLOAD_MB.
