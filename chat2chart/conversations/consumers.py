@@ -26,6 +26,7 @@ from chat2chart.conversations import selectors, services
 from chat2chart.conversations.pipeline import UNEXPECTED, Event
 from chat2chart.core.asyncdb import in_scope
 from chat2chart.core.errors import AiserError, NotFound
+from chat2chart.core.ratelimit import RateDecision, check_rate
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,11 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
                 }
             )
             return
+        decision = await in_scope(self.scope, self._check_rate)()
+        if not decision.allowed:
+            message = f"Too many requests. Try again in {decision.retry_after_s} seconds."
+            await self._send({"type": "error", "code": "rate_limited", "message": message})
+            return
         self.cancelled = threading.Event()
         self.answering = asyncio.create_task(self._answer(str(content.get("content") or "")))
 
@@ -87,6 +93,10 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
     def _user(self) -> Any:
         user = self.scope.get("user")
         return user if user is not None and user.is_authenticated else None
+
+    def _check_rate(self) -> RateDecision:
+        # A question counts against the same budget as the caller's API requests.
+        return check_rate(self._user() or self.scope.get("client", [""])[0], "api")
 
     def _history(self) -> Event | None:
         user = self._user()
