@@ -28,8 +28,10 @@ LINGER_S = 5.0
 class LimitedWebRequest(http_protocol.WebRequest):
     """daphne's request, refusing oversized bodies before they are stored or parsed."""
 
-    # Twisted would parse every multipart body in memory before daphne sees it.
-    _parsePOSTFormSubmission = False
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Twisted would parse every multipart body in memory before daphne sees it.
+        self._parsePOSTFormSubmission = False
 
     def gotLength(self, length: int | None) -> None:  # noqa: N802 - Twisted's name
         path = unquote(urlsplit(getattr(self.channel, "_path", b"") or b"").path.decode("latin-1"))
@@ -48,6 +50,12 @@ class LimitedWebRequest(http_protocol.WebRequest):
             self._refuse()
             return
         super().handleContentChunk(data)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:  # noqa: N802
+        # A refused body may still complete within data already read: the 413 stands, the app never runs.
+        if getattr(self, "body_refused", False):
+            return
+        super().requestReceived(command, path, version)
 
     def _refuse(self) -> None:
         self.body_refused = True

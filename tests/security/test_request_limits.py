@@ -102,11 +102,17 @@ def server(workspaces: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 def _post_streamed(
-    server: Server, *, host: str, path: str, chunked: bool, headers: dict[str, str] | None = None
+    server: Server,
+    *,
+    host: str,
+    path: str,
+    chunked: bool,
+    headers: dict[str, str] | None = None,
+    size_mb: int = BODY_MB,
 ) -> tuple[int, dict[str, Any]]:
-    """POST a BODY_MB body in 1 MB pieces; return the status and JSON body of the response."""
+    """POST a `size_mb` body in 1 MB pieces; return the status and JSON body of the response."""
     piece = b"a,b\n" * (256 * 1024)
-    total = BODY_MB * 1024 * 1024
+    total = size_mb * 1024 * 1024
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     conn.putrequest("POST", path, skip_host=True, skip_accept_encoding=True)
     conn.putheader("Host", host)
@@ -158,8 +164,7 @@ def test_oversized_anonymous_upload_is_refused_before_it_is_held(server, org, ch
     _assert_refused_within_memory(server, host=org.host, path="/api/v1/sources/", chunked=chunked)
 
 
-@pytest.fixture(scope="module")
-def owner_key(workspaces: dict[str, Any], django_db_blocker: Any) -> Iterator[str]:
+def _module_key(workspaces: dict[str, Any], django_db_blocker: Any, role: str) -> Iterator[str]:
     if "alpha" not in workspaces:
         pytest.skip("API keys need the enterprise edition")
     from enterprise.rbac.services import api_key_create
@@ -167,11 +172,21 @@ def owner_key(workspaces: dict[str, Any], django_db_blocker: Any) -> Iterator[st
     alpha = workspaces["alpha"]
     with django_db_blocker.unblock(), alpha.activate():
         new = api_key_create(
-            organization=alpha.organization, creator=alpha.users["owner"], name="limits", role="owner"
+            organization=alpha.organization, creator=alpha.users["owner"], name="limits", role=role
         )
     yield new.raw_key
     with django_db_blocker.unblock():
         new.api_key.delete()
+
+
+@pytest.fixture(scope="module")
+def owner_key(workspaces: dict[str, Any], django_db_blocker: Any) -> Iterator[str]:
+    yield from _module_key(workspaces, django_db_blocker, "owner")
+
+
+@pytest.fixture(scope="module")
+def viewer_key(workspaces: dict[str, Any], django_db_blocker: Any) -> Iterator[str]:
+    yield from _module_key(workspaces, django_db_blocker, "viewer")
 
 
 @pytest.mark.enterprise
@@ -214,3 +229,41 @@ def test_an_upload_within_the_limit_still_arrives(server, org, owner_key):
     assert created["name"] == "Cities"
     conn.request("DELETE", f"/api/v1/sources/{created['id']}/", headers=auth)
     assert conn.getresponse().status == 204
+
+
+@pytest.mark.enterprise
+def test_an_accepted_multipart_body_is_not_parsed_in_memory_by_the_server(server, org, viewer_key):
+    """A body within the limit reaches Django (here refused for the viewer's role), and the server
+    holds it at most about twice on the way (daphne queues it once), not parsed many times over."""
+    size_mb = UPLOAD_LIMIT_MB - 2
+    idle = server.memory_mb()
+    status, body = _post_streamed(
+        server,
+        host=org.host,
+        path="/api/v1/sources/",
+        chunked=False,
+        headers={"Authorization": f"Bearer {viewer_key}"},
+        size_mb=size_mb,
+    )
+    after = server.memory_mb()
+    assert status == 403
+    assert body["error"]["code"] == "permission_denied"
+    assert after["VmHWM"] - idle["VmRSS"] <= 3 * size_mb, (idle, after)
+
+
+def test_a_body_just_over_the_limit_gets_one_answer_and_the_app_never_runs(server, org):
+    """Headers and body in one write: the 413 is the only response; the connection then closes."""
+    body = b"x" * (1024 * 1024 + 1)  # AISER_MAX_BODY_KB default: 1024
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    head = (
+        f"POST /api/v1/me/ HTTP/1.1\r\nHost: {org.host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    sock.sendall(head + body)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    sock.close()
+    assert received.startswith(b"HTTP/1.1 413 ")
+    assert received.count(b"HTTP/1.1 ") == 1
+    assert b'"code": "too_large"' in received
