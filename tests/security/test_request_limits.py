@@ -267,3 +267,57 @@ def test_a_body_just_over_the_limit_gets_one_answer_and_the_app_never_runs(serve
     assert received.startswith(b"HTTP/1.1 413 ")
     assert received.count(b"HTTP/1.1 ") == 1
     assert b'"code": "too_large"' in received
+
+
+# --- The ASGI middleware alone (for servers that hand the body over as it arrives) ----------------
+
+
+def _run_middleware(headers: list[tuple[bytes, bytes]], pieces: list[bytes]) -> tuple[list[Any], int]:
+    """Drive BodyLimitMiddleware around an app that reads the whole body; the messages sent and how
+    many body pieces were read."""
+    import asyncio
+
+    from chat2chart.core.body_limit import BodyLimitMiddleware
+
+    read = 0
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        read += 1
+        return {"type": "http.request", "body": pieces[read - 1], "more_body": read < len(pieces)}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    scope = {"type": "http", "path": "/api/v1/me/", "headers": headers}
+    asyncio.run(BodyLimitMiddleware(app)(scope, receive, send))
+    return sent, read
+
+
+def test_the_asgi_layer_refuses_a_declared_length_without_reading_the_body(settings):
+    settings.AISER_MAX_BODY_KB = 1
+    sent, read = _run_middleware([(b"content-length", b"2048")], [b"x" * 2048])
+    assert read == 0
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["error"]["code"] == "too_large"
+
+
+def test_the_asgi_layer_stops_a_chunked_body_past_the_limit(settings):
+    settings.AISER_MAX_BODY_KB = 1
+    sent, read = _run_middleware([], [b"x" * 600] * 10)
+    assert read == 2  # 1200 bytes > 1 KB: stopped at the second piece
+    assert sent[0]["status"] == 413
+
+
+def test_the_asgi_layer_lets_a_body_within_the_limit_through(settings):
+    settings.AISER_MAX_BODY_KB = 1
+    sent, read = _run_middleware([(b"content-length", b"1000")], [b"x" * 500, b"x" * 500])
+    assert read == 2
+    assert sent[0]["status"] == 200
