@@ -12,6 +12,7 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from aiser.settings import env
@@ -96,6 +97,7 @@ else:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chat2chart.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -152,7 +154,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channels, Celery --------------------------------------------------------------------
 REDIS_URL = env.text("REDIS_URL", "")
-_key_function = {"KEY_FUNCTION": "django_tenants.cache.make_key"} if ENTERPRISE else {}
+# Tenant-prefixed keys, except authentication limits, which are global (aiser.cache_keys).
+_key_function = {"KEY_FUNCTION": "aiser.cache_keys.make_key"} if ENTERPRISE else {}
 if REDIS_URL:
     _cache_backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
 else:
@@ -271,8 +274,46 @@ AISER_QUERY_CACHE_TTL_S = env.integer("AISER_QUERY_CACHE_TTL_S", 600)
 AISER_MAX_UPLOAD_MB = env.integer("AISER_MAX_UPLOAD_MB", 200)
 AISER_ALLOW_PRIVATE_SOURCES = env.flag("AISER_ALLOW_PRIVATE_SOURCES", not PRODUCTION)
 AISER_REST_MAX_BYTES = env.integer("AISER_REST_MAX_BYTES", 50 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Request limits and hardening (security) ----------------------------------------------------
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off in production: it shows code, settings and data on errors.")
+# Sign-in limits, counted per account and per client address on every host alike (aiser.cache_keys).
+AISER_LOGIN_ATTEMPTS = env.integer("AISER_LOGIN_ATTEMPTS", 5)
+AISER_LOGIN_LOCKOUT_S = env.integer("AISER_LOGIN_LOCKOUT_S", 300)
+AISER_LOGIN_ATTEMPTS_PER_IP = env.integer("AISER_LOGIN_ATTEMPTS_PER_IP", 20)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"{AISER_LOGIN_ATTEMPTS_PER_IP}/m/ip,{AISER_LOGIN_ATTEMPTS}/{AISER_LOGIN_LOCKOUT_S}s/key",
+}
+AISER_MAX_ORGS_PER_DAY = env.integer("AISER_MAX_ORGS_PER_DAY", 3)
+# Content-Security-Policy (django-csp) on every page: scripts only from this site or with the page's
+# nonce. Inline styles stay allowed: ECharts and gridstack position elements with style attributes.
+# Embed pages replace frame-ancestors with the organisation's allowed origins.
+_own_hosts = [AISER_PUBLIC_URL, f"{AISER_SCHEME}://*.{AISER_BASE_DOMAIN}{_port_suffix}"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        # Creating or joining an organisation posts on the public site and lands on the organisation's host.
+        "form-action": [SELF, *_own_hosts],
+        "frame-ancestors": [NONE],
+    }
+}
+# Bodies are refused by size in the ASGI layer before Django reads them (chat2chart.core.body_limit).
+AISER_MAX_BODY_KB = env.integer("AISER_MAX_BODY_KB", 1024)
+# Paths (full-match regular expressions) that accept file uploads up to AISER_MAX_UPLOAD_MB.
+AISER_UPLOAD_PATHS = [r"/api/v1/sources/", r"/api/v1/sources/\d+/upload/"]
+DATA_UPLOAD_MAX_MEMORY_SIZE = AISER_MAX_BODY_KB * 1024
+# Uploaded files go to temporary files on disk past 1 MB, never whole into memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 
 # Fernet keys for secrets at rest (database passwords, REST headers). The first key encrypts;
 # all keys decrypt, so a new key goes first and the old ones stay until re-encrypted.

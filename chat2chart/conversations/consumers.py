@@ -36,6 +36,7 @@ from chat2chart.conversations.pipeline import UNEXPECTED
 from chat2chart.core.asyncdb import in_scope
 from chat2chart.core.errors import AiserError, NotFound
 from chat2chart.core.principal import Principal
+from chat2chart.core.ratelimit import RateDecision, check_rate
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,11 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if self.answering is not None and not self.answering.done():
             await self._send(_error("busy", "Wait for the current answer, or cancel it first."))
             return
+        decision = await in_scope(self.scope, self._check_rate)()
+        if not decision.allowed:
+            message = f"Too many requests. Try again in {decision.retry_after_s} seconds."
+            await self._send({"type": "error", "code": "rate_limited", "message": message})
+            return
         self.cancelled = threading.Event()
         self.answering = asyncio.create_task(self._answer(str(content.get("content") or "")))
 
@@ -93,6 +99,12 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             signed_in = user is not None and user.is_authenticated
             self.scope["principal"] = Principal.for_user(user) if signed_in else None
         return self.scope["principal"]
+
+    def _check_rate(self) -> RateDecision:
+        # A question counts against the same budget as the caller's API requests.
+        user = self.scope.get("user")
+        signed_in = user is not None and user.is_authenticated
+        return check_rate(user if signed_in else self.scope.get("client", [""])[0], "api")
 
     def _history(self) -> EventJSON | None:
         principal = self._principal()

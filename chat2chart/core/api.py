@@ -11,10 +11,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import pydantic
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
-from django_ratelimit.core import is_ratelimited
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import permissions, throttling
 from rest_framework.request import Request
@@ -22,6 +20,7 @@ from rest_framework.request import Request
 from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError
 from chat2chart.core.principal import Principal
+from chat2chart.core.ratelimit import check_rate
 
 if TYPE_CHECKING:  # DRF imports its permission classes while rest_framework.views loads
     from rest_framework.views import APIView
@@ -158,26 +157,19 @@ def ratelimited_view(request: HttpRequest, exception: Exception) -> JsonResponse
 
 
 class ApiRateThrottle(throttling.BaseThrottle):
-    """Per-caller request budget (`AISER_API_RATE`, e.g. "600/m") counted by django-ratelimit in the
-    tenant-aware "ratelimit" cache, so each organisation's counters are its own."""
+    """Per-caller request budget (`AISER_API_RATE`, e.g. "600/m"), shared with questions asked over
+    the websocket (`chat2chart.core.ratelimit.check_rate`), counted per organisation."""
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        caller = request.auth.pk if getattr(request.auth, "pk", None) else None
-        key = (
-            f"key:{caller}"
-            if caller
-            else f"user:{request.user.pk}"
-            if request.user.is_authenticated
-            else None
-        )
-        limited = is_ratelimited(
-            request._request,
-            group="api",
-            key=lambda group, req: key or req.META.get("REMOTE_ADDR", ""),
-            rate=settings.AISER_API_RATE,
-            increment=True,
-        )
-        return not limited
+        principal: Any
+        if getattr(request.auth, "pk", None):
+            principal = request.auth
+        elif request.user.is_authenticated:
+            principal = request.user
+        else:
+            principal = request.META.get("REMOTE_ADDR", "")
+        self.decision = check_rate(principal, "api")
+        return self.decision.allowed
 
     def wait(self) -> float | None:
-        return 60.0
+        return float(self.decision.retry_after_s) if hasattr(self, "decision") else 60.0

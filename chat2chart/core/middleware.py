@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: MIT
-"""API requests always get JSON errors, even for URLs no view matched and for crashes."""
+"""HTTP middleware: API requests always get JSON errors (even for URLs no view matched and for
+crashes), and every response carries the Content-Security-Policy."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from django.http import Http404, HttpRequest, HttpResponse
+from csp.constants import HEADER as CSP_HEADER
+from csp.middleware import CSPMiddleware
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 
 from chat2chart.core.api import error_response
 
@@ -47,3 +50,15 @@ def _default_message(status: int) -> str:
         400: "Bad request.",
         413: "The request is too large.",
     }.get(status, "The request failed.")
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy on every response. A view that framed itself with its own `frame-ancestors`
+    (embedded dashboards, public links) keeps that directive; the rest of the site policy is added."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        own = response.get(CSP_HEADER, "")
+        if own.startswith("frame-ancestors ") and ";" not in own:
+            del response[CSP_HEADER]
+            response._csp_replace = {"frame-ancestors": own.split()[1:]}  # type: ignore[attr-defined]
+        return super().process_response(request, response)

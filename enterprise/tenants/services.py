@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.cache import cache
@@ -15,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import schema_context
 
-from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
+from chat2chart.core.errors import Forbidden, LimitExceeded, NotFound, ValidationFailed
 from enterprise.tenants.models import Domain, Invitation, Membership, Organization, Role
 
 User = get_user_model()
@@ -58,11 +60,26 @@ def schema_name_for(slug: str) -> str:
     return "org_" + slug.replace("-", "_")
 
 
+def organizations_created_today(owner: User) -> int:  # type: ignore[valid-type]
+    """How many organisations `owner` created in the last 24 hours (they own them from creation)."""
+    since = timezone.now() - timedelta(days=1)
+    return Membership.objects.filter(user=owner, role=Role.OWNER, organization__created_at__gte=since).count()
+
+
 def organization_create(*, name: str, slug: str, owner: User) -> Organization:  # type: ignore[valid-type]
-    """Create the organisation, its schema (migrated), its host name, and make `owner` its owner."""
+    """Create the organisation, its schema (migrated), its host name, and make `owner` its owner.
+
+    Raises `ValidationFailed` for a bad name or address, and `LimitExceeded` once `owner` has created
+    `AISER_MAX_ORGS_PER_DAY` organisations in the last 24 hours.
+    """
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed("The organisation needs a name of at most 100 characters.")
+    if organizations_created_today(owner) >= settings.AISER_MAX_ORGS_PER_DAY:
+        raise LimitExceeded(
+            f"You have created {settings.AISER_MAX_ORGS_PER_DAY} organisations in the last 24 hours, "
+            "the most allowed. Try again tomorrow, or ask to be invited to an existing one."
+        )
     validate_slug(slug)
     # Schema creation runs DDL and migrations; it cannot share a transaction with the rows below.
     organization = Organization(name=name, slug=slug, schema_name=schema_name_for(slug))

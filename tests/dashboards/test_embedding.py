@@ -29,6 +29,12 @@ def embed(workspace, token, suffix=""):
     return workspace.anonymous_client().get(f"/embed/dashboard/{token}{suffix}")
 
 
+def csp_directives(response):
+    """The Content-Security-Policy header as {directive: its sources}."""
+    parts = (part.strip().partition(" ") for part in response["Content-Security-Policy"].split(";"))
+    return {name: value for name, _, value in parts}
+
+
 def rows_of(response, title="Revenue rows"):
     return widgets_by_title(response)[title]["data"]["rows"]
 
@@ -37,7 +43,7 @@ def test_a_valid_token_opens_its_dashboard_without_signing_in(alpha, dashboard, 
     response = embed(alpha, sign(alpha, secret, dashboard.pk, params={"customer_id": 1}))
     assert response.status_code == 200
     assert b"Sales overview" in response.content
-    assert response["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert csp_directives(response)["frame-ancestors"] == "'self'"
     assert "X-Frame-Options" not in response
 
 
@@ -233,7 +239,7 @@ def test_frame_ancestors_lists_the_allowed_origins(alpha, dashboard, secret):
     assert response.status_code == 200, response.content
     assert response.json()["allowed_origins"] == ["https://app.example.com"]
     page = embed(alpha, sign(alpha, secret, dashboard.pk))
-    assert page["Content-Security-Policy"] == "frame-ancestors 'self' https://app.example.com"
+    assert csp_directives(page)["frame-ancestors"] == "'self' https://app.example.com"
 
 
 def test_an_origin_that_could_break_the_header_is_refused(alpha):
