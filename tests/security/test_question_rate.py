@@ -33,6 +33,7 @@ def _in_own_thread(func: Any, *args: Any) -> Any:
 
 def _start(workspace: Any, folder: Path) -> tuple[int, int]:
     from chat2chart.conversations import services
+from chat2chart.core.principal import Principal
     from chat2chart.sources import services as source_services
 
     upload = folder / "sales.csv"
@@ -47,7 +48,7 @@ def _start(workspace: Any, folder: Path) -> tuple[int, int]:
         )
         table = source.tables.get(is_current=True).name
         conversation = services.conversation_start(
-            user=workspace.users["viewer"], source_id=source.pk, table=table
+            principal=Principal.for_user(workspace.users["viewer"]), source_id=source.pk, table=table
         )
         return source.pk, conversation.pk
 
