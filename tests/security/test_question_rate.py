@@ -33,7 +33,7 @@ def _in_own_thread(func: Any, *args: Any) -> Any:
 
 def _start(workspace: Any, folder: Path) -> tuple[int, int]:
     from chat2chart.conversations import services
-from chat2chart.core.principal import Principal
+    from chat2chart.core.principal import Principal
     from chat2chart.sources import services as source_services
 
     upload = folder / "sales.csv"
