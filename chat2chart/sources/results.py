@@ -25,6 +25,7 @@ class QueryResult:
     rows: list[list[Any]] = field(default_factory=list)  # JSON-friendly values only
     truncated: bool = False  # more rows existed than the row cap allowed
     elapsed_ms: float = 0.0
+    truncated_reason: str = ""  # which cap cut the result (rows, bytes, long values), in words
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
