@@ -21,13 +21,12 @@ from sqlglot import exp
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, QueryError
 from chat2chart.core.secrets import decrypt_secret
-from chat2chart.sources import selectors
+from chat2chart.sources import executor, selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import Dialect, compile_query, explain_sql
 from chat2chart.sources.connectors.mysql import MySQLConnector
 from chat2chart.sources.connectors.params import MySQLParams, PostgresParams, parse_params
 from chat2chart.sources.connectors.postgres import PostgresConnector
-from chat2chart.sources.duck import run_duckdb
 from chat2chart.sources.models import Source
 from chat2chart.sources.results import QueryResult
 from chat2chart.sources.semantic import Filter, SemanticQuery
@@ -180,14 +179,9 @@ def _execute(source: Source, sql: str, params: list[Any], tables: list[Any] | No
         files = {table.name: str(selectors.table_file(table)) for table in stored}
         if not files:
             raise QueryError(_not_ready_message(source))
-        return run_duckdb(
-            sql,
-            params,
-            files,
-            timeout_s=settings.AISER_QUERY_TIMEOUT_S,
-            max_rows=settings.AISER_QUERY_MAX_ROWS,
-        )
-    return source_connector(source).run(sql, params)
+        # In a bounded worker process: a runaway query fails alone (see executor).
+        return executor.run_on_files(sql, params, files)
+    return executor.run_on_database(source_connector(source), sql, params)
 
 
 def _table_info(source: Source, stored: list[Any], name: str) -> TableInfo:
