@@ -78,7 +78,10 @@ class _Worker:
         if kill:
             self.process.kill()
         elif self.process.stdin is not None:
-            self.process.stdin.close()  # the worker exits at the end of its input
+            try:
+                self.process.stdin.close()  # the worker exits at the end of its input
+            except OSError:
+                self.process.kill()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -86,16 +89,20 @@ class _Worker:
             self.process.wait()
         for pipe in (self.process.stdin, self.process.stdout):
             if pipe is not None and not pipe.closed:
-                pipe.close()
+                try:
+                    pipe.close()
+                except OSError:
+                    continue  # a job still buffered for a worker that died: nothing to deliver
 
 
 class QueryPool:
     """At most `size` workers; a query waits for a free one, up to its own wall-clock limit."""
 
-    def __init__(self, *, size: int, memory_mb: int, max_jobs: int) -> None:
+    def __init__(self, *, size: int, memory_mb: int, max_jobs: int, grace_s: float = KILL_GRACE_S) -> None:
         self.size = size
         self.memory_mb = memory_mb
         self.max_jobs = max_jobs
+        self.grace_s = grace_s
         self._idle: list[_Worker] = []
         self._running = 0
         self._free = threading.Condition()
@@ -105,7 +112,7 @@ class QueryPool:
         """Run `job` on a worker; the worker is killed if it has not answered after `timeout_s`
         plus a grace period. Raises QueryError on time-out, on a worker that died (most often
         out of memory) and when every worker stays busy for `timeout_s`."""
-        deadline = time.monotonic() + timeout_s + KILL_GRACE_S
+        deadline = time.monotonic() + timeout_s + self.grace_s
         worker = self._take(deadline, timeout_s)
         reply: Reply | None = None
         try:
@@ -116,7 +123,7 @@ class QueryPool:
         except BaseException:
             self._retire(worker, kill=True)
             raise
-        if reply is None or reply.error == "out_of_memory" or worker.jobs_done >= self.max_jobs:
+        if reply is None or reply.retire or worker.jobs_done >= self.max_jobs:
             self._retire(worker, kill=reply is None)
         else:
             self._give_back(worker)
@@ -137,13 +144,16 @@ class QueryPool:
     def _take(self, deadline: float, timeout_s: float) -> _Worker:
         with self._free:
             while True:
-                if self._idle:
-                    self._running += 1
-                    return self._idle.pop()
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.process.poll() is None:
+                        self._running += 1
+                        return worker
+                    worker.stop(kill=True)  # died while idle (killed from outside): start another
                 if self._running < self.size:
                     self._running += 1
                     break
-                if not self._free.wait(timeout=max(deadline - KILL_GRACE_S - time.monotonic(), 0)):
+                if not self._free.wait(timeout=max(deadline - self.grace_s - time.monotonic(), 0)):
                     raise QueryError(
                         f"Every query worker stayed busy for {timeout_s:g} s; try again in a moment."
                     )

@@ -4,24 +4,24 @@ limit, started by the executor as `python -m chat2chart.sources.query_worker MEM
 
 It imports DuckDB and the database drivers but never Django, so it starts fast and holds no
 web-process state. Jobs and replies are pickles framed by an 8-byte length on stdin and on a
-copy of stdout; the real stdout goes to stderr so a stray print cannot corrupt a reply.
+copy of stdout; the real stdout goes to stderr so a stray print cannot corrupt a reply. The
+worker exits when its stdin closes, which is also what happens when the web process dies.
+(No PR_SET_PDEATHSIG: it fires when the *thread* that started the worker ends, and requests
+start workers from short-lived threads.)
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import pickle
 import resource
-import signal
 import struct
 import sys
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
 _FRAME = struct.Struct("!Q")
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Reply:
     result: Any = None
     error: str = ""  # "" | "QueryError" | "ConnectionFailed" | "out_of_memory" | "internal"
     message: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
+    retire: bool = False  # the worker stops after this reply; the pool starts a fresh one
 
 
 def write_frame(stream: BinaryIO, value: Any) -> None:
@@ -118,20 +118,18 @@ def run_job(job: FilesJob | DatabaseJob) -> Reply:
         return Reply(error="internal", message=traceback.format_exc())
 
 
-def _limit_memory(memory_mb: int) -> None:
-    # The limit is on address space above what the imports already mapped, so it measures what
-    # a query allocates, not how big Python and DuckDB are.
+def _address_space() -> int:
     with open("/proc/self/status") as status:
-        size_kb = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
-    limit = size_kb * 1024 + memory_mb * 1024 * 1024
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+
+
+def _limit_memory(memory_mb: int) -> int:
+    """Cap the address space at what the imports already mapped plus `memory_mb`, so the limit
+    measures what a query allocates, not how big Python and DuckDB are. Returns the baseline."""
+    baseline = _address_space()
+    limit = baseline + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return  # not Linux: the worker still exits when its stdin closes
+    return baseline
 
 
 def main(argv: list[str]) -> int:
@@ -139,12 +137,11 @@ def main(argv: list[str]) -> int:
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     jobs = sys.stdin.buffer
-    _die_with_parent()
     import chat2chart.sources.connectors.mysql  # noqa: F401 - loaded before the limit is measured
     import chat2chart.sources.connectors.postgres  # noqa: F401
     from chat2chart.sources.duck import close_spare_databases
 
-    _limit_memory(memory_mb)
+    baseline = _limit_memory(memory_mb)
     try:
         while True:
             try:
@@ -152,9 +149,14 @@ def main(argv: list[str]) -> int:
             except EOFError:
                 return 0
             reply = run_job(job)
+            # Allocators keep much of what a big query mapped; a worker holding over half its
+            # budget would fail the next query early, so it hands over to a fresh one.
+            grown = _address_space() - baseline > memory_mb * 1024 * 1024 // 2
+            if grown or reply.error == "out_of_memory":
+                reply = replace(reply, retire=True)
             write_frame(replies, reply)
-            if reply.error == "out_of_memory":
-                return 0  # the allocator keeps what it grabbed: a fresh worker takes the next job
+            if reply.retire:
+                return 0
     finally:
         close_spare_databases()
 

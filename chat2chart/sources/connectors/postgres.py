@@ -34,13 +34,16 @@ from chat2chart.sources.connectors.sampling import (
 )
 from chat2chart.sources.netsafety import resolve_public_address
 from chat2chart.sources.results import QueryResult
-from chat2chart.sources.rowcap import FIRST_BATCH_ROWS, ResultLimits, fetch_capped
+from chat2chart.sources.rowcap import ResultLimits, fetch_capped
 
 Resolver = Callable[..., str]
 
 # libpq falls back to a password file when the password is empty; point it at a path that cannot
 # exist so a tenant never authenticates with credentials stored on the Aiser server.
 _NO_PASSFILE = "/nonexistent/aiser/pgpass"
+# Rows per chunk libpq receives: few, so a chunk of huge values stays small; still ~as fast as
+# fetching everything at once for ordinary rows (100k rows: 0.34 s vs 0.44 s, single rows 0.52 s).
+STREAM_ROWS = 8
 _TYPES: dict[str, ColumnType] = {
     **dict.fromkeys(("int2", "int4", "int8", "oid"), "integer"),
     **dict.fromkeys(("numeric", "float4", "float8", "money"), "decimal"),
@@ -123,7 +126,7 @@ class PostgresConnector:
         started = time.perf_counter()
         with self._session() as conn:
             cursor = conn.cursor()
-            stream = cursor.stream(sql, params, size=FIRST_BATCH_ROWS)
+            stream = cursor.stream(sql, params, size=STREAM_ROWS)
             try:
                 capped = fetch_capped(lambda n: list(itertools.islice(stream, n)), limits)
                 if cursor.description is None:
@@ -211,6 +214,11 @@ class PostgresConnector:
     def _query_error(self, exc: psycopg.Error) -> QueryError:
         if isinstance(exc, psycopg.errors.QueryCanceled):
             return QueryError(slow_query_message(self.timeout_s))
+        if "out of memory" in str(exc):  # libpq could not hold a chunk of the result
+            return QueryError(
+                "the result did not fit in the memory a query may use; select fewer or shorter columns",
+                code="out_of_memory",
+            )
         if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
             return QueryError("this source is connected read-only; queries cannot change its data")
         message = exc.diag.message_primary if exc.diag and exc.diag.message_primary else str(exc)
