@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 
 from chat2chart.core.errors import ConnectionFailed, QueryError
-from chat2chart.sources.query_worker import DatabaseJob, FilesJob, Reply, read_frame, write_frame
+from chat2chart.sources.query_worker import READY, DatabaseJob, FilesJob, Reply, read_frame, write_frame
 from chat2chart.sources.results import QueryResult
 from chat2chart.sources.rowcap import memory_message, timeout_message
 
@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 # The worker's own timeouts (DuckDB interrupt, statement_timeout) fire first and give the exact
 # message; the parent's kill is the backstop for a worker that does not answer at all.
 KILL_GRACE_S = 5.0
+QUEUE_SLACK_S = 10.0
+STARTUP_TIMEOUT_S = 60.0  # a fresh worker imports DuckDB and the drivers: ~0.6 s, more on a busy machine
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -50,7 +52,17 @@ class _Worker:
             cwd=_PROJECT_ROOT,
             close_fds=True,
         )
+        self.ready = False
         self.jobs_done = 0
+
+    def wait_ready(self, *, deadline: float) -> bool:
+        """Wait until the worker has imported its drivers and set its limit; False if it died."""
+        if not self.ready:
+            try:
+                self.ready = self._receive(deadline) == READY
+            except TimeoutError:
+                return False
+        return self.ready
 
     def ask(self, job: FilesJob | DatabaseJob, *, deadline: float) -> Reply | None:
         """Send `job` and wait for the reply until `deadline` (time.monotonic()).
@@ -58,21 +70,24 @@ class _Worker:
         None when the worker died first; TimeoutError when the deadline passed.
         """
         assert self.process.stdin is not None
-        assert self.process.stdout is not None
         try:
             write_frame(self.process.stdin, job)
-        except (BrokenPipeError, OSError):
+        except OSError:
             return None
-        remaining = deadline - time.monotonic()
-        ready, _, _ = select.select([self.process.stdout], [], [], max(remaining, 0))
-        if not ready:
-            raise TimeoutError
-        try:
-            reply = read_frame(self.process.stdout)
-        except (EOFError, OSError):
-            return None
+        reply = self._receive(deadline)
         self.jobs_done += 1
         return reply
+
+    def _receive(self, deadline: float) -> Any:
+        assert self.process.stdout is not None
+        remaining = deadline - time.monotonic()
+        readable, _, _ = select.select([self.process.stdout], [], [], max(remaining, 0))
+        if not readable:
+            raise TimeoutError
+        try:
+            return read_frame(self.process.stdout)
+        except (EOFError, OSError):
+            return None
 
     def stop(self, *, kill: bool) -> None:
         if kill:
@@ -96,7 +111,10 @@ class _Worker:
 
 
 class QueryPool:
-    """At most `size` workers; a query waits for a free one, up to its own wall-clock limit."""
+    """At most `size` workers; a query waits for a free one up to its own wall-clock limit.
+
+    A worker that retires is replaced at once, so the next query finds a warm one.
+    """
 
     def __init__(self, *, size: int, memory_mb: int, max_jobs: int, grace_s: float = KILL_GRACE_S) -> None:
         self.size = size
@@ -104,19 +122,20 @@ class QueryPool:
         self.max_jobs = max_jobs
         self.grace_s = grace_s
         self._idle: list[_Worker] = []
-        self._running = 0
+        self._busy = 0
         self._free = threading.Condition()
         self._closed = False
 
     def run(self, job: FilesJob | DatabaseJob, *, timeout_s: float) -> Reply:
-        """Run `job` on a worker; the worker is killed if it has not answered after `timeout_s`
-        plus a grace period. Raises QueryError on time-out, on a worker that died (most often
-        out of memory) and when every worker stays busy for `timeout_s`."""
-        deadline = time.monotonic() + timeout_s + self.grace_s
-        worker = self._take(deadline, timeout_s)
-        reply: Reply | None = None
+        """Run `job` on a worker; the worker is killed if it has not answered `timeout_s` plus a
+        grace period after it got the job. Raises QueryError on time-out, on a worker that died
+        (most often out of memory) and when every worker stays busy for `timeout_s`."""
+        worker = self._take(timeout_s)
+        if not worker.wait_ready(deadline=time.monotonic() + STARTUP_TIMEOUT_S):
+            self._retire(worker, kill=True)
+            raise QueryError("The query worker could not start; try again in a moment.")
         try:
-            reply = worker.ask(job, deadline=deadline)
+            reply = worker.ask(job, deadline=time.monotonic() + timeout_s + self.grace_s)
         except TimeoutError:
             self._retire(worker, kill=True)
             raise QueryError(timeout_message(timeout_s)) from None
@@ -141,31 +160,31 @@ class QueryPool:
         for worker in idle:
             worker.stop(kill=False)
 
-    def _take(self, deadline: float, timeout_s: float) -> _Worker:
+    def _take(self, timeout_s: float) -> _Worker:
+        # Every busy worker answers or is killed within timeout_s + grace; a little more covers
+        # starting its replacement on a busy machine.
+        give_up = time.monotonic() + timeout_s + self.grace_s + QUEUE_SLACK_S
         with self._free:
             while True:
                 while self._idle:
-                    worker = self._idle.pop()
+                    worker = self._idle.pop(0)
                     if worker.process.poll() is None:
-                        self._running += 1
+                        self._busy += 1
                         return worker
                     worker.stop(kill=True)  # died while idle (killed from outside): start another
-                if self._running < self.size:
-                    self._running += 1
-                    break
-                if not self._free.wait(timeout=max(deadline - self.grace_s - time.monotonic(), 0)):
-                    raise QueryError(
-                        f"Every query worker stayed busy for {timeout_s:g} s; try again in a moment."
-                    )
-        try:
-            return _Worker(self.memory_mb)
-        except BaseException:
-            self._release()
-            raise
+                if self._busy < self.size:
+                    worker = _Worker(self.memory_mb)
+                    self._busy += 1
+                    # First use: start the rest of the pool too, so concurrent queries find it warm.
+                    while self._busy + len(self._idle) < self.size:
+                        self._idle.append(_Worker(self.memory_mb))
+                    return worker
+                if not self._free.wait(timeout=max(give_up - time.monotonic(), 0)):
+                    raise QueryError("Every query worker stayed busy; try again in a moment.")
 
     def _give_back(self, worker: _Worker) -> None:
         with self._free:
-            self._running -= 1
+            self._busy -= 1
             if self._closed:
                 worker.stop(kill=False)
             else:
@@ -174,11 +193,10 @@ class QueryPool:
 
     def _retire(self, worker: _Worker, *, kill: bool) -> None:
         worker.stop(kill=kill)
-        self._release()
-
-    def _release(self) -> None:
         with self._free:
-            self._running -= 1
+            self._busy -= 1
+            if not self._closed and self._busy + len(self._idle) < self.size:
+                self._idle.append(_Worker(self.memory_mb))  # starts importing now, ready when needed
             self._free.notify()
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
 _FRAME = struct.Struct("!Q")
+READY = "ready"  # the first frame a worker sends, once its imports are done and its limit set
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def main(argv: list[str]) -> int:
     from chat2chart.sources.duck import close_spare_databases
 
     baseline = _limit_memory(memory_mb)
+    write_frame(replies, READY)
     try:
         while True:
             try:
