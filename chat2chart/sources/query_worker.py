@@ -59,6 +59,7 @@ class Reply:
     error: str = ""  # "" | "QueryError" | "ConnectionFailed" | "out_of_memory" | "internal"
     message: str = ""
     retire: bool = False  # the worker stops after this reply; the pool starts a fresh one
+    peak_rss_mb: float = 0.0  # the worker's peak resident memory so far (VmHWM), for logs and benches
 
 
 def write_frame(stream: BinaryIO, value: Any) -> None:
@@ -119,9 +120,13 @@ def run_job(job: FilesJob | DatabaseJob) -> Reply:
         return Reply(error="internal", message=traceback.format_exc())
 
 
-def _address_space() -> int:
+def _status_bytes(field_name: str) -> int:
     with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(field_name + ":"))
+
+
+def _address_space() -> int:
+    return _status_bytes("VmSize")
 
 
 def _limit_memory(memory_mb: int) -> int:
@@ -154,8 +159,11 @@ def main(argv: list[str]) -> int:
             # Allocators keep much of what a big query mapped; a worker holding over half its
             # budget would fail the next query early, so it hands over to a fresh one.
             grown = _address_space() - baseline > memory_mb * 1024 * 1024 // 2
-            if grown or reply.error == "out_of_memory":
-                reply = replace(reply, retire=True)
+            reply = replace(
+                reply,
+                retire=grown or reply.error == "out_of_memory",
+                peak_rss_mb=round(_status_bytes("VmHWM") / 1024**2, 1),
+            )
             write_frame(replies, reply)
             if reply.retire:
                 return 0
