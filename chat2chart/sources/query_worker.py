@@ -143,8 +143,8 @@ def main(argv: list[str]) -> int:
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     jobs = sys.stdin.buffer
-    import chat2chart.sources.connectors.mysql  # noqa: F401 - loaded before the limit is measured
-    import chat2chart.sources.connectors.postgres  # noqa: F401
+    # DuckDB loads before the limit is measured; the database connectors (sqlglot, pydantic, the
+    # drivers: twice DuckDB's import time) load with the first job that needs them.
     from chat2chart.sources.duck import close_spare_databases
 
     baseline = _limit_memory(memory_mb)
