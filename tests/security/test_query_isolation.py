@@ -25,7 +25,13 @@ from chat2chart.sources.connectors.params import PostgresParams, parse_params
 from chat2chart.sources.connectors.postgres import PostgresConnector
 from chat2chart.sources.executor import QueryPool
 from chat2chart.sources.query_worker import DatabaseJob
-from tests.sources.fixtures_api import SALES_CSV, error_message, post_json, upload_source
+from tests.sources.fixtures_api import (
+    REVENUE_BY_REGION,
+    SALES_CSV,
+    error_message,
+    post_json,
+    upload_source,
+)
 
 GENERATE_SERIES = "SELECT count(*) FROM (SELECT unnest(generate_series(1, 3000000000)))"
 REPEAT = "SELECT repeat('x', 10*1024*1024) AS blob FROM sales LIMIT 100"
@@ -149,12 +155,15 @@ def test_another_organisation_is_answered_while_hostile_queries_fail(alpha, beta
     beta_source = _committed(_create_source, beta, tmp_path, beta_csv)
     started = threading.Barrier(3)
 
-    def request(workspace: Any, source_id: int, sql: str) -> Any:
+    def request(workspace: Any, source_id: int, sql: str | None) -> Any:
+        """The editor's SQL, or (None) the semantic query a dashboard widget sends."""
         from django.db import connections
 
         try:
             client = workspace.client("editor")
             started.wait(timeout=30)
+            if sql is None:
+                return post_json(client, "/api/v1/query/", {"source": source_id, **REVENUE_BY_REGION})
             return _sql(client, source_id, sql)
         finally:
             connections.close_all()
@@ -162,7 +171,7 @@ def test_another_organisation_is_answered_while_hostile_queries_fail(alpha, beta
     try:
         with ThreadPoolExecutor(max_workers=3) as pool:
             hostile = [pool.submit(request, alpha, alpha_source, sql) for sql in (GENERATE_SERIES, ENDLESS)]
-            answer = pool.submit(request, beta, beta_source, REGION_TOTALS)
+            answer = pool.submit(request, beta, beta_source, None)
             beta_response = answer.result(timeout=120)
             hostile_responses = [future.result(timeout=120) for future in hostile]
     finally:
