@@ -315,6 +315,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = AISER_MAX_BODY_KB * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 
+# --- Query isolation -------------------------------------------------------------------------------
+# Every query on a source runs in a worker process (chat2chart/sources/executor.py) with these limits.
+AISER_QUERY_MEMORY_MB = env.integer("AISER_QUERY_MEMORY_MB", 1024)
+AISER_QUERY_MAX_BYTES = env.integer("AISER_QUERY_MAX_BYTES", 32 * 1024 * 1024)
+AISER_QUERY_MAX_CELL_BYTES = env.integer("AISER_QUERY_MAX_CELL_BYTES", 1024 * 1024)
+AISER_QUERY_WORKERS = env.integer("AISER_QUERY_WORKERS", 2)
+AISER_QUERY_WORKER_MAX_JOBS = env.integer("AISER_QUERY_WORKER_MAX_JOBS", 500)
+# A task past the soft limit gets SoftTimeLimitExceeded (and can record why it stopped); the hard
+# limit kills its process.
+CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 900)
+CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 960)
+
 # Fernet keys for secrets at rest (database passwords, REST headers). The first key encrypts;
 # all keys decrypt, so a new key goes first and the old ones stay until re-encrypted.
 AISER_FERNET_KEYS = env.items("AISER_FERNET_KEYS")

@@ -20,11 +20,10 @@ from sqlglot import exp
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, QueryError
-from chat2chart.sources import selectors
+from chat2chart.sources import executor, selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import Dialect, compile_query, explain_sql
 from chat2chart.sources.connections import source_connector
-from chat2chart.sources.duck import run_duckdb
 from chat2chart.sources.models import Source
 from chat2chart.sources.results import (
     CacheInfo,
@@ -88,6 +87,7 @@ def query_run(
         columns=query_columns(query, compiled.columns),
         rows=tuple(map(tuple, raw.rows)),
         truncated=raw.truncated,
+        truncated_reason=raw.truncated_reason,
         sql=explain_sql(compiled),
         timings=Timings(execute_ms=raw.elapsed_ms, total_ms=_since(started)),
     )
@@ -140,6 +140,7 @@ def _raw_result(raw: QueryResult, sql: str, started: float) -> ResultSet:
         columns=tuple(raw_column(c["name"], c["type"]) for c in raw.columns),  # type: ignore[arg-type]
         rows=tuple(map(tuple, raw.rows)),
         truncated=raw.truncated,
+        truncated_reason=raw.truncated_reason,
         sql=sql,
         timings=Timings(execute_ms=raw.elapsed_ms, total_ms=_since(started)),
     )
@@ -154,14 +155,9 @@ def _execute(source: Source, sql: str, params: list[Any], tables: list[Any] | No
         files = {table.name: str(selectors.table_file(table)) for table in stored}
         if not files:
             raise QueryError(_not_ready_message(source))
-        return run_duckdb(
-            sql,
-            params,
-            files,
-            timeout_s=settings.AISER_QUERY_TIMEOUT_S,
-            max_rows=settings.AISER_QUERY_MAX_ROWS,
-        )
-    return source_connector(source).run(sql, params)
+        # In a bounded worker process: a runaway query fails alone (see executor).
+        return executor.run_on_files(sql, params, files)
+    return executor.run_on_database(source_connector(source), sql, params)
 
 
 def _table_info(source: Source, stored: list[Any], name: str) -> TableInfo:

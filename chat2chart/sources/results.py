@@ -41,6 +41,7 @@ class QueryResult:
     rows: list[list[Any]] = field(default_factory=list)  # JSON-friendly values only
     truncated: bool = False  # more rows existed than the row cap allowed
     elapsed_ms: float = 0.0
+    truncated_reason: str = ""  # which cap cut the result (rows, bytes, long values), in words
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +142,8 @@ class ResultSet:
     truncated: bool = False
     sql: str = ""
     timings: Timings = Timings()
+    # Which cap cut the answer (rows, bytes, long values), in words; "" when nothing was cut.
+    truncated_reason: str = ""
     cache: CacheInfo = CacheInfo()
     rollup: str | None = None
 
@@ -220,6 +223,7 @@ class ResultSet:
             "cached": self.cached,
             "elapsed_ms": self.elapsed_ms,
             "truncated": self.truncated,
+            **({"truncated_reason": self.truncated_reason} if self.truncated_reason else {}),
         }
 
     @classmethod
@@ -231,6 +235,7 @@ class ResultSet:
             columns=tuple(ResultColumn.from_json(c) for c in body["columns"]),
             rows=tuple(map(tuple, body.get("rows") or ())),
             truncated=bool(body.get("truncated")),
+            truncated_reason=str(body.get("truncated_reason") or ""),
             sql=str(body.get("sql") or ""),
             timings=Timings(execute_ms=elapsed, total_ms=elapsed),
             cache=CacheInfo(hit=bool(body.get("cached"))),

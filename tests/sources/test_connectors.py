@@ -21,10 +21,12 @@ from chat2chart.sources.connectors.mysql import MySQLConnector
 from chat2chart.sources.connectors.params import MySQLParams, PostgresParams, parse_params
 from chat2chart.sources.connectors.postgres import PostgresConnector
 from chat2chart.sources.netsafety import resolve_public_address
+from chat2chart.sources.rowcap import ResultLimits
 
 PG_URL = urlsplit(os.environ.get("AISER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
 MYSQL_URL = urlsplit(os.environ.get("AISER_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"))
-TEST_DB = "aiser_src_test_connectors"
+# Per process: other checkouts may run these tests against the same servers at the same time.
+TEST_DB = f"aiser_src_test_connectors_{os.getpid()}"
 TEST_USER = "aiser_pw_test"
 RIGHT_PASSWORD = "right-Password-42"
 WRONG_PASSWORD = "wrong-Secret-99"
@@ -171,6 +173,53 @@ def test_postgres_private_address_is_refused_unless_allowed(pg_admin: Any) -> No
 # --- MariaDB / MySQL -----------------------------------------------------------------------------
 
 
+def _pg_test_db() -> psycopg.Connection[Any]:
+    return psycopg.connect(
+        host=PG_URL.hostname, port=PG_URL.port or 5432, user=PG_URL.username or "postgres",
+        password=PG_URL.password or "", dbname=TEST_DB, autocommit=True,
+    )  # fmt: skip
+
+
+def test_postgres_sessions_end_with_rollback_even_when_a_write_got_through(
+    pg_admin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if the read-only guard had missed: the session is left read-write.
+    monkeypatch.setattr(
+        psycopg.Connection, "read_only", property(lambda self: None, lambda self, value: None)
+    )
+    connector = pg_connector()
+    with connector._session() as conn:
+        conn.execute("SELECT lo_create(0)")
+        conn.execute("CREATE TABLE leaked (x integer)")
+    with _pg_test_db() as check:
+        assert check.execute("SELECT count(*) FROM pg_catalog.pg_largeobject_metadata").fetchone() == (0,)
+        assert check.execute("SELECT to_regclass('public.leaked')").fetchone() == (None,)
+
+
+def test_postgres_results_are_cut_by_bytes_and_long_values_shortened(pg_admin: Any) -> None:
+    limits = ResultLimits(max_rows=100, max_bytes=2_500_000, max_cell_bytes=1_000_000)
+    result = pg_connector(timeout_s=10).run(
+        "SELECT id, repeat('x', 2 * 1024 * 1024) AS big FROM items ORDER BY id", [], limits=limits
+    )
+    assert [row[0] for row in result.rows] == [1, 2]
+    assert all(len(row[1]) == 1_000_001 for row in result.rows)  # cut at 1 MB, plus the "…" mark
+    assert result.truncated is True
+    assert "after 2 rows" in result.truncated_reason
+    # The cancelled stream leaves nothing behind: the next query runs normally.
+    assert pg_connector().run("SELECT count(*) FROM items", []).rows == [[12]]
+
+
+def test_postgres_long_values_alone_are_shortened_and_said_so(pg_admin: Any) -> None:
+    limits = ResultLimits(max_rows=100, max_bytes=10_000_000, max_cell_bytes=10)
+    result = pg_connector().run("SELECT name FROM items WHERE id = 1", [], limits=limits)
+    assert result.rows == [["item 01"]]
+    assert result.truncated is False
+    result = pg_connector().run("SELECT repeat('ab', 20) FROM items WHERE id = 1", [], limits=limits)
+    assert result.rows == [["ababababab…"]]
+    assert result.truncated is True
+    assert "shortened" in result.truncated_reason
+
+
 @pytest.fixture(scope="module")
 def my_admin() -> Iterator[pymysql.connections.Connection]:
     try:
@@ -247,6 +296,28 @@ def test_mysql_statement_timeout_stops_a_slow_query(my_admin: Any) -> None:
     with pytest.raises(QueryError, match="longer than 1s"):
         my_connector(timeout_s=1.0).run("SELECT SLEEP(5) FROM items", [])
     assert time.monotonic() - started < 4
+
+
+def test_mysql_sessions_end_with_rollback_even_when_a_write_got_through(my_admin: Any) -> None:
+    connector = my_connector()
+    with connector._session() as conn, conn.cursor() as cursor:
+        # As if the read-only guard had missed: leave the read-only transaction and write.
+        cursor.execute("COMMIT")
+        cursor.execute("INSERT INTO items (id, name) VALUES (99, 'leaked')")
+    with my_admin.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {TEST_DB}.items WHERE id = 99")
+        assert cursor.fetchone() == (0,)
+
+
+def test_mysql_results_are_cut_by_bytes_without_reading_the_rest(my_admin: Any) -> None:
+    limits = ResultLimits(max_rows=100, max_bytes=2_500_000, max_cell_bytes=1_000_000)
+    result = my_connector().run(
+        "SELECT id, REPEAT('x', 1000000) AS big FROM items ORDER BY id", [], limits=limits
+    )
+    assert [row[0] for row in result.rows] == [1, 2]
+    assert result.truncated is True
+    assert "after 2 rows" in result.truncated_reason
+    assert my_connector().run("SELECT COUNT(*) FROM items", []).rows == [[12]]
 
 
 def test_mysql_introspection_describes_tables_and_views(my_admin: Any) -> None:

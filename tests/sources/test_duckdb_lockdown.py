@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -183,3 +185,66 @@ def test_sums_of_many_decimals_come_back_without_binary_noise():
     total = sum([0.1] * 10)  # 0.9999999999999999 in binary floating point
     assert json_value(total) == 1.0
     assert json_value(11362085.839999894) == 11362085.84
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT current_setting('allowed_paths')",
+        "SELECT value FROM duckdb_settings() WHERE name = 'allowed_paths'",
+        "SELECT sql FROM duckdb_views()",
+        "SELECT view_definition FROM information_schema.views",
+        "SELECT sql FROM sqlite_master",
+        "SELECT * FROM query('SELECT * FROM duckdb_settings()')",
+        "SELECT * FROM pragma_database_list",
+        "SELECT upper(current_setting('allowed_paths')::VARCHAR) FROM sales",
+    ],
+)
+def test_settings_and_view_definitions_that_name_server_paths_are_refused(tables, sql):
+    with pytest.raises(QueryError) as caught:
+        _run(sql, tables)
+
+    assert str(Path(tables["sales"]).parent) not in caught.value.message
+
+
+def test_ctes_and_registered_tables_still_read_normally(tables):
+    result = _run(
+        "WITH north AS (SELECT * FROM sales WHERE region = 'North') SELECT count(*) FROM north", tables
+    )
+
+    assert result.rows == [[2]]
+
+
+def test_results_are_cut_by_bytes_and_say_so(tables):
+    result = _run("SELECT repeat('x', 1000) AS text FROM range(100)", tables, max_bytes=10_000)
+
+    assert 0 < len(result.rows) < 10
+    assert result.truncated is True
+    assert "MB" in result.truncated_reason
+
+
+def test_long_values_are_shortened_and_say_so(tables):
+    result = _run("SELECT repeat('ab', 50) AS text", tables, max_cell_bytes=10)
+
+    assert result.rows == [["ababababab…"]]
+    assert result.truncated is True
+    assert "shortened" in result.truncated_reason
+
+
+def test_a_process_that_used_duckdb_exits_cleanly(tables):
+    # The spare-database thread used to hold a connection at interpreter exit: abort, exit code 134.
+    script = (
+        "import sys; from chat2chart.sources.duck import run_duckdb; "
+        "tables = {'sales': sys.argv[1]}; "
+        "print(run_duckdb('SELECT count(*) FROM sales', [], tables, timeout_s=5, max_rows=5).rows)"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script, tables["sales"]],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[[3]]"

@@ -3,7 +3,8 @@
 
 The socket is opened to the vetted IP by us and handed to PyMySQL (TLS still checks the host
 name); LOAD DATA LOCAL is off, every query runs in START TRANSACTION READ ONLY with a server
-statement timeout (max_statement_time on MariaDB, max_execution_time on MySQL).
+statement timeout (max_statement_time on MariaDB, max_execution_time on MySQL), and every
+session ends with ROLLBACK. Rows are read unbuffered under a cap on rows and bytes.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from chat2chart.sources.connectors.sampling import (
     timed_out_message,
 )
 from chat2chart.sources.netsafety import resolve_public_address
-from chat2chart.sources.results import QueryResult, json_value
+from chat2chart.sources.results import QueryResult
+from chat2chart.sources.rowcap import ResultLimits, fetch_capped
 
 Resolver = Callable[..., str]
 
@@ -127,11 +129,13 @@ class MySQLConnector:
             except pymysql.MySQLError as exc:
                 raise self._query_error(exc) from None
 
-    def run(self, sql: str, params: list[Any]) -> QueryResult:
-        """Run one query (%s placeholders, a literal % written %%) read-only; at most max_rows rows.
+    def run(self, sql: str, params: list[Any], *, limits: ResultLimits | None = None) -> QueryResult:
+        """Run one query (%s placeholders, a literal % written %%) read-only, fetching rows under
+        `limits` (by default at most max_rows rows and ResultLimits' byte caps).
 
         The SQL should carry its own LIMIT (compile_query and check_select add one).
         """
+        limits = limits or ResultLimits(max_rows=self.max_rows)
         started = time.perf_counter()
         with self._session() as conn:
             cursor = conn.cursor(SSCursor)  # unbuffered: rows past the cap are never held in memory
@@ -139,16 +143,19 @@ class MySQLConnector:
                 cursor.execute(sql, list(params))
                 if cursor.description is None:
                     raise QueryError("the statement returned no rows; only SELECT queries can run here")
-                rows = cursor.fetchmany(self.max_rows + 1)
+                capped = fetch_capped(cursor.fetchmany, limits)
                 columns = [{"name": d[0], "type": _description_type(d)} for d in cursor.description]
             except pymysql.MySQLError as exc:
                 raise self._query_error(exc) from None
-            finally:
+            if capped.truncated:
+                _abandon(cursor, conn)
+            else:
                 _close_quietly(cursor)
         return QueryResult(
             columns=columns,
-            rows=[[json_value(v) for v in row] for row in rows[: self.max_rows]],
-            truncated=len(rows) > self.max_rows,
+            rows=capped.rows,
+            truncated=capped.truncated,
+            truncated_reason=capped.reason,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
@@ -156,6 +163,8 @@ class MySQLConnector:
 
     @contextmanager
     def _session(self) -> Iterator[pymysql.connections.Connection]:
+        """A connection inside one READ ONLY transaction with the statement timeout set; it always
+        ends with ROLLBACK, so nothing a session did is ever committed."""
         conn = self._connect()
         try:
             with conn.cursor() as cursor:
@@ -172,6 +181,8 @@ class MySQLConnector:
         except pymysql.MySQLError as exc:
             raise self._query_error(exc) from None
         finally:
+            if conn.open:
+                _rollback_quietly(conn)
             _close_quietly(conn)
 
     def _connect(self) -> pymysql.connections.Connection:
@@ -316,4 +327,26 @@ def _close_quietly(resource: Any) -> None:
         resource.close()
     except (pymysql.MySQLError, OSError):
         # Closing a session the server already dropped has nothing left to release.
+        return
+
+
+def _abandon(cursor: SSCursor, conn: pymysql.connections.Connection) -> None:
+    """Drop a session in the middle of an unbuffered result.
+
+    Closing the cursor would read every remaining row off the wire; closing the socket makes the
+    server stop and roll back. PyMySQL's own cleanup would then read the closed socket, so the
+    result and the cursor are told they have nothing left to read.
+    """
+    _close_quietly(conn)
+    result = getattr(cursor, "_result", None)
+    if result is not None:
+        result.unbuffered_active = False
+    cursor.connection = None
+
+
+def _rollback_quietly(conn: pymysql.connections.Connection) -> None:
+    try:
+        conn.rollback()
+    except (pymysql.MySQLError, OSError):
+        # A session the server already dropped was rolled back by the server itself.
         return

@@ -2,11 +2,13 @@
 """A PostgreSQL source: connection test, catalogue introspection and read-only queries.
 
 Every session dials the vetted IP (see netsafety), runs in a READ ONLY transaction with a
-statement timeout, and never reads the Aiser server's own ~/.pgpass or service files.
+statement timeout that always ends with ROLLBACK, and never reads the Aiser server's own
+~/.pgpass or service files. Results stream in small chunks under a cap on rows and bytes.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,13 +33,17 @@ from chat2chart.sources.connectors.sampling import (
     timed_out_message,
 )
 from chat2chart.sources.netsafety import resolve_public_address
-from chat2chart.sources.results import QueryResult, json_value
+from chat2chart.sources.results import QueryResult
+from chat2chart.sources.rowcap import ResultLimits, fetch_capped
 
 Resolver = Callable[..., str]
 
 # libpq falls back to a password file when the password is empty; point it at a path that cannot
 # exist so a tenant never authenticates with credentials stored on the Aiser server.
 _NO_PASSFILE = "/nonexistent/aiser/pgpass"
+# Rows per chunk libpq receives: few, so a chunk of huge values stays small; still ~as fast as
+# fetching everything at once for ordinary rows (100k rows: 0.34 s vs 0.44 s, single rows 0.52 s).
+STREAM_ROWS = 8
 _TYPES: dict[str, ColumnType] = {
     **dict.fromkeys(("int2", "int4", "int8", "oid"), "integer"),
     **dict.fromkeys(("numeric", "float4", "float8", "money"), "decimal"),
@@ -108,29 +114,35 @@ class PostgresConnector:
             except psycopg.Error as exc:
                 raise self._query_error(exc) from None
 
-    def run(self, sql: str, params: list[Any]) -> QueryResult:
-        """Run one query (pyformat placeholders) read-only; at most max_rows rows come back.
+    def run(self, sql: str, params: list[Any], *, limits: ResultLimits | None = None) -> QueryResult:
+        """Run one query (pyformat placeholders) read-only, fetching rows under `limits`
+        (by default at most max_rows rows and ResultLimits' byte caps).
 
-        The SQL should carry its own LIMIT (compile_query and check_select add one): rows past
-        max_rows + 1 are not fetched, but the server still computes what the SQL asks for.
+        Rows stream from the server a few at a time, so a result of huge values is cut after a
+        few rows, not after it reached this process whole; the rest is cancelled on the server.
+        The SQL should still carry its own LIMIT (compile_query and check_select add one).
         """
+        limits = limits or ResultLimits(max_rows=self.max_rows)
         started = time.perf_counter()
         with self._session() as conn:
+            cursor = conn.cursor()
+            stream = cursor.stream(sql, params, size=STREAM_ROWS)
             try:
-                cursor = conn.execute(sql, params)
+                capped = fetch_capped(lambda n: list(itertools.islice(stream, n)), limits)
                 if cursor.description is None:
                     raise QueryError("the statement returned no rows; only SELECT queries can run here")
-                rows = cursor.fetchmany(self.max_rows + 1)
                 columns = [
                     {"name": d.name, "type": _description_type(d.type_code)} for d in cursor.description
                 ]
             except psycopg.Error as exc:
                 raise self._query_error(exc) from None
-        truncated = len(rows) > self.max_rows
+            finally:
+                stream.close()  # cancels what the server has not sent yet
         return QueryResult(
             columns=columns,
-            rows=[[json_value(v) for v in row] for row in rows[: self.max_rows]],
-            truncated=truncated,
+            rows=capped.rows,
+            truncated=capped.truncated,
+            truncated_reason=capped.reason,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
@@ -138,18 +150,21 @@ class PostgresConnector:
 
     @contextmanager
     def _session(self) -> Iterator[psycopg.Connection[Any]]:
-        """A connection inside one READ ONLY transaction with the statement timeout set."""
+        """A connection inside one READ ONLY transaction with the statement timeout set.
+
+        The transaction always ends with ROLLBACK: nothing a session did (say a function with a
+        side effect that the read-only guard missed) is ever committed.
+        """
         conn = self._connect()
         try:
             conn.read_only = True
-            with conn.transaction():
-                timeout_ms = str(max(1, int(self.timeout_s * 1000)))
-                conn.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", [timeout_ms])
-                yield conn
+            timeout_ms = str(max(1, int(self.timeout_s * 1000)))
+            conn.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)", [timeout_ms])
+            yield conn
         except psycopg.Error as exc:
             raise self._query_error(exc) from None
         finally:
-            conn.close()
+            _rollback_and_close(conn)
 
     def _connect(self) -> psycopg.Connection[Any]:
         p = self.params
@@ -199,6 +214,11 @@ class PostgresConnector:
     def _query_error(self, exc: psycopg.Error) -> QueryError:
         if isinstance(exc, psycopg.errors.QueryCanceled):
             return QueryError(slow_query_message(self.timeout_s))
+        if "out of memory" in str(exc):  # libpq could not hold a chunk of the result
+            return QueryError(
+                "the result did not fit in the memory a query may use; select fewer or shorter columns",
+                code="out_of_memory",
+            )
         if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
             return QueryError("this source is connected read-only; queries cannot change its data")
         message = exc.diag.message_primary if exc.diag and exc.diag.message_primary else str(exc)
@@ -289,3 +309,12 @@ def _as_comparable(ref: pgsql.Identifier, kind: ColumnType) -> pgsql.Composable:
 def _description_type(oid: int) -> ColumnType:
     info = psycopg.adapters.types.get(oid)
     return column_type(info.name) if info else "text"
+
+
+def _rollback_and_close(conn: psycopg.Connection[Any]) -> None:
+    try:
+        conn.rollback()
+    except psycopg.Error:
+        pass  # a broken connection has no transaction left to end; closing it ends the session
+    finally:
+        conn.close()

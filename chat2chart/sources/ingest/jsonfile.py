@@ -1,16 +1,21 @@
 # SPDX-License-Identifier: MIT
 """JSON files as tables: an array of objects, an object holding one array of objects, or NDJSON.
 
-NDJSON streams line by line. A JSON document has to be parsed whole, so it is capped in size
-(`max_json_bytes`) and the message points to NDJSON for anything bigger.
+Everything streams: a JSON document is read twice with ijson (once for its shape and keys, once
+for its rows), so memory stays bounded by one chunk of rows whatever the file's size. A document
+is still capped in size (`max_json_bytes`), as reading it twice takes time; NDJSON has no cap.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import ijson
 
 from chat2chart.core.errors import IngestError
 from chat2chart.sources.ingest.detect import TextEncoding, decode_head, detect_encoding, read_head
@@ -19,6 +24,15 @@ from chat2chart.sources.ingest.names import clean_column_names, table_name
 from chat2chart.sources.ingest.source import BadRows, Chunk, TableSource, cell_text, text_batch
 
 CHUNK_ROWS = 50_000
+_TRAILING = "trailing garbage"  # yajl's words for a second value after the first: NDJSON
+_NOT_AN_OBJECT = frozenset({"number", "string", "boolean", "null", "start_array"})
+
+
+@dataclass(frozen=True)
+class _Layout:
+    prefix: str  # ijson prefix of the rows: "item", or "<key>.item" for an object holding the list
+    keys: list[str]
+    count: int
 
 
 def json_source(
@@ -33,89 +47,141 @@ def json_source(
     encoding = detect_encoding(head, label)
     decode_head(head, encoding, label)  # refuses binary content early
     if not ndjson:
-        document = _load_document(path, label, encoding, options)
-        if document is not None:
-            return _document_source(document, original_name, label, options), encoding, False
+        layout = _scan_document(path, label, encoding, options)
+        if layout is not None:
+            return _document_source(path, layout, original_name, label, encoding), encoding, False
     return _ndjson_source(path, original_name, label, encoding, options), encoding, True
 
 
-def _load_document(path: Path, label: str, encoding: TextEncoding, options: IngestOptions) -> Any | None:
-    size = path.stat().st_size
-    if size > options.max_json_bytes:
-        raise IngestError(
-            f"{label} is {size / 1024**2:,.0f} MB; JSON documents are read whole and can be at most "
-            f"{options.max_json_bytes / 1024**2:,.0f} MB. Save it as NDJSON (one object per line, "
-            ".ndjson) or CSV, which have no such limit."
-        )
+class _Utf8Reader:
+    """Bytes for ijson from a text file in any encoding (ijson parses UTF-8)."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""  # ijson probes with read(0) to see whether it gets bytes
+        return self._text.read(size).encode("utf-8")
+
+
+@contextmanager
+def _parse_errors(label: str, encoding: TextEncoding) -> Iterator[None]:
+    """Turn reading and parsing errors into IngestError, and a second JSON value into _SeveralValues."""
     try:
-        with open(path, encoding=encoding.codec) as handle:
-            return json.load(handle)
+        yield
     except UnicodeDecodeError:
         raise IngestError(
             f"{label} has bytes that are not valid {encoding.label}; save it as UTF-8."
         ) from None
-    except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data" and exc.lineno > 1:
-            return None  # several documents, one per line: NDJSON
+    except ijson.JSONError as exc:
+        first_line = (str(exc).splitlines() or ["unreadable"])[0]
+        if _TRAILING in first_line:
+            raise _SeveralValues from None
+        raise IngestError(f"{label} is not valid JSON: {first_line}.") from None
+
+
+class _SeveralValues(Exception):
+    """The file holds several JSON values one after another: NDJSON, not one document."""
+
+
+def _scan_document(path: Path, label: str, encoding: TextEncoding, options: IngestOptions) -> _Layout | None:
+    size = path.stat().st_size
+    if size > options.max_json_bytes:
         raise IngestError(
-            f"{label} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-        ) from None
+            f"{label} is {size / 1024**2:,.0f} MB; JSON documents can be at most "
+            f"{options.max_json_bytes / 1024**2:,.0f} MB. Save it as NDJSON (one object per line, "
+            ".ndjson) or CSV, which have no such limit."
+        )
+    try:
+        with open(path, encoding=encoding.codec) as handle, _parse_errors(label, encoding):
+            events = ijson.parse(_Utf8Reader(handle), use_float=True)
+            first = next(iter(events), ("", "", None))[1]
+        if first == "start_array":
+            return _scan_list(path, label, encoding, options)
+        if first == "start_map":
+            return _scan_object(path, label, encoding, options)
+    except _SeveralValues:
+        return None
+    raise IngestError(f"{label} holds a single JSON value, not a list of objects.")
 
 
-def _document_source(document: Any, original_name: str, label: str, options: IngestOptions) -> TableSource:
-    records = _records(document, label)
-    keys = _keys(records, label, options)
+def _scan_list(path: Path, label: str, encoding: TextEncoding, options: IngestOptions) -> _Layout:
+    keys: dict[str, None] = {}
+    count = 0
+    with open(path, encoding=encoding.codec) as handle, _parse_errors(label, encoding):
+        for count, item in enumerate(ijson.items(_Utf8Reader(handle), "item", use_float=True), start=1):
+            if not isinstance(item, dict):
+                raise IngestError(
+                    f"Item {count} of the list in {label} is {type(item).__name__}, not an object; "
+                    "every row must be an object of column names to values."
+                )
+            for key in item:
+                keys.setdefault(key)
+            if len(keys) > options.max_columns:
+                raise _too_many_columns(label, len(keys), options)
+    if not count:
+        raise IngestError(f"{label} holds an empty list; there is nothing to load.")
+    return _Layout(prefix="item", keys=list(keys), count=count)
+
+
+def _scan_object(path: Path, label: str, encoding: TextEncoding, options: IngestOptions) -> _Layout:
+    # Which top-level keys hold a non-empty list made only of objects, and the keys of those objects.
+    lists: dict[str, dict[str, None]] = {}
+    counts: dict[str, int] = {}
+    spoilt: set[str] = set()
+    with open(path, encoding=encoding.codec) as handle, _parse_errors(label, encoding):
+        for prefix, event, value in ijson.parse(_Utf8Reader(handle), use_float=True):
+            if "." not in prefix:
+                if prefix and event == "start_array":
+                    lists[prefix], counts[prefix] = {}, 0
+                continue
+            key, _, rest = prefix.partition(".")
+            if key not in lists or key in spoilt:
+                continue
+            if rest == "item" and event == "start_map":
+                counts[key] += 1
+            elif rest == "item" and event in _NOT_AN_OBJECT:
+                spoilt.add(key)
+            elif rest == "item" and event == "map_key":
+                lists[key].setdefault(value)
+                if len(lists[key]) > options.max_columns:
+                    raise _too_many_columns(label, len(lists[key]), options)
+    found = [key for key in lists if counts[key] and key not in spoilt]
+    if not found:
+        raise IngestError(
+            f"{label} holds a JSON object but no list of objects in it; Aiser reads a list of objects "
+            "(one per row), or an object with one such list."
+        )
+    if len(found) > 1:
+        raise IngestError(
+            f"{label} holds several lists of objects ({', '.join(found[:5])}); upload one list per file."
+        )
+    return _Layout(prefix=f"{found[0]}.item", keys=list(lists[found[0]]), count=counts[found[0]])
+
+
+def _document_source(
+    path: Path, layout: _Layout, original_name: str, label: str, encoding: TextEncoding
+) -> TableSource:
+    keys = layout.keys
     names, warnings = clean_column_names(keys)
 
     def read(bad_rows: BadRows) -> Iterator[Chunk]:
-        for start in range(0, len(records), CHUNK_ROWS):
-            part = records[start : start + CHUNK_ROWS]
-            rows = [[cell_text(record.get(key)) for key in keys] for record in part]
-            yield Chunk(text_batch(rows, len(keys)), (start + len(part)) / len(records))
+        rows: list[list[str]] = []
+        done = 0
+        with open(path, encoding=encoding.codec) as handle, _parse_errors(label, encoding):
+            for record in ijson.items(_Utf8Reader(handle), layout.prefix, use_float=True):
+                rows.append([cell_text(record.get(key)) for key in keys])
+                if len(rows) >= CHUNK_ROWS:
+                    done += len(rows)
+                    yield Chunk(text_batch(rows, len(keys)), done / layout.count)
+                    rows = []
+        if rows:
+            yield Chunk(text_batch(rows, len(keys)), 1.0)
 
     return TableSource(
         name=table_name(Path(original_name).stem), label=label, columns=names, read=read, warnings=warnings
     )
-
-
-def _records(document: Any, label: str) -> list[dict]:
-    if isinstance(document, dict):
-        lists = [key for key, value in document.items() if _is_record_list(value)]
-        if not lists:
-            raise IngestError(
-                f"{label} holds a JSON object but no list of objects in it; Aiser reads a list of objects "
-                "(one per row), or an object with one such list."
-            )
-        if len(lists) > 1:
-            raise IngestError(
-                f"{label} holds several lists of objects ({', '.join(lists[:5])}); upload one list per file."
-            )
-        document = document[lists[0]]
-    if not isinstance(document, list):
-        raise IngestError(f"{label} holds a single JSON value, not a list of objects.")
-    if not document:
-        raise IngestError(f"{label} holds an empty list; there is nothing to load.")
-    for index, item in enumerate(document, start=1):
-        if not isinstance(item, dict):
-            raise IngestError(
-                f"Item {index} of the list in {label} is {type(item).__name__}, not an object; "
-                "every row must be an object of column names to values."
-            )
-    return document
-
-
-def _is_record_list(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value)
-
-
-def _keys(records: list[dict], label: str, options: IngestOptions) -> list[str]:
-    keys: dict[str, None] = {}
-    for record in records:
-        for key in record:
-            keys.setdefault(key)
-        if len(keys) > options.max_columns:
-            raise _too_many_columns(label, len(keys), options)
-    return list(keys)
 
 
 def _too_many_columns(label: str, count: int, options: IngestOptions) -> IngestError:

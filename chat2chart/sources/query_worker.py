@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: MIT
+"""The query worker: a small process that runs one query job at a time under an address-space
+limit, started by the executor as `python -m chat2chart.sources.query_worker MEMORY_MB`.
+
+It imports DuckDB and the database drivers but never Django, so it starts fast and holds no
+web-process state. Jobs and replies are pickles framed by an 8-byte length on stdin and on a
+copy of stdout; the real stdout goes to stderr so a stray print cannot corrupt a reply. The
+worker exits when its stdin closes, which is also what happens when the web process dies.
+(No PR_SET_PDEATHSIG: it fires when the *thread* that started the worker ends, and requests
+start workers from short-lived threads.)
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import resource
+import struct
+import sys
+import traceback
+from dataclasses import dataclass, replace
+from typing import Any, BinaryIO
+
+_FRAME = struct.Struct("!Q")
+READY = "ready"  # the first frame a worker sends, once its imports are done and its limit set
+
+
+@dataclass(frozen=True)
+class FilesJob:
+    """SQL over Parquet files in a locked-down DuckDB (see duck.run_duckdb)."""
+
+    sql: str
+    params: list[Any]
+    tables: dict[str, str]  # table name -> Parquet path
+    timeout_s: float
+    max_rows: int
+    max_bytes: int
+    max_cell_bytes: int
+    memory_limit: str  # DuckDB's own limit, below the process limit so it can fail cleanly first
+
+
+@dataclass(frozen=True)
+class DatabaseJob:
+    """SQL through a database connector (PostgresConnector or MySQLConnector), read-only."""
+
+    connector: Any
+    sql: str
+    params: list[Any]
+    max_rows: int
+    max_bytes: int
+    max_cell_bytes: int
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a job came to: a result, or an error by kind with a message for the user."""
+
+    result: Any = None
+    error: str = ""  # "" | "QueryError" | "ConnectionFailed" | "out_of_memory" | "internal"
+    message: str = ""
+    retire: bool = False  # the worker stops after this reply; the pool starts a fresh one
+    peak_rss_mb: float = 0.0  # the worker's peak resident memory so far (VmHWM), for logs and benches
+
+
+def write_frame(stream: BinaryIO, value: Any) -> None:
+    """Pickle `value` and write it with its length in front."""
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_FRAME.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    """The next value written by `write_frame`; EOFError when the other side has gone."""
+    header = _read_exactly(stream, _FRAME.size)
+    # Only ever the other end of our own pipe: the executor and the worker it started.
+    return pickle.loads(_read_exactly(stream, _FRAME.unpack(header)[0]))  # noqa: S301
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = stream.read(size)
+        if not chunk:
+            raise EOFError("the other side closed the pipe")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def run_job(job: FilesJob | DatabaseJob) -> Reply:
+    """Run one job and turn every outcome into a Reply (never raises for a job's own failure)."""
+    from chat2chart.core.errors import ConnectionFailed, QueryError
+    from chat2chart.sources.duck import run_duckdb
+    from chat2chart.sources.rowcap import ResultLimits
+
+    try:
+        if isinstance(job, FilesJob):
+            result = run_duckdb(
+                job.sql,
+                job.params,
+                job.tables,
+                timeout_s=job.timeout_s,
+                max_rows=job.max_rows,
+                max_bytes=job.max_bytes,
+                max_cell_bytes=job.max_cell_bytes,
+                memory_limit=job.memory_limit,
+            )
+        else:
+            limits = ResultLimits(job.max_rows, job.max_bytes, job.max_cell_bytes)
+            result = job.connector.run(job.sql, job.params, limits=limits)
+        return Reply(result=result)
+    except MemoryError:
+        return Reply(error="out_of_memory")
+    except QueryError as exc:
+        kind = "out_of_memory" if exc.code == "out_of_memory" else "QueryError"
+        return Reply(error=kind, message=exc.message)
+    except ConnectionFailed as exc:
+        return Reply(error="ConnectionFailed", message=exc.message)
+    except Exception:  # a bug in Aiser, not in the user's query: the parent reports it as such
+        return Reply(error="internal", message=traceback.format_exc())
+
+
+def _status_bytes(field_name: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(field_name + ":"))
+
+
+def _address_space() -> int:
+    return _status_bytes("VmSize")
+
+
+def _limit_memory(memory_mb: int) -> int:
+    """Cap the address space at what the imports already mapped plus `memory_mb`, so the limit
+    measures what a query allocates, not how big Python and DuckDB are. Returns the baseline."""
+    baseline = _address_space()
+    limit = baseline + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return baseline
+
+
+def main(argv: list[str]) -> int:
+    memory_mb = int(argv[1])
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    jobs = sys.stdin.buffer
+    # DuckDB loads before the limit is measured; the database connectors (sqlglot, pydantic, the
+    # drivers: twice DuckDB's import time) load with the first job that needs them.
+    from chat2chart.sources.duck import close_spare_databases
+
+    baseline = _limit_memory(memory_mb)
+    write_frame(replies, READY)
+    try:
+        while True:
+            try:
+                job = read_frame(jobs)
+            except EOFError:
+                return 0
+            reply = run_job(job)
+            # Allocators keep much of what a big query mapped; a worker holding over half its
+            # budget would fail the next query early, so it hands over to a fresh one.
+            grown = _address_space() - baseline > memory_mb * 1024 * 1024 // 2
+            reply = replace(
+                reply,
+                retire=grown or reply.error == "out_of_memory",
+                peak_rss_mb=round(_status_bytes("VmHWM") / 1024**2, 1),
+            )
+            write_frame(replies, reply)
+            if reply.retire:
+                return 0
+    finally:
+        close_spare_databases()
+
+
+if __name__ == "__main__":
+    # Run the imported module's main, so jobs unpickle to the same classes run_job checks.
+    from chat2chart.sources.query_worker import main as module_main
+
+    sys.exit(module_main(sys.argv))

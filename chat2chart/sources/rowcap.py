@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: MIT
+"""Fetch a query's rows in batches and stop at a cap on rows, on bytes, and on the size of one value.
+
+Used inside the query worker by the DuckDB executor and the database connectors, so a result
+that would not fit in memory (or in a response) is cut while it is fetched, not after. No Django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chat2chart.sources.results import json_value
+
+FIRST_BATCH_ROWS = 16  # small, so one batch of huge values cannot blow past the byte cap
+MAX_BATCH_ROWS = 10_000
+_SCALAR_BYTES = 8  # what a number, boolean or null costs, roughly, in JSON
+
+
+@dataclass(frozen=True)
+class ResultLimits:
+    """Caps on one result: `max_rows` rows, `max_bytes` bytes of values in all, and
+    `max_cell_bytes` bytes per text value (longer values are shortened, not dropped)."""
+
+    max_rows: int
+    max_bytes: int = 32 * 1024 * 1024
+    max_cell_bytes: int = 1024 * 1024
+
+
+@dataclass
+class CappedRows:
+    rows: list[list[Any]]
+    truncated: bool = False
+    reason: str = ""  # what cut the result, in words a user can act on; empty when nothing did
+
+
+def fetch_capped(fetch: Callable[[int], Sequence[Sequence[Any]]], limits: ResultLimits) -> CappedRows:
+    """Call `fetch(n)` (at most n driver rows, none when done) until the rows end or a cap is hit.
+
+    Values come back JSON-friendly (see `json_value`). Batches start small and grow while rows
+    are small, so a fast query does few round trips and a result of huge values stops early.
+    """
+    rows: list[list[Any]] = []
+    used = 0
+    cut_cells = False
+    batch = FIRST_BATCH_ROWS
+    while True:
+        wanted = min(batch, limits.max_rows + 1 - len(rows))
+        raw = fetch(wanted)
+        if not raw:
+            break
+        for raw_row in raw:
+            if len(rows) >= limits.max_rows:
+                return CappedRows(rows, True, _rows_reason(limits))
+            row, size, shortened = _convert(raw_row, limits.max_cell_bytes)
+            cut_cells = cut_cells or shortened
+            if used + size > limits.max_bytes:
+                return CappedRows(rows, True, _bytes_reason(limits, len(rows)))
+            used += size
+            rows.append(row)
+        if len(raw) < wanted:
+            break
+        average = max(used // max(len(rows), 1), 1)
+        batch = max(1, min(MAX_BATCH_ROWS, batch * 4, (limits.max_bytes - used) // average))
+    if cut_cells:
+        return CappedRows(rows, True, _cell_reason(limits))
+    return CappedRows(rows)
+
+
+def _convert(raw_row: Sequence[Any], max_cell_bytes: int) -> tuple[list[Any], int, bool]:
+    row: list[Any] = []
+    size = 0
+    shortened = False
+    for value in raw_row:
+        value = json_value(value)
+        if isinstance(value, str):
+            if len(value) > max_cell_bytes:
+                value = value[:max_cell_bytes] + "…"
+                shortened = True
+            size += len(value) + 2
+        elif isinstance(value, list | dict):
+            text = str(value)
+            if len(text) > max_cell_bytes:
+                value = text[:max_cell_bytes] + "…"
+                shortened = True
+            size += len(text[: max_cell_bytes + 1])
+        else:
+            size += _SCALAR_BYTES
+        row.append(value)
+    return row, size, shortened
+
+
+def _rows_reason(limits: ResultLimits) -> str:
+    return f"only the first {limits.max_rows:,} rows are shown; filter or aggregate to see the rest"
+
+
+def _bytes_reason(limits: ResultLimits, kept: int) -> str:
+    megabytes = limits.max_bytes / 1024**2
+    return (
+        f"the result was cut after {kept:,} rows at {megabytes:,.0f} MB; "
+        "select fewer or shorter columns, or aggregate"
+    )
+
+
+def _cell_reason(limits: ResultLimits) -> str:
+    kilobytes = limits.max_cell_bytes / 1024
+    return f"values longer than {kilobytes:,.0f} KB were shortened"
+
+
+def memory_message(megabytes: float) -> str:
+    """What a user reads when a query ran out of its memory budget."""
+    return (
+        f"This query needed more than {megabytes:,.0f} MB of memory and was stopped; "
+        "filter, aggregate or select fewer columns so it works on less data at once."
+    )
+
+
+def timeout_message(seconds: float) -> str:
+    """What a user reads when a query ran past its wall-clock limit."""
+    return (
+        f"The query took longer than {seconds:g} s and was stopped; "
+        "add filters or aggregate to ask for less data."
+    )
