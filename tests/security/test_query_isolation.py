@@ -33,7 +33,9 @@ from tests.sources.fixtures_api import (
     upload_source,
 )
 
-GENERATE_SERIES = "SELECT count(*) FROM (SELECT unnest(generate_series(1, 3000000000)))"
+# The probe's generate_series query is refused by the SQL guard's function allow-list now; this one passes
+# the guard and still needs gigabytes: every pair of rows adds 100 MB of text to one aggregate.
+GENERATE_SERIES = "SELECT length(string_agg(repeat('x', 100000000), ',')) AS n FROM sales a, sales b"
 REPEAT = "SELECT repeat('x', 10*1024*1024) AS blob FROM sales LIMIT 100"
 # 5 rows joined with themselves 16 times: 1.5e11 combinations, far past any time limit.
 ENDLESS = "SELECT count(*) FROM {} WHERE {} > 0".format(
