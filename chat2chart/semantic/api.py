@@ -87,9 +87,12 @@ class SemanticModelDetailView(APIView):
     def put(self, request: Request, pk: int) -> Response:
         given = _valid(ModelInputSerializer(data=request.data))
         model = services.semantic_model_save(
-            model=selectors.semantic_model_get(model_id=pk), actor=request.user, yaml_text=given.get("yaml"),
-            name=given.get("name"), description=given.get("description"),
-        )  # fmt: skip
+            model=selectors.semantic_model_get(model_id=pk),
+            actor=request.user,
+            yaml_text=given.get("yaml"),
+            name=given.get("name"),
+            description=given.get("description"),
+        )
         return Response(SemanticModelSerializer(model).data)
 
     patch = put

@@ -13,9 +13,9 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from chat2chart.semantic.model import Cube, Dimension, Join, Measure, Model
 from sqlglot import exp
 
+from chat2chart.semantic.model import Cube, Dimension, Join, Measure, Model
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
 from chat2chart.sources.compiler import Dialect
 
@@ -143,13 +143,23 @@ def _by_values(table: TableInfo, column: ColumnInfo, other: TableInfo) -> JoinSu
 
 
 def _suggestion(
-    table: TableInfo, column: ColumnInfo, other: TableInfo, key: ColumnInfo,
-    relationship: Literal["many_to_one", "one_to_one"], reason: str, confidence: Literal["high", "medium"],
-) -> JoinSuggestion:  # fmt: skip
+    table: TableInfo,
+    column: ColumnInfo,
+    other: TableInfo,
+    key: ColumnInfo,
+    relationship: Literal["many_to_one", "one_to_one"],
+    reason: str,
+    confidence: Literal["high", "medium"],
+) -> JoinSuggestion:
     return JoinSuggestion(
-        _identifier(table.name, set()), column.name, _identifier(other.name, set()), key.name,
-        relationship, reason, confidence,
-    )  # fmt: skip
+        _identifier(table.name, set()),
+        column.name,
+        _identifier(other.name, set()),
+        key.name,
+        relationship,
+        reason,
+        confidence,
+    )
 
 
 def _overlap(column: ColumnInfo, key: ColumnInfo) -> bool | None:

@@ -237,10 +237,15 @@ class _Builder:
                 )
             combined = exp.select(*columns).from_(exp.alias_(exp.Subquery(this=spine), "spine", quoted=True))
             for name in names:
-                on = exp.and_(*[
-                    exp.NullSafeEQ(this=exp.column(k, "spine", quoted=True), expression=exp.column(k, name, quoted=True))
-                    for k in keys
-                ])  # fmt: skip
+                on = exp.and_(
+                    *[
+                        exp.NullSafeEQ(
+                            this=exp.column(k, "spine", quoted=True),
+                            expression=exp.column(k, name, quoted=True),
+                        )
+                        for k in keys
+                    ]
+                )
                 combined = combined.join(exp.to_table(name, quoted=True), on=on, join_type="left")
         for name, part in zip(names, parts, strict=True):
             combined = combined.with_(exp.to_identifier(name, quoted=True), as_=part)
@@ -248,8 +253,15 @@ class _Builder:
 
     # --- the answer --------------------------------------------------------------------------------
 
-    def _final(self, query: ModelQuery, aggregated: exp.Select, dims: list, requested: list,
-               measure_filters: list[Filter], max_rows: int) -> CompiledQuery:  # fmt: skip
+    def _final(
+        self,
+        query: ModelQuery,
+        aggregated: exp.Select,
+        dims: list,
+        requested: list,
+        measure_filters: list[Filter],
+        max_rows: int,
+    ) -> CompiledQuery:
         selected: list[exp.Expression] = []
         columns: list[dict[str, str]] = []
         for i, (ref, _, dim) in enumerate(dims):

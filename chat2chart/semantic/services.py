@@ -21,8 +21,8 @@ from chat2chart.semantic.models import SemanticModel, SemanticModelVersion
 from chat2chart.semantic.query import ModelQuery
 from chat2chart.semantic.yaml_io import dump_model, load_model
 from chat2chart.sources import selectors as source_selectors
-from chat2chart.sources.models import Source
 from chat2chart.sources.compiler import explain_sql
+from chat2chart.sources.models import Source
 from chat2chart.sources.querying import compiled_sql_run
 
 MAX_NAME = 200
@@ -34,7 +34,15 @@ def semantic_model_check(*, yaml_text: str) -> Model:
     problems = []
     for i, cube in enumerate(model.cubes):
         if cube.source is not None and _find_source(cube.source) is None:
-            problems.append(ModelProblem(f"there is no source {cube.source!r} in this workspace", cube.name, None, "source", ("cubes", i, "source")))  # fmt: skip
+            problems.append(
+                ModelProblem(
+                    f"there is no source {cube.source!r} in this workspace",
+                    cube.name,
+                    None,
+                    "source",
+                    ("cubes", i, "source"),
+                )
+            )
     if model.source is not None and _find_source(model.source) is None:
         problems.append(
             ModelProblem(f"there is no source {model.source!r} in this workspace", field="source")
@@ -56,15 +64,26 @@ def semantic_model_create(
         name=name, description=description, yaml=yaml_text, version=1, updated_by=actor
     )
     _record_version(model, actor, previous="", note=note)
-    hooks.record_audit(action="semantic_model.create", actor=actor, target_type="semantic_model", target_id=model.pk, data={"name": name, "version": 1})  # fmt: skip
+    hooks.record_audit(
+        action="semantic_model.create",
+        actor=actor,
+        target_type="semantic_model",
+        target_id=model.pk,
+        data={"name": name, "version": 1},
+    )
     return model
 
 
 @transaction.atomic
 def semantic_model_save(
-    *, model: SemanticModel, actor: Any, yaml_text: str | None = None, name: str | None = None,
-    description: str | None = None, note: str = "",
-) -> SemanticModel:  # fmt: skip
+    *,
+    model: SemanticModel,
+    actor: Any,
+    yaml_text: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    note: str = "",
+) -> SemanticModel:
     """Change the text (a new version when it differs), the name or the description."""
     model = SemanticModel.objects.select_for_update().get(pk=model.pk)
     if name is not None and _clean_name(name) != model.name:
@@ -82,7 +101,13 @@ def semantic_model_save(
     model.save()
     if model.yaml != previous:
         _record_version(model, actor, previous=previous, note=note)
-    hooks.record_audit(action="semantic_model.update", actor=actor, target_type="semantic_model", target_id=model.pk, data={"name": model.name, "version": model.version})  # fmt: skip
+    hooks.record_audit(
+        action="semantic_model.update",
+        actor=actor,
+        target_type="semantic_model",
+        target_id=model.pk,
+        data={"name": model.name, "version": model.version},
+    )
     return model
 
 
@@ -98,7 +123,13 @@ def semantic_model_rollback(*, model: SemanticModel, actor: Any, number: int) ->
 def semantic_model_delete(*, model: SemanticModel, actor: Any) -> None:
     model_id, name = model.pk, model.name
     model.delete()
-    hooks.record_audit(action="semantic_model.delete", actor=actor, target_type="semantic_model", target_id=model_id, data={"name": name})  # fmt: skip
+    hooks.record_audit(
+        action="semantic_model.delete",
+        actor=actor,
+        target_type="semantic_model",
+        target_id=model_id,
+        data={"name": name},
+    )
 
 
 def semantic_model_from_source(*, actor: Any, source_id: int, name: str = "") -> SemanticModel:
@@ -168,10 +199,12 @@ def _find_source(value: int | str) -> Source | None:
 def _record_version(model: SemanticModel, actor: Any, *, previous: str, note: str) -> SemanticModelVersion:
     diff = "".join(
         difflib.unified_diff(
-            previous.splitlines(keepends=True), model.yaml.splitlines(keepends=True),
-            fromfile=f"version {model.version - 1}", tofile=f"version {model.version}",
+            previous.splitlines(keepends=True),
+            model.yaml.splitlines(keepends=True),
+            fromfile=f"version {model.version - 1}",
+            tofile=f"version {model.version}",
         )
-    )  # fmt: skip
+    )
     return SemanticModelVersion.objects.create(
         model=model, number=model.version, yaml=model.yaml, diff=diff, note=note, author=actor
     )

@@ -203,8 +203,14 @@ def _number_trail(
     found: list[tuple[str, str]] = []
     names = {m.name for kind in _KINDS for m in getattr(cube, kind)}
     try:
-        parse_snippet(measure.sql, cube=cube.name, member_names=names, dialect=dialect, table=lambda n: exp.to_identifier(n),
-                      member=lambda c, m: found.append((c, m)) or exp.Null())  # fmt: skip
+        parse_snippet(
+            measure.sql,
+            cube=cube.name,
+            member_names=names,
+            dialect=dialect,
+            table=lambda n: exp.to_identifier(n),
+            member=lambda c, m: found.append((c, m)) or exp.Null(),
+        )
     except QueryError:
         return ()
     for ref_cube, ref_member in found:
@@ -254,7 +260,8 @@ def _join_problems(model: Model) -> list[ModelProblem]:
         )
         problems.append(ModelProblem(message, cycle[0], cycle[1], "joins", ("cubes", first, "joins")))
     for start, end, paths in graph.ambiguities():
-        message = f"cubes '{start}' and '{end}' are joined two ways ({describe(paths[0])} and {describe(paths[1])}); remove one join"
+        ways = f"{describe(paths[0])} and {describe(paths[1])}"
+        message = f"cubes '{start}' and '{end}' are joined two ways ({ways}); remove one join"
         problems.append(ModelProblem(message, start, end, "joins", ("cubes", positions[start], "joins")))
     return problems
 

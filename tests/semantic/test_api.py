@@ -67,10 +67,14 @@ def test_uploaded_workbook_gets_an_automatic_model_that_answers_like_python(alph
     model = auto_model(client, source)
     assert "customer_id = {customers}.id" in model["yaml"]  # the join was suggested and kept
 
-    answer = run(client, model["id"], {
-        "measures": ["orders.total_shipping", "order_lines.total_quantity", "orders.count"],
-        "dimensions": ["customers.segment"],
-    })  # fmt: skip
+    answer = run(
+        client,
+        model["id"],
+        {
+            "measures": ["orders.total_shipping", "order_lines.total_quantity", "orders.count"],
+            "dimensions": ["customers.segment"],
+        },
+    )
 
     segment = {c[0]: c[1] for c in ROWS["customers"]}
     order_segment = {o[0]: segment[o[1]] for o in ROWS["orders"]}
@@ -83,8 +87,11 @@ def test_uploaded_workbook_gets_an_automatic_model_that_answers_like_python(alph
     assert by_first_column(answer) == {k: [round(v, 4) for v in values] for k, values in want.items()}
     body = answer.json()
     assert [c["name"] for c in body["columns"]] == [
-        "customers.segment", "orders.total_shipping", "order_lines.total_quantity", "orders.count",
-    ]  # fmt: skip
+        "customers.segment",
+        "orders.total_shipping",
+        "order_lines.total_quantity",
+        "orders.count",
+    ]
     assert "LEFT JOIN" in body["sql"]
 
 

@@ -51,8 +51,12 @@ def test_each_table_gets_counts_sums_and_averages_of_non_identifier_numbers():
     orders = model.cube("orders")
     assert [m.name for m in orders.measures] == ["count", "total_shipping", "average_shipping"]
     assert {d.name: d.type for d in orders.dimensions} == {
-        "id": "number", "customer_id": "number", "status": "string", "created_at": "time", "shipping": "number",
-    }  # fmt: skip
+        "id": "number",
+        "customer_id": "number",
+        "status": "string",
+        "created_at": "time",
+        "shipping": "number",
+    }
     assert orders.primary_key.name == "id"
     lines = model.cube("order_lines")
     assert "total_quantity" in [m.name for m in lines.measures]
@@ -79,8 +83,11 @@ def test_same_named_unique_column_with_shared_values_is_a_medium_suggestion():
 
     [found] = suggest_joins([stores, sales])
     assert (found.cube, found.target, found.relationship, found.confidence) == (
-        "sales", "stores", "many_to_one", "medium",
-    )  # fmt: skip
+        "sales",
+        "stores",
+        "many_to_one",
+        "medium",
+    )
     assert suggest_joins([stores, elsewhere]) == []  # same name, no shared values
 
 

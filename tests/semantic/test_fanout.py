@@ -43,8 +43,7 @@ def answer(engines: dict[str, Runner], query: dict[str, Any]) -> dict[Any, tuple
 
 
 def expected(series: dict[Any, Any] | pd.Series) -> dict[Any, Any]:
-    items = series.items() if isinstance(series, pd.Series) else series.items()
-    return {(None if pd.isna(k) else k): round(float(v), 4) for k, v in items}
+    return {(None if pd.isna(k) else k): round(float(v), 4) for k, v in series.items()}
 
 
 def test_sums_of_both_sides_by_customer_segment_equal_pandas(engines):
@@ -135,8 +134,11 @@ def test_filtered_measure_segment_and_month_granularity_equal_pandas(engines):
     want = {}
     for month, group in orders.groupby("month"):
         paid = group[group.status == "paid"].shipping.astype(float).sum()
-        want[month] = (round(float(paid), 4) if (group.status == "paid").any() else None, len(group),
-                       group.customer_id.nunique())  # fmt: skip
+        want[month] = (
+            round(float(paid), 4) if (group.status == "paid").any() else None,
+            len(group),
+            group.customer_id.nunique(),
+        )
     assert got == want
 
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Model validation names the cube, member, field and line of each problem; join paths are found or refused."""
+"""Validation names the cube, member, field and line of each problem; join paths are found or refused."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def cube(name: str, joins: str = "", extra: str = "") -> str:
 
 
 def join(target: str, relationship: str = "many_to_one") -> str:
-    return f'      - name: {target}\n        relationship: {relationship}\n        sql: "{{CUBE}}.{target}_id = {{{target}}}.id"\n'
+    condition = f"{{CUBE}}.{target}_id = {{{target}}}.id"
+    return f'      - name: {target}\n        relationship: {relationship}\n        sql: "{condition}"\n'
 
 
 def test_the_shop_model_is_valid_and_dumps_back_to_the_same_model():
@@ -72,7 +73,8 @@ def test_a_sum_of_a_measure_is_refused():
 def test_invalid_yaml_reports_its_line():
     model, [problem] = parse_model("cubes:\n  - name: a\n    sql_table: [unclosed\n")
     assert model is None
-    assert problem.line is not None and "not valid YAML" in problem.message
+    assert problem.line is not None
+    assert "not valid YAML" in problem.message
 
 
 def test_join_to_unknown_cube_and_self_join_are_refused():
@@ -80,7 +82,8 @@ def test_join_to_unknown_cube_and_self_join_are_refused():
     messages = [p.message for p in problems]
     assert any("unknown cube 'nowhere'" in m for m in messages)
     assert any("cannot join itself" in m for m in messages)
-    assert all(p.cube == "a" and p.line is not None for p in problems)
+    assert all(p.cube == "a" for p in problems)
+    assert all(p.line is not None for p in problems)
 
 
 def test_a_cycle_of_many_to_one_joins_is_refused():
@@ -93,7 +96,8 @@ def test_a_cycle_of_many_to_one_joins_is_refused():
 def test_two_equally_short_join_paths_are_ambiguous():
     text = cubes(cube("a", join("b") + join("c")), cube("b", join("d")), cube("c", join("d")), cube("d"))
     _, problems = parse_model(text)
-    assert any("'a' and 'd' are joined two ways" in p.message for p in problems)
+    assert any("'a'
+    assert 'd' are joined two ways" in p.message for p in problems)
     model = load_model(cubes(cube("a", join("b") + join("c")), cube("b"), cube("c", join("d")), cube("d")))
     assert describe(JoinGraph(model).path("a", "d")) == "a → c → d"
     assert describe(JoinGraph(model).path("d", "b")) == "d → c → a → b"
@@ -104,7 +108,8 @@ def test_a_number_measure_that_refers_to_itself_is_refused():
     extra = '      - name: x\n        type: number\n        sql: "{y} + 1"\n'
     extra += '      - name: y\n        type: number\n        sql: "{x} * 2"\n'
     _, problems = parse_model(cubes(cube("a", extra=extra)))
-    assert any("refers to itself" in p.message and p.member == "x" for p in problems)
+    assert any("refers to itself" in p.message
+    assert p.member == "x" for p in problems)
 
 
 def test_a_sql_cube_is_checked_by_the_sql_guard():
@@ -120,7 +125,8 @@ def test_a_sql_cube_is_checked_by_the_sql_guard():
 def test_catalogue_checks_tables_and_columns():
     tables = {"orders": TableInfo("orders", [ColumnInfo("id", "integer")])}
     text = "cubes:\n  - name: o\n    sql_table: order\n"
-    text += "  - name: p\n    sql_table: orders\n    measures:\n      - name: s\n        type: sum\n        sql: amount\n"
+    text += "  - name: p\n    sql_table: orders\n    measures:\n"
+    text += "      - name: s\n        type: sum\n        sql: amount\n"
     messages = [p.message for p in parse_model(text, tables=tables)[1]]
     assert any("'order' is not a table" in m for m in messages)
     assert any("no column 'amount'" in m for m in messages)
@@ -129,7 +135,8 @@ def test_catalogue_checks_tables_and_columns():
 def test_functions_outside_the_allow_list_are_refused():
     text = SHOP_YAML.replace("        sql: credit", "        sql: \"pg_read_file('/etc/passwd')\"")
     [problem] = parse_model(text)[1]
-    assert "is not allowed" in problem.message and problem.member == "credit"
+    assert "is not allowed" in problem.message
+    assert problem.member == "credit"
 
 
 def test_load_model_raises_with_every_problem_as_details():
@@ -145,10 +152,8 @@ def test_query_errors_name_the_member_and_suggest():
         compile_model_query(model, ModelQuery(measures=["orders.shiping"]), "duckdb", max_rows=10)
     with pytest.raises(QueryError, match="is a measure; it cannot be used as a dimension"):
         compile_model_query(model, ModelQuery(dimensions=["orders.count"]), "duckdb", max_rows=10)
+    query = ModelQuery.model_validate({"dimensions": [{"member": "orders.status", "granularity": "month"}]})
     with pytest.raises(QueryError, match="only time dimensions take a granularity"):
-        query = ModelQuery.model_validate(
-            {"dimensions": [{"member": "orders.status", "granularity": "month"}]}
-        )
         compile_model_query(model, query, "duckdb", max_rows=10)
 
 
