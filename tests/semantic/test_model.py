@@ -96,8 +96,7 @@ def test_a_cycle_of_many_to_one_joins_is_refused():
 def test_two_equally_short_join_paths_are_ambiguous():
     text = cubes(cube("a", join("b") + join("c")), cube("b", join("d")), cube("c", join("d")), cube("d"))
     _, problems = parse_model(text)
-    assert any("'a'
-    assert 'd' are joined two ways" in p.message for p in problems)
+    assert any("'a' and 'd' are joined two ways" in p.message for p in problems)
     model = load_model(cubes(cube("a", join("b") + join("c")), cube("b"), cube("c", join("d")), cube("d")))
     assert describe(JoinGraph(model).path("a", "d")) == "a → c → d"
     assert describe(JoinGraph(model).path("d", "b")) == "d → c → a → b"
@@ -108,8 +107,7 @@ def test_a_number_measure_that_refers_to_itself_is_refused():
     extra = '      - name: x\n        type: number\n        sql: "{y} + 1"\n'
     extra += '      - name: y\n        type: number\n        sql: "{x} * 2"\n'
     _, problems = parse_model(cubes(cube("a", extra=extra)))
-    assert any("refers to itself" in p.message
-    assert p.member == "x" for p in problems)
+    assert any("refers to itself" in p.message for p in problems if p.member == "x")
 
 
 def test_a_sql_cube_is_checked_by_the_sql_guard():
