@@ -113,7 +113,7 @@ def test_a_number_measure_that_refers_to_itself_is_refused():
 def test_a_sql_cube_is_checked_by_the_sql_guard():
     text = "cubes:\n  - name: a\n    sql: DELETE FROM orders\n"
     [problem] = parse_model(text)[1]
-    assert problem.cube == "a" and problem.field == "sql" and problem.line == 3
+    assert (problem.cube, problem.field, problem.line) == ("a", "sql", 3)
     assert "SELECT" in problem.message
     tables = {"orders": TableInfo("orders", [ColumnInfo("id", "integer")])}
     [problem] = parse_model("cubes:\n  - name: a\n    sql: SELECT * FROM secrets\n", tables=tables)[1]
