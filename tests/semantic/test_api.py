@@ -207,6 +207,7 @@ def test_a_query_across_two_sources_is_refused(alpha):
     assert alone.json()["rows"] == [[len(ROWS["orders"])]]
 
 
+@pytest.mark.enterprise  # the core edition lets every signed-in person do everything
 def test_viewers_read_but_cannot_change_models(alpha):
     model = auto_model(alpha.client("editor"), upload_shop(alpha.client("editor")))
     viewer = alpha.client("viewer")
