@@ -22,7 +22,8 @@ from sqlglot import exp
 from chat2chart.core.errors import QueryError
 from chat2chart.semantic.joins import JoinGraph
 from chat2chart.semantic.model import Cube, Dimension, Measure, Model, Segment
-from chat2chart.semantic.query import DimensionRef, ModelQuery, find_member, find_typed
+from chat2chart.semantic.outputs import dimension_column, measure_column
+from chat2chart.semantic.query import DimensionRef, ModelQuery, find_member, find_typed, query_source
 from chat2chart.semantic.refs import parse_snippet
 from chat2chart.sources.catalogue import ColumnInfo, ColumnType, TableInfo
 from chat2chart.sources.compiler import _TIME_SQL, DIALECTS, CompiledQuery, Dialect, _render
@@ -32,7 +33,6 @@ from chat2chart.sources.sqlguard import check_select
 from chat2chart.sources.sqlparts import Params, column_ref, table_ref
 
 _FILTER_TYPES: dict[str, ColumnType] = {"string": "text", "number": "decimal", "boolean": "boolean"}
-_PARTS = frozenset({"weekday", "month_of_year", "hour_of_day"})
 _COMBINED = "aiser_combined"
 
 
@@ -42,31 +42,6 @@ class _Sub:
 
     cube: Cube
     measures: list[Measure] = field(default_factory=list)
-
-
-def query_cubes(model: Model, query: ModelQuery) -> list[str]:
-    """The cubes a query reads directly (members, filters, segments), in first-use order."""
-    names = [*query.measures, *(d.member for d in query.dimensions), *query.segments]
-    names += [f.field for f in query.filters]
-    cubes: list[str] = []
-    for name in names:
-        cube, _ = find_member(model, name)
-        if cube.name not in cubes:
-            cubes.append(cube.name)
-    return cubes
-
-
-def query_source(model: Model, query: ModelQuery) -> int | str | None:
-    """The one source a query reads; QueryError when its cubes belong to several sources."""
-    sources: dict[Any, list[str]] = {}
-    for name in query_cubes(model, query):
-        cube = model.cube(name)
-        key = cube.source if cube is not None and cube.source is not None else model.source
-        sources.setdefault(key, []).append(name)
-    if len(sources) > 1:
-        listed = "; ".join(f"{', '.join(cubes)} from source {key!r}" for key, cubes in sources.items())
-        raise QueryError(f"a query can read only one source, and this one reads several ({listed})")
-    return next(iter(sources), None)
 
 
 def compile_model_query(
@@ -266,12 +241,12 @@ class _Builder:
         columns: list[dict[str, str]] = []
         for i, (ref, _, dim) in enumerate(dims):
             selected.append(exp.alias_(column_ref(f"d{i}"), ref.output_name, quoted=True))
-            columns.append(_dimension_column(ref, dim))
+            columns.append(dimension_column(ref, dim))
         for cube, measure in requested:
             selected.append(
                 exp.alias_(self._measure_value(cube, measure), f"{cube.name}.{measure.name}", quoted=True)
             )
-            columns.append(_measure_column(cube, measure))
+            columns.append(measure_column(cube, measure))
         names = [c["name"] for c in columns]
         if len(set(names)) != len(names):
             raise QueryError("the query names the same member twice; list each member once")
@@ -410,7 +385,7 @@ class _Builder:
         return {"sum": exp.Sum, "min": exp.Min, "max": exp.Max}[kind](this=ref)
 
     def _snippet(self, cube: Cube, sql: str, *, member: Any) -> exp.Expression:
-        names = {m.name for m in (*cube.measures, *cube.dimensions, *cube.segments)}
+        names = cube.member_names
 
         def table(name: str) -> exp.Expression:
             if self.model.cube(name) is None:
@@ -433,31 +408,3 @@ def _safe_division(node: exp.Expression) -> exp.Expression:
         denominator = exp.Nullif(this=node.expression, expression=exp.Literal.number(0))
         return exp.Div(this=numerator, expression=denominator)
     return node
-
-
-def _dimension_column(ref: DimensionRef, dim: Dimension) -> dict[str, str]:
-    types = {"string": "text", "number": "decimal", "boolean": "boolean", "time": "datetime"}
-    column = {"name": ref.output_name, "type": types[dim.type]}
-    if ref.granularity:
-        column["type"] = (
-            "integer" if ref.granularity in _PARTS else "datetime" if ref.granularity == "hour" else "date"
-        )
-        column["granularity"] = ref.granularity
-    if dim.format:
-        column["format"] = dim.format
-    return column
-
-
-def _measure_column(cube: Cube, measure: Measure) -> dict[str, str]:
-    counts = ("count", "count_distinct", "count_distinct_approx")
-    column = {
-        "name": f"{cube.name}.{measure.name}",
-        "type": "integer" if measure.type in counts else "decimal",
-    }
-    if measure.type != "number":
-        column["agg"] = measure.type
-    if measure.format:
-        column["format"] = measure.format
-    if measure.currency:
-        column["currency"] = measure.currency
-    return column

@@ -191,7 +191,7 @@ def _described(item: dict[str, Any], skip: Any) -> dict[str, Any]:
     for key in ("title", "description"):
         if key in item:
             data[key] = str(item[key])
-    meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+    meta: dict[str, Any] = item["meta"] if isinstance(item.get("meta"), dict) else {}
     if isinstance(meta.get("synonyms"), list):
         data["synonyms"] = [str(s) for s in meta["synonyms"]]
     for key in (
@@ -239,7 +239,7 @@ def _format(item: dict[str, Any], data: dict[str, Any], skip: Any) -> None:
         skip("format", f"the format '{fmt}' is not supported")
         return
     data["format"] = fmt
-    meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+    meta: dict[str, Any] = item["meta"] if isinstance(item.get("meta"), dict) else {}
     if fmt == "currency" and isinstance(meta.get("currency"), str):
         data["currency"] = meta["currency"]
 

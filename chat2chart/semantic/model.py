@@ -132,10 +132,16 @@ class Cube(_Strict):
         return self
 
     def member(self, name: str) -> Measure | Dimension | Segment | None:
-        for member in (*self.measures, *self.dimensions, *self.segments):
-            if member.name == name:
-                return member
-        return None
+        members: list[Measure | Dimension | Segment] = [*self.measures, *self.dimensions, *self.segments]
+        return next((member for member in members if member.name == name), None)
+
+    @property
+    def member_names(self) -> set[str]:
+        return (
+            {m.name for m in self.measures}
+            | {d.name for d in self.dimensions}
+            | {s.name for s in self.segments}
+        )
 
     @property
     def primary_key(self) -> Dimension | None:

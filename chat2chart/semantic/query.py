@@ -60,7 +60,7 @@ def find_member(model: Model, name: str) -> tuple[Cube, Member]:
         raise QueryError(f"unknown member '{name}': write it as cube.member{_hint(cube_name, known)}")
     member = cube.member(member_name)
     if member is None:
-        names = [m.name for m in (*cube.measures, *cube.dimensions, *cube.segments)]
+        names = sorted(cube.member_names)
         raise QueryError(f"cube '{cube.name}' has no member '{member_name}'{_hint(member_name, names)}")
     return cube, member
 
@@ -76,3 +76,28 @@ def find_typed(model: Model, name: str, kind: type, role: str) -> tuple[Cube, An
 def _hint(name: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+def query_cubes(model: Model, query: ModelQuery) -> list[str]:
+    """The cubes a query reads directly (members, filters, segments), in first-use order."""
+    names = [*query.measures, *(d.member for d in query.dimensions), *query.segments]
+    names += [f.field for f in query.filters]
+    cubes: list[str] = []
+    for name in names:
+        cube, _ = find_member(model, name)
+        if cube.name not in cubes:
+            cubes.append(cube.name)
+    return cubes
+
+
+def query_source(model: Model, query: ModelQuery) -> int | str | None:
+    """The one source a query reads; QueryError when its cubes belong to several sources."""
+    sources: dict[Any, list[str]] = {}
+    for name in query_cubes(model, query):
+        cube = model.cube(name)
+        key = cube.source if cube is not None and cube.source is not None else model.source
+        sources.setdefault(key, []).append(name)
+    if len(sources) > 1:
+        listed = "; ".join(f"{', '.join(cubes)} from source {key!r}" for key, cubes in sources.items())
+        raise QueryError(f"a query can read only one source, and this one reads several ({listed})")
+    return next(iter(sources), None)

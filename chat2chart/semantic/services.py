@@ -15,10 +15,10 @@ from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import Forbidden, QueryError, ValidationFailed
 from chat2chart.semantic import selectors
 from chat2chart.semantic.auto import auto_model
-from chat2chart.semantic.compile import compile_model_query, query_source
+from chat2chart.semantic.compile import compile_model_query
 from chat2chart.semantic.model import Model, ModelInvalid, ModelProblem
 from chat2chart.semantic.models import SemanticModel, SemanticModelVersion
-from chat2chart.semantic.query import ModelQuery
+from chat2chart.semantic.query import ModelQuery, query_source
 from chat2chart.semantic.yaml_io import dump_model, load_model
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.compiler import explain_sql

@@ -201,7 +201,12 @@ def _number_trail(
     if cube is None or not isinstance(measure, Measure) or measure.type != "number" or not measure.sql:
         return ()
     found: list[tuple[str, str]] = []
-    names = {m.name for kind in _KINDS for m in getattr(cube, kind)}
+    names = cube.member_names
+
+    def collect(ref_cube: str, ref_member: str) -> exp.Expression:
+        found.append((ref_cube, ref_member))
+        return exp.Null()
+
     try:
         parse_snippet(
             measure.sql,
@@ -209,7 +214,7 @@ def _number_trail(
             member_names=names,
             dialect=dialect,
             table=lambda n: exp.to_identifier(n),
-            member=lambda c, m: found.append((c, m)) or exp.Null(),
+            member=collect,
         )
     except QueryError:
         return ()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from chat2chart.core.errors import QueryError
-from chat2chart.semantic.compile import compile_model_query, query_source
+from chat2chart.semantic.compile import compile_model_query
 from chat2chart.semantic.joins import JoinGraph, describe
 from chat2chart.semantic.model import ModelInvalid
-from chat2chart.semantic.query import ModelQuery
+from chat2chart.semantic.query import ModelQuery, query_source
 from chat2chart.semantic.yaml_io import dump_model, load_model, parse_model
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
 from tests.semantic.shop import SHOP_YAML, shop_model
