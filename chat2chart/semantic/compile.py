@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from chat2chart.core.errors import QueryError
 from chat2chart.semantic.joins import JoinGraph
-from chat2chart.semantic.model import Cube, Dimension, Measure, Model, Segment
+from chat2chart.semantic.model import Cube, Dimension, Measure, Model, RollingWindow, Segment
 from chat2chart.semantic.outputs import dimension_column, measure_column
 from chat2chart.semantic.query import DimensionRef, ModelQuery, find_member, find_typed, query_source
 from chat2chart.semantic.refs import parse_snippet
@@ -33,7 +33,7 @@ from chat2chart.sources.sqlguard import check_select
 from chat2chart.sources.sqlparts import Params, column_ref, table_ref
 
 _FILTER_TYPES: dict[str, ColumnType] = {"string": "text", "number": "decimal", "boolean": "boolean"}
-_COMBINED = "aiser_combined"
+_TIME_PARTS = frozenset({"weekday", "month_of_year", "hour_of_day"})
 
 
 @dataclass
@@ -42,6 +42,7 @@ class _Sub:
 
     cube: Cube
     measures: list[Measure] = field(default_factory=list)
+    window: RollingWindow | None = None  # a rolling measure has a subquery of its own
 
 
 def compile_model_query(
@@ -114,7 +115,8 @@ class _Builder:
                     )
                 return
             if measure.rolling_window is not None:
-                raise QueryError(f"'{key}' has a rolling window; rolling windows are not computed yet")
+                subs.setdefault(key, _Sub(cube, [measure], measure.rolling_window))
+                return
             sub = subs.setdefault(cube.name, _Sub(cube))
             if measure not in sub.measures:
                 sub.measures.append(measure)
@@ -144,6 +146,9 @@ class _Builder:
         inner_cols: list[exp.Expression] = []
         for i, (ref, cube, dim) in enumerate(dims):
             inner_cols.append(exp.alias_(self._bucketed(ref, cube, dim), f"d{i}", quoted=True))
+        window_at = self._window_dimension(sub, dims) if sub.window is not None else None
+        if window_at is not None:
+            inner_cols.append(exp.alias_(self._dimension(sub.cube, dims[window_at][2]), "t", quoted=True))
         for j, measure in enumerate(sub.measures):
             inner_cols.append(exp.alias_(self._measure_argument(sub.cube, measure), f"m{j}", quoted=True))
         conditions = self._conditions(row_filters, segments)
@@ -161,6 +166,8 @@ class _Builder:
         inner = self._join_all(inner, joins)
         if conditions:
             inner = inner.where(exp.and_(*conditions))
+        if window_at is not None:
+            return self._rolling(sub, inner, dims, window_at)
         outer_cols: list[exp.Expression] = [
             exp.alias_(column_ref(f"d{i}"), f"d{i}", quoted=True) for i in range(len(dims))
         ]
@@ -171,6 +178,55 @@ class _Builder:
         if dims:
             outer = outer.group_by(*[column_ref(f"d{i}") for i in range(len(dims))])
         return outer
+
+    def _window_dimension(self, sub: _Sub, dims: list) -> int:
+        """The position of the query's time dimension that a rolling measure rolls along."""
+        name = f"{sub.cube.name}.{sub.measures[0].name}"
+        for i, (ref, cube, _) in enumerate(dims):
+            if ref.granularity and ref.granularity not in _TIME_PARTS and cube.name == sub.cube.name:
+                return i
+        raise QueryError(
+            f"'{name}' is a rolling window; add a time dimension of '{sub.cube.name}' with a granularity "
+            "(day, week, month, ...) to the query"
+        )
+
+    def _rolling(self, sub: _Sub, inner: exp.Select, dims: list, at: int) -> exp.Select:
+        """For each time bucket of the rows, aggregate the rows whose time lies in the bucket's window."""
+        window = sub.window
+        assert window is not None
+        grain = dims[at][0].granularity
+        bucket = exp.column(f"d{at}", "buckets", quoted=True)
+        moment = exp.column("t", "rows_", quoted=True)
+        upper = _shift(bucket, grain, 1)
+        tests: list[exp.Expression] = [exp.LT(this=moment, expression=upper)]
+        if window.type == "to_date":
+            template = sqlglot.parse_one(
+                _TIME_SQL[self.dialect][window.granularity or "month"], read=self.dialect
+            )
+            start = template.transform(
+                lambda n: bucket.copy() if isinstance(n, exp.Column) and n.name == "__col" else n
+            )
+            tests.append(exp.GTE(this=moment, expression=start))
+        elif window.trailing != "unbounded":
+            count, unit = (window.trailing or "").split()
+            tests.append(exp.GTE(this=moment, expression=_shift(upper.copy(), unit.rstrip("s"), -int(count))))
+        columns: list[exp.Expression] = []
+        groups: list[exp.Expression] = []
+        for i in range(len(dims)):
+            ref = bucket.copy() if i == at else exp.column(f"d{i}", "rows_", quoted=True)
+            columns.append(exp.alias_(ref, f"d{i}", quoted=True))
+            groups.append(ref.copy())
+        measure = sub.measures[0]
+        value = self._aggregate(measure, exp.column("m0", "rows_", quoted=True))
+        columns.append(exp.alias_(value, f"{sub.cube.name}.{measure.name}", quoted=True))
+        spine = exp.select(column_ref(f"d{at}")).distinct().from_(exp.to_table("rows_", quoted=True))
+        return (
+            exp.select(*columns)
+            .from_(exp.alias_(exp.Subquery(this=spine), "buckets", quoted=True))
+            .join(exp.to_table("rows_", quoted=True), on=exp.and_(*tests), join_type="inner")
+            .group_by(*groups)
+            .with_(exp.to_identifier("rows_", quoted=True), as_=inner)
+        )
 
     def _dimension_select(self, dims: list, row_filters: list[Filter], segments: list) -> exp.Select:
         root = dims[0][1]
@@ -396,6 +452,20 @@ class _Builder:
         return parse_snippet(
             sql, cube=cube.name, member_names=names, dialect=self.dialect, table=table, member=member
         )
+
+
+def _shift(moment: exp.Expression, unit: str | None, count: int) -> exp.Expression:
+    """`moment` moved by `count` units (day, week, month, quarter, year, hour) in any dialect."""
+    steps = {
+        "day": ("DAY", 1),
+        "week": ("DAY", 7),
+        "month": ("MONTH", 1),
+        "quarter": ("MONTH", 3),
+        "year": ("YEAR", 1),
+        "hour": ("HOUR", 1),
+    }
+    name, size = steps[unit or "day"]
+    return exp.DateAdd(this=moment, expression=exp.Literal.number(count * size), unit=exp.Var(this=name))
 
 
 def _alias(name: str) -> exp.Identifier:

@@ -79,6 +79,10 @@ class Measure(_Described):
             raise ValueError(f"a {self.type} measure needs `sql` (the column or expression it aggregates)")
         if self.type == "number" and not self.sql:
             raise ValueError("a number measure needs `sql`, an expression over other measures like {revenue}")
+        if self.type == "number" and self.rolling_window is not None:
+            raise ValueError(
+                "a number measure cannot have a rolling window; give it to the measures it combines"
+            )
         if self.currency and self.format != "currency":
             raise ValueError("`currency` only applies with `format: currency`")
         return self

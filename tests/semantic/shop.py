@@ -51,6 +51,21 @@ cubes:
         sql: shipping
         filters:
           - sql: "{CUBE}.status = 'paid'"
+      - name: shipping_last_7_days
+        type: sum
+        sql: shipping
+        rolling_window:
+          trailing: 7 day
+      - name: shipping_month_to_date
+        type: sum
+        sql: shipping
+        rolling_window:
+          type: to_date
+          granularity: month
+      - name: orders_last_3_months
+        type: count
+        rolling_window:
+          trailing: 3 months
       - name: customers_with_orders
         type: count_distinct
         sql: customer_id

@@ -173,3 +173,51 @@ def test_filter_on_a_measure_keeps_groups_above_the_threshold(engines):
     orders = F["orders"].merge(F["customers"], left_on="customer_id", right_on="id")
     counts = orders.groupby("segment").id_x.count()
     assert got == {segment: (n,) for segment, n in counts.items() if n >= 40}
+
+
+def test_rolling_windows_sum_each_buckets_window_like_pandas(engines):
+    got = answer(
+        engines,
+        {
+            "measures": ["orders.shipping_last_7_days", "orders.shipping_month_to_date", "orders.count"],
+            "dimensions": [{"member": "orders.created_at", "granularity": "day"}],
+        },
+    )
+    orders = F["orders"].assign(
+        day=pd.to_datetime(F["orders"].created_at), shipping=F["orders"].shipping.astype(float)
+    )
+    want = {}
+    for day in sorted(orders.day.unique()):
+        day = pd.Timestamp(day)
+        week = orders[(orders.day > day - pd.Timedelta(days=7)) & (orders.day <= day)].shipping.sum()
+        month = orders[(orders.day >= day.replace(day=1)) & (orders.day <= day)].shipping.sum()
+        want[day.date()] = (round(float(week), 4), round(float(month), 4), int((orders.day == day).sum()))
+    assert got == want
+
+
+def test_a_trailing_window_in_months_counts_rows_of_the_last_three_months(engines):
+    got = answer(
+        engines,
+        {
+            "measures": ["orders.orders_last_3_months"],
+            "dimensions": [{"member": "orders.created_at", "granularity": "month"}, "orders.status"],
+            "filters": [{"field": "orders.status", "op": "in", "value": ["paid", "open"]}],
+        },
+    )
+    orders = F["orders"][F["orders"].status.isin(["paid", "open"])]
+    orders = orders.assign(month=pd.to_datetime(orders.created_at).dt.to_period("M"))
+    want = {}
+    for month in sorted(orders.month.unique()):
+        window = orders[(orders.month > month - 3) & (orders.month <= month)]
+        for status, group in window.groupby("status"):
+            want[(month.to_timestamp().date(), status)] = (len(group),)
+    assert got == want
+
+
+def test_a_rolling_measure_needs_a_time_dimension():
+    from chat2chart.core.errors import QueryError
+
+    with pytest.raises(QueryError, match="add a time dimension of 'orders'"):
+        compile_model_query(
+            MODEL, ModelQuery(measures=["orders.shipping_last_7_days"]), "duckdb", max_rows=10
+        )
