@@ -19,7 +19,7 @@ from chat2chart.semantic import selectors, services
 from chat2chart.semantic.cube_export import export_cube_project
 from chat2chart.semantic.cube_import import MAX_TOTAL_BYTES, files_from_zip, import_cube_project
 from chat2chart.semantic.models import SemanticModel, SemanticModelVersion
-from chat2chart.semantic.yaml_io import dump_model, load_model, parse_model
+from chat2chart.semantic.yaml_io import dump_model, load_model
 
 
 class SemanticModelSerializer(serializers.ModelSerializer):
@@ -138,7 +138,7 @@ class SemanticModelValidateView(APIView):
     )
     def post(self, request: Request) -> Response:
         given = _valid(ModelInputSerializer(data=request.data))
-        _, problems = parse_model(given.get("yaml", ""))
+        _, problems = services.semantic_model_problems(yaml_text=given.get("yaml", ""))
         return Response({"valid": not problems, "problems": [p.to_dict() for p in problems]})
 
 

@@ -16,39 +16,54 @@ from chat2chart.core.errors import Forbidden, QueryError, ValidationFailed
 from chat2chart.semantic import selectors
 from chat2chart.semantic.auto import auto_model
 from chat2chart.semantic.compile import compile_model_query
-from chat2chart.semantic.model import Model, ModelInvalid, ModelProblem
+from chat2chart.semantic.model import Cube, Model, ModelInvalid, ModelProblem
 from chat2chart.semantic.models import SemanticModel, SemanticModelVersion
 from chat2chart.semantic.query import ModelQuery, query_source
-from chat2chart.semantic.yaml_io import dump_model, load_model
+from chat2chart.semantic.validation import Place
+from chat2chart.semantic.yaml_io import dump_model, parse_model
 from chat2chart.sources import selectors as source_selectors
-from chat2chart.sources.compiler import explain_sql
+from chat2chart.sources.compiler import Dialect, explain_sql
 from chat2chart.sources.models import Source
 from chat2chart.sources.querying import compiled_sql_run
 
 MAX_NAME = 200
 
 
-def semantic_model_check(*, yaml_text: str) -> Model:
-    """The model in `yaml_text` with its sources resolved; raises ModelInvalid listing every problem."""
-    model = load_model(yaml_text)
-    problems = []
+def semantic_model_problems(*, yaml_text: str) -> tuple[Model | None, list[ModelProblem]]:
+    """The model in `yaml_text` and every problem, checked against the catalogues of its sources
+    (tables and columns) once it names sources that exist in this workspace."""
+    model, problems = parse_model(yaml_text)
+    if model is None or problems:
+        return model, problems
     for i, cube in enumerate(model.cubes):
         if cube.source is not None and _find_source(cube.source) is None:
-            problems.append(
-                ModelProblem(
-                    f"there is no source {cube.source!r} in this workspace",
-                    cube.name,
-                    None,
-                    "source",
-                    ("cubes", i, "source"),
-                )
-            )
+            message = f"there is no source {cube.source!r} in this workspace"
+            problems.append(ModelProblem(message, cube.name, None, "source", ("cubes", i, "source")))
     if model.source is not None and _find_source(model.source) is None:
-        problems.append(
-            ModelProblem(f"there is no source {model.source!r} in this workspace", field="source")
-        )
+        message = f"there is no source {model.source!r} in this workspace"
+        problems.append(ModelProblem(message, field="source", path=("source",)))
     if problems:
-        raise ModelInvalid(problems)
+        return model, problems
+    places: dict[int, Place] = {}
+
+    def where(cube: Cube) -> Place:
+        value = cube.source if cube.source is not None else model.source
+        source = _find_source(value) if value is not None else None
+        if source is None:
+            return None, "duckdb"
+        if source.pk not in places:
+            tables = {table.name: table for table in source_selectors.source_catalogue(source.pk)}
+            places[source.pk] = (tables or None, _dialect(source))
+        return places[source.pk]
+
+    return parse_model(yaml_text, where=where)
+
+
+def semantic_model_check(*, yaml_text: str) -> Model:
+    """The model in `yaml_text`; raises ModelInvalid listing every problem with its line."""
+    model, problems = semantic_model_problems(yaml_text=yaml_text)
+    if problems or model is None:
+        raise ModelInvalid(problems or [ModelProblem("the model is empty")])
     return model
 
 
@@ -138,8 +153,7 @@ def semantic_model_from_source(*, actor: Any, source_id: int, name: str = "") ->
     tables = source_selectors.source_catalogue(source.pk)
     if not tables:
         raise ValidationFailed(f"'{source.name}' has no tables yet; wait until it is ready.")
-    dialect = "duckdb" if source.is_stored else "postgres" if source.kind == Source.Kind.POSTGRES else "mysql"
-    model = auto_model(tables, dialect=dialect, source=source.pk)  # type: ignore[arg-type]
+    model = auto_model(tables, dialect=_dialect(source), source=source.pk)
     return semantic_model_create(
         actor=actor, name=name or source.name, yaml_text=dump_model(model), note="automatic model"
     )
@@ -189,6 +203,12 @@ def _with_source_ids(model: Model) -> Model:
 
     cubes = [c.model_copy(update={"source": as_id(c.source)}) for c in model.cubes]
     return model.model_copy(update={"source": as_id(model.source), "cubes": cubes})
+
+
+def _dialect(source: Source) -> Dialect:
+    if source.is_stored:
+        return "duckdb"
+    return "postgres" if source.kind == Source.Kind.POSTGRES else "mysql"
 
 
 def _find_source(value: int | str) -> Source | None:

@@ -4,7 +4,7 @@ member and field (and the path into the YAML document, which `yaml_io` turns int
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlglot import exp
@@ -18,12 +18,20 @@ from chat2chart.sources.compiler import Dialect
 from chat2chart.sources.sqlguard import check_select
 
 _KINDS = ("measures", "dimensions", "segments")
+# Where a cube's data lives: its source's catalogue by table name (None when unknown) and SQL dialect.
+Place = tuple[dict[str, TableInfo] | None, Dialect]
 
 
 def validate_model(
-    model: Model, *, tables: dict[str, TableInfo] | None = None, dialect: Dialect = "duckdb"
+    model: Model,
+    *,
+    tables: dict[str, TableInfo] | None = None,
+    dialect: Dialect = "duckdb",
+    where: Callable[[Cube], Place] | None = None,
 ) -> list[ModelProblem]:
-    """Every problem of `model`; `tables` (catalogue by table name) also checks tables and columns."""
+    """Every problem of `model`. With a catalogue (`tables` for every cube, or `where(cube)` for cubes
+    of several sources) tables and columns are checked too; SQL is read in the cube's dialect."""
+    places = {cube.name: where(cube) if where else (tables, dialect) for cube in model.cubes}
     problems: list[ModelProblem] = []
     seen: set[str] = set()
     for i, cube in enumerate(model.cubes):
@@ -32,14 +40,13 @@ def validate_model(
                 ModelProblem("two cubes have this name", cube.name, None, "name", ("cubes", i, "name"))
             )
         seen.add(cube.name)
-        problems += _cube_problems(model, i, cube, tables, dialect)
+        problems += _cube_problems(model, i, cube, places)
     problems += _join_problems(model)
     return problems
 
 
-def _cube_problems(
-    model: Model, i: int, cube: Cube, tables: dict[str, TableInfo] | None, dialect: Dialect
-) -> list[ModelProblem]:
+def _cube_problems(model: Model, i: int, cube: Cube, places: dict[str, Place]) -> list[ModelProblem]:
+    tables, dialect = places[cube.name]
     problems: list[ModelProblem] = []
     names: set[str] = set()
     for kind in _KINDS:
@@ -89,7 +96,7 @@ def _cube_problems(
                 _problem(error.message, cube, member, path[-1] if isinstance(path[-1], str) else "sql", path)
             )
             continue
-        problems += _column_problems(model, cube, tree, tables, member, path)
+        problems += _column_problems(model, cube, tree, places, member, path)
     problems += _number_cycles(model, cube, i, dialect)
     return problems
 
@@ -136,20 +143,18 @@ def _column_problems(
     model: Model,
     cube: Cube,
     tree: exp.Expression,
-    tables: dict[str, TableInfo] | None,
+    places: dict[str, Place],
     member: str | None,
     path: tuple[Any, ...],
 ) -> list[ModelProblem]:
-    if tables is None:
-        return []
     problems = []
     for column in tree.find_all(exp.Column):
         owner = model.cube(column.table)
-        table = tables.get(owner.sql_table or "") if owner is not None else None
+        catalogue = places[owner.name][0] if owner is not None else None
+        table = catalogue.get(owner.sql_table or "") if owner is not None and catalogue is not None else None
         if table is not None and table.column(column.name) is None:
-            problems.append(
-                _problem(f"table '{table.name}' has no column '{column.name}'", cube, member, "sql", path)
-            )
+            message = f"table '{table.name}' has no column '{column.name}'"
+            problems.append(_problem(message, cube, member, "sql", path))
     return problems
 
 

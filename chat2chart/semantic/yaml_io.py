@@ -7,13 +7,14 @@ pydantic error or a reference error found later points at the line a person edit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pydantic
 import yaml
 
-from chat2chart.semantic.model import Model, ModelInvalid, ModelProblem
-from chat2chart.semantic.validation import validate_model
+from chat2chart.semantic.model import Cube, Model, ModelInvalid, ModelProblem
+from chat2chart.semantic.validation import Place, validate_model
 from chat2chart.sources.catalogue import TableInfo
 
 Path = tuple[str | int, ...]
@@ -21,7 +22,7 @@ MAX_YAML_BYTES = 2_000_000
 
 
 def parse_model(
-    text: str, *, tables: dict[str, TableInfo] | None = None
+    text: str, *, tables: dict[str, TableInfo] | None = None, where: Callable[[Cube], Place] | None = None
 ) -> tuple[Model | None, list[ModelProblem]]:
     """The model in `text` and its problems (empty when valid); `tables` adds checks against a catalogue."""
     if len(text.encode()) > MAX_YAML_BYTES:
@@ -43,12 +44,14 @@ def parse_model(
     except pydantic.ValidationError as error:
         problems = [_from_pydantic(item, data) for item in error.errors()]
         return None, [_located(p, lines) for p in problems]
-    return model, [_located(p, lines) for p in validate_model(model, tables=tables)]
+    return model, [_located(p, lines) for p in validate_model(model, tables=tables, where=where)]
 
 
-def load_model(text: str, *, tables: dict[str, TableInfo] | None = None) -> Model:
+def load_model(
+    text: str, *, tables: dict[str, TableInfo] | None = None, where: Callable[[Cube], Place] | None = None
+) -> Model:
     """The model in `text`; raises ModelInvalid listing every problem."""
-    model, problems = parse_model(text, tables=tables)
+    model, problems = parse_model(text, tables=tables, where=where)
     if problems or model is None:
         raise ModelInvalid(problems or [ModelProblem("the model is empty")])
     return model

@@ -155,6 +155,25 @@ def test_invalid_yaml_is_refused_with_lines_and_the_model_is_unchanged(alpha):
     assert checked.json()["problems"][0]["line"] == line
 
 
+def test_unknown_tables_and_columns_of_the_source_are_refused_with_their_lines(alpha):
+    client = alpha.client("editor")
+    source = upload_shop(client)
+    text = (
+        f"source: {source}\ncubes:\n  - name: o\n    sql_table: orders\n    measures:\n"
+        "      - name: total\n        type: sum\n        sql: amount\n"
+        "  - name: x\n    sql_table: invoices\n"
+    )
+
+    refused = post_json(client, "/api/v1/semantic/models/", {"name": "Bad", "yaml": text})
+
+    assert refused.status_code == 400
+    problems = {(p["cube"], p["line"]): p["message"] for p in refused.json()["error"]["details"]}
+    assert problems[("o", 8)] == "table 'orders' has no column 'amount'"
+    assert problems[("x", 10)].startswith("'invoices' is not a table of the source")
+    missing = post_json(client, "/api/v1/semantic/models/validate/", {"yaml": "source: 999\ncubes: []\n"})
+    assert missing.json()["problems"][0]["message"] == "there is no source 999 in this workspace"
+
+
 def test_cube_project_is_imported_from_files_and_from_a_zip_and_exported(alpha):
     client = alpha.client("editor")
     source = upload_shop(client)
