@@ -164,7 +164,10 @@ class SemanticModelImportView(APIView):
         imported, report = import_cube_project(files)
         if report.problems:
             return Response({"model": None, "report": report.to_dict()}, status=status.HTTP_400_BAD_REQUEST)
-        yaml_text = dump_model(imported.model_copy(update={"source": request.data.get("source") or None}))
+        source = request.data.get("source") or None
+        if isinstance(source, str) and source.isdigit():  # a form field arrives as text
+            source = int(source)
+        yaml_text = dump_model(imported.model_copy(update={"source": source}))
         model = services.semantic_model_create(
             actor=request.user, name=name, yaml_text=yaml_text, note="imported from Cube"
         )

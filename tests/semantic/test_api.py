@@ -195,8 +195,14 @@ def test_cube_project_is_imported_from_files_and_from_a_zip_and_exported(alpha):
             zipped.writestr(f"project/{path}", text)
     archive.seek(0)
     archive.name = "project.zip"
-    zipped_import = client.post("/api/v1/semantic/models/import/", {"file": archive, "name": "Cube zip"})
+    zipped_import = client.post(
+        "/api/v1/semantic/models/import/", {"file": archive, "name": "Cube zip", "source": str(source)}
+    )
     assert zipped_import.status_code == 201, zipped_import.content
+    zipped_id = zipped_import.json()["model"]["id"]
+    assert run(client, zipped_id, {"measures": ["customers.count"]}).json()["rows"] == [
+        [len(ROWS["customers"])]
+    ]
 
     exported = client.get(f"/api/v1/semantic/models/{model_id}/export/").json()["files"]
     assert sorted(exported) == [
