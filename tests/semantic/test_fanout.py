@@ -221,3 +221,26 @@ def test_a_rolling_measure_needs_a_time_dimension():
         compile_model_query(
             MODEL, ModelQuery(measures=["orders.shipping_last_7_days"]), "duckdb", max_rows=10
         )
+
+
+def test_dimensions_alone_list_the_combinations_that_exist(engines):
+    got = answer(engines, {"dimensions": ["customers.segment", "orders.status"]})
+    joined = F["customers"].merge(F["orders"], left_on="id", right_on="customer_id", how="left")
+    pairs = {(s, None if pd.isna(t) else t) for s, t in zip(joined.segment, joined.status, strict=True)}
+    assert set(got) == pairs
+
+
+def test_order_and_limit_apply_to_the_answer(engines):
+    parsed = ModelQuery.model_validate(
+        {
+            "measures": ["order_lines.revenue"],
+            "dimensions": ["order_lines.product"],
+            "order": [{"field": "order_lines.revenue", "dir": "desc"}],
+            "limit": 2,
+        }
+    )
+    lines = F["order_lines"].assign(revenue=F["order_lines"].quantity * F["order_lines"].price.astype(float))
+    top = lines.groupby("product").revenue.sum().sort_values(ascending=False).head(2)
+    for dialect, run in engines.items():
+        rows = run(compile_model_query(MODEL, parsed, dialect, max_rows=100))  # type: ignore[arg-type]
+        assert [(r[0], normal(r[1])) for r in rows] == [(p, round(float(v), 4)) for p, v in top.items()]
