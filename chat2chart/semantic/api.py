@@ -163,7 +163,8 @@ class SemanticModelImportView(APIView):
         name = request.data.get("name") or "Imported Cube model"
         imported, report = import_cube_project(files)
         if report.problems:
-            return Response({"model": None, "report": report.to_dict()}, status=status.HTTP_400_BAD_REQUEST)
+            summary = "; ".join(p.describe() for p in report.problems[:5])
+            raise ValidationFailed(f"The imported model is not valid: {summary}", details=report.to_dict())
         source = request.data.get("source") or None
         if isinstance(source, str) and source.isdigit():  # a form field arrives as text
             source = int(source)

@@ -176,7 +176,9 @@ def _members(path: str, cube: str, raw: Any, convert: Any, report: ImportReport)
         if _CONTEXT_VARIABLES.search(str(item)):
             report.skip(path, label, "context variables (FILTER_PARAMS, SQL_UTILS, ...) are not supported")
             continue
-        converted = convert(item, lambda what, why, label=label: report.skip(path, f"{label} {what}", why))
+        converted = convert(
+            item, lambda what, why, label=label: report.skip(path, f"{label} {what}".strip(), why)
+        )
         if converted is not None:
             members.append(converted)
     return members

@@ -98,3 +98,17 @@ def test_imported_project_answers_like_the_data():
 
     paid = [o for o in rows["orders"] if o[2] == "paid"]
     assert got == [round(sum(o[4] for o in paid), 4), len(paid)]
+
+
+def test_unsupported_keys_and_measure_types_are_reported_per_file():
+    files = {"model/a.yml": "cubes:\n  - name: a\n    sql_table: a\n    joins:\n      - name: b\n"
+             "        relationship: many_to_one\n        sql: '{CUBE}.b_id = {b}.id'\n",
+             "model/b.yml": "cubes:\n  - name: b\n    extends: c\n    sql_table: b\n    measures:\n"
+             "      - name: n\n        type: running_total\n        sql: x\n"}  # fmt: skip
+    model, report = import_cube_project(files)
+    assert [c.name for c in model.cubes] == ["a", "b"]
+    assert report.skipped["model/b.yml"] == [
+        "cube b: extends: extending another cube is not supported; copy its members",
+        "cube b: n: measures of type 'running_total' are not supported",
+    ]
+    assert report.problems == []
