@@ -25,6 +25,7 @@ from chat2chart.semantic.model import Cube, Dimension, Measure, Model, RollingWi
 from chat2chart.semantic.outputs import dimension_column, measure_column
 from chat2chart.semantic.query import DimensionRef, ModelQuery, find_member, find_typed, query_source
 from chat2chart.semantic.refs import parse_snippet
+from chat2chart.semantic.rolling import ROWS, rolling_select
 from chat2chart.sources.catalogue import ColumnInfo, ColumnType, TableInfo
 from chat2chart.sources.compiler import _TIME_SQL, DIALECTS, CompiledQuery, Dialect, _render
 from chat2chart.sources.filtersql import condition, naive
@@ -191,41 +192,17 @@ class _Builder:
         )
 
     def _rolling(self, sub: _Sub, inner: exp.Select, dims: list, at: int) -> exp.Select:
-        """For each time bucket of the rows, aggregate the rows whose time lies in the bucket's window."""
-        window = sub.window
-        assert window is not None
-        grain = dims[at][0].granularity
-        bucket = exp.column(f"d{at}", "buckets", quoted=True)
-        moment = exp.column("t", "rows_", quoted=True)
-        upper = _shift(bucket, grain, 1)
-        tests: list[exp.Expression] = [exp.LT(this=moment, expression=upper)]
-        if window.type == "to_date":
-            template = sqlglot.parse_one(
-                _TIME_SQL[self.dialect][window.granularity or "month"], read=self.dialect
-            )
-            start = template.transform(
-                lambda n: bucket.copy() if isinstance(n, exp.Column) and n.name == "__col" else n
-            )
-            tests.append(exp.GTE(this=moment, expression=start))
-        elif window.trailing != "unbounded":
-            count, unit = (window.trailing or "").split()
-            tests.append(exp.GTE(this=moment, expression=_shift(upper.copy(), unit.rstrip("s"), -int(count))))
-        columns: list[exp.Expression] = []
-        groups: list[exp.Expression] = []
-        for i in range(len(dims)):
-            ref = bucket.copy() if i == at else exp.column(f"d{i}", "rows_", quoted=True)
-            columns.append(exp.alias_(ref, f"d{i}", quoted=True))
-            groups.append(ref.copy())
+        assert sub.window is not None
         measure = sub.measures[0]
-        value = self._aggregate(measure, exp.column("m0", "rows_", quoted=True))
-        columns.append(exp.alias_(value, f"{sub.cube.name}.{measure.name}", quoted=True))
-        spine = exp.select(column_ref(f"d{at}")).distinct().from_(exp.to_table("rows_", quoted=True))
-        return (
-            exp.select(*columns)
-            .from_(exp.alias_(exp.Subquery(this=spine), "buckets", quoted=True))
-            .join(exp.to_table("rows_", quoted=True), on=exp.and_(*tests), join_type="inner")
-            .group_by(*groups)
-            .with_(exp.to_identifier("rows_", quoted=True), as_=inner)
+        return rolling_select(
+            inner,
+            width=len(dims),
+            at=at,
+            grain=dims[at][0].granularity,
+            window=sub.window,
+            value=self._aggregate(measure, exp.column("m0", ROWS, quoted=True)),
+            name=f"{sub.cube.name}.{measure.name}",
+            dialect=self.dialect,
         )
 
     def _dimension_select(self, dims: list, row_filters: list[Filter], segments: list) -> exp.Select:
@@ -452,20 +429,6 @@ class _Builder:
         return parse_snippet(
             sql, cube=cube.name, member_names=names, dialect=self.dialect, table=table, member=member
         )
-
-
-def _shift(moment: exp.Expression, unit: str | None, count: int) -> exp.Expression:
-    """`moment` moved by `count` units (day, week, month, quarter, year, hour) in any dialect."""
-    steps = {
-        "day": ("DAY", 1),
-        "week": ("DAY", 7),
-        "month": ("MONTH", 1),
-        "quarter": ("MONTH", 3),
-        "year": ("YEAR", 1),
-        "hour": ("HOUR", 1),
-    }
-    name, size = steps[unit or "day"]
-    return exp.DateAdd(this=moment, expression=exp.Literal.number(count * size), unit=exp.Var(this=name))
 
 
 def _alias(name: str) -> exp.Identifier:
