@@ -74,6 +74,7 @@ _CORE_DATA_APPS = [
     "chat2chart.charts",
     "chat2chart.conversations",
     "chat2chart.dashboards",
+    "chat2chart.semantic",
 ]
 
 if ENTERPRISE:

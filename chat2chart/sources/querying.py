@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, QueryError
 from chat2chart.sources import executor, selectors
 from chat2chart.sources.catalogue import TableInfo
-from chat2chart.sources.compiler import Dialect, compile_query, explain_sql
+from chat2chart.sources.compiler import CompiledQuery, Dialect, compile_query, explain_sql
 from chat2chart.sources.connections import source_connector
 from chat2chart.sources.models import Source
 from chat2chart.sources.results import (
@@ -110,6 +110,26 @@ def sql_run(*, source_id: int, sql: str) -> ResultSet:
     raw = _execute(source, checked, [])
     hooks.record_usage("query_run", kind="sql")
     return _raw_result(raw, checked.replace("%%", "%") if dialect != "duckdb" else checked, started)
+
+
+def compiled_sql_run(
+    *, source_id: int, build: Callable[[Dialect, str | None, dict[str, TableInfo], int], CompiledQuery]
+) -> tuple[CompiledQuery, QueryResult]:
+    """Run a query another layer compiles (the semantic layer's model queries) on one source.
+
+    `build(dialect, schema, tables, max_rows)` receives the source's SQL dialect, its schema (or
+    None), its catalogue by table name and the row cap, and returns the compiled query; the compiled
+    query and the raw result come back. The caller has checked who may run it; nothing is cached.
+    """
+    source = selectors.source_get(source_id)
+    stored = list(selectors.source_tables(source))
+    if not stored:
+        raise QueryError(_not_ready_message(source))
+    tables = {table.name: TableInfo.from_dict(table.catalogue) for table in stored}
+    compiled = build(_DIALECTS[source.kind], _schema(source), tables, settings.AISER_QUERY_MAX_ROWS)
+    result = _execute(source, compiled.sql, compiled.params, stored)
+    hooks.record_usage("query_run", kind="model")
+    return compiled, result
 
 
 def table_preview(*, source: Source, table_name: str, limit: int = PREVIEW_ROWS) -> ResultSet:

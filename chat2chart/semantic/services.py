@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: MIT
+"""State changes of semantic models (each save is a version with its author and diff, and an audit
+entry) and the running of model queries against the one source they read."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import pydantic
+from django.db import transaction
+
+from chat2chart.core import hooks
+from chat2chart.core.api import pydantic_message
+from chat2chart.core.errors import Forbidden, QueryError, ValidationFailed
+from chat2chart.semantic import selectors
+from chat2chart.semantic.auto import auto_model
+from chat2chart.semantic.compile import compile_model_query
+from chat2chart.semantic.model import Cube, Model, ModelInvalid, ModelProblem
+from chat2chart.semantic.models import SemanticModel, SemanticModelVersion
+from chat2chart.semantic.query import ModelQuery, query_source
+from chat2chart.semantic.validation import Place
+from chat2chart.semantic.yaml_io import dump_model, parse_model
+from chat2chart.sources import selectors as source_selectors
+from chat2chart.sources.compiler import Dialect, explain_sql
+from chat2chart.sources.models import Source
+from chat2chart.sources.querying import compiled_sql_run
+
+MAX_NAME = 200
+
+
+def semantic_model_problems(*, yaml_text: str) -> tuple[Model | None, list[ModelProblem]]:
+    """The model in `yaml_text` and every problem, checked against the catalogues of its sources
+    (tables and columns) once it names sources that exist in this workspace."""
+    model, problems = parse_model(yaml_text)
+    if model is None or problems:
+        return model, problems
+    for i, cube in enumerate(model.cubes):
+        if cube.source is not None and _find_source(cube.source) is None:
+            message = f"there is no source {cube.source!r} in this workspace"
+            problems.append(ModelProblem(message, cube.name, None, "source", ("cubes", i, "source")))
+    if model.source is not None and _find_source(model.source) is None:
+        message = f"there is no source {model.source!r} in this workspace"
+        problems.append(ModelProblem(message, field="source", path=("source",)))
+    if problems:
+        return model, problems
+    places: dict[int, Place] = {}
+
+    def where(cube: Cube) -> Place:
+        value = cube.source if cube.source is not None else model.source
+        source = _find_source(value) if value is not None else None
+        if source is None:
+            return None, "duckdb"
+        if source.pk not in places:
+            tables = {table.name: table for table in source_selectors.source_catalogue(source.pk)}
+            places[source.pk] = (tables or None, _dialect(source))
+        return places[source.pk]
+
+    return parse_model(yaml_text, where=where)
+
+
+def semantic_model_check(*, yaml_text: str) -> Model:
+    """The model in `yaml_text`; raises ModelInvalid listing every problem with its line."""
+    model, problems = semantic_model_problems(yaml_text=yaml_text)
+    if problems or model is None:
+        raise ModelInvalid(problems or [ModelProblem("the model is empty")])
+    return model
+
+
+@transaction.atomic
+def semantic_model_create(
+    *, actor: Any, name: str, yaml_text: str, description: str = "", note: str = "created"
+) -> SemanticModel:
+    semantic_model_check(yaml_text=yaml_text)
+    name = _clean_name(name)
+    if selectors.semantic_model_list().filter(name=name).exists():
+        raise ValidationFailed(f"A semantic model called '{name}' already exists; choose another name.")
+    model = SemanticModel.objects.create(
+        name=name, description=description, yaml=yaml_text, version=1, updated_by=actor
+    )
+    _record_version(model, actor, previous="", note=note)
+    hooks.record_audit(
+        action="semantic_model.create",
+        actor=actor,
+        target_type="semantic_model",
+        target_id=model.pk,
+        data={"name": name, "version": 1},
+    )
+    return model
+
+
+@transaction.atomic
+def semantic_model_save(
+    *,
+    model: SemanticModel,
+    actor: Any,
+    yaml_text: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    note: str = "",
+) -> SemanticModel:
+    """Change the text (a new version when it differs), the name or the description."""
+    model = SemanticModel.objects.select_for_update().get(pk=model.pk)
+    if name is not None and _clean_name(name) != model.name:
+        if selectors.semantic_model_list().filter(name=_clean_name(name)).exclude(pk=model.pk).exists():
+            raise ValidationFailed(f"A semantic model called '{name}' already exists; choose another name.")
+        model.name = _clean_name(name)
+    if description is not None:
+        model.description = description
+    previous = model.yaml
+    if yaml_text is not None and yaml_text != previous:
+        semantic_model_check(yaml_text=yaml_text)
+        model.yaml = yaml_text
+        model.version += 1
+    model.updated_by = actor
+    model.save()
+    if model.yaml != previous:
+        _record_version(model, actor, previous=previous, note=note)
+    hooks.record_audit(
+        action="semantic_model.update",
+        actor=actor,
+        target_type="semantic_model",
+        target_id=model.pk,
+        data={"name": model.name, "version": model.version},
+    )
+    return model
+
+
+def semantic_model_rollback(*, model: SemanticModel, actor: Any, number: int) -> SemanticModel:
+    """Make version `number`'s text current again, as a new version (history is never rewritten)."""
+    old = selectors.semantic_model_version_get(model=model, number=number)
+    return semantic_model_save(
+        model=model, actor=actor, yaml_text=old.yaml, note=f"rolled back to version {number}"
+    )
+
+
+@transaction.atomic
+def semantic_model_delete(*, model: SemanticModel, actor: Any) -> None:
+    model_id, name = model.pk, model.name
+    model.delete()
+    hooks.record_audit(
+        action="semantic_model.delete",
+        actor=actor,
+        target_type="semantic_model",
+        target_id=model_id,
+        data={"name": name},
+    )
+
+
+def semantic_model_from_source(*, actor: Any, source_id: int, name: str = "") -> SemanticModel:
+    """A new model with one cube per table of the source and the joins its data suggests."""
+    source = source_selectors.source_get(source_id)
+    tables = source_selectors.source_catalogue(source.pk)
+    if not tables:
+        raise ValidationFailed(f"'{source.name}' has no tables yet; wait until it is ready.")
+    model = auto_model(tables, dialect=_dialect(source), source=source.pk)
+    return semantic_model_create(
+        actor=actor, name=name or source.name, yaml_text=dump_model(model), note="automatic model"
+    )
+
+
+def semantic_query_run(
+    *, model: SemanticModel, query: Any, user: Any, source_id: int | None = None
+) -> dict[str, Any]:
+    """Compile a model query and run it on the one source its cubes read (`source_id` for cubes
+    that name none). The caller has checked that `user` may see the model; ASK is checked here.
+    Returns {columns, rows, sql (readable, parameters inlined), truncated, elapsed_ms}."""
+    if user is not None and not hooks.can(user, hooks.ASK):
+        raise Forbidden("You do not have permission to run queries.")
+    try:
+        parsed = ModelQuery.model_validate(query)
+    except pydantic.ValidationError as error:
+        raise ValidationFailed(f"The query is not valid: {pydantic_message(error)}") from error
+    resolved = _with_source_ids(semantic_model_check(yaml_text=model.yaml))
+    source = query_source(resolved, parsed)
+    if source is None:
+        source = source_id
+    elif source_id is not None and source_id != source:
+        raise QueryError("the query reads the model's own source; leave `source` out or send that source")
+    if source is None:
+        raise QueryError(
+            "say which source to read: add `source:` to the model or send `source` with the query"
+        )
+    compiled, result = compiled_sql_run(
+        source_id=int(source),
+        build=lambda dialect, schema, tables, max_rows: compile_model_query(
+            resolved, parsed, dialect, tables=tables, schema=schema, max_rows=max_rows
+        ),
+    )
+    return {
+        "columns": compiled.columns,
+        "rows": result.rows,
+        "sql": explain_sql(compiled),
+        "truncated": result.truncated,
+        "elapsed_ms": result.elapsed_ms,
+    }
+
+
+def _with_source_ids(model: Model) -> Model:
+    def as_id(value: int | str | None) -> int | None:
+        found = _find_source(value) if value is not None else None
+        return found.pk if found is not None else None
+
+    cubes = [c.model_copy(update={"source": as_id(c.source)}) for c in model.cubes]
+    return model.model_copy(update={"source": as_id(model.source), "cubes": cubes})
+
+
+def _dialect(source: Source) -> Dialect:
+    if source.is_stored:
+        return "duckdb"
+    return "postgres" if source.kind == Source.Kind.POSTGRES else "mysql"
+
+
+def _find_source(value: int | str) -> Source | None:
+    sources = source_selectors.source_list()
+    return sources.filter(pk=value).first() if isinstance(value, int) else sources.filter(name=value).first()
+
+
+def _record_version(model: SemanticModel, actor: Any, *, previous: str, note: str) -> SemanticModelVersion:
+    diff = "".join(
+        difflib.unified_diff(
+            previous.splitlines(keepends=True),
+            model.yaml.splitlines(keepends=True),
+            fromfile=f"version {model.version - 1}",
+            tofile=f"version {model.version}",
+        )
+    )
+    return SemanticModelVersion.objects.create(
+        model=model, number=model.version, yaml=model.yaml, diff=diff, note=note, author=actor
+    )
+
+
+def _clean_name(name: Any) -> str:
+    text = " ".join(str(name or "").split())
+    if not text:
+        raise ValidationFailed("A semantic model needs a name.")
+    if len(text) > MAX_NAME:
+        raise ValidationFailed(f"A semantic model name can be at most {MAX_NAME} characters.")
+    return text

@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: MIT
+"""The model as YAML text: load it with every problem located by line, cube, member and field; dump it back.
+
+Line numbers come from PyYAML's node marks, collected per key path (`cubes.0.measures.2.type`), so a
+pydantic error or a reference error found later points at the line a person edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pydantic
+import yaml
+
+from chat2chart.semantic.model import Cube, Model, ModelInvalid, ModelProblem
+from chat2chart.semantic.validation import Place, validate_model
+from chat2chart.sources.catalogue import TableInfo
+
+Path = tuple[str | int, ...]
+MAX_YAML_BYTES = 2_000_000
+
+
+def parse_model(
+    text: str, *, tables: dict[str, TableInfo] | None = None, where: Callable[[Cube], Place] | None = None
+) -> tuple[Model | None, list[ModelProblem]]:
+    """The model in `text` and its problems (empty when valid); `tables` adds checks against a catalogue."""
+    if len(text.encode()) > MAX_YAML_BYTES:
+        return None, [ModelProblem(f"the model is larger than {MAX_YAML_BYTES // 1_000_000} MB")]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, [ModelProblem(f"this is not valid YAML: {problem}", line=line)]
+    lines = _line_index(node) if node is not None else {}
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        return None, [ModelProblem("the model must be a mapping with a `cubes:` list", line=1)]
+    try:
+        model = Model.model_validate(data)
+    except pydantic.ValidationError as error:
+        problems = [_from_pydantic(item, data) for item in error.errors()]
+        return None, [_located(p, lines) for p in problems]
+    return model, [_located(p, lines) for p in validate_model(model, tables=tables, where=where)]
+
+
+def load_model(
+    text: str, *, tables: dict[str, TableInfo] | None = None, where: Callable[[Cube], Place] | None = None
+) -> Model:
+    """The model in `text`; raises ModelInvalid listing every problem."""
+    model, problems = parse_model(text, tables=tables, where=where)
+    if problems or model is None:
+        raise ModelInvalid(problems or [ModelProblem("the model is empty")])
+    return model
+
+
+def dump_model(model: Model) -> str:
+    """The model as YAML in the order people write it (names first), without empty or default fields."""
+    data = model.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+
+
+def _line_index(node: yaml.Node, path: Path = ()) -> dict[Path, int]:
+    index = {path: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, str(key.value))
+            index.update(_line_index(value, child))
+            index[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for position, item in enumerate(node.value):
+            index.update(_line_index(item, (*path, position)))
+    return index
+
+
+def _located(problem: ModelProblem, lines: dict[Path, int]) -> ModelProblem:
+    path = problem.path
+    while path and path not in lines:
+        path = path[:-1]
+    line = lines.get(path)
+    if line is None:
+        return problem
+    return ModelProblem(problem.message, problem.cube, problem.member, problem.field, problem.path, line)
+
+
+def _from_pydantic(item: Any, data: dict[str, Any]) -> ModelProblem:
+    path: Path = tuple(item["loc"])
+    cube = member = field = None
+    cursor: Any = data
+    for position, part in enumerate(path):
+        cursor = _step(cursor, part)
+        if position == 1 and path[0] == "cubes":
+            cube = _name(cursor, f"cube #{part + 1}" if isinstance(part, int) else None)
+        if (
+            position == 3
+            and path[0] == "cubes"
+            and path[2] in ("measures", "dimensions", "joins", "segments")
+        ):
+            member = _name(cursor, f"{path[2]} #{part + 1}" if isinstance(part, int) else None)
+    tail = [str(p) for p in path[4:] if not isinstance(p, int)] if len(path) > 4 else []
+    if len(path) == 3 and path[0] == "cubes":
+        tail = [str(path[2])]
+    field = ".".join(tail) or None
+    message = item["msg"].removeprefix("Value error, ")
+    return ModelProblem(message, cube, member, field, path)
+
+
+def _step(cursor: Any, part: str | int) -> Any:
+    if isinstance(cursor, dict):
+        return cursor.get(part)
+    if isinstance(cursor, list) and isinstance(part, int) and part < len(cursor):
+        return cursor[part]
+    return None
+
+
+def _name(value: Any, fallback: str | None) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return value["name"]
+    return fallback

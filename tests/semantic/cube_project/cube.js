@@ -1,0 +1,2 @@
+// Cube configuration (not part of the model; ignored by the import)
+module.exports = {};
