@@ -22,7 +22,7 @@ class Sensitivity:
     """How surprising a point must be before it is flagged."""
 
     name: str
-    threshold_sigma: float  # |deviation| / σ to flag a point of a business series
+    threshold_sigma: float  # |deviation| / sigma to flag a point of a business series
     alarm: float  # anomaly-likelihood z at which the streaming score raises an alarm
     label: str
 
@@ -45,7 +45,7 @@ def sensitivity_get(name: str) -> Sensitivity:
 
 
 def _causal_z(feature: pd.Series, window: int, min_periods: int) -> pd.Series:
-    """|f_t - mean(f_{t-w..t-1})| / std(f_{t-w..t-1}), with σ floored at 0.1 % of the level so a flat line
+    """|f_t - mean(f_{t-w..t-1})| / std(f_{t-w..t-1}), with sigma floored at 0.1 % of the level so a flat line
     that moves by a hair is not infinitely surprising."""
     prev = feature.shift(1)
     mean = prev.rolling(window, min_periods=min_periods).mean()
@@ -74,7 +74,7 @@ def anomaly_scores(
 
     Algorithm: raw surprise = max of the causal z-scores of the value and of its first difference
     (`window` points back); then Numenta's anomaly likelihood (Ahmad et al. 2017, section 4.3): the tail
-    statistic (mean of the last `short` raw scores − mean of the previous `long`) / their std, i.e. the
+    statistic (mean of the last `short` raw scores - mean of the previous `long`) / their std, i.e. the
     z whose tail probability Numenta thresholds; mapped to z / (z + alarm).
     Vectorised with pandas rolling windows: O(n), about a million points a second.
     """
@@ -121,12 +121,13 @@ def detect_anomalies(
     dates); `sensitivity` (a key of SENSITIVITIES); `period` (observations per seasonal cycle, e.g. 7 for
     daily data with a weekly pattern, or None); `window` (points of history for the spread).
     Output: an AnomalyFinding whose flags carry the expected value, the range expected at the preset's
-    σ level, the deviation in units and in σ, and what the point was compared with; `scores` in [0, 1].
+    sigma level, the deviation in units and in sigma, and what the point was compared with;
+    `scores` in [0, 1].
 
     Algorithm (causal, no look-ahead): expected = median of the same phase in the last three cycles when
-    `period` is given and two cycles exist, else the mean of the previous `window` points; σ = the
-    standard deviation of the previous `window` residuals (value − expected); flag when |residual| ≥
-    threshold·σ. Flagged points are replaced by their expected value in later baselines, so one spike
+    `period` is given and two cycles exist, else the mean of the previous `window` points; sigma = the
+    standard deviation of the previous `window` residuals (value - expected); flag when |residual| ≥
+    threshold·sigma. Flagged points are replaced by their expected value in later baselines, so one spike
     does not widen the range that judges the next (the usual robust-control-chart rule).
     """
     preset = sensitivity_get(sensitivity)

@@ -163,3 +163,52 @@ class Finding(_Frozen):
     impact: float
     chart: dict[str, Any]
     detail: dict[str, Any]
+
+
+class Correlation(_Frozen):
+    left: str
+    right: str
+    pearson: float
+    spearman: float
+    p_value: float
+    n: int
+    caveat: str
+
+
+class Concentration(_Frozen):
+    dimension: str
+    measure: str
+    top_share_of_values: float  # e.g. 0.2: the top 20 % of values ...
+    share_of_measure: float  # ... carry this share of the measure
+    values: int
+    gini: float
+
+
+class CyclePattern(_Frozen):
+    cycle: Literal["day_of_week", "hour_of_day"]
+    measure: str
+    means: dict[str, float]
+    highest: str
+    lowest: str
+    p_value: float  # Kruskal-Wallis across the cycle's positions
+
+
+class OutlierSegment(_Frozen):
+    dimension: str
+    value: str
+    measure_value: float
+    median: float
+    robust_z: float
+
+
+class DistributionShape(_Frozen):
+    measure: str
+    n: int
+    mean: float
+    median: float
+    skewness: float
+    excess_kurtosis: float
+    bimodality_coefficient: float
+    multimodal: bool
+    heavy_tailed: bool
+    skew_label: Literal["symmetric", "right-skewed", "left-skewed"]

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Forecasts of a measure over time with statsforecast, the model chosen by a back-test on the series itself."""
+"""Forecasts of a measure over time (statsforecast), the model chosen by a back-test on the series itself."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ MIN_POINTS = 10
 
 
 def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
-    """Symmetric MAPE in percent, 0–200: mean of 200·|y − ŷ| / (|y| + |ŷ|), 0 where both are 0
+    """Symmetric MAPE in percent, 0-200: mean of 200·|y - ŷ| / (|y| + |ŷ|), 0 where both are 0
     (Makridakis 1993, the M4 definition)."""
     denominator = np.abs(actual) + np.abs(predicted)
-    ratio = np.where(denominator > 0, 2 * np.abs(actual - predicted) / np.where(denominator > 0, denominator, 1), 0)
+    ratio = np.where(
+        denominator > 0, 2 * np.abs(actual - predicted) / np.where(denominator > 0, denominator, 1), 0
+    )
     return float(100 * ratio.mean())
 
 
@@ -75,7 +77,9 @@ def backtest(values: np.ndarray, *, horizon: int, seasons: list[int]) -> list[Mo
 
 
 def _model_names(predicted: pd.DataFrame) -> list[str]:
-    return [c for c in predicted.columns if c not in ("unique_id", "ds") and "-lo-" not in c and "-hi-" not in c]
+    return [
+        c for c in predicted.columns if c not in ("unique_id", "ds") and "-lo-" not in c and "-hi-" not in c
+    ]
 
 
 def choose_model(scores: list[ModelScore]) -> tuple[str, str]:
@@ -98,7 +102,7 @@ def forecast(
     """Forecast `horizon` periods of a measure over time with 80 % and 95 % prediction intervals.
 
     Inputs: `times` (dates at a regular step: daily, weekly, monthly ...) and `values` (numbers); `horizon`
-    in periods of that step (1–365). Output: a ForecastFinding with the chosen model, why it was chosen,
+    in periods of that step (1-365). Output: a ForecastFinding with the chosen model, why it was chosen,
     every model's back-test MASE and sMAPE on the last `horizon` points, and the forecast points.
     Models: AutoETS (Hyndman et al. 2008), AutoTheta (Fiorucci et al. 2016), MSTL (Bandara et al. 2021)
     over all seasonal periods that fit, and the seasonal naive baseline, all from Nixtla's statsforecast.
@@ -156,7 +160,9 @@ def _future_labels(series: TimeSeries, horizon: int) -> list[str]:
     if freq:
         future = pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
     else:
-        future = pd.DatetimeIndex([last + pd.Timedelta(days=series.step_days * (k + 1)) for k in range(horizon)])
+        future = pd.DatetimeIndex(
+            [last + pd.Timedelta(days=series.step_days * (k + 1)) for k in range(horizon)]
+        )
     if series.step_days >= 1:
         return [t.strftime("%Y-%m-%d") for t in future]
     return [t.isoformat() for t in future]

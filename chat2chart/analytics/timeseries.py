@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""A measure over time as the engine reads it: sorted, regular, with its step and candidate seasonal periods."""
+"""A measure over time as the engine reads it: sorted, with its step and candidate seasonal periods."""
 
 from __future__ import annotations
 
@@ -33,10 +33,7 @@ class TimeSeries:
     def seasonal_candidates(self) -> list[tuple[str, int]]:
         """Seasonal periods worth testing for this step, as (name, observations per cycle)."""
         step = self.step_days
-        if step < 1 / 12:  # minutes
-            per_day = round(1 / step)
-            candidates = [("daily", per_day), ("weekly", 7 * per_day)]
-        elif step < 0.9:  # hours
+        if step < 1 / 12 or step < 0.9:  # minutes
             per_day = round(1 / step)
             candidates = [("daily", per_day), ("weekly", 7 * per_day)]
         elif step < 2:
@@ -82,4 +79,6 @@ def to_time_series(times: Sequence[Any], values: Sequence[Any], *, min_points: i
     step = float(np.median(gaps))
     # Calendar months vary from 28 to 31 days: "regular" allows that much jitter.
     regular = bool(np.all(np.abs(gaps - step) <= max(0.11 * step, 1e-9)))
-    return TimeSeries(times=times_index, values=frame["v"].to_numpy(dtype=float), step_days=step, regular=regular)
+    return TimeSeries(
+        times=times_index, values=frame["v"].to_numpy(dtype=float), step_days=step, regular=regular
+    )

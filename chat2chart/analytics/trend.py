@@ -14,7 +14,9 @@ from statsmodels.tsa.seasonal import STL
 from chat2chart.analytics.findings import ChangePoint, Seasonality, TrendFinding
 from chat2chart.analytics.timeseries import MONTH_DAYS, TimeSeries, elapsed_days, to_time_series
 
-SEASONAL_STRENGTH_MIN = 0.4  # below this a pattern is too weak to name (Hyndman & Athanasopoulos use 0.64 as strong)
+SEASONAL_STRENGTH_MIN = (
+    0.4  # below this a pattern is too weak to name (Hyndman & Athanasopoulos use 0.64 as strong)
+)
 ALPHA = 0.05
 
 
@@ -28,7 +30,7 @@ def slope_unit(step_days: float) -> tuple[str, float]:
 
 
 def mann_kendall(values: np.ndarray) -> tuple[float, float]:
-    """Mann–Kendall trend test (Mann 1945; Kendall 1975): Kendall's τ-b between time order and value,
+    """Mann-Kendall trend test (Mann 1945; Kendall 1975): Kendall's tau-b between time order and value,
     with its two-sided p-value (scipy.stats.kendalltau, exact for small n, tie-corrected)."""
     result = stats.kendalltau(np.arange(len(values)), values)
     tau = float(result.statistic) if np.isfinite(result.statistic) else 0.0
@@ -40,10 +42,10 @@ def change_points(values: np.ndarray, *, min_size: int = 4, penalty_factor: floa
     """Indices where the level or the slope shifts: ruptures PELT (Killick et al. 2012) on the piecewise
     linear-regression cost (each segment its own line over time).
 
-    The penalty is `penalty_factor`·σ²·ln n with σ the noise level estimated from first differences
+    The penalty is `penalty_factor`·sigma²·ln n with sigma the noise level estimated from first differences
     (MAD / (0.6745·√2)), so a noisy series needs a bigger shift to be cut; the default 6 is twice the BIC
-    charge of a segment's three parameters (level, slope, cut), which keeps residual seasonality uncut. Output: the first index of each
-    new segment, ascending.
+    charge of a segment's three parameters (level, slope, cut), which keeps residual seasonality uncut.
+    Output: the first index of each new segment, ascending.
     """
     n = len(values)
     if n < 2 * min_size + 1:
@@ -58,10 +60,12 @@ def change_points(values: np.ndarray, *, min_size: int = 4, penalty_factor: floa
     return [int(b) for b in algo.predict(pen=penalty) if b < n]
 
 
-def seasonalities(series: TimeSeries) -> tuple[list[Seasonality], dict[str, list[float]] | None, float | None]:
+def seasonalities(
+    series: TimeSeries,
+) -> tuple[list[Seasonality], dict[str, list[float]] | None, float | None]:
     """Which candidate periods are present, each with its STL seasonal strength.
 
-    Strength = max(0, 1 − Var(remainder) / Var(seasonal + remainder)) (Wang, Smith & Hyndman 2006), from a
+    Strength = max(0, 1 - Var(remainder) / Var(seasonal + remainder)) (Wang, Smith & Hyndman 2006), from a
     robust STL (Cleveland et al. 1990, statsmodels) at each period with two full cycles. Output: the periods
     at least SEASONAL_STRENGTH_MIN strong, the STL components of the strongest, and the trend strength.
     """
@@ -97,10 +101,10 @@ def analyse_trend(times: Sequence[Any], values: Sequence[Any], *, measure: str =
 
     Inputs: `times` (dates) and `values` (numbers in the measure's unit), at least 6 dated points.
     Output: a TrendFinding; slopes are in the measure's unit `slope_unit` (per day for daily data, per week
-    for weekly, per month otherwise) with the 95 % Theil–Sen interval (Sen 1968, scipy.stats.theilslopes on
-    time in days). `direction` is "flat" unless the Mann–Kendall p-value is below 0.05. `latest_unusual`:
-    the last point lies more than 3 σ from the Theil–Sen line (plus the seasonal component when one is
-    present), σ being the spread of the earlier residuals.
+    for weekly, per month otherwise) with the 95 % Theil-Sen interval (Sen 1968, scipy.stats.theilslopes on
+    time in days). `direction` is "flat" unless the Mann-Kendall p-value is below 0.05. `latest_unusual`:
+    the last point lies more than 3 sigma from the Theil-Sen line (plus the seasonal component when one is
+    present), sigma being the spread of the earlier residuals.
     """
     series = to_time_series(times, values, min_points=6)
     x = series.values
