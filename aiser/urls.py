@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("chat2chart.charts.api_urls")),
     path("", include("chat2chart.conversations.api_urls")),
     path("", include("chat2chart.dashboards.api_urls")),
+    path("", include("chat2chart.analytics.api_urls")),
 ]
 
 urlpatterns = [

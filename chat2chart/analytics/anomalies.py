@@ -34,6 +34,9 @@ SENSITIVITIES: dict[str, Sensitivity] = {
 }
 
 
+MIN_HISTORY = 10  # residuals needed before a spread is trusted enough to flag against
+
+
 def sensitivity_get(name: str) -> Sensitivity:
     """The preset called `name`; an AnalyticsError lists the valid names otherwise."""
     try:
@@ -79,7 +82,7 @@ def anomaly_scores(
     Vectorised with pandas rolling windows: O(n), about a million points a second.
     """
     series = pd.Series(np.asarray(values, dtype=float)).ffill().fillna(0.0)
-    min_periods = min(20, max(2, len(series) // 10))
+    min_periods = 20
     raw = np.maximum(
         _causal_z(series, window, min_periods), _causal_z(series.diff().fillna(0.0), window, min_periods)
     ).clip(upper=50.0)
@@ -152,7 +155,7 @@ def detect_anomalies(
         if np.isnan(expected) or np.isnan(x[t]):
             continue
         recent = residuals[-window:]
-        sigma = float(np.std(recent, ddof=1)) if len(recent) >= 3 else np.nan
+        sigma = float(np.std(recent, ddof=1)) if len(recent) >= MIN_HISTORY else np.nan
         sigma = max(sigma, 1e-9 * (abs(expected) + 1)) if not np.isnan(sigma) else np.nan
         residual = float(x[t] - expected)
         if t >= warmup and not np.isnan(sigma):
@@ -188,6 +191,7 @@ def detect_anomalies(
         n=n,
         flags=flags,
         scores=[round(float(s), 6) for s in scores],
+        segment=segment,
     )
 
 

@@ -80,6 +80,7 @@ class AnomalyFinding(_Frozen):
     n: int
     flags: list[AnomalyFlag]
     scores: list[float]
+    segment: str | None = None
 
 
 class ModelScore(_Frozen):
@@ -212,3 +213,29 @@ class DistributionShape(_Frozen):
     multimodal: bool
     heavy_tailed: bool
     skew_label: Literal["symmetric", "right-skewed", "left-skewed"]
+
+
+class AnomaliesResult(_Frozen):
+    """One finding for the whole measure, or one per segment value when a segment was asked for."""
+
+    findings: list[AnomalyFinding]
+
+
+class DriversResult(_Frozen):
+    """`change` answers 'why did it change?'; `associations` answers 'what drives high values?'."""
+
+    change: DriversFinding | None = None
+    associations: list[Association] | None = None
+
+
+class PatternsResult(_Frozen):
+    measure: str
+    correlations: list[Correlation]
+    concentrations: list[Concentration]
+    cycles: list[CyclePattern]
+    outliers: list[OutlierSegment]
+    shape: DistributionShape | None
+
+
+class InsightsResult(_Frozen):
+    findings: list[Finding]
