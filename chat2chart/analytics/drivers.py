@@ -159,20 +159,22 @@ def explain_change(
     explanations.sort(key=lambda e: e.explained, reverse=True)
     drill, parent = None, None
     change = total_after - total_before
-    if explanations and len(dimensions) > 1 and change:
+    if change:
         top = explanations[0]
         parent = _leading(top.contributions, change)
-        if parent is not None:
+        others = [d for d in dimensions if d != top.dimension]
+        if parent is not None and others:
             inside_before = before[before[top.dimension].astype(str) == parent.value]
             inside_after = after[after[top.dimension].astype(str) == parent.value]
-            others = [
-                explain_dimension(
-                    inside_before, inside_after, measure=measure, dimension=d, denominator=denominator
-                )
-                for d in dimensions
-                if d != top.dimension
-            ]
-            drill = max(others, key=lambda e: e.explained)
+            drill = max(
+                (
+                    explain_dimension(
+                        inside_before, inside_after, measure=measure, dimension=d, denominator=denominator
+                    )
+                    for d in others
+                ),
+                key=lambda e: e.explained,
+            )
     causes = (
         root_causes(before, after, measure=measure, dimensions=dimensions, max_causes=max_causes)
         if denominator is None

@@ -66,7 +66,10 @@ def test_per_segment_detection_names_the_segment_that_spiked():
     days = pd.date_range("2024-01-01", periods=60, freq="D")
     rng = np.random.default_rng(4)
     frame = pd.concat(
-        [pd.DataFrame({"day": days, "region": r, "sales": 50 + rng.normal(0, 1, 60)}) for r in ("East", "West")]
+        [
+            pd.DataFrame({"day": days, "region": r, "sales": 50 + rng.normal(0, 1, 60)})
+            for r in ("East", "West")
+        ]
     )
     frame.loc[(frame.region == "West") & (frame.day == days[45]), "sales"] += 20
     found = detect_anomalies_by_segment(frame, time="day", measure="sales", segment="region")

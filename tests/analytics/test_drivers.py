@@ -13,7 +13,11 @@ from chat2chart.analytics.associations import what_drives
 from chat2chart.analytics.drivers import explain_change, explain_dimension, split_periods
 from chat2chart.analytics.findings import AnalyticsError
 
-REGIONS, PRODUCTS, CHANNELS = ["North", "South", "East", "West"], ["Laptops", "Phones", "Tablets"], ["Online", "Store"]
+REGIONS, PRODUCTS, CHANNELS = (
+    ["North", "South", "East", "West"],
+    ["Laptops", "Phones", "Tablets"],
+    ["Online", "Store"],
+)
 
 
 def _cells(seed: int = 0) -> pd.DataFrame:
@@ -42,8 +46,12 @@ def test_a_drop_in_one_combination_is_traced_to_it_and_said_in_one_sentence():
     hit = (after["region"] == "West") & (after["product"] == "Laptops") & (after["channel"] == "Online")
     after.loc[hit, "revenue"] *= 0.1
     found = explain_change(
-        before, after, measure="revenue", dimensions=["region", "product", "channel"],
-        before_label="February", after_label="March",
+        before,
+        after,
+        measure="revenue",
+        dimensions=["region", "product", "channel"],
+        before_label="February",
+        after_label="March",
     )
     assert found.change == pytest.approx(after["revenue"].sum() - before["revenue"].sum())
     assert found.root_causes[0].segment == {"region": "West", "product": "Laptops", "channel": "Online"}
@@ -95,7 +103,9 @@ def test_what_drives_keeps_only_factors_that_pass_the_test():
         }
     )
     frame["revenue"] = 100 + 30 * (frame["segment"] == "A") - 20 * frame["discount"] + rng.normal(0, 5, n)
-    found = what_drives(frame, measure="revenue", dimensions=["segment", "colour"], numeric=["discount", "noise"])
+    found = what_drives(
+        frame, measure="revenue", dimensions=["segment", "colour"], numeric=["discount", "noise"]
+    )
     assert {a.factor for a in found} == {"segment", "discount"}
     for item in found:
         assert item.ci_low <= item.effect <= item.ci_high and item.p_value < 0.05
