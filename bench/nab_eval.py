@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""NAB evaluation of the product's streaming anomaly detector (`chat2chart.analytics.anomalies.anomaly_scores`).
+"""NAB evaluation of the product's streaming anomaly detector (`analytics.anomalies.anomaly_scores`).
 
     .venv/bin/python bench/nab_eval.py --data /work/shared/eval/nab-dev/data --out /tmp/nab
         [--scorer /work/shared/eval/nab-dev/nab_score.py] [--windows .../windows.json] [--thresholds t.json]

@@ -53,9 +53,11 @@ def explain_dimension(
     """Each value's contribution to the change of `measure` (a sum), or of the ratio measure/denominator.
 
     For a sum: contribution = after - before of the value, share = contribution / total change.
-    For a ratio R = Σnum / Σden: the change splits exactly into, per value, mix = (w' - w)·(r + r')/2 and
-    rate = (r' - r)·(w + w')/2, w being the value's share of the denominator and r its own ratio (the
-    symmetric, Shapley-style shift-share split; Kitagawa 1955). Contributions are ordered by |change|.
+    For a ratio R = Σnum / Σden: the change splits exactly into, per value, mix = (w' - w)·((r + r')/2 - R̄)
+    and rate = (r' - r)·(w + w')/2, w being the value's share of the denominator, r its own ratio and R̄ the
+    mean of the overall ratio before and after (the symmetric shift-share split of Kitagawa 1955, with mix
+    measured against the average so a shift towards a below-average value counts as negative).
+    Contributions are ordered by |change|.
     """
     table = _totals(before, after, dimension, measure)
     if denominator is None:
@@ -94,7 +96,13 @@ def _ratio_contributions(
     r1 = (numerators["after"] / dens["after"]).replace([np.inf, -np.inf], np.nan)
     # A value absent from one side takes its other side's ratio, so it contributes mix only.
     r0, r1 = r0.fillna(r1).fillna(0.0), r1.fillna(r0).fillna(0.0)
-    mix = (w1 - w0) * (r0 + r1) / 2
+    # Mix is measured against the overall ratio: moving weight onto a value below average pulls the ratio
+    # down. Σ(w1 - w0) = 0, so subtracting the overall ratio keeps the split exact.
+    overall = (
+        float((numerators["before"]).sum() / dens["before"].sum())
+        + float(numerators["after"].sum() / dens["after"].sum())
+    ) / 2
+    mix = (w1 - w0) * ((r0 + r1) / 2 - overall)
     rate = (r1 - r0) * (w0 + w1) / 2
     change = (mix + rate).to_numpy()
     total = float(change.sum())
@@ -111,8 +119,7 @@ def _ratio_contributions(
         )
         for value in numerators.index
     ]
-    explained = float(np.abs(change).max() / np.abs(change).sum()) if np.abs(change).sum() else 0.0
-    return rows, explained
+    return rows, _concentration(change, dens["before"].to_numpy(), total)
 
 
 def _ratio(frame: pd.DataFrame, measure: str, denominator: str | None) -> float:

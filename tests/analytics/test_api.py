@@ -78,7 +78,8 @@ def test_anomalies_flag_the_planted_day_with_its_pandas_value(alpha, sales):
     assert len(spike) == 1
     daily = sales["frame"].groupby("order_date")["revenue"].sum()
     assert spike[0]["value"] == pytest.approx(daily[SPIKE_DAY])
-    assert spike[0]["direction"] == "above" and spike[0]["sigma"] > 4
+    assert spike[0]["direction"] == "above"
+    assert spike[0]["sigma"] > 4
 
 
 def test_anomalies_per_segment_name_the_region_that_spiked(alpha, sales):
@@ -115,14 +116,16 @@ def test_drivers_explain_the_march_drop_with_pandas_numbers(alpha, sales):
     change = response.json()["change"]
     frame = sales["frame"].assign(month=sales["frame"]["order_date"].str[:7])
     monthly = frame.groupby("month")["revenue"].sum()
-    assert change["before_label"] == "2024-02" and change["after_label"] == "2024-03"
+    assert change["before_label"] == "2024-02"
+    assert change["after_label"] == "2024-03"
     assert change["change"] == pytest.approx(monthly["2024-03"] - monthly["2024-02"])
     region = next(d for d in change["dimensions"] if d["dimension"] == "region")
     by_region = frame.groupby(["month", "region"])["revenue"].sum()
     west = next(c for c in region["contributions"] if c["value"] == "West")
     assert west["change"] == pytest.approx(by_region["2024-03", "West"] - by_region["2024-02", "West"])
     assert change["root_causes"][0]["segment"] == {"region": "West", "product": "Laptops"}
-    assert "West" in change["sentence"] and "Laptops" in change["sentence"]
+    assert "West" in change["sentence"]
+    assert "Laptops" in change["sentence"]
 
 
 def test_drivers_compare_two_named_periods_and_rank_associations(alpha, sales):
@@ -160,7 +163,8 @@ def test_insights_return_sentences_with_charts(alpha, sales):
     response = _post(alpha, "insights", {"query": query, "measure": "revenue", "top": 5})
     assert response.status_code == 200, response.json()
     findings = response.json()["findings"]
-    assert findings and all(f["sentence"] and f["chart"]["series"] for f in findings)
+    assert findings
+    assert all(f["sentence"] and f["chart"]["series"] for f in findings)
     assert any(f["kind"] == "drivers" and "West" in f["sentence"] for f in findings)
 
 

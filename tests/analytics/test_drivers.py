@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Key drivers on planted changes: one segment, a combination, mix versus rate, and 'what drives high values'."""
+"""Key drivers on planted changes: one segment, a combination, mix versus rate, what drives high values."""
 
 from __future__ import annotations
 
@@ -56,9 +56,11 @@ def test_a_drop_in_one_combination_is_traced_to_it_and_said_in_one_sentence():
     assert found.change == pytest.approx(after["revenue"].sum() - before["revenue"].sum())
     assert found.root_causes[0].segment == {"region": "West", "product": "Laptops", "channel": "Online"}
     assert found.root_causes[0].share == pytest.approx(1.0)
-    assert found.drill_parent is not None and found.drill_parent.share == pytest.approx(1.0)
+    assert found.drill_parent is not None
+    assert found.drill_parent.share == pytest.approx(1.0)
     assert found.sentence.startswith("revenue fell by")
-    assert "from February to March" in found.sentence and "100 % of the drop" in found.sentence
+    assert "from February to March" in found.sentence
+    assert "100 % of the drop" in found.sentence
 
 
 def test_two_planted_segments_are_two_root_causes():
@@ -78,7 +80,8 @@ def test_a_ratio_change_splits_exactly_into_mix_and_rate():
     after = pd.DataFrame({"channel": ["Online", "Store"], "orders": [100.0, 15.0], "visits": [2000.0, 150.0]})
     found = explain_change(before, after, measure="orders", dimensions=["channel"], denominator="visits")
     rate_before, rate_after = 80 / 1300, 115 / 2150
-    assert found.before == pytest.approx(rate_before) and found.after == pytest.approx(rate_after)
+    assert found.before == pytest.approx(rate_before)
+    assert found.after == pytest.approx(rate_after)
     parts = found.dimensions[0].contributions
     assert sum(c.mix + c.rate for c in parts) == pytest.approx(rate_after - rate_before)
     assert all(c.rate == pytest.approx(0.0) for c in parts)
@@ -88,7 +91,8 @@ def test_the_default_comparison_is_the_latest_month_against_the_one_before():
     frame = pd.DataFrame({"day": ["2024-01-31", "2024-02-01", "2024-03-05", "2024-03-31"], "v": [1, 2, 3, 4]})
     before, after, before_label, after_label = split_periods(frame, time="day")
     assert (before_label, after_label) == ("2024-02", "2024-03")
-    assert before["v"].tolist() == [2] and after["v"].tolist() == [3, 4]
+    assert before["v"].tolist() == [2]
+    assert after["v"].tolist() == [3, 4]
 
 
 def test_what_drives_keeps_only_factors_that_pass_the_test():
@@ -108,7 +112,8 @@ def test_what_drives_keeps_only_factors_that_pass_the_test():
     )
     assert {a.factor for a in found} == {"segment", "discount"}
     for item in found:
-        assert item.ci_low <= item.effect <= item.ci_high and item.p_value < 0.05
+        assert item.ci_low <= item.effect <= item.ci_high
+        assert item.p_value < 0.05
     discount = next(a for a in found if a.factor == "discount")
     assert discount.effect < 0
 

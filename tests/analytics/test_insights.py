@@ -13,7 +13,7 @@ def _table() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     days = pd.date_range("2024-01-01", periods=91, freq="D")
     rows = []
-    for i, day in enumerate(days):
+    for _i, day in enumerate(days):
         for region in ("North", "South", "East", "West"):
             revenue = 100 + rng.normal(0, 3)
             if region == "West" and day.month == 3:
@@ -27,7 +27,8 @@ def test_the_planted_drop_is_among_the_top_findings():
     kinds = [f.kind for f in findings]
     assert "drivers" in kinds
     drivers = next(f for f in findings if f.kind == "drivers")
-    assert "region West" in drivers.sentence and "from 2024-02 to 2024-03" in drivers.sentence
+    assert "region West" in drivers.sentence
+    assert "from 2024-02 to 2024-03" in drivers.sentence
     assert all(f.sentence.endswith(".") and f.chart["series"] for f in findings)
     assert [f.score for f in findings] == sorted((f.score for f in findings), reverse=True)
     assert len({(f.kind, f.detail.get("measure"), f.detail.get("dimension")) for f in findings}) == len(

@@ -35,8 +35,10 @@ def test_a_weekend_dip_is_a_day_of_week_pattern():
     rng = np.random.default_rng(1)
     values = np.where(days.dayofweek >= 5, 20, 100) + rng.normal(0, 3, 84)
     found = patterns.cycle_pattern(days, values, measure="visits", cycle="day_of_week")
-    assert found is not None and found.p_value < 0.001
-    assert found.lowest in ("Saturday", "Sunday") and found.highest not in ("Saturday", "Sunday")
+    assert found is not None
+    assert found.p_value < 0.001
+    assert found.lowest in ("Saturday", "Sunday")
+    assert found.highest not in ("Saturday", "Sunday")
     assert found.means["Monday"] == pytest.approx(values[days.dayofweek == 0].mean())
 
 
@@ -52,13 +54,16 @@ def test_one_store_far_above_the_rest_is_an_outlier_segment():
 def test_distribution_shapes_of_planted_samples():
     rng = np.random.default_rng(3)
     normal = patterns.distribution_shape(rng.normal(0, 1, 2000), measure="x")
-    assert normal.skew_label == "symmetric" and not normal.multimodal and not normal.heavy_tailed
+    assert normal.skew_label == "symmetric"
+    assert not normal.multimodal
+    assert not normal.heavy_tailed
     two_peaks = patterns.distribution_shape(
         np.r_[rng.normal(0, 1, 1000), rng.normal(8, 1, 1000)], measure="x"
     )
     assert two_peaks.multimodal
     sample = rng.lognormal(0, 1, 2000)
     skewed = patterns.distribution_shape(sample, measure="x")
-    assert skewed.skew_label == "right-skewed" and skewed.heavy_tailed
+    assert skewed.skew_label == "right-skewed"
+    assert skewed.heavy_tailed
     assert skewed.skewness == pytest.approx(pd.Series(sample).skew(), abs=1e-3)
     assert skewed.excess_kurtosis == pytest.approx(pd.Series(sample).kurt(), abs=1e-3)
