@@ -40,6 +40,12 @@ class QueryTable:
     def __init__(self, *, query: Any, user: Any) -> None:
         semantic = parse_query(query)
         response = query_run(query=semantic, user=user)
+        if response.truncated:
+            # An analysis of the first rows only would be wrong without saying so.
+            raise AnalyticsError(
+                f"The query returns more than {len(response.rows):,} rows, the most one analysis reads: "
+                "group it by a coarser time period or fewer dimensions."
+            )
         names = [c["name"] for c in response.columns]
         self.frame = pd.DataFrame(response.rows, columns=names)
         self.measures = [m.output_name for m in semantic.measures if not m.hidden]

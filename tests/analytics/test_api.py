@@ -148,6 +148,20 @@ def test_drivers_compare_two_named_periods_and_rank_associations(alpha, sales):
     assert factors == ["region", "product"]
 
 
+def test_drivers_compare_two_segments_by_the_other_dimensions(alpha, sales):
+    query = _query(sales["source"], dimensions=[{"field": "region"}, {"field": "product"}])
+    body = {"query": query, "segment_dimension": "region", "segment_values": ["East", "West"]}
+    response = _post(alpha, "drivers", body)
+    assert response.status_code == 200, response.json()
+    change = response.json()["change"]
+    totals = sales["frame"].groupby(["region", "product"])["revenue"].sum()
+    assert change["change"] == pytest.approx(totals["West"].sum() - totals["East"].sum())
+    product = change["dimensions"][0]
+    assert product["dimension"] == "product"
+    laptops = next(c for c in product["contributions"] if c["value"] == "Laptops")
+    assert laptops["change"] == pytest.approx(totals["West", "Laptops"] - totals["East", "Laptops"])
+
+
 def test_patterns_concentration_matches_pandas(alpha, sales):
     query = _query(sales["source"], dimensions=[{"field": "region"}])
     response = _post(alpha, "patterns", {"query": query})
@@ -178,6 +192,13 @@ def test_an_unknown_measure_and_a_missing_time_axis_are_refused_with_reasons(alp
     )
     assert response.status_code == 422
     assert "'profit' is not a measure" in response.json()["error"]["message"]
+
+
+def test_a_truncated_result_is_refused_rather_than_analysed_in_part(alpha, sales, settings):
+    settings.AISER_QUERY_MAX_ROWS = 50
+    response = _post(alpha, "trend", {"query": _query(sales["source"], dimensions=DAILY)})
+    assert response.status_code == 422
+    assert "coarser time period" in response.json()["error"]["message"]
 
 
 def test_analytics_needs_a_signed_in_user(alpha, sales):
