@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("chat2chart.dashboards.api_urls")),
     path("", include("chat2chart.workspaces.api_urls")),
     path("", include("chat2chart.semantic.api_urls")),
+    path("", include("chat2chart.analytics.api_urls")),
 ]
 
 urlpatterns = [

@@ -67,7 +67,8 @@ _FRAMEWORK_APPS = [
     "allauth",
     "allauth.account",
 ]
-_CORE_SHARED_APPS = ["chat2chart.core", "chat2chart.accounts"]
+# chat2chart.analytics has no models: shared (tenant-agnostic) in the enterprise edition, no migrations.
+_CORE_SHARED_APPS = ["chat2chart.core", "chat2chart.accounts", "chat2chart.analytics"]
 _CORE_DATA_APPS = [
     "chat2chart.workspaces",
     "chat2chart.sources",

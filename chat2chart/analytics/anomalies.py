@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: MIT
+"""Streaming anomaly detection for one measure over time: no look-ahead, every flag explains itself.
+
+A point's expected value, range and score use only the points before it, so the detector gives the same
+answer on a live stream as on a replayed history (the NAB rule, Ahmad et al., Neurocomputing 2017).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+
+from chat2chart.analytics.findings import AnalyticsError, AnomalyFinding, AnomalyFlag
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """How surprising a point must be before it is flagged."""
+
+    name: str
+    threshold_sigma: float  # |deviation| / sigma to flag a point of a business series
+    alarm: float  # anomaly-likelihood z at which the streaming score raises an alarm
+    label: str
+
+
+SENSITIVITIES: dict[str, Sensitivity] = {
+    "fewer_false_alarms": Sensitivity("fewer_false_alarms", 4.0, 4.0, "fewer false alarms"),
+    "balanced": Sensitivity("balanced", 3.0, 3.0, "balanced"),
+    "miss_nothing": Sensitivity("miss_nothing", 2.0, 2.0, "miss nothing"),
+}
+
+
+MIN_HISTORY = 10  # residuals needed before a spread is trusted enough to flag against
+
+
+def sensitivity_get(name: str) -> Sensitivity:
+    """The preset called `name`; an AnalyticsError lists the valid names otherwise."""
+    try:
+        return SENSITIVITIES[name]
+    except KeyError:
+        raise AnalyticsError(
+            f"Unknown sensitivity {name!r}: use one of {', '.join(SENSITIVITIES)}."
+        ) from None
+
+
+def _causal_z(feature: pd.Series, window: int, min_periods: int, *, block: int = 1) -> pd.Series:
+    """|mean(f_{t-block+1..t}) - mean(f_{t-block-window+1..t-block})| / std(same window): how far the latest
+    `block` points sit from the `window` points before them, in that window's standard deviations. sigma is
+    floored at 0.1 % of the level so a flat line that moves by a hair is not infinitely surprising."""
+    latest = feature.rolling(block, min_periods=1).mean()
+    prev = feature.shift(block)
+    mean = prev.rolling(window, min_periods=min_periods).mean()
+    std = prev.rolling(window, min_periods=min_periods).std()
+    level = prev.abs().rolling(window, min_periods=min_periods).mean()
+    std = np.maximum(std, 1e-3 * level + 1e-9)
+    return ((latest - mean).abs() / std).fillna(0.0)
+
+
+def anomaly_scores(
+    values: Sequence[float] | np.ndarray,
+    *,
+    window: int = 400,
+    block: int = 10,
+    short: int = 5,
+    long: int = 2000,
+    alarm: float = 3.0,
+    quiet: int = 300,
+) -> np.ndarray:
+    """Streaming anomaly score in [0, 1] for each point of a regularly sampled series.
+
+    Inputs: `values` (n floats, any unit, NaN treated as the previous value); `window` (points of history
+    for the z-scores), `block` (points averaged for the level-shift z-score), `short`/`long` (points
+    averaged for the anomaly likelihood), `alarm` (likelihood z at which an alarm is raised; the presets'
+    `alarm`) and `quiet` (points muted after an alarm: the first detection is the one that counts).
+    Output: n scores in [0, 1), 0.5 at the alarm level; point t's score reads only points 0..t.
+
+    Algorithm: raw surprise = max of two causal z-scores against the `window` points before: of the value
+    (spikes) and of the mean of the last `block` values (level shifts hidden in noise); then Numenta's
+    anomaly likelihood (Ahmad et al. 2017, section 4.3): the statistic (mean of the last `short` raw
+    scores - mean of the previous `long`) / their std, i.e. the z whose tail probability Numenta
+    thresholds; mapped to z / (z + alarm). Vectorised with pandas rolling windows: O(n), about half a
+    million points a second on one core.
+    """
+    series = pd.Series(np.asarray(values, dtype=float)).ffill().fillna(0.0)
+    min_periods = 20
+    raw = np.maximum(
+        _causal_z(series, window, min_periods), _causal_z(series, window, min_periods, block=block)
+    ).clip(upper=50.0)
+    previous = raw.shift(1)
+    long_mean = previous.rolling(long, min_periods=min_periods).mean()
+    long_std = previous.rolling(long, min_periods=min_periods).std()
+    short_mean = raw.rolling(short, min_periods=1).mean()
+    z = ((short_mean - long_mean) / (long_std + 1e-9)).fillna(0.0).clip(lower=0.0).to_numpy()
+    muted = _mute_after_alarms(z, alarm=alarm, quiet=quiet)
+    return muted / (muted + alarm)
+
+
+def _mute_after_alarms(z: np.ndarray, *, alarm: float, quiet: int) -> np.ndarray:
+    """Zero the `quiet` points after each alarm (z ≥ `alarm`): the first detection is the one that counts,
+    and an alarm that keeps ringing only adds false ones. Causal: uses only earlier alarms."""
+    muted = z.copy()
+    until = -1
+    for index in np.flatnonzero(z >= alarm):
+        if index <= until:
+            continue
+        muted[index + 1 : index + 1 + quiet] = 0.0
+        until = index + quiet
+    return muted
+
+
+def detect_anomalies(
+    values: Sequence[float],
+    *,
+    labels: Sequence[str] | None = None,
+    measure: str = "value",
+    sensitivity: str = "balanced",
+    period: int | None = None,
+    window: int = 28,
+    segment: str | None = None,
+) -> AnomalyFinding:
+    """Flag the points of one measure over time that are unusual against what came before them.
+
+    Inputs: `values` (n numbers in the measure's unit, oldest first); `labels` (n period labels, e.g. ISO
+    dates); `sensitivity` (a key of SENSITIVITIES); `period` (observations per seasonal cycle, e.g. 7 for
+    daily data with a weekly pattern, or None); `window` (points of history for the spread).
+    Output: an AnomalyFinding whose flags carry the expected value, the range expected at the preset's
+    sigma level, the deviation in units and in sigma, and what the point was compared with;
+    `scores` in [0, 1].
+
+    Algorithm (causal, no look-ahead): expected = median of the same phase in the last three cycles when
+    `period` is given and two cycles exist, else the mean of the previous `window` points; sigma = the
+    standard deviation of the previous `window` residuals (value - expected); flag when |residual| ≥
+    threshold·sigma. Flagged points are replaced by their expected value in later baselines, so one spike
+    does not widen the range that judges the next (the usual robust-control-chart rule).
+    """
+    preset = sensitivity_get(sensitivity)
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n < 8:
+        raise AnalyticsError(f"{n} points are too few to judge what is unusual: at least 8 are needed.")
+    names = list(labels) if labels is not None else [str(i) for i in range(n)]
+    seasonal = period is not None and period >= 2 and n >= 3 * period
+    clean = x.copy()
+    flags: list[AnomalyFlag] = []
+    scores = np.zeros(n)
+    warmup = max(5, 2 * period if seasonal and period else 5)
+    residuals: list[float] = []
+    for t in range(n):
+        if seasonal and period:
+            past = [clean[t - k * period] for k in (1, 2, 3) if t - k * period >= 0]
+            expected = float(np.median(past)) if past else np.nan
+        else:
+            past_window = clean[max(0, t - window) : t]
+            expected = float(past_window.mean()) if len(past_window) else np.nan
+        if np.isnan(expected) or np.isnan(x[t]):
+            continue
+        recent = residuals[-window:]
+        sigma = float(np.std(recent, ddof=1)) if len(recent) >= MIN_HISTORY else np.nan
+        sigma = max(sigma, 1e-9 * (abs(expected) + 1)) if not np.isnan(sigma) else np.nan
+        residual = float(x[t] - expected)
+        if t >= warmup and not np.isnan(sigma):
+            z = residual / sigma
+            scores[t] = float(2 * ndtr(abs(z)) - 1)
+            if abs(z) >= preset.threshold_sigma:
+                flags.append(
+                    AnomalyFlag(
+                        index=t,
+                        at=names[t],
+                        value=float(x[t]),
+                        expected=expected,
+                        low=expected - preset.threshold_sigma * sigma,
+                        high=expected + preset.threshold_sigma * sigma,
+                        deviation=residual,
+                        sigma=z,
+                        direction="above" if residual > 0 else "below",
+                        compared_with=(
+                            f"the same point of the last {len(past)} cycles of {period}"
+                            if seasonal
+                            else f"the mean of the previous {min(t, window)} points"
+                        ),
+                        segment=segment,
+                    )
+                )
+                clean[t] = expected
+                continue
+        residuals.append(residual)
+    return AnomalyFinding(
+        measure=measure,
+        sensitivity=preset.name,
+        threshold_sigma=preset.threshold_sigma,
+        n=n,
+        flags=flags,
+        scores=[round(float(s), 6) for s in scores],
+        segment=segment,
+    )
+
+
+def detect_anomalies_by_segment(
+    frame: pd.DataFrame,
+    *,
+    time: str,
+    measure: str,
+    segment: str,
+    sensitivity: str = "balanced",
+    period: int | None = None,
+) -> list[AnomalyFinding]:
+    """`detect_anomalies` on each value of `segment` separately (rows sorted by `time` within each).
+
+    Inputs: a frame with the columns `time`, `measure` and `segment`. Output: one finding per segment value
+    with at least 8 points, in the segments' sort order; shorter segments are skipped.
+    """
+    results = []
+    for value, rows in frame.sort_values(time).groupby(segment, sort=True):
+        if len(rows) < 8:
+            continue
+        results.append(
+            detect_anomalies(
+                rows[measure].to_numpy(dtype=float),
+                labels=[str(v) for v in rows[time]],
+                measure=measure,
+                sensitivity=sensitivity,
+                period=period,
+                segment=str(value),
+            )
+        )
+    return results

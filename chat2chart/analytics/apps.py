@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    name = "chat2chart.analytics"
+    label = "analytics"

@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: MIT
+"""The insights feed, 'what is interesting in this table?': every analysis over the table's measures and
+dimensions within a time budget, findings scored by significance and impact, duplicates dropped, top N."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+import pandas as pd
+
+from chat2chart.analytics import echarts, patterns, words
+from chat2chart.analytics.anomalies import detect_anomalies
+from chat2chart.analytics.drivers import explain_change, split_periods
+from chat2chart.analytics.findings import AnalyticsError, Finding
+from chat2chart.analytics.trend import analyse_trend
+
+
+def _daily(frame: pd.DataFrame, time_column: str, measure: str) -> pd.Series:
+    stamps = pd.to_datetime(frame[time_column], format="mixed")
+    grouped = frame.assign(_t=stamps).groupby("_t")[measure].sum().sort_index()
+    step_days = (
+        float(grouped.index.to_series().diff().median() / pd.Timedelta(days=1)) if len(grouped) > 2 else 1
+    )
+    if step_days < 1:
+        grouped = grouped.resample("D").sum()
+    return grouped
+
+
+def _finding(
+    kind: str, sentence: str, significance: float, impact: float, chart: dict, **detail: object
+) -> Finding:
+    significance = max(0.0, min(1.0, significance))
+    impact = max(0.0, min(1.0, impact))
+    return Finding(
+        kind=kind,
+        sentence=sentence,
+        score=round(significance * (0.5 + 0.5 * impact), 4),
+        significance=round(significance, 4),
+        impact=round(impact, 4),
+        chart=chart,
+        detail=detail,
+    )
+
+
+def _time_findings(frame: pd.DataFrame, time_column: str, measure: str) -> Iterator[Finding]:
+    series = _daily(frame, time_column, measure)
+    if len(series) < 8:
+        return
+    labels = [t.strftime("%Y-%m-%d") for t in series.index]
+    values = series.to_numpy(dtype=float)
+    trend = analyse_trend(series.index, values, measure=measure)
+    if trend.direction != "flat":
+        yield _finding(
+            "trend",
+            words.trend_sentence(measure, trend.direction, trend.slope, trend.slope_unit, trend.p_value),
+            1 - trend.p_value,
+            abs(trend.growth_total or 0.0),
+            echarts.line_option(f"{measure} over time", labels, values),
+            measure=measure,
+        )
+    period = 7 if any(s.name == "weekly" for s in trend.seasonalities) else None
+    flags = detect_anomalies(values, labels=labels, measure=measure, period=period).flags
+    for flag in sorted(flags, key=lambda f: abs(f.sigma), reverse=True)[:2]:
+        yield _finding(
+            "anomaly",
+            words.anomaly_sentence(
+                measure, flag.at, flag.value, flag.expected, flag.low, flag.high, flag.sigma
+            ),
+            1 - 2 * (1 - _normal_cdf(abs(flag.sigma))),
+            abs(flag.deviation) / (abs(flag.expected) or 1.0),
+            echarts.line_option(f"{measure}: unusual {flag.at}", labels, values, marks=[flag.index]),
+            measure=measure,
+            at=flag.at,
+        )
+    cycle = patterns.cycle_pattern(series.index, values, measure=measure, cycle="day_of_week")
+    if cycle is not None and cycle.p_value < 0.05:
+        spread = (cycle.means[cycle.highest] - cycle.means[cycle.lowest]) / (abs(values.mean()) or 1.0)
+        yield _finding(
+            "cycle",
+            words.cycle_sentence(measure, cycle.cycle, cycle.highest, cycle.lowest),
+            1 - cycle.p_value,
+            spread,
+            echarts.bar_option(f"{measure} by day of week", list(cycle.means), list(cycle.means.values())),
+            measure=measure,
+        )
+
+
+def _normal_cdf(z: float) -> float:
+    from scipy.special import ndtr
+
+    return float(ndtr(z))
+
+
+def _change_findings(
+    frame: pd.DataFrame, time_column: str, measure: str, dimensions: Sequence[str]
+) -> Iterator[Finding]:
+    before, after, before_label, after_label = split_periods(frame, time=time_column)
+    if before.empty or after.empty or not dimensions:
+        return
+    drivers = explain_change(
+        before,
+        after,
+        measure=measure,
+        dimensions=dimensions,
+        before_label=before_label,
+        after_label=after_label,
+    )
+    if drivers.change == 0 or drivers.drill_parent is None:
+        return
+    top = drivers.dimensions[0]
+    yield _finding(
+        "drivers",
+        drivers.sentence,
+        top.explained,
+        abs(drivers.change) / (abs(drivers.before) or 1.0),
+        echarts.bar_option(
+            f"Change of {measure} by {top.dimension}",
+            [c.value for c in top.contributions],
+            [c.change for c in top.contributions],
+        ),
+        measure=measure,
+        dimension=top.dimension,
+    )
+
+
+def _table_findings(frame: pd.DataFrame, measure: str, dimensions: Sequence[str]) -> Iterator[Finding]:
+    for dimension in dimensions:
+        if frame[dimension].nunique() < 5:
+            continue
+        pareto = patterns.concentration(frame, dimension=dimension, measure=measure)
+        if pareto.share_of_measure >= 0.6:
+            totals = frame.groupby(dimension)[measure].sum().sort_values(ascending=False).head(20)
+            yield _finding(
+                "concentration",
+                words.concentration_sentence(
+                    dimension, measure, pareto.top_share_of_values, pareto.share_of_measure
+                ),
+                pareto.gini,
+                pareto.share_of_measure - pareto.top_share_of_values,
+                echarts.bar_option(
+                    f"{measure} by {dimension}", [str(v) for v in totals.index], totals.tolist()
+                ),
+                measure=measure,
+                dimension=dimension,
+            )
+        for outlier in patterns.outlier_segments(frame, dimension=dimension, measure=measure)[:1]:
+            totals = frame.groupby(dimension)[measure].sum().sort_values(ascending=False).head(20)
+            yield _finding(
+                "outlier_segment",
+                words.outlier_sentence(
+                    dimension, outlier.value, measure, outlier.measure_value, outlier.median
+                ),
+                min(1.0, abs(outlier.robust_z) / 10),
+                abs(outlier.measure_value - outlier.median) / (abs(outlier.median) or 1.0),
+                echarts.bar_option(
+                    f"{measure} by {dimension}", [str(v) for v in totals.index], totals.tolist()
+                ),
+                measure=measure,
+                dimension=dimension,
+            )
+    if len(frame) >= 8:
+        shape = patterns.distribution_shape(frame[measure], measure=measure)
+        if shape.multimodal or shape.heavy_tailed or shape.skew_label != "symmetric":
+            counts, _edges = pd.cut(frame[measure], bins=20, retbins=True)[0].value_counts(sort=False), None
+            yield _finding(
+                "distribution",
+                words.shape_sentence(measure, shape.skew_label, shape.multimodal, shape.heavy_tailed),
+                0.5,
+                min(1.0, abs(shape.skewness) / 4),
+                echarts.bar_option(
+                    f"Distribution of {measure}", [str(i) for i in counts.index], counts.tolist()
+                ),
+                measure=measure,
+            )
+
+
+def table_insights(
+    frame: pd.DataFrame,
+    *,
+    measures: Sequence[str],
+    dimensions: Sequence[str] = (),
+    time_column: str | None = None,
+    top: int = 10,
+    budget_s: float = 10.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[Finding]:
+    """What is interesting in a table: the top `top` findings, each one sentence and an ECharts option.
+
+    Inputs: a frame of rows, its numeric `measures`, categorical `dimensions` and an optional date
+    `time_column`; `budget_s` seconds of work, checked between analyses (so one analysis may overrun it).
+    Output: findings scored significance x (0.5 + 0.5·impact), both in [0, 1] (significance = 1 - p or an
+    effect size; impact = the relative size of the effect), one per (kind, measure, dimension), best first.
+    """
+    started = clock()
+    tasks: list[Callable[[], Iterator[Finding]]] = []
+    for measure in measures:
+        if time_column:
+            tasks.append(lambda m=measure: _time_findings(frame, time_column, m))
+            tasks.append(lambda m=measure: _change_findings(frame, time_column, m, dimensions))
+        tasks.append(lambda m=measure: _table_findings(frame, m, dimensions))
+    found: list[Finding] = []
+    for task in tasks:
+        if clock() - started > budget_s:
+            break
+        try:
+            found.extend(task())
+        except AnalyticsError:
+            continue  # this analysis does not apply to this table (too few points, ...)
+    if len(measures) > 1:
+        for pair in patterns.correlations(frame, measures):
+            found.append(
+                _finding(
+                    "correlation",
+                    words.correlation_sentence(pair.left, pair.right, pair.pearson),
+                    1 - pair.p_value,
+                    abs(pair.pearson),
+                    echarts.scatter_option(
+                        f"{pair.left} and {pair.right}",
+                        frame[pair.left],
+                        frame[pair.right],
+                        x_name=pair.left,
+                        y_name=pair.right,
+                    ),
+                    measure=pair.left,
+                    other=pair.right,
+                    caveat=pair.caveat,
+                )
+            )
+    return _deduplicate(sorted(found, key=lambda f: f.score, reverse=True))[:top]
+
+
+def _deduplicate(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for finding in findings:
+        key = (
+            finding.kind,
+            finding.detail.get("measure"),
+            finding.detail.get("dimension"),
+            finding.detail.get("other"),
+        )
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept

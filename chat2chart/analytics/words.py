@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: MIT
+"""Sentences for findings, from fixed templates (no language model): numbers formatted once, here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chat2chart.analytics.findings import DriversFinding
+
+
+def number(value: float) -> str:
+    """A number for a sentence: thousands separators, at most 3 significant decimals."""
+    if value != value:  # NaN
+        return "n/a"
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 1:
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{value:.3g}"
+
+
+def percent(share: float) -> str:
+    return f"{share * 100:.0f} %"
+
+
+def segment_words(segment: dict[str, str]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in segment.items())
+
+
+def drivers_sentence(finding: DriversFinding) -> str:
+    """'Revenue fell by 1,200 (-12 %) from 2024-02 to 2024-03; 72 % of the drop is region West, most of it
+    product Laptops.'"""
+    change = finding.change
+    if change == 0:
+        return f"{finding.measure} did not change from {finding.before_label} to {finding.after_label}."
+    verb = "rose" if change > 0 else "fell"
+    relative = f" ({change / abs(finding.before):+.0%})" if finding.before else ""
+    sentence = (
+        f"{finding.measure} {verb} by {number(abs(change))}{relative} from {finding.before_label} "
+        f"to {finding.after_label}"
+    )
+    parent = finding.drill_parent
+    if parent is not None and finding.dimensions:
+        noun = "rise" if change > 0 else "drop"
+        sentence += f"; {percent(parent.share)} of the {noun} is {parent.dimension} {parent.value}"
+        if finding.drill is not None and finding.drill.contributions:
+            top = max(finding.drill.contributions, key=lambda c: c.change * change)
+            if top.change * change > 0:
+                sentence += f", most of it {top.dimension} {top.value}"
+    return sentence + "."
+
+
+def trend_sentence(measure: str, direction: str, slope: float, unit: str, p_value: float) -> str:
+    if direction == "flat":
+        return f"{measure} shows no significant trend (Mann-Kendall p = {p_value:.2g})."
+    verb = "rising" if direction == "up" else "falling"
+    return f"{measure} is {verb} by about {number(abs(slope))} {unit} (Mann-Kendall p = {p_value:.2g})."
+
+
+def anomaly_sentence(
+    measure: str, at: str, value: float, expected: float, low: float, high: float, sigma: float
+) -> str:
+    word = "higher" if value > expected else "lower"
+    return (
+        f"{measure} on {at} was {number(value)}, {word} than the expected {number(expected)} "
+        f"(range {number(low)} to {number(high)}, {abs(sigma):.1f} sigma)."
+    )
+
+
+def concentration_sentence(dimension: str, measure: str, top_share: float, share: float) -> str:
+    return f"The top {percent(top_share)} of {dimension} values carry {percent(share)} of {measure}."
+
+
+def outlier_sentence(dimension: str, value: str, measure: str, total: float, median: float) -> str:
+    return (
+        f"{dimension} {value} stands out: {measure} {number(total)} against a typical {number(median)} "
+        f"for a {dimension}."
+    )
+
+
+def correlation_sentence(left: str, right: str, pearson: float) -> str:
+    way = "rise together" if pearson > 0 else "move in opposite directions"
+    return f"{left} and {right} {way} (r = {pearson:.2f}); correlation does not show which causes which."
+
+
+def cycle_sentence(measure: str, cycle: str, highest: str, lowest: str) -> str:
+    when = "day of the week" if cycle == "day_of_week" else "hour of the day"
+    return f"{measure} depends on the {when}: highest on {highest}, lowest on {lowest}."
+
+
+def shape_sentence(measure: str, skew_label: str, multimodal: bool, heavy_tailed: bool) -> str:
+    parts = [skew_label]
+    if multimodal:
+        parts.append("with more than one peak")
+    if heavy_tailed:
+        parts.append("with heavy tails (extreme values are common)")
+    return f"The distribution of {measure} is " + ", ".join(parts) + "."
