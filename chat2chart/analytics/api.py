@@ -46,11 +46,11 @@ class QueryTable:
                 f"The query returns more than {len(response.rows):,} rows, the most one analysis reads: "
                 "group it by a coarser time period or fewer dimensions."
             )
-        names = [c["name"] for c in response.columns]
-        self.frame = pd.DataFrame(response.rows, columns=names)
+        self.frame = pd.DataFrame(list(response.rows), columns=response.names)
         self.measures = [m.output_name for m in semantic.measures if not m.hidden]
-        dims = [d for d in semantic.dimensions]
-        types = {c["name"]: c.get("type", "") for c in response.columns}
+        self.measures += [c.output_name for c in semantic.calculations]
+        dims = list(semantic.dimensions)
+        types = {c.name: c.type for c in response.columns}
         timed = [d.output_name for d in dims if d.granularity or types.get(d.output_name) in _TIME_TYPES]
         self.time = timed[0] if timed else None
         self.dimensions = [d.output_name for d in dims if d.output_name != self.time]
