@@ -27,6 +27,7 @@ from chat2chart.charts.render import build_option
 from chat2chart.charts.services import column_profiles
 from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
 from chat2chart.conversations import selectors
+from chat2chart.conversations.coverage import data_coverage
 from chat2chart.conversations.events import (
     CancelledEvent,
     ChartEvent,
@@ -187,7 +188,8 @@ def plan_answer_steps(
         response, preferred=preferred, fallbacks=[plan.chart_type, *alternatives], title=title
     )
     yield chart_step(message, spec, option, alternatives)
-    yield from narrative_steps(message, write_narrative(plan, response))
+    coverage = data_coverage(plan, table, user=user)
+    yield from narrative_steps(message, write_narrative(plan, response, coverage=coverage))
     message.suggestions = suggest_followups(plan, table)
     yield SuggestionsEvent(suggestions=message.suggestions)
 

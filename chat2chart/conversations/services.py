@@ -168,7 +168,10 @@ def _ask_steps(
         return
     yield plan_event(plan)
     # The pipeline runs the query as the principal (its ASK check takes a principal).
-    yield from plan_answer_steps(message, plan, table=table, user=principal, title=_title(question))
+    # The chart's title says what was computed, not what was typed ("Totl amout by regoin").
+    yield from plan_answer_steps(
+        message, plan, table=table, user=principal, title=plan.title or _title(question)
+    )
 
 
 # --- re-running --------------------------------------------------------------------------------------

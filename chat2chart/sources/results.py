@@ -293,9 +293,17 @@ def query_columns(query: SemanticQuery, compiled: Sequence[Mapping[str, Any]]) -
     """
     dimensions = {d.output_name: d for d in query.dimensions}
     measures = {m.output_name: m for m in query.measures}
+    calculations = {c.output_name: c for c in query.calculations}
     columns = []
     for given in compiled:
         name, kind = str(given["name"]), given["type"]
+        if name in calculations:
+            # Computed from other measures: a value to draw, never added up across groups (a ratio or share).
+            calculation = calculations[name]
+            member = f"{calculation.kind}({calculation.formula or calculation.of or ''})"
+            fmt = given.get("format") or "number"
+            columns.append(ResultColumn(name, kind, "measure", fmt, member))
+            continue
         if name in measures:
             measure = measures[name]
             member = f"{measure.agg}({measure.field or '*'})"

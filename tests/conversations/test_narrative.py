@@ -68,8 +68,8 @@ def test_a_time_series_gives_the_change_from_first_to_last():
             [["2024-01-01", 100.0], ["2024-02-01", 150.0], ["2024-03-01", 125.0]],
         ),
     )
-    assert "from 100 (2024-01-01) to 125 (2024-03-01), +25%" in text
-    assert "Highest in 2024-02-01 (150)" in text
+    assert "from 100 (January 2024) to 125 (March 2024), +25%" in text  # periods named as people say them
+    assert "Highest in February 2024 (150)" in text
 
 
 def test_a_scatter_reports_the_direction_of_the_relationship():
@@ -135,3 +135,132 @@ def test_weekday_numbers_are_told_as_day_names():
     text = write_narrative(plan, ResultSet.from_rows(result_columns, [[1, 0.42], [6, 0.47]]))
     assert text.startswith("Sat leads")
     assert "Mon is lowest" in text
+
+
+# --- right or refused ------------------------------------------------------------------------------------
+
+
+def _trend_plan(field: str = "revenue") -> object:
+    from chat2chart.conversations.planner import Plan
+    from chat2chart.sources.semantic import SemanticQuery
+
+    query = SemanticQuery.parse(
+        {
+            "source": 1,
+            "table": "sales",
+            "measures": [{"field": field, "agg": "sum"}],
+            "dimensions": [{"field": "order_date", "granularity": "month"}],
+        }
+    )
+    return Plan(intent="trend", query=query, chart_type="line", explanation="")
+
+
+def test_incomplete_first_and_last_months_are_named_and_left_out_of_the_change():
+    from datetime import date
+
+    from chat2chart.conversations.narrative import Coverage, write_narrative
+    from chat2chart.sources.results import ResultSet
+
+    rows = [
+        ["2024-11-01", 4319.0],
+        ["2024-12-01", 1_500_000.0],
+        ["2025-01-01", 1_650_000.0],
+        ["2025-02-01", 20.0],
+    ]
+    result = ResultSet.from_rows(
+        [{"name": "order_date_month", "type": "date"}, {"name": "revenue", "type": "decimal"}], rows
+    )
+    text = write_narrative(_trend_plan(), result, coverage=Coverage(date(2024, 11, 30), date(2025, 2, 1)))
+    assert "November 2024 holds only 1 day of data (30 Nov 2024)" in text
+    assert "February 2025 holds only 1 day of data (1 Feb 2025)" in text
+    # The change is measured between the complete months only: 1.5M to 1.65M is +10 %.
+    assert "from 1.5M (December 2024) to 1.65M (January 2025), +10%" in text
+    assert "42132" not in text
+
+
+def test_a_share_of_the_total_is_never_claimed_when_a_group_is_negative():
+    from chat2chart.conversations.narrative import write_narrative
+    from chat2chart.conversations.planner import Plan
+    from chat2chart.sources.results import ResultSet
+    from chat2chart.sources.semantic import SemanticQuery
+
+    query = SemanticQuery.parse(
+        {
+            "source": 1,
+            "table": "t",
+            "measures": [{"field": "profit", "agg": "sum"}],
+            "dimensions": [{"field": "unit"}],
+        }
+    )
+    plan = Plan(intent="comparison", query=query, chart_type="column", explanation="")
+    result = ResultSet.from_rows(
+        [{"name": "unit", "type": "text"}, {"name": "profit", "type": "decimal"}],
+        [["Sales", 200.0], ["Support", -100.0]],
+    )
+    text = write_narrative(plan, result)
+    assert "accounts for" not in text
+    assert "1 of the 2 groups are below zero" in text
+
+
+def test_an_all_empty_column_says_it_has_no_values_and_empty_groups_are_named():
+    from chat2chart.conversations.narrative import write_narrative
+    from chat2chart.conversations.planner import Plan
+    from chat2chart.sources.results import ResultSet
+    from chat2chart.sources.semantic import SemanticQuery
+
+    query = SemanticQuery.parse(
+        {
+            "source": 1,
+            "table": "t",
+            "measures": [{"field": "score", "agg": "avg"}],
+            "dimensions": [{"field": "category"}],
+        }
+    )
+    plan = Plan(intent="comparison", query=query, chart_type="column", explanation="")
+    empty = ResultSet.from_rows(
+        [{"name": "category", "type": "text"}, {"name": "avg_score", "type": "decimal"}],
+        [["A", None], ["B", None]],
+    )
+    assert "has no values" in write_narrative(plan, empty)
+    assert "None leads" not in write_narrative(plan, empty)
+    with_empty_group = ResultSet.from_rows(
+        [{"name": "category", "type": "text"}, {"name": "avg_score", "type": "decimal"}],
+        [[None, 4.0], ["B", 2.0]],
+    )
+    assert "(empty) leads with 4" in write_narrative(plan, with_empty_group)
+
+
+def test_year_over_year_compares_the_same_months_and_never_adds_the_years_up():
+    from chat2chart.conversations.narrative import write_narrative
+    from chat2chart.conversations.planner import Plan
+    from chat2chart.sources.results import ResultSet
+    from chat2chart.sources.semantic import SemanticQuery
+
+    query = SemanticQuery.parse(
+        {
+            "source": 1,
+            "table": "t",
+            "measures": [{"field": "revenue", "agg": "sum"}],
+            "dimensions": [
+                {"field": "order_date", "granularity": "month_of_year"},
+                {"field": "order_date", "granularity": "year", "alias": "order_date_year"},
+            ],
+        }
+    )
+    plan = Plan(intent="trend", query=query, chart_type="multi_line", explanation="")
+    rows = [
+        [1, "2024-01-01", 100.0],
+        [2, "2024-01-01", 100.0],
+        [3, "2024-01-01", 100.0],
+        [1, "2025-01-01", 150.0],
+    ]
+    result = ResultSet.from_rows(
+        [
+            {"name": "order_date_month_of_year", "type": "integer"},
+            {"name": "order_date_year", "type": "date"},
+            {"name": "revenue", "type": "decimal"},
+        ],
+        rows,
+    )
+    text = write_narrative(plan, result)
+    assert "was 150 in 2025 against 100 in 2024 (+50%)" in text  # January only, the month both years hold

@@ -10,7 +10,7 @@ from chat2chart.sources.catalogue import ColumnInfo, TableInfo
 from chat2chart.sources.semantic import Dimension, Filter, OrderBy, SemanticQuery
 
 from .charting import choose_chart, is_time_dimension, recommendations, result_columns
-from .explain import explain
+from .explain import explain, title
 from .models import Plan
 from .reading import Reading
 from .shape import SCATTER_LIMIT, Shape
@@ -50,6 +50,7 @@ def build_plan(
         encoding=_encoding(shape, names, chart),
         hints=_hints(shape),
         explanation=explain(shape),
+        title=title(shape),
         alternatives=alternatives,
         planner="rules",
     )

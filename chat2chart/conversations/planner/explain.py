@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from chat2chart.conversations.planner.periods import describe_date_range
 from chat2chart.sources.semantic import Calculation, Filter, Measure
 
@@ -38,12 +40,14 @@ def describe_measure(measure: Measure) -> str:
     return f"{_AGG_WORDS.get(measure.agg, measure.agg.title())} {label(measure.field or '')}"
 
 
-def describe_calculation(calculation: Calculation, shape: Shape) -> str:
-    """A calculated measure in words, naming what it divides or compares."""
-    by_name = {m.output_name: m for m in shape.measures}
+def describe_calculation(
+    calculation: Calculation, measures: Sequence[Measure], granularity: str | None = None
+) -> str:
+    """A calculated measure in words, naming what it divides or compares (`measures`: the query's)."""
+    by_name = {m.output_name: m for m in measures}
     base = by_name.get(calculation.of or "")
     of = describe_measure(base).lower() if base else label(calculation.of or "")
-    grain = next((d.granularity for d in shape.dims if d.granularity), None) or "period"
+    grain = granularity or "period"
     if calculation.kind == "share_of_total":
         return f"Share of {of}"
     if calculation.kind == "running_total":
@@ -95,7 +99,8 @@ def explain(shape: Shape) -> str:
         text += _extra_dims(shape.dims[1:])
     else:
         described = [describe_measure(m) for m in shape.measures if not m.hidden]
-        described += [describe_calculation(c, shape) for c in shape.calculations]
+        grain = next((d.granularity for d in shape.dims if d.granularity), None)
+        described += [describe_calculation(c, shape.measures, grain) for c in shape.calculations]
         text = " and ".join(described)
         text = text[:1].upper() + text[1:].replace(" And ", " and ")
         if shape.dims:
@@ -109,6 +114,51 @@ def explain(shape: Shape) -> str:
         text += ", where " + " and ".join(describe_filter(f) for f in shape.filters)
     text += _ordering(shape)
     return text
+
+
+def title(shape: Shape) -> str:
+    """A chart title from what was computed: the measures, the first grouping and the period, e.g.
+    "Revenue per order by channel, Q1 2024"; never the question's own words."""
+    if shape.kind == "scatter" and len(shape.dims) >= 2:
+        text = f"{label(shape.dims[1].field).capitalize()} against {label(shape.dims[0].field)}"
+    elif shape.kind == "histogram" and shape.dims:
+        text = f"Distribution of {label(shape.dims[0].field)}"
+    else:
+        grain = next((d.granularity for d in shape.dims if d.granularity), None)
+        parts = [describe_measure(m) for m in shape.measures if not m.hidden]
+        parts += [_calculation_title(c, shape.measures, grain) for c in shape.calculations]
+        text = " and ".join(parts) or "Number of rows"
+        text = text[:1].upper() + text[1:]
+        if shape.dims:
+            first = shape.dims[0]
+            grain_words = f" ({_GRAIN_WORDS[first.granularity]})" if first.granularity else ""
+            text += f" by {label(first.field)}{grain_words}"
+    periods = [p for p in (_period_words(f) for f in shape.filters) if p]
+    if periods:
+        text += ", " + ", ".join(periods)
+    return text
+
+
+def _period_words(flt: Filter) -> str:
+    """A date filter as the period it names ("Q1 2024", "last 7 days", "this month"); "" otherwise."""
+    value = flt.value
+    if flt.op == "between" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return describe_date_range(value[0], value[1])
+    if flt.op == "last_n":
+        return f"last {value} {flt.unit}s"
+    if flt.op == "previous_n":
+        return f"last {value} whole {flt.unit}s"
+    if flt.op == "this_period":
+        return "today" if flt.unit == "day" else f"this {flt.unit}"
+    if flt.op == "previous_period":
+        return "yesterday" if flt.unit == "day" else f"last {flt.unit}"
+    return ""
+
+
+def _calculation_title(calculation: Calculation, measures: Sequence[Measure], granularity: str | None) -> str:
+    if calculation.kind == "formula":
+        return label(calculation.alias).capitalize()
+    return describe_calculation(calculation, measures, granularity)
 
 
 def _extra_dims(dims: list) -> str:

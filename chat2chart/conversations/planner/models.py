@@ -37,6 +37,8 @@ class Plan(BaseModel):
     encoding: dict[str, Any] = Field(default_factory=dict)
     hints: dict[str, Any] = Field(default_factory=dict)
     explanation: str
+    # The chart's title, from what was computed (measures, grouping, period); "" for plans made elsewhere.
+    title: str = ""
     alternatives: list[str] = Field(default_factory=list)
     planner: str = "rules"
     fallback_reason: str | None = None

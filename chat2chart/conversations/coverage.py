@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: MIT
+"""Which dates an answer's rows cover: one small query (min and max of the date column, with the answer's
+filters), so the narrative can name incomplete first and last periods and say where the data stops."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from chat2chart.conversations.narrative import Coverage
+from chat2chart.conversations.planner import Plan
+from chat2chart.core.errors import AiserError
+from chat2chart.sources.catalogue import TableInfo
+from chat2chart.sources.querying import query_run
+from chat2chart.sources.semantic import Measure
+
+
+def data_coverage(plan: Plan, table: TableInfo, *, user: Any) -> Coverage | None:
+    """The first and last date of the rows the plan's answer covers (its filters applied), so the
+    narrative can name incomplete periods and say where the data stops; None without a date column."""
+    dated = [d.field for d in plan.query.dimensions if d.granularity in _CALENDAR_GRAINS]
+    dated += [f.field for f in plan.query.filters]
+    column = next(
+        (c for c in (table.column(name) for name in dated) if c is not None and c.is_temporal), None
+    )
+    if column is None:
+        return None
+    bounds = plan.query.model_copy(
+        update={
+            "measures": [
+                Measure(field=column.name, agg="min", alias="first_date"),
+                Measure(field=column.name, agg="max", alias="last_date"),
+            ],
+            "dimensions": [],
+            "calculations": [],
+            "order": [],
+            "limit": None,
+        }
+    )
+    try:
+        result = query_run(query=bounds, user=user)
+    except AiserError:
+        return None  # the answer itself ran; its narrative just says less
+    if not result.rows or None in result.rows[0]:
+        return None
+    first, last = (date.fromisoformat(str(value)[:10]) for value in result.rows[0])
+    return Coverage(first=first, last=last)
+
+
+_CALENDAR_GRAINS = frozenset({"day", "week", "month", "quarter", "year"})
