@@ -33,6 +33,8 @@ def build_option(spec: ChartSpec, table: ResultSet) -> dict[str, Any]:
             "The query returned no rows, so there is nothing to draw. Widen the filters or "
             "the date range, or show it as a table."
         )
+    if chart_type.id in PART_OF_WHOLE:
+        _refuse_negative_parts(chart_type, slots, table)
     options = _effective_options(chart_type, spec.options)
     table, notes = _cut_to_top_n(chart_type, options, slots, table)
     chart = ChartInput(
@@ -43,6 +45,20 @@ def build_option(spec: ChartSpec, table: ResultSet) -> dict[str, Any]:
         _add_data_zoom(option)
     _tune_large_series(option)
     return option
+
+
+# Charts whose slices are parts of one whole: a negative part cannot be drawn as a slice.
+PART_OF_WHOLE = frozenset({"pie", "donut", "half_donut", "rose", "treemap", "sunburst", "funnel"})
+
+
+def _refuse_negative_parts(chart_type: ChartType, slots: dict[str, Any], table: ResultSet) -> None:
+    names = [n for n in (slots.get("value"), *(slots.get("y") or [])) if isinstance(n, str)]
+    for name in names:
+        if any(number is not None and number < 0 for number in table.numbers(name)):
+            raise ChartError(
+                f"A {chart_type.name.lower()} shows parts of a whole, and {name} has values below zero; "
+                "a bar chart shows them."
+            )
 
 
 def _effective_options(chart_type: ChartType, options: ChartOptions) -> ChartOptions:

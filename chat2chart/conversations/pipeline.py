@@ -308,7 +308,8 @@ def draw(
             "The query returned no rows, so there is nothing to draw. Widen the filters or the date range."
         )
     first_problem: ChartError | None = None
-    types = [t for t in dict.fromkeys([*fallbacks, "table"]) if t]
+    # A column chart before the table: it draws what a pie cannot (values below zero).
+    types = [t for t in dict.fromkeys([*fallbacks, "column", "table"]) if t]
     candidates: list[ChartSpec | str] = [*([preferred] if preferred else []), *types]
     for candidate in candidates:
         try:

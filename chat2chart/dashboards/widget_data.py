@@ -87,6 +87,7 @@ class _Job:
     widget: Widget
     query: SemanticQuery
     extra_filters: list[Filter]
+    not_filtered: list[str] = field(default_factory=list)  # dashboard filters this widget's table lacks
 
 
 def render_markdown(text: str) -> str:
@@ -178,15 +179,34 @@ def _plan(widget: Widget, audience: Audience, picked: Mapping[str, Picked]) -> _
     if query is None:
         return None
     fields = table_fields(query)
-    if not set(audience.locked) <= fields:
+    # Filter and locked field names match columns whatever their case ("region" filters "Region").
+    by_folded = {name.casefold(): name for name in fields}
+    locked = {by_folded.get(name.casefold(), name): value for name, value in audience.locked.items()}
+    if not set(locked) <= fields:
         raise ValidationFailed(LOCKED_FIELD_MISSING, code="locked_field_missing")
-    extra = [
-        f
-        for name, value in picked.items()
-        if name in fields and name not in audience.locked
-        for f in picked_filters(name, value)
-    ]
-    return _Job(widget=widget, query=query, extra_filters=[*extra, *locked_filters(audience.locked)])
+    extra: list[Filter] = []
+    not_filtered: list[str] = []
+    for name, value in picked.items():
+        column = by_folded.get(name.casefold())
+        if column is None:
+            not_filtered.append(name)
+        elif column not in locked:
+            extra += picked_filters(column, value)
+    if widget.kind == Widget.Kind.KPI:
+        query = kpi_query(query)
+    return _Job(
+        widget=widget,
+        query=query,
+        extra_filters=[*extra, *locked_filters(locked)],
+        not_filtered=not_filtered,
+    )
+
+
+def kpi_query(query: SemanticQuery) -> SemanticQuery:
+    """A KPI shows one value: the measure's total over the filters (computed by the query, so averages
+    stay right), or per period when the query runs over time, for a comparison with the period before."""
+    over_time = [d for d in query.dimensions if d.granularity in ("day", "week", "month", "quarter", "year")]
+    return query.model_copy(update={"dimensions": over_time[:1], "order": [], "limit": None, "offset": 0})
 
 
 def _run_all(jobs: list[_Job], audience: Audience) -> list[dict[str, Any]]:
@@ -218,15 +238,20 @@ def _run(job: _Job, audience: Audience) -> dict[str, Any]:
         option = build_option(spec, result)
     except Exception as error:  # each widget fails on its own; see _error
         return _error(widget, error)
-    return _header(widget) | {
-        "option": option,
-        "data": {
-            "columns": result.columns_json(),
-            "rows": [list(row) for row in result.rows],
-            "truncated": result.truncated,
-            "cached": result.cache.hit,
-        },
-    }
+    notice = {"not_filtered_by": job.not_filtered} if job.not_filtered else {}
+    return (
+        _header(widget)
+        | notice
+        | {
+            "option": option,
+            "data": {
+                "columns": result.columns_json(),
+                "rows": [list(row) for row in result.rows],
+                "truncated": result.truncated,
+                "cached": result.cache.hit,
+            },
+        }
+    )
 
 
 def _query_run(query: SemanticQuery, audience: Audience, extra_filters: list[Filter]) -> ResultSet:

@@ -91,7 +91,10 @@ export async function loadWidget(section, config, params = new URLSearchParams()
     }
     const holder = element("div", { class: "widget__chart" });
     holder.style.height = "100%";
-    body.replaceChildren(holder);
+    const notice = (result.not_filtered_by || []).length
+      ? element("p", { class: "widget__notice", role: "note" }, `Not filtered by ${result.not_filtered_by.join(", ")}`)
+      : null;
+    body.replaceChildren(...(notice ? [notice, holder] : [holder]));
     return renderChart(holder, result.option, { data: result.data });
   } catch (error) {
     status(body, "This widget could not be loaded. Check your connection and refresh.", "widget__error");

@@ -156,3 +156,25 @@ def test_margin_on_a_table_without_cost_is_refused_naming_what_is_missing(alpha)
     answer = response.json()
     assert answer["chart"] is None
     assert "cost" in answer["content"]
+
+
+def test_a_pie_is_never_drawn_for_values_below_zero(alpha):
+    client = alpha.client()
+    csv = "region,revenue,cost\nNorth,100,40\nSouth,50,80\nEast,70,20\n"
+    uploaded = upload_source(client, csv, file_name="units.csv")
+    created = client.post(
+        "/api/v1/conversations/",
+        {"source": uploaded.json()["id"], "table": "units"},
+        content_type="application/json",
+    )
+    response = client.post(
+        f"/api/v1/conversations/{created.json()['id']}/messages/",
+        {"content": "profit by region as a pie chart"},
+        content_type="application/json",
+    )
+    answer = response.json()
+    assert answer["status"] == "done", answer
+    frame = pd.read_csv(io.StringIO(csv))
+    _close(_column(answer, "profit"), frame.set_index("region").revenue - frame.set_index("region").cost)
+    assert answer["chart"]["type"] not in ("pie", "donut", "treemap", "sunburst", "funnel")
+    assert "accounts for" not in answer["content"]

@@ -34,11 +34,24 @@ def _nice_ceiling(value: float) -> float:
 def _current_and_reference(chart: ChartInput) -> tuple[float | None, float | None, str, list[float | None]]:
     """The value to show, what it is compared with, how to say so, and the series for a sparkline."""
     value_column = chart.required("value")
-    if chart.column("x"):
+    x = chart.column("x")
+    if x and chart.table.is_temporal(x):
+        # A series over time: the latest period against the one before it.
         series = matrix(chart, measures=[value_column]).values[value_column]
         present = [v for v in series if v is not None]
         previous = present[-2] if len(present) > 1 else None
-        return (present[-1] if present else None), previous, "vs previous", series
+        return (present[-1] if present else None), previous, "vs previous period", series
+    # One value per group (a region, a product): a KPI shows their total, never one group's value
+    # compared with another group's; only sums and counts add up to a total.
+    if (x or chart.table.row_count > 1) and chart.table.column(value_column).aggregation not in (
+        "sum",
+        "count",
+        None,
+    ):
+        raise ChartError(
+            f"A KPI shows one value, and {value_column} has one per group that does not add up; "
+            "remove the grouping or draw a bar chart."
+        )
     target = _total(chart, "target")
     return _total(chart, "value"), target, f"vs {chart.column('target')}", []
 
