@@ -313,3 +313,17 @@ def _cached_aliases(table: TableInfo) -> dict[str, list[_Alias]]:
     # Aliases depend only on names, labels and kinds, so a conversation reuses them across turns.
     signature = tuple((c.name, c.label, column_kind(c, table.row_count)) for c in table.columns)
     return _aliases_for(signature)
+
+
+def find_phrases(tokens: list[str], phrases: tuple[str, ...] | list[str]) -> list[tuple[int, int, str]]:
+    """Non-overlapping occurrences of phrases, longest first, in question order."""
+    split = sorted(((tuple(p.split()), p) for p in phrases), key=lambda item: -len(item[0]))
+    taken: set[int] = set()
+    found: list[tuple[int, int, str]] = []
+    for words, phrase in split:
+        n = len(words)
+        for start in range(len(tokens) - n + 1):
+            if tuple(tokens[start : start + n]) == words and not taken & set(range(start, start + n)):
+                found.append((start, start + n, phrase))
+                taken |= set(range(start, start + n))
+    return sorted(found)

@@ -18,47 +18,19 @@ from .grounding import (
     ValueMention,
     column_kind,
     find_columns,
+    find_phrases,
     find_values,
     is_function_word,
     singular,
     tokenize,
 )
-from .timephrases import NUMBER_WORDS, TimeReading, read_time
+from .modifiers import number_of, read_bins, read_numeric_filters, read_rank
+from .timephrases import TimeReading, read_time
 
 # Words that may sit between an aggregation word and its column ("average of the MPG").
 _FILLER = frozenset({"of", "the", "a", "an", "all", "total", "overall", "in", "my", "our", "their", "its"})
 # Words between a column and its value in "status is paid", "status = paid", "region equals Europe".
 _SUBJECT_LINKS = frozenset({"is", "are", "was", "equals", "equal", "to", "of", "="})
-_COMPARATORS: tuple[tuple[str, str], ...] = (
-    ("greater than or equal to", "gte"),
-    ("less than or equal to", "lte"),
-    ("more than", "gt"),
-    ("greater than", "gt"),
-    ("higher than", "gt"),
-    ("bigger than", "gt"),
-    ("larger than", "gt"),
-    ("at least", "gte"),
-    ("no less than", "gte"),
-    ("less than", "lt"),
-    ("lower than", "lt"),
-    ("fewer than", "lt"),
-    ("smaller than", "lt"),
-    ("at most", "lte"),
-    ("no more than", "lte"),
-    ("above", "gt"),
-    ("over", "gt"),
-    ("exceeding", "gt"),
-    ("exceeds", "gt"),
-    ("under", "lt"),
-    ("below", "lt"),
-    ("equal to", "eq"),
-    ("equals", "eq"),
-    ("exactly", "eq"),
-    (">=", "gte"),
-    ("<=", "lte"),
-    (">", "gt"),
-    ("<", "lt"),
-)
 
 
 @dataclass
@@ -102,20 +74,6 @@ class Reading:
         return seen
 
 
-def find_phrases(tokens: list[str], phrases: tuple[str, ...] | list[str]) -> list[tuple[int, int, str]]:
-    """Non-overlapping occurrences of phrases, longest first, in question order."""
-    split = sorted(((tuple(p.split()), p) for p in phrases), key=lambda item: -len(item[0]))
-    taken: set[int] = set()
-    found: list[tuple[int, int, str]] = []
-    for words, phrase in split:
-        n = len(words)
-        for start in range(len(tokens) - n + 1):
-            if tuple(tokens[start : start + n]) == words and not taken & set(range(start, start + n)):
-                found.append((start, start + n, phrase))
-                taken |= set(range(start, start + n))
-    return sorted(found)
-
-
 def read_question(question: str, table: TableInfo) -> Reading:
     """Everything the rule planner needs to know about the words of a question."""
     tokens = tokenize(question)
@@ -142,9 +100,9 @@ def read_question(question: str, table: TableInfo) -> Reading:
     _attach_aggs(reading, aggs, table)
     _read_roles(reading)
     _read_axes(reading)
-    _read_rank(reading)
-    _read_numeric_filters(reading, table)
-    _read_bins(reading)
+    read_rank(reading)
+    read_numeric_filters(reading, table)
+    read_bins(reading)
     reading.used = (
         taken
         | {i for s, e, _ in charts + aggs for i in range(s, e)}
@@ -360,102 +318,10 @@ def _read_axes(reading: Reading) -> None:
                 pick.axis = axis
 
 
-def _number(token: str) -> float | None:
-    try:
-        return float(token)
-    except ValueError:
-        return NUMBER_WORDS.get(token) if token not in ("a", "an") else None
-
-
-def _read_rank(reading: Reading) -> None:
-    tokens = reading.tokens
-    for i, token in enumerate(tokens):
-        direction = "desc" if token in lexicon.TOP_WORDS else "asc" if token in lexicon.BOTTOM_WORDS else None
-        if direction is None:
-            continue
-        if _single_row_extreme(reading, i, direction):
-            return
-        n = None
-        for j in (i + 1, i - 1):
-            if 0 <= j < len(tokens) and _number(tokens[j]) and not tokens[j].startswith(("19", "20")):
-                value = _number(tokens[j])
-                if value and value == int(value) and 0 < value <= 1000:
-                    n = int(value)
-                    reading.used.add(j)
-                    break
-        reading.rank = (direction, n)
-        return
-    if find_phrases(tokens, lexicon.SORT_ASC):
-        reading.sort = "asc"
-    elif find_phrases(tokens, lexicon.SORT_DESC):
-        reading.sort = "desc"
-
-
-def _single_row_extreme(reading: Reading, at: int, direction: str) -> bool:
-    """ "Highest revenue of a single order in each channel": the largest value, not the largest total."""
-    if not {"single", "individual"} & set(reading.tokens[at:]):
-        return False
-    numeric = [m for m in reading.mentions if m.start > at and m.kind == "numeric"]
-    if not numeric:
-        return False
-    numeric[0].agg = "max" if direction == "desc" else "min"
-    reading.used.add(at)
-    return True
-
-
-def _read_numeric_filters(reading: Reading, table: TableInfo) -> None:
-    tokens = reading.tokens
-    numeric = [m for m in reading.mentions if m.kind in ("numeric", "discrete")]
-    for start, end, phrase in find_phrases(tokens, [c for c, _ in _COMPARATORS]):
-        value = _number(tokens[end]) if end < len(tokens) else None
-        if value is None:
-            continue
-        op = dict(_COMPARATORS)[phrase]
-        before = [m for m in numeric if 0 <= start - m.end <= 3]
-        after = [m for m in numeric if 0 <= m.start - (end + 1) <= 1]
-        target = before[-1] if before else after[0] if after else None
-        if target is None:
-            continue
-        reading.numeric_filters.append(Filter(field=target.column, op=op, value=_plain(value)))  # type: ignore[arg-type]
-        reading.used |= set(range(start, end + 1))
-    for mention in reading.mentions:
-        # "5 cylinder cars": a number right before a column of few values is one of those values.
-        if mention.kind != "discrete" or mention.start == 0:
-            continue
-        value = _number(tokens[mention.start - 1])
-        column = table.column(mention.column)
-        if value is not None and column and value in column.samples:
-            reading.numeric_filters.append(Filter(field=mention.column, op="eq", value=_plain(value)))
-            reading.used.add(mention.start - 1)
-
-
-def _plain(value: float) -> int | float:
-    return int(value) if value == int(value) else value
-
-
-def _read_bins(reading: Reading) -> None:
-    tokens = reading.tokens
-    for i, token in enumerate(tokens):
-        value = _number(token)
-        if value is None or value <= 0:
-            continue
-        window = tokens[max(0, i - 3) : i] + tokens[i + 1 : i + 3]
-        if any(w in ("bin", "bins", "bucket", "buckets", "interval", "intervals", "rounded") for w in window):
-            count_words = {"number", "into", "bins", "buckets"}
-            if value <= 50 and (
-                count_words & set(tokens[max(0, i - 3) : i])
-                or tokens[i + 1 : i + 2] in (["bins"], ["buckets"])
-            ):
-                reading.bins["bins"] = _plain(value)
-            else:
-                reading.bins["bin_width"] = _plain(value)
-            reading.used.add(i)
-
-
 def _unknown_words(reading: Reading, table: TableInfo) -> list[str]:
     unknown: list[str] = []
     for i, token in enumerate(reading.tokens):
-        if i in reading.used or i in reading.time.spans or _number(token) is not None:
+        if i in reading.used or i in reading.time.spans or number_of(token) is not None:
             continue
         if is_function_word(token) or _is_row_noun(token, table) or len(token) <= 2:
             continue

@@ -9,21 +9,20 @@ values group; other numbers are measured, or plotted raw when two of them are re
 
 from __future__ import annotations
 
-import difflib
 from datetime import date
 
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.semantic import Filter, Measure
 
 from .build import build_plan
-from .calculated import CalculationRequest, apply_calculation, read_calculation, revenue_column
+from .calculated import apply_calculation, read_calculation
 from .followups import follow_up
 from .grounding import tokenize
 from .models import Clarification, Plan, PlanTurn
 from .notyet import AnalyticsQuestion, read_analytics_question
 from .reading import Mention, Reading, read_question
+from .refusals import calculation_refusal, needs_clarification
 from .shape import Dim, Shape, default_agg, time_column
-from .suggest import first_questions
 from .timephrases import bind_periods
 
 _GROUPING_KINDS = frozenset({"time", "category", "discrete"})
@@ -65,14 +64,14 @@ def plan_with_rules(
         _set_aside(reading, request.spans)
     if analytics is not None:
         _set_aside(reading, set(analytics.spans))
-    clarification = _needs_clarification(reading, table)
+    clarification = needs_clarification(reading, table)
     if clarification is not None and not (analytics and analytics.kind == "insights"):
         return clarification
     shape = shape_from_reading(reading, table, today)
     if previous is not None:
         _carry_grouping(shape, previous)
     if request is not None and not apply_calculation(shape, request, table):
-        refusal = _calculation_refusal(request, table)
+        refusal = calculation_refusal(request, table)
         if refusal is not None:
             return refusal
     if analytics is not None:
@@ -108,21 +107,6 @@ def _set_aside(reading: Reading, spans: set[int]) -> None:
     reading.unknown = [w for w in reading.unknown if w not in words]
 
 
-def _calculation_refusal(request: CalculationRequest, table: TableInfo) -> Clarification | None:
-    numeric = ", ".join(c.name for c in table.columns if c.is_numeric)[:200] or "none"
-    if request.kind in ("margin", "profit"):
-        message = (
-            f"To work out {request.kind} I need a revenue column and a cost column; {table.name} has no "
-            f"{'revenue' if revenue_column(table) is None else 'cost'} column (its numbers are: {numeric}). "
-            "Which columns should I use?"
-        )
-    elif request.kind == "ratio":
-        message = f"I couldn't tell which number to divide; the numbers in {table.name} are: {numeric}."
-    else:
-        return None
-    return Clarification(message=message, suggestions=first_questions(table))
-
-
 def _carry_grouping(shape: Shape, previous: PlanTurn) -> None:
     """ "Group by origin", then "plot year by average horsepower": the grouping set first stays."""
     words = tokenize(previous.question)[:2]
@@ -134,87 +118,6 @@ def _carry_grouping(shape: Shape, previous: PlanTurn) -> None:
     for dim in previous.plan.query.dimensions:
         if dim.field not in shape.dim_fields():
             shape.dims.append(Dim(dim.field, role="series"))
-
-
-def _needs_clarification(reading: Reading, table: TableInfo) -> Clarification | None:
-    missing = _ungrounded_words(reading)
-    if missing:
-        return _missing_words(missing, table)
-    grounded = reading.mentions or reading.values or reading.count_rows
-    unknown_measure = _unknown_measure(reading)
-    if grounded and not unknown_measure:
-        return None
-    names = ", ".join(c.name for c in table.columns[:8])
-    if unknown_measure:
-        message = (
-            f"I couldn't find \u201c{unknown_measure}\u201d in {table.name}. Which column should I use? "
-            f"The table has: {names}."
-        )
-    else:
-        message = (
-            f"I couldn't match that question to the columns of {table.name}. Which of these should I "
-            f"use: {names}?"
-        )
-    return Clarification(message=message, suggestions=first_questions(table))
-
-
-def _ungrounded_words(reading: Reading) -> list[str]:
-    """Words the table has no column for, standing where the answer's grouping or measure would be.
-
-    "Which supplier has the best delivery times?" on an orders table: "supplier" names the grouping and
-    "delivery" qualifies the measure ("times" alone only loosely matches the order date), so drawing any
-    chart would answer another question.
-    """
-    tokens, unknown = reading.tokens, set(reading.unknown)
-    if not unknown:
-        return []
-    starts = {m.start for m in reading.mentions}
-    slots: set[int] = set()
-    for i, token in enumerate(tokens):
-        # "by engine cylinders": a word before a column it qualifies is not the grouping itself.
-        if token in ("which", "by", "per", "each", "across") and i + 2 not in starts:
-            slots.add(i + 1)
-    for mention in reading.mentions:
-        if mention.via != "name" and mention.kind == "time":
-            # "delivery times", "wait time": a time word qualified by another noun is a duration or an
-            # event the table may not have, not the table's date.
-            slots.add(mention.start - 1)
-    return [tokens[i] for i in sorted(slots) if 0 <= i < len(tokens) and tokens[i] in unknown]
-
-
-def _missing_words(missing: list[str], table: TableInfo) -> Clarification:
-    names = [c.name for c in table.columns]
-    close: list[str] = []
-    for word in missing:
-        for name in difflib.get_close_matches(word, names, n=2, cutoff=0.5):
-            if name not in close:
-                close.append(name)
-    quoted = " or ".join(f"\u201c{w}\u201d" for w in missing)
-    offer = ", ".join(close or names[:8])
-    message = (
-        f"{table.name} has no column for {quoted}, so I can't answer that without guessing. "
-        f"{'Closest columns' if close else 'Its columns are'}: {offer}. Which should I use?"
-    )
-    return Clarification(message=message, suggestions=first_questions(table))
-
-
-def _unknown_measure(reading: Reading) -> str | None:
-    """A word that sits where a measure should be ("total profit", "profit by region") but is no column."""
-    numeric = [m for m in reading.mentions if m.kind == "numeric" or m.agg]
-    if numeric or reading.count_rows:
-        return None
-    unknown = set(reading.unknown)
-    tokens = reading.tokens
-    for i, token in enumerate(tokens):
-        if token not in unknown or token.endswith("ed"):
-            continue  # "produced by", "made by": a verb, not a missing measure
-        before = tokens[i - 1] if i else ""
-        after = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if reading.free_aggs and before in ("average", "avg", "mean", "total", "sum", "median", "of"):
-            return token
-        if after in ("by", "per", "over", "across") or before in ("average", "total", "sum", "median"):
-            return token
-    return None
 
 
 def shape_from_reading(reading: Reading, table: TableInfo, now: date) -> Shape:
