@@ -27,12 +27,16 @@ ROLES = ("owner", "editor", "viewer")
 
 @pytest.fixture
 def role_keys(alpha: Any, beta: Any) -> dict[str, str]:
+    from chat2chart.core.principal import Principal
     from enterprise.rbac.services import api_key_create
 
     with alpha.activate():
         return {
             role: api_key_create(
-                organization=alpha.organization, creator=alpha.users["owner"], name=f"fuzz {role}", role=role
+                organization=alpha.organization,
+                principal=Principal.for_user(alpha.users["owner"]),
+                name=f"fuzz {role}",
+                role=role,
             ).raw_key
             for role in ROLES
         }

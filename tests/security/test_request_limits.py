@@ -167,12 +167,16 @@ def test_oversized_anonymous_upload_is_refused_before_it_is_held(server, org, ch
 def _module_key(workspaces: dict[str, Any], django_db_blocker: Any, role: str) -> Iterator[str]:
     if "alpha" not in workspaces:
         pytest.skip("API keys need the enterprise edition")
+    from chat2chart.core.principal import Principal
     from enterprise.rbac.services import api_key_create
 
     alpha = workspaces["alpha"]
     with django_db_blocker.unblock(), alpha.activate():
         new = api_key_create(
-            organization=alpha.organization, creator=alpha.users["owner"], name="limits", role=role
+            organization=alpha.organization,
+            principal=Principal.for_user(alpha.users["owner"]),
+            name="limits",
+            role=role,
         )
     yield new.raw_key
     with django_db_blocker.unblock():
