@@ -39,6 +39,11 @@ class Plan(BaseModel):
     explanation: str
     # The chart's title, from what was computed (measures, grouping, period); "" for plans made elsewhere.
     title: str = ""
+    # An analysis the analytics engine runs on the answer (the measure over time), when one was asked for.
+    analysis: Literal["forecast", "anomalies", "trend"] | None = None
+    # How far ahead a forecast looks: `horizon` periods of `horizon_unit` ("next quarter": 1 quarter).
+    horizon: int | None = None
+    horizon_unit: str | None = None
     alternatives: list[str] = Field(default_factory=list)
     planner: str = "rules"
     fallback_reason: str | None = None

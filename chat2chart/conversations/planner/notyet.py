@@ -36,11 +36,42 @@ _KINDS: tuple[tuple[str, frozenset[str], str], ...] = (
 )
 
 
+# Kinds the analytics engine answers in chat; the others still get the labelled closest chart.
+ANSWERED = frozenset({"forecast", "anomalies"})
+_UNITS = {
+    "day": "day",
+    "days": "day",
+    "week": "week",
+    "weeks": "week",
+    "month": "month",
+    "months": "month",
+    "quarter": "quarter",
+    "quarters": "quarter",
+    "year": "year",
+    "years": "year",
+}
+
+
 @dataclass(frozen=True)
 class AnalyticsQuestion:
     kind: str  # forecast, anomalies, drivers, insights
     notice: str
     spans: frozenset[int]
+    horizon: int | None = None  # for a forecast: how many `horizon_unit`s ahead ("next 6 months")
+    horizon_unit: str | None = None
+
+
+def forecast_horizon(tokens: list[str]) -> tuple[int | None, str | None]:
+    """ "next 6 months" -> (6, "month"); "next quarter" -> (1, "quarter"); nothing said -> (None, None)."""
+    for i, token in enumerate(tokens):
+        if token not in ("next", "coming", "following"):
+            continue
+        following = tokens[i + 1 : i + 3]
+        if following and following[0] in _UNITS:
+            return 1, _UNITS[following[0]]
+        if len(following) == 2 and following[0].isdigit() and following[1] in _UNITS:
+            return int(following[0]), _UNITS[following[1]]
+    return None, None
 
 
 def read_analytics_question(tokens: list[str]) -> AnalyticsQuestion | None:
@@ -51,5 +82,8 @@ def read_analytics_question(tokens: list[str]) -> AnalyticsQuestion | None:
             continue
         if kind == "insights" and "stands" in tokens and "out" not in tokens:
             continue
+        if kind == "forecast":
+            horizon, unit = forecast_horizon(tokens)
+            return AnalyticsQuestion(kind, notice, spans, horizon, unit)
         return AnalyticsQuestion(kind, notice, spans)
     return None

@@ -19,7 +19,7 @@ from .calculated import apply_calculation, read_calculation
 from .followups import follow_up
 from .grounding import tokenize
 from .models import Clarification, Plan, PlanTurn
-from .notyet import AnalyticsQuestion, read_analytics_question
+from .notyet import ANSWERED, AnalyticsQuestion, read_analytics_question
 from .reading import Mention, Reading, read_question
 from .refusals import calculation_refusal, needs_clarification
 from .shape import Dim, Shape, default_agg, time_column
@@ -97,6 +97,20 @@ def _closest_chart(
     shape.filters = [f for f in shape.filters if f.field != column]
     shape.rank = None
     plan = build_plan(shape, table, source_id=source_id, reading=reading, now=now)
+    if analytics.kind in ANSWERED and plan.query.dimensions and plan.query.dimensions[0].granularity:
+        # The analytics engine answers these on the measure over time (see conversations.analysis).
+        words = {"forecast": "Forecast", "anomalies": "Unusual values"}[analytics.kind]
+        return plan.model_copy(
+            update={
+                "analysis": analytics.kind,
+                "horizon": analytics.horizon,
+                "horizon_unit": analytics.horizon_unit,
+                "explanation": f"{words}: {plan.explanation}",
+                "title": f"{words}: {plan.title}",
+                "intent": "trend",
+                "chart_type": "line",
+            }
+        )
     return plan.model_copy(update={"explanation": f"{analytics.notice} {plan.explanation}"})
 
 
