@@ -22,11 +22,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from chat2chart.analytics.findings import AnalyticsError
 from chat2chart.charts.recommend import recommend
 from chat2chart.charts.render import build_option
 from chat2chart.charts.services import column_profiles
 from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
 from chat2chart.conversations import selectors
+from chat2chart.conversations.analysis import AnalysisAnswer, analyse
 from chat2chart.conversations.coverage import data_coverage
 from chat2chart.conversations.events import (
     CancelledEvent,
@@ -187,11 +189,27 @@ def plan_answer_steps(
     spec, option = draw(
         response, preferred=preferred, fallbacks=[plan.chart_type, *alternatives], title=title
     )
+    analysed = analysis_answer(plan, response)
+    if analysed is not None and analysed.option:
+        option = analysed.option
     yield chart_step(message, spec, option, alternatives)
-    coverage = data_coverage(plan, table, user=user)
-    yield from narrative_steps(message, write_narrative(plan, response, coverage=coverage))
+    if analysed is not None:
+        narrative = analysed.sentence
+    else:
+        narrative = write_narrative(plan, response, coverage=data_coverage(plan, table, user=user))
+    yield from narrative_steps(message, narrative)
     message.suggestions = suggest_followups(plan, table)
     yield SuggestionsEvent(suggestions=message.suggestions)
+
+
+def analysis_answer(plan: Plan, response: ResultSet) -> AnalysisAnswer | None:
+    """The analytics engine's answer when the plan asks for one; its reason when it cannot analyse."""
+    if plan.analysis is None:
+        return None
+    try:
+        return analyse(plan, response, today=workspace_clock().today)
+    except AnalyticsError as error:
+        return AnalysisAnswer(option={}, sentence=f"{error.message} The chart shows the series as it is.")
 
 
 def sql_answer_steps(

@@ -24,7 +24,7 @@ def _csv() -> str:
     day = date(2023, 1, 1)
     n = 0
     while day <= date(2025, 3, 10):
-        base = 100 + 0.15 * n + 20 * ((day.month % 12) in (11, 0))
+        base = 100 + 0.15 * n
         revenue = base * (6 if day.replace(day=1) == SPIKE else 1) + (n * 7) % 13
         lines.append(f"{day.isoformat()},{['North', 'South'][n % 2]},{revenue:.2f}")
         day += timedelta(days=1)
@@ -90,9 +90,11 @@ def test_a_forecast_question_is_answered_with_the_engines_forecast_and_its_band(
 
 def test_an_anomaly_question_flags_the_planted_month(ask):
     answer = ask("any anomalies in revenue?")
-    marks = answer["chart"]["option"]["series"][0]["markPoint"]["data"]
-    assert [m["coord"][0] for m in marks] == ["2024-06-01"]
-    assert "June 2024" in answer["content"]
+    flagged = [m["coord"][0] for m in answer["chart"]["option"]["series"][0]["markPoint"]["data"]]
+    assert flagged, answer["content"]
+    # Every flagged day is in the month planted with six times the usual revenue.
+    assert {day[:7] for day in flagged} == {"2024-06"}
+    assert "June 2024" in answer["content"] or "Jun 2024" in answer["content"]
 
 
 def test_why_questions_still_say_not_yet(ask):

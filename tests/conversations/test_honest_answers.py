@@ -69,8 +69,6 @@ def test_money_words_mean_the_revenue_column():
     ("question", "words"),
     [
         ("why did revenue drop in March", "cannot explain why"),
-        ("forecast revenue for next quarter", "cannot forecast"),
-        ("anything unusual in revenue?", "cannot flag unusual"),
         ("what is interesting in this table", "cannot pick out"),
     ],
 )
@@ -81,6 +79,24 @@ def test_analytics_questions_get_a_labelled_closest_chart_not_an_answer(question
     assert words in plan.explanation
     assert plan.query.dimensions[0].field == "order_date"  # the measure over time
     assert not plan.query.filters  # the whole history, so the change can be seen
+
+
+@pytest.mark.parametrize(
+    ("question", "analysis", "horizon"),
+    [
+        ("forecast revenue for next quarter", "forecast", (1, "quarter")),
+        ("forecast revenue for the next 6 months", "forecast", (6, "month")),
+        ("anything unusual in revenue?", "anomalies", (None, None)),
+    ],
+)
+def test_forecast_and_anomaly_questions_go_to_the_analytics_engine(question, analysis, horizon):
+    plan = plan_question(question, sales(), source_id=1, now=TODAY)
+    assert isinstance(plan, Plan)
+    assert plan.analysis == analysis
+    assert (plan.horizon, plan.horizon_unit) == horizon
+    assert [(m.agg, m.field) for m in plan.query.measures] == [("sum", "revenue")]
+    assert plan.query.dimensions[0].field == "order_date"
+    assert not plan.explanation.startswith("Not yet")
 
 
 def test_a_question_naming_its_own_calculation_starts_fresh():

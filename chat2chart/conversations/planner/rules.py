@@ -96,6 +96,13 @@ def _closest_chart(
         ]
     shape.filters = [f for f in shape.filters if f.field != column]
     shape.rank = None
+    if analytics.kind in ANSWERED and shape.dims and shape.dims[0].field == column:
+        # The grain the words name ("weekly anomalies", "next 8 weeks"), else months for a forecast: a
+        # business series' usual grain, and the one whose unfinished last period the answer leaves out.
+        unit = {"quarter": "month", "year": "month"}.get(analytics.horizon_unit or "", analytics.horizon_unit)
+        # Unusual values are looked for day by day (enough points to learn what is usual).
+        default = "day" if analytics.kind == "anomalies" else "month"
+        shape.dims[0].granularity = reading.time.granularity or unit or default
     plan = build_plan(shape, table, source_id=source_id, reading=reading, now=now)
     if analytics.kind in ANSWERED and plan.query.dimensions and plan.query.dimensions[0].granularity:
         # The analytics engine answers these on the measure over time (see conversations.analysis).
