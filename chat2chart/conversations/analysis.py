@@ -46,6 +46,8 @@ def analyse(plan: Plan, result: ResultSet, *, today: date) -> AnalysisAnswer:
     measure = _measure_name(plan, result)
     if plan.analysis == "forecast":
         finding = forecast.forecast(labels, values, horizon=horizon_periods(plan, grain), measure=measure)
+        if values and min(values) >= 0:
+            finding = _floored(finding)
         return AnalysisAnswer(
             _forecast_option(labels, values, finding), _forecast_sentence(finding, grain, left_out)
         )
@@ -99,6 +101,16 @@ def _cycle(grain: str) -> int | None:
     return {"day": 7, "month": 12, "week": 52, "hour": 24}.get(grain)
 
 
+def _floored(finding: ForecastFinding) -> ForecastFinding:
+    """Intervals cut at zero for a measure that has never been negative (revenue, visits): a model's
+    symmetric interval below zero describes values the measure cannot take."""
+    points = [
+        p.model_copy(update={"mean": max(p.mean, 0.0), "lo80": max(p.lo80, 0.0), "lo95": max(p.lo95, 0.0)})
+        for p in finding.points
+    ]
+    return finding.model_copy(update={"points": points})
+
+
 def _forecast_sentence(finding: ForecastFinding, grain: str, left_out: str | None) -> str:
     first, last = finding.points[0], finding.points[-1]
     text = (
@@ -110,9 +122,9 @@ def _forecast_sentence(finding: ForecastFinding, grain: str, left_out: str | Non
         text += f", {format_number(last.mean)} in {period_name(last.at, grain)}"
         text += f" ({format_number(last.lo80)} to {format_number(last.hi80)})"
     chosen = next((s for s in finding.backtest if s.model == finding.model), None)
-    text += f". Model: {finding.model}, {finding.reason}"
+    text += f". Model: {finding.reason.rstrip('.')}"
     if chosen is not None:
-        text += f" (back-test MASE {chosen.mase:.2f}, sMAPE {100 * chosen.smape:.1f} %)"
+        text += f"; back-test sMAPE {chosen.smape:.1f} %"
     text += "."
     if left_out:
         text += f" {left_out} is not over yet, so it was left out of the history."
