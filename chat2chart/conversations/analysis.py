@@ -247,7 +247,7 @@ def _series_option(labels: list[str], values: list[float], finding: AnomalyFindi
             "type": "line",
             "data": values,
             "showSymbol": False,
-            "markPoint": {"data": marks},
+            "markPoint": {"symbol": "circle", "symbolSize": 9, "label": {"show": False}, "data": marks},
         }
     ]
     return option
