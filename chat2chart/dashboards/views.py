@@ -25,8 +25,6 @@ from chat2chart.dashboards.filters import parse_definitions, parse_locked
 from chat2chart.dashboards.models import Dashboard
 from chat2chart.dashboards.tokens import MAX_LIFETIME
 
-
-
 # --- member pages ----------------------------------------------------------------------------------------
 
 
