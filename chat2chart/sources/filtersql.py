@@ -10,6 +10,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlglot import exp
 
 from chat2chart.core.errors import QueryError
@@ -204,13 +205,9 @@ def _period_start(moment: datetime, unit: str) -> datetime:
 
 
 def _shift(moment: datetime, unit: str, count: int) -> datetime:
+    """`moment` moved by `count` units; a month step keeps the day, clamped to the month's last day."""
     if unit == "day":
-        return moment + timedelta(days=count)
+        return moment + relativedelta(days=count)
     if unit == "week":
-        return moment + timedelta(weeks=count)
-    months = count * {"month": 1, "quarter": 3, "year": 12}[unit]
-    index = moment.year * 12 + moment.month - 1 + months
-    year, month = divmod(index, 12)
-    next_month = date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
-    last_day = (next_month - timedelta(days=1)).day
-    return moment.replace(year=year, month=month + 1, day=min(moment.day, last_day))
+        return moment + relativedelta(weeks=count)
+    return moment + relativedelta(months=count * {"month": 1, "quarter": 3, "year": 12}[unit])
