@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
-from chat2chart.sources.results import duckdb_column_type, json_value
+from chat2chart.sources.drivervalues import duckdb_column_type, json_value
 
 SAMPLE_COUNT = 10
 SAMPLE_SCAN_ROWS = 50_000  # samples come from the first rows; scanning everything is not worth it
