@@ -21,7 +21,7 @@ from chat2chart.core.errors import QueryError
 from chat2chart.semantic.members import MemberSql
 from chat2chart.semantic.model import Cube, Dimension, Measure, Model, RollingWindow, Segment
 from chat2chart.semantic.outputs import dimension_column, measure_column
-from chat2chart.semantic.query import ModelQuery, find_member, find_typed, query_source
+from chat2chart.semantic.query import DimensionRef, ModelQuery, find_member, find_typed, query_source
 from chat2chart.semantic.rolling import ROWS, rolling_select
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import DIALECTS, CompiledQuery, Dialect, _render
@@ -30,6 +30,8 @@ from chat2chart.sources.semantic import Filter
 from chat2chart.sources.sqlparts import column_ref
 
 _TIME_PARTS = frozenset({"weekday", "month_of_year", "hour_of_day"})
+_Dim = tuple[DimensionRef, Cube, Dimension]  # a requested dimension and where it is defined
+_Segment = tuple[Cube, Segment]
 
 
 @dataclass
@@ -118,7 +120,7 @@ class _Builder(MemberSql):
     def _number_refs(self, cube: Cube, measure: Measure) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
 
-        def collect(ref_cube: str, ref_member: str) -> exp.Expression:
+        def collect(ref_cube: str, ref_member: str) -> exp.Expr:
             found.append((ref_cube, ref_member))
             return exp.Null()
 
@@ -131,9 +133,11 @@ class _Builder(MemberSql):
 
     # --- one cube's measures at the query's grain --------------------------------------------------
 
-    def _sub_select(self, sub: _Sub, dims: list, row_filters: list[Filter], segments: list) -> exp.Select:
+    def _sub_select(
+        self, sub: _Sub, dims: list[_Dim], row_filters: list[Filter], segments: list[_Segment]
+    ) -> exp.Select:
         self._touched = {sub.cube.name}
-        inner_cols: list[exp.Expression] = []
+        inner_cols: list[exp.Expr] = []
         for i, (ref, cube, dim) in enumerate(dims):
             inner_cols.append(exp.alias_(self._bucketed(ref, cube, dim), f"d{i}", quoted=True))
         window_at = self._window_dimension(sub, dims) if sub.window is not None else None
@@ -158,7 +162,7 @@ class _Builder(MemberSql):
             inner = inner.where(exp.and_(*conditions))
         if window_at is not None:
             return self._rolling(sub, inner, dims, window_at)
-        outer_cols: list[exp.Expression] = [
+        outer_cols: list[exp.Expr] = [
             exp.alias_(column_ref(f"d{i}"), f"d{i}", quoted=True) for i in range(len(dims))
         ]
         for j, measure in enumerate(sub.measures):
@@ -169,7 +173,7 @@ class _Builder(MemberSql):
             outer = outer.group_by(*[column_ref(f"d{i}") for i in range(len(dims))])
         return outer
 
-    def _window_dimension(self, sub: _Sub, dims: list) -> int:
+    def _window_dimension(self, sub: _Sub, dims: list[_Dim]) -> int:
         """The position of the query's time dimension that a rolling measure rolls along."""
         name = f"{sub.cube.name}.{sub.measures[0].name}"
         for i, (ref, cube, _) in enumerate(dims):
@@ -180,7 +184,7 @@ class _Builder(MemberSql):
             "(day, week, month, ...) to the query"
         )
 
-    def _rolling(self, sub: _Sub, inner: exp.Select, dims: list, at: int) -> exp.Select:
+    def _rolling(self, sub: _Sub, inner: exp.Select, dims: list[_Dim], at: int) -> exp.Select:
         assert sub.window is not None
         measure = sub.measures[0]
         return rolling_select(
@@ -194,7 +198,9 @@ class _Builder(MemberSql):
             dialect=self.dialect,
         )
 
-    def _dimension_select(self, dims: list, row_filters: list[Filter], segments: list) -> exp.Select:
+    def _dimension_select(
+        self, dims: list[_Dim], row_filters: list[Filter], segments: list[_Segment]
+    ) -> exp.Select:
         root = dims[0][1]
         self._touched = {root.name}
         columns = [
@@ -208,17 +214,17 @@ class _Builder(MemberSql):
             select = select.where(exp.and_(*conditions))
         return select.group_by(*[c.this.copy() for c in columns])
 
-    def _combine(self, parts: list[exp.Select], dims: list, subs: list[_Sub]) -> exp.Select:
+    def _combine(self, parts: list[exp.Select], dims: list[_Dim], subs: list[_Sub]) -> exp.Select:
         """Join the cubes' aggregates on the dimensions, over every dimension value any cube has."""
         names = [f"s{k}" for k in range(len(parts))]
         keys = [f"d{i}" for i in range(len(dims))]
-        columns: list[exp.Expression] = [
+        columns: list[exp.Expr] = [
             exp.alias_(exp.column(key, "spine", quoted=True), key, quoted=True) for key in keys
         ]
         for name, sub in zip(names, subs, strict=True):
             for measure in sub.measures:
                 member = f"{sub.cube.name}.{measure.name}"
-                value: exp.Expression = exp.column(member, name, quoted=True)
+                value: exp.Expr = exp.column(member, name, quoted=True)
                 if measure.type.startswith("count"):
                     value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
                 columns.append(exp.alias_(value, member, quoted=True))
@@ -227,7 +233,7 @@ class _Builder(MemberSql):
             for name in names[1:]:
                 combined = combined.join(exp.to_table(name, quoted=True), join_type="cross")
         else:
-            spine: exp.Expression = exp.select(*[column_ref(k) for k in keys]).from_(names[0])
+            spine: exp.Expr = exp.select(*[column_ref(k) for k in keys]).from_(names[0])
             for name in names[1:]:
                 spine = exp.union(
                     spine, exp.select(*[column_ref(k) for k in keys]).from_(name), distinct=True
@@ -254,12 +260,12 @@ class _Builder(MemberSql):
         self,
         query: ModelQuery,
         aggregated: exp.Select,
-        dims: list,
-        requested: list,
+        dims: list[_Dim],
+        requested: list[tuple[Cube, Measure]],
         measure_filters: list[Filter],
         max_rows: int,
     ) -> CompiledQuery:
-        selected: list[exp.Expression] = []
+        selected: list[exp.Expr] = []
         columns: list[dict[str, str]] = []
         for i, (ref, _, dim) in enumerate(dims):
             selected.append(exp.alias_(column_ref(f"d{i}"), ref.output_name, quoted=True))

@@ -12,8 +12,8 @@ import sqlglot
 from sqlglot import exp
 
 from chat2chart.core.errors import QueryError
-from chat2chart.semantic.joins import JoinGraph
-from chat2chart.semantic.model import Cube, Dimension, Measure, Model
+from chat2chart.semantic.joins import Edge, JoinGraph
+from chat2chart.semantic.model import Cube, Dimension, Measure, Model, Segment
 from chat2chart.semantic.query import DimensionRef, find_member, find_typed
 from chat2chart.semantic.refs import parse_snippet
 from chat2chart.sources.catalogue import ColumnInfo, ColumnType, TableInfo
@@ -37,12 +37,12 @@ class MemberSql:
         self.params = Params()
         self._touched: set[str] = set()
 
-    def _measure_value(self, cube: Cube, measure: Measure) -> exp.Expression:
+    def _measure_value(self, cube: Cube, measure: Measure) -> exp.Expr:
         """A measure over the aggregated row: its column, or a number measure's expression."""
         if measure.type != "number":
             return column_ref(f"{cube.name}.{measure.name}")
 
-        def member(ref_cube: str, ref_member: str) -> exp.Expression:
+        def member(ref_cube: str, ref_member: str) -> exp.Expr:
             return self._measure_value(
                 *find_typed(self.model, f"{ref_cube}.{ref_member}", Measure, "measure")
             )
@@ -52,7 +52,7 @@ class MemberSql:
 
     # --- pieces ------------------------------------------------------------------------------------
 
-    def _from(self, cube: Cube) -> exp.Expression:
+    def _from(self, cube: Cube) -> exp.Expr:
         self._touched.add(cube.name)
         if cube.sql_table is not None:
             return exp.alias_(table_ref(cube.sql_table, self.schema), cube.name, quoted=True, table=True)
@@ -63,7 +63,7 @@ class MemberSql:
         select = sqlglot.parse_one(cube.sql or "", read=self.dialect)
         return exp.alias_(exp.Subquery(this=select), cube.name, quoted=True, table=True)
 
-    def _join_all(self, select: exp.Select, edges: list) -> exp.Select:
+    def _join_all(self, select: exp.Select, edges: list[Edge]) -> exp.Select:
         for edge in edges:
             target = self.model.cube(edge.end)
             declared = self.model.cube(edge.declared_on)
@@ -73,21 +73,22 @@ class MemberSql:
             select = select.join(self._from(target), on=on, join_type="left")
         return select
 
-    def _conditions(self, row_filters: list[Filter], segments: list) -> list[exp.Expression]:
+    def _conditions(self, row_filters: list[Filter], segments: list[tuple[Cube, Segment]]) -> list[exp.Expr]:
         found = [self._filter(f, lambda c, d: self._dimension(c, d)) for f in row_filters]
         found += [self._snippet(cube, segment.sql, member=self._dimension_ref) for cube, segment in segments]
         return found
 
-    def _filter(self, flt: Filter, value_of: Any) -> exp.Expression:
+    def _filter(self, flt: Filter, value_of: Any) -> exp.Expr:
         cube, member = find_member(self.model, flt.field)
         kind = self._filter_type(cube, member)
         placeholder = f"aiserfilter_{cube.name}__{member.name}"
         pseudo = TableInfo(name=cube.name, columns=[ColumnInfo(name=placeholder, type=kind)])
         tree = condition(flt.model_copy(update={"field": placeholder}), pseudo, self.params, self.now)
         value = value_of(cube, member)
-        return tree.transform(
+        bound: exp.Expr = tree.transform(
             lambda n: value.copy() if isinstance(n, exp.Column) and n.name == placeholder else n
         )
+        return bound
 
     def _filter_type(self, cube: Cube, member: Any) -> ColumnType:
         if isinstance(member, Measure):
@@ -98,7 +99,7 @@ class MemberSql:
         column = table.column(member.sql or member.name) if table else None
         return "date" if column is not None and column.type == "date" else "datetime"
 
-    def _bucketed(self, ref: DimensionRef, cube: Cube, dim: Dimension) -> exp.Expression:
+    def _bucketed(self, ref: DimensionRef, cube: Cube, dim: Dimension) -> exp.Expr:
         expression = self._dimension(cube, dim)
         if not ref.granularity:
             return expression
@@ -107,7 +108,7 @@ class MemberSql:
             lambda n: expression.copy() if isinstance(n, exp.Column) and n.name == "__col" else n
         )
 
-    def _dimension(self, cube: Cube, dim: Dimension, depth: int = 0) -> exp.Expression:
+    def _dimension(self, cube: Cube, dim: Dimension, depth: int = 0) -> exp.Expr:
         self._touched.add(cube.name)
         if dim.sql is None:
             return exp.Column(this=exp.to_identifier(dim.name, quoted=True), table=_alias(cube.name))
@@ -115,12 +116,12 @@ class MemberSql:
             raise QueryError(f"the dimension '{cube.name}.{dim.name}' refers to itself")
         return self._snippet(cube, dim.sql, member=lambda c, m: self._dimension_ref(c, m, depth + 1))
 
-    def _dimension_ref(self, cube_name: str, member: str, depth: int = 0) -> exp.Expression:
+    def _dimension_ref(self, cube_name: str, member: str, depth: int = 0) -> exp.Expr:
         cube, dim = find_typed(self.model, f"{cube_name}.{member}", Dimension, "dimension in SQL")
         return self._dimension(cube, dim, depth)
 
-    def _measure_argument(self, cube: Cube, measure: Measure) -> exp.Expression:
-        value: exp.Expression = exp.Literal.number(1)
+    def _measure_argument(self, cube: Cube, measure: Measure) -> exp.Expr:
+        value: exp.Expr = exp.Literal.number(1)
         if measure.sql is not None:
             value = self._snippet(cube, measure.sql, member=self._dimension_ref)
         if not measure.filters:
@@ -128,7 +129,7 @@ class MemberSql:
         tests = [self._snippet(cube, f.sql, member=self._dimension_ref) for f in measure.filters]
         return exp.Case(ifs=[exp.If(this=exp.and_(*tests), true=value)])
 
-    def _aggregate(self, measure: Measure, ref: exp.Expression) -> exp.Expression:
+    def _aggregate(self, measure: Measure, ref: exp.Expr) -> exp.Expr:
         kind = measure.type
         if kind == "count":
             return exp.Count(this=ref)
@@ -140,10 +141,10 @@ class MemberSql:
             return exp.cast(exp.Avg(this=ref), "DOUBLE")
         return {"sum": exp.Sum, "min": exp.Min, "max": exp.Max}[kind](this=ref)
 
-    def _snippet(self, cube: Cube, sql: str, *, member: Any) -> exp.Expression:
+    def _snippet(self, cube: Cube, sql: str, *, member: Any) -> exp.Expr:
         names = cube.member_names
 
-        def table(name: str) -> exp.Expression:
+        def table(name: str) -> exp.Expr:
             if self.model.cube(name) is None:
                 raise QueryError(f"`{sql}` in cube '{cube.name}' refers to an unknown cube '{name}'")
             self._touched.add(name)
@@ -158,7 +159,7 @@ def _alias(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=True)
 
 
-def _safe_division(node: exp.Expression) -> exp.Expression:
+def _safe_division(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Div):
         numerator = exp.cast(node.this, "DOUBLE")
         denominator = exp.Nullif(this=node.expression, expression=exp.Literal.number(0))
