@@ -168,12 +168,6 @@ def decide(
     return plan, None
 
 
-def infer_plan(values: pa.Array, name: str) -> tuple[ColumnPlan, str | None]:
-    """The plan for one column on its own (no other columns to learn the file's conventions from)."""
-    evidence = examine(values, name)
-    return decide(evidence, file_conventions([evidence], delimiter=None, chosen=Conventions()))
-
-
 def _number_plan(
     evidence: ColumnEvidence, conventions: Conventions, choice: str | None
 ) -> tuple[ColumnPlan, str | None]:
