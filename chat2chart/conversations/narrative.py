@@ -8,7 +8,6 @@ a time series) and the leader's share, with numbers formatted for reading rather
 from __future__ import annotations
 
 import math
-import statistics
 from typing import Any
 
 from chat2chart.charts.builders.base import PART_NAMES
@@ -155,10 +154,15 @@ def _relationship(records: list[dict[str, Any]], x: str, y: str) -> str:
 
 
 def _pearson(points: list[tuple[float, float]]) -> float | None:
-    try:
-        return statistics.correlation([a for a, _ in points], [b for _, b in points])
-    except statistics.StatisticsError:  # one of the two columns does not vary
+    n = len(points)
+    mean_x = sum(p[0] for p in points) / n
+    mean_y = sum(p[1] for p in points) / n
+    cov = sum((a - mean_x) * (b - mean_y) for a, b in points)
+    var_x = sum((a - mean_x) ** 2 for a, _ in points)
+    var_y = sum((b - mean_y) ** 2 for _, b in points)
+    if var_x == 0 or var_y == 0:
         return None
+    return cov / math.sqrt(var_x * var_y)
 
 
 def _distribution(records: list[dict[str, Any]], field: str, weight: str | None) -> str:
