@@ -17,6 +17,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from aiser.settings import env
 
+# Size, time and rate limits, all from the environment.
+from aiser.settings.limits import *  # noqa: F403
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 AISER_ENV = env.text("AISER_ENV", "development")
@@ -267,27 +270,14 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Data plane --------------------------------------------------------------------------------------
+# --- Data plane (its size and time limits, and the request limits, are in limits.py) --------------
 AISER_DATA_DIR = Path(env.text("AISER_DATA_DIR", str(BASE_DIR / ".data")))
 MEDIA_ROOT = AISER_DATA_DIR / "files"
-AISER_QUERY_TIMEOUT_S = env.number("AISER_QUERY_TIMEOUT_S", 30)
-AISER_QUERY_MAX_ROWS = env.integer("AISER_QUERY_MAX_ROWS", 100_000)
-AISER_QUERY_CACHE_TTL_S = env.integer("AISER_QUERY_CACHE_TTL_S", 600)
-AISER_MAX_UPLOAD_MB = env.integer("AISER_MAX_UPLOAD_MB", 200)
 AISER_ALLOW_PRIVATE_SOURCES = env.flag("AISER_ALLOW_PRIVATE_SOURCES", not PRODUCTION)
-AISER_REST_MAX_BYTES = env.integer("AISER_REST_MAX_BYTES", 50 * 1024 * 1024)
 
-# --- Request limits and hardening (security) ----------------------------------------------------
+# --- Hardening (security) -------------------------------------------------------------------------
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production: it shows code, settings and data on errors.")
-# Sign-in limits, counted per account and per client address on every host alike (aiser.cache_keys).
-AISER_LOGIN_ATTEMPTS = env.integer("AISER_LOGIN_ATTEMPTS", 5)
-AISER_LOGIN_LOCKOUT_S = env.integer("AISER_LOGIN_LOCKOUT_S", 300)
-AISER_LOGIN_ATTEMPTS_PER_IP = env.integer("AISER_LOGIN_ATTEMPTS_PER_IP", 20)
-ACCOUNT_RATE_LIMITS = {
-    "login_failed": f"{AISER_LOGIN_ATTEMPTS_PER_IP}/m/ip,{AISER_LOGIN_ATTEMPTS}/{AISER_LOGIN_LOCKOUT_S}s/key",
-}
-AISER_MAX_ORGS_PER_DAY = env.integer("AISER_MAX_ORGS_PER_DAY", 3)
 # Content-Security-Policy (django-csp) on every page: scripts only from this site or with the page's
 # nonce. Inline styles stay allowed: ECharts and gridstack position elements with style attributes.
 # Embed pages replace frame-ancestors with the organisation's allowed origins.
@@ -308,26 +298,6 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
-# Bodies are refused by size in the ASGI layer before Django reads them (chat2chart.core.body_limit).
-AISER_MAX_BODY_KB = env.integer("AISER_MAX_BODY_KB", 1024)
-# Paths (full-match regular expressions) that accept file uploads up to AISER_MAX_UPLOAD_MB.
-AISER_UPLOAD_PATHS = [r"/api/v1/sources/", r"/api/v1/sources/\d+/upload/"]
-DATA_UPLOAD_MAX_MEMORY_SIZE = AISER_MAX_BODY_KB * 1024
-# Uploaded files go to temporary files on disk past 1 MB, never whole into memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
-FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
-
-# --- Query isolation -------------------------------------------------------------------------------
-# Every query on a source runs in a worker process (chat2chart/sources/executor.py) with these limits.
-AISER_QUERY_MEMORY_MB = env.integer("AISER_QUERY_MEMORY_MB", 1024)
-AISER_QUERY_MAX_BYTES = env.integer("AISER_QUERY_MAX_BYTES", 32 * 1024 * 1024)
-AISER_QUERY_MAX_CELL_BYTES = env.integer("AISER_QUERY_MAX_CELL_BYTES", 1024 * 1024)
-AISER_QUERY_WORKERS = env.integer("AISER_QUERY_WORKERS", 2)
-AISER_QUERY_WORKER_MAX_JOBS = env.integer("AISER_QUERY_WORKER_MAX_JOBS", 500)
-# A task past the soft limit gets SoftTimeLimitExceeded (and can record why it stopped); the hard
-# limit kills its process.
-CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 900)
-CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 960)
 
 # Fernet keys for secrets at rest (database passwords, REST headers). The first key encrypts;
 # all keys decrypt, so a new key goes first and the old ones stay until re-encrypted.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -28,7 +29,7 @@ def _daily(frame: pd.DataFrame, time_column: str, measure: str) -> pd.Series:
 
 
 def _finding(
-    kind: str, sentence: str, significance: float, impact: float, chart: dict, **detail: object
+    kind: str, sentence: str, significance: float, impact: float, chart: dict[str, Any], **detail: object
 ) -> Finding:
     significance = max(0.0, min(1.0, significance))
     impact = max(0.0, min(1.0, impact))

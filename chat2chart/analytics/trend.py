@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import ruptures
@@ -112,7 +112,9 @@ def analyse_trend(times: Sequence[Any], values: Sequence[Any], *, measure: str =
     tau, p = mann_kendall(x)
     slope_day, intercept, low_day, high_day = stats.theilslopes(x, days, alpha=1 - ALPHA)
     unit, unit_days = slope_unit(series.step_days)
-    direction = "flat" if p >= ALPHA or slope_day == 0 else ("up" if slope_day > 0 else "down")
+    direction: Literal["up", "down", "flat"] = (
+        "flat" if p >= ALPHA or slope_day == 0 else ("up" if slope_day > 0 else "down")
+    )
     found, components, trend_strength = seasonalities(series)
     fitted = intercept + slope_day * days
     if components is not None:

@@ -25,10 +25,6 @@ def percent(share: float) -> str:
     return f"{share * 100:.0f} %"
 
 
-def segment_words(segment: dict[str, str]) -> str:
-    return ", ".join(f"{key} {value}" for key, value in segment.items())
-
-
 def drivers_sentence(finding: DriversFinding) -> str:
     """'Revenue fell by 1,200 (-12 %) from 2024-02 to 2024-03; 72 % of the drop is region West, most of it
     product Laptops.'"""

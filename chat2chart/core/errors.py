@@ -56,7 +56,3 @@ class ConnectionFailed(AiserError):
 
 class ChartError(AiserError):
     code = "chart_error"
-
-
-class PlanningError(AiserError):
-    code = "planning_error"

@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: MIT
 """Embedding settings of a workspace: its secret (Fernet-encrypted at rest), the token audience,
-the origins allowed to frame embeds, and the verification every embed request goes through."""
+the origins allowed to frame embeds, and the one place embed tokens are signed and verified."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import jwt
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,9 +16,11 @@ from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden
 from chat2chart.core.secrets import SecretUnreadable, decrypt_secret, encrypt_secret, rotate_secret
 from chat2chart.dashboards.models import Dashboard, EmbedSettings
-from chat2chart.dashboards.tokens import EmbedClaims, EmbedTokenInvalid, verify_embed_token
+from chat2chart.dashboards.tokens import EmbedClaims, EmbedTokenInvalid, claims_from_payload
 from chat2chart.workspaces.selectors import workspace_settings
 from chat2chart.workspaces.services import workspace_settings_update
+
+ALGORITHM = "HS256"
 
 
 class EmbedResourceMissing(EmbedTokenInvalid):
@@ -96,6 +99,47 @@ def embed_origins_update(*, actor: Any, origins: Any) -> list[str]:
 def frame_ancestors() -> str:
     """The CSP directive for embed pages: the workspace's own host plus its allowed origins."""
     return " ".join(["frame-ancestors", "'self'", *embed_allowed_origins()])
+
+
+def sign_embed_token(
+    *,
+    secret: str,
+    audience: str,
+    dashboard_id: int,
+    expires_at: datetime,
+    params: dict[str, Any] | None = None,
+    theme: str | None = None,
+    bordered: bool = True,
+    titled: bool = True,
+) -> str:
+    """What a customer's server does; the API's embed-url endpoint and the tests use it too."""
+    claims: dict[str, Any] = {
+        "resource": {"dashboard": dashboard_id},
+        "params": params or {},
+        "aud": audience,
+        "exp": int(expires_at.timestamp()),
+        "bordered": bordered,
+        "titled": titled,
+    }
+    if theme:
+        claims["theme"] = theme
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_embed_token(token: str, *, secret: str, audience: str, now: datetime | None = None) -> EmbedClaims:
+    """The claims of a token signed with `secret` for `audience`, valid at `now`; else EmbedTokenInvalid."""
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            # Expiry is checked by `claims_from_payload` against `now`, so tests can move the clock.
+            options={"require": ["exp", "aud", "resource"], "verify_exp": False},
+        )
+    except jwt.PyJWTError as error:
+        raise EmbedTokenInvalid(f"token rejected: {type(error).__name__}") from error
+    return claims_from_payload(payload, now=now or datetime.now(UTC))
 
 
 def verify_request_token(token: str, *, now: datetime | None = None) -> tuple[EmbedClaims, Dashboard]:

@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""Embed tokens: HS256 JWTs a customer's server signs with the workspace's embedding secret.
+"""Embed token claims: what an HS256 JWT signed with the workspace's embedding secret may carry.
 
 Claims: `resource` ({"dashboard": id}), `params` (locked filter values), `exp` (required, at most
 24 hours ahead), `aud` (the workspace's id, so a token only opens dashboards on its own host),
 and optional `theme` ("light"/"dark"), `bordered` and `titled`. The clock is a parameter so that
-expiry can be tested without sleeping. No Django here.
+expiry can be tested without sleeping. Signing and signature checks live in `embedding.py`; this
+module only turns a decoded payload into `EmbedClaims`. No Django here.
 """
 
 from __future__ import annotations
@@ -13,12 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
-
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.dashboards.filters import parse_locked
 
-ALGORITHM = "HS256"
 MAX_LIFETIME = timedelta(hours=24)
 CLOCK_SKEW = timedelta(seconds=60)  # a customer's server clock may run a little ahead of ours
 THEMES = ("light", "dark")
@@ -38,45 +36,8 @@ class EmbedClaims:
     titled: bool = True
 
 
-def sign_embed_token(
-    *,
-    secret: str,
-    audience: str,
-    dashboard_id: int,
-    expires_at: datetime,
-    params: dict[str, Any] | None = None,
-    theme: str | None = None,
-    bordered: bool = True,
-    titled: bool = True,
-) -> str:
-    """What a customer's server does; the API's embed-url endpoint and the tests use it too."""
-    claims: dict[str, Any] = {
-        "resource": {"dashboard": dashboard_id},
-        "params": params or {},
-        "aud": audience,
-        "exp": int(expires_at.timestamp()),
-        "bordered": bordered,
-        "titled": titled,
-    }
-    if theme:
-        claims["theme"] = theme
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def verify_embed_token(token: str, *, secret: str, audience: str, now: datetime | None = None) -> EmbedClaims:
-    """The claims of a token signed with `secret` for `audience`, valid at `now`; else EmbedTokenInvalid."""
-    now = now or datetime.now(UTC)
-    try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            audience=audience,
-            # Expiry is checked below against `now`, so tests can move the clock.
-            options={"require": ["exp", "aud", "resource"], "verify_exp": False},
-        )
-    except jwt.PyJWTError as error:
-        raise EmbedTokenInvalid(f"token rejected: {type(error).__name__}") from error
+def claims_from_payload(claims: dict[str, Any], *, now: datetime) -> EmbedClaims:
+    """The typed claims of a decoded (signature-checked) payload, valid at `now`; else EmbedTokenInvalid."""
     expires_at = _expiry(claims.get("exp"))
     if expires_at <= now:
         raise EmbedTokenInvalid("token expired")

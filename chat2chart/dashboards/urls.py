@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from chat2chart.dashboards import views
+from chat2chart.dashboards import embed_views, views
 
 urlpatterns = [
     path("dashboards/", views.dashboard_list_page, name="dashboard-list"),
@@ -14,18 +14,20 @@ urlpatterns = [
     path("dashboards/<int:pk>/delete/", views.dashboard_delete_page, name="dashboard-delete"),
     path("dashboards/<int:pk>/publish/", views.dashboard_publish_page, name="dashboard-publish"),
     path("dashboards/<int:pk>/unpublish/", views.dashboard_unpublish_page, name="dashboard-unpublish"),
-    path("embed/dashboard/<str:token>", views.embed_dashboard_page, name="embed-dashboard"),
-    path("embed/dashboard/<str:token>/data/", views.embed_dashboard_data, name="embed-dashboard-data"),
+    path("embed/dashboard/<str:token>", embed_views.embed_dashboard_page, name="embed-dashboard"),
+    path("embed/dashboard/<str:token>/data/", embed_views.embed_dashboard_data, name="embed-dashboard-data"),
     path(
         "embed/dashboard/<str:token>/filter-options/",
-        views.embed_dashboard_filter_options,
+        embed_views.embed_dashboard_filter_options,
         name="embed-dashboard-filter-options",
     ),
-    path("public/dashboard/<str:token>", views.public_dashboard_page, name="public-dashboard"),
-    path("public/dashboard/<str:token>/data/", views.public_dashboard_data, name="public-dashboard-data"),
+    path("public/dashboard/<str:token>", embed_views.public_dashboard_page, name="public-dashboard"),
+    path(
+        "public/dashboard/<str:token>/data/", embed_views.public_dashboard_data, name="public-dashboard-data"
+    ),
     path(
         "public/dashboard/<str:token>/filter-options/",
-        views.public_dashboard_filter_options,
+        embed_views.public_dashboard_filter_options,
         name="public-dashboard-filter-options",
     ),
 ]

@@ -1,39 +1,29 @@
 # SPDX-License-Identifier: MIT
-"""Dashboard pages: the list, view and edit pages and the embedding settings, for members; and the
-embedded and public pages with their data endpoints, for anyone holding a valid token or link."""
+"""Dashboard pages for members: the list, view and edit pages, their actions and the embedding
+settings. Embedded and public pages are in `embed_views.py`."""
 
 from __future__ import annotations
 
 import json
-import logging
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.decorators import ratelimit
 
 from chat2chart.charts.models import SavedChart
-from chat2chart.core.api import error_response
 from chat2chart.core.errors import AiserError, Forbidden, NotFound
 from chat2chart.core.principal import Principal
 from chat2chart.dashboards import embedding, policy, selectors, services
-from chat2chart.dashboards.filters import describe_picked, parse_definitions, parse_locked, parse_picked
+from chat2chart.dashboards.embedding import sign_embed_token
+from chat2chart.dashboards.filters import parse_definitions, parse_locked
 from chat2chart.dashboards.models import Dashboard
-from chat2chart.dashboards.tokens import MAX_LIFETIME, EmbedClaims, EmbedTokenInvalid, sign_embed_token
-from chat2chart.dashboards.widget_data import Audience, dashboard_data, filter_options
-
-logger = logging.getLogger(__name__)
-
-NOT_AVAILABLE = "This dashboard is not available."
-
+from chat2chart.dashboards.tokens import MAX_LIFETIME
 
 # --- member pages ----------------------------------------------------------------------------------------
 
@@ -69,7 +59,7 @@ def _widget_layout(dashboard: Dashboard) -> list[dict[str, Any]]:
     ]
 
 
-def _page_config(
+def page_config(
     dashboard: Dashboard,
     *,
     data_url: str,
@@ -77,6 +67,7 @@ def _page_config(
     locked: tuple[str, ...] = (),
     theme: str | None = None,
 ) -> dict[str, Any]:
+    """The JSON the dashboard page's script reads: layout, filters offered (minus `locked`), data URLs."""
     return {
         "id": dashboard.pk,
         "dataUrl": data_url,
@@ -118,7 +109,7 @@ def dashboard_list_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard_view_page(request: HttpRequest, pk: int) -> HttpResponse:
     dashboard = _dashboard_for(request, pk, "view")
-    config = _page_config(
+    config = page_config(
         dashboard,
         data_url=reverse("api-dashboard-data", args=[pk]),
         options_url=reverse("api-dashboard-filter-options", args=[pk]),
@@ -147,7 +138,7 @@ def dashboard_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     except Forbidden as error:
         messages.error(request, error.message)
         return redirect("dashboard-view", pk=pk)
-    config = _page_config(
+    config = page_config(
         dashboard,
         data_url=reverse("api-dashboard-data", args=[pk]),
         options_url=reverse("api-dashboard-filter-options", args=[pk]),
@@ -291,170 +282,3 @@ def _test_embed_url(request: HttpRequest) -> str:
         params=parse_locked(params),
     )
     return request.build_absolute_uri(reverse("embed-dashboard", args=[token]))
-
-
-# --- embedded dashboards (signed tokens) ---------------------------------------------------------------
-
-
-def _anonymous_rate(group: str, request: HttpRequest) -> str:
-    return settings.AISER_EMBED_RATE
-
-
-# Embeds and public links are reached without an account: a budget per client address keeps one
-# visitor from running every widget's queries in a loop (counted in the tenant-aware cache).
-anonymous_rate_limit = ratelimit(group="anonymous-dashboards", key="ip", rate=_anonymous_rate, block=True)
-
-
-def _embed_refusal(request: HttpRequest, status: int, *, json_body: bool) -> HttpResponse:
-    """The same answer for every failure: nothing that tells an attacker which check failed."""
-    if json_body:
-        response = error_response(status, NOT_AVAILABLE, code="not_available")
-    else:
-        response = render(request, "embed/error.html", {"message": NOT_AVAILABLE}, status=status)
-        response["Content-Security-Policy"] = embedding.frame_ancestors()
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _verified(token: str) -> tuple[EmbedClaims, Dashboard] | int:
-    """The token's claims and dashboard, or the status to refuse with."""
-    try:
-        return embedding.verify_request_token(token)
-    except EmbedTokenInvalid as error:
-        logger.info("embed token refused: %s", error)
-        return 404 if isinstance(error, embedding.EmbedResourceMissing) else 403
-
-
-def _embed_audience(claims: EmbedClaims) -> Audience:
-    return Audience(user=None, locked=claims.params, theme=claims.theme)
-
-
-@xframe_options_exempt
-@anonymous_rate_limit
-@require_GET
-def embed_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
-    verified = _verified(token)
-    if isinstance(verified, int):
-        return _embed_refusal(request, verified, json_body=False)
-    claims, dashboard = verified
-    config = _page_config(
-        dashboard,
-        data_url=reverse("embed-dashboard-data", args=[token]),
-        options_url=reverse("embed-dashboard-filter-options", args=[token]),
-        locked=tuple(claims.params),
-        theme=claims.theme,
-    )
-    response = render(
-        request,
-        "embed/dashboard.html",
-        {
-            "dashboard": dashboard,
-            "config": config,
-            "titled": claims.titled,
-            "bordered": claims.bordered,
-            "theme": claims.theme or "light",
-        },
-    )
-    response["Content-Security-Policy"] = embedding.frame_ancestors()
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-@anonymous_rate_limit
-@require_GET
-def embed_dashboard_data(request: HttpRequest, token: str) -> HttpResponse:
-    # Verified again on every data request: an expired or rotated-away token gets no more rows.
-    verified = _verified(token)
-    if isinstance(verified, int):
-        return _embed_refusal(request, verified, json_body=True)
-    claims, dashboard = verified
-    return _data_response(request, dashboard, _embed_audience(claims))
-
-
-@anonymous_rate_limit
-@require_GET
-def embed_dashboard_filter_options(request: HttpRequest, token: str) -> HttpResponse:
-    verified = _verified(token)
-    if isinstance(verified, int):
-        return _embed_refusal(request, verified, json_body=True)
-    claims, dashboard = verified
-    return _options_response(request, dashboard, _embed_audience(claims))
-
-
-def _data_response(request: HttpRequest, dashboard: Dashboard, audience: Audience) -> HttpResponse:
-    try:
-        picked = parse_picked(request.GET, parse_definitions(dashboard.filters), locked=set(audience.locked))
-        ids = [int(v) for v in request.GET.getlist("widget")] or None
-    except AiserError as error:
-        return error_response(error.status, error.message, code=error.code)
-    except ValueError:
-        return error_response(400, "widget must be a widget id.")
-    widgets = dashboard_data(dashboard=dashboard, audience=audience, picked=picked, widget_ids=ids)
-    response = JsonResponse(
-        {"dashboard": dashboard.pk, "filters": describe_picked(picked), "widgets": widgets}
-    )
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _options_response(request: HttpRequest, dashboard: Dashboard, audience: Audience) -> HttpResponse:
-    field_name = request.GET.get("field", "")
-    offered = {d.field for d in parse_definitions(dashboard.filters)} - set(audience.locked)
-    if field_name not in offered:
-        return error_response(400, "This dashboard offers no filter on that field.")
-    try:
-        values = filter_options(dashboard=dashboard, field_name=field_name, audience=audience)
-    except AiserError as error:
-        return error_response(error.status, error.message, code=error.code)
-    response = JsonResponse({"field": field_name, "values": values})
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-# --- public links ----------------------------------------------------------------------------------------
-
-
-@anonymous_rate_limit
-@require_GET
-def public_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
-    dashboard = selectors.public_link_dashboard(token)
-    if dashboard is None:
-        return render(request, "embed/error.html", {"message": NOT_AVAILABLE}, status=404)
-    config = _page_config(
-        dashboard,
-        data_url=reverse("public-dashboard-data", args=[token]),
-        options_url=reverse("public-dashboard-filter-options", args=[token]),
-    )
-    response = render(
-        request,
-        "embed/dashboard.html",
-        {
-            "dashboard": dashboard,
-            "config": config,
-            "titled": True,
-            "bordered": True,
-            "theme": "light",
-            "public": True,
-        },
-    )
-    response["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-@anonymous_rate_limit
-@require_GET
-def public_dashboard_data(request: HttpRequest, token: str) -> HttpResponse:
-    dashboard = selectors.public_link_dashboard(token)
-    if dashboard is None:
-        return error_response(404, NOT_AVAILABLE, code="not_available")
-    return _data_response(request, dashboard, Audience(user=None))
-
-
-@anonymous_rate_limit
-@require_GET
-def public_dashboard_filter_options(request: HttpRequest, token: str) -> HttpResponse:
-    dashboard = selectors.public_link_dashboard(token)
-    if dashboard is None:
-        return error_response(404, NOT_AVAILABLE, code="not_available")
-    return _options_response(request, dashboard, Audience(user=None))

@@ -14,27 +14,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-import sqlglot
 from sqlglot import exp
 
 from chat2chart.core.errors import QueryError
-from chat2chart.semantic.joins import JoinGraph
+from chat2chart.semantic.members import MemberSql
 from chat2chart.semantic.model import Cube, Dimension, Measure, Model, RollingWindow, Segment
 from chat2chart.semantic.outputs import dimension_column, measure_column
 from chat2chart.semantic.query import DimensionRef, ModelQuery, find_member, find_typed, query_source
-from chat2chart.semantic.refs import parse_snippet
 from chat2chart.semantic.rolling import ROWS, rolling_select
-from chat2chart.sources.catalogue import ColumnInfo, ColumnType, TableInfo
-from chat2chart.sources.compiler import _TIME_SQL, DIALECTS, CompiledQuery, Dialect, _render
-from chat2chart.sources.filtersql import condition, naive
+from chat2chart.sources.catalogue import TableInfo
+from chat2chart.sources.compiler import DIALECTS, CompiledQuery, Dialect, _render
+from chat2chart.sources.filtersql import naive
 from chat2chart.sources.semantic import Filter
-from chat2chart.sources.sqlguard import check_select
-from chat2chart.sources.sqlparts import Params, column_ref, table_ref
+from chat2chart.sources.sqlparts import column_ref
 
-_FILTER_TYPES: dict[str, ColumnType] = {"string": "text", "number": "decimal", "boolean": "boolean"}
 _TIME_PARTS = frozenset({"weekday", "month_of_year", "hour_of_day"})
+_Dim = tuple[DimensionRef, Cube, Dimension]  # a requested dimension and where it is defined
+_Segment = tuple[Cube, Segment]
 
 
 @dataclass
@@ -68,14 +65,8 @@ def compile_model_query(
     return builder.build(query, max_rows)
 
 
-class _Builder:
-    def __init__(
-        self, model: Model, dialect: Dialect, tables: dict[str, TableInfo], schema: str | None, now: datetime
-    ) -> None:
-        self.model, self.dialect, self.tables, self.schema, self.now = model, dialect, tables, schema, now
-        self.graph = JoinGraph(model)
-        self.params = Params()
-        self._touched: set[str] = set()
+class _Builder(MemberSql):
+    """Assembles the query: one subquery per cube of measures, joined on the dimensions."""
 
     # --- the whole query -------------------------------------------------------------------------
 
@@ -129,7 +120,7 @@ class _Builder:
     def _number_refs(self, cube: Cube, measure: Measure) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
 
-        def collect(ref_cube: str, ref_member: str) -> exp.Expression:
+        def collect(ref_cube: str, ref_member: str) -> exp.Expr:
             found.append((ref_cube, ref_member))
             return exp.Null()
 
@@ -142,9 +133,11 @@ class _Builder:
 
     # --- one cube's measures at the query's grain --------------------------------------------------
 
-    def _sub_select(self, sub: _Sub, dims: list, row_filters: list[Filter], segments: list) -> exp.Select:
+    def _sub_select(
+        self, sub: _Sub, dims: list[_Dim], row_filters: list[Filter], segments: list[_Segment]
+    ) -> exp.Select:
         self._touched = {sub.cube.name}
-        inner_cols: list[exp.Expression] = []
+        inner_cols: list[exp.Expr] = []
         for i, (ref, cube, dim) in enumerate(dims):
             inner_cols.append(exp.alias_(self._bucketed(ref, cube, dim), f"d{i}", quoted=True))
         window_at = self._window_dimension(sub, dims) if sub.window is not None else None
@@ -169,7 +162,7 @@ class _Builder:
             inner = inner.where(exp.and_(*conditions))
         if window_at is not None:
             return self._rolling(sub, inner, dims, window_at)
-        outer_cols: list[exp.Expression] = [
+        outer_cols: list[exp.Expr] = [
             exp.alias_(column_ref(f"d{i}"), f"d{i}", quoted=True) for i in range(len(dims))
         ]
         for j, measure in enumerate(sub.measures):
@@ -180,7 +173,7 @@ class _Builder:
             outer = outer.group_by(*[column_ref(f"d{i}") for i in range(len(dims))])
         return outer
 
-    def _window_dimension(self, sub: _Sub, dims: list) -> int:
+    def _window_dimension(self, sub: _Sub, dims: list[_Dim]) -> int:
         """The position of the query's time dimension that a rolling measure rolls along."""
         name = f"{sub.cube.name}.{sub.measures[0].name}"
         for i, (ref, cube, _) in enumerate(dims):
@@ -191,7 +184,7 @@ class _Builder:
             "(day, week, month, ...) to the query"
         )
 
-    def _rolling(self, sub: _Sub, inner: exp.Select, dims: list, at: int) -> exp.Select:
+    def _rolling(self, sub: _Sub, inner: exp.Select, dims: list[_Dim], at: int) -> exp.Select:
         assert sub.window is not None
         measure = sub.measures[0]
         return rolling_select(
@@ -205,7 +198,9 @@ class _Builder:
             dialect=self.dialect,
         )
 
-    def _dimension_select(self, dims: list, row_filters: list[Filter], segments: list) -> exp.Select:
+    def _dimension_select(
+        self, dims: list[_Dim], row_filters: list[Filter], segments: list[_Segment]
+    ) -> exp.Select:
         root = dims[0][1]
         self._touched = {root.name}
         columns = [
@@ -219,17 +214,17 @@ class _Builder:
             select = select.where(exp.and_(*conditions))
         return select.group_by(*[c.this.copy() for c in columns])
 
-    def _combine(self, parts: list[exp.Select], dims: list, subs: list[_Sub]) -> exp.Select:
+    def _combine(self, parts: list[exp.Select], dims: list[_Dim], subs: list[_Sub]) -> exp.Select:
         """Join the cubes' aggregates on the dimensions, over every dimension value any cube has."""
         names = [f"s{k}" for k in range(len(parts))]
         keys = [f"d{i}" for i in range(len(dims))]
-        columns: list[exp.Expression] = [
+        columns: list[exp.Expr] = [
             exp.alias_(exp.column(key, "spine", quoted=True), key, quoted=True) for key in keys
         ]
         for name, sub in zip(names, subs, strict=True):
             for measure in sub.measures:
                 member = f"{sub.cube.name}.{measure.name}"
-                value: exp.Expression = exp.column(member, name, quoted=True)
+                value: exp.Expr = exp.column(member, name, quoted=True)
                 if measure.type.startswith("count"):
                     value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
                 columns.append(exp.alias_(value, member, quoted=True))
@@ -238,7 +233,7 @@ class _Builder:
             for name in names[1:]:
                 combined = combined.join(exp.to_table(name, quoted=True), join_type="cross")
         else:
-            spine: exp.Expression = exp.select(*[column_ref(k) for k in keys]).from_(names[0])
+            spine: exp.Expr = exp.select(*[column_ref(k) for k in keys]).from_(names[0])
             for name in names[1:]:
                 spine = exp.union(
                     spine, exp.select(*[column_ref(k) for k in keys]).from_(name), distinct=True
@@ -265,12 +260,12 @@ class _Builder:
         self,
         query: ModelQuery,
         aggregated: exp.Select,
-        dims: list,
-        requested: list,
+        dims: list[_Dim],
+        requested: list[tuple[Cube, Measure]],
         measure_filters: list[Filter],
         max_rows: int,
     ) -> CompiledQuery:
-        selected: list[exp.Expression] = []
+        selected: list[exp.Expr] = []
         columns: list[dict[str, str]] = []
         for i, (ref, _, dim) in enumerate(dims):
             selected.append(exp.alias_(column_ref(f"d{i}"), ref.output_name, quoted=True))
@@ -313,131 +308,3 @@ class _Builder:
             exp.Ordered(this=column_ref(o.field), desc=o.dir == "desc", nulls_first=False)
             for o in query.order
         ]
-
-    def _measure_value(self, cube: Cube, measure: Measure) -> exp.Expression:
-        """A measure over the aggregated row: its column, or a number measure's expression."""
-        if measure.type != "number":
-            return column_ref(f"{cube.name}.{measure.name}")
-
-        def member(ref_cube: str, ref_member: str) -> exp.Expression:
-            return self._measure_value(
-                *find_typed(self.model, f"{ref_cube}.{ref_member}", Measure, "measure")
-            )
-
-        tree = self._snippet(cube, measure.sql or "", member=member)
-        return tree.transform(_safe_division)
-
-    # --- pieces ------------------------------------------------------------------------------------
-
-    def _from(self, cube: Cube) -> exp.Expression:
-        self._touched.add(cube.name)
-        if cube.sql_table is not None:
-            return exp.alias_(table_ref(cube.sql_table, self.schema), cube.name, quoted=True, table=True)
-        allowed = set(self.tables) or {
-            t.name for t in sqlglot.parse_one(cube.sql or "", read=self.dialect).find_all(exp.Table)
-        }
-        check_select(cube.sql or "", self.dialect, allowed_tables=allowed, schema=self.schema)
-        select = sqlglot.parse_one(cube.sql or "", read=self.dialect)
-        return exp.alias_(exp.Subquery(this=select), cube.name, quoted=True, table=True)
-
-    def _join_all(self, select: exp.Select, edges: list) -> exp.Select:
-        for edge in edges:
-            target = self.model.cube(edge.end)
-            declared = self.model.cube(edge.declared_on)
-            assert target is not None
-            assert declared is not None
-            on = self._snippet(declared, edge.join.sql, member=self._dimension_ref)
-            select = select.join(self._from(target), on=on, join_type="left")
-        return select
-
-    def _conditions(self, row_filters: list[Filter], segments: list) -> list[exp.Expression]:
-        found = [self._filter(f, lambda c, d: self._dimension(c, d)) for f in row_filters]
-        found += [self._snippet(cube, segment.sql, member=self._dimension_ref) for cube, segment in segments]
-        return found
-
-    def _filter(self, flt: Filter, value_of: Any) -> exp.Expression:
-        cube, member = find_member(self.model, flt.field)
-        kind = self._filter_type(cube, member)
-        placeholder = f"aiserfilter_{cube.name}__{member.name}"
-        pseudo = TableInfo(name=cube.name, columns=[ColumnInfo(name=placeholder, type=kind)])
-        tree = condition(flt.model_copy(update={"field": placeholder}), pseudo, self.params, self.now)
-        value = value_of(cube, member)
-        return tree.transform(
-            lambda n: value.copy() if isinstance(n, exp.Column) and n.name == placeholder else n
-        )
-
-    def _filter_type(self, cube: Cube, member: Any) -> ColumnType:
-        if isinstance(member, Measure):
-            return "decimal"
-        if member.type != "time":
-            return _FILTER_TYPES[member.type]
-        table = self.tables.get(cube.sql_table or "")
-        column = table.column(member.sql or member.name) if table else None
-        return "date" if column is not None and column.type == "date" else "datetime"
-
-    def _bucketed(self, ref: DimensionRef, cube: Cube, dim: Dimension) -> exp.Expression:
-        expression = self._dimension(cube, dim)
-        if not ref.granularity:
-            return expression
-        template = sqlglot.parse_one(_TIME_SQL[self.dialect][ref.granularity], read=self.dialect)
-        return template.transform(
-            lambda n: expression.copy() if isinstance(n, exp.Column) and n.name == "__col" else n
-        )
-
-    def _dimension(self, cube: Cube, dim: Dimension, depth: int = 0) -> exp.Expression:
-        self._touched.add(cube.name)
-        if dim.sql is None:
-            return exp.Column(this=exp.to_identifier(dim.name, quoted=True), table=_alias(cube.name))
-        if depth > 10:
-            raise QueryError(f"the dimension '{cube.name}.{dim.name}' refers to itself")
-        return self._snippet(cube, dim.sql, member=lambda c, m: self._dimension_ref(c, m, depth + 1))
-
-    def _dimension_ref(self, cube_name: str, member: str, depth: int = 0) -> exp.Expression:
-        cube, dim = find_typed(self.model, f"{cube_name}.{member}", Dimension, "dimension in SQL")
-        return self._dimension(cube, dim, depth)
-
-    def _measure_argument(self, cube: Cube, measure: Measure) -> exp.Expression:
-        value: exp.Expression = exp.Literal.number(1)
-        if measure.sql is not None:
-            value = self._snippet(cube, measure.sql, member=self._dimension_ref)
-        if not measure.filters:
-            return value
-        tests = [self._snippet(cube, f.sql, member=self._dimension_ref) for f in measure.filters]
-        return exp.Case(ifs=[exp.If(this=exp.and_(*tests), true=value)])
-
-    def _aggregate(self, measure: Measure, ref: exp.Expression) -> exp.Expression:
-        kind = measure.type
-        if kind == "count":
-            return exp.Count(this=ref)
-        if kind == "count_distinct_approx" and self.dialect == "duckdb":
-            return exp.ApproxDistinct(this=ref)
-        if kind in ("count_distinct", "count_distinct_approx"):  # exact where no approximation is built in
-            return exp.Count(this=exp.Distinct(expressions=[ref]))
-        if kind == "avg":
-            return exp.cast(exp.Avg(this=ref), "DOUBLE")
-        return {"sum": exp.Sum, "min": exp.Min, "max": exp.Max}[kind](this=ref)
-
-    def _snippet(self, cube: Cube, sql: str, *, member: Any) -> exp.Expression:
-        names = cube.member_names
-
-        def table(name: str) -> exp.Expression:
-            if self.model.cube(name) is None:
-                raise QueryError(f"`{sql}` in cube '{cube.name}' refers to an unknown cube '{name}'")
-            self._touched.add(name)
-            return _alias(name)
-
-        return parse_snippet(
-            sql, cube=cube.name, member_names=names, dialect=self.dialect, table=table, member=member
-        )
-
-
-def _alias(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=True)
-
-
-def _safe_division(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Div):
-        numerator = exp.cast(node.this, "DOUBLE")
-        denominator = exp.Nullif(this=node.expression, expression=exp.Literal.number(0))
-        return exp.Div(this=numerator, expression=denominator)
-    return node

@@ -58,9 +58,9 @@ def parse_snippet(
     cube: str,
     member_names: set[str],
     dialect: str,
-    table: Callable[[str], exp.Expression],
-    member: Callable[[str, str], exp.Expression],
-) -> exp.Expression:
+    table: Callable[[str], exp.Expr],
+    member: Callable[[str, str], exp.Expr],
+) -> exp.Expr:
     """Parse a SQL expression of `cube`; `table(name)` gives a cube's alias, `member(cube, name)` a
     member's expression. Unqualified columns belong to `cube`. Raises QueryError on bad SQL, on
     subqueries and on functions outside the read-only allow-list."""
@@ -79,7 +79,7 @@ def parse_snippet(
         raise QueryError(f"could not parse the SQL `{sql}`: {str(exc).splitlines()[0]}") from exc
     _refuse_unsafe(tree, sql, dialect)
 
-    def resolve(node: exp.Expression) -> exp.Expression:
+    def resolve(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Column):
             return node
         if not node.table and node.name in refs and refs[node.name].member is not None:
@@ -93,7 +93,7 @@ def parse_snippet(
     return tree.transform(resolve)
 
 
-def _refuse_unsafe(tree: exp.Expression, sql: str, dialect: str) -> None:
+def _refuse_unsafe(tree: exp.Expr, sql: str, dialect: str) -> None:
     for node in tree.walk():
         if isinstance(node, exp.Query | exp.Table | exp.Placeholder | exp.Parameter):
             raise QueryError(f"`{sql}` must be a plain expression: no subqueries, tables or parameters")

@@ -30,7 +30,7 @@ def rolling_select(
     at: int,
     grain: str | None,
     window: RollingWindow,
-    value: exp.Expression,
+    value: exp.Expr,
     name: str,
     dialect: Dialect,
 ) -> exp.Select:
@@ -39,7 +39,7 @@ def rolling_select(
     bucket = exp.column(f"d{at}", _BUCKETS, quoted=True)
     moment = exp.column("t", ROWS, quoted=True)
     upper = shift(bucket, grain, 1)
-    tests: list[exp.Expression] = [exp.LT(this=moment, expression=upper)]
+    tests: list[exp.Expr] = [exp.LT(this=moment, expression=upper)]
     if window.type == "to_date":
         template = sqlglot.parse_one(_TIME_SQL[dialect][window.granularity or "month"], read=dialect)
         start = template.transform(
@@ -49,8 +49,8 @@ def rolling_select(
     elif window.trailing != "unbounded":
         count, unit = (window.trailing or "").split()
         tests.append(exp.GTE(this=moment, expression=shift(upper.copy(), unit.rstrip("s"), -int(count))))
-    columns: list[exp.Expression] = []
-    groups: list[exp.Expression] = []
+    columns: list[exp.Expr] = []
+    groups: list[exp.Expr] = []
     for i in range(width):
         ref = bucket.copy() if i == at else exp.column(f"d{i}", ROWS, quoted=True)
         columns.append(exp.alias_(ref, f"d{i}", quoted=True))
@@ -66,7 +66,7 @@ def rolling_select(
     )
 
 
-def shift(moment: exp.Expression, unit: str | None, count: int) -> exp.Expression:
+def shift(moment: exp.Expr, unit: str | None, count: int) -> exp.Expr:
     """`moment` moved by `count` units (day, week, month, quarter, year, hour) in any dialect."""
     name, size = _STEPS[unit or "day"]
     return exp.DateAdd(this=moment, expression=exp.Literal.number(count * size), unit=exp.Var(this=name))

@@ -118,15 +118,15 @@ def _snippets(cube: Cube, i: int) -> Iterator[tuple[tuple[Any, ...], str | None,
         yield (i, "segments", j, "sql"), segment.name, "dimension", segment.sql
 
 
-def _parse(model: Model, cube: Cube, sql: str, role: str, dialect: Dialect) -> exp.Expression:
+def _parse(model: Model, cube: Cube, sql: str, role: str, dialect: Dialect) -> exp.Expr:
     names = {m.name for kind in _KINDS for m in getattr(cube, kind)}
 
-    def table(name: str) -> exp.Expression:
+    def table(name: str) -> exp.Expr:
         if model.cube(name) is None:
             raise QueryError(f"`{sql}` refers to an unknown cube '{name}'")
         return exp.to_identifier(name, quoted=True)
 
-    def member(cube_name: str, member_name: str) -> exp.Expression:
+    def member(cube_name: str, member_name: str) -> exp.Expr:
         other = model.cube(cube_name)
         target = other.member(member_name) if other is not None else None
         if target is None:
@@ -142,7 +142,7 @@ def _parse(model: Model, cube: Cube, sql: str, role: str, dialect: Dialect) -> e
 def _column_problems(
     model: Model,
     cube: Cube,
-    tree: exp.Expression,
+    tree: exp.Expr,
     places: dict[str, Place],
     member: str | None,
     path: tuple[Any, ...],
@@ -208,7 +208,7 @@ def _number_trail(
     found: list[tuple[str, str]] = []
     names = cube.member_names
 
-    def collect(ref_cube: str, ref_member: str) -> exp.Expression:
+    def collect(ref_cube: str, ref_member: str) -> exp.Expr:
         found.append((ref_cube, ref_member))
         return exp.Null()
 

@@ -117,6 +117,5 @@ def _step(cursor: Any, part: str | int) -> Any:
 
 
 def _name(value: Any, fallback: str | None) -> str | None:
-    if isinstance(value, dict) and isinstance(value.get("name"), str):
-        return value["name"]
-    return fallback
+    name = value.get("name") if isinstance(value, dict) else None
+    return name if isinstance(name, str) else fallback

@@ -57,7 +57,7 @@ def with_calculations(
     hidden = {m.output_name for m in query.measures if m.hidden}
     time_name, time_grain = _time_dimension(query, columns)
     other_dims = [d.output_name for d in query.dimensions if d.output_name != time_name]
-    selected: list[exp.Expression] = [
+    selected: list[exp.Expr] = [
         exp.alias_(_base_column(c["name"]), c["name"], quoted=True)
         for c in columns
         if c["name"] not in hidden
@@ -97,14 +97,14 @@ def _calculation(
     time_name: str | None,
     time_grain: str | None,
     other_dims: Sequence[str],
-) -> tuple[exp.Expression, ColumnType]:
+) -> tuple[exp.Expr, ColumnType]:
     name = calculation.output_name
     if calculation.kind == "formula":
         if not calculation.formula:
             raise QueryError(f"the calculation '{name}' needs a formula, e.g. revenue / count")
         return _formula(calculation.formula, name, measure_names), "decimal"
     of = calculation.of
-    if of not in measure_names:
+    if of is None or of not in measure_names:
         choices = ", ".join(repr(n) for n in measure_names) or "none: add a measure first"
         raise QueryError(f"the calculation '{name}' needs `of`: one of the query's measures ({choices})")
     value = _base_column(of)
@@ -141,7 +141,7 @@ def _calculation(
     return _safe_divide(exp.Paren(this=difference), before), "decimal"
 
 
-def _formula(text: str, name: str, measure_names: Sequence[str]) -> exp.Expression:
+def _formula(text: str, name: str, measure_names: Sequence[str]) -> exp.Expr:
     try:
         tree = sqlglot.parse_one(text)
     except sqlglot.errors.ParseError as error:
@@ -161,7 +161,7 @@ def _formula(text: str, name: str, measure_names: Sequence[str]) -> exp.Expressi
     return _rewrite(tree)
 
 
-def _rewrite(node: exp.Expression) -> exp.Expression:
+def _rewrite(node: exp.Expr) -> exp.Expr:
     """Measures become base columns and every division a safe one, innermost first."""
     if isinstance(node, exp.Column):
         return _base_column(node.name)
@@ -174,7 +174,7 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     return node.copy()
 
 
-def _safe_divide(numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:
+def _safe_divide(numerator: exp.Expr, denominator: exp.Expr) -> exp.Expr:
     # Dividing doubles avoids integer division on PostgreSQL; NULLIF turns a zero denominator into an
     # empty value instead of an error (PostgreSQL) or infinity (DuckDB).
     return exp.Div(
@@ -209,7 +209,7 @@ def _join_previous(
         expression=exp.Literal.number(count),
         unit=exp.Var(this=unit),
     )
-    conditions: list[exp.Expression] = [exp.EQ(this=_base_column(time_name), expression=moved)]
+    conditions: list[exp.Expr] = [exp.EQ(this=_base_column(time_name), expression=moved)]
     for name in other_dims:
         mine, theirs = _base_column(name), exp.column(name, table=PREVIOUS, quoted=True)
         both_empty = exp.and_(

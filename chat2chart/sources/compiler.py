@@ -85,7 +85,7 @@ class CompiledQuery:
     columns: list[dict[str, str]]
     dialect: Dialect = "duckdb"
     # The tree with named placeholders, kept so explain_sql can render a readable copy.
-    tree: exp.Expression | None = field(default=None, repr=False, compare=False)
+    tree: exp.Expr | None = field(default=None, repr=False, compare=False)
     named_params: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -109,9 +109,9 @@ def compile_query(
         raise QueryError("a query needs at least one measure or dimension")
     params = Params()
     moment = naive(now or datetime.now())  # the source's wall clock is what users mean
-    selected: list[exp.Expression] = []
+    selected: list[exp.Expr] = []
     columns: list[dict[str, str]] = []
-    groups: list[exp.Expression] = []
+    groups: list[exp.Expr] = []
     for dimension in query.dimensions:
         expression, kind = _dimension(dimension, table, dialect)
         selected.append(exp.alias_(expression, dimension.output_name, quoted=True))
@@ -154,7 +154,7 @@ def explain_sql(compiled: CompiledQuery) -> str:
         return compiled.sql
     values = compiled.named_params
 
-    def inline(node: exp.Expression) -> exp.Expression:
+    def inline(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Placeholder) and node.name in values:
             return _literal(values[node.name])
         return node
@@ -165,7 +165,7 @@ def explain_sql(compiled: CompiledQuery) -> str:
 # --- select list -------------------------------------------------------------------------------
 
 
-def _measure(measure: Measure, table: TableInfo, dialect: str) -> tuple[exp.Expression, ColumnType]:
+def _measure(measure: Measure, table: TableInfo, dialect: str) -> tuple[exp.Expr, ColumnType]:
     if measure.field is None:
         if measure.agg != "count":
             raise QueryError(f"the {measure.agg} measure needs a field; only count may omit it")
@@ -193,7 +193,7 @@ def _measure(measure: Measure, table: TableInfo, dialect: str) -> tuple[exp.Expr
     return _median(ref, column, dialect), "decimal"
 
 
-def _median(ref: exp.Expression, column: ColumnInfo, dialect: str) -> exp.Expression:
+def _median(ref: exp.Expr, column: ColumnInfo, dialect: str) -> exp.Expr:
     if dialect == "mysql":
         # MariaDB only has MEDIAN as a window function and MySQL has none: say so rather than guess.
         raise QueryError(
@@ -209,7 +209,7 @@ def _median(ref: exp.Expression, column: ColumnInfo, dialect: str) -> exp.Expres
     return exp.cast(within, "DOUBLE")
 
 
-def _dimension(dimension: Dimension, table: TableInfo, dialect: str) -> tuple[exp.Expression, ColumnType]:
+def _dimension(dimension: Dimension, table: TableInfo, dialect: str) -> tuple[exp.Expr, ColumnType]:
     column = column_of(table, dimension.field)
     ref = column_ref(column.name)
     grain = dimension.granularity
@@ -259,14 +259,14 @@ def _ordering(query: SemanticQuery, outputs: list[str]) -> list[exp.Ordered]:
     return ordered
 
 
-def _render(tree: exp.Expression, dialect: str, params: Params) -> tuple[str, list[Any]]:
+def _render(tree: exp.Expr, dialect: str, params: Params) -> tuple[str, list[Any]]:
     """SQL text in the driver's paramstyle, plus the values in placeholder order.
 
     Placeholders are rendered as unique markers first and numbered afterwards, so the order of
     `params` follows the SQL text whatever order sqlglot writes the clauses in.
     """
 
-    def prepare(node: exp.Expression) -> exp.Expression:
+    def prepare(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Placeholder):
             return exp.Var(this=node.name)
         if dialect in _PYFORMAT and isinstance(node, exp.Identifier) and "%" in node.name:
@@ -288,7 +288,7 @@ def _render(tree: exp.Expression, dialect: str, params: Params) -> tuple[str, li
     return text, ordered
 
 
-def _literal(value: Any) -> exp.Expression:
+def _literal(value: Any) -> exp.Expr:
     if isinstance(value, datetime):
         return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
     if isinstance(value, date):

@@ -23,7 +23,8 @@ from typing import Any
 import duckdb
 
 from chat2chart.core.errors import QueryError
-from chat2chart.sources.results import QueryResult, duckdb_column_type
+from chat2chart.sources.drivervalues import duckdb_column_type
+from chat2chart.sources.results import QueryResult
 from chat2chart.sources.rowcap import ResultLimits, fetch_capped, memory_message, timeout_message
 
 DEFAULT_MEMORY_LIMIT = "1GB"

@@ -7,9 +7,11 @@ A range given in days covers whole days (a half-open interval), relative periods
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlglot import exp
 
 from chat2chart.core.errors import QueryError
@@ -21,7 +23,7 @@ _MAX_IN_VALUES = 1000
 _LIKE_ESCAPE = "!"  # not a backslash: MySQL string literals treat backslashes as escapes
 
 
-def condition(flt: Filter, table: TableInfo, params: Params, now: datetime) -> exp.Expression:
+def condition(flt: Filter, table: TableInfo, params: Params, now: datetime) -> exp.Expr:
     column = column_of(table, flt.field)
     ref = column_ref(column.name)
     op = flt.op
@@ -61,9 +63,7 @@ def _is_calendar_day(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) is not None
 
 
-def _date_range_condition(
-    flt: Filter, column: ColumnInfo, ref: exp.Expression, params: Params
-) -> exp.Expression:
+def _date_range_condition(flt: Filter, column: ColumnInfo, ref: exp.Expr, params: Params) -> exp.Expr:
     """A date range as the half-open interval `>= start AND < end of the last day`, in every dialect.
 
     `BETWEEN '2024-01-01' AND '2024-01-31'` on a datetime column stops at 31 January 00:00 and drops
@@ -75,13 +75,13 @@ def _date_range_condition(
     if len(raw) == 2 and _is_calendar_day(raw[1]):
         day_after = date.fromisoformat(str(raw[1]).strip()) + timedelta(days=1)
         end: Any = day_after if column.type == "date" else datetime.combine(day_after, datetime.min.time())
-        upper: exp.Expression = exp.LT(this=ref, expression=params.add(end))
+        upper: exp.Expr = exp.LT(this=ref, expression=params.add(end))
     else:
         upper = exp.LTE(this=ref, expression=params.add(high))
     return exp.and_(exp.GTE(this=ref, expression=params.add(low)), upper)
 
 
-def _whole_day_comparison(op: str, ref: exp.Expression, params: Params, day: date) -> exp.Expression:
+def _whole_day_comparison(op: str, ref: exp.Expr, params: Params, day: date) -> exp.Expr:
     """Compare a date-time column with a calendar day as the whole day [day 00:00, next day 00:00)."""
     start = datetime.combine(day, datetime.min.time())
     end = start + timedelta(days=1)
@@ -98,7 +98,7 @@ def _whole_day_comparison(op: str, ref: exp.Expression, params: Params, day: dat
     return comparison(this=ref, expression=params.add(moment))
 
 
-def _like_condition(flt: Filter, column: ColumnInfo, ref: exp.Expression, params: Params) -> exp.Expression:
+def _like_condition(flt: Filter, column: ColumnInfo, ref: exp.Expr, params: Params) -> exp.Expr:
     if column.type != "text":
         raise QueryError(f"{flt.op} filters apply to text; '{column.name}' holds {column.type} values")
     if not isinstance(flt.value, str) or not flt.value:
@@ -110,13 +110,15 @@ def _like_condition(flt: Filter, column: ColumnInfo, ref: exp.Expression, params
 
 
 def _period_condition(
-    flt: Filter, column: ColumnInfo, ref: exp.Expression, params: Params, now: datetime
-) -> exp.Expression:
+    flt: Filter, column: ColumnInfo, ref: exp.Expr, params: Params, now: datetime
+) -> exp.Expr:
     if not column.is_temporal:
         raise QueryError(f"{flt.op} filters apply to dates; '{column.name}' holds {column.type} values")
     if flt.unit is None:
         raise QueryError(f"the {flt.op} filter on '{column.name}' needs a unit (day, week, month, ...)")
-    as_column_type = (lambda moment: moment.date()) if column.type == "date" else (lambda moment: moment)
+    as_column_type: Callable[[datetime], date | datetime] = (
+        (lambda moment: moment.date()) if column.type == "date" else (lambda moment: moment)
+    )
     if flt.op in ("last_n", "previous_n"):
         count = flt.value
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
@@ -204,13 +206,9 @@ def _period_start(moment: datetime, unit: str) -> datetime:
 
 
 def _shift(moment: datetime, unit: str, count: int) -> datetime:
-    if unit == "day":
-        return moment + timedelta(days=count)
-    if unit == "week":
-        return moment + timedelta(weeks=count)
-    months = count * {"month": 1, "quarter": 3, "year": 12}[unit]
-    index = moment.year * 12 + moment.month - 1 + months
-    year, month = divmod(index, 12)
-    next_month = date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
-    last_day = (next_month - timedelta(days=1)).day
-    return moment.replace(year=year, month=month + 1, day=min(moment.day, last_day))
+    """`moment` moved by `count` units; a month step keeps the day, clamped to the month's last day."""
+    step = {"day": relativedelta(days=count), "week": relativedelta(weeks=count)}.get(unit)
+    if step is None:
+        step = relativedelta(months=count * {"month": 1, "quarter": 3, "year": 12}[unit])
+    shifted: datetime = moment + step
+    return shifted

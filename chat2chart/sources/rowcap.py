@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chat2chart.sources.results import json_value
+from chat2chart.sources.drivervalues import json_value
 
 FIRST_BATCH_ROWS = 16  # small, so one batch of huge values cannot blow past the byte cap
 MAX_BATCH_ROWS = 10_000

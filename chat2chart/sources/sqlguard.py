@@ -21,7 +21,7 @@ from chat2chart.core.errors import QueryError
 from chat2chart.sources import sqlfunctions
 from chat2chart.sources.compiler import DIALECTS, Dialect
 
-_WRITE_NODES: tuple[type[exp.Expression], ...] = (
+_WRITE_NODES: tuple[type[exp.Expr], ...] = (
     exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.Copy,
     exp.Command, exp.Set, exp.Pragma, exp.Attach, exp.Detach, exp.Install, exp.Use, exp.Transaction,
     exp.Commit, exp.Rollback, exp.LoadData, exp.TruncateTable, exp.Grant, exp.Revoke,
@@ -57,7 +57,7 @@ def check_select(
     return text.replace("%", "%%") if dialect in ("postgres", "mysql") else text
 
 
-def _parse_one(sql: str, dialect: str) -> exp.Expression:
+def _parse_one(sql: str, dialect: str) -> exp.Expr:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except SqlglotError as exc:
@@ -80,7 +80,7 @@ def _refuse_locking_reads(sql: str, dialect: str) -> None:
             raise QueryError("locking reads (FOR UPDATE / FOR SHARE) are not allowed; remove the FOR clause")
 
 
-def _refuse_non_select(tree: exp.Expression) -> None:
+def _refuse_non_select(tree: exp.Expr) -> None:
     root = tree.this if isinstance(tree, exp.Subquery) else tree
     if isinstance(root, exp.Select | exp.SetOperation):
         return
@@ -90,7 +90,7 @@ def _refuse_non_select(tree: exp.Expression) -> None:
     raise QueryError(f"only SELECT queries can run here; this is a {kind} statement")
 
 
-def _refuse_forbidden_nodes(tree: exp.Expression, dialect: Dialect) -> None:
+def _refuse_forbidden_nodes(tree: exp.Expr, dialect: Dialect) -> None:
     for node in tree.walk():
         if isinstance(node, _WRITE_NODES):
             raise QueryError(f"only read-only SELECT queries can run here; found {_describe(node)}")
@@ -112,7 +112,7 @@ def _refuse_forbidden_nodes(tree: exp.Expression, dialect: Dialect) -> None:
             )
 
 
-def _refuse_foreign_tables(tree: exp.Expression, allowed: set[str], schema: str | None) -> None:
+def _refuse_foreign_tables(tree: exp.Expr, allowed: set[str], schema: str | None) -> None:
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):
             raise QueryError(f"table functions such as {_describe(table.this)} are not allowed in FROM")
@@ -129,7 +129,7 @@ def _refuse_foreign_tables(tree: exp.Expression, allowed: set[str], schema: str 
             raise QueryError(f"table '{name}' is not part of this source; query one of its tables")
 
 
-def _ctes_in_scope(node: exp.Expression) -> set[str]:
+def _ctes_in_scope(node: exp.Expr) -> set[str]:
     """CTE names visible at `node`: a non-recursive CTE cannot see itself or later siblings."""
     names: set[str] = set()
     child, parent = node, node.parent
@@ -147,8 +147,8 @@ def _ctes_in_scope(node: exp.Expression) -> set[str]:
     return names
 
 
-def _contains(ancestor: exp.Expression, node: exp.Expression) -> bool:
-    current: exp.Expression | None = node
+def _contains(ancestor: exp.Expr, node: exp.Expr) -> bool:
+    current: exp.Expr | None = node
     while current is not None:
         if current is ancestor:
             return True
@@ -156,14 +156,14 @@ def _contains(ancestor: exp.Expression, node: exp.Expression) -> bool:
     return False
 
 
-def _cap(tree: exp.Expression, limit: int) -> exp.Expression:
+def _cap(tree: exp.Expr, limit: int) -> exp.Expr:
     if isinstance(tree, exp.Query) and tree.args.get("limit") is None and tree.args.get("offset") is None:
         return tree.limit(limit, copy=True)
     # The query has its own LIMIT; keep it and cap the outside.
     return exp.select("*").from_(exp.alias_(exp.Subquery(this=tree), "aiser_capped")).limit(limit)
 
 
-def _describe(node: exp.Expression) -> str:
+def _describe(node: exp.Expr) -> str:
     if isinstance(node, exp.Anonymous):
         return f"{node.name}()"
     if isinstance(node, exp.Func):

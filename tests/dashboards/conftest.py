@@ -170,7 +170,7 @@ def sign(
     audience: str | None = None,
     **claims: Any,
 ) -> str:
-    from chat2chart.dashboards.tokens import sign_embed_token
+    from chat2chart.dashboards.embedding import sign_embed_token
 
     return sign_embed_token(
         secret=secret,

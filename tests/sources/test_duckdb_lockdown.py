@@ -15,8 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from chat2chart.core.errors import QueryError
+from chat2chart.sources.drivervalues import duckdb_column_type, json_value
 from chat2chart.sources.duck import run_duckdb
-from chat2chart.sources.results import QueryResult, duckdb_column_type, json_value
+from chat2chart.sources.results import QueryResult
 
 
 @pytest.fixture
@@ -180,7 +181,7 @@ def test_json_value_makes_driver_values_json_friendly():
 
 
 def test_sums_of_many_decimals_come_back_without_binary_noise():
-    from chat2chart.sources.results import json_value
+    from chat2chart.sources.drivervalues import json_value
 
     total = sum([0.1] * 10)  # 0.9999999999999999 in binary floating point
     assert json_value(total) == 1.0

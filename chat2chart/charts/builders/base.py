@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from chat2chart.charts.builders.formats import default_date_format, format_date, parse_temporal, pattern_for
@@ -90,7 +91,7 @@ class ChartInput:
         name = self.column(slot)
         labels = self.labels(slot)
         if name and self.table.is_temporal(name):
-            moments = {}
+            moments: dict[str, datetime | None] = {}
             for raw, label in zip(self.table.values(name), labels, strict=True):
                 moments.setdefault(label, parse_temporal(raw))
             return sorted(moments, key=lambda label: (moments[label] is None, moments[label] or 0))

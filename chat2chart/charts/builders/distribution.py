@@ -101,7 +101,8 @@ def _groups(chart: ChartInput) -> dict[str, list[float]]:
 def build_boxplot(chart: ChartInput) -> dict[str, Any]:
     """Quartiles per group with Tukey whiskers (1.5 x IQR); points beyond them as outliers."""
     groups = _groups(chart)
-    boxes, outliers = [], []
+    boxes: list[list[Any]] = []
+    outliers: list[list[Any]] = []
     for index, values in enumerate(groups.values()):
         if not values:
             boxes.append([])

@@ -36,20 +36,6 @@ NUMBER_FORMAT_RE = re.compile(
 )
 DATE_TOKEN_RE = re.compile(r"YYYY|YY|MMMM|MMM|MM|M|DD|D|HH|mm|ss|[-/.:, ]")
 
-# Our date tokens → ECharts time formatter placeholders.
-_ECHARTS_DATE_TOKENS = {
-    "YYYY": "{yyyy}",
-    "YY": "{yy}",
-    "MMMM": "{MMMM}",
-    "MMM": "{MMM}",
-    "MM": "{MM}",
-    "M": "{M}",
-    "DD": "{dd}",
-    "D": "{d}",
-    "HH": "{HH}",
-    "mm": "{mm}",
-    "ss": "{ss}",
-}
 _STRFTIME_DATE_TOKENS = {
     "YYYY": "%Y",
     "YY": "%y",
@@ -142,11 +128,6 @@ def _date_tokens(pattern: str) -> list[str]:
 def validate_date_format(pattern: str) -> str:
     _date_tokens(pattern)
     return pattern
-
-
-def echarts_date_template(pattern: str) -> str:
-    """The ECharts time-axis label template for a date format (e.g. ``{yyyy}-{MM}-{dd}``)."""
-    return "".join(_ECHARTS_DATE_TOKENS.get(token, token) for token in _date_tokens(pattern))
 
 
 def parse_temporal(value: object) -> datetime | None:

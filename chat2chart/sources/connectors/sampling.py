@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat2chart.sources.results import json_value
+from chat2chart.sources.drivervalues import json_value
 
 SAMPLE_ROWS = 10_000  # rows read to compute null share and distinct counts when statistics lack them
 SAMPLE_VALUES = 10  # distinct example values kept per column

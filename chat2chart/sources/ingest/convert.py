@@ -8,6 +8,7 @@ a sample and the writer can notice a value further down that does not fit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import pyarrow as pa
@@ -159,7 +160,9 @@ def _null_where_not(mask: pa.BooleanArray, values: pa.Array) -> pa.Array:
     return pc.if_else(mask, values, pa.scalar(None, values.type))
 
 
-def _fast_then_exact(p: _Prepared, fast, exact) -> pa.Array:
+def _fast_then_exact(
+    p: _Prepared, fast: Callable[[pa.Array], pa.Array], exact: Callable[[_Prepared], pa.Array]
+) -> pa.Array:
     """Try a plain Arrow cast of the whole chunk first; most columns are clean and it is by far the
     quickest. Null words, currency signs and the like fail it and go through the exact patterns."""
     try:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from defusedxml import DefusedXmlException
@@ -167,7 +168,7 @@ def _has_uncomputed_formulas(path: Path) -> bool:
     return False
 
 
-def _find_header(sheet, merges: list[CellRange]) -> tuple[int, list[object] | None]:
+def _find_header(sheet: Any, merges: list[CellRange]) -> tuple[int, list[object] | None]:
     """The header's cells and the number of its last row (data starts below it).
 
     The header is the first row with any value, read the way its author laid it out: a single
@@ -196,7 +197,7 @@ def _find_header(sheet, merges: list[CellRange]) -> tuple[int, list[object] | No
     return number + 1, combined
 
 
-def _first_rows(sheet, count: int) -> list[tuple[int, tuple]]:
+def _first_rows(sheet: Any, count: int) -> list[tuple[int, tuple[object, ...]]]:
     found = []
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
         cells = _trim(row)
@@ -207,19 +208,19 @@ def _first_rows(sheet, count: int) -> list[tuple[int, tuple]]:
     return found
 
 
-def _is_title(number: int, cells: tuple, merges: list[CellRange]) -> bool:
+def _is_title(number: int, cells: tuple[object, ...], merges: list[CellRange]) -> bool:
     filled = [index for index, value in enumerate(cells, start=1) if value not in (None, "")]
     return len(filled) == 1 and any(
         m.min_row <= number <= m.max_row and m.min_col == filled[0] and m.max_col > m.min_col for m in merges
     )
 
 
-def _names_under(spans: list[CellRange], below: tuple) -> bool:
+def _names_under(spans: list[CellRange], below: tuple[object, ...]) -> bool:
     under = [_cell(below, col - 1) for span in spans for col in range(span.min_col, span.max_col + 1)]
     return all(isinstance(value, str) and value.strip() for value in under)
 
 
-def _filled(cells: tuple, spans: list[CellRange]) -> list[object]:
+def _filled(cells: tuple[object, ...], spans: list[CellRange]) -> list[object]:
     filled = list(cells) + [None] * max(0, max(span.max_col for span in spans) - len(cells))
     for span in spans:
         for col in range(span.min_col + 1, span.max_col + 1):
@@ -255,14 +256,16 @@ def _merged_ranges(path: Path, part: str | None) -> list[CellRange]:
     return ranges
 
 
-def _trim(row: tuple) -> tuple:
+def _trim(row: tuple[object, ...]) -> tuple[object, ...]:
     end = len(row)
     while end and (row[end - 1] is None or row[end - 1] == ""):
         end -= 1
     return row[:end]
 
 
-def _reader(path: Path, label: str, title: str, header_row: int, width: int):
+def _reader(
+    path: Path, label: str, title: str, header_row: int, width: int
+) -> Callable[[BadRows], Iterator[Chunk]]:
     def read(bad_rows: BadRows) -> Iterator[Chunk]:
         with _opened(path, label) as workbook:
             try:
@@ -275,7 +278,7 @@ def _reader(path: Path, label: str, title: str, header_row: int, width: int):
     return read
 
 
-def _sheet_chunks(sheet, header_row: int, width: int, bad_rows: BadRows) -> Iterator[Chunk]:
+def _sheet_chunks(sheet: Any, header_row: int, width: int, bad_rows: BadRows) -> Iterator[Chunk]:
     total = max((sheet.max_row or 0) - header_row, 1)
     rows: list[list[str]] = []
     for number, row in enumerate(sheet.iter_rows(min_row=header_row + 1, values_only=True), header_row + 1):

@@ -168,12 +168,6 @@ def decide(
     return plan, None
 
 
-def infer_plan(values: pa.Array, name: str) -> tuple[ColumnPlan, str | None]:
-    """The plan for one column on its own (no other columns to learn the file's conventions from)."""
-    evidence = examine(values, name)
-    return decide(evidence, file_conventions([evidence], delimiter=None, chosen=Conventions()))
-
-
 def _number_plan(
     evidence: ColumnEvidence, conventions: Conventions, choice: str | None
 ) -> tuple[ColumnPlan, str | None]:
@@ -252,8 +246,8 @@ def widen(plan: ColumnPlan, failing: pa.Array) -> ColumnPlan:
         # A day over 12 further down settles an order the first rows left open.
         other = "DMY" if plan.date_format == "MDY" else "MDY"
         for type_ in (plan.type, "datetime"):
-            if _fits(failing, plan.with_type(type_, date_format=other)):  # type: ignore[arg-type]
-                return plan.with_type(type_, date_format=other)  # type: ignore[arg-type]
+            if _fits(failing, plan.with_type(type_, date_format=other)):
+                return plan.with_type(type_, date_format=other)
     if plan.type == "date" and plan.date_format in LAYOUTS:
         wider = plan.with_type("datetime")
         if _fits(failing, wider):

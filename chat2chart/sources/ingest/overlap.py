@@ -13,7 +13,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,7 +24,7 @@ _DONE = object()
 
 def read_ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
     """Yield from `items`, producing the next ones in a background thread; errors surface here."""
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
     def produce() -> None:
@@ -70,7 +70,7 @@ class BackgroundWriter:
     def __init__(self, writer: pq.ParquetWriter, depth: int = 2) -> None:
         self._writer = writer
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write")
-        self._pending: list[Future] = []
+        self._pending: list[Future[Any]] = []
         self._depth = depth
 
     def write(self, batch: pa.RecordBatch) -> None:

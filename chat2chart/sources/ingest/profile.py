@@ -9,6 +9,7 @@ first rows through pyarrow, which stays quick however wide the table is.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -16,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
-from chat2chart.sources.results import duckdb_column_type, json_value
+from chat2chart.sources.drivervalues import duckdb_column_type, json_value
 
 SAMPLE_COUNT = 10
 SAMPLE_SCAN_ROWS = 50_000  # samples come from the first rows; scanning everything is not worth it
@@ -61,7 +62,7 @@ def _column_stats(
     return [(row[2 * i], row[2 * i + 1]) for i in range(len(columns))]
 
 
-def _samples(path: Path) -> dict[str, list]:
+def _samples(path: Path) -> dict[str, list[Any]]:
     """Up to ten distinct non-null values per column from the first rows, smallest first."""
     parquet = pq.ParquetFile(path)
     first = next(parquet.iter_batches(batch_size=SAMPLE_SCAN_ROWS), None)
