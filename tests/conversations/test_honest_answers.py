@@ -126,3 +126,22 @@ def test_the_three_fewest_are_the_three_lowest():
     assert isinstance(plan, Plan)
     assert plan.query.limit == 3
     assert [(o.field, o.dir) for o in plan.query.order] == [("revenue", "asc")]
+
+
+def test_over_time_means_the_date_column_not_a_column_named_time():
+    calls = TableInfo(
+        name="calls",
+        row_count=5000,
+        columns=[
+            ColumnInfo("Call Date", "date", samples=["2024-01-01", "2024-06-30"], distinct_count=180),
+            ColumnInfo("Wait Time", "decimal", samples=[1.5, 3.2, 8.0], distinct_count=500),
+            ColumnInfo("Calls", "integer", samples=[3, 5, 9], distinct_count=40),
+        ],
+    )
+    for question in ("calls over time", "number of records over time"):
+        plan = plan_question(question, calls, source_id=1, now=TODAY)
+        assert isinstance(plan, Plan)
+        assert [d.field for d in plan.query.dimensions] == ["Call Date"], question
+    plan = plan_question("average wait time over time", calls, source_id=1, now=TODAY)
+    assert isinstance(plan, Plan)
+    assert [(m.agg, m.field) for m in plan.query.measures] == [("avg", "Wait Time")]

@@ -79,6 +79,14 @@ def read_question(question: str, table: TableInfo) -> Reading:
     tokens = tokenize(question)
     reading = Reading(tokens=tokens)
     reading.time = read_time(tokens)
+    # "over time" asks for the table's date axis: its "time" is not a "Wait Time" or "Time Spent" column,
+    # unless a column is called just that.
+    if not any(c.name.strip().lower() == "time" for c in table.columns):
+        reading.time.not_columns |= {
+            i + 1
+            for i in range(len(tokens) - 1)
+            if tokens[i] in ("over", "across", "through") and tokens[i + 1] == "time"
+        }
     charts = find_phrases(tokens, list(lexicon.CHART_WORDS))
     aggs = find_phrases(tokens, list(lexicon.AGG_WORDS))
     reserved = {i for s, e, _ in charts + aggs for i in range(s, e)} | reading.time.spans
