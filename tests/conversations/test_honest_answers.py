@@ -145,3 +145,27 @@ def test_over_time_means_the_date_column_not_a_column_named_time():
     plan = plan_question("average wait time over time", calls, source_id=1, now=TODAY)
     assert isinstance(plan, Plan)
     assert [(m.agg, m.field) for m in plan.query.measures] == [("avg", "Wait Time")]
+
+
+def test_a_unit_in_a_list_of_groupings_is_the_dates_grain_and_samples_from_one_week_do_not_make_it_daily():
+    orders = TableInfo(
+        name="orders",
+        row_count=20_000,
+        columns=[
+            # The ten samples come from the first rows of a sorted file: one week, of 730 distinct days.
+            ColumnInfo(
+                "order_date", "date", samples=[f"2023-01-0{d}" for d in range(1, 8)], distinct_count=730
+            ),
+            ColumnInfo("region", "text", samples=["North", "South"], distinct_count=4),
+            ColumnInfo("revenue", "decimal", samples=[10.5, 99.0], distinct_count=9000),
+        ],
+    )
+    plan = plan_question("total revenue by region and month", orders, source_id=1, now=TODAY)
+    assert isinstance(plan, Plan)
+    assert [(d.field, d.granularity) for d in plan.query.dimensions] == [
+        ("order_date", "month"),
+        ("region", None),
+    ]
+    plan = plan_question("revenue over time", orders, source_id=1, now=TODAY)
+    assert isinstance(plan, Plan)
+    assert [(d.field, d.granularity) for d in plan.query.dimensions] == [("order_date", "month")]

@@ -74,14 +74,26 @@ def _granularity_for_span(column: ColumnInfo, filters: list[Filter]) -> str:
             days = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}[unit]
             span = days * (flt.value if isinstance(flt.value, int) else 1)
             return "day" if span <= 62 else "week" if span <= 190 else "month"
+        if flt.field == column.name and flt.op == "between" and isinstance(flt.value, list):
+            try:
+                start, end = (date.fromisoformat(str(v)[:10]) for v in flt.value)
+            except ValueError:
+                continue
+            return _grain_for_days((end - start).days)
     dates = sorted(str(s)[:10] for s in column.samples if s is not None)
-    if len(dates) < 2:
-        return "month"
     try:
-        first, last = date.fromisoformat(dates[0]), date.fromisoformat(dates[-1])
+        sampled = (date.fromisoformat(dates[-1]) - date.fromisoformat(dates[0])).days if len(dates) > 1 else 0
     except ValueError:
+        sampled = 0
+    # Samples may all come from the first rows of a sorted file; the number of distinct days is a floor
+    # on the span that does not depend on where the samples were taken.
+    span = max(sampled, column.distinct_count or 0 if column.type == "date" else 0)
+    if span == 0:
         return "month"
-    span = (last - first).days
+    return _grain_for_days(span)
+
+
+def _grain_for_days(span: int) -> str:
     if span > 365 * 4:
         return "year"
     if span > 92:

@@ -125,6 +125,16 @@ def _read_granularity(tokens: list[str], reading: TimeReading) -> None:
                 reading.granularity = reading.granularity or granularity
                 reading.spans |= set(range(i, i + len(phrase)))
                 break
+    if reading.granularity is None:
+        # "by region and month": a unit in a list of groupings is the date's granularity.
+        for i, token in enumerate(tokens):
+            if token in _GRAIN_WORDS and i and tokens[i - 1] in ("and", ",") and "by" in tokens[:i]:
+                reading.granularity = _GRAIN_WORDS[token]
+                reading.spans.add(i)
+                break
+
+
+_GRAIN_WORDS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 
 
 def _read_comparison(tokens: list[str], reading: TimeReading) -> None:
