@@ -122,16 +122,16 @@ def register(**implementations: Any) -> None:
         setattr(_hooks, name, implementation)
 
 
-def can(principal: Principal | Any, action: str, obj: Any = None) -> bool:
+def can(principal: Principal, action: str, obj: Any = None) -> bool:
     """Whether `principal` may do `action` (one of ACTIONS) in the workspace: the action must be in its
-    scopes and the edition's policy must allow its role. A plain user is still accepted from code not yet
-    converted and turned into its principal (inside an API-key request: the key's principal)."""
+    scopes and the edition's policy must allow its role. Raises TypeError for anything but a Principal,
+    so no caller checks a plain user's rights by accident (inside an API-key request they are the key's)."""
     from chat2chart.core.principal import Principal
 
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     if not isinstance(principal, Principal):
-        principal = Principal.for_user(principal)
+        raise TypeError(f"hooks.can needs a Principal, not {type(principal).__name__}")
     if action not in principal.scopes:
         return False
     return bool(_hooks.permission_policy(principal, action, obj))
@@ -227,7 +227,13 @@ def record_usage(name: str, quantity: int = 1, **data: Any) -> None:
 def record_audit(
     *, action: str, actor: Any, target_type: str, target_id: Any, data: dict[str, Any] | None = None
 ) -> None:
-    """Tell every audit listener that `actor` did `action` (e.g. "source.create") to the target."""
+    """Tell every audit listener that `actor` did `action` (e.g. "source.create") to the target.
+
+    `actor` is a Principal (or a user, or None for the system's own work); the entry names the acting
+    user, and when the principal is an API key its id is added to `data` as `api_key_id`."""
+    api_key_id = getattr(actor, "api_key_id", None)
+    if api_key_id is not None:
+        data = {**(data or {}), "api_key_id": api_key_id}
     event = AuditEvent(
         action=action,
         actor_id=getattr(actor, "pk", None),

@@ -90,7 +90,9 @@ def embed_origins_update(*, actor: Any, origins: Any) -> list[str]:
     """
     if not hooks.can(actor, hooks.MANAGE):
         raise Forbidden("Only admins can change where dashboards may be embedded.")
-    return list(workspace_settings_update(actor=actor, embed_allowed_origins=origins).embed_allowed_origins)
+    return list(
+        workspace_settings_update(principal=actor, embed_allowed_origins=origins).embed_allowed_origins
+    )
 
 
 def frame_ancestors() -> str:

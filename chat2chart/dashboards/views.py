@@ -326,7 +326,7 @@ def _verified(token: str) -> tuple[EmbedClaims, Dashboard] | int:
 
 
 def _embed_audience(claims: EmbedClaims) -> Audience:
-    return Audience(user=None, locked=claims.params, theme=claims.theme)
+    return Audience(principal=Principal.for_embed(), locked=claims.params, theme=claims.theme)
 
 
 @xframe_options_exempt
@@ -448,7 +448,7 @@ def public_dashboard_data(request: HttpRequest, token: str) -> HttpResponse:
     dashboard = selectors.public_link_dashboard(token)
     if dashboard is None:
         return error_response(404, NOT_AVAILABLE, code="not_available")
-    return _data_response(request, dashboard, Audience(user=None))
+    return _data_response(request, dashboard, Audience(principal=Principal.for_embed()))
 
 
 @anonymous_rate_limit
@@ -457,4 +457,4 @@ def public_dashboard_filter_options(request: HttpRequest, token: str) -> HttpRes
     dashboard = selectors.public_link_dashboard(token)
     if dashboard is None:
         return error_response(404, NOT_AVAILABLE, code="not_available")
-    return _options_response(request, dashboard, Audience(user=None))
+    return _options_response(request, dashboard, Audience(principal=Principal.for_embed()))
