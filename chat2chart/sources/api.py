@@ -386,7 +386,7 @@ class QueryView(APIView):
     @extend_schema(summary="Run a semantic query", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> HttpResponse:
         query = SemanticQuery.parse(request.data)
-        return _result_response(query_run(query=query, user=Principal.from_request(request)))
+        return _result_response(query_run(query=query, principal=Principal.from_request(request)))
 
 
 class SqlView(APIView):
