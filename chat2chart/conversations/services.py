@@ -16,6 +16,7 @@ import pydantic
 from django.db import transaction
 
 from chat2chart.conversations import policy, selectors
+from chat2chart.conversations.drawing import draw_as
 from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.narrative import first_questions
 from chat2chart.conversations.pipeline import (
@@ -23,7 +24,6 @@ from chat2chart.conversations.pipeline import (
     Event,
     Steps,
     clarification_steps,
-    draw_as,
     drive,
     plan_answer_steps,
     plan_event,
