@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from chat2chart.core import hooks
+from chat2chart.core.principal import Principal
 
 
 def on_workspace_host(request: HttpRequest) -> bool:
@@ -53,7 +54,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
         user = super().authenticate(request, **credentials)
-        if user is None or not on_workspace_host(request) or hooks.can(user, hooks.VIEW):
+        if user is None or not on_workspace_host(request) or hooks.can(Principal.for_user(user), hooks.VIEW):
             return user
         # Not a member here: the same answer as a wrong password, and it counts as a failed attempt.
         ratelimit.consume(

@@ -29,6 +29,7 @@ from chat2chart.analytics.findings import (
 )
 from chat2chart.charts.services import parse_query
 from chat2chart.core import hooks
+from chat2chart.core.principal import Principal
 from chat2chart.sources.querying import query_run
 
 _TIME_TYPES = {"date", "datetime", "timestamp"}
@@ -37,9 +38,9 @@ _TIME_TYPES = {"date", "datetime", "timestamp"}
 class QueryTable:
     """A query's result as a frame, with the roles of its columns."""
 
-    def __init__(self, *, query: Any, user: Any) -> None:
+    def __init__(self, *, query: Any, principal: Principal) -> None:
         semantic = parse_query(query)
-        response = query_run(query=semantic, user=user)
+        response = query_run(query=semantic, principal=principal)
         if response.truncated:
             # An analysis of the first rows only would be wrong without saying so.
             raise AnalyticsError(
@@ -134,7 +135,7 @@ class _AnalyticsView(APIView):
         payload = self.input_class(data=request.data)
         payload.is_valid(raise_exception=True)
         given = dict(payload.validated_data)
-        return given, QueryTable(query=given["query"], user=request.user)
+        return given, QueryTable(query=given["query"], principal=Principal.from_request(request))
 
 
 class TrendView(_AnalyticsView):

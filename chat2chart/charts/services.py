@@ -109,7 +109,7 @@ def query_result(*, query: SemanticQuery, principal: Principal, use_cache: bool 
     """Run `query` as `principal`, who must be allowed to ask questions in this workspace."""
     if not policy.can_run_chart_queries(principal):
         raise Forbidden("You do not have permission to run queries in this workspace.")
-    return query_run(query=query, user=principal, use_cache=use_cache)
+    return query_run(query=query, principal=principal, use_cache=use_cache)
 
 
 def _spec_for(

@@ -5,17 +5,17 @@ filters), so the narrative can name incomplete first and last periods and say wh
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from chat2chart.conversations.narrative import Coverage
 from chat2chart.conversations.planner import Plan
 from chat2chart.core.errors import AiserError
+from chat2chart.core.principal import Principal
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.querying import query_run
 from chat2chart.sources.semantic import Measure
 
 
-def data_coverage(plan: Plan, table: TableInfo, *, user: Any) -> Coverage | None:
+def data_coverage(plan: Plan, table: TableInfo, *, principal: Principal) -> Coverage | None:
     """The first and last date of the rows the plan's answer covers (its filters applied), so the
     narrative can name incomplete periods and say where the data stops; None without a date column."""
     dated = [d.field for d in plan.query.dimensions if d.granularity in _CALENDAR_GRAINS]
@@ -38,7 +38,7 @@ def data_coverage(plan: Plan, table: TableInfo, *, user: Any) -> Coverage | None
         }
     )
     try:
-        result = query_run(query=bounds, user=user)
+        result = query_run(query=bounds, principal=principal)
     except AiserError:
         return None  # the answer itself ran; its narrative just says less
     if not result.rows or None in result.rows[0]:

@@ -23,13 +23,11 @@ from django.conf import settings
 from django.db import transaction
 
 from chat2chart.analytics.findings import AnalyticsError
-from chat2chart.charts.recommend import recommend
-from chat2chart.charts.render import build_option
-from chat2chart.charts.services import column_profiles
-from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
+from chat2chart.charts.spec import ChartSpec
 from chat2chart.conversations import selectors
 from chat2chart.conversations.analysis import AnalysisAnswer, analyse
 from chat2chart.conversations.coverage import data_coverage
+from chat2chart.conversations.drawing import draw, draw_as, plan_spec, recommended
 from chat2chart.conversations.events import (
     CancelledEvent,
     ChartEvent,
@@ -52,7 +50,8 @@ from chat2chart.conversations.models import RESULT_SNAPSHOT_ROWS, Message
 from chat2chart.conversations.narrative import suggest_followups, write_narrative
 from chat2chart.conversations.planner import Clarification, Plan, PlanTurn, Usage, plan_question
 from chat2chart.core import hooks
-from chat2chart.core.errors import AiserError, ChartError
+from chat2chart.core.errors import AiserError
+from chat2chart.core.principal import Principal
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.querying import query_run
 from chat2chart.sources.results import ResultSet
@@ -64,8 +63,6 @@ Event = EventJSON  # an answer event as the transports send it (see events.py)
 Cancel = Callable[[], bool]
 Steps = Generator[EventModel, None, None]
 _TOKEN = re.compile(r"\S+\s*")
-# Display options that make sense whatever the chart type; layout options belong to the old type.
-_KEPT_OPTIONS = ("number_format", "date_format", "theme", "show_labels", "top_n")
 UNEXPECTED = "Something went wrong on our side while answering. The error has been logged; try again."
 
 
@@ -174,18 +171,18 @@ def plan_answer_steps(
     plan: Plan,
     *,
     table: TableInfo,
-    user: Any,
+    principal: Principal,
     title: str,
     response: ResultSet | None = None,
 ) -> Steps:
     """Query (unless `response` is given), draw and describe `plan`'s answer."""
     if response is None:
         yield status("querying", message)
-        response = query_run(query=plan.query, user=user)
+        response = query_run(query=plan.query, principal=principal)
     yield from result_steps(message, response)
     yield status("rendering", message)
-    preferred = _plan_spec(plan, title)
-    alternatives = plan.alternatives or _recommended(response, plan.intent)
+    preferred = plan_spec(plan, title)
+    alternatives = plan.alternatives or recommended(response, plan.intent)
     spec, option = draw(
         response, preferred=preferred, fallbacks=[plan.chart_type, *alternatives], title=title
     )
@@ -196,7 +193,7 @@ def plan_answer_steps(
     if analysed is not None:
         narrative = analysed.sentence
     else:
-        narrative = write_narrative(plan, response, coverage=data_coverage(plan, table, user=user))
+        narrative = write_narrative(plan, response, coverage=data_coverage(plan, table, principal=principal))
     yield from narrative_steps(message, narrative)
     message.suggestions = suggest_followups(plan, table)
     yield SuggestionsEvent(suggestions=message.suggestions)
@@ -218,7 +215,7 @@ def sql_answer_steps(
     """An editor's SQL: its result drawn as `chart_type` or the best-fitting chart; no plan, no follow-ups."""
     yield from result_steps(message, response)
     yield status("rendering", message)
-    alternatives = _recommended(response, None)
+    alternatives = recommended(response, None)
     fallbacks = [chart_type, *alternatives] if chart_type else alternatives
     spec, option = draw(response, preferred=None, fallbacks=fallbacks, title=title)
     yield chart_step(message, spec, option, [a for a in alternatives if a != spec.type][:6])
@@ -288,68 +285,6 @@ def narrative_steps(message: Message, text: str) -> Iterator[EventModel]:
     message.content = text
     for piece in _TOKEN.findall(text):
         yield TokenEvent(text=piece)
-
-
-# --- drawing -----------------------------------------------------------------------------------------
-
-
-def _plan_spec(plan: Plan, title: str) -> ChartSpec | None:
-    if not plan.encoding:
-        return None
-    try:
-        return parse_spec(
-            {
-                "type": plan.chart_type,
-                "title": title,
-                "encoding": plan.encoding,
-                "options": plan.chart_options,
-            }
-        )
-    except ChartError:
-        return None
-
-
-def _recommended(result: ResultSet, intent: str | None) -> list[str]:
-    ranked = recommend(column_profiles(result), intent=intent, row_count=result.row_count)
-    return [r.chart_type for r in ranked[:6]]
-
-
-def draw(
-    data: ResultSet, *, preferred: ChartSpec | None, fallbacks: Sequence[str], title: str
-) -> tuple[ChartSpec, dict[str, Any]]:
-    """The first of the preferred spec and the fallback types that can draw `data`; a table otherwise.
-
-    An empty result is not drawn as an empty chart: the error says to widen the filters.
-    """
-    if not data.rows:
-        raise ChartError(
-            "The query returned no rows, so there is nothing to draw. Widen the filters or the date range."
-        )
-    first_problem: ChartError | None = None
-    # A column chart before the table: it draws what a pie cannot (values below zero).
-    types = [t for t in dict.fromkeys([*fallbacks, "column", "table"]) if t]
-    candidates: list[ChartSpec | str] = [*([preferred] if preferred else []), *types]
-    for candidate in candidates:
-        try:
-            spec = (
-                candidate
-                if isinstance(candidate, ChartSpec)
-                else auto_spec(candidate, data.columns_json(), title=title)
-            )
-            return spec, build_option(spec, data)
-        except (ChartError, KeyError) as problem:
-            if isinstance(problem, ChartError) and first_problem is None:
-                first_problem = problem
-    raise first_problem or ChartError("This result cannot be drawn.")
-
-
-def draw_as(
-    chart_type: str, data: ResultSet, *, title: str, previous: dict[str, Any] | None
-) -> tuple[ChartSpec, dict[str, Any]]:
-    """`data` drawn as `chart_type`; raises ChartError saying what the type needs when it does not fit."""
-    kept = {k: v for k, v in ((previous or {}).get("options") or {}).items() if k in _KEPT_OPTIONS}
-    spec = auto_spec(chart_type, data.columns_json(), title=title, options=kept)
-    return spec, build_option(spec, data)
 
 
 # --- running -----------------------------------------------------------------------------------------

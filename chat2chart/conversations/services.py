@@ -16,6 +16,7 @@ import pydantic
 from django.db import transaction
 
 from chat2chart.conversations import policy, selectors
+from chat2chart.conversations.drawing import draw_as
 from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.narrative import first_questions
 from chat2chart.conversations.pipeline import (
@@ -23,7 +24,6 @@ from chat2chart.conversations.pipeline import (
     Event,
     Steps,
     clarification_steps,
-    draw_as,
     drive,
     plan_answer_steps,
     plan_event,
@@ -170,7 +170,7 @@ def _ask_steps(
     # The pipeline runs the query as the principal (its ASK check takes a principal).
     # The chart's title says what was computed, not what was typed ("Totl amout by regoin").
     yield from plan_answer_steps(
-        message, plan, table=table, user=principal, title=plan.title or _title(question)
+        message, plan, table=table, principal=principal, title=plan.title or _title(question)
     )
 
 
@@ -255,7 +255,7 @@ def _edited_steps(
 ) -> Steps:
     record_plan(message, plan)
     yield plan_event(plan)
-    yield from plan_answer_steps(message, plan, table=table, user=principal, title=title)
+    yield from plan_answer_steps(message, plan, table=table, principal=principal, title=title)
 
 
 def _switch_steps(message: Message, *, source: Message, chart_type: str, title: str) -> Steps:

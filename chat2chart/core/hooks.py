@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
     from chat2chart.core.principal import Principal
+
+    # A Django user as authentication leaves it: the only thing a role is looked up for.
+    User = AbstractBaseUser | AnonymousUser
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -67,7 +73,7 @@ def _allow_authenticated(principal: Principal, action: str, obj: Any = None) -> 
     return principal.is_authenticated
 
 
-def _owner_of_single_workspace(user: Any) -> str | None:
+def _owner_of_single_workspace(user: User | None) -> str | None:
     # Core edition: every signed-in person owns the one workspace.
     return "owner" if getattr(user, "is_authenticated", False) and getattr(user, "is_active", False) else None
 
@@ -90,15 +96,15 @@ def _single_workspace_list() -> list[str]:
     return ["default"]
 
 
-def _default_workspace_info(user: Any) -> dict[str, Any]:
-    return {"slug": "default", "name": "Workspace", "role": "owner" if user.is_authenticated else None}
+def _default_workspace_info(principal: Principal) -> dict[str, Any]:
+    return {"slug": "default", "name": "Workspace", "role": principal.role}
 
 
 @dataclass
 class _Hooks:
     permission_policy: PermissionPolicy = _allow_authenticated
     # The role a person holds in the workspace in scope (None: not a member).
-    member_role: Callable[[Any], str | None] = _owner_of_single_workspace
+    member_role: Callable[[User | None], str | None] = _owner_of_single_workspace
     # The name of the workspace (organisation) the current request or task runs in.
     current_workspace: Callable[[], str] = _single_workspace
     # Enter a named workspace (used by Celery tasks); must fail closed on an unknown name.
@@ -108,7 +114,7 @@ class _Hooks:
     # Every workspace, for periodic jobs that must visit each organisation explicitly.
     list_workspaces: Callable[[], list[str]] = _single_workspace_list
     # What `/api/v1/me/` and pages show of the workspace for this user (name, slug, role, url).
-    workspace_info: Callable[[Any], dict[str, Any]] = _default_workspace_info
+    workspace_info: Callable[[Principal], dict[str, Any]] = _default_workspace_info
 
 
 _hooks = _Hooks()
@@ -122,22 +128,22 @@ def register(**implementations: Any) -> None:
         setattr(_hooks, name, implementation)
 
 
-def can(principal: Principal | Any, action: str, obj: Any = None) -> bool:
+def can(principal: Principal, action: str, obj: Any = None) -> bool:
     """Whether `principal` may do `action` (one of ACTIONS) in the workspace: the action must be in its
-    scopes and the edition's policy must allow its role. A plain user is still accepted from code not yet
-    converted and turned into its principal (inside an API-key request: the key's principal)."""
+    scopes and the edition's policy must allow its role. Raises TypeError for anything but a Principal,
+    so no caller checks a plain user's rights by accident (inside an API-key request they are the key's)."""
     from chat2chart.core.principal import Principal
 
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     if not isinstance(principal, Principal):
-        principal = Principal.for_user(principal)
+        raise TypeError(f"hooks.can needs a Principal, not {type(principal).__name__}")
     if action not in principal.scopes:
         return False
     return bool(_hooks.permission_policy(principal, action, obj))
 
 
-def member_role(user: Any) -> str | None:
+def member_role(user: User | None) -> str | None:
     """The role `user` holds in the workspace in scope, or None when not a member."""
     return _hooks.member_role(user)
 
@@ -156,8 +162,9 @@ def scope_context(scope: dict[str, Any]) -> Iterator[None]:
         yield
 
 
-def workspace_info(user: Any) -> dict[str, Any]:
-    return _hooks.workspace_info(user)
+def workspace_info(principal: Principal) -> dict[str, Any]:
+    """What `/api/v1/me/` and pages show of the workspace in scope for `principal` (name, slug, its role)."""
+    return _hooks.workspace_info(principal)
 
 
 def list_workspaces() -> list[str]:
@@ -225,9 +232,21 @@ def record_usage(name: str, quantity: int = 1, **data: Any) -> None:
 
 
 def record_audit(
-    *, action: str, actor: Any, target_type: str, target_id: Any, data: dict[str, Any] | None = None
+    *,
+    action: str,
+    actor: Principal | User | None,
+    target_type: str,
+    target_id: Any,
+    data: dict[str, Any] | None = None,
 ) -> None:
-    """Tell every audit listener that `actor` did `action` (e.g. "source.create") to the target."""
+    """Tell every audit listener that `actor` did `action` (e.g. "source.create") to the target.
+
+    `actor` is a Principal (a user only for changes outside a workspace, such as creating an organisation
+    or accepting an invitation; None for the system's own work); the entry names the acting
+    user, and when the principal is an API key its id is added to `data` as `api_key_id`."""
+    api_key_id = getattr(actor, "api_key_id", None)
+    if api_key_id is not None:
+        data = {**(data or {}), "api_key_id": api_key_id}
     event = AuditEvent(
         action=action,
         actor_id=getattr(actor, "pk", None),

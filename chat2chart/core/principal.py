@@ -10,9 +10,13 @@ role and scopes, never with its creator's, even though objects it makes are owne
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chat2chart.core import hooks
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 # A scope beside the actions: the principal may use the rights an owner has over the objects its user
 # owns (editors delete what they made, viewers delete their own conversations, owners publish). A person
@@ -30,7 +34,7 @@ class Principal:
     embed viewer); `scopes` caps the actions the credential may be used for at all; `workspace` is the
     organisation's schema name ("default" in the core edition)."""
 
-    user: Any
+    user: AbstractBaseUser | None
     user_id: int | None
     kind: Kind
     role: str | None
@@ -58,7 +62,7 @@ class Principal:
         return getattr(obj, "owner_id", None) == self.user_id
 
     @classmethod
-    def for_user(cls, user: Any) -> Principal:
+    def for_user(cls, user: AbstractBaseUser | AnonymousUser | None) -> Principal:
         """The principal of a person (for tasks, tests and pages). Inside a request authenticated with
         an API key, the key's principal (authentication hangs it on the user), so a call that still
         passes a plain user acts with the key's role, not its creator's."""

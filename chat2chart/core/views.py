@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chat2chart.core import hooks
+from chat2chart.core.principal import Principal
 
 
 @login_required
@@ -77,7 +78,7 @@ def me(request: Request) -> Response:
     return Response(
         {
             "user": {"id": user.pk, "email": user.email, "name": user.name},
-            "organization": hooks.workspace_info(user),
+            "organization": hooks.workspace_info(Principal.from_request(request)),
             "auth": "session" if request.auth is None else "api_key",
         }
     )

@@ -238,7 +238,7 @@ class DashboardData(_DashboardView):
         picked = picked_from(request, dashboard)
         widgets = dashboard_data(
             dashboard=dashboard,
-            audience=Audience(user=self.principal),
+            audience=Audience(principal=self.principal),
             picked=picked,
             widget_ids=widget_ids_from(request),
         )
@@ -257,7 +257,7 @@ class DashboardFilterOptions(_DashboardView):
         if field_name not in {d.field for d in parse_definitions(dashboard.filters)}:
             raise ValidationFailed(f"This dashboard has no filter on {field_name!r}.")
         values = filter_options(
-            dashboard=dashboard, field_name=field_name, audience=Audience(user=self.principal)
+            dashboard=dashboard, field_name=field_name, audience=Audience(principal=self.principal)
         )
         return Response({"field": field_name, "values": values})
 

@@ -16,6 +16,7 @@ from django_ratelimit.decorators import ratelimit
 
 from chat2chart.core.api import error_response
 from chat2chart.core.errors import AiserError
+from chat2chart.core.principal import Principal
 from chat2chart.dashboards import embedding, selectors
 from chat2chart.dashboards.filters import describe_picked, parse_definitions, parse_picked
 from chat2chart.dashboards.models import Dashboard
@@ -61,7 +62,7 @@ def _verified(token: str) -> tuple[EmbedClaims, Dashboard] | int:
 
 
 def _embed_audience(claims: EmbedClaims) -> Audience:
-    return Audience(user=None, locked=claims.params, theme=claims.theme)
+    return Audience(principal=Principal.for_embed(), locked=claims.params, theme=claims.theme)
 
 
 @xframe_options_exempt
@@ -183,7 +184,7 @@ def public_dashboard_data(request: HttpRequest, token: str) -> HttpResponse:
     dashboard = selectors.public_link_dashboard(token)
     if dashboard is None:
         return error_response(404, NOT_AVAILABLE, code="not_available")
-    return _data_response(request, dashboard, Audience(user=None))
+    return _data_response(request, dashboard, Audience(principal=Principal.for_embed()))
 
 
 @anonymous_rate_limit
@@ -192,4 +193,4 @@ def public_dashboard_filter_options(request: HttpRequest, token: str) -> HttpRes
     dashboard = selectors.public_link_dashboard(token)
     if dashboard is None:
         return error_response(404, NOT_AVAILABLE, code="not_available")
-    return _options_response(request, dashboard, Audience(user=None))
+    return _options_response(request, dashboard, Audience(principal=Principal.for_embed()))

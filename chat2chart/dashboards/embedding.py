@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden
+from chat2chart.core.principal import Principal
 from chat2chart.core.secrets import SecretUnreadable, decrypt_secret, encrypt_secret, rotate_secret
 from chat2chart.dashboards.models import Dashboard, EmbedSettings
 from chat2chart.dashboards.tokens import EmbedClaims, EmbedTokenInvalid, claims_from_payload
@@ -62,7 +63,7 @@ def embed_secret_reencrypt() -> bool:
 
 
 @transaction.atomic
-def embed_secret_rotate(*, actor: Any) -> str:
+def embed_secret_rotate(*, actor: Principal) -> str:
     """A new secret, returned once; tokens signed with the old one stop working at once."""
     if not hooks.can(actor, hooks.MANAGE):
         raise Forbidden("Only admins can change the embedding secret.")
@@ -86,14 +87,16 @@ def embed_allowed_origins() -> list[str]:
     return [str(origin) for origin in workspace_settings().embed_allowed_origins]
 
 
-def embed_origins_update(*, actor: Any, origins: Any) -> list[str]:
+def embed_origins_update(*, actor: Principal, origins: Any) -> list[str]:
     """Replace the allowed origins (a list, or a string separated by spaces); returns them cleaned.
 
     Raises `Forbidden` for non-admins, `ValidationFailed` for anything that is not scheme://host[:port].
     """
     if not hooks.can(actor, hooks.MANAGE):
         raise Forbidden("Only admins can change where dashboards may be embedded.")
-    return list(workspace_settings_update(actor=actor, embed_allowed_origins=origins).embed_allowed_origins)
+    return list(
+        workspace_settings_update(principal=actor, embed_allowed_origins=origins).embed_allowed_origins
+    )
 
 
 def frame_ancestors() -> str:

@@ -26,6 +26,7 @@ from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
 from chat2chart.core import hooks
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import AiserError, ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.dashboards.filters import Picked, locked_filters, picked_filters
 from chat2chart.dashboards.models import Dashboard, Widget
 from chat2chart.sources.catalogue import TableInfo
@@ -74,10 +75,10 @@ UNEXPECTED = "This widget could not be loaded. The error has been logged."
 
 @dataclass(frozen=True)
 class Audience:
-    """Who the widgets are drawn for: a member (`user`, whose permissions the query service checks),
-    or a verified embed or public link (`user` None) with its locked values and look."""
+    """Who the widgets are drawn for: a member or API key (whose permissions the query service checks),
+    or a verified embed or public link (`Principal.for_embed()`) with its locked values and look."""
 
-    user: Any = None
+    principal: Principal
     locked: Mapping[str, Any] = field(default_factory=dict)
     theme: str | None = None
 
@@ -255,7 +256,7 @@ def _run(job: _Job, audience: Audience) -> dict[str, Any]:
 
 
 def _query_run(query: SemanticQuery, audience: Audience, extra_filters: list[Filter]) -> ResultSet:
-    return query_run(query=query, user=audience.user, extra_filters=extra_filters)
+    return query_run(query=query, principal=audience.principal, extra_filters=extra_filters)
 
 
 def _spec(widget: Widget, result: ResultSet, theme: str | None) -> ChartSpec:

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.semantic import selectors, services
 from chat2chart.semantic.cube_export import export_cube_project
 from chat2chart.semantic.cube_import import MAX_TOTAL_BYTES, files_from_zip, import_cube_project
@@ -66,7 +67,7 @@ class SemanticModelListView(APIView):
         if "name" not in given or "yaml" not in given:
             raise ValidationFailed("Send the model's name and its YAML.")
         model = services.semantic_model_create(
-            actor=request.user,
+            principal=Principal.from_request(request),
             name=given["name"],
             yaml_text=given["yaml"],
             description=given.get("description", ""),
@@ -88,7 +89,7 @@ class SemanticModelDetailView(APIView):
         given = _valid(ModelInputSerializer(data=request.data))
         model = services.semantic_model_save(
             model=selectors.semantic_model_get(model_id=pk),
-            actor=request.user,
+            principal=Principal.from_request(request),
             yaml_text=given.get("yaml"),
             name=given.get("name"),
             description=given.get("description"),
@@ -99,7 +100,9 @@ class SemanticModelDetailView(APIView):
 
     @extend_schema(summary="Delete a semantic model and its versions", responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        services.semantic_model_delete(model=selectors.semantic_model_get(model_id=pk), actor=request.user)
+        services.semantic_model_delete(
+            model=selectors.semantic_model_get(model_id=pk), principal=Principal.from_request(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -123,7 +126,9 @@ class SemanticModelRollbackView(APIView):
         if not isinstance(number, int) or isinstance(number, bool):
             raise ValidationFailed('Send the version number to roll back to, e.g. {"version": 2}.')
         model = services.semantic_model_rollback(
-            model=selectors.semantic_model_get(model_id=pk), actor=request.user, number=number
+            model=selectors.semantic_model_get(model_id=pk),
+            principal=Principal.from_request(request),
+            number=number,
         )
         return Response(SemanticModelSerializer(model).data)
 
@@ -170,7 +175,10 @@ class SemanticModelImportView(APIView):
             source = int(source)
         yaml_text = dump_model(imported.model_copy(update={"source": source}))
         model = services.semantic_model_create(
-            actor=request.user, name=name, yaml_text=yaml_text, note="imported from Cube"
+            principal=Principal.from_request(request),
+            name=name,
+            yaml_text=yaml_text,
+            note="imported from Cube",
         )
         return Response(
             {"model": SemanticModelSerializer(model).data, "report": report.to_dict()},
@@ -196,7 +204,7 @@ class SemanticModelAutoView(APIView):
         if not isinstance(source, int) or isinstance(source, bool):
             raise ValidationFailed('Send the source to model, e.g. {"source": 3}.')
         model = services.semantic_model_from_source(
-            actor=request.user, source_id=source, name=request.data.get("name") or ""
+            principal=Principal.from_request(request), source_id=source, name=request.data.get("name") or ""
         )
         return Response(SemanticModelSerializer(model).data, status=status.HTTP_201_CREATED)
 
@@ -213,6 +221,9 @@ class SemanticQueryView(APIView):
         given = _valid(QueryInputSerializer(data=request.data))
         model = selectors.semantic_model_get(model_id=given["model"])
         response = services.semantic_query_run(
-            model=model, query=given["query"], user=request.user, source_id=given.get("source")
+            model=model,
+            query=given["query"],
+            principal=Principal.from_request(request),
+            source_id=given.get("source"),
         )
         return Response(response)

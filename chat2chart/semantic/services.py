@@ -13,6 +13,7 @@ from django.db import transaction
 from chat2chart.core import hooks
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import Forbidden, QueryError, ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.semantic import selectors
 from chat2chart.semantic.auto import auto_model
 from chat2chart.semantic.compile import compile_model_query
@@ -69,19 +70,19 @@ def semantic_model_check(*, yaml_text: str) -> Model:
 
 @transaction.atomic
 def semantic_model_create(
-    *, actor: Any, name: str, yaml_text: str, description: str = "", note: str = "created"
+    *, principal: Principal, name: str, yaml_text: str, description: str = "", note: str = "created"
 ) -> SemanticModel:
     semantic_model_check(yaml_text=yaml_text)
     name = _clean_name(name)
     if selectors.semantic_model_list().filter(name=name).exists():
         raise ValidationFailed(f"A semantic model called '{name}' already exists; choose another name.")
     model = SemanticModel.objects.create(
-        name=name, description=description, yaml=yaml_text, version=1, updated_by=actor
+        name=name, description=description, yaml=yaml_text, version=1, updated_by=principal.user
     )
-    _record_version(model, actor, previous="", note=note)
+    _record_version(model, principal, previous="", note=note)
     hooks.record_audit(
         action="semantic_model.create",
-        actor=actor,
+        actor=principal,
         target_type="semantic_model",
         target_id=model.pk,
         data={"name": name, "version": 1},
@@ -93,7 +94,7 @@ def semantic_model_create(
 def semantic_model_save(
     *,
     model: SemanticModel,
-    actor: Any,
+    principal: Principal,
     yaml_text: str | None = None,
     name: str | None = None,
     description: str | None = None,
@@ -112,13 +113,13 @@ def semantic_model_save(
         semantic_model_check(yaml_text=yaml_text)
         model.yaml = yaml_text
         model.version += 1
-    model.updated_by = actor
+    model.updated_by = principal.user
     model.save()
     if model.yaml != previous:
-        _record_version(model, actor, previous=previous, note=note)
+        _record_version(model, principal, previous=previous, note=note)
     hooks.record_audit(
         action="semantic_model.update",
-        actor=actor,
+        actor=principal,
         target_type="semantic_model",
         target_id=model.pk,
         data={"name": model.name, "version": model.version},
@@ -126,28 +127,28 @@ def semantic_model_save(
     return model
 
 
-def semantic_model_rollback(*, model: SemanticModel, actor: Any, number: int) -> SemanticModel:
+def semantic_model_rollback(*, model: SemanticModel, principal: Principal, number: int) -> SemanticModel:
     """Make version `number`'s text current again, as a new version (history is never rewritten)."""
     old = selectors.semantic_model_version_get(model=model, number=number)
     return semantic_model_save(
-        model=model, actor=actor, yaml_text=old.yaml, note=f"rolled back to version {number}"
+        model=model, principal=principal, yaml_text=old.yaml, note=f"rolled back to version {number}"
     )
 
 
 @transaction.atomic
-def semantic_model_delete(*, model: SemanticModel, actor: Any) -> None:
+def semantic_model_delete(*, model: SemanticModel, principal: Principal) -> None:
     model_id, name = model.pk, model.name
     model.delete()
     hooks.record_audit(
         action="semantic_model.delete",
-        actor=actor,
+        actor=principal,
         target_type="semantic_model",
         target_id=model_id,
         data={"name": name},
     )
 
 
-def semantic_model_from_source(*, actor: Any, source_id: int, name: str = "") -> SemanticModel:
+def semantic_model_from_source(*, principal: Principal, source_id: int, name: str = "") -> SemanticModel:
     """A new model with one cube per table of the source and the joins its data suggests."""
     source = source_selectors.source_get(source_id)
     tables = source_selectors.source_catalogue(source.pk)
@@ -155,17 +156,17 @@ def semantic_model_from_source(*, actor: Any, source_id: int, name: str = "") ->
         raise ValidationFailed(f"'{source.name}' has no tables yet; wait until it is ready.")
     model = auto_model(tables, dialect=_dialect(source), source=source.pk)
     return semantic_model_create(
-        actor=actor, name=name or source.name, yaml_text=dump_model(model), note="automatic model"
+        principal=principal, name=name or source.name, yaml_text=dump_model(model), note="automatic model"
     )
 
 
 def semantic_query_run(
-    *, model: SemanticModel, query: Any, user: Any, source_id: int | None = None
+    *, model: SemanticModel, query: Any, principal: Principal, source_id: int | None = None
 ) -> dict[str, Any]:
     """Compile a model query and run it on the one source its cubes read (`source_id` for cubes
-    that name none). The caller has checked that `user` may see the model; ASK is checked here.
+    that name none). The caller has checked that `principal` may see the model; ASK is checked here.
     Returns {columns, rows, sql (readable, parameters inlined), truncated, elapsed_ms}."""
-    if user is not None and not hooks.can(user, hooks.ASK):
+    if not hooks.can(principal, hooks.ASK):
         raise Forbidden("You do not have permission to run queries.")
     try:
         parsed = ModelQuery.model_validate(query)
@@ -216,7 +217,9 @@ def _find_source(value: int | str) -> Source | None:
     return sources.filter(pk=value).first() if isinstance(value, int) else sources.filter(name=value).first()
 
 
-def _record_version(model: SemanticModel, actor: Any, *, previous: str, note: str) -> SemanticModelVersion:
+def _record_version(
+    model: SemanticModel, principal: Principal, *, previous: str, note: str
+) -> SemanticModelVersion:
     diff = "".join(
         difflib.unified_diff(
             previous.splitlines(keepends=True),
@@ -226,7 +229,7 @@ def _record_version(model: SemanticModel, actor: Any, *, previous: str, note: st
         )
     )
     return SemanticModelVersion.objects.create(
-        model=model, number=model.version, yaml=model.yaml, diff=diff, note=note, author=actor
+        model=model, number=model.version, yaml=model.yaml, diff=diff, note=note, author=principal.user
     )
 
 

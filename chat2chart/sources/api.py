@@ -27,7 +27,7 @@ from chat2chart.core import hooks
 from chat2chart.core.api import WorkspaceObjectView
 from chat2chart.core.errors import AiserError, ValidationFailed
 from chat2chart.core.principal import Principal
-from chat2chart.sources import selectors, services
+from chat2chart.sources import policy, selectors, services
 from chat2chart.sources.connectors.rest import redact_url
 from chat2chart.sources.models import Source, SourceTable
 from chat2chart.sources.policy import RULES as SOURCE_RULES
@@ -131,7 +131,9 @@ class SourceSerializer(serializers.ModelSerializer):
         # string: only people who may edit the source see it (no request in context: masked).
         config = {k: v for k, v in source.config.items() if k not in {"password", "headers"}}
         request = self.context.get("request")
-        if "url" in config and not (request and hooks.can(request.user, hooks.EDIT, source)):
+        if "url" in config and not (
+            request and policy.can_change_source(Principal.from_request(request), source)
+        ):
             config["url"] = redact_url(str(config["url"]))
         return config
 
@@ -250,7 +252,7 @@ class SourceListView(_UploadingView):
                 upload=_upload_path(upload),
                 original_name=_upload_name(upload),
                 on_bad_rows=data["on_bad_rows"],
-                actor=request.user,
+                principal=Principal.from_request(request),
             )
         else:
             data = _validated(ConnectedSourceInput, request.data)
@@ -259,7 +261,7 @@ class SourceListView(_UploadingView):
                     name=data["name"],
                     config=data["config"],
                     refresh_interval_minutes=data["refresh_interval_minutes"],
-                    actor=request.user,
+                    principal=Principal.from_request(request),
                 )
             else:
                 source = services.source_create_database(
@@ -267,7 +269,7 @@ class SourceListView(_UploadingView):
                     kind=data["kind"],
                     config=data["config"],
                     refresh_interval_minutes=data["refresh_interval_minutes"],
-                    actor=request.user,
+                    principal=Principal.from_request(request),
                 )
         return Response(_source_body(source, request), status=status.HTTP_201_CREATED)
 
@@ -286,7 +288,7 @@ class SourceDetailView(_SourceView):
         data = _validated(SourceUpdateInput, request.data)
         source = services.source_update(
             source=self.object,
-            actor=request.user,
+            principal=Principal.from_request(request),
             name=data.get("name"),
             config=data.get("config"),
             refresh_interval_minutes=data.get("refresh_interval_minutes", ...),
@@ -295,7 +297,7 @@ class SourceDetailView(_SourceView):
 
     @extend_schema(summary="Delete the source and its stored files", responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        services.source_delete(source=self.object, actor=request.user)
+        services.source_delete(source=self.object, principal=Principal.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -315,7 +317,7 @@ class SourceUploadView(_UploadingView, _SourceView):
             upload=_upload_path(data["file"]),
             original_name=_upload_name(data["file"]),
             on_bad_rows=data.get("on_bad_rows") or source.config.get("on_bad_rows", "error"),
-            actor=request.user,
+            principal=Principal.from_request(request),
         )
         return Response(_source_body(source, request), status=status.HTTP_202_ACCEPTED)
 
@@ -327,7 +329,9 @@ class SourceRefreshView(_SourceView):
         responses={202: SourceSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
-        source = services.source_request_refresh(source=self.object, actor=request.user)
+        source = services.source_request_refresh(
+            source=self.object, principal=Principal.from_request(request)
+        )
         return Response(_source_body(source, request), status=status.HTTP_202_ACCEPTED)
 
 
@@ -362,7 +366,10 @@ class TableDetailView(_SourceView):
     def patch(self, request: Request, pk: int, name: str) -> Response:
         data = _validated(TableOverrideInput, request.data)
         source = services.source_table_override(
-            source=self.object, table_name=name, columns=data["columns"], actor=request.user
+            source=self.object,
+            table_name=name,
+            columns=data["columns"],
+            principal=Principal.from_request(request),
         )
         return Response(_source_body(source, request), status=status.HTTP_202_ACCEPTED)
 
@@ -379,7 +386,7 @@ class QueryView(APIView):
     @extend_schema(summary="Run a semantic query", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> HttpResponse:
         query = SemanticQuery.parse(request.data)
-        return _result_response(query_run(query=query, user=Principal.from_request(request)))
+        return _result_response(query_run(query=query, principal=Principal.from_request(request)))
 
 
 class SqlView(APIView):

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chat2chart.core.principal import Principal
 from chat2chart.sources import services
 from chat2chart.sources.models import Source
 
@@ -170,11 +171,15 @@ def seed_demo_content(*, owner: Any, log: Callable[[str], Any] = print) -> None:
         if existing is not None and existing.status == Source.Status.READY:
             continue
         if existing is not None:
-            services.source_delete(source=existing, actor=owner)
+            services.source_delete(source=existing, principal=Principal.for_user(owner))
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / file_name
             build(today).to_csv(path, index=False)
             source = services.source_create_file(
-                name=name, upload=path, original_name=file_name, on_bad_rows="error", actor=owner
+                name=name,
+                upload=path,
+                original_name=file_name,
+                on_bad_rows="error",
+                principal=Principal.for_user(owner),
             )
         log(f"Sample data source '{name}': {source.status}{f' ({source.error})' if source.error else ''}")

@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, QueryError
+from chat2chart.core.principal import Principal
 from chat2chart.sources import executor, selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import CompiledQuery, Dialect, compile_query, explain_sql
@@ -49,15 +50,16 @@ _DIALECTS: dict[str, Dialect] = {
 def query_run(
     *,
     query: SemanticQuery,
-    user: Any,
+    principal: Principal,
     extra_filters: Sequence[Filter] = (),
     use_cache: bool = True,
 ) -> ResultSet:
     """Answer `query` with `extra_filters` ANDed in. The caller has checked who may see the result;
-    a `user` (None for a verified embed token) must also be allowed to ask questions.
+    a person or API key must also be allowed to ask questions; an embed viewer (`Principal.for_embed`,
+    made only after its token was verified) sees what the token's dashboard shows.
 
     A cache hit is the stored ResultSet with `cache.hit` set and `timings.execute_ms` 0."""
-    if user is not None and not hooks.can(user, hooks.ASK):
+    if principal.kind != "embed" and not hooks.can(principal, hooks.ASK):
         raise Forbidden("You do not have permission to run queries.")
     started = time.perf_counter()
     if extra_filters:

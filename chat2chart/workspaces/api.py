@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat2chart.core import hooks
+from chat2chart.core.principal import Principal
 from chat2chart.workspaces.models import WorkspaceSettings
 from chat2chart.workspaces.selectors import allowed_models, workspace_settings
 from chat2chart.workspaces.services import workspace_settings_update
@@ -54,5 +55,7 @@ class WorkspaceSettingsView(APIView):
     def patch(self, request: Request) -> Response:
         serializer = WorkspaceSettingsInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        stored = workspace_settings_update(actor=request.user, **serializer.validated_data)
+        stored = workspace_settings_update(
+            principal=Principal.from_request(request), **serializer.validated_data
+        )
         return Response(settings_json(stored))

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.workspaces.models import SETTINGS_ID, WorkspaceSettings, validate_timezone
 from chat2chart.workspaces.selectors import allowed_models
 
@@ -79,7 +80,7 @@ def clean_fiscal_year_start_month(month: Any) -> int:
 @transaction.atomic
 def workspace_settings_update(
     *,
-    actor: Any,
+    principal: Principal,
     llm_model: str | None = _UNCHANGED,
     llm_send_samples: bool | None = _UNCHANGED,
     embed_allowed_origins: Any = _UNCHANGED,
@@ -88,10 +89,10 @@ def workspace_settings_update(
 ) -> WorkspaceSettings:
     """Change the given settings of the workspace in scope (the others stay) and audit the change.
 
-    Raises `Forbidden` unless `actor` may manage the workspace, `ValidationFailed` with a message for
+    Raises `Forbidden` unless `principal` may manage the workspace, `ValidationFailed` with a message for
     the person when a value is not acceptable (e.g. a model outside `AISER_LLM_ALLOWED_MODELS`).
     """
-    if not hooks.can(actor, hooks.MANAGE):
+    if not hooks.can(principal, hooks.MANAGE):
         raise Forbidden("Only admins can change the workspace's settings.")
     cleaners = {
         "llm_model": clean_llm_model,
@@ -115,7 +116,7 @@ def workspace_settings_update(
     stored.save()
     hooks.record_audit(
         action="workspace.settings_update",
-        actor=actor,
+        actor=principal,
         target_type="workspace_settings",
         target_id=stored.pk,
         data=changes,

@@ -7,7 +7,7 @@ its membership's, or an API key's own role (never its creator's).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
@@ -15,6 +15,10 @@ from django_tenants.utils import get_public_schema_name
 from chat2chart.core import hooks
 from chat2chart.core.principal import OWNERSHIP, Principal
 from enterprise.tenants.models import ROLE_RANK, Membership, Role, role_at_least
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 MINIMUM_ROLE = {
     hooks.VIEW: Role.VIEWER,
@@ -25,13 +29,13 @@ MINIMUM_ROLE = {
 }
 
 
-def role_of(user: Any) -> str | None:
+def role_of(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
     """The role of this person in the organisation in scope (the core's `member_role` hook). A request
     sets `aiser_role` from the membership; tasks and sockets look it up."""
     role = getattr(user, "aiser_role", None)
     if role:
         return role
-    if connection.schema_name == get_public_schema_name():
+    if user is None or connection.schema_name == get_public_schema_name():
         return None
     # schema_context() leaves a stand-in tenant without a primary key: match on the schema instead.
     membership = (

@@ -154,7 +154,7 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
                 services.organization_update(
                     organization=organization, actor=request.user, name=form.cleaned_data["name"]
                 )
-                workspace_settings_update(actor=request.user, **llm)
+                workspace_settings_update(principal=Principal.from_request(request), **llm)
         except AiserError as error:
             form.add_error(None, error.message)
         else:

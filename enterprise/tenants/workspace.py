@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
+from chat2chart.core.principal import Principal
 from enterprise.tenants.models import Organization
 
 
@@ -41,15 +42,15 @@ def scope_context(scope: dict[str, Any]) -> Iterator[None]:
         yield
 
 
-def workspace_info(user: Any) -> dict[str, Any]:
-    from enterprise.rbac.policy import role_of
-
+def workspace_info(principal: Principal) -> dict[str, Any]:
+    """The organisation in scope as `/api/v1/me/` shows it, with the role `principal` acts with
+    (an API key's own role, not its creator's)."""
     organization = connection.tenant
     return {
         "slug": organization.slug,
         "name": organization.name,
         "url": organization.url,
-        "role": role_of(user) if user.is_authenticated else None,
+        "role": principal.role,
     }
 
 

@@ -105,7 +105,7 @@ def hostile_chart(workspaces, live_server, page, committed, settings, tmp_path):
             upload=upload,
             original_name="regions.csv",
             on_bad_rows="error",
-            actor=owner,
+            principal=Principal.for_user(owner),
         )
         try:
             source.refresh_from_db()
@@ -125,7 +125,9 @@ def hostile_chart(workspaces, live_server, page, committed, settings, tmp_path):
             )
             yield alpha, chart
         finally:
-            source_services.source_delete(source=source, actor=owner)  # its charts and files go with it
+            source_services.source_delete(
+                source=source, principal=Principal.for_user(owner)
+            )  # its charts and files go with it
 
 
 def test_hostile_category_is_drawn_as_text_on_the_chart_page(hostile_chart, live_server, page, login):

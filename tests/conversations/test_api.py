@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from chat2chart.core.principal import Principal
+
 SALES_CSV = (
     "order_date,region,product,revenue,quantity\n"
     "2024-01-15,North,Laptop,1200,2\n"
@@ -45,7 +47,7 @@ def sales(alpha: Any, tmp_path: Path) -> Any:
             upload=upload,
             original_name="sales.csv",
             on_bad_rows="error",
-            actor=alpha.users["owner"],
+            principal=Principal.for_user(alpha.users["owner"]),
         )
         source.refresh_from_db()
         assert source.status == "ready", source.error

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from chat2chart.core.principal import Principal
+
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -60,7 +62,11 @@ def _file_source(workspace: Any, committed: Any, upload: Path, name: str) -> Ite
     owner = workspace.users["owner"]
     with committed(), workspace.activate():
         source = source_services.source_create_file(
-            name=name, upload=upload, original_name=upload.name, on_bad_rows="error", actor=owner
+            name=name,
+            upload=upload,
+            original_name=upload.name,
+            on_bad_rows="error",
+            principal=Principal.for_user(owner),
         )
         try:
             source.refresh_from_db()
@@ -68,7 +74,7 @@ def _file_source(workspace: Any, committed: Any, upload: Path, name: str) -> Ite
             yield source
         finally:
             # Its conversations and messages go with it (cascade), and its files.
-            source_services.source_delete(source=source, actor=owner)
+            source_services.source_delete(source=source, principal=Principal.for_user(owner))
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def _create_conversation(workspace: Any, folder: Path, role: str) -> tuple[int, 
             upload=upload,
             original_name="sales.csv",
             on_bad_rows="error",
-            actor=workspace.users["owner"],
+            principal=Principal.for_user(workspace.users["owner"]),
         )
         table = source.tables.get(is_current=True).name
         conversation = services.conversation_start(
@@ -68,7 +68,9 @@ def _delete_source(workspace: Any, source_id: int) -> None:
     with workspace.activate():
         source = Source.objects.filter(pk=source_id).first()
         if source is not None:
-            source_services.source_delete(source=source, actor=workspace.users["owner"])
+            source_services.source_delete(
+                source=source, principal=Principal.for_user(workspace.users["owner"])
+            )
 
 
 def _message_status(workspace: Any, message_id: int) -> str:

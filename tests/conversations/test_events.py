@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 
 from chat2chart.conversations import events
+from chat2chart.core.principal import Principal
 
 SALES_CSV = (
     "order_date,region,revenue\n"
@@ -42,7 +43,7 @@ def conversation(alpha: Any, tmp_path: Path) -> dict[str, Any]:
             upload=upload,
             original_name="sales.csv",
             on_bad_rows="error",
-            actor=alpha.users["owner"],
+            principal=Principal.for_user(alpha.users["owner"]),
         )
         table = source.tables.get(is_current=True).name
     response = alpha.client("viewer").post(

@@ -5,6 +5,7 @@ import pytest
 
 from chat2chart.conversations import pipeline
 from chat2chart.conversations.planner import Plan
+from chat2chart.core.principal import Principal
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
 
 pytestmark = pytest.mark.enterprise
@@ -53,7 +54,9 @@ def test_organisation_model_is_used_only_in_that_organisation(alpha, beta, llm_c
     settings.AISER_LLM_MODEL = ""
     with alpha.activate():
         workspace_settings_update(
-            actor=alpha.users["admin"], llm_model="openai/gpt-4o-mini", llm_send_samples=False
+            principal=Principal.for_user(alpha.users["admin"]),
+            llm_model="openai/gpt-4o-mini",
+            llm_send_samples=False,
         )
         plan = pipeline.plan_for("total revenue by region", TABLE, source_id=1, history=[])
     assert isinstance(plan, Plan)

@@ -38,7 +38,7 @@ def conversation(alpha: Any, tmp_path: Path) -> Any:
             upload=upload,
             original_name="sales.csv",
             on_bad_rows="error",
-            actor=alpha.users["owner"],
+            principal=Principal.for_user(alpha.users["owner"]),
         )
         table = source.tables.get(is_current=True).name
         return services.conversation_start(

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.test import Client
 
 from chat2chart.core import hooks
+from chat2chart.core.principal import Principal
 
 pytestmark = pytest.mark.core
 
@@ -48,8 +49,8 @@ def test_me_describes_the_single_workspace(alpha):
 def test_default_hooks_allow_signed_in_people_and_nobody_else(alpha):
     from django.contrib.auth.models import AnonymousUser
 
-    assert hooks.can(alpha.users["viewer"], hooks.DELETE)
-    assert not hooks.can(AnonymousUser(), hooks.VIEW)
+    assert hooks.can(Principal.for_user(alpha.users["viewer"]), hooks.DELETE)
+    assert not hooks.can(Principal.for_user(AnonymousUser()), hooks.VIEW)
     assert hooks.current_workspace() == "default"
 
 

@@ -54,7 +54,11 @@ def create_file_source(*, name: str, file_name: str, content: str, owner: Any, f
     upload = folder / file_name
     upload.write_text(content)
     source = source_services.source_create_file(
-        name=name, upload=upload, original_name=file_name, on_bad_rows="error", actor=owner
+        name=name,
+        upload=upload,
+        original_name=file_name,
+        on_bad_rows="error",
+        principal=Principal.for_user(owner),
     )
     source.refresh_from_db()
     assert source.status == "ready", source.error
@@ -157,7 +161,7 @@ def set_up_embedding(workspace: Any) -> str:
     """Create the workspace's embedding secret; returns it (call inside the workspace)."""
     from chat2chart.dashboards.embedding import embed_secret_rotate
 
-    return embed_secret_rotate(actor=workspace.users["admin"])
+    return embed_secret_rotate(actor=Principal.for_user(workspace.users["admin"]))
 
 
 def sign(

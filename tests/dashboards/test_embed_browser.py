@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from chat2chart.core.principal import Principal
 from tests.dashboards.conftest import build_sales_data, make_dashboard, set_up_embedding, sign
 
 pytestmark = pytest.mark.browser
@@ -75,10 +76,12 @@ def embedded(
             secret = set_up_embedding(alpha)
             yield alpha, dashboard, secret
         finally:
-            embed_origins_update(actor=admin, origins=[])
+            embed_origins_update(actor=Principal.for_user(admin), origins=[])
             EmbedSettings.objects.all().delete()
             for source in (data.sales, data.targets):
-                source_services.source_delete(source=source, actor=alpha.users["owner"])
+                source_services.source_delete(
+                    source=source, principal=Principal.for_user(alpha.users["owner"])
+                )
             dashboard.delete()
 
 
@@ -101,7 +104,7 @@ def test_an_embedded_dashboard_draws_only_the_locked_customers_rows(
     )
     with customer_site(site) as origin:
         with committed(), alpha.activate():
-            embed_origins_update(actor=alpha.users["admin"], origins=[origin])
+            embed_origins_update(actor=Principal.for_user(alpha.users["admin"]), origins=[origin])
         page.goto(f"{origin}/index.html")
         frame = page.frame_locator("#report")
         frame.locator("[data-widget-id]").first.wait_for()

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import LimitExceeded
+from chat2chart.core.principal import Principal
 
 LISTENERS = "tests.platform.hook_listeners"
 
@@ -87,7 +88,9 @@ def test_a_real_change_reaches_every_audit_listener(alpha, listeners):
 
     received = listeners(audit=["metrics_exporter", "second_listener"])
     with alpha.activate():
-        workspace_settings_update(actor=alpha.users["admin"], fiscal_year_start_month=4)
+        workspace_settings_update(
+            principal=Principal.for_user(alpha.users["admin"]), fiscal_year_start_month=4
+        )
     assert [(who, e.action, e.actor_id, e.data) for who, e in received] == [
         ("metrics", "workspace.settings_update", alpha.users["admin"].pk, {"fiscal_year_start_month": 4}),
         ("second", "workspace.settings_update", alpha.users["admin"].pk, {"fiscal_year_start_month": 4}),
@@ -124,7 +127,7 @@ def test_a_limit_refusal_stops_a_question_asked_through_the_api(alpha, listeners
             upload=upload,
             original_name="sales.csv",
             on_bad_rows="error",
-            actor=alpha.users["owner"],
+            principal=Principal.for_user(alpha.users["owner"]),
         )
         table = source.tables.get(is_current=True).name
     client = alpha.client("viewer")

@@ -9,6 +9,7 @@ from django.db import connection
 
 from chat2chart.core import hooks
 from chat2chart.core.asyncdb import in_scope
+from chat2chart.core.principal import Principal
 
 pytestmark = pytest.mark.enterprise
 
@@ -48,7 +49,9 @@ class _WhereAmI(AsyncJsonWebsocketConsumer):
     async def connect(self):
         await self.accept()
         schema = await in_scope(self.scope, lambda: hooks.current_workspace())()
-        allowed = await in_scope(self.scope, lambda: hooks.can(self.scope["user"], hooks.VIEW))()
+        allowed = await in_scope(
+            self.scope, lambda: hooks.can(Principal.for_user(self.scope["user"]), hooks.VIEW)
+        )()
         await self.send_json({"schema": schema, "allowed": allowed})
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from chat2chart.core.principal import Principal
 from tests.dashboards.conftest import (  # noqa: F401 - `sales` is a fixture
     build_sales_data,
     make_dashboard,
@@ -117,7 +118,9 @@ def committed_dashboard(
         finally:
             EmbedSettings.objects.all().delete()
             for source in (data.sales, data.targets):
-                source_services.source_delete(source=source, actor=alpha.users["owner"])
+                source_services.source_delete(
+                    source=source, principal=Principal.for_user(alpha.users["owner"])
+                )
             dashboard.delete()
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from chat2chart.conversations import pipeline
 from chat2chart.core.errors import ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
 
 PLATFORM_MODEL = "openai/gpt-4o-mini"
@@ -61,7 +62,7 @@ def choose(workspace: Any, model: str) -> None:
     from chat2chart.workspaces.services import workspace_settings_update
 
     with workspace.activate():
-        workspace_settings_update(actor=workspace.users["admin"], llm_model=model)
+        workspace_settings_update(principal=Principal.for_user(workspace.users["admin"]), llm_model=model)
 
 
 def ask(workspace: Any) -> Any:

@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from chat2chart.core.errors import QueryError
+from chat2chart.core.principal import Principal
 from chat2chart.sources.connectors.params import PostgresParams, parse_params
 from chat2chart.sources.connectors.postgres import PostgresConnector
 from chat2chart.sources.executor import QueryPool
@@ -135,7 +136,7 @@ def _create_source(workspace: Any, folder: Path, csv_text: str) -> int:
     with workspace.activate():
         source = services.source_create_file(
             name="Sales", upload=upload, original_name="sales.csv", on_bad_rows="error",
-            actor=workspace.users["owner"],
+            principal=Principal.for_user(workspace.users["owner"]),
         )  # fmt: skip
         return source.pk
 
@@ -147,7 +148,7 @@ def _delete_source(workspace: Any, source_id: int) -> None:
     with workspace.activate():
         source = Source.objects.filter(pk=source_id).first()
         if source is not None:
-            services.source_delete(source=source, actor=workspace.users["owner"])
+            services.source_delete(source=source, principal=Principal.for_user(workspace.users["owner"]))
 
 
 def test_another_organisation_is_answered_while_hostile_queries_fail(alpha, beta, tmp_path, settings):

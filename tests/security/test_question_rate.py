@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from channels.testing import WebsocketCommunicator
 
+from chat2chart.core.principal import Principal
+
 pytestmark = pytest.mark.enterprise
 
 SALES_CSV = "order_date,region,revenue\n2024-01-15,North,1200\n2024-02-03,South,400\n"
@@ -44,7 +46,7 @@ def _start(workspace: Any, folder: Path) -> tuple[int, int]:
             upload=upload,
             original_name="sales.csv",
             on_bad_rows="error",
-            actor=workspace.users["owner"],
+            principal=Principal.for_user(workspace.users["owner"]),
         )
         table = source.tables.get(is_current=True).name
         conversation = services.conversation_start(
@@ -59,7 +61,7 @@ def _remove(workspace: Any, source_id: int) -> None:
 
     with workspace.activate():
         source = Source.objects.get(pk=source_id)
-        source_services.source_delete(source=source, actor=workspace.users["owner"])
+        source_services.source_delete(source=source, principal=Principal.for_user(workspace.users["owner"]))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from chat2chart.core.principal import Principal
 from tests.sources.fixtures_api import (
     REVENUE_BY_REGION,
     SALES_CSV,
@@ -304,14 +305,18 @@ def test_query_run_ands_extra_filters_in_and_caches_them_separately(alpha):
     source_id = upload_source(alpha.client("editor")).json()["id"]
     query = SemanticQuery.parse({"source": source_id, **REVENUE_BY_REGION})
     with alpha.activate():
-        everything = query_run(query=query, user=alpha.users["viewer"])
+        everything = query_run(query=query, principal=Principal.for_user(alpha.users["viewer"]))
         north = query_run(
-            query=query, user=None, extra_filters=[Filter(field="region", op="eq", value="North")]
+            query=query,
+            principal=Principal.for_embed(),
+            extra_filters=[Filter(field="region", op="eq", value="North")],
         )
         north_again = query_run(
-            query=query, user=None, extra_filters=[Filter(field="region", op="eq", value="North")]
+            query=query,
+            principal=Principal.for_embed(),
+            extra_filters=[Filter(field="region", op="eq", value="North")],
         )
-        everything_again = query_run(query=query, user=None)
+        everything_again = query_run(query=query, principal=Principal.for_embed())
     assert len(everything.rows) == 3
     assert north.rows == (("North", 75.5),)
     assert north.cached is False
@@ -328,8 +333,8 @@ def test_query_run_without_cache_always_runs_the_query(alpha):
     source_id = upload_source(alpha.client("editor")).json()["id"]
     query = SemanticQuery.parse({"source": source_id, **REVENUE_BY_REGION})
     with alpha.activate():
-        query_run(query=query, user=None)
-        assert query_run(query=query, user=None, use_cache=False).cached is False
+        query_run(query=query, principal=Principal.for_embed())
+        assert query_run(query=query, principal=Principal.for_embed(), use_cache=False).cached is False
 
 
 def test_the_catalogue_of_a_source_lists_its_tables_and_columns(alpha):

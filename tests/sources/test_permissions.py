@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from chat2chart.core.principal import Principal
 from tests.sources.fixtures_api import patch_json, post_json, run_query, upload_new_version, upload_source
 
 pytestmark = pytest.mark.enterprise
@@ -74,7 +75,7 @@ def test_query_run_refuses_a_user_who_may_not_ask_in_this_organisation(alpha, be
     source_id = upload_source(alpha.client("editor")).json()["id"]
     query = SemanticQuery.parse({"source": source_id, "table": "sales", "measures": [{"agg": "count"}]})
     with alpha.activate(), pytest.raises(Forbidden):
-        query_run(query=query, user=beta.users["owner"])
+        query_run(query=query, principal=Principal.for_user(beta.users["owner"]))
 
 
 def test_every_change_to_a_source_is_audited_with_its_actor(alpha):

@@ -11,6 +11,7 @@ import orjson
 import pandas as pd
 import pytest
 
+from chat2chart.core.principal import Principal
 from chat2chart.sources.results import CacheInfo, ResultColumn, ResultSet, Timings
 from tests.sources.fixtures_api import SALES_CSV, post_json, run_query, upload_source
 
@@ -200,8 +201,8 @@ def test_a_cache_hit_is_the_same_typed_result_marked_as_a_hit(alpha):
         }
     )
     with alpha.activate():
-        first = query_run(query=query, user=None)
-        second = query_run(query=query, user=None)
+        first = query_run(query=query, principal=Principal.for_embed())
+        second = query_run(query=query, principal=Principal.for_embed())
 
     assert first.cache == CacheInfo(hit=False)
     assert second.cache == CacheInfo(hit=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chat2chart.core.principal import Principal
 from tests.sources.test_excel_upload import ORDERS, sales_workbook
 
 pytestmark = pytest.mark.browser
@@ -26,7 +27,7 @@ def cleanup(workspaces: dict[str, Any], page: Any, committed: Any) -> Any:
     yield alpha, names
     with committed(), alpha.activate():
         for source in Source.objects.filter(name__in=names):
-            services.source_delete(source=source, actor=alpha.users["owner"])
+            services.source_delete(source=source, principal=Principal.for_user(alpha.users["owner"]))
 
 
 def _upload(page: Any, live_server: Any, alpha: Any, name: str, file: dict[str, Any]) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from chat2chart.core.errors import ValidationFailed
-from chat2chart.sources import overrides, selectors, tasks
+from chat2chart.core.principal import Principal
+from chat2chart.sources import overrides, policy, selectors, tasks
 from chat2chart.sources.models import Source, SourceTable
-from chat2chart.sources.services.versions import audit, enqueue, mark_pending
+from chat2chart.sources.services.versions import audit, enqueue, mark_pending, require
 
 
 def current_overrides(source: Source) -> overrides.Overrides:
@@ -16,12 +17,15 @@ def current_overrides(source: Source) -> overrides.Overrides:
     return overrides.union(table.overrides for table in selectors.source_tables(source))
 
 
-def source_table_override(*, source: Source, table_name: str, columns: dict[str, Any], actor: Any) -> Source:
+def source_table_override(
+    *, source: Source, table_name: str, columns: dict[str, Any], principal: Principal
+) -> Source:
     """Rename columns or change their types: the stored original is ingested again into a new version.
 
     `columns` maps a column's current name to {"name": new name, "type": a column type}; a null
     name or type goes back to what ingestion chose. Raises ValidationFailed naming the column.
     """
+    require(policy.can_change_source(principal, source), "You do not have permission to change this source.")
     if not source.is_stored:
         raise ValidationFailed("columns: overrides apply to uploaded files and REST sources only.")
     if not source.upload_path:
@@ -39,7 +43,7 @@ def source_table_override(*, source: Source, table_name: str, columns: dict[str,
             del merged[original]
     _check_final_names(table, originals, merged)
     mark_pending(source)
-    audit("source.override", actor, source, table=table.name, columns=sorted(columns))
+    audit("source.override", principal, source, table=table.name, columns=sorted(columns))
     enqueue(
         tasks.ingest_source,
         source.pk,

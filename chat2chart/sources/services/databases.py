@@ -13,7 +13,9 @@ from typing import Any
 from django.db import transaction
 
 from chat2chart.core.errors import ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.core.secrets import decrypt_secret, encrypt_secret
+from chat2chart.sources import policy
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.connections import (
     ConnectionParams,
@@ -22,7 +24,7 @@ from chat2chart.sources.connections import (
     connector_for,
 )
 from chat2chart.sources.models import Source
-from chat2chart.sources.services.versions import audit, replace_database_tables
+from chat2chart.sources.services.versions import audit, replace_database_tables, require
 
 DATABASE_KINDS = (Source.Kind.POSTGRES, Source.Kind.MYSQL)
 
@@ -35,9 +37,15 @@ def connection_test(*, kind: str, config: dict[str, Any]) -> None:
 
 
 def source_create_database(
-    *, name: str, kind: str, config: dict[str, Any], refresh_interval_minutes: int | None, actor: Any
+    *,
+    name: str,
+    kind: str,
+    config: dict[str, Any],
+    refresh_interval_minutes: int | None,
+    principal: Principal,
 ) -> Source:
     """A PostgreSQL or MySQL source: tested and introspected before it is saved."""
+    require(policy.can_create_source(principal), "You do not have permission to add data sources.")
     _check_database_kind(kind)
     password = config.get("password", "")
     params = connection_params(kind, _without_password(config), password)
@@ -49,10 +57,10 @@ def source_create_database(
             config=_public_params(params),
             secret=_password_secret(password),
             refresh_interval_minutes=refresh_interval_minutes,
-            owner=actor,
+            owner=principal.user,
         )
         replace_database_tables(source, tables)
-        audit("source.create", actor, source, kind=kind, host=params.host)
+        audit("source.create", principal, source, kind=kind, host=params.host)
     return source
 
 

@@ -17,7 +17,8 @@ from typing import Any
 from django.db import transaction
 
 from chat2chart.core.errors import IngestError, ValidationFailed
-from chat2chart.sources import selectors, tasks
+from chat2chart.core.principal import Principal
+from chat2chart.sources import policy, selectors, tasks
 from chat2chart.sources.ingest import MAX_BLANKED_SHARE, ingest_file
 from chat2chart.sources.models import Source
 from chat2chart.sources.overrides import applying as overrides_applying
@@ -30,6 +31,7 @@ from chat2chart.sources.services.versions import (
     mark_pending,
     new_upload_path,
     publish,
+    require,
 )
 
 logger = logging.getLogger(__name__)
@@ -38,28 +40,30 @@ PROGRESS_INTERVAL_S = 0.25  # at most ~4 progress writes a second
 
 
 def source_create_file(
-    *, name: str, upload: Path, original_name: str, on_bad_rows: str, actor: Any
+    *, name: str, upload: Path, original_name: str, on_bad_rows: str, principal: Principal
 ) -> Source:
     """A new file source from an upload on disk (moved into the source's folder), then ingested."""
+    require(policy.can_create_source(principal), "You do not have permission to add data sources.")
     with transaction.atomic():
         source = Source.objects.create(
             name=name,
             kind=Source.Kind.FILE,
             config={"file_name": original_name, "on_bad_rows": on_bad_rows},
             folder=secrets.token_urlsafe(24),
-            owner=actor,
+            owner=principal.user,
         )
         stored = _store_upload(source, upload)
-        audit("source.create", actor, source, kind=source.kind)
+        audit("source.create", principal, source, kind=source.kind)
     enqueue(tasks.ingest_source, source.pk, stored, original_name=original_name, on_bad_rows=on_bad_rows)
     source.refresh_from_db()
     return source
 
 
 def source_upload(
-    *, source: Source, upload: Path, original_name: str, on_bad_rows: str, actor: Any
+    *, source: Source, upload: Path, original_name: str, on_bad_rows: str, principal: Principal
 ) -> Source:
     """A new version of a file source; the current version stays in use until this one is ready."""
+    require(policy.can_change_source(principal, source), "You do not have permission to change this source.")
     if source.kind != Source.Kind.FILE:
         upload.unlink(missing_ok=True)
         raise ValidationFailed(
@@ -69,7 +73,7 @@ def source_upload(
     # The person's renames and type choices carry over to the new version of the file.
     kept = current_overrides(source)
     mark_pending(source)
-    audit("source.upload", actor, source, file_name=original_name)
+    audit("source.upload", principal, source, file_name=original_name)
     enqueue(
         tasks.ingest_source,
         source.pk,

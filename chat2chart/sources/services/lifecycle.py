@@ -13,13 +13,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat2chart.core.errors import AiserError, ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.core.secrets import rotate_secret
-from chat2chart.sources import selectors, tasks
+from chat2chart.sources import policy, selectors, tasks
 from chat2chart.sources.connections import source_connector
 from chat2chart.sources.models import Source
 from chat2chart.sources.services.databases import database_config_changes
 from chat2chart.sources.services.rest import rest_config_changes, rest_refresh
-from chat2chart.sources.services.versions import audit, enqueue, fail, mark_pending, replace_database_tables
+from chat2chart.sources.services.versions import (
+    audit,
+    enqueue,
+    fail,
+    mark_pending,
+    replace_database_tables,
+    require,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +35,7 @@ logger = logging.getLogger(__name__)
 def source_update(
     *,
     source: Source,
-    actor: Any,
+    principal: Principal,
     name: str | None = None,
     config: dict[str, Any] | None = None,
     refresh_interval_minutes: int | type[Ellipsis] | None = ...,
@@ -37,6 +45,7 @@ def source_update(
     New connection settings are tested first. The stored password (or REST headers) is kept only
     when no setting that decides where it is sent changes; otherwise raises ValidationFailed.
     """
+    require(policy.can_change_source(principal, source), "You do not have permission to change this source.")
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = name
@@ -62,47 +71,49 @@ def source_update(
         source.save(update_fields=[*changes, "updated_at"])
         if tables is not None:
             replace_database_tables(source, tables)
-        audit("source.update", actor, source, fields=sorted(k for k in changes if k != "secret"))
+        audit("source.update", principal, source, fields=sorted(k for k in changes if k != "secret"))
     if "config" in changes and source.kind == Source.Kind.REST:
         enqueue(tasks.refresh_source, source.pk)
         source.refresh_from_db()
     return source
 
 
-def source_request_refresh(*, source: Source, actor: Any) -> Source:
+def source_request_refresh(*, source: Source, principal: Principal) -> Source:
     """A refresh asked for by someone: REST fetches run as a task, database introspection right away."""
+    require(policy.can_change_source(principal, source), "You do not have permission to change this source.")
     if source.kind != Source.Kind.REST:
-        return source_refresh(source=source, actor=actor)
+        return source_refresh(source=source, principal=principal)
     mark_pending(source)
-    audit("source.refresh_requested", actor, source)
+    audit("source.refresh_requested", principal, source)
     enqueue(tasks.refresh_source, source.pk)
     source.refresh_from_db()
     return source
 
 
-def source_refresh(*, source: Source, actor: Any = None) -> Source:
+def source_refresh(*, source: Source, principal: Principal | None = None) -> Source:
     """Re-introspect a database or re-fetch a REST API into a new version."""
     if source.kind == Source.Kind.FILE:
         raise ValidationFailed("A file source is refreshed by uploading a new version of the file.")
     if source.kind == Source.Kind.REST:
-        return rest_refresh(source, actor)
+        return rest_refresh(source, principal)
     try:
         tables = source_connector(source).list_tables()
     except AiserError as error:
         return fail(source, error.message, discard=None)
     with transaction.atomic():
         replace_database_tables(source, tables)
-        audit("source.refresh", actor, source, tables=len(tables))
+        audit("source.refresh", principal, source, tables=len(tables))
     source.refresh_from_db()
     return source
 
 
-def source_delete(*, source: Source, actor: Any) -> None:
+def source_delete(*, source: Source, principal: Principal) -> None:
     """Delete the source, its tables and every file it stored."""
+    require(policy.can_delete_source(principal, source), "You do not have permission to delete this source.")
     folder = selectors.source_folder(source)
     source_id = source.pk
     with transaction.atomic():
-        audit("source.delete", actor, source, name=source.name)
+        audit("source.delete", principal, source, name=source.name)
         source.delete()
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)

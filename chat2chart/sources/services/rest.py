@@ -18,19 +18,28 @@ from pydantic import ValidationError
 
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import ConnectionFailed, IngestError, ValidationFailed
+from chat2chart.core.principal import Principal
 from chat2chart.core.secrets import decrypt_secret, encrypt_secret
-from chat2chart.sources import selectors, tasks
+from chat2chart.sources import policy, selectors, tasks
 from chat2chart.sources.connectors.rest import RestSpec, destination_changes, fetch_records
 from chat2chart.sources.models import Source
 from chat2chart.sources.services.columns import current_overrides
 from chat2chart.sources.services.files import source_ingest
-from chat2chart.sources.services.versions import audit, enqueue, fail, mark_ingesting, new_upload_path
+from chat2chart.sources.services.versions import (
+    audit,
+    enqueue,
+    fail,
+    mark_ingesting,
+    new_upload_path,
+    require,
+)
 
 
 def source_create_rest(
-    *, name: str, config: dict[str, Any], refresh_interval_minutes: int | None, actor: Any
+    *, name: str, config: dict[str, Any], refresh_interval_minutes: int | None, principal: Principal
 ) -> Source:
     """A REST source: its records are fetched and stored as a table, like an upload."""
+    require(policy.can_create_source(principal), "You do not have permission to add data sources.")
     spec = _rest_spec(config)
     with transaction.atomic():
         source = Source.objects.create(
@@ -40,15 +49,15 @@ def source_create_rest(
             secret=_headers_secret(spec),
             folder=secrets.token_urlsafe(24),
             refresh_interval_minutes=refresh_interval_minutes,
-            owner=actor,
+            owner=principal.user,
         )
-        audit("source.create", actor, source, kind=source.kind)
+        audit("source.create", principal, source, kind=source.kind)
     enqueue(tasks.refresh_source, source.pk)
     source.refresh_from_db()
     return source
 
 
-def rest_refresh(source: Source, actor: Any) -> Source:
+def rest_refresh(source: Source, principal: Principal | None) -> Source:
     """Fetch the API's records into a new version; on failure the source says why and keeps its data."""
     folder = selectors.source_folder(source)
     if folder is None:
@@ -74,7 +83,7 @@ def rest_refresh(source: Source, actor: Any) -> Source:
     with open(target, "w", encoding="utf-8") as handle:
         for record in records:
             handle.write(json.dumps(record, default=str) + "\n")
-    audit("source.refresh", actor, source, records=len(records))
+    audit("source.refresh", principal, source, records=len(records))
     return source_ingest(
         source_id=source.pk,
         upload_path=relative,

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat2chart.core import hooks
+from chat2chart.core.errors import Forbidden
+from chat2chart.core.principal import Principal
 from chat2chart.sources import selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.ingest import IngestedTable
@@ -143,11 +145,12 @@ def fail(source: Source, message: str, *, discard: str | None) -> Source:
     return source
 
 
-def audit(action: str, actor: Any, source: Source | None, **data: Any) -> None:
-    """Record a change to a source through the core's audit hook."""
+def audit(action: str, principal: Principal | None, source: Source | None, **data: Any) -> None:
+    """Record a change to a source through the core's audit hook; `principal` is None for the system's
+    own work (ingestion, scheduled refreshes, secret rotation)."""
     hooks.record_audit(
         action=action,
-        actor=actor,
+        actor=principal,
         target_type="source",
         target_id=source.pk if source is not None else "",
         data=data or None,
@@ -165,3 +168,9 @@ def _prune(source: Source, old_upload: str) -> None:
                 path.parent.rmdir()
     if old_upload:
         selectors.data_file(old_upload).unlink(missing_ok=True)
+
+
+def require(allowed: bool, message: str = "You do not have permission to do this.") -> None:
+    """Raise Forbidden unless a `policy` rule allowed the change."""
+    if not allowed:
+        raise Forbidden(message)
