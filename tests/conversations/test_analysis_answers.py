@@ -10,10 +10,9 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
-import time_machine
 
 from chat2chart.analytics import forecast
-from tests.sources.fixtures_api import upload_source
+from tests.conversations.asking import conversation_on
 
 TODAY = datetime(2025, 3, 15, 12, 0)
 SPIKE = date(2024, 6, 1)
@@ -42,29 +41,7 @@ def _rule_planner(settings):
 
 @pytest.fixture
 def ask(alpha):
-    client = alpha.client()
-    uploaded = upload_source(client, CSV, file_name="orders.csv")
-    assert uploaded.status_code == 201, uploaded.content
-    created = client.post(
-        "/api/v1/conversations/",
-        {"source": uploaded.json()["id"], "table": "orders"},
-        content_type="application/json",
-    )
-    conversation_id = created.json()["id"]
-
-    def ask(question: str) -> dict:
-        with time_machine.travel(TODAY, tick=False):
-            response = client.post(
-                f"/api/v1/conversations/{conversation_id}/messages/",
-                {"content": question},
-                content_type="application/json",
-            )
-        assert response.status_code == 201, response.content
-        answer = response.json()
-        assert answer["status"] == "done", answer
-        return answer
-
-    return ask
+    return conversation_on(alpha.client(), CSV, file_name="orders.csv", at=TODAY)
 
 
 def _monthly_without_the_unfinished_month() -> pd.Series:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+from tests.conversations.asking import conversation_on
 from tests.sources.fixtures_api import upload_source
 
 REGIONS = ["North", "South", "East", "West"]
@@ -43,29 +44,7 @@ def _rule_planner(settings):
 
 @pytest.fixture
 def ask(alpha):
-    client = alpha.client()
-    uploaded = upload_source(client, CSV, file_name="orders.csv")
-    assert uploaded.status_code == 201, uploaded.content
-    created = client.post(
-        "/api/v1/conversations/",
-        {"source": uploaded.json()["id"], "table": "orders"},
-        content_type="application/json",
-    )
-    assert created.status_code == 201, created.content
-    conversation_id = created.json()["id"]
-
-    def ask(question: str) -> dict:
-        response = client.post(
-            f"/api/v1/conversations/{conversation_id}/messages/",
-            {"content": question},
-            content_type="application/json",
-        )
-        assert response.status_code == 201, response.content
-        answer = response.json()
-        assert answer["status"] == "done", answer
-        return answer
-
-    return ask
+    return conversation_on(alpha.client(), CSV, file_name="orders.csv")
 
 
 def _column(answer: dict, name: str) -> dict:

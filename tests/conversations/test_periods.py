@@ -10,11 +10,10 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
-import time_machine
 
 from chat2chart.conversations.planner import Plan, plan_question
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
-from tests.sources.fixtures_api import upload_source
+from tests.conversations.asking import conversation_on
 
 TODAY = date(2025, 3, 15)
 FIRST_DAY, LAST_DAY = date(2023, 10, 1), date(2025, 3, 10)  # the data stops five days before today
@@ -45,28 +44,8 @@ def _rule_planner(settings):
 
 
 @pytest.fixture
-def conversation(alpha):
-    client = alpha.client()
-    uploaded = upload_source(client, CSV, file_name="orders.csv")
-    assert uploaded.status_code == 201, uploaded.content
-    source = uploaded.json()
-    created = client.post(
-        "/api/v1/conversations/", {"source": source["id"], "table": "orders"}, content_type="application/json"
-    )
-    assert created.status_code == 201, created.content
-    return client, created.json()["id"]
-
-
-def _ask_total(client, conversation_id: int, question: str) -> float:
-    response = client.post(
-        f"/api/v1/conversations/{conversation_id}/messages/",
-        {"content": question},
-        content_type="application/json",
-    )
-    assert response.status_code == 201, response.content
-    answer = response.json()
-    assert answer["status"] == "done", answer
-    return round(sum(float(row[-1] or 0) for row in answer["data"]["rows"]), 6)
+def ask(alpha):
+    return conversation_on(alpha.client(), CSV, file_name="orders.csv", at=datetime(2025, 3, 15, 12, 0))
 
 
 @pytest.mark.parametrize(
@@ -98,10 +77,9 @@ def _ask_total(client, conversation_id: int, question: str) -> float:
         ("total amount in the last 7 days", "2025-03-08", "2025-03-15"),  # days roll up to today
     ],
 )
-def test_a_period_phrase_filters_exactly_that_period(conversation, question, start, end):
-    client, conversation_id = conversation
-    with time_machine.travel(datetime(2025, 3, 15, 12, 0), tick=False):
-        total = _ask_total(client, conversation_id, question)
+def test_a_period_phrase_filters_exactly_that_period(ask, question, start, end):
+    answer = ask(question)
+    total = round(sum(float(row[-1] or 0) for row in answer["data"]["rows"]), 6)
     assert total == pytest.approx(_gold(start, end)), question
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .timephrases import UNIT_WORDS
+
 _KINDS: tuple[tuple[str, frozenset[str], str], ...] = (
     (
         "forecast",
@@ -38,18 +40,6 @@ _KINDS: tuple[tuple[str, frozenset[str], str], ...] = (
 
 # Kinds the analytics engine answers in chat; the others still get the labelled closest chart.
 ANSWERED = frozenset({"forecast", "anomalies"})
-_UNITS = {
-    "day": "day",
-    "days": "day",
-    "week": "week",
-    "weeks": "week",
-    "month": "month",
-    "months": "month",
-    "quarter": "quarter",
-    "quarters": "quarter",
-    "year": "year",
-    "years": "year",
-}
 
 
 @dataclass(frozen=True)
@@ -67,10 +57,10 @@ def forecast_horizon(tokens: list[str]) -> tuple[int | None, str | None]:
         if token not in ("next", "coming", "following"):
             continue
         following = tokens[i + 1 : i + 3]
-        if following and following[0] in _UNITS:
-            return 1, _UNITS[following[0]]
-        if len(following) == 2 and following[0].isdigit() and following[1] in _UNITS:
-            return int(following[0]), _UNITS[following[1]]
+        if following and following[0] in UNIT_WORDS:
+            return 1, UNIT_WORDS[following[0]]
+        if len(following) == 2 and following[0].isdigit() and following[1] in UNIT_WORDS:
+            return int(following[0]), UNIT_WORDS[following[1]]
     return None, None
 
 

@@ -20,7 +20,6 @@ from dateutil.relativedelta import relativedelta
 from chat2chart.sources.catalogue import ColumnInfo
 from chat2chart.sources.semantic import Filter
 
-CALENDAR_UNITS = ("year", "half", "quarter", "month", "week", "day")
 
 
 @dataclass(frozen=True)

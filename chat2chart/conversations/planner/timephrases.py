@@ -36,7 +36,7 @@ NUMBER_WORDS = {
     "a": 1,
     "an": 1,
 }
-_UNITS = {
+UNIT_WORDS = {
     "day": "day",
     "days": "day",
     "week": "week",
@@ -224,8 +224,8 @@ def _read_periods(tokens: list[str], reading: TimeReading) -> None:
 
 def _relative(tokens: list[str], i: int, reading: TimeReading) -> tuple[Period, int] | None:
     word, nxt, after = _at(tokens, i), _at(tokens, i + 1), _at(tokens, i + 2)
-    if word in ("last", "past", "previous", "trailing") and _count(nxt) and after in _UNITS:
-        unit = _UNITS[after]
+    if word in ("last", "past", "previous", "trailing") and _count(nxt) and after in UNIT_WORDS:
+        unit = UNIT_WORDS[after]
         # Days roll up to now; longer units count whole periods, so no month of "last 12 months" is partial.
         return Period("last_n" if unit == "day" else "previous_n", unit=unit, count=_count(nxt) or 1), 3
     if word in ("this", "current", "last", "previous", "next") and (nxt, after) == ("fiscal", "year"):
@@ -239,8 +239,12 @@ def _relative(tokens: list[str], i: int, reading: TimeReading) -> tuple[Period, 
         "current": "this",
         "next": "next",
     }.get(word)
-    if relative_kind and nxt in _UNITS and not (reading.compare_previous_year and _UNITS[nxt] == "year"):
-        return Period(relative_kind, unit=_UNITS[nxt]), 2
+    if (
+        relative_kind
+        and nxt in UNIT_WORDS
+        and not (reading.compare_previous_year and UNIT_WORDS[nxt] == "year")
+    ):
+        return Period(relative_kind, unit=UNIT_WORDS[nxt]), 2
     if word in ("ytd", "mtd", "qtd"):
         return Period("this", unit={"ytd": "year", "mtd": "month", "qtd": "quarter"}[word]), 1
     if nxt == "to" and after == "date" and word in ("year", "month", "quarter", "week"):
