@@ -21,7 +21,6 @@ from chat2chart.sources.catalogue import ColumnInfo
 from chat2chart.sources.semantic import Filter
 
 
-
 @dataclass(frozen=True)
 class Period:
     """A period not yet tied to a column or to today's date.
