@@ -10,10 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
@@ -25,7 +23,7 @@ from rest_framework.views import APIView
 
 from chat2chart.core import hooks
 from chat2chart.core.api import WorkspaceObjectView
-from chat2chart.core.errors import AiserError, ValidationFailed
+from chat2chart.core.errors import ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.sources import policy, selectors, services
 from chat2chart.sources.connectors.rest import redact_url
@@ -34,45 +32,7 @@ from chat2chart.sources.policy import RULES as SOURCE_RULES
 from chat2chart.sources.querying import query_run, sql_run, table_preview
 from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import SemanticQuery
-
-_MULTIPART_SLACK = 1024 * 1024  # room for the form's other fields and boundaries
-
-
-class UploadTooLarge(AiserError):
-    code = "too_large"
-    status = 413
-
-
-def _upload_limit_message() -> str:
-    return f"The file is larger than the upload limit of {settings.AISER_MAX_UPLOAD_MB} MB."
-
-
-class CappedUploadHandler(TemporaryFileUploadHandler):
-    """Streams every uploaded file to disk and stops past the upload limit."""
-
-    def __init__(self, request: HttpRequest | None = None) -> None:
-        super().__init__(request)
-        self.max_bytes = settings.AISER_MAX_UPLOAD_MB * 1024 * 1024
-        self.received = 0
-
-    def handle_raw_input(
-        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: str | None = None
-    ) -> None:
-        if content_length and content_length > self.max_bytes + _MULTIPART_SLACK:
-            raise UploadTooLarge(_upload_limit_message())
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        self.received += len(raw_data)
-        if self.received > self.max_bytes:
-            raise UploadTooLarge(_upload_limit_message())
-        return super().receive_data_chunk(raw_data, start)
-
-
-class _UploadingView(APIView):
-    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
-        # Before anything reads the body (session authentication's CSRF check does).
-        request.upload_handlers = [CappedUploadHandler(request)]
-        return super().initialize_request(request, *args, **kwargs)
+from chat2chart.sources.uploads import UploadingView, upload_name, upload_path
 
 
 class _SourceView(WorkspaceObjectView):
@@ -219,19 +179,10 @@ def _source_body(source: Source, request: Request) -> dict[str, Any]:
     return SourceSerializer(_sources().get(pk=source.pk), context={"request": request}).data
 
 
-def _upload_name(upload: Any) -> str:
-    return Path(upload.name or "upload").name[:255] or "upload"
-
-
-def _upload_path(upload: Any) -> Path:
-    # CappedUploadHandler only makes files on disk.
-    return Path(upload.temporary_file_path())
-
-
 # --- views -------------------------------------------------------------------------------------------
 
 
-class SourceListView(_UploadingView):
+class SourceListView(UploadingView):
     parser_classes = [MultiPartParser, JSONParser]
 
     @extend_schema(summary="The workspace's data sources", responses=SourceSerializer(many=True))
@@ -248,9 +199,9 @@ class SourceListView(_UploadingView):
             data = _validated(FileSourceInput, request.data)
             upload = data["file"]
             source = services.source_create_file(
-                name=data.get("name") or Path(_upload_name(upload)).stem or "Upload",
-                upload=_upload_path(upload),
-                original_name=_upload_name(upload),
+                name=data.get("name") or Path(upload_name(upload)).stem or "Upload",
+                upload=upload_path(upload),
+                original_name=upload_name(upload),
                 on_bad_rows=data["on_bad_rows"],
                 principal=Principal.from_request(request),
             )
@@ -301,7 +252,7 @@ class SourceDetailView(_SourceView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SourceUploadView(_UploadingView, _SourceView):
+class SourceUploadView(UploadingView, _SourceView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
@@ -314,8 +265,8 @@ class SourceUploadView(_UploadingView, _SourceView):
         data = _validated(UploadInput, request.data)
         source = services.source_upload(
             source=source,
-            upload=_upload_path(data["file"]),
-            original_name=_upload_name(data["file"]),
+            upload=upload_path(data["file"]),
+            original_name=upload_name(data["file"]),
             on_bad_rows=data.get("on_bad_rows") or source.config.get("on_bad_rows", "error"),
             principal=Principal.from_request(request),
         )
