@@ -25,6 +25,7 @@ from .grounding import (
     tokenize,
 )
 from .modifiers import number_of, read_bins, read_numeric_filters, read_rank
+from .related import related_mentions
 from .timephrases import TimeReading, read_time
 
 # Words that may sit between an aggregation word and its column ("average of the MPG").
@@ -45,7 +46,7 @@ class Mention:
     role: str = ""  # group, series, facet, or "" when bare
     axis: str = ""  # x or y when the question says so
     counted: bool = False  # "number of <column>": the column itself is a count
-    via: str = "name"  # how the words matched the column: name, synonym, family, fuzzy, quality
+    via: str = "name"  # how the words matched the column: name, synonym, family, fuzzy, quality, related
 
 
 @dataclass
@@ -102,6 +103,18 @@ def read_question(question: str, table: TableInfo) -> Reading:
     reading.mentions = [Mention(m.column, kinds[m.column], m.start, m.end, via=m.via) for m in found]
     taken = {i for m in found for i in range(m.start, m.end)} | reading.time.spans
     reading.values = find_values(tokens, table, taken)
+    phrases_at = {i for s, e, _ in charts + aggs for i in range(s, e)}
+    valued = {i for v in reading.values for i in range(v.start, v.end)}
+    mention_starts = {m.start for m in found}
+    # "engine cylinders": a word right before a column qualifies it; it is not another column.
+    open_words = [
+        i for i in _open_positions(tokens, table, taken | phrases_at | valued) if i + 1 not in mention_starts
+    ]
+    related = related_mentions(tokens, open_words, table)
+    if related:
+        found = sorted([*found, *related], key=lambda m: m.start)
+        reading.mentions = [Mention(m.column, kinds[m.column], m.start, m.end, via=m.via) for m in found]
+        taken |= {i for m in related for i in range(m.start, m.end)}
     reading.chart = _chart(charts, found)
     _mark_filter_subjects(reading)
     _read_cues(reading)
@@ -327,13 +340,19 @@ def _read_axes(reading: Reading) -> None:
 
 
 def _unknown_words(reading: Reading, table: TableInfo) -> list[str]:
-    unknown: list[str] = []
-    for i, token in enumerate(reading.tokens):
-        if i in reading.used or i in reading.time.spans or number_of(token) is not None:
+    positions = _open_positions(reading.tokens, table, reading.used | reading.time.spans)
+    return [reading.tokens[i] for i in positions]
+
+
+def _open_positions(tokens: list[str], table: TableInfo, used: set[int]) -> list[int]:
+    """Positions of content words that no column, value, phrase or number accounts for."""
+    open_positions: list[int] = []
+    for i, token in enumerate(tokens):
+        if i in used or number_of(token) is not None:
             continue
         if is_function_word(token) or _is_row_noun(token, table) or len(token) <= 2:
             continue
         if token in lexicon.QUALITY_WORDS or token in _FILLER:
             continue
-        unknown.append(token)
-    return unknown
+        open_positions.append(i)
+    return open_positions
