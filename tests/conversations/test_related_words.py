@@ -24,6 +24,7 @@ def _rule_planner(settings):
 def ask(alpha):
     return conversation_on(alpha.client(), SHOPS, file_name="shops.csv")
 
+
 SHOPS = """Shop,Earnings,Territory,Headcount
 alpha,1200.5,North,9
 beta,1500.25,North,11
