@@ -44,7 +44,7 @@ class AskInput(serializers.Serializer):
         required=False,
         allow_null=True,
         min_value=1,
-        help_text="The answer this question follows up (a suggestion under an older answer); default: the latest.",
+        help_text="The answer this question follows up (a suggestion under it); default: the latest.",
     )
 
 

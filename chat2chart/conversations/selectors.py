@@ -72,10 +72,7 @@ def plan_history(conversation: Conversation, *, follows: int | None = None) -> l
         if not conversation.messages.filter(pk=follows, role=Message.Role.ASSISTANT).exists():
             raise NotFound(f"There is no answer {follows} in this conversation.")
         answers = answers.filter(pk__lte=follows)
-    answers = (
-        answers.select_related("reply_to")
-        .order_by("-created_at", "-pk")[:HISTORY_TURNS]
-    )
+    answers = answers.select_related("reply_to").order_by("-created_at", "-pk")[:HISTORY_TURNS]
     turns = []
     for answer in reversed(list(answers)):
         question = answer.reply_to.content if answer.reply_to else ""

@@ -301,5 +301,6 @@ async def _a_suggestion_under_an_older_answer_follows_that_answer(alpha, convers
     assert {row[0]: row[1] for row in data["rows"]} == {"North": 2450, "South": 400, "East": 1300}
     await communicator.send_json_to({"type": "ask", "content": "as a pie chart", "follows": "x"})
     error = await communicator.receive_json_from(timeout=10)
-    assert error["type"] == "error" and "follows" in error["message"]
+    assert error["type"] == "error"
+    assert "follows" in error["message"]
     await communicator.disconnect()

@@ -44,7 +44,7 @@ def test_a_follow_up_of_an_older_answer_builds_on_that_answer(alpha):
     conversation = _conversation(client)
     _, by_region = _ask(client, conversation, "total revenue by region")
     _, by_product = _ask(client, conversation, "total quantity by product")
-    assert [c["name"] for c in by_product["data"]["columns"]][0] == "product"
+    assert next(c["name"] for c in by_product["data"]["columns"]) == "product"
 
     frame = pd.read_csv(io.StringIO(SALES_CSV))
     # Without `follows` the words build on the latest answer...
