@@ -29,6 +29,9 @@ from .related import related_mentions
 from .timephrases import TimeReading, read_time
 
 # Words that may sit between an aggregation word and its column ("average of the MPG").
+_SUBJECTS = frozenset(
+    {"we", "i", "you", "they", "he", "she", "did", "do", "does", "to", "can", "could", "will"}
+)
 _FILLER = frozenset({"of", "the", "a", "an", "all", "total", "overall", "in", "my", "our", "their", "its"})
 # Words between a column and its value in "status is paid", "status = paid", "region equals Europe".
 _SUBJECT_LINKS = frozenset({"is", "are", "was", "equals", "equal", "to", "of", "="})
@@ -119,6 +122,7 @@ def read_question(question: str, table: TableInfo) -> Reading:
     _mark_filter_subjects(reading)
     _read_cues(reading)
     _attach_aggs(reading, aggs, table)
+    _read_bare_row_noun(reading, table)
     _read_roles(reading)
     _read_axes(reading)
     read_rank(reading)
@@ -151,11 +155,13 @@ def _is_verb(mention: ColumnMention, tokens: list[str]) -> bool:
     # "make a line chart", "plot me ...": an imperative verb is not the `make` (brand) column.
     word = tokens[mention.start]
     following = tokens[mention.end] if mention.end < len(tokens) else ""
-    return (
-        mention.via != "name"
-        and word in ("make", "plot", "draw", "show")
-        and following in ("a", "an", "me", "the", "it")
-    )
+    before = tokens[mention.start - 1] if mention.start else ""
+    if mention.via == "name":
+        return False
+    if word in ("make", "plot", "draw", "show") and following in ("a", "an", "me", "the", "it"):
+        return True
+    # "how much did we make", "what they sell": a verb after its subject is not a `make` or `sell` column.
+    return word in ("make", "made", "sell", "sold", "buy", "bought", "spend", "spent") and before in _SUBJECTS
 
 
 def _chart(charts: list[tuple[int, int, str]], found: list[ColumnMention]) -> str | None:
@@ -233,6 +239,19 @@ def _attach_aggs(reading: Reading, aggs: list[tuple[int, int, str]], table: Tabl
                 reading.free_aggs.append(agg)
             continue
         _apply_agg(reading, target, agg)
+
+
+def _read_bare_row_noun(reading: Reading, table: TableInfo) -> None:
+    # "orders per month", "entries by region": the table's rows, counted, when nothing else is measured.
+    if reading.count_rows or reading.free_aggs or any(m.agg or m.kind == "numeric" for m in reading.mentions):
+        return
+    tokens = reading.tokens
+    for i, token in enumerate(tokens[:-1]):
+        if i in reading.time.spans or not _is_row_noun(token, table):
+            continue
+        if tokens[i + 1] in ("per", "by", "each", "every", "across", "over") or i + 1 in reading.time.spans:
+            reading.count_rows = True
+            return
 
 
 def _agg_target(

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: MIT
+"""Kinds of wording the planner grounds generally: a bare row noun before a grouping counts rows, a verb
+after its subject is not a column, "profitable" asks for the margin, and "count" or "total" alone never
+name a column that merely contains the word."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from chat2chart.conversations.planner import Plan, plan_question
+from chat2chart.sources.catalogue import ColumnInfo, TableInfo
+from tests.conversations.test_followups import sales_table
+
+NOW = date(2025, 3, 15)
+
+
+def _plan(question: str, table: TableInfo | None = None) -> Plan:
+    plan = plan_question(question, table or sales_table(), source_id=1, history=[], now=NOW)
+    assert isinstance(plan, Plan), plan
+    return plan
+
+
+@pytest.mark.parametrize(
+    ("question", "dimension"),
+    [("orders per month", "order_date"), ("entries by region", "region"), ("records per channel", "channel")],
+)
+def test_a_bare_row_noun_before_a_grouping_counts_rows(question, dimension):
+    query = _plan(question).query
+    assert [(m.field, m.agg) for m in query.measures] == [(None, "count")]
+    assert [d.field for d in query.dimensions] == [dimension]
+
+
+def test_a_verb_after_its_subject_is_not_a_column():
+    query = _plan("how much money did we make by region").query
+    assert [d.field for d in query.dimensions] == ["region"]
+    assert [(m.field, m.agg) for m in query.measures] == [("revenue", "sum")]
+
+
+def test_profitable_asks_for_the_margin():
+    plan = _plan("how profitable is each category")
+    assert "Margin" in plan.explanation
+    assert [d.field for d in plan.query.dimensions] == ["category"]
+
+
+def test_count_alone_does_not_name_a_column_containing_it():
+    table = TableInfo(
+        name="cars",
+        row_count=400,
+        columns=[
+            ColumnInfo("origin", "text", samples=["USA", "Japan"], distinct_count=3),
+            ColumnInfo("cylinder_count", "integer", samples=[4, 6, 8], distinct_count=5),
+        ],
+    )
+    query = _plan("count by origin", table).query
+    assert [(m.field, m.agg) for m in query.measures] == [(None, "count")]
+    assert [d.field for d in query.dimensions] == ["origin"]
