@@ -5,12 +5,15 @@ name a column that merely contains the word."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from chat2chart.conversations.planner import Plan, plan_question
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
+from tests.conversations.asking import conversation_on
 from tests.conversations.test_followups import sales_table
 
 NOW = date(2025, 3, 15)
@@ -56,3 +59,22 @@ def test_count_alone_does_not_name_a_column_containing_it():
     query = _plan("count by origin", table).query
     assert [(m.field, m.agg) for m in query.measures] == [(None, "count")]
     assert [d.field for d in query.dimensions] == ["origin"]
+
+
+ORDERS_CSV = "order_id,country,amount\n" + "".join(
+    f"{i},{country},{10 + i}\n"
+    for i, country in enumerate(["FR"] * 5 + ["DE"] * 4 + ["ES"] * 3 + ["IT"] * 2 + ["PT"] * 1)
+)
+
+
+@pytest.fixture
+def ask(alpha, settings):
+    settings.AISER_LLM_MODEL = ""
+    return conversation_on(alpha.client(), ORDERS_CSV, file_name="orders.csv")
+
+
+def test_the_n_fewest_limits_to_n_groups(ask):
+    answer = ask("the 3 countries with the fewest orders")
+    gold = pd.read_csv(io.StringIO(ORDERS_CSV)).country.value_counts().nsmallest(3)
+    got = {row[0]: row[1] for row in answer["data"]["rows"]}
+    assert got == gold.to_dict()
