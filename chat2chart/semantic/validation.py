@@ -12,6 +12,7 @@ from sqlglot import exp
 from chat2chart.core.errors import QueryError
 from chat2chart.semantic.joins import JoinGraph, describe
 from chat2chart.semantic.model import Cube, Dimension, Measure, Model, ModelProblem
+from chat2chart.semantic.preagg import pre_aggregation_problems
 from chat2chart.semantic.refs import parse_snippet
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import Dialect
@@ -41,6 +42,7 @@ def validate_model(
             )
         seen.add(cube.name)
         problems += _cube_problems(model, i, cube, places)
+        problems += pre_aggregation_problems(model, i, cube)
     problems += _join_problems(model)
     return problems
 
