@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Rollups through the API on an uploaded file: built to Parquet in the organisation's folder, listed
-with their state, and answering month × region, filters and segments exactly like pandas over the
+with their state, and answering month by region, filters and segments exactly like pandas over the
 rows and like the raw path; refused (with the reason) when they cannot answer exactly."""
 
 from __future__ import annotations
@@ -108,7 +108,8 @@ def test_month_by_region_from_the_daily_rollup_equals_pandas_and_the_raw_tables(
     raw = ask(client, model, MONTH_BY_REGION, use_rollups=False)
     assert routed["explain"]["rollup"] == "sales.by_day"
     assert raw["explain"]["rollup"] is None
-    assert '"rollup"' in routed["sql"] and '"sales"' in raw["sql"]
+    assert '"rollup"' in routed["sql"]
+    assert '"sales"' in raw["sql"]
     assert routed["columns"] == raw["columns"]
     assert routed["rows"] == raw["rows"]
     assert same(routed["rows"], pandas_month_by_region(FRAME))
