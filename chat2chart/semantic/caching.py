@@ -90,13 +90,18 @@ def refresh_value(*, record: SemanticModel, model: Model, source: Source) -> str
     """A digest of the model's refresh-key value, read from the source at most once per interval."""
     assert model.cache is not None
     assert model.cache.refresh_key is not None
-    key_sql = model.cache.refresh_key.sql or ""
-    sql_digest = hashlib.sha256(key_sql.encode()).hexdigest()[:16]
-    memo = f"semantic:refresh_key:{hooks.current_workspace()}:{record.pk}:{source.pk}:{sql_digest}"
+    memo = refresh_memo_key(record=record, model=model, source=source)
     value = cache.get(memo)
     if value is None:
-        result = sql_run(source_id=source.pk, sql=key_sql)
+        result = sql_run(source_id=source.pk, sql=model.cache.refresh_key.sql or "")
         value = hashlib.sha256(repr(list(result.rows[:1])).encode()).hexdigest()[:24]
         seconds = max(1, int(model.cache.refresh_key.interval.total_seconds()))
         cache.set(memo, value, timeout=seconds)
     return str(value)
+
+
+def refresh_memo_key(*, record: SemanticModel, model: Model, source: Source) -> str:
+    """Where the refresh-key value is remembered for one interval (per workspace, model, source, SQL)."""
+    key_sql = model.cache.refresh_key.sql if model.cache and model.cache.refresh_key else ""
+    sql_digest = hashlib.sha256((key_sql or "").encode()).hexdigest()[:16]
+    return f"semantic:refresh_key:{hooks.current_workspace()}:{record.pk}:{source.pk}:{sql_digest}"
