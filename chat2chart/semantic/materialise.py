@@ -71,7 +71,9 @@ def build_from_files(
             for d, name in zip(described, columns, strict=True)
         ]
         target = "'" + str(out).replace("'", "''") + "'"
-        conn.execute(f"COPY (SELECT {', '.join(selected)} FROM built) TO {target} (FORMAT parquet, USE_TMP_FILE false)")
+        conn.execute(
+            f"COPY (SELECT {', '.join(selected)} FROM built) TO {target} (FORMAT parquet, USE_TMP_FILE false)"
+        )
         row = conn.execute("SELECT count(*) FROM built").fetchone()
         return int(row[0]) if row else 0
     except duckdb.InterruptException:

@@ -28,6 +28,7 @@ from chat2chart.semantic.yaml_io import load_model, parse_model
 logger = logging.getLogger(__name__)
 DATABASE_DEFAULT_EVERY = "1 hour"  # Cube's default refresh of a rollup over a live database
 RETRY_AFTER_FAILURE_S = 600
+BUILDING_GIVES_UP_S = 3600
 
 
 def rollup_due(*, model: SemanticModel, parsed: Model, row: Rollup, now: datetime) -> str | None:
@@ -35,8 +36,9 @@ def rollup_due(*, model: SemanticModel, parsed: Model, row: Rollup, now: datetim
     plan = next((p for p in rollup_plans(parsed) if p.key == row.name), None)
     if plan is None:
         return None
-    if row.status == Rollup.Status.BUILDING:
-        return None
+    building = row.status == Rollup.Status.BUILDING and row.last_attempt_at is not None
+    if building and (now - row.last_attempt_at).total_seconds() < BUILDING_GIVES_UP_S:
+        return None  # a build that ran past this is taken to have died with its worker
     if (
         row.status == Rollup.Status.FAILED
         and row.last_attempt_at
@@ -95,6 +97,8 @@ def rollups_refresh_due(*, now: datetime | None = None) -> list[str]:
                 continue
             if why:
                 logger.info("rollup %s of model %s is due: %s", row.name, model.pk, why)
+                # "building" from the moment it is queued, so the next check does not queue it again
+                Rollup.objects.filter(pk=row.pk).update(status=Rollup.Status.BUILDING, last_attempt_at=now)
                 build_rollup.delay(workspace, model.pk, row.name)
                 queued.append(f"{model.pk}:{row.name}")
     return queued

@@ -252,6 +252,7 @@ def rollup_build(*, model: SemanticModel, name: str, parsed: Model, force: bool 
         row.refresh_from_db()
         return row
     keep = {merged} | {source_selectors.data_file(p["file"]) for p in built.values()}
+    row.refresh_from_db()  # another build may have finished meanwhile: delete what it left current
     _delete_files(row, keep=keep)
     with transaction.atomic():
         Rollup.objects.filter(pk=row.pk).update(

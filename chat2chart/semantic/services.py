@@ -110,16 +110,17 @@ def semantic_model_save(
     if description is not None:
         model.description = description
     previous = model.yaml
+    parsed: Model | None = None
     if yaml_text is not None and yaml_text != previous:
-        semantic_model_check(yaml_text=yaml_text)
+        parsed = semantic_model_check(yaml_text=yaml_text)
         model.yaml = yaml_text
         model.version += 1
     model.updated_by = principal.user
     model.save()
     if model.yaml != previous:
         _record_version(model, principal, previous=previous, note=note)
-        parsed = semantic_model_check(yaml_text=model.yaml)
-        rollup_schedule(model=model, names=rollup_sync(model=model, parsed=parsed))
+        if parsed is not None:  # rollups the change affects are stale and rebuilt
+            rollup_schedule(model=model, names=rollup_sync(model=model, parsed=parsed))
     hooks.record_audit(
         action="semantic_model.update",
         actor=principal,
