@@ -16,7 +16,7 @@ from chat2chart.semantic.compile import compile_model_query
 from chat2chart.semantic.model import Model
 from chat2chart.semantic.models import SemanticModel
 from chat2chart.semantic.query import ModelQuery
-from chat2chart.semantic.rollup_services import rollup_candidates, rollup_file
+from chat2chart.semantic.rollup_services import rollup_candidates, rollup_file, source_dialect, source_schema
 from chat2chart.semantic.routing import ROLLUP_CUBE, route_query
 from chat2chart.sources import executor
 from chat2chart.sources import selectors as source_selectors
@@ -51,10 +51,10 @@ def _routed(record: SemanticModel, model: Model, query: ModelQuery, source: Sour
     started = time.perf_counter()
     row = rows[route.rollup.key]
     tables = {t.name: TableInfo.from_dict(t.catalogue) for t in source_selectors.source_tables(source)}
-    dialect = "duckdb" if source.is_stored else "postgres" if source.kind == Source.Kind.POSTGRES else "mysql"
-    schema = source.config.get("schema") or "public" if source.kind == Source.Kind.POSTGRES else None
     max_rows = settings.AISER_QUERY_MAX_ROWS
-    raw = compile_model_query(model, query, dialect, tables=tables, schema=schema, max_rows=max_rows)
+    raw = compile_model_query(
+        model, query, source_dialect(source), tables=tables, schema=source_schema(source), max_rows=max_rows
+    )
     compiled = compile_model_query(route.model, route.query, "duckdb", max_rows=max_rows)
     try:
         result = executor.run_on_files(compiled.sql, compiled.params, {ROLLUP_CUBE: str(rollup_file(row))})

@@ -36,13 +36,17 @@ def rollup_due(*, model: SemanticModel, parsed: Model, row: Rollup, now: datetim
     plan = next((p for p in rollup_plans(parsed) if p.key == row.name), None)
     if plan is None:
         return None
-    building = row.status == Rollup.Status.BUILDING and row.last_attempt_at is not None
-    if building and (now - row.last_attempt_at).total_seconds() < BUILDING_GIVES_UP_S:
+    since_attempt = (now - row.last_attempt_at).total_seconds() if row.last_attempt_at else None
+    if (
+        row.status == Rollup.Status.BUILDING
+        and since_attempt is not None
+        and since_attempt < BUILDING_GIVES_UP_S
+    ):
         return None  # a build that ran past this is taken to have died with its worker
     if (
         row.status == Rollup.Status.FAILED
-        and row.last_attempt_at
-        and (now - row.last_attempt_at).total_seconds() < RETRY_AFTER_FAILURE_S
+        and since_attempt is not None
+        and since_attempt < RETRY_AFTER_FAILURE_S
     ):
         return None
     if not row.path:

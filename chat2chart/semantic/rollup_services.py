@@ -12,6 +12,7 @@ good file. Queued builds run after the transaction commits (see `rollup_schedule
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -71,14 +72,16 @@ def rollup_source(model: Model, plan: RollupPlan) -> Source:
     return found
 
 
-def _dialect(source: Source) -> Dialect:
+def source_dialect(source: Source) -> Dialect:
+    """The SQL dialect of a source: DuckDB over stored files, else its database's."""
     if source.is_stored:
         return "duckdb"
     return "postgres" if source.kind == Source.Kind.POSTGRES else "mysql"
 
 
-def _schema(source: Source) -> str | None:
-    return source.config.get("schema") or "public" if source.kind == Source.Kind.POSTGRES else None
+def source_schema(source: Source) -> str | None:
+    """The schema a PostgreSQL source's tables live in (None for other kinds)."""
+    return (source.config.get("schema") or "public") if source.kind == Source.Kind.POSTGRES else None
 
 
 def _tables(source: Source) -> dict[str, TableInfo]:
@@ -86,7 +89,7 @@ def _tables(source: Source) -> dict[str, TableInfo]:
 
 
 def _hash(plan: RollupPlan, source: Source) -> str:
-    return definition_hash(plan, _dialect(source), tables=_tables(source), schema=_schema(source))
+    return definition_hash(plan, source_dialect(source), tables=_tables(source), schema=source_schema(source))
 
 
 def rollup_folder(model: SemanticModel) -> Path:
@@ -129,7 +132,7 @@ def rollup_schedule(*, model: SemanticModel, names: list[str]) -> None:
 
     workspace = hooks.current_workspace()
     for name in names:
-        transaction.on_commit(lambda name=name: build_rollup.delay(workspace, model.pk, name))
+        transaction.on_commit(functools.partial(build_rollup.delay, workspace, model.pk, name))
 
 
 def mark_stale(row: Rollup, reason: str) -> None:
@@ -285,7 +288,7 @@ def _still_good(old: dict[str, Any], part: Partition) -> bool:
 
 
 def _build_partition(plan: RollupPlan, source: Source, part: Partition | None, out: Path) -> int:
-    dialect = _dialect(source)
+    dialect = source_dialect(source)
     tables = _tables(source)
     columns = [c.column for c in plan.columns]
     if source.is_stored:
@@ -302,7 +305,7 @@ def _build_partition(plan: RollupPlan, source: Source, part: Partition | None, o
         )
     cap = settings.AISER_QUERY_MAX_ROWS
     compiled = compile_build(
-        plan, dialect, tables=tables, schema=_schema(source), partition=part, max_rows=cap
+        plan, dialect, tables=tables, schema=source_schema(source), partition=part, max_rows=cap
     )
     result = executor.run_on_database(source_connector(source), compiled.sql, compiled.params)
     if result.truncated:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chat2chart.core.errors import QueryError
-from chat2chart.semantic.model import Cube, Dimension, Measure, Model, Segment
+from chat2chart.semantic.model import Cube, Dimension, Measure, MeasureType, Model, Segment
 from chat2chart.semantic.preagg import NON_ADDITIVE, rolls_up
 from chat2chart.semantic.query import DimensionRef, ModelQuery, find_member, find_typed
 from chat2chart.semantic.refs import _REF, references
@@ -137,7 +137,7 @@ def rollup_query(model: Model, query: ModelQuery, plan: RollupPlan) -> tuple[Mod
         elif measure.type in ("count", *NON_ADDITIVE):
             # A count is re-added; a count distinct is passed through at its own grain. An empty
             # answer without dimensions is 0, as the raw COUNT gives, not the NULL of an empty SUM.
-            kind = "sum" if measure.type == "count" else "max"
+            kind: MeasureType = "sum" if measure.type == "count" else "max"
             measures += [
                 Measure(name=f"{column}_n", type=kind, sql=column),
                 Measure(name=column, type="number", sql=f"COALESCE({{{column}_n}}, 0)"),
@@ -212,7 +212,7 @@ def _measure_filter_fields(model: Model, query: ModelQuery) -> list[str]:
 
 def _same_grain(query: ModelQuery, plan: RollupPlan) -> bool:
     wanted = {(ref.member, ref.granularity) for ref in query.dimensions}
-    stored = {(name, None) for name in plan.dimensions}
+    stored: set[tuple[str, str | None]] = {(name, None) for name in plan.dimensions}
     if plan.time_dimension is not None:
         stored.add((plan.time_dimension, plan.granularity))
     return wanted == stored
