@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import shutil
 import time
 import uuid
 from datetime import datetime
@@ -124,6 +125,12 @@ def rollup_sync(*, model: SemanticModel, parsed: Model) -> list[str]:
             mark_stale(row, f"the model changed in version {model.version}")
             due.append(key)
     return due
+
+
+def rollup_files_forget(*, model: SemanticModel) -> None:
+    """Delete the model's rollup files once the transaction deleting the model commits."""
+    folder = rollup_folder(model)
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def rollup_schedule(*, model: SemanticModel, names: list[str]) -> None:

@@ -20,7 +20,7 @@ from chat2chart.semantic.auto import auto_model
 from chat2chart.semantic.model import Cube, Model, ModelInvalid, ModelProblem
 from chat2chart.semantic.models import SemanticModel, SemanticModelVersion
 from chat2chart.semantic.query import ModelQuery, query_source
-from chat2chart.semantic.rollup_services import rollup_schedule, rollup_sync
+from chat2chart.semantic.rollup_services import rollup_files_forget, rollup_schedule, rollup_sync
 from chat2chart.semantic.validation import Place
 from chat2chart.semantic.yaml_io import dump_model, parse_model
 from chat2chart.sources import selectors as source_selectors
@@ -142,6 +142,7 @@ def semantic_model_rollback(*, model: SemanticModel, principal: Principal, numbe
 @transaction.atomic
 def semantic_model_delete(*, model: SemanticModel, principal: Principal) -> None:
     model_id, name = model.pk, model.name
+    rollup_files_forget(model=model)
     model.delete()
     hooks.record_audit(
         action="semantic_model.delete",
