@@ -110,6 +110,16 @@ def write_rows(rows: list[list[Any]], types: list[str], columns: list[str], out:
         elif kind == "datetime":
             parsed = [dt.datetime.fromisoformat(v) if v else None for v in values]
             zone = "UTC" if any(p is not None and p.tzinfo is not None for p in parsed) else None
+            shifted = next(
+                (p for p in parsed if p is not None and p.utcoffset() not in (None, dt.timedelta(0))), None
+            )
+            if shifted is not None:
+                # Buckets made in another zone would be re-bucketed in UTC (a day of February
+                # starting at 23:00 UTC on January 31st): refuse rather than answer wrongly.
+                raise QueryError(
+                    f"the database returns times in a zone other than UTC ({shifted.isoformat()}); rollups "
+                    "of such columns need the database user's time zone set to UTC"
+                )
             if zone:
                 parsed = [p.astimezone(dt.UTC) if p is not None else None for p in parsed]
             arrays.append(pa.array(parsed, pa.timestamp("us", tz=zone)))

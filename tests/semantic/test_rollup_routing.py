@@ -168,3 +168,18 @@ def test_a_segment_on_a_column_the_rollup_does_not_store_and_a_count_distinct_ar
     assert (
         route.explain()["reason"] == "answered from the raw tables: no rollup can answer this query exactly"
     )
+
+
+def test_database_rows_are_written_with_their_types_and_buckets_from_another_time_zone_are_refused(tmp_path):
+    from chat2chart.core.errors import QueryError
+    from chat2chart.semantic.materialise import write_rows
+
+    out = tmp_path / "rows.parquet"
+    rows = [["North", "2024-02-01T00:00:00+00:00", 3, 10.5], ["South", None, 1, None]]
+    assert write_rows(rows, ["text", "datetime", "integer", "decimal"], ["d0", "t", "m0", "m1"], out) == 2
+    types = dict(
+        duckdb.sql(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '{out}')").fetchall()
+    )
+    assert types == {"d0": "VARCHAR", "t": "TIMESTAMP WITH TIME ZONE", "m0": "BIGINT", "m1": "DOUBLE"}
+    with pytest.raises(QueryError, match="a zone other than UTC"):
+        write_rows([["2024-02-01T00:00:00+01:00"]], ["datetime"], ["t"], tmp_path / "zone.parquet")
