@@ -153,3 +153,17 @@ cubes:
     assert "indexes" in skipped
     (plan,) = rollup_plans(model)
     assert plan.measures == ("orders.count",)
+
+
+def test_refresh_key_and_build_range_sql_pass_the_sql_guard():
+    text = (
+        SALES.replace(
+            "          every: 1 hour\n", "          every: 1 hour\n          sql: DELETE FROM sales\n"
+        )
+        + "cache:\n  refresh_key: {sql: 'SELECT max(id) FROM sales; DROP TABLE sales'}\n"
+    )
+    _, problems = parse_model(text)
+    fields = {(p.member, p.field) for p in problems}
+    assert ("by_day", "refresh_key.sql") in fields
+    assert (None, "sql") in fields
+    assert all(p.line for p in problems)
