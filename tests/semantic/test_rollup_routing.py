@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from chat2chart.semantic.compile import compile_model_query
@@ -183,3 +184,45 @@ def test_database_rows_are_written_with_their_types_and_buckets_from_another_tim
     assert types == {"d0": "VARCHAR", "t": "TIMESTAMP WITH TIME ZONE", "m0": "BIGINT", "m1": "DOUBLE"}
     with pytest.raises(QueryError, match="a zone other than UTC"):
         write_rows([["2024-02-01T00:00:00+01:00"]], ["datetime"], ["t"], tmp_path / "zone.parquet")
+
+
+def test_a_rollup_with_a_dimension_of_a_joined_cube_answers_like_the_raw_join(tmp_path):
+    from tests.semantic.shop import SHOP_YAML, shop_frames, shop_rows
+
+    frames = shop_frames(shop_rows())
+    tables = {}
+    for name, frame in frames.items():
+        tables[name] = str(tmp_path / f"{name}.parquet")
+        frame.to_parquet(tables[name])
+    text = SHOP_YAML.replace(
+        "  - name: orders\n    sql_table: orders\n",
+        "  - name: orders\n    sql_table: orders\n    pre_aggregations:\n"
+        "      - {name: by_segment, measures: [count, shipping, paid_shipping],"
+        " dimensions: [customers.segment], time_dimension: created_at, granularity: day}\n",
+    )
+    model = load_model(text)
+    (plan,) = rollup_plans(model)
+    build = compile_build(plan, "duckdb")
+    out = tmp_path / "rollup.parquet"
+    stored = build_from_files(
+        build.sql, build.params, tables, [c.column for c in plan.columns], out, timeout_s=60
+    )
+    query = ModelQuery.model_validate(
+        {
+            "measures": ["orders.shipping", "orders.count", "orders.paid_shipping"],
+            "dimensions": ["customers.segment", {"member": "orders.created_at", "granularity": "month"}],
+        }
+    )
+    route = route_query(model, query, [Candidate(plan, stored)])
+    assert route.rollup is not None
+    routed = compile_model_query(route.model, route.query, "duckdb", max_rows=1000)
+    raw = compile_model_query(model, query, "duckdb", max_rows=1000)
+    limits = {"timeout_s": 30, "max_rows": 1000}
+    expected = run_duckdb(raw.sql, raw.params, tables, **limits).rows
+    assert run_duckdb(routed.sql, routed.params, {ROLLUP_CUBE: str(out)}, **limits).rows == expected
+    orders = frames["orders"].merge(frames["customers"], left_on="customer_id", right_on="id", how="left")
+    assert sum(row[3] for row in expected) == len(frames["orders"])
+    by_segment = orders.groupby("segment", dropna=False)["shipping"].sum()
+    for segment, total in by_segment.items():
+        found = sum(row[2] or 0 for row in expected if row[0] == (None if pd.isna(segment) else segment))
+        assert found == pytest.approx(float(total))
