@@ -18,7 +18,7 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 
 from chat2chart.semantic.compile import compile_model_query
-from chat2chart.semantic.model import Cube, Dimension, Measure, Model
+from chat2chart.semantic.model import Cube, Measure, Model
 from chat2chart.semantic.preagg import PreAggregation, member_name
 from chat2chart.semantic.query import DimensionRef, ModelQuery, find_typed
 from chat2chart.sources.catalogue import TableInfo
@@ -162,13 +162,6 @@ def definition_hash(
     compiled = compile_build(plan, dialect, tables=tables, schema=schema)
     text = "\n".join([compiled.sql, repr(compiled.params), repr([c.column for c in plan.columns])])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def time_dimension_sql_type(plan: RollupPlan) -> Dimension | None:
-    """The model's time dimension of the rollup (None when it has none)."""
-    if plan.time_dimension is None:
-        return None
-    return find_typed(plan.build_model, plan.time_dimension, Dimension, "dimension")[1]
 
 
 _STEP: dict[str, relativedelta] = {
