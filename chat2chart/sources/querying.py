@@ -178,7 +178,7 @@ def _execute(source: Source, sql: str, params: list[Any], tables: list[Any] | No
         if not files:
             raise QueryError(_not_ready_message(source))
         # In a bounded worker process: a runaway query fails alone (see executor).
-        return executor.run_on_files(sql, params, files)
+        return executor.run_on_files(sql, params, files, source_id=source.pk, version=source.version)
     return executor.run_on_database(source_connector(source), sql, params)
 
 
