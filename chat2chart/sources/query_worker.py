@@ -74,6 +74,25 @@ class Reply:
     peak_rss_mb: float = 0.0  # the worker's peak resident memory so far (VmHWM), for logs and benches
     pid: int = 0  # the worker's process id
     reused_database: bool = False  # a files job ran on a pooled DuckDB database built by an earlier job
+    # The result's rows column by column (`result.rows` is then empty): a few big lists pickle and
+    # unpickle 4-5x faster than one small list per row. See `by_columns` and `by_rows`.
+    row_columns: list[list[Any]] | None = None
+
+    def by_columns(self) -> Reply:
+        """This reply with its result's rows moved into `row_columns`, for the pipe."""
+        result = self.result
+        rows = getattr(result, "rows", None)
+        if not rows or not rows[0] or self.row_columns is not None:
+            return self
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        return replace(self, result=replace(result, rows=[]), row_columns=columns)
+
+    def by_rows(self) -> Reply:
+        """This reply as it was before `by_columns`: the result's rows back in `result.rows`."""
+        if self.row_columns is None:
+            return self
+        rows = [list(row) for row in zip(*self.row_columns, strict=True)]
+        return replace(self, result=replace(self.result, rows=rows), row_columns=None)
 
 
 def write_frame(stream: BinaryIO, value: Any) -> None:
@@ -186,7 +205,7 @@ def main(argv: list[str]) -> int:
                 retire=grown or reply.error == "out_of_memory",
                 peak_rss_mb=round(_status_bytes("VmHWM") / 1024**2, 1),
                 pid=os.getpid(),
-            )
+            ).by_columns()
             write_frame(replies, reply)
             if reply.retire:
                 return 0

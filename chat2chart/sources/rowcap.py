@@ -40,6 +40,8 @@ def fetch_capped(fetch: Callable[[int], Sequence[Sequence[Any]]], limits: Result
 
     Values come back JSON-friendly (see `json_value`). Batches start small and grow while rows
     are small, so a fast query does few round trips and a result of huge values stops early.
+    Each batch is converted column by column (one type check per column when its values are all
+    text, integers or floats), which is several times faster than value by value on big results.
     """
     rows: list[list[Any]] = []
     used = 0
@@ -50,11 +52,11 @@ def fetch_capped(fetch: Callable[[int], Sequence[Sequence[Any]]], limits: Result
         raw = fetch(wanted)
         if not raw:
             break
-        for raw_row in raw:
+        converted, sizes, shortened = _convert_batch(raw, limits.max_cell_bytes)
+        cut_cells = cut_cells or shortened
+        for row, size in zip(converted, sizes, strict=True):
             if len(rows) >= limits.max_rows:
                 return CappedRows(rows, True, _rows_reason(limits))
-            row, size, shortened = _convert(raw_row, limits.max_cell_bytes)
-            cut_cells = cut_cells or shortened
             if used + size > limits.max_bytes:
                 return CappedRows(rows, True, _bytes_reason(limits, len(rows)))
             used += size
@@ -66,6 +68,45 @@ def fetch_capped(fetch: Callable[[int], Sequence[Sequence[Any]]], limits: Result
     if cut_cells:
         return CappedRows(rows, True, _cell_reason(limits))
     return CappedRows(rows)
+
+
+def _convert_batch(
+    raw: Sequence[Sequence[Any]], max_cell_bytes: int
+) -> tuple[list[list[Any]], list[int], bool]:
+    """The rows of `raw` made JSON-friendly, each row's size in bytes, and whether a value was cut."""
+    width = len(raw[0])
+    if any(len(row) != width for row in raw):  # a driver never does this; keep the slow, exact path
+        converted = [_convert(row, max_cell_bytes) for row in raw]
+        return [c[0] for c in converted], [c[1] for c in converted], any(c[2] for c in converted)
+    sizes = [0] * len(raw)
+    columns: list[list[Any] | tuple[Any, ...]] = []
+    shortened = False
+    for column in zip(*raw, strict=True):
+        values, column_sizes, cut = _convert_column(column, max_cell_bytes)
+        shortened = shortened or cut
+        columns.append(values)
+        if isinstance(column_sizes, int):
+            sizes = [size + column_sizes for size in sizes]
+        else:
+            sizes = [size + extra for size, extra in zip(sizes, column_sizes, strict=True)]
+    return [list(row) for row in zip(*columns, strict=True)], sizes, shortened
+
+
+def _convert_column(
+    column: tuple[Any, ...], max_cell_bytes: int
+) -> tuple[list[Any] | tuple[Any, ...], int | list[int], bool]:
+    """One column's values as `_convert` would make them, with the bytes each takes (one int when
+    every value costs the same)."""
+    kinds = set(map(type, column))
+    if kinds <= _PLAIN_SCALARS:
+        return column, _SCALAR_BYTES, False
+    if kinds <= _TEXT:
+        if not any(value is not None and len(value) > max_cell_bytes for value in column):
+            return column, [_SCALAR_BYTES if value is None else len(value) + 2 for value in column], False
+    elif kinds <= _FLOATS:
+        return [json_value(value) for value in column], _SCALAR_BYTES, False
+    cells = [_convert((value,), max_cell_bytes) for value in column]
+    return [cell[0][0] for cell in cells], [cell[1] for cell in cells], any(cell[2] for cell in cells)
 
 
 def _convert(raw_row: Sequence[Any], max_cell_bytes: int) -> tuple[list[Any], int, bool]:
@@ -89,6 +130,11 @@ def _convert(raw_row: Sequence[Any], max_cell_bytes: int) -> tuple[list[Any], in
             size += _SCALAR_BYTES
         row.append(value)
     return row, size, shortened
+
+
+_PLAIN_SCALARS = frozenset({type(None), bool, int})
+_TEXT = frozenset({type(None), str})
+_FLOATS = frozenset({type(None), float})
 
 
 def _rows_reason(limits: ResultLimits) -> str:
