@@ -96,7 +96,7 @@ class _Worker:
             return None
         reply = self._receive(deadline)
         self.jobs_done += 1
-        return reply.by_rows() if isinstance(reply, Reply) else reply
+        return reply.unpacked() if isinstance(reply, Reply) else reply
 
     def _receive(self, deadline: float) -> Any:
         assert self.process.stdout is not None

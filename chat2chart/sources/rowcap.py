@@ -7,8 +7,11 @@ that would not fit in memory (or in a response) is cut while it is fetched, not 
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from chat2chart.sources.drivervalues import json_value
@@ -89,7 +92,7 @@ def _convert_batch(
             sizes = [size + column_sizes for size in sizes]
         else:
             sizes = [size + extra for size, extra in zip(sizes, column_sizes, strict=True)]
-    return [list(row) for row in zip(*columns, strict=True)], sizes, shortened
+    return list(map(list, zip(*columns, strict=True))), sizes, shortened
 
 
 def _convert_column(
@@ -100,11 +103,20 @@ def _convert_column(
     kinds = set(map(type, column))
     if kinds <= _PLAIN_SCALARS:
         return column, _SCALAR_BYTES, False
-    if kinds <= _TEXT:
-        if not any(value is not None and len(value) > max_cell_bytes for value in column):
-            return column, [_SCALAR_BYTES if value is None else len(value) + 2 for value in column], False
-    elif kinds <= _FLOATS:
-        return [json_value(value) for value in column], _SCALAR_BYTES, False
+    if kinds <= _FLOATS:
+        # json_value's rule, inlined: NaN and infinities are null, twelve significant digits.
+        return (
+            [None if v is None or v != v or v in _INFINITIES else float(f"{v:.12g}") for v in column],
+            8,
+            False,
+        )
+    if kinds <= _DECIMALS:
+        return [None if v is None or not v.is_finite() else float(v) for v in column], _SCALAR_BYTES, False
+    if kinds <= _TEMPORAL and max_cell_bytes >= _LONGEST_ISO:
+        column = tuple(None if v is None else v.isoformat() for v in column)
+        kinds = _TEXT
+    if kinds <= _TEXT and not any(v is not None and len(v) > max_cell_bytes for v in column):
+        return column, [_SCALAR_BYTES if v is None else len(v) + 2 for v in column], False
     cells = [_convert((value,), max_cell_bytes) for value in column]
     return [cell[0][0] for cell in cells], [cell[1] for cell in cells], any(cell[2] for cell in cells)
 
@@ -135,6 +147,11 @@ def _convert(raw_row: Sequence[Any], max_cell_bytes: int) -> tuple[list[Any], in
 _PLAIN_SCALARS = frozenset({type(None), bool, int})
 _TEXT = frozenset({type(None), str})
 _FLOATS = frozenset({type(None), float})
+_DECIMALS = frozenset({type(None), Decimal})
+# Exact types only: a subclass (pandas' Timestamp) takes the value-by-value path.
+_TEMPORAL = frozenset({type(None), dt.date, dt.datetime, dt.time})
+_LONGEST_ISO = 64  # "2024-01-31T08:00:00.123456+05:30" and the like are far shorter
+_INFINITIES = (math.inf, -math.inf)
 
 
 def _rows_reason(limits: ResultLimits) -> str:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Rows converted column by column (rowcap) and sent to the web process column by column (the
-worker's reply) come out exactly as the plain value-by-value conversion makes them, caps included."""
+"""Rows converted column by column (rowcap) come out exactly as the plain value-by-value conversion
+makes them, caps included, and read back unchanged after the worker packs them for the pipe."""
 
 from __future__ import annotations
 
@@ -100,18 +100,24 @@ def test_column_wise_conversion_equals_value_by_value(limits, seed):
     assert bool(capped.reason) is bool(why)
 
 
-def test_a_reply_sent_column_by_column_reads_back_the_same_rows():
-    rows = [[1, "a", None, 2.5], [2, None, "2024-01-01", None], [3, "c", "2024-01-02", 1e300]]
-    reply = Reply(result=QueryResult(columns=[{"name": c, "type": "text"} for c in "abcd"], rows=rows))
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_reply_packed_for_the_pipe_reads_back_the_same_rows(seed):
+    rows = fetch_capped(_fetcher(_rows(500, seed)), ResultLimits(max_rows=1000)).rows
+    reply = Reply(result=QueryResult(columns=[{"name": c, "type": "text"} for c in "abcdef"], rows=rows))
 
-    sent = reply.by_columns()
+    sent = reply.packed()
 
     assert sent.result.rows == []
-    assert sent.row_columns == [
-        [1, 2, 3],
-        ["a", None, "c"],
-        [None, "2024-01-01", "2024-01-02"],
-        [2.5, None, 1e300],
+    back = sent.unpacked().result.rows
+    assert back == rows
+    assert [[type(value) for value in row] for row in back] == [
+        [type(value) for value in row] for row in rows
     ]
-    assert sent.by_rows().result.rows == rows
-    assert Reply(error="QueryError", message="x").by_columns().by_rows().message == "x"
+
+
+def test_rows_orjson_cannot_encode_travel_as_they_are():
+    rows = [[2**70, "big"]]  # a HUGEINT sum
+    reply = Reply(result=QueryResult(columns=[{"name": "n", "type": "integer"}], rows=rows))
+
+    assert reply.packed().unpacked().result.rows == rows
+    assert Reply(error="QueryError", message="x").packed().unpacked().message == "x"
