@@ -78,7 +78,7 @@ def run_duckdb(
     limits = ResultLimits(max_rows=max_rows, max_bytes=max_bytes, max_cell_bytes=max_cell_bytes)
     spec = DatabaseSpec.of(scope, tables, memory_limit=memory_limit, threads=threads)
     pool = process_pool()
-    database, _reused = pool.take(spec, fresh=fresh)
+    database, _ = pool.take(spec, fresh=fresh)
     try:
         stateful = _check_reads_only_tables(database.conn, sql, tables)
     except BaseException:

@@ -33,7 +33,7 @@ DEFAULT_POOL_SIZE = 4
 SPARE_DATABASES = 2
 # DuckDB starts 8 I/O threads per database by default, each reserving an 8 MB stack: ~70 MB of
 # address space per pooled database against the worker's RLIMIT_AS. Local Parquet needs none.
-CONNECT_CONFIG = {"async_threads": 0}
+CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {"async_threads": 0}
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 # What a query could add to the catalogue if it ever got past the single-SELECT check. Macros are
 # not counted (listing functions takes ~25 ms); only CREATE makes one, and CREATE never runs.
@@ -321,7 +321,8 @@ class _SpareDatabases:
             first = self._pid is None
             self._pid = os.getpid()
             # Never hand out a parent process's databases after a fork: start a queue of our own.
-            self._spares = spares = queue.Queue(maxsize=self._size)
+            spares: queue.Queue[duckdb.DuckDBPyConnection] = queue.Queue(maxsize=self._size)
+            self._spares = spares
             self._thread = threading.Thread(
                 target=self._fill, args=(spares, self._stop), name="duckdb-spares", daemon=True
             )

@@ -100,7 +100,7 @@ def _convert_column(
 ) -> tuple[list[Any] | tuple[Any, ...], int | list[int], bool]:
     """One column's values as `_convert` would make them, with the bytes each takes (one int when
     every value costs the same)."""
-    kinds = set(map(type, column))
+    kinds: set[type] | frozenset[type] = set(map(type, column))
     if kinds <= _PLAIN_SCALARS:
         return column, _SCALAR_BYTES, False
     if kinds <= _FLOATS:
@@ -144,12 +144,12 @@ def _convert(raw_row: Sequence[Any], max_cell_bytes: int) -> tuple[list[Any], in
     return row, size, shortened
 
 
-_PLAIN_SCALARS = frozenset({type(None), bool, int})
-_TEXT = frozenset({type(None), str})
-_FLOATS = frozenset({type(None), float})
-_DECIMALS = frozenset({type(None), Decimal})
+_PLAIN_SCALARS: frozenset[type] = frozenset({type(None), bool, int})
+_TEXT: frozenset[type] = frozenset({type(None), str})
+_FLOATS: frozenset[type] = frozenset({type(None), float})
+_DECIMALS: frozenset[type] = frozenset({type(None), Decimal})
 # Exact types only: a subclass (pandas' Timestamp) takes the value-by-value path.
-_TEMPORAL = frozenset({type(None), dt.date, dt.datetime, dt.time})
+_TEMPORAL: frozenset[type] = frozenset({type(None), dt.date, dt.datetime, dt.time})
 _LONGEST_ISO = 64  # "2024-01-31T08:00:00.123456+05:30" and the like are far shorter
 _INFINITIES = (math.inf, -math.inf)
 
