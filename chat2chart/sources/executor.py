@@ -66,6 +66,18 @@ class _Worker:
         self.recent: OrderedDict[str, None] = OrderedDict()
         self.recent_size = max(duckdb_pool_size, 0)
 
+    def alive(self) -> bool:
+        """Whether the process still runs. A killed process's main thread is a zombie while its
+        other threads (DuckDB's) are still being torn down, and `poll()` cannot tell yet."""
+        if self.process.poll() is not None:
+            return False
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                state = stat.read().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            return True  # no /proc (not Linux): poll() is all there is
+        return state not in ("Z", "X")
+
     def served(self, affinity: str) -> None:
         """Note that the worker ran a job of `affinity` (so its pool holds that database now)."""
         if not affinity or not self.recent_size:
@@ -203,7 +215,7 @@ class QueryPool:
             while True:
                 while self._idle:
                     worker = self._idle.pop(self._best_idle(affinity))
-                    if worker.process.poll() is None:
+                    if worker.alive():
                         self._busy += 1
                         return worker
                     worker.stop(kill=True)  # died while idle (killed from outside): start another
