@@ -137,6 +137,42 @@ def write_table(
         raise
 
 
+def check_forced_types(
+    source: TableSource, *, options: IngestOptions, overrides: dict[str, ColumnOverride]
+) -> None:
+    """Read every row of `source` and refuse, as `write_table` would, a type the user chose that
+    empties more than `options.max_blanked_share` of a column; nothing is written.
+
+    Only the columns with a chosen type are converted, so this costs a read of the file.
+    """
+    bad_rows = BadRows(policy="skip", file_label=source.label, problem=source.bad_row_problem)
+    with closing(read_ahead(source.read(bad_rows))) as chunks:
+        sample = _take_sample(chunks, options.sample_rows)
+        plans = _plan_columns(source, sample, overrides, [])
+        forced = [(index, plan) for index, plan in enumerate(plans) if plan.forced and plan.type != "text"]
+        if not forced or options.max_blanked_share is None:
+            return
+        result = _PassResult(rows=0, skipped=0, skipped_detail="")
+        for chunk in chain(sample, chunks):
+            for index, plan in forced:
+                _count_forced(chunk.batch.column(index), plan, result)
+    _check_blanking(plans, result, options.max_blanked_share)
+
+
+def _count_forced(source: pa.Array, plan: ColumnPlan, result: _PassResult) -> pa.Array:
+    """Convert one chunk of a column, counting what a chosen type empties; returns the values."""
+    converted = convert_column(source, plan)
+    present = len(source) - converted.empty - converted.markers
+    result.forced_present[plan.name] = result.forced_present.get(plan.name, 0) + present
+    if converted.failures:
+        result.nulled[plan.name] = result.nulled.get(plan.name, 0) + converted.failures
+        examples = result.nulled_examples.setdefault(plan.name, [])
+        for value in converted.failing_values(source, 3).to_pylist():
+            if len(examples) < 3 and value not in examples:
+                examples.append(value)
+    return converted.array
+
+
 def _check_blanking(plans: list[ColumnPlan], result: _PassResult, max_share: float) -> None:
     for plan in plans:
         if plan.name in result.nulled:
