@@ -296,6 +296,17 @@ def _limit_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def _start_arrow_threads() -> None:
+    """Start Arrow's I/O threads before the limit is set: a thread that cannot start under it makes
+    the streaming CSV reader wait forever instead of failing."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    for _ in pacsv.open_csv(io.BytesIO(b"a,b\n1,2\n")):
+        pass
+
+
 def run_job(job: IngestJob, send: Any) -> IngestReply:
     """Run one job, sending Progress frames through `send`; every outcome becomes a reply."""
     import duckdb
@@ -324,6 +335,10 @@ def run_job(job: IngestJob, send: Any) -> IngestReply:
         return IngestReply(error="IngestError", message=exc.message, details=exc.details)
     except (MemoryError, pa.ArrowMemoryError, duckdb.OutOfMemoryException):
         return IngestReply(error="out_of_memory")
+    except RuntimeError as exc:
+        if "can't start new thread" in str(exc):  # a thread's stack did not fit under the limit
+            return IngestReply(error="out_of_memory")
+        return IngestReply(error="internal", message=traceback.format_exc())
     except Exception:  # a bug in Aiser, not in the file: the parent logs it as such
         return IngestReply(error="internal", message=traceback.format_exc())
 
@@ -334,10 +349,12 @@ def main() -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     import chat2chart.sources.ingest  # noqa: F401 - the imports the limit leaves out
 
-    write_frame(replies, READY)
+    _start_arrow_threads()
+
     try:
+        write_frame(replies, READY)
         job = read_frame(sys.stdin.buffer)
-    except EOFError:
+    except (EOFError, BrokenPipeError):
         return 0  # a spare the parent no longer needs
     _limit_memory(job.memory_mb)
     reply = run_job(job, lambda frame: write_frame(replies, frame))
