@@ -31,7 +31,7 @@ import traceback
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import IO, Any, Literal
 
 logger = logging.getLogger(__name__)
 
@@ -73,21 +73,21 @@ class IngestReply:
     stats: dict[str, float] = field(default_factory=dict)
 
 
-def write_frame(stream: BinaryIO, value: Any) -> None:
+def write_frame(stream: IO[bytes], value: Any) -> None:
     """Pickle `value` and write it with its length in front."""
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(_FRAME.pack(len(payload)) + payload)
     stream.flush()
 
 
-def read_frame(stream: BinaryIO) -> Any:
+def read_frame(stream: IO[bytes]) -> Any:
     """The next value written by `write_frame`; EOFError when the other side has gone."""
     header = _read_exactly(stream, _FRAME.size)
     # Only ever the other end of our own pipe: the parent and the worker it started.
     return pickle.loads(_read_exactly(stream, _FRAME.unpack(header)[0]))  # noqa: S301
 
 
-def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
     chunks = []
     while size:
         chunk = stream.read(size)
@@ -326,7 +326,8 @@ def run_job(job: IngestJob, send: Any) -> IngestReply:
     started = time.perf_counter()
     try:
         if job.kind == "check":
-            result: Any = check_type_changes(Path(job.path), job.original_name, **job.options)
+            check_type_changes(Path(job.path), job.original_name, **job.options)
+            result: Any = None
         else:
             options = {**job.options, "on_progress": progress}
             result = ingest_file(Path(job.path), job.original_name, Path(job.out_dir), **options)
