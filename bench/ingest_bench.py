@@ -3,6 +3,8 @@
 
 Prints rows per second and the peak resident memory of the process that ingested (a fresh child
 process, so generating the data does not count). Target: under 5 s and under 1 GB on 2 cores.
+For the whole upload through the API against DuckDB alone, with the web process's and the ingest
+worker's memory, see `bench/ingest_memory.py`.
 
     .venv/bin/python bench/ingest_bench.py [--rows 1000000] [--parquet-rows 10000000]
 

@@ -42,6 +42,11 @@ AISER_QUERY_WORKER_MAX_JOBS = env.integer("AISER_QUERY_WORKER_MAX_JOBS", 500)
 # Locked-down DuckDB databases each query worker keeps ready, one per source version
 # (0: a fresh one per query).
 AISER_DUCKDB_POOL_SIZE = env.integer("AISER_DUCKDB_POOL_SIZE", 4)
+# Every file ingestion runs in a single-use worker process (chat2chart/sources/ingest_worker.py):
+# address space it may use above its own imports, wall-clock limit, and how many run at once per process.
+AISER_INGEST_MEMORY_MB = env.integer("AISER_INGEST_MEMORY_MB", 2048)
+AISER_INGEST_TIMEOUT_S = env.number("AISER_INGEST_TIMEOUT_S", 840)
+AISER_INGEST_WORKERS = env.integer("AISER_INGEST_WORKERS", 2)
 # A task past the soft limit gets SoftTimeLimitExceeded (and can record why it stopped); the hard
 # limit kills its process.
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 900)

@@ -14,7 +14,7 @@ from chat2chart.sources.ingest.model import (
     IngestResult,
 )
 from chat2chart.sources.ingest.numbers import NUMBER_FORMATS
-from chat2chart.sources.ingest.pipeline import ingest_file
+from chat2chart.sources.ingest.pipeline import check_type_changes, ingest_file
 from chat2chart.sources.ingest.profile import profile_parquet
 from chat2chart.sources.ingest.refusal import MAX_BLANKED_SHARE
 
@@ -29,6 +29,7 @@ __all__ = [
     "NUMBER_FORMAT_CHOICES",
     "IngestResult",
     "IngestedTable",
+    "check_type_changes",
     "escape_formula",
     "ingest_file",
     "profile_parquet",

@@ -276,7 +276,13 @@ def closest_reading(evidence: ColumnEvidence, type_: str, conventions: Conventio
     return min(candidates, key=lambda candidate: convert_column(evidence.present, candidate).failures)
 
 
+_PROBE = 256  # values tried first: most readings a column does not fit fail on its first values
+
+
 def _fits(values: pa.Array, plan: ColumnPlan) -> bool:
+    """Whether every value of `values` converts under `plan` (all of them, whatever the probe says)."""
+    if len(values) > 4 * _PROBE and convert_column(values[:_PROBE], plan).failures:
+        return False
     return convert_column(values, plan).failures == 0
 
 

@@ -30,7 +30,7 @@ from chat2chart.sources.ingest.model import (
 from chat2chart.sources.ingest.names import MAX_COLUMN_NAME
 from chat2chart.sources.ingest.numbers import NUMBER_FORMATS
 from chat2chart.sources.ingest.source import TableSource
-from chat2chart.sources.ingest.writer import EmptyTable, ProgressSpan, write_table
+from chat2chart.sources.ingest.writer import EmptyTable, ProgressSpan, check_forced_types, write_table
 
 
 def ingest_file(
@@ -84,6 +84,29 @@ def ingest_file(
         raise IngestError(f"'{original_name}' has no sheet with rows of data under a header.")
     result.read_as = _read_as(result)
     return result
+
+
+def check_type_changes(
+    path: str | Path,
+    original_name: str,
+    *,
+    overrides: Mapping[str, Mapping[str, Any]],
+    max_blanked_share: float,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+) -> None:
+    """Refuse, before anything is written, column types in `overrides` that would empty more than
+    `max_blanked_share` (0..1) of a column's non-empty values: the same IngestError (count and three
+    examples in `details`) that `ingest_file` raises with these overrides. Returns None when they fit.
+
+    Reads the whole file once, converting only the columns given a type; bad rows are passed over
+    (ingestion itself reports them).
+    """
+    options = IngestOptions(on_bad_rows="skip", sample_rows=sample_rows, max_blanked_share=max_blanked_share)
+    column_overrides = _parse_overrides(overrides)
+    _, sources = _open_sources(Path(path), original_name, options)
+    column_overrides = _drop_missing_overrides(column_overrides, sources, [])
+    for source in sources:
+        check_forced_types(source, options=options, overrides=column_overrides)
 
 
 def _read_as(result: IngestResult) -> dict[str, str]:

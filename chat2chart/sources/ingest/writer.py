@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from itertools import chain
@@ -45,6 +46,7 @@ from chat2chart.sources.ingest.refusal import check_type_change
 from chat2chart.sources.ingest.source import BadRows, Chunk, TableSource
 
 PARQUET_COMPRESSION = "snappy"
+CONVERT_THREADS = 2
 MAX_PASSES = 8  # each pass widens at least one column; beyond this every failing column goes to text
 
 
@@ -137,6 +139,42 @@ def write_table(
         raise
 
 
+def check_forced_types(
+    source: TableSource, *, options: IngestOptions, overrides: dict[str, ColumnOverride]
+) -> None:
+    """Read every row of `source` and refuse, as `write_table` would, a type the user chose that
+    empties more than `options.max_blanked_share` of a column; nothing is written.
+
+    Only the columns with a chosen type are converted, so this costs a read of the file.
+    """
+    bad_rows = BadRows(policy="skip", file_label=source.label, problem=source.bad_row_problem)
+    with closing(read_ahead(source.read(bad_rows))) as chunks:
+        sample = _take_sample(chunks, options.sample_rows)
+        plans = _plan_columns(source, sample, overrides, [], options.sample_rows)
+        forced = [(index, plan) for index, plan in enumerate(plans) if plan.forced and plan.type != "text"]
+        if not forced or options.max_blanked_share is None:
+            return
+        result = _PassResult(rows=0, skipped=0, skipped_detail="")
+        for chunk in chain(sample, chunks):
+            for index, plan in forced:
+                _count_forced(chunk.batch.column(index), plan, result)
+    _check_blanking(plans, result, options.max_blanked_share)
+
+
+def _count_forced(source: pa.Array, plan: ColumnPlan, result: _PassResult) -> pa.Array:
+    """Convert one chunk of a column, counting what a chosen type empties; returns the values."""
+    converted = convert_column(source, plan)
+    present = len(source) - converted.empty - converted.markers
+    result.forced_present[plan.name] = result.forced_present.get(plan.name, 0) + present
+    if converted.failures:
+        result.nulled[plan.name] = result.nulled.get(plan.name, 0) + converted.failures
+        examples = result.nulled_examples.setdefault(plan.name, [])
+        for value in converted.failing_values(source, 3).to_pylist():
+            if len(examples) < 3 and value not in examples:
+                examples.append(value)
+    return converted.array
+
+
 def _check_blanking(plans: list[ColumnPlan], result: _PassResult, max_share: float) -> None:
     for plan in plans:
         if plan.name in result.nulled:
@@ -212,7 +250,7 @@ def _write_pass(
         sample = _take_sample(chunks, options.sample_rows)
         bad_rows.check(finished=False)
         if plans is None:
-            plans = _plan_columns(source, sample, overrides, warnings)
+            plans = _plan_columns(source, sample, overrides, warnings, options.sample_rows)
         schema = pa.schema([pa.field(plan.name, arrow_type(plan)) for plan in plans])
         result = _PassResult(rows=0, skipped=0, skipped_detail="")
         progress.report(0, 0.0)
@@ -220,14 +258,17 @@ def _write_pass(
         text_columns = [plan.name for plan in plans if plan.type == "text"]
         parquet = pq.ParquetWriter(path, schema, compression=PARQUET_COMPRESSION, use_dictionary=text_columns)
         writer = BackgroundWriter(parquet)
+        # pyarrow compute releases the GIL: columns convert side by side on the second core.
+        converters = ThreadPoolExecutor(max_workers=CONVERT_THREADS, thread_name_prefix="ingest-convert")
         try:
             for chunk in chain(sample, chunks):
-                batch = _convert_batch(chunk.batch, plans, schema, result)
+                batch = _convert_batch(chunk.batch, plans, schema, result, converters)
                 writer.write(batch)
                 result.rows += batch.num_rows
                 bad_rows.check(finished=False)
                 progress.report(result.rows, chunk.fraction)
         finally:
+            converters.shutdown(wait=True)
             writer.close()
     bad_rows.check(finished=True)
     result.skipped, result.skipped_detail = bad_rows.count, bad_rows.describe()
@@ -249,13 +290,17 @@ def _take_sample(chunks: Iterator[Chunk], rows: int) -> list[Chunk]:
 
 
 def _plan_columns(
-    source: TableSource, sample: list[Chunk], overrides: dict[str, ColumnOverride], warnings: list[str]
+    source: TableSource,
+    sample: list[Chunk],
+    overrides: dict[str, ColumnOverride],
+    warnings: list[str],
+    rows: int,
 ) -> list[ColumnPlan]:
     """Each column's plan: the readings its sample allows, settled with the file's conventions
     (decided across all columns, so one file is read one way) and the user's choices."""
     file_choice = overrides.get(FILE_WIDE, ColumnOverride())
     evidence = [
-        examine(_sample_column(sample, index), overrides.get(column, ColumnOverride()).name or column)
+        examine(_sample_column(sample, index, rows), overrides.get(column, ColumnOverride()).name or column)
         for index, column in enumerate(source.columns)
     ]
     chosen = Conventions(number_format=file_choice.number_format, date_order=file_choice.date_order)
@@ -297,19 +342,27 @@ def _forced(
     return closest
 
 
-def _sample_column(sample: list[Chunk], index: int) -> pa.Array:
+def _sample_column(sample: list[Chunk], index: int, rows: int) -> pa.Array:
+    """The first `rows` values of a column. A chunk holds more (8 MB of text); the rest are checked
+    by the conversion of every chunk, which widens a type that a later value does not fit."""
     if not sample:
         return pa.array([], pa.string())
-    return pa.chunked_array([chunk.batch.column(index) for chunk in sample], pa.string()).combine_chunks()
+    return pa.chunked_array([chunk.batch.column(index) for chunk in sample], pa.string())[
+        :rows
+    ].combine_chunks()
 
 
 def _convert_batch(
-    batch: pa.RecordBatch, plans: list[ColumnPlan], schema: pa.Schema, result: _PassResult
+    batch: pa.RecordBatch,
+    plans: list[ColumnPlan],
+    schema: pa.Schema,
+    result: _PassResult,
+    converters: ThreadPoolExecutor,
 ) -> pa.RecordBatch:
     arrays = []
-    for index, plan in enumerate(plans):
+    conversions = converters.map(convert_column, batch.columns, plans)
+    for index, (plan, converted) in enumerate(zip(plans, conversions, strict=True)):
         source = batch.column(index)
-        converted = convert_column(source, plan)
         failures = converted.failures
         if failures and not plan.forced:
             raise _Mismatch(plans, index, converted.failing_values(source))

@@ -8,6 +8,8 @@ from typing import Any
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.sources import overrides, policy, selectors, tasks
+from chat2chart.sources.ingest import MAX_BLANKED_SHARE
+from chat2chart.sources.ingest_worker import check_in_worker
 from chat2chart.sources.models import Source, SourceTable
 from chat2chart.sources.services.versions import audit, enqueue, mark_pending, require
 
@@ -23,7 +25,8 @@ def source_table_override(
     """Rename columns or change their types: the stored original is ingested again into a new version.
 
     `columns` maps a column's current name to {"name": new name, "type": a column type}; a null
-    name or type goes back to what ingestion chose. Raises ValidationFailed naming the column.
+    name or type goes back to what ingestion chose. Raises ValidationFailed naming the column, and
+    IngestError (400) when a chosen type would empty more than 1 % of a column's values.
     """
     require(policy.can_change_source(principal, source), "You do not have permission to change this source.")
     if not source.is_stored:
@@ -42,18 +45,36 @@ def source_table_override(
         if not merged[original]:
             del merged[original]
     _check_final_names(table, originals, merged)
+    original_name = source.config.get("file_name") or f"{table.name}.ndjson"
+    _check_types(source, original_name, merged)
     mark_pending(source)
     audit("source.override", principal, source, table=table.name, columns=sorted(columns))
     enqueue(
         tasks.ingest_source,
         source.pk,
         source.upload_path,
-        original_name=source.config.get("file_name") or f"{table.name}.ndjson",
+        original_name=original_name,
         on_bad_rows=source.config.get("on_bad_rows", "error"),
         overrides=merged,
     )
     source.refresh_from_db()
     return source
+
+
+def _check_types(source: Source, original_name: str, merged: overrides.Overrides) -> None:
+    """Refuse now (IngestError, a 400 naming the count and three examples) a chosen type that would
+    empty more than MAX_BLANKED_SHARE of a column, rather than fail the source in the background.
+
+    The stored original is read in an ingest worker; the current version is not touched.
+    """
+    if not any(change.get("type") for change in merged.values()):
+        return
+    check_in_worker(
+        selectors.data_file(source.upload_path),
+        original_name,
+        overrides=merged,
+        max_blanked_share=MAX_BLANKED_SHARE,
+    )
 
 
 def _check_final_names(table: SourceTable, originals: dict[str, str], merged: overrides.Overrides) -> None:

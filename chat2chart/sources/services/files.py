@@ -19,7 +19,9 @@ from django.db import transaction
 from chat2chart.core.errors import IngestError, ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.sources import policy, selectors, tasks
-from chat2chart.sources.ingest import MAX_BLANKED_SHARE, ingest_file
+from chat2chart.sources.ingest import MAX_BLANKED_SHARE, IngestResult
+from chat2chart.sources.ingest.detect import FORMAT_BY_EXTENSION
+from chat2chart.sources.ingest_worker import ingest_in_worker
 from chat2chart.sources.models import Source
 from chat2chart.sources.overrides import applying as overrides_applying
 from chat2chart.sources.services.columns import current_overrides
@@ -52,7 +54,7 @@ def source_create_file(
             folder=secrets.token_urlsafe(24),
             owner=principal.user,
         )
-        stored = _store_upload(source, upload)
+        stored = _store_upload(source, upload, original_name)
         audit("source.create", principal, source, kind=source.kind)
     enqueue(tasks.ingest_source, source.pk, stored, original_name=original_name, on_bad_rows=on_bad_rows)
     source.refresh_from_db()
@@ -69,7 +71,7 @@ def source_upload(
         raise ValidationFailed(
             "file: only file sources take uploads; refresh a database or REST source instead."
         )
-    stored = _store_upload(source, upload)
+    stored = _store_upload(source, upload, original_name)
     # The person's renames and type choices carry over to the new version of the file.
     kept = current_overrides(source)
     mark_pending(source)
@@ -108,7 +110,8 @@ def source_ingest(
     mark_ingesting(source)
     out_dir = folder / f"v-{secrets.token_urlsafe(12)}"
     try:
-        result = ingest_file(
+        # In a bounded worker process: this process only waits for the reply and the progress.
+        result: IngestResult = ingest_in_worker(
             upload,
             original_name,
             out_dir,
@@ -155,9 +158,11 @@ class _ProgressWriter:
         )
 
 
-def _store_upload(source: Source, upload: Path) -> str:
-    """Move the upload into the source's folder under a random name; returns the stored path."""
-    relative = new_upload_path(source, "original")
+def _store_upload(source: Source, upload: Path, original_name: str) -> str:
+    """Move the upload into the source's folder under a random name that keeps a known extension
+    (readers such as openpyxl go by it); returns the stored path."""
+    extension = Path(original_name).suffix.lower()
+    relative = new_upload_path(source, "original") + (extension if extension in FORMAT_BY_EXTENSION else "")
     target = selectors.data_file(relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(upload), target)
