@@ -398,6 +398,13 @@ def main() -> int:
                 servers[-1].start(info["host"])
             bench = Bench(args, info, servers, work)
             bench.run()
+        except Exception:
+            for server in servers:  # the logs live in the temporary folder: show their ends now
+                print(
+                    f"--- end of {server.log.name}:\n{server.log.read_text(errors='replace')[-2000:]}",
+                    file=sys.stderr,
+                )
+            raise
         finally:
             for server in servers:
                 server.stop()
