@@ -19,6 +19,7 @@ import resource
 import secrets
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -61,6 +62,7 @@ def database_create(base_url: str, name: str) -> str:
 
 
 def database_drop(base_url: str, name: str) -> None:
+    """DROP DATABASE `name`, closing whatever connections the servers left."""
     import psycopg
 
     with psycopg.connect(base_url, autocommit=True) as conn:
@@ -111,6 +113,8 @@ def descendants(root: int) -> list[int]:
 
 @dataclass
 class ProcessMemory:
+    """One process of a server's tree, as last read from /proc/<pid>/status."""
+
     pid: int
     command: str
     peak_kib: int = 0  # the highest VmHWM seen (the kernel's own peak, so short spikes count)
@@ -137,21 +141,12 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        address = ["127.0.0.1", str(self.port)]
-        return {
-            "serve": [sys.executable, "-m", "aiser.serve", "--host", address[0], "--port", address[1]],
-            "daphne": [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                address[0],
-                "-p",
-                address[1],
-                "aiser.asgi:application",
-            ],
-            "celery": [sys.executable, "-m", "celery", "-A", "aiser", "worker", "-l", "warning", "-c", "1"],
-        }[self.kind]
+        host, port, python = "127.0.0.1", str(self.port), [sys.executable, "-m"]
+        if self.kind == "serve":
+            return [*python, "aiser.serve", "--host", host, "--port", port]
+        if self.kind == "daphne":
+            return [*python, "daphne", "-b", host, "-p", port, "aiser.asgi:application"]
+        return [*python, "celery", "-A", "aiser", "worker", "-l", "warning", "-c", "1"]
 
     def start(self, host: str, timeout_s: float = 120) -> None:
         """Start the process, wait until /healthz answers 200 (a server), sample its memory from then on."""
@@ -232,6 +227,13 @@ def _label(cmdline: bytes, root_cmdline: bytes, is_root: bool) -> str:
     if cmdline == root_cmdline:
         return "worker"
     return cmdline.replace(b"\0", b" ").decode(errors="replace")[-40:]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def serve_available() -> bool:
@@ -370,16 +372,8 @@ def _setup(slug: str, rows: list[int]) -> None:
         for count in rows:
             source, parquet = query_bench.register(count, owner)
             sources[count] = {"id": source.pk, "parquet": str(parquet)}
-    print(
-        json.dumps(
-            {
-                "host": organization.host,
-                "schema": organization.schema_name,
-                "key": key.raw_key,
-                "sources": sources,
-            }
-        )
-    )
+    info = {"host": organization.host, "schema": organization.schema_name, "key": key.raw_key}
+    print(json.dumps({**info, "sources": sources}))
 
 
 def _duck_csv(csv_path: str, out_path: str) -> None:

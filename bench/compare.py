@@ -2,28 +2,14 @@
 """Aiser side by side with raw DuckDB and its own HTTP floor, every measure of issue 13 in one run.
 
     .venv/bin/python bench/compare.py [--rounds 5] [--repeat 3] [--server daphne,serve] [--workers 2]
-        [--big] [--only query,floor,throughput,ingest,question] [--markdown] [--json OUT]
+        [--big] [--only query,floor,throughput,ingest,question] [--celery] [--markdown] [--json OUT]
 
-It makes a throwaway PostgreSQL database (on DATABASE_URL's server, default postgres@127.0.0.1:5432),
-an organisation with an admin API key and a generated 12-column orders table as a Parquet file source
-(`bench/query_bench.py`), starts each server as a real process (`python -m aiser.serve` with
-AISER_WEB_WORKERS, or daphne) and runs the rounds interleaved: in each round every measure runs once
-against every server, each Aiser figure next to its raw-DuckDB or floor counterpart. Measures:
-
-- query: cold group-by (sum of revenue by month and region, 120 groups) over `--rows` rows through
-  `POST /api/v1/query/`, result cache cleared first (its Redis keys deleted), vs raw DuckDB running
-  the SQL the API reports on a new in-process connection over the same Parquet file; then the same
-  request again (cached answer, shown over the floor). `--big` adds 10 M rows.
-- floor: `GET /healthz` on the organisation's host, keep-alive.
-- throughput: 16 keep-alive clients for `--duration` s on /healthz and on the cached query (wrk
-  when installed, else asyncio + httpx): req/s, p50, p99.
-- ingest: a CSV of `--rows` rows, 12 columns (`bench/ingest_bench.py`'s generator) through
-  `POST /api/v1/sources/` until the source is ready, vs DuckDB `read_csv` → Parquet in a fresh
-  process; server peak memory during it (VmHWM reset first) and its RSS 2 s after.
-- question: a question through `POST /api/v1/conversations/<id>/messages/` (JSON, offline planner) in
-  a fresh conversation, once with the result cache cleared and once answered from it.
-
-Peak memory (VmHWM) of every process of each server's tree is sampled from /proc every 0.25 s.
+A throwaway database and organisation, each server started as a real process, rounds interleaved
+(every measure on every server, then the next round), each Aiser figure next to raw DuckDB on the same
+Parquet or CSV file in this process, or next to `GET /healthz`; peak memory (VmHWM) of every process
+of each server read from /proc. Measures: query (cold group-by through `/api/v1/query/`, then cached),
+floor, throughput (16 clients, wrk or httpx), ingest (CSV upload vs DuckDB read_csv → Parquet),
+question (offline planner, JSON). What each does in detail: docs/performance.md, "Side by side".
 Timings are wall-clock from the client; on a shared machine read the ratios, not absolute times.
 """
 
@@ -52,6 +38,7 @@ from _harness import (  # noqa: E402
     Server,
     database_create,
     database_drop,
+    free_port,
     load,
     load_test,
     serve_available,
@@ -126,12 +113,9 @@ class Bench:
                     raise RuntimeError(f"{server}: the cold query was a cache hit or the next one a miss")
                 self.add(server, f"cold_{label}", cold)
                 self.add(server, f"cached_{label}", cached)
-                self.add(server, f"duckdb_{label}", self.raw_duckdb(entry["parquet"], response.json(), label))
-                self.add(
-                    server,
-                    f"duckopen_{label}",
-                    self.raw_duckdb(entry["parquet"], response.json(), label, True),
-                )
+                for series, reuse in (("duckdb", False), ("duckopen", True)):
+                    elapsed = self.raw_duckdb(entry["parquet"], response.json(), label, reuse)
+                    self.add(server, f"{series}_{label}", elapsed)
                 self.add(server, "floor", self.timed(server, "GET", "/healthz")[0])
 
     def raw_duckdb(self, parquet: str, answer: dict[str, Any], label: str, reuse: bool = False) -> float:
@@ -162,14 +146,13 @@ class Bench:
         query = group_by(self.info["sources"][str(self.args.rows)]["id"])
         self.timed(server, "POST", "/api/v1/query/", json=query)  # cached from here on
         body, headers = json.dumps(query).encode(), {**self.headers, "Content-Type": "application/json"}
-        seconds = self.args.duration
-        tool = self.args.load_tool
-        self.add(
-            server, "tp_healthz", load_test(f"{base}/healthz", self.headers, None, CLIENTS, seconds, tool)
-        )
-        self.add(
-            server, "tp_cached", load_test(f"{base}/api/v1/query/", headers, body, CLIENTS, seconds, tool)
-        )
+        for series, path, payload in (
+            ("tp_healthz", "/healthz", None),
+            ("tp_cached", "/api/v1/query/", body),
+        ):
+            sent = headers if payload else self.headers
+            figures = load_test(base + path, sent, payload, CLIENTS, self.args.duration, self.args.load_tool)
+            self.add(server, series, figures)
 
     def ingest(self, server: str) -> None:
         trees = [self.servers_by_kind[server], *(t for t in self.trees if t.kind == "celery")]
@@ -394,9 +377,8 @@ def main() -> int:
             sizes = [args.rows, *([10_000_000] if args.big else [])]
             info = workspace_create(env, f"bench{os.getpid()}", sizes)
             kinds = [*args.kinds, *(["celery"] if args.celery else [])]
-            for number, kind in enumerate(kinds):
-                port = 8700 + os.getpid() % 1000 + number
-                servers.append(Server(kind, port, args.workers, env, work / f"{kind}.log"))
+            for kind in kinds:
+                servers.append(Server(kind, free_port(), args.workers, env, work / f"{kind}.log"))
                 servers[-1].start(info["host"])
             bench = Bench(args, info, servers, work)
             bench.run()
@@ -416,7 +398,7 @@ def main() -> int:
         f"\n`{command}`: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
         f"load average (1/5/15 min) {'/'.join(f'{v:.2f}' for v in load_before)} before, "
         f"{'/'.join(f'{v:.2f}' for v in load_after)} after; "
-        f"{args.rounds} rounds × {args.repeat} samples, interleaved"
+        f"rounds {args.rounds}, samples per measure per round {args.repeat}, interleaved"
     )
     print(render(bench, args.markdown))
     if args.json:
