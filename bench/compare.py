@@ -210,16 +210,26 @@ class Bench:
 
     def warm(self, server: Server) -> None:
         """Warm every worker process (imports, query workers, connections) before anything counts: a
-        keep-alive connection stays with one worker, so 16 new connections at once, each query new."""
+        keep-alive connection stays with one worker, so batches of 16 new connections, each query new,
+        until every web worker has started its AISER_QUERY_WORKERS query workers, and one batch more."""
         body = group_by(self.info["sources"][str(self.args.rows)]["id"])
+        web = self.args.workers if server.kind == "serve" else 1
+        expected = web * int(server.env.get("AISER_QUERY_WORKERS", "2"))
 
         def one(number: int) -> None:
             query = {**body, "filters": [{"field": "quantity", "op": "lt", "value": 1000 + number}]}
             with httpx.Client(base_url=server.base, headers=self.headers, timeout=300) as client:
                 client.post("/api/v1/query/", json=query).raise_for_status()
 
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            list(pool.map(one, range(CLIENTS * 2)))
+        started = None
+        for batch in range(10):
+            with ThreadPoolExecutor(CLIENTS) as pool:
+                list(pool.map(one, range(batch * CLIENTS, (batch + 1) * CLIENTS)))
+            if started is not None:  # one batch more once all have started: they have served by then
+                return
+            if sum(p.command == "query worker" for p in server.snapshot()) >= expected:
+                started = batch
+        print(f"warning: {server.kind} did not start {expected} query workers while warming", file=sys.stderr)
 
     # --- the run ------------------------------------------------------------------------------------
 
