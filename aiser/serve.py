@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -34,6 +36,22 @@ class AiserUvicornWorker(UvicornWorker):
     lifespan application, and nothing in Aiser runs at startup or shutdown through it."""
 
     CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "lifespan": "off"}
+
+    def init_signals(self) -> None:
+        """SIGTERM and SIGINT end the worker with exit code 0, through the interpreter's normal exit.
+
+        uvicorn catches them to shut down gracefully, then restores the previous handler and raises
+        the signal again. uvicorn-worker leaves that handler at the default, so the worker was killed
+        by the signal: exit handlers (atexit) never ran, so DuckDB's spare-database thread and the
+        query worker pool were not stopped (issue 12: such processes aborted). Here the re-raised
+        signal becomes `SystemExit(0)`, and the exit handlers run."""
+        super().init_signals()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _exit_cleanly)
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    sys.exit(0)
 
 
 def options(
