@@ -42,9 +42,10 @@ class AiserUvicornWorker(UvicornWorker):
 
         uvicorn catches them to shut down gracefully, then restores the previous handler and raises
         the signal again. uvicorn-worker leaves that handler at the default, so the worker was killed
-        by the signal: exit handlers (atexit) never ran, so DuckDB's spare-database thread and the
-        query worker pool were not stopped (issue 12: such processes aborted). Here the re-raised
-        signal becomes `SystemExit(0)`, and the exit handlers run."""
+        by the signal: its exit handlers (atexit) never ran, so DuckDB's spare-database thread and
+        the query worker pool were never stopped, and the master logged the worker as killed. Here
+        the re-raised signal becomes `SystemExit(0)`, and the exit handlers run
+        (tests/serving/test_shutdown.py)."""
         super().init_signals()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _exit_cleanly)
