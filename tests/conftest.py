@@ -175,6 +175,8 @@ def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempP
         "AISER_ENV": "test",
         "AISER_DATA_DIR": str(data_dir),
         "AISER_TEST_DATABASE_NAME": database["NAME"],
+        # Two workers where they can share cache and channel layer (Redis), as production runs.
+        "AISER_WEB_WORKERS": "2" if settings.REDIS_URL else "1",
     }
     log = (tmp_path_factory.mktemp("live-log") / "serve.log").open("w")
     process = subprocess.Popen(
@@ -201,7 +203,7 @@ def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempP
     server.data_dir = data_dir  # type: ignore[attr-defined]
     yield server
     process.terminate()
-    process.wait(timeout=10)
+    process.wait(timeout=60)  # workers finish their requests, then exit through their exit handlers
     log.close()
 
 
