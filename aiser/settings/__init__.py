@@ -190,8 +190,12 @@ AISER_API_RATE = env.text("AISER_API_RATE", "600/m")
 AISER_EMBED_RATE = env.text("AISER_EMBED_RATE", "300/m")
 
 if REDIS_URL:
+    # Every consumer waits on its channel with a 5 s blocking pop (channels_redis' brpop_timeout);
+    # redis-py's default socket timeout is also 5 s, so under load the read timed out first and
+    # the websocket died with redis.exceptions.TimeoutError. The socket timeout must be longer.
+    _channel_redis = {"address": REDIS_URL, "socket_timeout": 30}
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_channel_redis]}}
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

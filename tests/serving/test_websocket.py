@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The conversation websocket through a real `python -m aiser.serve` with two uvicorn workers.
 
-A source is uploaded and a conversation started through the served API; four websockets at once
-each ask a question and receive the answer's events to the end;
+A source is uploaded and four conversations started through the served API; four websockets at
+once, one per conversation, each ask a question and receive the answer's events to the end;
 the answer's figures equal pandas' sum over the same CSV. /readyz checks each worker's Redis
 channel layer.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -69,8 +70,8 @@ def _api(server: Any, host: str, key: str, method: str, path: str, **kwargs: Any
 
 
 @pytest.fixture(scope="module")
-def conversation(server: Any, workspaces: Any, owner: dict[str, str]) -> Iterator[int]:
-    """A source uploaded through the served API and a conversation about its table."""
+def conversations(server: Any, workspaces: Any, owner: dict[str, str]) -> Iterator[list[int]]:
+    """A source uploaded through the served API and four conversations about its table."""
     host, key = workspaces["alpha"].host, owner["key"]
     boundary = "aiser-websocket-test"
     body = (
@@ -91,23 +92,29 @@ def conversation(server: Any, workspaces: Any, owner: dict[str, str]) -> Iterato
     try:
         status, source = _api(server, host, key, "GET", f"/api/v1/sources/{source['id']}/")
         (table,) = source["tables"]
-        status, started = _api(
-            server,
-            host,
-            key,
-            "POST",
-            "/api/v1/conversations/",
-            body=json.dumps({"source": source["id"], "table": table}),
-            headers={"Content-Type": "application/json"},
-        )
-        assert status == 201, started
-        yield started["id"]
+        started = []
+        for _ in range(4):
+            status, conversation = _api(
+                server,
+                host,
+                key,
+                "POST",
+                "/api/v1/conversations/",
+                body=json.dumps({"source": source["id"], "table": table}),
+                headers={"Content-Type": "application/json"},
+            )
+            assert status == 201, conversation
+            started.append(conversation["id"])
+        yield started
     finally:
         _api(server, host, key, "DELETE", f"/api/v1/sources/{source['id']}/")
 
 
-def _ask(server: Any, host: str, session: str, conversation_id: int, question: str) -> list[dict[str, Any]]:
-    """Open the conversation's websocket on the served port, ask, and return the events to the end."""
+def _ask(
+    server: Any, host: str, session: str, conversation_id: int, question: str, *, idle_s: float = 0
+) -> list[dict[str, Any]]:
+    """Open the conversation's websocket on the served port, wait `idle_s` seconds, ask, and return
+    the events to the end."""
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
     origin = f"http://{host}:{server.port}"
     with connect(
@@ -119,6 +126,7 @@ def _ask(server: Any, host: str, session: str, conversation_id: int, question: s
     ) as websocket:
         history = json.loads(websocket.recv(timeout=30))
         assert history["type"] == "history"
+        time.sleep(idle_s)
         websocket.send(json.dumps({"type": "ask", "content": question}))
         events: list[dict[str, Any]] = []
         while not events or events[-1]["type"] not in TERMINAL:
@@ -126,15 +134,18 @@ def _ask(server: Any, host: str, session: str, conversation_id: int, question: s
     return events
 
 
-def test_questions_over_websockets_are_answered_by_served_workers(server, workspaces, owner, conversation):
+def test_questions_over_websockets_are_answered_by_served_workers(server, workspaces, owner, conversations):
     host = workspaces["alpha"].host
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = list(
-            pool.map(
-                lambda _: _ask(server, host, owner["session"], conversation, "total revenue by region"),
-                range(4),
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = list(
+                pool.map(
+                    lambda pk: _ask(server, host, owner["session"], pk, "total revenue by region"),
+                    conversations,
+                )
             )
-        )
+    except Exception as error:
+        raise AssertionError(f"{error!r}; server log:\n{server.log.read_text()[-4000:]}") from error
     expected = pd.read_csv(io.StringIO(SALES_CSV)).groupby("region")["revenue"].sum().to_dict()
     for events in answers:
         assert events[-1]["type"] == "done", events[-1]
@@ -143,6 +154,14 @@ def test_questions_over_websockets_are_answered_by_served_workers(server, worksp
         rows = {row[0]: row[1] for row in data["rows"]}
         assert len(columns) == 2
         assert rows == expected
+
+
+def test_a_websocket_left_idle_still_answers(server, workspaces, owner, conversations):
+    """A consumer waits on its Redis channel with a 5 s blocking pop; with redis-py's default 5 s
+    socket timeout the read timed out first and the connection died after 5 s without traffic."""
+    host, session = workspaces["alpha"].host, owner["session"]
+    events = _ask(server, host, session, conversations[0], "total revenue by region", idle_s=12)
+    assert events[-1]["type"] == "done", events[-1]
 
 
 def test_each_worker_reaches_the_redis_channel_layer(server):
