@@ -39,7 +39,7 @@ run: install
 	echo "  Public site and sign-up: http://localhost:$(PORT)   API docs: http://demo.localhost:$(PORT)/api/docs/" && \
 	echo "" && \
 	{ [ -z "$$REDIS_URL" ] || $(VENV)/bin/celery -A aiser worker -B -l warning & }; \
-	exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) aiser.asgi:application
+	exec $(PY) -m aiser.serve --host $(HOST) --port $(PORT)
 
 test: install
 	@export DATABASE_URL="$(DB_URL)" AISER_ENV=test LITELLM_LOCAL_MODEL_COST_MAP=True; \

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-HTTP requests pass the body-size check first (`BodyLimitMiddleware`: 413 before Django reads an
-oversized body). Websockets pass the same-origin check, then the edition's middleware (the enterprise edition
+HTTP requests pass the body-size check first (`BodyLimitMiddleware`: 413 before Django or
+authentication reads an oversized body; the one place bodies are refused by size). Served by
+`python -m aiser.serve` (gunicorn with uvicorn workers), which hands the body over as it arrives.
+Websockets pass the same-origin check, then the edition's middleware (the enterprise edition
 resolves the organisation from the Host header), then the session user.
 """
 
@@ -18,7 +20,6 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
-from aiser import server_limits  # noqa: E402
 from aiser.routing import websocket_urlpatterns  # noqa: E402
 from chat2chart.core.body_limit import BodyLimitMiddleware  # noqa: E402
 from chat2chart.core.websocket import SameOriginMiddleware  # noqa: E402
@@ -31,8 +32,6 @@ def _websocket_app():  # noqa: ANN202
     return SameOriginMiddleware(app)
 
 
-# Under daphne the body arrives before the application runs: refuse oversized bodies while they arrive.
-server_limits.install()
 application = ProtocolTypeRouter(
     {"http": BodyLimitMiddleware(django_asgi_app), "websocket": _websocket_app()}
 )

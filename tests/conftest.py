@@ -163,7 +163,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Daphne serving the test database, as `make run` serves the product."""
+    """`python -m aiser.serve` (gunicorn, uvicorn workers) serving the test database, as `make run` does."""
     port = _free_port()
     database = connection.settings_dict
     url = dj_database_url_for(database)
@@ -175,10 +175,12 @@ def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempP
         "AISER_ENV": "test",
         "AISER_DATA_DIR": str(data_dir),
         "AISER_TEST_DATABASE_NAME": database["NAME"],
+        # Two workers where they can share cache and channel layer (Redis), as production runs.
+        "AISER_WEB_WORKERS": "2" if settings.REDIS_URL else "1",
     }
-    log = (tmp_path_factory.mktemp("live-log") / "daphne.log").open("w")
+    log = (tmp_path_factory.mktemp("live-log") / "serve.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "aiser.asgi:application"],
+        [sys.executable, "-m", "aiser.serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=Path(__file__).resolve().parent.parent,
         env=env,
         stdout=log,
@@ -192,16 +194,16 @@ def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempP
             break
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(f"daphne exited early; see {log.name}") from None
+                raise RuntimeError(f"aiser.serve exited early; see {log.name}") from None
             time.sleep(0.2)
     else:
         process.kill()
-        raise RuntimeError("daphne did not start within 60 s")
+        raise RuntimeError("aiser.serve did not start within 60 s")
     server = LiveServer(port=port)
     server.data_dir = data_dir  # type: ignore[attr-defined]
     yield server
     process.terminate()
-    process.wait(timeout=10)
+    process.wait(timeout=60)  # workers finish their requests, then exit through their exit handlers
     log.close()
 
 

@@ -20,6 +20,10 @@ from aiser.settings import env
 # Size, time and rate limits, all from the environment.
 from aiser.settings.limits import *  # noqa: F403
 
+# The web server's workers and the database connection pool.
+from aiser.settings.serving import *  # noqa: F403
+from aiser.settings.serving import database_pool_options, default_web_workers
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 AISER_ENV = env.text("AISER_ENV", "development")
@@ -153,6 +157,13 @@ if not DATABASE_URL:
 _database = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
 if ENTERPRISE:
     _database["ENGINE"] = "django_tenants.postgresql_backend"
+# Pooled, not persistent (CONN_MAX_AGE) connections: under ASGI each request runs its sync code in a
+# thread of its own, so persistent connections would pile up one per thread. A pooled connection is
+# returned at the end of each request; django-tenants forgets the search_path it set when a
+# connection is closed (returned) and sets it again on the next cursor, so a connection that served
+# one organisation never answers another's request in the wrong schema (tests/serving/test_pool.py).
+if _pool := database_pool_options():
+    _database.setdefault("OPTIONS", {})["pool"] = _pool
 _database.setdefault("TEST", {})["NAME"] = env.text("AISER_TEST_DATABASE_NAME", "test_aiser")
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -179,11 +190,17 @@ AISER_API_RATE = env.text("AISER_API_RATE", "600/m")
 AISER_EMBED_RATE = env.text("AISER_EMBED_RATE", "300/m")
 
 if REDIS_URL:
+    # Every consumer waits on its channel with a 5 s blocking pop (channels_redis' brpop_timeout);
+    # redis-py's default socket timeout is also 5 s, so under load the read timed out first and
+    # the websocket died with redis.exceptions.TimeoutError. The socket timeout must be longer.
+    _channel_redis = {"address": REDIS_URL, "socket_timeout": 30}
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_channel_redis]}}
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Web worker processes (aiser.serve); more than one needs Redis (see default_web_workers).
+AISER_WEB_WORKERS = env.integer("AISER_WEB_WORKERS", default_web_workers(redis=bool(REDIS_URL)))
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

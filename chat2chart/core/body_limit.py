@@ -69,7 +69,12 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 async def send_too_large(send: Send, limit: BodyLimit) -> None:
-    """Answer 413 in the API's error shape and ask the client to close the connection."""
+    """Answer 413 in the API's error shape.
+
+    No `Connection: close`: closing a socket while the client is still sending makes the kernel
+    reset the connection, and the client then loses the 413 it has not read yet. Left open, the
+    server (uvicorn) reads what remains of the body and drops it as it arrives, in constant memory,
+    and the client reads its answer."""
     body = too_large_body(limit)
     await send(
         {
@@ -78,7 +83,6 @@ async def send_too_large(send: Send, limit: BodyLimit) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
             ],
         }
     )
