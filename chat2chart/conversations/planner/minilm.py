@@ -89,7 +89,10 @@ def _load() -> _Model:
 def _layer_norm(x: np.ndarray, weights: dict[str, np.ndarray], prefix: str) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     variance = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(variance + _EPS) * weights[prefix + ".weight"] + weights[prefix + ".bias"]
+    normed: np.ndarray = (x - mean) / np.sqrt(variance + _EPS) * weights[prefix + ".weight"] + weights[
+        prefix + ".bias"
+    ]
+    return normed
 
 
 def encode(texts: list[str]) -> np.ndarray:
@@ -122,7 +125,8 @@ def _forward(model: _Model, texts: list[str]) -> np.ndarray:
         p = f"encoder.layer.{layer}."
 
         def linear(h: np.ndarray, name: str, p: str = p) -> np.ndarray:
-            return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+            projected: np.ndarray = h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+            return projected
 
         def heads(h: np.ndarray) -> np.ndarray:
             return h.reshape(batch, length, _HEADS, _HEAD_SIZE).transpose(0, 2, 1, 3)
@@ -139,4 +143,5 @@ def _forward(model: _Model, texts: list[str]) -> np.ndarray:
         hidden = 0.5 * hidden * (1.0 + erf(hidden / np.sqrt(2.0)))  # exact GELU, as BERT
         x = _layer_norm(x + linear(hidden, "output.dense"), w, p + "output.LayerNorm")
     pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
-    return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+    unit: np.ndarray = (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+    return unit
