@@ -153,6 +153,7 @@ def analyse_trend(times: Sequence[Any], values: Sequence[Any], *, measure: str =
         latest_unusual=bool(latest_z is not None and abs(latest_z) > 3),
         latest_z=latest_z,
         components=components,
+        trend_line=[float(v) for v in intercept + slope_day * days],
     )
 
 
