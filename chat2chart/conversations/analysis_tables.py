@@ -38,10 +38,10 @@ def analyse_table(plan: Plan, result: ResultSet, *, today: date, run: Run) -> An
 
 
 def frame_of(result: ResultSet) -> pd.DataFrame:
-    """A result as a frame with its output names; numeric columns as floats."""
+    """A result as a frame with its output names; measures as floats (groupings keep their values)."""
     frame = pd.DataFrame([list(row) for row in result.rows], columns=result.names)
     for column in result.columns:
-        if column.is_numeric:
+        if column.role == "measure":
             frame[column.name] = pd.to_numeric(frame[column.name], errors="coerce").astype(float)
     return frame
 
