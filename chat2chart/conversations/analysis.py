@@ -195,9 +195,9 @@ def trend_sentence(finding: TrendFinding, grain: str, left_out: str | None = Non
     if finding.change_points:
         point = max(finding.change_points, key=lambda p: abs(p.mean_after - p.mean_before))
         count = len(finding.change_points)
-        text += f" {count} level changes (PELT); the largest" if count > 1 else " The level"
+        text += f" {count} level changes (PELT); the largest" if count > 1 else " The level changed"
         text += (
-            f" changed around {period_name(point.at, grain)}: from an average of "
+            f" around {period_name(point.at, grain)}: from an average of "
             f"{format_number(point.mean_before)} to {format_number(point.mean_after)} a {grain}."
         )
     if left_out:

@@ -79,7 +79,7 @@ def test_a_trend_question_draws_the_theil_sen_line_and_marks_the_level_shift(ask
     shifts = [line["xAxis"] for line in series["revenue"]["markLine"]["data"]]
     assert "2024-01-01" in shifts, shifts
     assert answer["content"].startswith("Revenue is going up")
-    assert "changed around January 2024" in answer["content"], answer["content"]
+    assert "around January 2024: from an average of" in answer["content"], answer["content"]
     assert "Not yet" not in answer["explanation"]
 
 
