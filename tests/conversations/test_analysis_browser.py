@@ -79,7 +79,8 @@ def test_a_trend_answer_with_its_theil_sen_line_is_drawn(daily_source, live_serv
     assert "Theil–Sen" in narrative
     # The chart holds the series and its trend line (two series drawn, the legend names both).
     legend = page.evaluate(
-        "() => { const el = [...document.querySelectorAll('#chat-log article .chat__chart .aiser-chart__body')]"
+        "() => { const el = [...document.querySelectorAll("
+        "'#chat-log article .chat__chart .aiser-chart__body')]"
         ".pop(); return echarts.getInstanceByDom(el).getOption().series.map((s) => s.name); }"
     )
     assert legend == ["revenue", "Trend (Theil–Sen)"]
