@@ -22,8 +22,8 @@ SEASONAL_STRENGTH_MIN = (
 ALPHA = 0.05
 # Above these sizes the exact methods cost more than a chat answer may take (STL's loess grows with
 # n x period, PELT is quadratic in the worst case, Theil-Sen forms n²/2 slopes); see each function.
-STL_MAX_WORK = 40_000  # n x period
-PELT_MAX_POINTS = 500
+STL_MAX_WORK = 10_000  # n x period
+PELT_MAX_POINTS = 250
 THEIL_SEN_MAX_POINTS = 2_000
 
 
