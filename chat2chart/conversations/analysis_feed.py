@@ -94,7 +94,9 @@ def insights_feed(
     lines = [f"{i}. {f.sentence}" for i, f in enumerate(found, start=1)]
     text = f"{len(found)} things stand out in {plan.query.table}:\n" + "\n".join(lines)
     return AnalysisAnswer(
-        charts.feed_option(found), text, [f.model_dump(mode="json", exclude={"chart"}) for f in found]
+        charts.feed_option(found, columns=1 if len(found) == 1 else 2),
+        text,
+        [f.model_dump(mode="json", exclude={"chart"}) for f in found],
     )
 
 
