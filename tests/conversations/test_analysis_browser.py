@@ -86,4 +86,8 @@ def test_a_trend_answer_with_its_theil_sen_line_is_drawn(daily_source, live_serv
     assert legend == ["revenue", "Trend (Theil–Sen)"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat-trend.png"), full_page=True)
+
+    feed = _ask(page, "what is interesting in this table?")
+    assert "1. " in feed.locator(".chat__narrative").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "chat-insights.png"), full_page=True)
     assert page.console_errors == [], f"console errors: {page.console_errors}"
