@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -210,9 +211,9 @@ def table_insights(
     tasks: list[Callable[[], Iterator[Finding]]] = []
     for measure in measures:
         if time_column:
-            tasks.append(lambda m=measure: _time_findings(frame, time_column, m))
-            tasks.append(lambda m=measure: _change_findings(frame, time_column, m, dimensions))
-        tasks.append(lambda m=measure: _table_findings(frame, m, dimensions))
+            tasks.append(partial(_time_findings, frame, time_column, measure))
+            tasks.append(partial(_change_findings, frame, time_column, measure, dimensions))
+        tasks.append(partial(_table_findings, frame, measure, dimensions))
     found: list[Finding] = []
     for task in tasks:
         if clock() - started > budget_s:
@@ -286,13 +287,13 @@ def grouped_insights(
     tasks: list[Callable[[], Iterable[Finding]]] = []
     for measure in measures:
         if daily is not None:
-            tasks.append(lambda m=measure: _time_findings(daily, "time", m))
+            tasks.append(partial(_time_findings, daily, "time", measure))
         if change is not None:
-            tasks.append(lambda m=measure: _drivers_findings(*change, m, dimensions))
+            tasks.append(partial(_drivers_findings, *change, measure, dimensions))
         for dimension, grouped in (by_dimension or {}).items():
-            tasks.append(lambda m=measure, d=dimension, g=grouped: _table_findings(g, m, [d], rows=False))
+            tasks.append(partial(_table_findings, grouped, measure, [dimension], rows=False))
     if daily is not None and len(measures) > 1:
-        tasks.append(lambda: _correlation_findings(daily, measures))
+        tasks.append(partial(_correlation_findings, daily, measures))
     found: list[Finding] = []
     for task in tasks:
         if clock() - started > budget_s:

@@ -15,7 +15,7 @@ import pandas as pd
 from dateutil.relativedelta import relativedelta
 
 from chat2chart.analytics import associations, drivers, patterns
-from chat2chart.analytics.findings import AnalyticsError
+from chat2chart.analytics.findings import AnalyticsError, DriversFinding
 from chat2chart.conversations import analysis_charts as charts
 from chat2chart.conversations import analysis_feed
 from chat2chart.conversations.analysis import AnalysisAnswer, Run, measure_name, series_of
@@ -200,7 +200,7 @@ def why_changed(plan: Plan, result: ResultSet, *, today: date, run: Run) -> Anal
     )
 
 
-def drivers_text(finding: drivers.DriversFinding, name: str, denominator: str | None) -> str:
+def drivers_text(finding: DriversFinding, name: str, denominator: str | None) -> str:
     """The change with its numbers, the leading value's share of it, the drill, and the ranking."""
     if finding.change == 0:
         return f"{name.capitalize()} did not change from {finding.before_label} to {finding.after_label}."

@@ -63,8 +63,9 @@ def _default_measure(shape: Shape, table: TableInfo) -> None:
         return
     numbers = numeric_measures(table)
     additive = [n for n in numbers if default_agg(n, table) == "sum"]
-    chosen = (additive or numbers or [None])[0]
-    if chosen is not None:
+    candidates = additive or numbers
+    if candidates:
+        chosen = candidates[0]
         shape.measures = [Measure(field=chosen, agg="sum" if chosen in additive else "avg")]
 
 

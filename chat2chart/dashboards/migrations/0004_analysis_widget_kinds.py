@@ -5,15 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboards', '0003_embed_origins_moved_to_workspace_settings'),
+        ("dashboards", "0003_embed_origins_moved_to_workspace_settings"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='widget',
-            name='kind',
-            field=models.CharField(choices=[('chart', 'Saved chart'), ('kpi', 'KPI'), ('text', 'Text'), ('table', 'Data table'), ('forecast', 'Forecast'), ('anomalies', 'Unusual values'), ('drivers', 'What changed'), ('insight', 'Insight')], max_length=10),
+            model_name="widget",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("chart", "Saved chart"),
+                    ("kpi", "KPI"),
+                    ("text", "Text"),
+                    ("table", "Data table"),
+                    ("forecast", "Forecast"),
+                    ("anomalies", "Unusual values"),
+                    ("drivers", "What changed"),
+                    ("insight", "Insight"),
+                ],
+                max_length=10,
+            ),
         ),
     ]
