@@ -7,12 +7,14 @@ answer on a live stream as on a replayed history (the NAB rule, Ahmad et al., Ne
 
 from __future__ import annotations
 
+import math
+import statistics
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from chat2chart.analytics.findings import AnalyticsError, AnomalyFinding, AnomalyFlag
 
@@ -112,6 +114,44 @@ def _mute_after_alarms(z: np.ndarray, *, alarm: float, quiet: int) -> np.ndarray
     return muted
 
 
+class _Window:
+    """The last `size` numbers pushed, with their sample standard deviation in O(1) per push (running
+    sums, re-summed exactly every `size` pushes so rounding cannot drift)."""
+
+    def __init__(self, size: int) -> None:
+        self.items: deque[float] = deque(maxlen=size)
+        self.total = 0.0
+        self.squares = 0.0
+        self.pushes = 0
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def push(self, value: float) -> None:
+        if len(self.items) == self.items.maxlen:
+            old = self.items[0]
+            self.total -= old
+            self.squares -= old * old
+        self.items.append(value)
+        self.total += value
+        self.squares += value * value
+        self.pushes += 1
+        if self.pushes % (self.items.maxlen or 1) == 0:
+            self.total = math.fsum(self.items)
+            self.squares = math.fsum(v * v for v in self.items)
+
+    def std(self) -> float:
+        k = len(self.items)
+        if k < 2:
+            return float("nan")
+        mean = self.total / k
+        spread = max(self.squares - k * mean * mean, 0.0) / (k - 1)
+        if spread < 1e-9 * (self.squares / k + 1e-300):
+            # Cancellation: too close to zero for the running sums; compute it exactly.
+            return float(np.std(np.fromiter(self.items, float), ddof=1))
+        return math.sqrt(spread)
+
+
 def detect_anomalies(
     values: Sequence[float],
     *,
@@ -148,23 +188,22 @@ def detect_anomalies(
     flags: list[AnomalyFlag] = []
     scores = np.zeros(n)
     warmup = max(5, 2 * period if seasonal and period else 5)
-    residuals: list[float] = []
+    recent = _Window(window)  # the last `window` residuals, with their running mean and spread
     for t in range(n):
         if seasonal and period:
-            past = [clean[t - k * period] for k in (1, 2, 3) if t - k * period >= 0]
-            expected = float(np.median(past)) if past else np.nan
+            past = [float(clean[t - k * period]) for k in (1, 2, 3) if t - k * period >= 0]
+            expected = statistics.median(past) if past else np.nan
         else:
             past_window = clean[max(0, t - window) : t]
             expected = float(past_window.mean()) if len(past_window) else np.nan
         if np.isnan(expected) or np.isnan(x[t]):
             continue
-        recent = residuals[-window:]
-        sigma = float(np.std(recent, ddof=1)) if len(recent) >= MIN_HISTORY else np.nan
+        sigma = recent.std() if len(recent) >= MIN_HISTORY else np.nan
         sigma = max(sigma, 1e-9 * (abs(expected) + 1)) if not np.isnan(sigma) else np.nan
         residual = float(x[t] - expected)
         if t >= warmup and not np.isnan(sigma):
             z = residual / sigma
-            scores[t] = float(2 * ndtr(abs(z)) - 1)
+            scores[t] = math.erf(abs(z) / math.sqrt(2))  # = 2·Φ(|z|) - 1
             if abs(z) >= preset.threshold_sigma:
                 flags.append(
                     AnomalyFlag(
@@ -187,7 +226,7 @@ def detect_anomalies(
                 )
                 clean[t] = expected
                 continue
-        residuals.append(residual)
+        recent.push(residual)
     return AnomalyFinding(
         measure=measure,
         sensitivity=preset.name,

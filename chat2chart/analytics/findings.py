@@ -57,6 +57,7 @@ class TrendFinding(_Frozen):
     latest_unusual: bool
     latest_z: float | None
     components: dict[str, list[float]] | None = None
+    trend_line: list[float] | None = None  # the Theil-Sen line at each point, in the measure's unit
 
 
 class AnomalyFlag(_Frozen):

@@ -16,6 +16,9 @@ from chat2chart.analytics.timeseries import TimeSeries, to_time_series
 
 BASELINE = "SeasonalNaive"
 MIN_POINTS = 10
+# The most recent points a forecast is fitted on: beyond about three years of days, older history changes
+# the models' choices little and their fitting time a lot (chat answers in well under a second).
+MAX_HISTORY = 1_200
 
 
 def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
@@ -44,7 +47,8 @@ def season_lengths(series: TimeSeries, horizon: int) -> list[int]:
     return [p for _, p in series.seasonal_candidates() if len(series.values) >= 2 * p + horizon]
 
 
-def _models(seasons: list[int]) -> list[Any]:
+def _models(seasons: list[int], only: str | None = None) -> list[Any]:
+    """The candidate models (or just the one named `only`, e.g. the back-test's choice)."""
     season = seasons[0] if seasons else 1
     models: list[Any] = [
         AutoETS(season_length=season),
@@ -53,6 +57,8 @@ def _models(seasons: list[int]) -> list[Any]:
     ]
     if seasons:
         models.append(MSTL(season_length=seasons, trend_forecaster=AutoETS(model="ZZN"), alias="MSTL"))
+    if only is not None:
+        models = [m for m in models if str(getattr(m, "alias", "")) == only or type(m).__name__ == only]
     return models
 
 
@@ -102,8 +108,9 @@ def forecast(
     """Forecast `horizon` periods of a measure over time with 80 % and 95 % prediction intervals.
 
     Inputs: `times` (dates at a regular step: daily, weekly, monthly ...) and `values` (numbers); `horizon`
-    in periods of that step (1-365). Output: a ForecastFinding with the chosen model, why it was chosen,
-    every model's back-test MASE and sMAPE on the last `horizon` points, and the forecast points.
+    in periods of that step (1-365); a longer history is cut to its last MAX_HISTORY points. Output: a
+    ForecastFinding with the chosen model, why it was chosen, every model's back-test MASE and sMAPE on the
+    last `horizon` points, and the forecast points (the chosen model alone refitted on the whole history).
     Models: AutoETS (Hyndman et al. 2008), AutoTheta (Fiorucci et al. 2016), MSTL (Bandara et al. 2021)
     over all seasonal periods that fit, and the seasonal naive baseline, all from Nixtla's statsforecast.
     Raises AnalyticsError for a series that is too short (fewer than 10 points or than 2·horizon + 4)
@@ -112,6 +119,13 @@ def forecast(
     if not 1 <= horizon <= 365:
         raise AnalyticsError("The horizon must be between 1 and 365 periods.")
     series = to_time_series(times, values, min_points=MIN_POINTS)
+    if len(series.values) > MAX_HISTORY:
+        series = TimeSeries(
+            times=series.times[-MAX_HISTORY:],
+            values=series.values[-MAX_HISTORY:],
+            step_days=series.step_days,
+            regular=series.regular,
+        )
     n = len(series.values)
     if n < 2 * horizon + 4:
         raise AnalyticsError(
@@ -128,7 +142,7 @@ def forecast(
     if not scores:
         raise AnalyticsError("No model could be fitted to this series.")
     chosen, reason = choose_model(scores)
-    predicted = StatsForecast(models=_models(seasons), freq=1, n_jobs=1).forecast(
+    predicted = StatsForecast(models=_models(seasons, only=chosen), freq=1, n_jobs=1).forecast(
         df=_frame(series.values), h=horizon, level=[80, 95]
     )
     future = _future_labels(series, horizon)

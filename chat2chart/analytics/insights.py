@@ -5,7 +5,8 @@ dimensions within a time budget, findings scored by significance and impact, dup
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -97,6 +98,17 @@ def _change_findings(
     frame: pd.DataFrame, time_column: str, measure: str, dimensions: Sequence[str]
 ) -> Iterator[Finding]:
     before, after, before_label, after_label = split_periods(frame, time=time_column)
+    yield from _drivers_findings(before, after, before_label, after_label, measure, dimensions)
+
+
+def _drivers_findings(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    before_label: str,
+    after_label: str,
+    measure: str,
+    dimensions: Sequence[str],
+) -> Iterator[Finding]:
     if before.empty or after.empty or not dimensions:
         return
     drivers = explain_change(
@@ -125,7 +137,9 @@ def _change_findings(
     )
 
 
-def _table_findings(frame: pd.DataFrame, measure: str, dimensions: Sequence[str]) -> Iterator[Finding]:
+def _table_findings(
+    frame: pd.DataFrame, measure: str, dimensions: Sequence[str], *, rows: bool = True
+) -> Iterator[Finding]:
     for dimension in dimensions:
         if frame[dimension].nunique() < 5:
             continue
@@ -160,7 +174,7 @@ def _table_findings(frame: pd.DataFrame, measure: str, dimensions: Sequence[str]
                 measure=measure,
                 dimension=dimension,
             )
-    if len(frame) >= 8:
+    if rows and len(frame) >= 8:
         shape = patterns.distribution_shape(frame[measure], measure=measure)
         if shape.multimodal or shape.heavy_tailed or shape.skew_label != "symmetric":
             counts, _edges = pd.cut(frame[measure], bins=20, retbins=True)[0].value_counts(sort=False), None
@@ -197,9 +211,9 @@ def table_insights(
     tasks: list[Callable[[], Iterator[Finding]]] = []
     for measure in measures:
         if time_column:
-            tasks.append(lambda m=measure: _time_findings(frame, time_column, m))
-            tasks.append(lambda m=measure: _change_findings(frame, time_column, m, dimensions))
-        tasks.append(lambda m=measure: _table_findings(frame, m, dimensions))
+            tasks.append(partial(_time_findings, frame, time_column, measure))
+            tasks.append(partial(_change_findings, frame, time_column, measure, dimensions))
+        tasks.append(partial(_table_findings, frame, measure, dimensions))
     found: list[Finding] = []
     for task in tasks:
         if clock() - started > budget_s:
@@ -209,25 +223,7 @@ def table_insights(
         except AnalyticsError:
             continue  # this analysis does not apply to this table (too few points, ...)
     if len(measures) > 1:
-        for pair in patterns.correlations(frame, measures):
-            found.append(
-                _finding(
-                    "correlation",
-                    words.correlation_sentence(pair.left, pair.right, pair.pearson),
-                    1 - pair.p_value,
-                    abs(pair.pearson),
-                    echarts.scatter_option(
-                        f"{pair.left} and {pair.right}",
-                        frame[pair.left],
-                        frame[pair.right],
-                        x_name=pair.left,
-                        y_name=pair.right,
-                    ),
-                    measure=pair.left,
-                    other=pair.right,
-                    caveat=pair.caveat,
-                )
-            )
+        found.extend(_correlation_findings(frame, measures))
     return _deduplicate(sorted(found, key=lambda f: f.score, reverse=True))[:top]
 
 
@@ -245,3 +241,65 @@ def _deduplicate(findings: list[Finding]) -> list[Finding]:
             seen.add(key)
             kept.append(finding)
     return kept
+
+
+def _correlation_findings(frame: pd.DataFrame, measures: Sequence[str]) -> Iterator[Finding]:
+    for pair in patterns.correlations(frame, measures):
+        yield _finding(
+            "correlation",
+            words.correlation_sentence(pair.left, pair.right, pair.pearson),
+            1 - pair.p_value,
+            abs(pair.pearson),
+            echarts.scatter_option(
+                f"{pair.left} and {pair.right}",
+                frame[pair.left],
+                frame[pair.right],
+                x_name=pair.left,
+                y_name=pair.right,
+            ),
+            measure=pair.left,
+            other=pair.right,
+            caveat=pair.caveat,
+        )
+
+
+def grouped_insights(
+    *,
+    measures: Sequence[str],
+    daily: pd.DataFrame | None = None,
+    by_dimension: dict[str, pd.DataFrame] | None = None,
+    change: tuple[pd.DataFrame, pd.DataFrame, str, str] | None = None,
+    dimensions: Sequence[str] = (),
+    top: int = 10,
+    budget_s: float = 10.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[Finding]:
+    """The insights feed over groupings made by the data plane (SQL), so a table of any size costs the
+    same: `daily` has a `time` column and one column per measure (totals per day); `by_dimension[d]`
+    has column d and one column per measure (totals per value of d); `change` is (before, after, labels)
+    frames of totals per combination of `dimensions` for two periods.
+
+    Output as `table_insights` (same scoring and de-duplication). Distribution shape is left out: it needs
+    the rows themselves. Correlations are between the measures' daily totals. The budget is checked
+    between analyses.
+    """
+    started = clock()
+    tasks: list[Callable[[], Iterable[Finding]]] = []
+    for measure in measures:
+        if daily is not None:
+            tasks.append(partial(_time_findings, daily, "time", measure))
+        if change is not None:
+            tasks.append(partial(_drivers_findings, *change, measure, dimensions))
+        for dimension, grouped in (by_dimension or {}).items():
+            tasks.append(partial(_table_findings, grouped, measure, [dimension], rows=False))
+    if daily is not None and len(measures) > 1:
+        tasks.append(partial(_correlation_findings, daily, measures))
+    found: list[Finding] = []
+    for task in tasks:
+        if clock() - started > budget_s:
+            break
+        try:
+            found.extend(task())
+        except AnalyticsError:
+            continue
+    return _deduplicate(sorted(found, key=lambda f: f.score, reverse=True))[:top]

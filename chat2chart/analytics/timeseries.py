@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -24,10 +25,11 @@ class TimeSeries:
     step_days: float
     regular: bool
 
-    @property
+    @cached_property
     def labels(self) -> list[str]:
+        """Each time as text: an ISO date for daily or coarser steps, else an ISO date and time."""
         if self.step_days >= 1:
-            return [t.strftime("%Y-%m-%d") for t in self.times]
+            return list(self.times.strftime("%Y-%m-%d"))
         return [t.isoformat() for t in self.times]
 
     def seasonal_candidates(self) -> list[tuple[str, int]]:

@@ -1,63 +1,85 @@
 # SPDX-License-Identifier: MIT
 """Chat answers from the analytics engine: a forecast with its interval band, unusual points marked on the
-series, or the trend with its change points, each with one sentence that states the finding's numbers.
+series, the trend with its change points, a weekly cycle; and, through `analysis_tables`, why a total
+changed, what drives high values, how concentrated a measure is and what is interesting in the table.
 
 The planner asks for an analysis (`Plan.analysis`) and queries the measure over time; this module turns that
 ResultSet into the engine's series (an incomplete last period left out, as a forecast or a detector would be
-misled by it), runs the pure analytics function and draws its evidence. The numbers in the sentence all come
-from the finding. No Django here.
+misled by it), runs the pure analytics function and draws its evidence. Every number in the sentence comes
+from the finding. No Django here: queries beyond the plan's go through the `run` the pipeline passes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from chat2chart.analytics import anomalies, forecast, trend
+from chat2chart.analytics import anomalies, forecast, patterns, trend
 from chat2chart.analytics.findings import AnalyticsError, AnomalyFinding, ForecastFinding, TrendFinding
+from chat2chart.conversations import analysis_charts as charts
 from chat2chart.conversations.narrative_shapes import format_number
 from chat2chart.conversations.periodnames import period_bounds, period_name
 from chat2chart.conversations.planner import Plan
 from chat2chart.sources.results import ResultSet
+from chat2chart.sources.semantic import SemanticQuery
 
-BAND = "rgba(84, 112, 198, 0.15)"
-BAND_95 = "rgba(84, 112, 198, 0.08)"
+Run = Callable[[SemanticQuery], ResultSet]
 
 
 @dataclass(frozen=True)
 class AnalysisAnswer:
-    """What replaces the plain chart and narrative: the engine's chart option and its sentence."""
+    """What replaces the plain chart and narrative: the engine's chart option and its sentence.
+    `findings` are the engine's findings as JSON (for a language model's rewording and its check)."""
 
     option: dict[str, Any]
     sentence: str
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
 
-def analyse(plan: Plan, result: ResultSet, *, today: date) -> AnalysisAnswer:
-    """The analysis `plan.analysis` asks for, over `result` (one time dimension and the measure).
+def analyse(plan: Plan, result: ResultSet, *, today: date, run: Run | None = None) -> AnalysisAnswer:
+    """The analysis `plan.analysis` asks for, over `result` (the plan's query answered).
 
-    Raises AnalyticsError with the engine's reason when the series cannot be analysed (too short,
-    irregular): the caller says so instead of drawing a chart for another question.
+    `run` answers the extra queries a breakdown needs (the two periods of a change, the table's groupings
+    for the insights feed). Raises AnalyticsError with the engine's reason when the data cannot be analysed
+    (too short, irregular, nothing to compare): the caller says so instead of drawing another chart.
     """
+    if plan.analysis in ("drivers", "associations", "concentration", "insights"):
+        from chat2chart.conversations import analysis_tables
+
+        if run is None:
+            raise AnalyticsError("This analysis needs to query the table.")
+        return analysis_tables.analyse_table(plan, result, today=today, run=run)
     if not plan.query.dimensions or plan.query.dimensions[0].granularity is None:
         raise AnalyticsError("This analysis needs the measure over time (by day, week or month).")
     grain = plan.query.dimensions[0].granularity
-    labels, values, left_out = _series(result, grain, today)
-    measure = _measure_name(plan, result)
+    labels, values, left_out = series_of(result, grain, today)
+    measure = measure_name(result)
     if plan.analysis == "forecast":
         finding = forecast.forecast(labels, values, horizon=horizon_periods(plan, grain), measure=measure)
         if values and min(values) >= 0:
             finding = _floored(finding)
         return AnalysisAnswer(
-            _forecast_option(labels, values, finding), _forecast_sentence(finding, grain, left_out)
+            charts.forecast_option(labels, values, finding),
+            _forecast_sentence(finding, grain, left_out),
+            [finding.model_dump(mode="json")],
         )
     if plan.analysis == "anomalies":
         found = anomalies.detect_anomalies(values, labels=labels, measure=measure, period=_cycle(grain))
         return AnalysisAnswer(
-            _series_option(labels, values, found), _anomaly_sentence(found, grain, left_out)
+            charts.anomalies_option(labels, values, found),
+            _anomaly_sentence(found, grain, left_out),
+            [found.model_dump(mode="json", exclude={"scores"})],
         )
+    if plan.analysis == "cycle":
+        return _cycle_answer(plan, labels, values, measure, grain)
     finding_trend = trend.analyse_trend(labels, values, measure=measure)
-    return AnalysisAnswer(_trend_option(labels, values, finding_trend), _trend_sentence(finding_trend, grain))
+    return AnalysisAnswer(
+        charts.trend_option(labels, values, finding_trend),
+        trend_sentence(finding_trend, grain, left_out),
+        [finding_trend.model_dump(mode="json", exclude={"components", "trend_line"})],
+    )
 
 
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
@@ -76,16 +98,17 @@ def horizon_periods(plan: Plan, grain: str) -> int:
     return max(1, round(plan.horizon * days.get(plan.horizon_unit, 30) / days.get(grain, 30)))
 
 
-def _series(result: ResultSet, grain: str, today: date) -> tuple[list[str], list[float], str | None]:
-    """Labels and values oldest first; a last period that has not ended yet is left out (and named)."""
+def series_of(result: ResultSet, grain: str, today: date) -> tuple[list[str], list[float], str | None]:
+    """Labels and values oldest first (first column the period, last the measure); a last period that has
+    not ended yet is left out and named."""
     value_column = result.names[-1]
     pairs = sorted(
-        (str(row[0])[:10], float(value))
+        (str(row[0])[:19] if grain == "hour" else str(row[0])[:10], float(value))
         for row, value in zip(result.rows, result.numbers(value_column), strict=True)
         if row[0] is not None and value is not None
     )
     left_out = None
-    if pairs:
+    if pairs and grain != "hour":
         bounds = period_bounds(pairs[-1][0], grain)
         if bounds is not None and bounds[1] >= today:
             left_out = period_name(pairs[-1][0], grain)
@@ -93,7 +116,8 @@ def _series(result: ResultSet, grain: str, today: date) -> tuple[list[str], list
     return [label for label, _ in pairs], [value for _, value in pairs], left_out
 
 
-def _measure_name(plan: Plan, result: ResultSet) -> str:
+def measure_name(result: ResultSet) -> str:
+    """The measure's column as words (its output name, underscores as spaces)."""
     return result.names[-1].replace("_", " ")
 
 
@@ -150,119 +174,58 @@ def _anomaly_sentence(finding: AnomalyFinding, grain: str, left_out: str | None)
     return text
 
 
-def _trend_sentence(finding: TrendFinding, grain: str) -> str:
-    significant = finding.p_value < 0.05 and finding.direction != "flat"
+def trend_sentence(finding: TrendFinding, grain: str, left_out: str | None = None) -> str:
+    """Direction with the Theil-Sen slope and its interval, the test, the growth over the series and the
+    latest change point with the levels before and after it."""
     what = finding.measure.capitalize()
-    if significant:
+    if finding.direction != "flat":
         text = (
             f"{what} is going {finding.direction}: {format_number(finding.slope)} {finding.slope_unit} "
-            f"(Theil–Sen; Mann–Kendall p = {finding.p_value:.3f})."
+            f"(95 % interval {format_number(finding.slope_low)} to {format_number(finding.slope_high)}; "
+            f"Theil–Sen, Mann–Kendall p = {finding.p_value:.3f})"
         )
+        if finding.growth_total is not None:
+            text += f", {finding.growth_total * 100:+.1f} % along the trend over {finding.n} {grain}s"
+        text += "."
     else:
-        text = f"{what} shows no significant trend (Mann–Kendall p = {finding.p_value:.2f})."
+        text = (
+            f"{what} shows no significant trend over {finding.n} {grain}s "
+            f"(Mann–Kendall p = {finding.p_value:.2f})."
+        )
     if finding.change_points:
-        point = finding.change_points[-1]
-        text += f" The level changed around {period_name(point.at, grain)}."
+        point = max(finding.change_points, key=lambda p: abs(p.mean_after - p.mean_before))
+        count = len(finding.change_points)
+        text += f" {count} level changes (PELT); the largest" if count > 1 else " The level changed"
+        text += (
+            f" around {period_name(point.at, grain)}: from an average of "
+            f"{format_number(point.mean_before)} to {format_number(point.mean_after)} a {grain}."
+        )
+    if left_out:
+        text += f" {left_out} is not over yet, so it was left out."
     return text
 
 
-def _base(labels: list[str]) -> dict[str, Any]:
-    return {
-        "tooltip": {"trigger": "axis"},
-        "legend": {"top": 4},
-        "grid": {"left": 56, "right": 24, "top": 40, "bottom": 32},
-        "xAxis": {"type": "category", "data": labels, "boundaryGap": False},
-        "yAxis": {"type": "value", "scale": True},
-    }
-
-
-def _forecast_option(labels: list[str], values: list[float], finding: ForecastFinding) -> dict[str, Any]:
-    future = [p.at for p in finding.points]
-    blank = [None] * len(labels)
-    option = _base(labels + future)
-    low95 = blank + [p.lo95 for p in finding.points]
-    # Bands are stacked areas: an invisible lower edge, then the width of the band on top of it.
-    option["series"] = [
-        {"name": "History", "type": "line", "data": values + [None] * len(future), "showSymbol": False},
-        {
-            "name": "Forecast",
-            "type": "line",
-            "data": blank + [p.mean for p in finding.points],
-            "lineStyle": {"type": "dashed"},
-        },
-        {
-            "name": "95 % low",
-            "type": "line",
-            "data": low95,
-            "stack": "b95",
-            "lineStyle": {"opacity": 0},
-            "showSymbol": False,
-            "tooltip": {"show": False},
-        },
-        {
-            "name": "95 % interval",
-            "type": "line",
-            "data": blank + [p.hi95 - p.lo95 for p in finding.points],
-            "stack": "b95",
-            "areaStyle": {"color": BAND_95},
-            "lineStyle": {"opacity": 0},
-            "showSymbol": False,
-        },
-        {
-            "name": "80 % low",
-            "type": "line",
-            "data": blank + [p.lo80 for p in finding.points],
-            "stack": "b80",
-            "lineStyle": {"opacity": 0},
-            "showSymbol": False,
-            "tooltip": {"show": False},
-        },
-        {
-            "name": "80 % interval",
-            "type": "line",
-            "data": blank + [p.hi80 - p.lo80 for p in finding.points],
-            "stack": "b80",
-            "areaStyle": {"color": BAND},
-            "lineStyle": {"opacity": 0},
-            "showSymbol": False,
-        },
-    ]
-    option["legend"]["data"] = ["History", "Forecast", "80 % interval", "95 % interval"]
-    return option
-
-
-def _series_option(labels: list[str], values: list[float], finding: AnomalyFinding) -> dict[str, Any]:
-    option = _base(labels)
-    marks = [
-        {
-            "coord": [flag.at, flag.value],
-            "value": format_number(flag.value),
-            "itemStyle": {"color": "#e03131"},
-        }
-        for flag in finding.flags
-    ]
-    option["series"] = [
-        {
-            "name": finding.measure,
-            "type": "line",
-            "data": values,
-            "showSymbol": False,
-            "markPoint": {"symbol": "circle", "symbolSize": 9, "label": {"show": False}, "data": marks},
-        }
-    ]
-    return option
-
-
-def _trend_option(labels: list[str], values: list[float], finding: TrendFinding) -> dict[str, Any]:
-    option = _base(labels)
-    lines = [{"xAxis": point.at} for point in finding.change_points]
-    option["series"] = [
-        {
-            "name": finding.measure,
-            "type": "line",
-            "data": values,
-            "showSymbol": False,
-            "markLine": {"data": lines},
-        }
-    ]
-    return option
+def _cycle_answer(
+    plan: Plan, labels: list[str], values: list[float], measure: str, grain: str
+) -> AnalysisAnswer:
+    cycle = plan.analysis_options.get("cycle", "day_of_week")
+    found = patterns.cycle_pattern(labels, values, measure=measure, cycle=cycle)
+    if found is None:
+        raise AnalyticsError(f"Too few {grain}s to compare the positions of the cycle (two of each needed).")
+    per = "a day" if cycle == "day_of_week" else "an hour"
+    high, low = found.means[found.highest], found.means[found.lowest]
+    text = (
+        f"{measure.capitalize()} is highest on {found.highest} (average {format_number(high)} {per}) and "
+        f"lowest on {found.lowest} (average {format_number(low)})"
+    )
+    if found.p_value < 0.05:
+        text += (
+            f"; the difference is significant (Kruskal–Wallis p = {found.p_value:.3f}, "
+            f"{len(values)} {grain}s)."
+        )
+    else:
+        text += (
+            f", but the difference is not significant (Kruskal–Wallis p = {found.p_value:.2f}, "
+            f"{len(values)} {grain}s): it may be chance."
+        )
+    return AnalysisAnswer(charts.cycle_option(found), text, [found.model_dump(mode="json")])

@@ -26,6 +26,7 @@ from chat2chart.analytics.findings import AnalyticsError
 from chat2chart.charts.spec import ChartSpec
 from chat2chart.conversations import selectors
 from chat2chart.conversations.analysis import AnalysisAnswer, analyse
+from chat2chart.conversations.analysis_words import reworded
 from chat2chart.conversations.coverage import data_coverage
 from chat2chart.conversations.drawing import draw, draw_as, plan_spec, recommended
 from chat2chart.conversations.events import (
@@ -186,7 +187,7 @@ def plan_answer_steps(
     spec, option = draw(
         response, preferred=preferred, fallbacks=[plan.chart_type, *alternatives], title=title
     )
-    analysed = analysis_answer(plan, response)
+    analysed = analysis_answer(plan, response, principal=principal)
     if analysed is not None and analysed.option:
         option = analysed.option
     yield chart_step(message, spec, option, alternatives)
@@ -199,12 +200,19 @@ def plan_answer_steps(
     yield SuggestionsEvent(suggestions=message.suggestions)
 
 
-def analysis_answer(plan: Plan, response: ResultSet) -> AnalysisAnswer | None:
-    """The analytics engine's answer when the plan asks for one; its reason when it cannot analyse."""
+def analysis_answer(plan: Plan, response: ResultSet, *, principal: Principal) -> AnalysisAnswer | None:
+    """The analytics engine's answer when the plan asks for one (its extra queries run as `principal`);
+    its reason when it cannot analyse."""
     if plan.analysis is None:
         return None
     try:
-        return analyse(plan, response, today=workspace_clock().today)
+        answer = analyse(
+            plan,
+            response,
+            today=workspace_clock().today,
+            run=lambda query: query_run(query=query, principal=principal),
+        )
+        return reworded(answer)
     except AnalyticsError as error:
         return AnalysisAnswer(option={}, sentence=f"{error.message} The chart shows the series as it is.")
 

@@ -39,6 +39,11 @@ class Widget(models.Model):
         KPI = "kpi", "KPI"
         TEXT = "text", "Text"
         TABLE = "table", "Data table"
+        # Drawn by the analytics engine from the widget's query (dashboards.analysis_widgets).
+        FORECAST = "forecast", "Forecast"
+        ANOMALIES = "anomalies", "Unusual values"
+        DRIVERS = "drivers", "What changed"
+        INSIGHT = "insight", "Insight"
 
     dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="widgets")
     kind = models.CharField(max_length=10, choices=Kind.choices)

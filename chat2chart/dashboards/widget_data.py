@@ -27,6 +27,7 @@ from chat2chart.core import hooks
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import AiserError, ValidationFailed
 from chat2chart.core.principal import Principal
+from chat2chart.dashboards.analysis_widgets import ANALYSIS_KINDS, analysis_widget
 from chat2chart.dashboards.filters import Picked, locked_filters, picked_filters
 from chat2chart.dashboards.models import Dashboard, Widget
 from chat2chart.sources.catalogue import TableInfo
@@ -34,6 +35,7 @@ from chat2chart.sources.models import SourceTable
 from chat2chart.sources.querying import query_run
 from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import Dimension, Filter, OrderBy, SemanticQuery
+from chat2chart.workspaces.selectors import workspace_clock
 
 logger = logging.getLogger(__name__)
 
@@ -233,6 +235,17 @@ def _in_workspace(workspace: str, func: Callable[[_Job], dict[str, Any]]) -> Cal
 
 def _run(job: _Job, audience: Audience) -> dict[str, Any]:
     widget = job.widget
+    if widget.kind in ANALYSIS_KINDS:
+        try:
+            body = analysis_widget(
+                str(widget.kind),
+                job.query,
+                run=lambda query: _query_run(query, audience, job.extra_filters),
+                today=workspace_clock().today,
+            )
+        except Exception as error:  # each widget fails on its own; see _error
+            return _error(widget, error)
+        return _header(widget) | ({"not_filtered_by": job.not_filtered} if job.not_filtered else {}) | body
     try:
         result = _query_run(job.query, audience, job.extra_filters)
         spec = _spec(widget, result, audience.theme)

@@ -94,8 +94,12 @@ export async function loadWidget(section, config, params = new URLSearchParams()
     const notice = (result.not_filtered_by || []).length
       ? element("p", { class: "widget__notice", role: "note" }, `Not filtered by ${result.not_filtered_by.join(", ")}`)
       : null;
-    body.replaceChildren(...(notice ? [notice, holder] : [holder]));
-    return renderChart(holder, result.option, { data: result.data });
+    // Analysis widgets (forecast, unusual values, what changed, insight) say their finding above the chart.
+    const insight = result.insight ? element("p", { class: "widget__insight" }, result.insight) : null;
+    const hasChart = result.option && Object.keys(result.option).length > 0;
+    if (insight) holder.style.height = "calc(100% - 3.5rem)";
+    body.replaceChildren(...[notice, insight, hasChart ? holder : null].filter(Boolean));
+    return hasChart ? renderChart(holder, result.option, { data: result.data }) : null;
   } catch (error) {
     status(body, "This widget could not be loaded. Check your connection and refresh.", "widget__error");
     return null;

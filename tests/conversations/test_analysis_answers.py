@@ -72,8 +72,3 @@ def test_an_anomaly_question_flags_the_planted_month(ask):
     # Every flagged day is in the month planted with six times the usual revenue.
     assert {day[:7] for day in flagged} == {"2024-06"}
     assert "June 2024" in answer["content"] or "Jun 2024" in answer["content"]
-
-
-def test_why_questions_still_say_not_yet(ask):
-    answer = ask("why did revenue drop in March")
-    assert answer["explanation"].startswith("Not yet:")

@@ -66,3 +66,28 @@ def test_a_forecast_band_and_anomaly_markers_are_drawn(daily_source, live_server
     )
     page.screenshot(path=str(ARTIFACTS / "chat-anomalies.png"), full_page=True)
     assert page.console_errors == [], f"console errors: {page.console_errors}"
+
+
+def test_a_trend_answer_with_its_theil_sen_line_is_drawn(daily_source, live_server, page, login):
+    alpha, _source = daily_source
+    login(page, alpha, "viewer")
+    _open_conversation(page, live_server, alpha, "Daily revenue")
+
+    trend = _ask(page, "how is revenue trending")
+    narrative = trend.locator(".chat__narrative").inner_text()
+    assert narrative.startswith("Revenue is going up"), narrative
+    assert "Theil–Sen" in narrative
+    # The chart holds the series and its trend line (two series drawn, the legend names both).
+    legend = page.evaluate(
+        "() => { const el = [...document.querySelectorAll("
+        "'#chat-log article .chat__chart .aiser-chart__body')]"
+        ".pop(); return echarts.getInstanceByDom(el).getOption().series.map((s) => s.name); }"
+    )
+    assert legend == ["revenue", "Trend (Theil–Sen)"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-trend.png"), full_page=True)
+
+    feed = _ask(page, "what is interesting in this table?")
+    assert "1. " in feed.locator(".chat__narrative").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "chat-insights.png"), full_page=True)
+    assert page.console_errors == [], f"console errors: {page.console_errors}"

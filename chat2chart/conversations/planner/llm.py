@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chat2chart.sources.catalogue import NUMERIC_TYPES, TEMPORAL_TYPES, TableInfo
 from chat2chart.sources.semantic import Dimension, Filter, Measure, OrderBy, SemanticQuery
 
+from .analytics import read_analytics_question
+from .grounding import tokenize
 from .models import Clarification, Intent, Plan, PlanTurn, Usage
 from .rules import plan_with_rules
 
@@ -79,8 +81,12 @@ def plan_with_llm(
     """Plan with `model`; after `max_retries` invalid answers, or on an error, the rules answer.
 
     `completion_kwargs` are passed to every call (tests pass `mock_response`); `completion_fn` replaces
-    `litellm.completion` (tests use it to answer differently on each attempt).
+    `litellm.completion` (tests use it to answer differently on each attempt). Questions for the analytics
+    engine (forecasts, trends, why, what is interesting; or a follow-up of one) are planned by the rules: the
+    engine computes those answers, and the model may only reword them (conversations.analysis_words).
     """
+    if read_analytics_question(tokenize(question)) is not None or (history and history[-1].plan.analysis):
+        return plan_with_rules(question, table, source_id=source_id, history=history, now=now)
     import litellm  # imported here: loading it is slow and only this path needs it
 
     complete = completion_fn or litellm.completion

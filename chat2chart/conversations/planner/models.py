@@ -40,7 +40,15 @@ class Plan(BaseModel):
     # The chart's title, from what was computed (measures, grouping, period); "" for plans made elsewhere.
     title: str = ""
     # An analysis the analytics engine runs on the answer (the measure over time), when one was asked for.
-    analysis: Literal["forecast", "anomalies", "trend"] | None = None
+    analysis: (
+        Literal[
+            "forecast", "anomalies", "trend", "drivers", "associations", "cycle", "concentration", "insights"
+        ]
+        | None
+    ) = None
+    # What the analysis needs beyond the query: the period a "why" question names (a Filter's JSON), the
+    # dimensions to break a change down by, the cycle ("day_of_week"), the dimension of a concentration.
+    analysis_options: dict[str, Any] = Field(default_factory=dict)
     # How far ahead a forecast looks: `horizon` periods of `horizon_unit` ("next quarter": 1 quarter).
     horizon: int | None = None
     horizon_unit: str | None = None

@@ -14,12 +14,13 @@ from datetime import date
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.semantic import Filter, Measure
 
+from .analysisplan import analysis_plan
+from .analytics import read_analytics_question
 from .build import build_plan
 from .calculated import apply_calculation, read_calculation
-from .followups import follow_up
+from .followups import follow_up, shape_from_plan
 from .grounding import tokenize
 from .models import Clarification, Plan, PlanTurn
-from .notyet import ANSWERED, AnalyticsQuestion, read_analytics_question
 from .reading import Mention, Reading, read_question
 from .refusals import calculation_refusal, needs_clarification
 from .shape import Dim, Shape, default_agg, time_column
@@ -59,13 +60,18 @@ def plan_with_rules(
                     now=today,
                     explicit_chart=previous.plan.chart_type,
                 )
-            return plan
+            return _same_analysis(plan, previous.plan, reading)
+    if analytics is not None and previous is not None and previous.plan.analysis and not reading.mentions:
+        # "Forecast 6 months instead": the analysis changes, the measure and filters asked before stay.
+        _set_aside(reading, set(analytics.spans))
+        shape = follow_up(reading, previous.plan, table, today) or shape_from_plan(previous.plan, table)
+        return analysis_plan(shape, analytics, table, source_id=source_id, reading=reading, now=today)
     if request is not None:
         _set_aside(reading, request.spans)
     if analytics is not None:
         _set_aside(reading, set(analytics.spans))
     clarification = needs_clarification(reading, table)
-    if clarification is not None and not (analytics and analytics.kind == "insights"):
+    if clarification is not None and not (analytics and analytics.kind in ("insights", "cycle")):
         return clarification
     shape = shape_from_reading(reading, table, today)
     if previous is not None:
@@ -75,50 +81,20 @@ def plan_with_rules(
         if refusal is not None:
             return refusal
     if analytics is not None:
-        return _closest_chart(shape, analytics, table, source_id=source_id, reading=reading, now=today)
+        return analysis_plan(shape, analytics, table, source_id=source_id, reading=reading, now=today)
     return build_plan(shape, table, source_id=source_id, reading=reading, now=today)
 
 
-def _closest_chart(
-    shape: Shape,
-    analytics: AnalyticsQuestion,
-    table: TableInfo,
-    *,
-    source_id: int,
-    reading: Reading,
-    now: date,
-) -> Plan:
-    """The measure over time (the whole history, so a change can be seen), labelled as not the answer."""
-    column = time_column(table)
-    if column is not None and column not in shape.dim_fields():
-        shape.dims = [Dim(column, None, "group")] + [
-            Dim(d.field, d.granularity, "series") for d in shape.dims[:1]
-        ]
-    shape.filters = [f for f in shape.filters if f.field != column]
-    shape.rank = None
-    if analytics.kind in ANSWERED and shape.dims and shape.dims[0].field == column:
-        # The grain the words name ("weekly anomalies", "next 8 weeks"), else months for a forecast: a
-        # business series' usual grain, and the one whose unfinished last period the answer leaves out.
-        unit = {"quarter": "month", "year": "month"}.get(analytics.horizon_unit or "", analytics.horizon_unit)
-        # Unusual values are looked for day by day (enough points to learn what is usual).
-        default = "day" if analytics.kind == "anomalies" else "month"
-        shape.dims[0].granularity = reading.time.granularity or unit or default
-    plan = build_plan(shape, table, source_id=source_id, reading=reading, now=now)
-    if analytics.kind in ANSWERED and plan.query.dimensions and plan.query.dimensions[0].granularity:
-        # The analytics engine answers these on the measure over time (see conversations.analysis).
-        words = {"forecast": "Forecast", "anomalies": "Unusual values"}[analytics.kind]
-        return plan.model_copy(
-            update={
-                "analysis": analytics.kind,
-                "horizon": analytics.horizon,
-                "horizon_unit": analytics.horizon_unit,
-                "explanation": f"{words}: {plan.explanation}",
-                "title": f"{words}: {plan.title}",
-                "intent": "trend",
-                "chart_type": "line",
-            }
-        )
-    return plan.model_copy(update={"explanation": f"{analytics.notice} {plan.explanation}"})
+def _same_analysis(plan: Plan, previous: Plan, reading: Reading) -> Plan:
+    """ "And for the West?" after a forecast: the new filters, the same analysis (unless a chart is asked)."""
+    if previous.analysis is None or reading.chart is not None:
+        return plan
+    keep = {"analysis", "analysis_options", "horizon", "horizon_unit", "intent", "chart_type"}
+    update = {name: getattr(previous, name) for name in keep}
+    words = previous.title.split(":", 1)[0]
+    update["explanation"] = f"{words}: {plan.explanation}"
+    update["title"] = f"{words}: {plan.title}"
+    return plan.model_copy(update=update)
 
 
 def _set_aside(reading: Reading, spans: set[int]) -> None:

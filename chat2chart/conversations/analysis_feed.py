@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: MIT
+"""The insights feed in chat, "what is interesting in this table?": the data plane groups the table (the
+measures per day, per value of each dimension, and per combination of dimensions for the last two whole
+months), the engine scores what it finds, and the answer lists the top findings, each a numbered sentence
+with its chart in a grid of small charts.
+
+Grouping in SQL keeps the cost independent of the table's size; a time budget covers queries and analyses
+together (checked between steps, so one step may overrun it). No Django here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pandas as pd
+
+from chat2chart.analytics.findings import AnalyticsError
+from chat2chart.analytics.insights import grouped_insights
+from chat2chart.conversations import analysis_charts as charts
+from chat2chart.conversations.analysis import AnalysisAnswer, Run
+from chat2chart.conversations.planner import Plan
+from chat2chart.sources.semantic import Dimension, Filter, Measure, SemanticQuery
+
+FEED_SIZE = 4
+BUDGET_S = 2.5
+MAX_MEASURES = 3
+
+
+def insights_feed(
+    plan: Plan,
+    *,
+    today: date,
+    run: Run,
+    top: int = FEED_SIZE,
+    budget_s: float = BUDGET_S,
+    clock: Callable[[], float] = time.monotonic,
+) -> AnalysisAnswer:
+    """The top `top` findings over the plan's table (its filters applied), within `budget_s` seconds."""
+    from chat2chart.conversations.analysis_tables import frame_of
+
+    started = clock()
+    measures = _measures(plan)
+    names = [m.alias or "" for m in measures]
+    dimensions = list(plan.analysis_options.get("dimensions") or [])
+    time_field = (
+        plan.query.dimensions[0].field
+        if plan.query.dimensions and plan.query.dimensions[0].granularity
+        else None
+    )
+    filters = [f for f in plan.query.filters if f.field != time_field]
+
+    def query(dims: list[Dimension], extra: list[Filter] | None = None) -> pd.DataFrame | None:
+        answer = run(
+            SemanticQuery(
+                source=plan.query.source,
+                table=plan.query.table,
+                measures=measures,
+                dimensions=dims,
+                filters=filters + (extra or []),
+            )
+        )
+        return None if answer.truncated else frame_of(answer)
+
+    daily = change = None
+    if time_field is not None:
+        daily = query([Dimension(field=time_field, granularity="day", alias="time")])
+        if daily is not None:
+            daily = daily[pd.to_datetime(daily["time"]).dt.date < today]  # today is not over
+        change = _last_two_months(daily, time_field, dimensions, query)
+    by_dimension = {}
+    for dimension in dimensions:
+        if clock() - started > budget_s:
+            break
+        grouped = query([Dimension(field=dimension)])
+        if grouped is not None:
+            by_dimension[dimension] = grouped
+    found = grouped_insights(
+        measures=names,
+        daily=daily,
+        by_dimension=by_dimension,
+        change=change,
+        dimensions=dimensions,
+        top=top,
+        budget_s=max(0.1, budget_s - (clock() - started)),
+        clock=clock,
+    )
+    if not found:
+        raise AnalyticsError(
+            "Nothing stood out: no trend, unusual day, weekly pattern, concentration or outlier passed its "
+            "test in this table."
+        )
+    lines = [f"{i}. {f.sentence}" for i, f in enumerate(found, start=1)]
+    text = f"{len(found)} things stand out in {plan.query.table}:\n" + "\n".join(lines)
+    return AnalysisAnswer(
+        charts.feed_option(found, columns=1 if len(found) == 1 else 2),
+        text,
+        [f.model_dump(mode="json", exclude={"chart"}) for f in found],
+    )
+
+
+def _measures(plan: Plan) -> list[Measure]:
+    """The plan's measure first, then the table's other numeric columns (summed), named by their fields."""
+    first = plan.query.measures[0]
+    chosen = [first.model_copy(update={"alias": (first.field or "rows") if first.agg != "count" else "rows"})]
+    for name in plan.analysis_options.get("numeric") or []:
+        if len(chosen) >= MAX_MEASURES:
+            break
+        if name != first.field:
+            chosen.append(Measure(field=name, agg="sum", alias=name))
+    return chosen
+
+
+def _last_two_months(
+    daily: pd.DataFrame | None,
+    time_field: str,
+    dimensions: list[str],
+    query: Callable[[list[Dimension], list[Filter] | None], pd.DataFrame | None],
+) -> tuple[pd.DataFrame, pd.DataFrame, str, str] | None:
+    """Totals per combination of the dimensions in the latest whole month of data and the month before."""
+    if daily is None or daily.empty or not dimensions:
+        return None
+    last_day = pd.to_datetime(daily["time"]).max().date()
+    end = last_day.replace(day=1) - timedelta(days=1)  # the latest month that the data covers whole
+    if (last_day + timedelta(days=1)).day == 1:
+        end = last_day
+    start = end.replace(day=1)
+    before_end = start - timedelta(days=1)
+    before_start = before_end.replace(day=1)
+    dims = [Dimension(field=d) for d in dimensions]
+    after = query(dims, [Filter(field=time_field, op="between", value=[start.isoformat(), end.isoformat()])])
+    before = query(
+        dims,
+        [Filter(field=time_field, op="between", value=[before_start.isoformat(), before_end.isoformat()])],
+    )
+    if after is None or before is None:
+        return None
+    return before, after, before_start.strftime("%B %Y"), start.strftime("%B %Y")
