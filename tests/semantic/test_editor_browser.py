@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: MIT
+"""The model editor in a real Chromium against daphne: try a measure by a joined dimension, see a
+problem beside its line, add a filter and a title to the measure, save, and see the chart change to
+the numbers pandas computes from the same rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chat2chart.core.principal import Principal
+from tests.conversations.test_chat_browser import ARTIFACTS
+from tests.semantic.shop import shop_frames
+from tests.semantic.test_api import ROWS, workbook_bytes
+
+pytestmark = pytest.mark.browser
+
+MODEL_YAML = """\
+source: {source}
+cubes:
+  - name: customers
+    sql_table: customers
+    dimensions:
+      - name: id
+        type: number
+        primary_key: true
+      - name: segment
+        type: string
+        title: Segment
+  - name: orders
+    sql_table: orders
+    joins:
+      - name: customers
+        relationship: many_to_one
+        sql: "{{CUBE}}.customer_id = {{customers}}.id"
+    measures:
+      - name: shipping
+        type: sum
+        sql: shipping
+        title: Shipping
+    dimensions:
+      - name: id
+        type: number
+        primary_key: true
+      - name: status
+        type: string
+"""
+FILTERED = """      - name: shipping
+        type: sum
+        sql: shipping
+        title: Paid shipping
+        filters:
+          - sql: "{CUBE}.status = 'paid'"
+"""
+PAINTED = """
+() => {
+  const canvas = document.querySelector("#try-chart canvas");
+  if (!canvas || !canvas.width) return 0;
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 0; i < pixels.length; i += 4) {
+    if (pixels[i + 3] > 16 && !(pixels[i] > 245 && pixels[i + 1] > 245 && pixels[i + 2] > 245)) painted += 1;
+  }
+  return painted;
+}
+"""
+
+
+def _expected(paid_only: bool) -> dict[str, float]:
+    frames = shop_frames(ROWS)
+    orders = frames["orders"]
+    if paid_only:
+        orders = orders[orders["status"] == "paid"]
+    joined = orders.merge(frames["customers"], left_on="customer_id", right_on="id", how="left")
+    sums = joined.groupby("segment")["shipping"].sum()
+    return {segment: round(float(total), 2) for segment, total in sums.items()}
+
+
+@pytest.fixture
+def shop_model(workspaces, live_server, page, committed, settings, tmp_path) -> Iterator[tuple[Any, Any]]:
+    from chat2chart.semantic import services as semantic_services
+    from chat2chart.sources import services as source_services
+
+    alpha = workspaces.get("alpha") or workspaces["default"]
+    settings.MEDIA_ROOT = Path(live_server.data_dir) / "files"
+    upload = tmp_path / "shop.xlsx"
+    upload.write_bytes(workbook_bytes())
+    with committed(), alpha.activate():
+        owner = Principal.for_user(alpha.users["owner"])  # inside the workspace: it carries the role
+        source = source_services.source_create_file(
+            name="Browser shop",
+            upload=upload,
+            original_name=upload.name,
+            on_bad_rows="error",
+            principal=owner,
+        )
+        model = None
+        try:
+            source.refresh_from_db()
+            assert source.status == "ready", source.error
+            model = semantic_services.semantic_model_create(
+                principal=owner, name="Browser shop model", yaml_text=MODEL_YAML.format(source=source.pk)
+            )
+            yield alpha, model
+        finally:
+            if model is not None:
+                semantic_services.semantic_model_delete(model=model, principal=owner)
+            source_services.source_delete(source=source, principal=owner)
+
+
+def _drawn(page: Any) -> dict[str, float]:
+    page.wait_for_function("() => document.getElementById('try-chart').dataset.rows")
+    page.wait_for_function(f"() => ({PAINTED})() > 2000")
+    rows = page.evaluate("() => JSON.parse(document.getElementById('try-chart').dataset.rows)")
+    return {segment: round(float(total), 2) for segment, total in rows}
+
+
+def test_editing_a_measure_in_the_page_changes_the_try_it_chart(shop_model, live_server, page, login):
+    alpha, model = shop_model
+    login(page, alpha, "editor")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(live_server.url(alpha, f"/models/{model.pk}/"))
+    page.get_by_text("No problems found.").wait_for()
+
+    page.get_by_label("Orders · Shipping").check()
+    page.get_by_label("By").select_option("customers.segment")
+    page.get_by_role("button", name="Run").click()
+    assert _drawn(page) == _expected(paid_only=False)
+
+    text = page.get_by_label("Model YAML")
+    original = text.input_value()
+    text.fill(original.replace("type: sum", "type: total"))
+    page.locator("#yaml-lines .bad").first.wait_for()
+    line = original.splitlines().index("        type: sum") + 1
+    assert page.locator("#yaml-lines .bad").first.inner_text() == str(line)
+    assert "orders.shipping.type" in page.locator("#yaml-notes").inner_text()
+
+    before = "      - name: shipping\n        type: sum\n        sql: shipping\n        title: Shipping\n"
+    edited = original.replace(before, FILTERED)
+    assert edited != original
+    text.fill(edited)
+    page.get_by_text("No problems found.").wait_for()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved as a new version.").wait_for()
+    assert page.locator("#model-version").inner_text() == "version 2"
+    assert "Roll back to 1" in page.locator("#history-rows").inner_text()
+    assert alpha.users["editor"].email in page.locator("#history-rows tr").first.inner_text()
+
+    page.evaluate("() => { delete document.getElementById('try-chart').dataset.rows; }")
+    page.get_by_label("Orders · Paid shipping").check()
+    page.get_by_role("button", name="Run").click()
+    paid = _drawn(page)
+    assert paid == _expected(paid_only=True)
+    assert paid != _expected(paid_only=False)
+    assert "Paid shipping by Segment" in page.locator("#try-chart").inner_text() or page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector('#try-chart .aiser-chart__body'))"
+        ".getOption().title?.[0]?.text || ''"
+    ).startswith("Paid shipping by Segment")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "model-editor-1440.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / "model-editor-390.png"), full_page=True)
+    unexpected = [e for e in page.console_errors if "404" not in e]  # the optional rollups endpoint
+    assert unexpected == [], f"console errors: {unexpected}"
