@@ -1,0 +1,261 @@
+# SPDX-License-Identifier: MIT
+"""The planner speaks model members: the words of a question resolved to a semantic model's measures,
+dimensions and segments (by name, title and synonyms), across the model's joins.
+
+"margin by customer segment" over the orders table becomes `orders.margin` by `customers.segment`
+when the model defines margin on orders and segment on customers. A question is planned here only
+when every content word is accounted for by a member, a granularity or a grammar word; anything else
+(periods, values to filter on, unknown words) is left to the table's rule planner, as without a model.
+Pure: reads a `Model`, returns a `MemberPlan` or None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chat2chart.semantic.joins import JoinGraph
+from chat2chart.semantic.model import Cube, Dimension, Measure, Model, Segment
+from chat2chart.semantic.query import ModelQuery
+
+from . import lexicon
+from .grounding import is_function_word, name_words, singular, tokenize
+from .timephrases import read_time
+
+Kind = Literal["measure", "dimension", "segment"]
+# The aggregation a word asks for, and the member types that already are that aggregation.
+_AGG_FITS = {"sum": {"sum", "number"}, "avg": {"avg", "number"}, "count": {"count", "count_distinct"}}
+_COUNT_CUES = (("number", "of"), ("count", "of"), ("how", "many"))
+
+
+class MemberPlan(BaseModel):
+    """A question answered from a model: the model query, and the titles and formats to show it with."""
+
+    model_config = ConfigDict(frozen=True)
+
+    query: ModelQuery
+    titles: dict[str, str] = Field(default_factory=dict)  # result column -> its title in the model
+    formats: dict[str, str] = Field(default_factory=dict)  # result column -> "currency:EUR", "percent"…
+    intent: Literal["trend", "comparison", "lookup"]
+    title: str
+    explanation: str
+    planner: str = "model"
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    member: str  # "cube.member"
+    kind: Kind
+    key: tuple[str, ...]  # singular words
+    home: bool  # the member is on the cube of the conversation's table
+
+
+def plan_with_members(question: str, model: Model, *, cube: str) -> MemberPlan | None:
+    """`question` as a query of `model`'s members reachable from `cube` (the conversation's table),
+    or None when it names no measure or has words no member explains (the rule planner answers)."""
+    home = model.cube(cube)
+    if home is None:
+        return None
+    tokens = tokenize(question)
+    keys = [singular(t) for t in tokens]
+    time = read_time(tokens)
+    if time.periods or time.compare_previous_year:
+        return None  # periods are filters the rule planner reads; the member path does not yet
+    taken: set[int] = set(time.spans)
+    found: list[tuple[int, _Phrase]] = []
+    for start, length, phrase in _matches(keys, _phrases(model, home)):
+        if taken & set(range(start, start + length)):
+            continue
+        taken.update(range(start, start + length))
+        found.append((start, phrase))
+    found.sort(key=lambda item: item[0])
+    measures = _unique(p.member for _, p in found if p.kind == "measure")
+    if not measures:
+        return None
+    if any(not (i in taken or is_function_word(t)) for i, t in enumerate(tokens)):
+        return None  # a word no member explains: a filter value, a raw column, a typo
+    if not _aggregations_fit(tokens, model, measures):
+        return None
+    dimensions: list[dict[str, Any]] = [
+        {"member": p.member} for p in _unique_phrases(found) if p.kind == "dimension"
+    ]
+    segments = _unique(p.member for _, p in found if p.kind == "segment")
+    if time.granularity:
+        dimensions = _with_granularity(model, measures[0], dimensions, time.granularity)
+        if dimensions is None:
+            return None
+    return _plan(model, measures, dimensions, segments, trend=bool(time.granularity))
+
+
+def model_cube_for_table(model: Model, *, source_id: int, table: str) -> str | None:
+    """The cube of `model` that reads `table` of the source (by `sql_table`); None when none does.
+    `model.source`/`cube.source` must already be source ids."""
+    for cube in model.cubes:
+        source = cube.source if cube.source is not None else model.source
+        if cube.sql_table == table and source == source_id:
+            return cube.name
+    return None
+
+
+# --- words -------------------------------------------------------------------------------------------
+
+
+def _words(text: str | None) -> tuple[str, ...]:
+    return tuple(singular(w) for w in name_words(text or "")) if text else ()
+
+
+def _phrases(model: Model, home: Cube) -> list[_Phrase]:
+    graph = JoinGraph(model)
+    reachable = {c.name for c in model.cubes if graph.shortest_paths(home.name, c.name, limit=1)}
+    phrases: list[_Phrase] = []
+    for cube in model.cubes:
+        if cube.name not in reachable:
+            continue
+        cube_words = [_words(cube.name), _words(cube.title)]
+        for member in [*cube.measures, *cube.dimensions, *cube.segments]:
+            kind: Kind = _kind(member)
+            full = f"{cube.name}.{member.name}"
+            own = {_words(member.name), _words(member.title)}
+            own |= {_words(s) for s in getattr(member, "synonyms", [])}
+            own.discard(())
+            keys = set(own)
+            if kind == "dimension":  # "customer segment": the cube's name before the member's
+                keys |= {(*c, *o) for c in cube_words if c for o in own}
+            if isinstance(member, Measure) and member.type == "count" and not member.filters:
+                keys |= {(*cue, *c) for cue in _COUNT_CUES for c in cube_words if c}
+            phrases += [_Phrase(full, kind, key, cube.name == home.name) for key in keys]
+    return phrases
+
+
+def _kind(member: Measure | Dimension | Segment) -> Kind:
+    if isinstance(member, Measure):
+        return "measure"
+    return "dimension" if isinstance(member, Dimension) else "segment"
+
+
+def _matches(keys: list[str], phrases: list[_Phrase]) -> list[tuple[int, int, _Phrase]]:
+    """Every phrase found in `keys`, longest first, then members of the conversation's own cube,
+    then measures before dimensions (so "count" is this table's count)."""
+    found = []
+    for phrase in phrases:
+        n = len(phrase.key)
+        for start in range(len(keys) - n + 1):
+            if tuple(keys[start : start + n]) == phrase.key:
+                found.append((start, n, phrase))
+    order = {"measure": 0, "segment": 1, "dimension": 2}
+    found.sort(key=lambda f: (-f[1], not f[2].home, order[f[2].kind], f[0]))
+    return found
+
+
+def _aggregations_fit(tokens: list[str], model: Model, measures: list[str]) -> bool:
+    """ "average shipping" when shipping is a sum is not what the model defines: leave it to the rules."""
+    asked = {lexicon.AGG_WORDS[t] for t in tokens if lexicon.AGG_WORDS.get(t) in _AGG_FITS}
+    if not asked:
+        return True
+    types = {_measure(model, name).type for name in measures}
+    return all(types & _AGG_FITS[agg] for agg in asked)
+
+
+def _with_granularity(
+    model: Model, measure: str, dimensions: list[dict[str, Any]], granularity: str
+) -> list[dict[str, Any]] | None:
+    for item in dimensions:
+        if _dimension(model, item["member"]).type == "time":
+            item["granularity"] = granularity
+            return dimensions
+    cube = model.cube(measure.split(".")[0])
+    when = next((d for d in cube.dimensions if d.type == "time"), None) if cube else None
+    if when is None:
+        return None
+    return [{"member": f"{cube.name}.{when.name}", "granularity": granularity}, *dimensions]  # type: ignore[union-attr]
+
+
+# --- the plan ----------------------------------------------------------------------------------------
+
+
+def _plan(
+    model: Model,
+    measures: list[str],
+    dimensions: list[dict[str, Any]],
+    segments: list[str],
+    *,
+    trend: bool,
+) -> MemberPlan:
+    first = dimensions[0] if dimensions else None
+    order: list[dict[str, str]] = []
+    if first and first.get("granularity"):
+        order = [{"field": f"{first['member']}.{first['granularity']}", "dir": "asc"}]
+    elif first:
+        order = [{"field": measures[0], "dir": "desc"}]
+    query = ModelQuery.model_validate(
+        {"measures": measures, "dimensions": dimensions, "segments": segments, "order": order, "limit": 500}
+    )
+    titles: dict[str, str] = {}
+    formats: dict[str, str] = {}
+    for name in measures:
+        measure = _measure(model, name)
+        titles[name] = _title(measure)
+        if measure.format == "currency" and measure.currency:
+            formats[name] = f"currency:{measure.currency}"
+        elif measure.format:
+            formats[name] = measure.format
+    for ref in query.dimensions:
+        dim = _dimension(model, ref.member)
+        grain = f" ({ref.granularity.replace('_', ' ')})" if ref.granularity else ""
+        titles[ref.output_name] = _title(dim) + grain
+    what = ", ".join(titles[m] for m in measures)
+    by = " and ".join(titles[d.output_name] for d in query.dimensions)
+    title = f"{what} by {by}" if by else what
+    for name in segments:
+        segment = _segment(model, name)
+        title += f" ({_title(segment).lower()})"
+    intent = "trend" if trend else "comparison" if dimensions else "lookup"
+    sources = ", ".join(sorted({m.split(".")[0] for m in [*measures, *(d.member for d in query.dimensions)]}))
+    explanation = f"{title}, from the model's definitions ({sources})."
+    return MemberPlan(
+        query=query, titles=titles, formats=formats, intent=intent, title=title, explanation=explanation
+    )
+
+
+def _title(member: Measure | Dimension | Segment) -> str:
+    return member.title or member.name.replace("_", " ").capitalize()
+
+
+def _measure(model: Model, name: str) -> Measure:
+    member = _member(model, name)
+    assert isinstance(member, Measure)
+    return member
+
+
+def _dimension(model: Model, name: str) -> Dimension:
+    member = _member(model, name)
+    assert isinstance(member, Dimension)
+    return member
+
+
+def _segment(model: Model, name: str) -> Segment:
+    member = _member(model, name)
+    assert isinstance(member, Segment)
+    return member
+
+
+def _member(model: Model, name: str) -> Measure | Dimension | Segment:
+    cube_name, _, member_name = name.partition(".")
+    cube = model.cube(cube_name)
+    member = cube.member(member_name) if cube else None
+    if member is None:
+        raise KeyError(name)
+    return member
+
+
+def _unique(names: Any) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def _unique_phrases(found: list[tuple[int, _Phrase]]) -> list[_Phrase]:
+    seen: dict[str, _Phrase] = {}
+    for _, phrase in found:
+        seen.setdefault(phrase.member, phrase)
+    return list(seen.values())
