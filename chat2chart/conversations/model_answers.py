@@ -20,15 +20,18 @@ from chat2chart.semantic import selectors as semantic_selectors
 from chat2chart.semantic import services as semantic_services
 from chat2chart.semantic.model import Model
 from chat2chart.semantic.models import SemanticModel
+from chat2chart.semantic.results import titled_result
 from chat2chart.semantic.yaml_io import load_model
 from chat2chart.sources import selectors as source_selectors
-from chat2chart.sources.results import ResultColumn, ResultSet, Timings, default_role
+from chat2chart.sources.results import ResultSet
 
 logger = logging.getLogger(__name__)
 _ADDITIVE = frozenset({"sum", "count", "count_distinct"})
 
 
-def member_plan_for(question: str, conversation: Conversation) -> tuple[SemanticModel, MemberPlan] | None:
+def member_plan_for(
+    question: str, conversation: Conversation
+) -> tuple[SemanticModel, Model, MemberPlan] | None:
     """The first model (by name) with a cube on the conversation's table that plans `question` from
     its members; None when no model covers the table or none resolves every word."""
     for stored in semantic_selectors.semantic_model_list():
@@ -40,7 +43,7 @@ def member_plan_for(question: str, conversation: Conversation) -> tuple[Semantic
             continue
         plan = plan_with_members(question, model, cube=cube)
         if plan is not None:
-            return stored, plan
+            return stored, model, plan
     return None
 
 
@@ -61,7 +64,7 @@ def _usable(stored: SemanticModel) -> Model | None:
 
 
 def member_answer_steps(
-    message: Message, stored: SemanticModel, plan: MemberPlan, *, principal: Principal
+    message: Message, stored: SemanticModel, model: Model, plan: MemberPlan, *, principal: Principal
 ) -> Steps:
     """Run `plan`'s model query as `principal`, then draw and describe it with the model's words."""
     query = plan.query.model_dump(mode="json", exclude_defaults=True)
@@ -78,7 +81,7 @@ def member_answer_steps(
     )
     yield status("querying", message)
     answer = semantic_services.semantic_query_run(model=stored, query=query, principal=principal)
-    response = titled_result(answer, plan)
+    response = titled_result(answer, model, plan.query)
     yield from result_steps(message, response)
     yield status("rendering", message)
     alternatives = recommended(response, plan.intent)
@@ -88,39 +91,6 @@ def member_answer_steps(
     yield from narrative_steps(message, member_narrative(plan, response))
     message.suggestions = []
     yield SuggestionsEvent(suggestions=[])
-
-
-def titled_result(answer: dict[str, object], plan: MemberPlan) -> ResultSet:
-    """The model query's answer as a ResultSet whose columns carry the members' titles (unique),
-    formats and roles; `member` keeps the full member name ("orders.margin")."""
-    measures = set(plan.query.measures)
-    columns: list[ResultColumn] = []
-    used: set[str] = set()
-    for given in answer["columns"]:  # type: ignore[attr-defined]
-        member = given["name"]
-        name = plan.titles.get(member, member)
-        if name in used:
-            name = f"{name} ({member.split('.')[0]})"
-        used.add(name)
-        columns.append(
-            ResultColumn(
-                name=name,
-                type=given["type"],
-                role="measure" if member in measures else default_role(given["type"]),
-                format=plan.formats.get(member) or given.get("format"),
-                member=member,
-                aggregation=given.get("agg"),
-                granularity=given.get("granularity"),
-            )
-        )
-    elapsed = float(answer.get("elapsed_ms") or 0.0)  # type: ignore[arg-type]
-    return ResultSet(
-        columns=tuple(columns),
-        rows=tuple(tuple(row) for row in answer["rows"]),  # type: ignore[attr-defined]
-        truncated=bool(answer.get("truncated")),
-        sql=str(answer.get("sql") or ""),
-        timings=Timings(execute_ms=elapsed, total_ms=elapsed),
-    )
 
 
 def member_narrative(plan: MemberPlan, result: ResultSet) -> str:

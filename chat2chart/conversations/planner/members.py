@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chat2chart.semantic.joins import JoinGraph
 from chat2chart.semantic.model import Cube, Dimension, Measure, Model, Segment
 from chat2chart.semantic.query import ModelQuery
+from chat2chart.semantic.results import member_title
 
 from . import lexicon
 from .grounding import is_function_word, name_words, singular, tokenize
@@ -36,8 +37,7 @@ class MemberPlan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     query: ModelQuery
-    titles: dict[str, str] = Field(default_factory=dict)  # result column -> its title in the model
-    formats: dict[str, str] = Field(default_factory=dict)  # result column -> "currency:EUR", "percent"…
+    titles: dict[str, str] = Field(default_factory=dict)  # output name -> its title in the model
     intent: Literal["trend", "comparison", "lookup"]
     title: str
     explanation: str
@@ -192,35 +192,17 @@ def _plan(
     query = ModelQuery.model_validate(
         {"measures": measures, "dimensions": dimensions, "segments": segments, "order": order, "limit": 500}
     )
-    titles: dict[str, str] = {}
-    formats: dict[str, str] = {}
-    for name in measures:
-        measure = _measure(model, name)
-        titles[name] = _title(measure)
-        if measure.format == "currency" and measure.currency:
-            formats[name] = f"currency:{measure.currency}"
-        elif measure.format:
-            formats[name] = measure.format
-    for ref in query.dimensions:
-        dim = _dimension(model, ref.member)
-        grain = f" ({ref.granularity.replace('_', ' ')})" if ref.granularity else ""
-        titles[ref.output_name] = _title(dim) + grain
+    titles = {name: member_title(model, name) for name in measures}
+    titles |= {ref.output_name: member_title(model, ref.member, ref.granularity) for ref in query.dimensions}
     what = ", ".join(titles[m] for m in measures)
     by = " and ".join(titles[d.output_name] for d in query.dimensions)
     title = f"{what} by {by}" if by else what
     for name in segments:
-        segment = _segment(model, name)
-        title += f" ({_title(segment).lower()})"
+        title += f" ({member_title(model, name).lower()})"
     intent = "trend" if trend else "comparison" if dimensions else "lookup"
     sources = ", ".join(sorted({m.split(".")[0] for m in [*measures, *(d.member for d in query.dimensions)]}))
     explanation = f"{title}, from the model's definitions ({sources})."
-    return MemberPlan(
-        query=query, titles=titles, formats=formats, intent=intent, title=title, explanation=explanation
-    )
-
-
-def _title(member: Measure | Dimension | Segment) -> str:
-    return member.title or member.name.replace("_", " ").capitalize()
+    return MemberPlan(query=query, titles=titles, intent=intent, title=title, explanation=explanation)
 
 
 def _measure(model: Model, name: str) -> Measure:
@@ -232,12 +214,6 @@ def _measure(model: Model, name: str) -> Measure:
 def _dimension(model: Model, name: str) -> Dimension:
     member = _member(model, name)
     assert isinstance(member, Dimension)
-    return member
-
-
-def _segment(model: Model, name: str) -> Segment:
-    member = _member(model, name)
-    assert isinstance(member, Segment)
     return member
 
 
