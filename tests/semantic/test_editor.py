@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 import yaml
 
 from chat2chart.semantic.cube_import import import_cube_project
@@ -47,6 +48,7 @@ def test_the_automatic_model_of_one_table_is_shown_and_saved_by_an_editor(alpha)
     assert [c.name for c in load_model(saved["yaml"]).cubes] == ["orders"]
 
 
+@pytest.mark.enterprise  # roles are an enterprise feature; in the core edition every member edits
 def test_viewers_read_the_editor_but_cannot_save_or_create(alpha):
     editor = alpha.client("editor")
     model = auto_model(editor, upload_shop(editor))
