@@ -13,7 +13,12 @@ from chat2chart.conversations.events import PlanEvent, SuggestionsEvent
 from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.narrative_shapes import format_number, number_of
 from chat2chart.conversations.pipeline import Steps, chart_step, narrative_steps, result_steps, status
-from chat2chart.conversations.planner.members import MemberPlan, model_cube_for_table, plan_with_members
+from chat2chart.conversations.planner.members import (
+    MemberPlan,
+    member_values,
+    model_cube_for_table,
+    plan_with_members,
+)
 from chat2chart.core.errors import AiserError
 from chat2chart.core.principal import Principal
 from chat2chart.semantic import selectors as semantic_selectors
@@ -23,6 +28,7 @@ from chat2chart.semantic.models import SemanticModel
 from chat2chart.semantic.results import titled_result
 from chat2chart.semantic.yaml_io import load_model
 from chat2chart.sources import selectors as source_selectors
+from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.results import ResultSet
 
 logger = logging.getLogger(__name__)
@@ -34,6 +40,7 @@ def member_plan_for(
 ) -> tuple[SemanticModel, Model, MemberPlan] | None:
     """The first model (by name) with a cube on the conversation's table that plans `question` from
     its members; None when no model covers the table or none resolves every word."""
+    tables: dict[str, TableInfo] | None = None
     for stored in semantic_selectors.semantic_model_list():
         model = _usable(stored)
         if model is None:
@@ -41,7 +48,10 @@ def member_plan_for(
         cube = model_cube_for_table(model, source_id=conversation.source_id, table=conversation.table_name)
         if cube is None:
             continue
-        plan = plan_with_members(question, model, cube=cube)
+        if tables is None:  # read once, and only when a model covers the table
+            tables = {t.name: t for t in source_selectors.source_catalogue(conversation.source_id)}
+        values = member_values(model, tables, source_id=conversation.source_id)
+        plan = plan_with_members(question, model, cube=cube, values=values)
         if plan is not None:
             return stored, model, plan
     return None

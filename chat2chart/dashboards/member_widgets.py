@@ -107,7 +107,7 @@ def member_filter_values(
     lockers = {name: dimension_member(model, name) for name in locked}
     if member is None or None in lockers.values():
         return None
-    filters = locked_filters({lockers[name]: value for name, value in locked.items()})
+    filters = locked_filters({str(lockers[name]): value for name, value in locked.items()})
     values_query = ModelQuery(
         dimensions=[{"member": member}],  # type: ignore[list-item]
         filters=filters,

@@ -159,7 +159,7 @@ def filter_options(*, dashboard: Dashboard, field_name: str, audience: Audience)
     for widget in dashboard.widgets.select_related("chart"):
         if widget.kind != Widget.Kind.TEXT and is_member_query(widget.query):
             values = member_filter_values(
-                query=widget.query,
+                query=dict(widget.query or {}),
                 field_name=field_name,
                 principal=audience.principal,
                 locked=audience.locked,
@@ -276,7 +276,7 @@ def _member_widget(widget: Widget, audience: Audience, picked: Mapping[str, Pick
     try:
         result, option, not_filtered = member_widget_result(
             kind=str(widget.kind),
-            query=widget.query,
+            query=dict(widget.query or {}),
             principal=audience.principal,
             locked=audience.locked,
             picked=picked,

@@ -70,7 +70,7 @@ def model_list_page(request: HttpRequest) -> HttpResponse:
         _require(policy.can_create_model(principal))
         form = AutoModelForm(request.POST)
         if not form.is_valid():
-            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
             return redirect("semantic-model-list")
         try:
             model = form.create(principal=principal)

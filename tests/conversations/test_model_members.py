@@ -122,6 +122,20 @@ def test_synonyms_from_the_model_name_the_same_members(shop):
     assert _rows(answer) == _margin_by_segment()
 
 
+def test_a_value_of_a_joined_dimension_filters_the_measure(shop):
+    ask = _conversation(shop["client"], shop["source"], "orders")
+
+    answer = ask("margin by status for retail customers")
+
+    frames = shop_frames(ROWS)
+    joined = frames["orders"].merge(frames["customers"], left_on="customer_id", right_on="id", how="left")
+    retail = joined[joined["segment"] == "retail"]
+    want = {k: round(float(v) * 0.4, 4) for k, v in retail.groupby("status")["shipping"].sum().items()}
+    assert answer["planner"] == "model"
+    assert {k: round(v, 2) for k, v in _rows(answer).items()} == {k: round(v, 2) for k, v in want.items()}
+    assert answer["query"]["filters"] == [{"field": "customers.segment", "op": "eq", "value": "retail"}]
+
+
 def test_a_count_by_month_uses_the_measures_time_dimension(shop):
     ask = _conversation(shop["client"], shop["source"], "orders")
 

@@ -11,6 +11,8 @@ Pure: reads a `Model`, returns a `MemberPlan` or None.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,15 +22,18 @@ from chat2chart.semantic.joins import JoinGraph
 from chat2chart.semantic.model import Cube, Dimension, Measure, Model, Segment
 from chat2chart.semantic.query import ModelQuery
 from chat2chart.semantic.results import member_title
+from chat2chart.sources.catalogue import TableInfo
 
 from . import lexicon
 from .grounding import is_function_word, name_words, singular, tokenize
 from .timephrases import read_time
 
-Kind = Literal["measure", "dimension", "segment"]
+Kind = Literal["measure", "dimension", "segment", "value"]
+Intent = Literal["trend", "comparison", "lookup"]
 # The aggregation a word asks for, and the member types that already are that aggregation.
 _AGG_FITS = {"sum": {"sum", "number"}, "avg": {"avg", "number"}, "count": {"count", "count_distinct"}}
 _COUNT_CUES = (("number", "of"), ("count", "of"), ("how", "many"))
+_PLAIN_COLUMN = re.compile(r'^(?:\{CUBE\}\.)?"?([A-Za-z_][A-Za-z0-9_ ]*)"?$')
 
 
 class MemberPlan(BaseModel):
@@ -38,7 +43,7 @@ class MemberPlan(BaseModel):
 
     query: ModelQuery
     titles: dict[str, str] = Field(default_factory=dict)  # output name -> its title in the model
-    intent: Literal["trend", "comparison", "lookup"]
+    intent: Intent
     title: str
     explanation: str
     planner: str = "model"
@@ -50,11 +55,17 @@ class _Phrase:
     kind: Kind
     key: tuple[str, ...]  # singular words
     home: bool  # the member is on the cube of the conversation's table
+    value: str | None = None  # for kind "value": the dimension's value these words name
 
 
-def plan_with_members(question: str, model: Model, *, cube: str) -> MemberPlan | None:
+def plan_with_members(
+    question: str, model: Model, *, cube: str, values: Mapping[str, Sequence[str]] | None = None
+) -> MemberPlan | None:
     """`question` as a query of `model`'s members reachable from `cube` (the conversation's table),
-    or None when it names no measure or has words no member explains (the rule planner answers)."""
+    or None when it names no measure or has words no member explains (the rule planner answers).
+
+    `values` ({"customers.region": ["West", ...]}, see `member_values`) lets words name a value of a
+    dimension ("margin in West"), which becomes a filter on that member."""
     home = model.cube(cube)
     if home is None:
         return None
@@ -65,7 +76,7 @@ def plan_with_members(question: str, model: Model, *, cube: str) -> MemberPlan |
         return None  # periods are filters the rule planner reads; the member path does not yet
     taken: set[int] = set(time.spans)
     found: list[tuple[int, _Phrase]] = []
-    for start, length, phrase in _matches(keys, _phrases(model, home)):
+    for start, length, phrase in _matches(keys, _phrases(model, home, values or {})):
         if taken & set(range(start, start + length)):
             continue
         taken.update(range(start, start + length))
@@ -74,7 +85,8 @@ def plan_with_members(question: str, model: Model, *, cube: str) -> MemberPlan |
     measures = _unique(p.member for _, p in found if p.kind == "measure")
     if not measures:
         return None
-    if any(not (i in taken or is_function_word(t)) for i, t in enumerate(tokens)):
+    context = {w for c in model.cubes for w in (*_words(c.name), *_words(c.title))}  # "orders", "customer"
+    if any(not (i in taken or is_function_word(t) or keys[i] in context) for i, t in enumerate(tokens)):
         return None  # a word no member explains: a filter value, a raw column, a typo
     if not _aggregations_fit(tokens, model, measures):
         return None
@@ -82,11 +94,33 @@ def plan_with_members(question: str, model: Model, *, cube: str) -> MemberPlan |
         {"member": p.member} for p in _unique_phrases(found) if p.kind == "dimension"
     ]
     segments = _unique(p.member for _, p in found if p.kind == "segment")
+    picked: dict[str, list[str]] = {}
+    for _, phrase in found:
+        if phrase.kind == "value" and phrase.value is not None:
+            picked.setdefault(phrase.member, []).append(phrase.value)
     if time.granularity:
-        dimensions = _with_granularity(model, measures[0], dimensions, time.granularity)
-        if dimensions is None:
+        timed = _with_granularity(model, measures[0], dimensions, time.granularity)
+        if timed is None:
             return None
-    return _plan(model, measures, dimensions, segments, trend=bool(time.granularity))
+        dimensions = timed
+    return _plan(model, measures, dimensions, segments, picked, trend=bool(time.granularity))
+
+
+def member_values(model: Model, tables: Mapping[str, TableInfo], *, source_id: int) -> dict[str, list[str]]:
+    """The sample values of the text dimensions of `model`'s cubes on the source whose catalogue is
+    `tables` (by table name), when the dimension is a plain column: {"customers.region": ["West", ...]}."""
+    found: dict[str, list[str]] = {}
+    for cube in model.cubes:
+        source = cube.source if cube.source is not None else model.source
+        table = tables.get(cube.sql_table or "") if source == source_id else None
+        if table is None:
+            continue
+        for dim in cube.dimensions:
+            match = _PLAIN_COLUMN.match(dim.sql or dim.name)
+            column = table.column(match.group(1)) if match and dim.type == "string" else None
+            if column is not None and column.type == "text":
+                found[f"{cube.name}.{dim.name}"] = [str(v) for v in column.samples if v is not None]
+    return found
 
 
 def model_cube_for_table(model: Model, *, source_id: int, table: str) -> str | None:
@@ -106,7 +140,7 @@ def _words(text: str | None) -> tuple[str, ...]:
     return tuple(singular(w) for w in name_words(text or "")) if text else ()
 
 
-def _phrases(model: Model, home: Cube) -> list[_Phrase]:
+def _phrases(model: Model, home: Cube, values: Mapping[str, Sequence[str]]) -> list[_Phrase]:
     graph = JoinGraph(model)
     reachable = {c.name for c in model.cubes if graph.shortest_paths(home.name, c.name, limit=1)}
     phrases: list[_Phrase] = []
@@ -114,7 +148,8 @@ def _phrases(model: Model, home: Cube) -> list[_Phrase]:
         if cube.name not in reachable:
             continue
         cube_words = [_words(cube.name), _words(cube.title)]
-        for member in [*cube.measures, *cube.dimensions, *cube.segments]:
+        members: list[Measure | Dimension | Segment] = [*cube.measures, *cube.dimensions, *cube.segments]
+        for member in members:
             kind: Kind = _kind(member)
             full = f"{cube.name}.{member.name}"
             own = {_words(member.name), _words(member.title)}
@@ -126,6 +161,10 @@ def _phrases(model: Model, home: Cube) -> list[_Phrase]:
             if isinstance(member, Measure) and member.type == "count" and not member.filters:
                 keys |= {(*cue, *c) for cue in _COUNT_CUES for c in cube_words if c}
             phrases += [_Phrase(full, kind, key, cube.name == home.name) for key in keys]
+            for value in values.get(full, ()) if kind == "dimension" else ():
+                words = tuple(singular(w) for w in tokenize(value))
+                if words and len(words) <= 5 and not all(is_function_word(w) for w in words):
+                    phrases.append(_Phrase(full, "value", words, cube.name == home.name, value))
     return phrases
 
 
@@ -144,7 +183,7 @@ def _matches(keys: list[str], phrases: list[_Phrase]) -> list[tuple[int, int, _P
         for start in range(len(keys) - n + 1):
             if tuple(keys[start : start + n]) == phrase.key:
                 found.append((start, n, phrase))
-    order = {"measure": 0, "segment": 1, "dimension": 2}
+    order = {"measure": 0, "segment": 1, "dimension": 2, "value": 3}
     found.sort(key=lambda f: (-f[1], not f[2].home, order[f[2].kind], f[0]))
     return found
 
@@ -180,6 +219,7 @@ def _plan(
     measures: list[str],
     dimensions: list[dict[str, Any]],
     segments: list[str],
+    picked: Mapping[str, list[str]],
     *,
     trend: bool,
 ) -> MemberPlan:
@@ -189,8 +229,21 @@ def _plan(
         order = [{"field": f"{first['member']}.{first['granularity']}", "dir": "asc"}]
     elif first:
         order = [{"field": measures[0], "dir": "desc"}]
+    filters = [
+        {"field": member, "op": "eq", "value": chosen[0]}
+        if len(chosen) == 1
+        else {"field": member, "op": "in", "value": chosen}
+        for member, chosen in picked.items()
+    ]
     query = ModelQuery.model_validate(
-        {"measures": measures, "dimensions": dimensions, "segments": segments, "order": order, "limit": 500}
+        {
+            "measures": measures,
+            "dimensions": dimensions,
+            "segments": segments,
+            "filters": filters,
+            "order": order,
+            "limit": 500,
+        }
     )
     titles = {name: member_title(model, name) for name in measures}
     titles |= {ref.output_name: member_title(model, ref.member, ref.granularity) for ref in query.dimensions}
@@ -199,7 +252,9 @@ def _plan(
     title = f"{what} by {by}" if by else what
     for name in segments:
         title += f" ({member_title(model, name).lower()})"
-    intent = "trend" if trend else "comparison" if dimensions else "lookup"
+    for member, chosen in picked.items():
+        title += f", {member_title(model, member)}: {', '.join(chosen)}"
+    intent: Intent = "trend" if trend else "comparison" if dimensions else "lookup"
     sources = ", ".join(sorted({m.split(".")[0] for m in [*measures, *(d.member for d in query.dimensions)]}))
     explanation = f"{title}, from the model's definitions ({sources})."
     return MemberPlan(query=query, titles=titles, intent=intent, title=title, explanation=explanation)
