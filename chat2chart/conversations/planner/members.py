@@ -4,8 +4,9 @@ dimensions and segments (by name, title and synonyms), across the model's joins.
 
 "margin by customer segment" over the orders table becomes `orders.margin` by `customers.segment`
 when the model defines margin on orders and segment on customers. A question is planned here only
-when every content word is accounted for by a member, a granularity or a grammar word; anything else
-(periods, values to filter on, unknown words) is left to the table's rule planner, as without a model.
+when every content word is accounted for by a member, a value of a text dimension, a granularity, a
+cube's name or a grammar word; anything else (periods, unknown words) is left to the table's rule
+planner, as without a model.
 Pure: reads a `Model`, returns a `MemberPlan` or None.
 """
 
