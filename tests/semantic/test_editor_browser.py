@@ -5,6 +5,7 @@ the numbers pandas computes from the same rows."""
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -166,3 +167,55 @@ def test_editing_a_measure_in_the_page_changes_the_try_it_chart(shop_model, live
     page.screenshot(path=str(ARTIFACTS / "model-editor-390.png"), full_page=True)
     unexpected = [e for e in page.console_errors if "404" not in e]  # the optional rollups endpoint
     assert unexpected == [], f"console errors: {unexpected}"
+
+
+def test_a_cube_project_is_imported_in_the_page_with_its_report(
+    shop_model, live_server, page, login, committed, tmp_path
+):
+    alpha, _model = shop_model
+    project = Path(__file__).parent / "cube_project"
+    archive = tmp_path / "cube_project.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(project.rglob("*")):
+            if path.is_file():
+                zipped.write(path, path.relative_to(project).as_posix())
+    login(page, alpha, "editor")
+    page.goto(live_server.url(alpha, "/models/"))
+    assert page.locator("#model-list").get_by_text("Browser shop model").count() == 1
+    imported_id = None
+    try:
+        page.get_by_label("Model name").fill("Imported shop")
+        page.get_by_label("Source its tables are in").select_option(label="Browser shop")
+        page.get_by_label("A zip of the project, or its model YAML files").set_input_files(str(archive))
+        page.get_by_role("button", name="Import").click()
+        link = page.get_by_role("link", name="Open 'Imported shop'")
+        link.wait_for()
+        report = page.locator("#import-skipped").inner_text()
+        assert "model/views/shop.yml — view shop: views are not imported yet" in report
+        assert "cube.js — file: only YAML models are read" in report
+        assert "pre_aggregations" in report
+        imported_id = int(link.get_attribute("href").strip("/").split("/")[-1])
+
+        link.click()
+        page.get_by_text("No problems found.").wait_for()
+        for chosen in page.locator("#try-measures input:checked").all():
+            chosen.uncheck()  # the first measure is chosen when the page opens
+        page.get_by_label("orders · shipping", exact=True).check()
+        page.get_by_role("button", name="Run").click()
+        rows = _drawn_rows(page)
+        total = round(float(shop_frames(ROWS)["orders"]["shipping"].sum()), 2)
+        assert [[round(float(v), 2) for v in row] for row in rows] == [[total]]
+    finally:
+        if imported_id is not None:
+            from chat2chart.semantic import selectors as semantic_selectors
+            from chat2chart.semantic import services as semantic_services
+
+            with committed(), alpha.activate():
+                owner = Principal.for_user(alpha.users["owner"])
+                found = semantic_selectors.semantic_model_get(model_id=imported_id)
+                semantic_services.semantic_model_delete(model=found, principal=owner)
+
+
+def _drawn_rows(page: Any) -> list[list[Any]]:
+    page.wait_for_function("() => document.getElementById('try-chart').dataset.rows")
+    return page.evaluate("() => JSON.parse(document.getElementById('try-chart').dataset.rows)")
