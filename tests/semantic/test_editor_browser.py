@@ -163,6 +163,16 @@ def test_editing_a_measure_in_the_page_changes_the_try_it_chart(shop_model, live
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "model-editor-1440.png"), full_page=True)
+
+    page.once("dialog", lambda dialog: dialog.accept())  # "Make version 1 current again?"
+    page.get_by_role("button", name="Roll back to 1").click()
+    page.get_by_text("Rolled back to version 1.").wait_for()
+    assert page.locator("#model-version").inner_text() == "version 3"
+    assert page.get_by_label("Model YAML").input_value() == original
+    page.evaluate("() => { delete document.getElementById('try-chart').dataset.rows; }")
+    page.get_by_label("Orders · Shipping").check()
+    page.get_by_role("button", name="Run").click()
+    assert _drawn(page) == _expected(paid_only=False)
     page.set_viewport_size({"width": 390, "height": 844})
     # Nothing scrolls sideways once the chart has followed its box (ECharts resizes on the next frame).
     page.wait_for_function("() => document.documentElement.scrollWidth <= 390")
