@@ -84,7 +84,7 @@ def member_answer_steps(
     yield PlanEvent(
         explanation=plan.explanation,
         intent=plan.intent,
-        chart_type="line" if plan.intent == "trend" else "bar",
+        chart_type=plan.chart_type or ("line" if plan.intent == "trend" else "bar"),
         planner=plan.planner,
         fallback_reason="",
         query=message.query,
@@ -95,7 +95,7 @@ def member_answer_steps(
     yield from result_steps(message, response)
     yield status("rendering", message)
     alternatives = recommended(response, plan.intent)
-    first = ["line"] if plan.intent == "trend" else []
+    first = [plan.chart_type] if plan.chart_type else ["line"] if plan.intent == "trend" else []
     spec, option = draw(response, preferred=None, fallbacks=[*first, *alternatives], title=plan.title)
     yield chart_step(message, spec, option, alternatives)
     yield from narrative_steps(message, member_narrative(plan, response))

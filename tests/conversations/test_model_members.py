@@ -122,6 +122,17 @@ def test_synonyms_from_the_model_name_the_same_members(shop):
     assert _rows(answer) == _margin_by_segment()
 
 
+def test_a_top_n_and_a_named_chart_are_kept(shop):
+    ask = _conversation(shop["client"], shop["source"], "orders")
+
+    answer = ask("top 2 customer segments by margin as a pie chart")
+
+    ranked = sorted(_margin_by_segment().items(), key=lambda item: -item[1])[:2]
+    assert answer["planner"] == "model"
+    assert [(row[0], round(float(row[1]), 4)) for row in answer["data"]["rows"]] == ranked
+    assert answer["chart"]["type"] == "pie"
+
+
 def test_a_value_of_a_joined_dimension_filters_the_measure(shop):
     ask = _conversation(shop["client"], shop["source"], "orders")
 

@@ -47,6 +47,7 @@ class MemberPlan(BaseModel):
     intent: Intent
     title: str
     explanation: str
+    chart_type: str | None = None  # the chart the question asked for ("as a pie"), else the best fit
     planner: str = "model"
 
 
@@ -76,6 +77,8 @@ def plan_with_members(
     if time.periods or time.compare_previous_year:
         return None  # periods are filters the rule planner reads; the member path does not yet
     taken: set[int] = set(time.spans)
+    ranking = _ranking(tokens, taken)
+    chart_type = _chart_words(tokens, taken)
     found: list[tuple[int, _Phrase]] = []
     for start, length, phrase in _matches(keys, _phrases(model, home, values or {})):
         if taken & set(range(start, start + length)):
@@ -104,7 +107,33 @@ def plan_with_members(
         if timed is None:
             return None
         dimensions = timed
-    return _plan(model, measures, dimensions, segments, picked, trend=bool(time.granularity))
+    plan = _plan(model, measures, dimensions, segments, picked, trend=bool(time.granularity), ranking=ranking)
+    return plan.model_copy(update={"chart_type": chart_type}) if chart_type else plan
+
+
+def _ranking(tokens: list[str], taken: set[int]) -> tuple[str, int | None] | None:
+    """ "top 5" / "lowest 3" / "highest": the sort direction and how many (None: all), spans taken."""
+    for i, token in enumerate(tokens):
+        if token in lexicon.TOP_WORDS or token in lexicon.BOTTOM_WORDS:
+            taken.add(i)
+            count = None
+            if i + 1 < len(tokens) and tokens[i + 1].isdigit() and 0 < int(tokens[i + 1]) <= 1000:
+                count = int(tokens[i + 1])
+                taken.add(i + 1)
+            return ("desc" if token in lexicon.TOP_WORDS else "asc"), count
+    return None
+
+
+def _chart_words(tokens: list[str], taken: set[int]) -> str | None:
+    """The chart type a question names ("as a pie chart"), longest phrase first; its words taken."""
+    for phrase, chart in sorted(lexicon.CHART_WORDS.items(), key=lambda item: -len(item[0].split())):
+        words = phrase.split()
+        for start in range(len(tokens) - len(words) + 1):
+            span = set(range(start, start + len(words)))
+            if tokens[start : start + len(words)] == words and not span & taken:
+                taken.update(span)
+                return chart
+    return None
 
 
 def member_values(model: Model, tables: Mapping[str, TableInfo], *, source_id: int) -> dict[str, list[str]]:
@@ -223,10 +252,15 @@ def _plan(
     picked: Mapping[str, list[str]],
     *,
     trend: bool,
+    ranking: tuple[str, int | None] | None = None,
 ) -> MemberPlan:
     first = dimensions[0] if dimensions else None
     order: list[dict[str, str]] = []
-    if first and first.get("granularity"):
+    limit = 500
+    if ranking is not None and first:
+        order = [{"field": measures[0], "dir": ranking[0]}]
+        limit = ranking[1] or limit
+    elif first and first.get("granularity"):
         order = [{"field": f"{first['member']}.{first['granularity']}", "dir": "asc"}]
     elif first:
         order = [{"field": measures[0], "dir": "desc"}]
@@ -243,7 +277,7 @@ def _plan(
             "segments": segments,
             "filters": filters,
             "order": order,
-            "limit": 500,
+            "limit": limit,
         }
     )
     titles = {name: member_title(model, name) for name in measures}
