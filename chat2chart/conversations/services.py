@@ -104,9 +104,17 @@ def conversation_delete(*, conversation: Conversation, principal: Principal) -> 
 
 
 def ask_events(
-    *, conversation: Conversation, principal: Principal, content: str, cancel: Cancel | None = None
+    *,
+    conversation: Conversation,
+    principal: Principal,
+    content: str,
+    cancel: Cancel | None = None,
+    follows: int | None = None,
 ) -> Generator[Event, None, Message]:
     """Save the question and return the events that answer it (nothing runs until they are iterated).
+
+    `follows`: the id of the answer a follow-up builds on (a suggestion under an older answer); by default
+    the latest answers.
 
     Raises before saving anything when the user may not ask, the plan's limit is reached, the
     question is empty or the table is gone.
@@ -115,7 +123,7 @@ def ask_events(
     _require(policy.can_ask_in_conversation(principal, conversation), ASK_REFUSED)
     hooks.check_limit("question_asked")
     table = selectors.conversation_table(conversation)
-    history = selectors.plan_history(conversation)
+    history = selectors.plan_history(conversation, follows=follows)
     with transaction.atomic():
         asked = Message.objects.create(
             conversation=conversation,
@@ -151,10 +159,13 @@ def message_ask(
     content: str,
     on_event: OnEvent | None = None,
     cancel: Cancel | None = None,
+    follows: int | None = None,
 ) -> Message:
     """Answer `content` in `conversation`; returns the finished assistant message (done, error or
     cancelled). A clarifying question is a done message of kind `clarification`, with no chart."""
-    events = ask_events(conversation=conversation, principal=principal, content=content, cancel=cancel)
+    events = ask_events(
+        conversation=conversation, principal=principal, content=content, cancel=cancel, follows=follows
+    )
     return drive(events, on_event)
 
 

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from chat2chart.core import hooks
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.core.principal import Principal
-from chat2chart.semantic import selectors, services
+from chat2chart.semantic import rollup_schedule, rollup_selectors, selectors, services
 from chat2chart.semantic.cube_export import export_cube_project
 from chat2chart.semantic.cube_import import MAX_TOTAL_BYTES, files_from_zip, import_cube_project
 from chat2chart.semantic.models import SemanticModel, SemanticModelVersion
@@ -45,6 +45,42 @@ class QueryInputSerializer(serializers.Serializer):
     model = serializers.IntegerField()
     query = serializers.JSONField()
     source = serializers.IntegerField(required=False, allow_null=True)
+    use_rollups = serializers.BooleanField(
+        required=False, default=True, help_text="false: read the raw tables and skip the answer cache"
+    )
+
+
+class RefreshKeySerializer(serializers.Serializer):
+    every = serializers.CharField(required=False, help_text="e.g. '1 hour'")
+    sql = serializers.CharField(required=False, help_text="a SELECT whose value changing triggers a rebuild")
+
+
+class RollupSerializer(serializers.Serializer):
+    """The state of one declared rollup (chat2chart.semantic.rollup_selectors.rollup_list)."""
+
+    name = serializers.CharField(help_text="cube.rollup")
+    cube = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "building", "ready", "failed"])
+    usable = serializers.BooleanField(help_text="true when queries can be answered from it now")
+    unusable_reason = serializers.CharField(allow_blank=True)
+    stale = serializers.BooleanField(help_text="the model or source changed; raw tables answer until rebuilt")
+    measures = serializers.ListField(child=serializers.CharField())
+    dimensions = serializers.ListField(child=serializers.CharField())
+    time_dimension = serializers.CharField(allow_null=True)
+    granularity = serializers.CharField(allow_null=True)
+    partition_granularity = serializers.CharField(allow_null=True)
+    refresh_key = RefreshKeySerializer(allow_null=True)
+    partitions = serializers.IntegerField()
+    rows = serializers.IntegerField()
+    size_bytes = serializers.IntegerField()
+    last_refresh_at = serializers.DateTimeField(allow_null=True, help_text="last successful build")
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField(allow_blank=True)
+    build_ms = serializers.FloatField(allow_null=True)
+    model_version = serializers.IntegerField(allow_null=True, help_text="model version it was built for")
+    source_id = serializers.IntegerField(allow_null=True)
+    source_version = serializers.IntegerField(allow_null=True)
+    notes = serializers.ListField(child=serializers.CharField())
 
 
 def _valid(serializer: serializers.Serializer) -> dict[str, Any]:
@@ -225,5 +261,36 @@ class SemanticQueryView(APIView):
             query=given["query"],
             principal=Principal.from_request(request),
             source_id=given.get("source"),
+            use_rollups=given.get("use_rollups", True),
         )
         return Response(response)
+
+
+class SemanticRollupListView(APIView):
+    @extend_schema(
+        summary="The model's rollups: build status, rows, size, last refresh and last error",
+        responses=RollupSerializer(many=True),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        model = selectors.semantic_model_get(model_id=pk)
+        return Response(RollupSerializer(rollup_selectors.rollup_list(model=model), many=True).data)
+
+
+class SemanticRollupBuildView(APIView):
+    @extend_schema(
+        summary="Build one rollup now (all partitions); returns its state after the build",
+        request=None,
+        responses=RollupSerializer,
+    )
+    def post(self, request: Request, pk: int, name: str) -> Response:
+        model = selectors.semantic_model_get(model_id=pk)
+        rollup_schedule.rollup_build_now(model_id=model.pk, name=name, force=True)
+        hooks.record_audit(
+            action="semantic_rollup.build",
+            actor=Principal.from_request(request),
+            target_type="semantic_model",
+            target_id=model.pk,
+            data={"rollup": name},
+        )
+        entry = next(e for e in rollup_selectors.rollup_list(model=model) if e["name"] == name)
+        return Response(RollupSerializer(entry).data)

@@ -30,5 +30,15 @@ urlpatterns = [
         api.SemanticModelExportView.as_view(),
         name="api-semantic-model-export",
     ),
+    path(
+        "semantic/models/<int:pk>/rollups/",
+        api.SemanticRollupListView.as_view(),
+        name="api-semantic-rollup-list",
+    ),
+    path(
+        "semantic/models/<int:pk>/rollups/<str:name>/build/",
+        api.SemanticRollupBuildView.as_view(),
+        name="api-semantic-rollup-build",
+    ),
     path("semantic/query/", api.SemanticQueryView.as_view(), name="api-semantic-query"),
 ]

@@ -139,16 +139,20 @@ class _Builder(MemberSql):
         self._touched = {sub.cube.name}
         inner_cols: list[exp.Expr] = []
         for i, (ref, cube, dim) in enumerate(dims):
-            inner_cols.append(exp.alias_(self._bucketed(ref, cube, dim), f"d{i}", quoted=True))
+            inner_cols.append(exp.alias_(self._bucketed(ref, cube, dim), f"d{i}", quoted=True, copy=False))
         window_at = self._window_dimension(sub, dims) if sub.window is not None else None
         if window_at is not None:
-            inner_cols.append(exp.alias_(self._dimension(sub.cube, dims[window_at][2]), "t", quoted=True))
+            inner_cols.append(
+                exp.alias_(self._dimension(sub.cube, dims[window_at][2]), "t", quoted=True, copy=False)
+            )
         for j, measure in enumerate(sub.measures):
-            inner_cols.append(exp.alias_(self._measure_argument(sub.cube, measure), f"m{j}", quoted=True))
+            inner_cols.append(
+                exp.alias_(self._measure_argument(sub.cube, measure), f"m{j}", quoted=True, copy=False)
+            )
         conditions = self._conditions(row_filters, segments)
         joins = self.graph.tree(sub.cube.name, sorted(self._touched - {sub.cube.name}))
         fans_out = any(edge.fans_out for edge in joins)
-        inner = exp.select(*inner_cols).from_(self._from(sub.cube))
+        inner = exp.select(*inner_cols, copy=False).from_(self._from(sub.cube), copy=False)
         if fans_out:
             key = sub.cube.primary_key
             if key is None:
@@ -156,21 +160,25 @@ class _Builder(MemberSql):
                     f"cube '{sub.cube.name}' needs a primary key dimension (primary_key: true) so its "
                     "measures are not repeated across its one-to-many join"
                 )
-            inner = inner.select(exp.alias_(self._dimension(sub.cube, key), "pk", quoted=True)).distinct()
+            inner = inner.select(
+                exp.alias_(self._dimension(sub.cube, key), "pk", quoted=True, copy=False), copy=False
+            ).distinct(copy=False)
         inner = self._join_all(inner, joins)
         if conditions:
-            inner = inner.where(exp.and_(*conditions))
+            inner = inner.where(exp.and_(*conditions), copy=False)
         if window_at is not None:
             return self._rolling(sub, inner, dims, window_at)
         outer_cols: list[exp.Expr] = [
-            exp.alias_(column_ref(f"d{i}"), f"d{i}", quoted=True) for i in range(len(dims))
+            exp.alias_(column_ref(f"d{i}"), f"d{i}", quoted=True, copy=False) for i in range(len(dims))
         ]
         for j, measure in enumerate(sub.measures):
             value = self._aggregate(measure, column_ref(f"m{j}"))
-            outer_cols.append(exp.alias_(value, f"{sub.cube.name}.{measure.name}", quoted=True))
-        outer = exp.select(*outer_cols).from_(exp.alias_(exp.Subquery(this=inner), "rows_", quoted=True))
+            outer_cols.append(exp.alias_(value, f"{sub.cube.name}.{measure.name}", quoted=True, copy=False))
+        outer = exp.select(*outer_cols, copy=False).from_(
+            exp.alias_(exp.Subquery(this=inner), "rows_", quoted=True, copy=False), copy=False
+        )
         if dims:
-            outer = outer.group_by(*[column_ref(f"d{i}") for i in range(len(dims))])
+            outer = outer.group_by(*[column_ref(f"d{i}") for i in range(len(dims))], copy=False)
         return outer
 
     def _window_dimension(self, sub: _Sub, dims: list[_Dim]) -> int:
@@ -204,22 +212,22 @@ class _Builder(MemberSql):
         root = dims[0][1]
         self._touched = {root.name}
         columns = [
-            exp.alias_(self._bucketed(ref, cube, dim), f"d{i}", quoted=True)
+            exp.alias_(self._bucketed(ref, cube, dim), f"d{i}", quoted=True, copy=False)
             for i, (ref, cube, dim) in enumerate(dims)
         ]
         conditions = self._conditions(row_filters, segments)
-        select = exp.select(*columns).from_(self._from(root))
+        select = exp.select(*columns, copy=False).from_(self._from(root), copy=False)
         select = self._join_all(select, self.graph.tree(root.name, sorted(self._touched - {root.name})))
         if conditions:
-            select = select.where(exp.and_(*conditions))
-        return select.group_by(*[c.this.copy() for c in columns])
+            select = select.where(exp.and_(*conditions), copy=False)
+        return select.group_by(*[c.this.copy() for c in columns], copy=False)
 
     def _combine(self, parts: list[exp.Select], dims: list[_Dim], subs: list[_Sub]) -> exp.Select:
         """Join the cubes' aggregates on the dimensions, over every dimension value any cube has."""
         names = [f"s{k}" for k in range(len(parts))]
         keys = [f"d{i}" for i in range(len(dims))]
         columns: list[exp.Expr] = [
-            exp.alias_(exp.column(key, "spine", quoted=True), key, quoted=True) for key in keys
+            exp.alias_(exp.column(key, "spine", quoted=True), key, quoted=True, copy=False) for key in keys
         ]
         for name, sub in zip(names, subs, strict=True):
             for measure in sub.measures:
@@ -227,18 +235,24 @@ class _Builder(MemberSql):
                 value: exp.Expr = exp.column(member, name, quoted=True)
                 if measure.type.startswith("count"):
                     value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
-                columns.append(exp.alias_(value, member, quoted=True))
+                columns.append(exp.alias_(value, member, quoted=True, copy=False))
         if not keys:  # one row per cube: nothing to match on
-            combined = exp.select(*columns).from_(exp.to_table(names[0], quoted=True))
+            combined = exp.select(*columns, copy=False).from_(exp.to_table(names[0], quoted=True), copy=False)
             for name in names[1:]:
-                combined = combined.join(exp.to_table(name, quoted=True), join_type="cross")
+                combined = combined.join(exp.to_table(name, quoted=True), join_type="cross", copy=False)
         else:
-            spine: exp.Expr = exp.select(*[column_ref(k) for k in keys]).from_(names[0])
+            spine: exp.Expr = exp.select(*[column_ref(k) for k in keys], copy=False).from_(
+                names[0], copy=False
+            )
             for name in names[1:]:
                 spine = exp.union(
-                    spine, exp.select(*[column_ref(k) for k in keys]).from_(name), distinct=True
+                    spine,
+                    exp.select(*[column_ref(k) for k in keys], copy=False).from_(name, copy=False),
+                    distinct=True,
                 )
-            combined = exp.select(*columns).from_(exp.alias_(exp.Subquery(this=spine), "spine", quoted=True))
+            combined = exp.select(*columns, copy=False).from_(
+                exp.alias_(exp.Subquery(this=spine), "spine", quoted=True, copy=False), copy=False
+            )
             for name in names:
                 on = exp.and_(
                     *[
@@ -249,9 +263,9 @@ class _Builder(MemberSql):
                         for k in keys
                     ]
                 )
-                combined = combined.join(exp.to_table(name, quoted=True), on=on, join_type="left")
+                combined = combined.join(exp.to_table(name, quoted=True), on=on, join_type="left", copy=False)
         for name, part in zip(names, parts, strict=True):
-            combined = combined.with_(exp.to_identifier(name, quoted=True), as_=part)
+            combined = combined.with_(exp.to_identifier(name, quoted=True), as_=part, copy=False)
         return combined
 
     # --- the answer --------------------------------------------------------------------------------
@@ -268,28 +282,30 @@ class _Builder(MemberSql):
         selected: list[exp.Expr] = []
         columns: list[dict[str, str]] = []
         for i, (ref, _, dim) in enumerate(dims):
-            selected.append(exp.alias_(column_ref(f"d{i}"), ref.output_name, quoted=True))
+            selected.append(exp.alias_(column_ref(f"d{i}"), ref.output_name, quoted=True, copy=False))
             columns.append(dimension_column(ref, dim))
         for cube, measure in requested:
             selected.append(
-                exp.alias_(self._measure_value(cube, measure), f"{cube.name}.{measure.name}", quoted=True)
+                exp.alias_(
+                    self._measure_value(cube, measure), f"{cube.name}.{measure.name}", quoted=True, copy=False
+                )
             )
             columns.append(measure_column(cube, measure))
         names = [c["name"] for c in columns]
         if len(set(names)) != len(names):
             raise QueryError("the query names the same member twice; list each member once")
-        tree = exp.select(*selected).from_(
-            exp.alias_(exp.Subquery(this=aggregated), "aggregated", quoted=True)
+        tree = exp.select(*selected, copy=False).from_(
+            exp.alias_(exp.Subquery(this=aggregated), "aggregated", quoted=True, copy=False), copy=False
         )
         having = [self._filter(f, lambda c, m: self._measure_value(c, m)) for f in measure_filters]
         if having:
-            tree = tree.where(exp.and_(*having))
+            tree = tree.where(exp.and_(*having), copy=False)
         ordering = self._ordering(query, names)
         if ordering:
-            tree = tree.order_by(*ordering)
-        tree = tree.limit(min(query.limit or max_rows + 1, max_rows + 1))
+            tree = tree.order_by(*ordering, copy=False)
+        tree = tree.limit(min(query.limit or max_rows + 1, max_rows + 1), copy=False)
         if query.offset:
-            tree = tree.offset(query.offset)
+            tree = tree.offset(query.offset, copy=False)
         sql, ordered = _render(tree, self.dialect, self.params)
         return CompiledQuery(sql, ordered, columns, self.dialect, tree, dict(self.params.values))
 

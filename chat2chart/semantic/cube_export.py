@@ -39,6 +39,11 @@ def _cube(cube: Cube) -> dict[str, Any]:
         data["dimensions"] = [_dimension(d) for d in cube.dimensions]
     if cube.segments:
         data["segments"] = [s.model_dump(mode="json", exclude_none=True) for s in cube.segments]
+    if cube.pre_aggregations:
+        data["pre_aggregations"] = [
+            p.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {"type": "rollup"}
+            for p in cube.pre_aggregations
+        ]
     return data
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.semantic.model import Cube, Model, ModelProblem
+from chat2chart.semantic.preagg import every_interval
 from chat2chart.semantic.validation import validate_model
 
 MAX_FILES = 500
@@ -37,7 +38,6 @@ _CONTEXT_VARIABLES = re.compile(
     r"\{(FILTER_PARAMS|FILTER_GROUP|SQL_UTILS|COMPILE_CONTEXT|SECURITY_CONTEXT)\b"
 )
 _CUBE_KEYS_SKIPPED = {
-    "pre_aggregations": "pre-aggregations are not imported; Aiser caches answers by itself",
     "refresh_key": "refresh keys are not used; a source's version invalidates its cached answers",
     "data_source": "every cube reads the model's source (or its own `source:` in Aiser)",
     "extends": "extending another cube is not supported; copy its members",
@@ -159,6 +159,7 @@ def _import_cube(path: str, raw: dict[str, Any], report: ImportReport) -> Cube |
     data["dimensions"] = _members(path, name, raw.get("dimensions"), _dimension, report)
     data["joins"] = _members(path, name, raw.get("joins"), _join, report)
     data["segments"] = _members(path, name, raw.get("segments"), _segment, report)
+    data["pre_aggregations"] = _members(path, name, raw.get("pre_aggregations"), _pre_aggregation, report)
     try:
         return Cube.model_validate(data)
     except pydantic.ValidationError as error:
@@ -283,3 +284,65 @@ def _segment(item: dict[str, Any], skip: Any) -> dict[str, Any] | None:
         if key in item:
             data[key] = str(item[key])
     return data
+
+
+_PRE_AGGREGATION_KEYS = (
+    "name",
+    "type",
+    "measures",
+    "dimensions",
+    "time_dimension",
+    "granularity",
+    "partition_granularity",
+)
+_PRE_AGGREGATION_SKIPPED = {
+    "segments": "rollups of a segment are not supported; a segment on the rollup's dimensions still routes",
+    "indexes": "indexes are not needed: rollups are Parquet files read by DuckDB",
+    "external": "every rollup is stored as Parquet in the organisation's folder",
+    "scheduled_refresh": "every rollup is refreshed by the scheduler",
+    "allow_non_strict_date_range_match": "queries route to a rollup only when it answers them exactly",
+    "union_with_source_data": "lambda rollups are not supported",
+    "build_range_end_sql": "use `build_range_end: {sql: ...}`",
+}
+
+
+def _pre_aggregation(item: dict[str, Any], skip: Any) -> dict[str, Any] | None:
+    kind = item.get("type", "rollup")
+    if kind != "rollup":
+        skip(f"type '{kind}'", "only `rollup` pre-aggregations are supported")
+        return None
+    data: dict[str, Any] = {key: item[key] for key in _PRE_AGGREGATION_KEYS if key in item}
+    for key in ("measures", "dimensions"):
+        if key in data:
+            data[key] = [_cube_ref(ref) for ref in data[key] or []]
+    if "time_dimension" in data:
+        data["time_dimension"] = _cube_ref(data["time_dimension"])
+    for key, why in _PRE_AGGREGATION_SKIPPED.items():
+        if key in item:
+            skip(key, why)
+    refresh = item.get("refresh_key")
+    if isinstance(refresh, dict):
+        kept = {k: refresh[k] for k in ("every", "sql") if k in refresh}
+        for key in sorted(set(refresh) - {"every", "sql"}):
+            skip(f"refresh_key.{key}", "partitions whose range is still open are rebuilt on every refresh")
+        if "every" in kept and not _is_interval(str(kept["every"])):
+            skip(f"refresh_key.every '{kept.pop('every')}'", "cron schedules are not supported; use '1 hour'")
+        if kept:
+            data["refresh_key"] = {k: _sql(v) if k == "sql" else str(v) for k, v in kept.items()}
+    for key in ("build_range_start", "build_range_end"):
+        if isinstance(item.get(key), dict) and "sql" in item[key]:
+            data[key] = {"sql": _sql(item[key]["sql"])}
+    return data
+
+
+def _is_interval(text: str) -> bool:
+    try:
+        every_interval(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _cube_ref(value: Any) -> str:
+    """`CUBE.count`, `{CUBE}.count` or `${CUBE.count}` as written in Cube, kept as `CUBE.count`."""
+    return str(value).replace("${", "").replace("{", "").replace("}", "").strip()

@@ -70,7 +70,7 @@ class MemberSql:
             assert target is not None
             assert declared is not None
             on = self._snippet(declared, edge.join.sql, member=self._dimension_ref)
-            select = select.join(self._from(target), on=on, join_type="left")
+            select = select.join(self._from(target), on=on, join_type="left", copy=False)
         return select
 
     def _conditions(self, row_filters: list[Filter], segments: list[tuple[Cube, Segment]]) -> list[exp.Expr]:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from chat2chart.core.errors import ValidationFailed
+from chat2chart.semantic.preagg import PreAggregation, RefreshKey
 
 MeasureType = Literal[
     "count", "count_distinct", "count_distinct_approx", "sum", "avg", "min", "max", "number"
@@ -128,6 +129,7 @@ class Cube(_Strict):
     dimensions: list[Dimension] = Field(default_factory=list)
     joins: list[Join] = Field(default_factory=list)
     segments: list[Segment] = Field(default_factory=list)
+    pre_aggregations: list[PreAggregation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_origin(self) -> Cube:
@@ -152,10 +154,30 @@ class Cube(_Strict):
         return next((d for d in self.dimensions if d.primary_key), None)
 
 
+class CachePolicy(_Strict):
+    """How long a model's answers are reused: `ttl` seconds, until `refresh_key.sql`'s value changes
+    (checked at most every `refresh_key.every`), or never (`always_fresh: true`). Give exactly one."""
+
+    ttl: Annotated[int, Field(ge=1, le=30 * 86400)] | None = None
+    refresh_key: RefreshKey | None = None
+    always_fresh: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_policy(self) -> CachePolicy:
+        given = [self.ttl is not None, self.refresh_key is not None, self.always_fresh]
+        if sum(given) != 1:
+            raise ValueError("a cache policy is exactly one of `ttl`, `refresh_key` or `always_fresh: true`")
+        if self.refresh_key is not None and self.refresh_key.sql is None:
+            raise ValueError("a cache refresh_key needs `sql`; for a fixed time use `ttl` (seconds)")
+        return self
+
+
 class Model(_Strict):
-    """A set of cubes; `source` is the default source of cubes that do not name one."""
+    """A set of cubes; `source` is the default source of cubes that do not name one; `cache` says how
+    long answers are reused (the workspace's default time-to-live when absent)."""
 
     source: StrictInt | StrictStr | None = None
+    cache: CachePolicy | None = None
     cubes: list[Cube] = Field(default_factory=list)
 
     def cube(self, name: str) -> Cube | None:

@@ -15,17 +15,17 @@ from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import Forbidden, QueryError, ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.semantic import selectors
+from chat2chart.semantic.answers import semantic_answer
 from chat2chart.semantic.auto import auto_model
-from chat2chart.semantic.compile import compile_model_query
 from chat2chart.semantic.model import Cube, Model, ModelInvalid, ModelProblem
 from chat2chart.semantic.models import SemanticModel, SemanticModelVersion
 from chat2chart.semantic.query import ModelQuery, query_source
+from chat2chart.semantic.rollup_services import rollup_files_forget, rollup_schedule, rollup_sync
 from chat2chart.semantic.validation import Place
 from chat2chart.semantic.yaml_io import dump_model, parse_model
 from chat2chart.sources import selectors as source_selectors
-from chat2chart.sources.compiler import Dialect, explain_sql
+from chat2chart.sources.compiler import Dialect
 from chat2chart.sources.models import Source
-from chat2chart.sources.querying import compiled_sql_run
 
 MAX_NAME = 200
 
@@ -72,14 +72,15 @@ def semantic_model_check(*, yaml_text: str) -> Model:
 def semantic_model_create(
     *, principal: Principal, name: str, yaml_text: str, description: str = "", note: str = "created"
 ) -> SemanticModel:
-    semantic_model_check(yaml_text=yaml_text)
     name = _clean_name(name)
     if selectors.semantic_model_list().filter(name=name).exists():
         raise ValidationFailed(f"A semantic model called '{name}' already exists; choose another name.")
+    parsed = semantic_model_check(yaml_text=yaml_text)
     model = SemanticModel.objects.create(
         name=name, description=description, yaml=yaml_text, version=1, updated_by=principal.user
     )
     _record_version(model, principal, previous="", note=note)
+    rollup_schedule(model=model, names=rollup_sync(model=model, parsed=parsed))
     hooks.record_audit(
         action="semantic_model.create",
         actor=principal,
@@ -109,14 +110,17 @@ def semantic_model_save(
     if description is not None:
         model.description = description
     previous = model.yaml
+    parsed: Model | None = None
     if yaml_text is not None and yaml_text != previous:
-        semantic_model_check(yaml_text=yaml_text)
+        parsed = semantic_model_check(yaml_text=yaml_text)
         model.yaml = yaml_text
         model.version += 1
     model.updated_by = principal.user
     model.save()
     if model.yaml != previous:
         _record_version(model, principal, previous=previous, note=note)
+        if parsed is not None:  # rollups the change affects are stale and rebuilt
+            rollup_schedule(model=model, names=rollup_sync(model=model, parsed=parsed))
     hooks.record_audit(
         action="semantic_model.update",
         actor=principal,
@@ -138,6 +142,7 @@ def semantic_model_rollback(*, model: SemanticModel, principal: Principal, numbe
 @transaction.atomic
 def semantic_model_delete(*, model: SemanticModel, principal: Principal) -> None:
     model_id, name = model.pk, model.name
+    rollup_files_forget(model=model)
     model.delete()
     hooks.record_audit(
         action="semantic_model.delete",
@@ -161,12 +166,18 @@ def semantic_model_from_source(*, principal: Principal, source_id: int, name: st
 
 
 def semantic_query_run(
-    *, model: SemanticModel, query: Any, principal: Principal, source_id: int | None = None
+    *,
+    model: SemanticModel,
+    query: Any,
+    principal: Principal,
+    source_id: int | None = None,
+    use_rollups: bool = True,
 ) -> dict[str, Any]:
     """Compile a model query and run it on the one source its cubes read (`source_id` for cubes
-    that name none). The caller has checked that `principal` may see the model; ASK is checked here
+    that name none), from a rollup when one answers it exactly (see routing) and through the model's
+    cache policy. The caller has checked that `principal` may see the model; ASK is checked here
     (an embed viewer needs none: the dashboard it was given decides what it sees).
-    Returns {columns, rows, sql (readable, parameters inlined), truncated, elapsed_ms}."""
+    Returns {columns, rows, sql (readable, parameters inlined), truncated, elapsed_ms, explain, cache}."""
     # An embed viewer (a verified token or public link) sees what the dashboard shows, like query_run.
     if principal.kind != "embed" and not hooks.can(principal, hooks.ASK):
         raise Forbidden("You do not have permission to run queries.")
@@ -184,19 +195,13 @@ def semantic_query_run(
         raise QueryError(
             "say which source to read: add `source:` to the model or send `source` with the query"
         )
-    compiled, result = compiled_sql_run(
-        source_id=int(source),
-        build=lambda dialect, schema, tables, max_rows: compile_model_query(
-            resolved, parsed, dialect, tables=tables, schema=schema, max_rows=max_rows
-        ),
+    return semantic_answer(
+        record=model,
+        model=resolved,
+        query=parsed,
+        source=source_selectors.source_get(int(source)),
+        use_rollups=use_rollups,
     )
-    return {
-        "columns": compiled.columns,
-        "rows": result.rows,
-        "sql": explain_sql(compiled),
-        "truncated": result.truncated,
-        "elapsed_ms": result.elapsed_ms,
-    }
 
 
 def _with_source_ids(model: Model) -> Model:

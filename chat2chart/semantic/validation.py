@@ -12,6 +12,7 @@ from sqlglot import exp
 from chat2chart.core.errors import QueryError
 from chat2chart.semantic.joins import JoinGraph, describe
 from chat2chart.semantic.model import Cube, Dimension, Measure, Model, ModelProblem
+from chat2chart.semantic.preagg import pre_aggregation_problems
 from chat2chart.semantic.refs import parse_snippet
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import Dialect
@@ -41,6 +42,12 @@ def validate_model(
             )
         seen.add(cube.name)
         problems += _cube_problems(model, i, cube, places)
+        problems += pre_aggregation_problems(model, i, cube)
+        problems += _rollup_sql_problems(cube, i, *places[cube.name])
+    if model.cache is not None and model.cache.refresh_key is not None and model.cubes:
+        sql = model.cache.refresh_key.sql or ""
+        if message := _guard_message(sql, *places[model.cubes[0].name]):
+            problems.append(ModelProblem(message, field="sql", path=("cache", "refresh_key", "sql")))
     problems += _join_problems(model)
     return problems
 
@@ -174,6 +181,39 @@ def _select_problems(
         message = error.message if isinstance(error, QueryError) else f"could not parse the SQL: {error}"
         return [_problem(message, cube, None, "sql", (i, "sql"))]
     return []
+
+
+def _rollup_sql_problems(
+    cube: Cube, i: int, tables: dict[str, TableInfo] | None, dialect: Dialect
+) -> list[ModelProblem]:
+    """The SQL guard's verdict on each rollup's refresh-key and build-range SELECTs."""
+    problems = []
+    for j, agg in enumerate(cube.pre_aggregations):
+        snippets = {
+            "refresh_key": agg.refresh_key.sql if agg.refresh_key else None,
+            "build_range_start": agg.build_range_start.sql if agg.build_range_start else None,
+            "build_range_end": agg.build_range_end.sql if agg.build_range_end else None,
+        }
+        for field, sql in snippets.items():
+            if sql is not None and (message := _guard_message(sql, tables, dialect)):
+                path = ("cubes", i, "pre_aggregations", j, field, "sql")
+                problems.append(ModelProblem(message, cube.name, agg.name, f"{field}.sql", path))
+    return problems
+
+
+def _guard_message(sql: str, tables: dict[str, TableInfo] | None, dialect: Dialect) -> str | None:
+    import sqlglot
+
+    try:
+        allowed = (
+            set(tables)
+            if tables is not None
+            else {t.name for t in sqlglot.parse_one(sql, read=dialect).find_all(exp.Table)}
+        )
+        check_select(sql, dialect, allowed_tables=allowed)
+    except (QueryError, sqlglot.errors.SqlglotError) as error:
+        return error.message if isinstance(error, QueryError) else f"could not parse the SQL: {error}"
+    return None
 
 
 def _number_cycles(model: Model, cube: Cube, i: int, dialect: Dialect) -> list[ModelProblem]:

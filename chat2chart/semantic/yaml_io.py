@@ -97,7 +97,7 @@ def _from_pydantic(item: Any, data: dict[str, Any]) -> ModelProblem:
         if (
             position == 3
             and path[0] == "cubes"
-            and path[2] in ("measures", "dimensions", "joins", "segments")
+            and path[2] in ("measures", "dimensions", "joins", "segments", "pre_aggregations")
         ):
             member = _name(cursor, f"{path[2]} #{part + 1}" if isinstance(part, int) else None)
     tail = [str(p) for p in path[4:] if not isinstance(p, int)] if len(path) > 4 else []

@@ -81,7 +81,8 @@ def query_run(
         table,
         _DIALECTS[source.kind],
         schema=_schema(source),
-        now=workspace_clock().now,  # "last month" is the workspace's last month, in its time zone
+        # "Last month" is the workspace's last month, in its time zone; nothing else reads the clock.
+        now=workspace_clock().now if _is_relative(query) else None,
         max_rows=settings.AISER_QUERY_MAX_ROWS,
     )
     raw = _execute(source, compiled.sql, compiled.params, tables)
@@ -178,7 +179,7 @@ def _execute(source: Source, sql: str, params: list[Any], tables: list[Any] | No
         if not files:
             raise QueryError(_not_ready_message(source))
         # In a bounded worker process: a runaway query fails alone (see executor).
-        return executor.run_on_files(sql, params, files)
+        return executor.run_on_files(sql, params, files, source_id=source.pk, version=source.version)
     return executor.run_on_database(source_connector(source), sql, params)
 
 
@@ -209,11 +210,15 @@ _RELATIVE_OPS = frozenset({"last_n", "previous_n", "this_period", "previous_peri
 
 def _cache_key(source: Source, query: SemanticQuery) -> str:
     fingerprint = query.cache_fingerprint()
-    if any(f.op in _RELATIVE_OPS for f in query.filters):
+    if _is_relative(query):
         # "Last month" means another month tomorrow: the answer is cached for today only.
         fingerprint += f"@{workspace_clock().today.isoformat()}"
     digest = hashlib.sha256(fingerprint.encode()).hexdigest()
     return f"sources:query:{hooks.current_workspace()}:{source.pk}:v{source.version}:{digest}"
+
+
+def _is_relative(query: SemanticQuery) -> bool:
+    return any(f.op in _RELATIVE_OPS for f in query.filters)
 
 
 def _since(started: float) -> float:

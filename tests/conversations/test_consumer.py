@@ -281,3 +281,26 @@ async def _a_reconnect_shows_the_finished_answer(alpha, conversation):
     assert messages[-1]["chart"]["option"]["series"]
     assert history["conversation"]["title"] == "Total revenue by region"
     await again.disconnect()
+
+
+def test_a_suggestion_under_an_older_answer_follows_that_answer(alpha, conversation):
+    asyncio.run(_a_suggestion_under_an_older_answer_follows_that_answer(alpha, conversation))
+
+
+async def _a_suggestion_under_an_older_answer_follows_that_answer(alpha, conversation):
+    communicator, _ = await connected(alpha, conversation)
+    await communicator.send_json_to({"type": "ask", "content": "total revenue by region"})
+    by_region = (await until_finished(communicator))[-1]["message"]
+    await communicator.send_json_to({"type": "ask", "content": "total revenue by month"})
+    await until_finished(communicator)
+    await communicator.send_json_to({"type": "ask", "content": "as a pie chart", "follows": by_region["id"]})
+    events = await until_finished(communicator)
+    assert [e["type"] for e in events if e["type"] in ("data", "error", "clarification")] == ["data"], events
+    data = next(e for e in events if e["type"] == "data")
+    # North 1200 + 1250, South 400, East 1300: the region split, not the months.
+    assert {row[0]: row[1] for row in data["rows"]} == {"North": 2450, "South": 400, "East": 1300}
+    await communicator.send_json_to({"type": "ask", "content": "as a pie chart", "follows": "x"})
+    error = await communicator.receive_json_from(timeout=10)
+    assert error["type"] == "error"
+    assert "follows" in error["message"]
+    await communicator.disconnect()

@@ -184,7 +184,7 @@ def test_cube_project_is_imported_from_files_and_from_a_zip_and_exported(alpha):
     )
     assert imported.status_code == 201, imported.content
     report = imported.json()["report"]
-    assert any("pre_aggregations" in line for line in report["skipped"]["model/cubes/orders.yml"])
+    assert not any("pre_aggregations" in line for line in report["skipped"]["model/cubes/orders.yml"])
     model_id = imported.json()["model"]["id"]
     paid = run(client, model_id, {"measures": ["orders.count"], "segments": ["orders.paid"]})
     assert paid.json()["rows"] == [[sum(1 for o in ROWS["orders"] if o[2] == "paid")]]
@@ -210,7 +210,7 @@ def test_cube_project_is_imported_from_files_and_from_a_zip_and_exported(alpha):
         "model/cubes/order_lines.yml",
         "model/cubes/orders.yml",
     ]
-    assert "pre_aggregations" not in exported["model/cubes/orders.yml"]
+    assert "pre_aggregations" in exported["model/cubes/orders.yml"]
 
 
 def test_a_query_across_two_sources_is_refused(alpha):

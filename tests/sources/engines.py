@@ -101,3 +101,52 @@ def run_on(
     assert results["postgres"] == results["duckdb"], results
     assert results["mysql"] == results["duckdb"], results
     return results["duckdb"]
+
+
+@contextmanager
+def customer_postgres_database(name: str, setup: Callable[[Any], None]) -> Iterator[dict[str, Any]]:
+    """A customer's PostgreSQL database `name` on the local server, filled by `setup(connection)`, dropped
+    afterwards; yields the source config (the server trusts loopback, so any password is accepted)."""
+    try:
+        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL is not reachable at AISER_TEST_PG_URL ({exc})")
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(PG_URL, dbname=name, autocommit=True) as conn:
+        setup(conn)
+    url = urlsplit(PG_URL)
+    try:
+        yield {
+            "host": url.hostname,
+            "port": url.port or 5432,
+            "database": name,
+            "user": url.username or "postgres",
+            "password": "x",
+        }
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@contextmanager
+def customer_mariadb_database(name: str, setup: Callable[[Any], None]) -> Iterator[dict[str, Any]]:
+    """A customer's MariaDB database `name`, filled by `setup(cursor)` (the cursor already `USE`s it),
+    dropped afterwards; yields the source config for the admin account. Skips when MariaDB is unreachable."""
+    url = urlsplit(MYSQL_URL)
+    options = {"host": url.hostname, "port": url.port or 3306, "user": url.username or "root"}
+    try:
+        admin = pymysql.connect(**options, password=url.password or "", autocommit=True, connect_timeout=3)
+    except pymysql.MySQLError as exc:
+        pytest.skip(f"MariaDB is not reachable at {url.hostname}:{url.port}: {exc}")
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cursor.execute(f"CREATE DATABASE `{name}`")
+        cursor.execute(f"USE `{name}`")
+        setup(cursor)
+    try:
+        yield {**options, "database": name, "password": url.password or ""}
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()

@@ -5,11 +5,11 @@ on the local server and the local MariaDB (skipped when unreachable)."""
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
+from tests.sources.engines import customer_mariadb_database, customer_postgres_database
 from tests.sources.fixtures_api import error_message, patch_json, post_json, run_query
 
 PG_PASSWORD = "pg-Secret-never-shown-42"
@@ -26,50 +26,32 @@ SUM_BY_REGION = {
 @pytest.fixture(scope="module")
 def customer_postgres():
     """A customer's PostgreSQL database on the local server, with a table and a function that writes."""
-    name = f"aiser_customer_db_{os.getpid()}"
-    admin = psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname=name, autocommit=True) as conn:
+
+    def fill(conn):
         conn.execute(
             "CREATE TABLE orders (id serial PRIMARY KEY, region text NOT NULL, amount numeric(10,2))"
         )
-        for region, amount in ORDERS:
-            conn.execute("INSERT INTO orders (region, amount) VALUES (%s, %s)", [region, amount])
+        conn.cursor().executemany("INSERT INTO orders (region, amount) VALUES (%s, %s)", ORDERS)
         conn.execute(
             "CREATE FUNCTION sneaky_write() RETURNS integer LANGUAGE sql AS "
             "$$ INSERT INTO orders (region, amount) VALUES ('Hacked', 0) RETURNING 1 $$"
         )
         conn.execute("ANALYZE orders")
-    yield {"host": "127.0.0.1", "port": 5432, "database": name, "user": "postgres", "password": PG_PASSWORD}
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+
+    with customer_postgres_database(f"aiser_customer_db_{os.getpid()}", fill) as config:
+        yield {**config, "password": PG_PASSWORD}
 
 
 @pytest.fixture(scope="module")
 def customer_mariadb():
-    pymysql = pytest.importorskip("pymysql")
-    url = urlsplit(os.environ.get("AISER_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306"))
-    try:
-        admin = pymysql.connect(
-            host=url.hostname,
-            port=url.port or 3306,
-            user=url.username or "root",
-            password=url.password or "",
-            autocommit=True,
-            connect_timeout=3,
-        )
-    except pymysql.MySQLError as exc:
-        pytest.skip(f"MariaDB is not reachable at {url.hostname}:{url.port}: {exc}")
+    """A customer's MariaDB database with a table, a function that writes, and a reader account."""
     name = f"aiser_customer_db_{os.getpid()}"
     user = f"aiser_reader_{os.getpid()}"
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cursor.execute(f"CREATE DATABASE `{name}`")
+
+    def fill(cursor):
         cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")
         cursor.execute(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s", [MY_PASSWORD])
         cursor.execute(f"GRANT SELECT, INSERT, EXECUTE ON `{name}`.* TO '{user}'@'%'")
-        cursor.execute(f"USE `{name}`")
         cursor.execute(
             "CREATE TABLE orders (id int AUTO_INCREMENT PRIMARY KEY, region varchar(20), "
             "amount decimal(10,2))"
@@ -79,15 +61,22 @@ def customer_mariadb():
             "CREATE FUNCTION sneaky_write() RETURNS int MODIFIES SQL DATA SQL SECURITY INVOKER "
             "BEGIN INSERT INTO orders (region, amount) VALUES ('Hacked', 0); RETURN 1; END"
         )
-    yield {
-        "host": url.hostname,
-        "port": url.port or 3306,
-        "database": name,
-        "user": user,
-        "password": MY_PASSWORD,
-    }
+        cursor.execute("SELECT 1")
+
+    with customer_mariadb_database(name, fill) as config:
+        try:
+            yield {**config, "user": user, "password": MY_PASSWORD}
+        finally:
+            _drop_user(config, user)
+
+
+def _drop_user(config, user):
+    import pymysql
+
+    admin = pymysql.connect(
+        host=config["host"], port=config["port"], user="root", password="", autocommit=True
+    )
     with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")
     admin.close()
 

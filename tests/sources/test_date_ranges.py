@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import io
 import os
-from urllib.parse import urlsplit
 
 import pandas as pd
-import psycopg
 import pytest
 
+from tests.sources.engines import customer_mariadb_database, customer_postgres_database
 from tests.sources.fixtures_api import post_json, run_query, upload_source
 
 # Events through January and early February, many on the last day of January at various times.
@@ -104,51 +103,22 @@ def _private_hosts_allowed(settings):
 
 @pytest.fixture(scope="module")
 def events_postgres():
-    name = f"aiser_dates_db_{os.getpid()}"
-    admin = psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname=name, autocommit=True) as conn:
+    def fill(conn):
         conn.execute("CREATE TABLE events (happened_at timestamp, region text, amount numeric(10,2))")
-        for row in EVENTS:
-            conn.execute("INSERT INTO events VALUES (%s, %s, %s)", row)
-    yield {"host": "127.0.0.1", "port": 5432, "database": name, "user": "postgres", "password": "x"}
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+        conn.cursor().executemany("INSERT INTO events VALUES (%s, %s, %s)", EVENTS)
+
+    with customer_postgres_database(f"aiser_dates_db_{os.getpid()}", fill) as config:
+        yield config
 
 
 @pytest.fixture(scope="module")
 def events_mariadb():
-    pymysql = pytest.importorskip("pymysql")
-    url = urlsplit(os.environ.get("AISER_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306"))
-    try:
-        admin = pymysql.connect(
-            host=url.hostname,
-            port=url.port or 3306,
-            user=url.username or "root",
-            password=url.password or "",
-            autocommit=True,
-            connect_timeout=3,
-        )
-    except pymysql.MySQLError as exc:
-        pytest.skip(f"MariaDB is not reachable at {url.hostname}:{url.port}: {exc}")
-    name = f"aiser_dates_db_{os.getpid()}"
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cursor.execute(f"CREATE DATABASE `{name}`")
-        cursor.execute(f"USE `{name}`")
+    def fill(cursor):
         cursor.execute("CREATE TABLE events (happened_at datetime, region varchar(20), amount decimal(10,2))")
         cursor.executemany("INSERT INTO events VALUES (%s, %s, %s)", EVENTS)
-    yield {
-        "host": url.hostname,
-        "port": url.port or 3306,
-        "database": name,
-        "user": url.username or "root",
-        "password": url.password or "",
-    }
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-    admin.close()
+
+    with customer_mariadb_database(f"aiser_dates_db_{os.getpid()}", fill) as config:
+        yield config
 
 
 @pytest.mark.parametrize(("kind", "fixture"), [("postgres", "events_postgres"), ("mysql", "events_mariadb")])

@@ -49,11 +49,23 @@ def build_plan(
         chart_options=_options(shape, chart),
         encoding=_encoding(shape, names, chart),
         hints=_hints(shape),
-        explanation=explain(shape),
+        explanation=explain(shape) + _related_note(reading),
         title=title(shape),
         alternatives=alternatives,
         planner="rules",
     )
+
+
+def _related_note(reading: Reading | None) -> str:
+    # A word read by meaning rather than by name is an assumption: say it, so a wrong guess is seen.
+    if reading is None:
+        return ""
+    readings = [
+        f"\u201c{' '.join(reading.tokens[m.start : m.end])}\u201d as {m.column}"
+        for m in reading.mentions
+        if m.via == "related"
+    ]
+    return f" Read {', '.join(readings)} (the closest columns in meaning)." if readings else ""
 
 
 def _auto_granularity(shape: Shape, table: TableInfo) -> None:

@@ -150,7 +150,7 @@ def _margin_or_profit(tokens: list[str], table: TableInfo) -> CalculationRequest
     names = {singular(n) for c in table.columns for n in name_words(c.name)}
     for i, word in enumerate(tokens):
         key = singular(word)
-        if key in ("margin", "profitability") and "margin" not in names:
+        if key in ("margin", "profitability", "profitable") and "margin" not in names:
             return CalculationRequest(kind="margin", spans={i})
         if key in ("profit", "earning") and not names & {"profit", "earning"}:
             return CalculationRequest(kind="profit", spans={i})

@@ -69,7 +69,7 @@ class ColumnMention:
     start: int
     end: int  # exclusive
     score: float
-    via: str  # name, synonym, family, fuzzy, quality
+    via: str  # name, synonym, family, fuzzy, quality, related
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,8 @@ def _column_aliases(columns: tuple[tuple[str, str | None, str], ...]) -> dict[st
             # One word of a longer name ("bounce" for bounce_rate), unless another column shares it.
             for word in words:
                 # "order" alone means the rows ("per order"), not order_date.
-                if word in lexicon.STOPWORDS or singular(word) in lexicon.ROW_NOUNS:
+                # Nor does "count" or "total" alone name a "Cylinder Count" or "Total Sales" column.
+                if word in lexicon.STOPWORDS or singular(word) in lexicon.ROW_NOUNS or is_function_word(word):
                     continue
                 others = [n for n, ws in all_words.items() if n != name and singular(word) in ws]
                 if not others:

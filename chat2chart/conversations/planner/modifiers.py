@@ -71,12 +71,29 @@ def read_rank(reading: Reading) -> None:
                     n = int(value)
                     reading.used.add(j)
                     break
-        reading.rank = (direction, n)
+        reading.rank = (direction, n or _counted_group(reading))
         return
     if find_phrases(tokens, lexicon.SORT_ASC):
         reading.sort = "asc"
     elif find_phrases(tokens, lexicon.SORT_DESC):
         reading.sort = "desc"
+
+
+_COUNT_LEADS = frozenset({"the", "which", "what", "show", "list", "me", "give", "find"})
+
+
+def _counted_group(reading: Reading) -> int | None:
+    """N in "the 3 countries with the fewest orders": a count right before the grouping it limits."""
+    tokens = reading.tokens
+    starts = {m.start for m in reading.mentions if m.kind in ("category", "key")}
+    for k, token in enumerate(tokens[:-1]):
+        value = number_of(token)
+        if value is None or k + 1 not in starts or token.startswith(("19", "20")):
+            continue
+        if (k == 0 or tokens[k - 1] in _COUNT_LEADS) and value == int(value) and 0 < value <= 1000:
+            reading.used.add(k)
+            return int(value)
+    return None
 
 
 def _single_row_extreme(reading: Reading, at: int, direction: str) -> bool:

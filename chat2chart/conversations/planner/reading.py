@@ -25,9 +25,13 @@ from .grounding import (
     tokenize,
 )
 from .modifiers import number_of, read_bins, read_numeric_filters, read_rank
+from .related import related_mentions
 from .timephrases import TimeReading, read_time
 
 # Words that may sit between an aggregation word and its column ("average of the MPG").
+_SUBJECTS = frozenset(
+    {"we", "i", "you", "they", "he", "she", "did", "do", "does", "to", "can", "could", "will"}
+)
 _FILLER = frozenset({"of", "the", "a", "an", "all", "total", "overall", "in", "my", "our", "their", "its"})
 # Words between a column and its value in "status is paid", "status = paid", "region equals Europe".
 _SUBJECT_LINKS = frozenset({"is", "are", "was", "equals", "equal", "to", "of", "="})
@@ -45,7 +49,7 @@ class Mention:
     role: str = ""  # group, series, facet, or "" when bare
     axis: str = ""  # x or y when the question says so
     counted: bool = False  # "number of <column>": the column itself is a count
-    via: str = "name"  # how the words matched the column: name, synonym, family, fuzzy, quality
+    via: str = "name"  # how the words matched the column: name, synonym, family, fuzzy, quality, related
 
 
 @dataclass
@@ -102,10 +106,23 @@ def read_question(question: str, table: TableInfo) -> Reading:
     reading.mentions = [Mention(m.column, kinds[m.column], m.start, m.end, via=m.via) for m in found]
     taken = {i for m in found for i in range(m.start, m.end)} | reading.time.spans
     reading.values = find_values(tokens, table, taken)
+    phrases_at = {i for s, e, _ in charts + aggs for i in range(s, e)}
+    valued = {i for v in reading.values for i in range(v.start, v.end)}
+    mention_starts = {m.start for m in found}
+    # "engine cylinders": a word right before a column qualifies it; it is not another column.
+    open_words = [
+        i for i in _open_positions(tokens, table, taken | phrases_at | valued) if i + 1 not in mention_starts
+    ]
+    related = related_mentions(tokens, open_words, table)
+    if related:
+        found = sorted([*found, *related], key=lambda m: m.start)
+        reading.mentions = [Mention(m.column, kinds[m.column], m.start, m.end, via=m.via) for m in found]
+        taken |= {i for m in related for i in range(m.start, m.end)}
     reading.chart = _chart(charts, found)
     _mark_filter_subjects(reading)
     _read_cues(reading)
     _attach_aggs(reading, aggs, table)
+    _read_bare_row_noun(reading, table)
     _read_roles(reading)
     _read_axes(reading)
     read_rank(reading)
@@ -138,11 +155,13 @@ def _is_verb(mention: ColumnMention, tokens: list[str]) -> bool:
     # "make a line chart", "plot me ...": an imperative verb is not the `make` (brand) column.
     word = tokens[mention.start]
     following = tokens[mention.end] if mention.end < len(tokens) else ""
-    return (
-        mention.via != "name"
-        and word in ("make", "plot", "draw", "show")
-        and following in ("a", "an", "me", "the", "it")
-    )
+    before = tokens[mention.start - 1] if mention.start else ""
+    if mention.via == "name":
+        return False
+    if word in ("make", "plot", "draw", "show") and following in ("a", "an", "me", "the", "it"):
+        return True
+    # "how much did we make", "what they sell": a verb after its subject is not a `make` or `sell` column.
+    return word in ("make", "made", "sell", "sold", "buy", "bought", "spend", "spent") and before in _SUBJECTS
 
 
 def _chart(charts: list[tuple[int, int, str]], found: list[ColumnMention]) -> str | None:
@@ -220,6 +239,19 @@ def _attach_aggs(reading: Reading, aggs: list[tuple[int, int, str]], table: Tabl
                 reading.free_aggs.append(agg)
             continue
         _apply_agg(reading, target, agg)
+
+
+def _read_bare_row_noun(reading: Reading, table: TableInfo) -> None:
+    # "orders per month", "entries by region": the table's rows, counted, when nothing else is measured.
+    if reading.count_rows or reading.free_aggs or any(m.agg or m.kind == "numeric" for m in reading.mentions):
+        return
+    tokens = reading.tokens
+    for i, token in enumerate(tokens[:-1]):
+        if i in reading.time.spans or not _is_row_noun(token, table):
+            continue
+        if tokens[i + 1] in ("per", "by", "each", "every", "across", "over") or i + 1 in reading.time.spans:
+            reading.count_rows = True
+            return
 
 
 def _agg_target(
@@ -327,13 +359,19 @@ def _read_axes(reading: Reading) -> None:
 
 
 def _unknown_words(reading: Reading, table: TableInfo) -> list[str]:
-    unknown: list[str] = []
-    for i, token in enumerate(reading.tokens):
-        if i in reading.used or i in reading.time.spans or number_of(token) is not None:
+    positions = _open_positions(reading.tokens, table, reading.used | reading.time.spans)
+    return [reading.tokens[i] for i in positions]
+
+
+def _open_positions(tokens: list[str], table: TableInfo, used: set[int]) -> list[int]:
+    """Positions of content words that no column, value, phrase or number accounts for."""
+    open_positions: list[int] = []
+    for i, token in enumerate(tokens):
+        if i in used or number_of(token) is not None:
             continue
         if is_function_word(token) or _is_row_noun(token, table) or len(token) <= 2:
             continue
         if token in lexicon.QUALITY_WORDS or token in _FILLER:
             continue
-        unknown.append(token)
-    return unknown
+        open_positions.append(i)
+    return open_positions

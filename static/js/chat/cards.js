@@ -173,7 +173,7 @@ export class Cards {
 
   renderChips(card, suggestions) {
     card.chips.replaceChildren(
-      ...suggestions.map((s) => el("button", { type: "button", class: "chip", text: s, onclick: () => this.actions.ask(s) })),
+      ...suggestions.map((s) => el("button", { type: "button", class: "chip", text: s, onclick: () => this.actions.ask(s, card.id) })),
     );
     card.chips.hidden = !suggestions.length;
     if (suggestions.length) card.chips.setAttribute("aria-label", "Suggested follow-up questions");

@@ -55,7 +55,7 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
     log: els.log,
     config,
     actions: {
-      ask: (text) => ask(text),
+      ask: (text, follows) => ask(text, follows),
       rerun: (message, body, control) => rerun(message, body, control),
       saveChart: (card, message) => saveChart(card, message),
       editQuery: (card, message, button) => editor.toggle(card, message, button),
@@ -323,7 +323,8 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
     }
   }
 
-  async function ask(text) {
+  /** Ask `text`; `follows` is the id of the answer a suggestion belongs to (default: the latest). */
+  async function ask(text, follows) {
     const question = (text || "").trim();
     if (!question || state.busy || !state.conversation) return;
     els.first.hidden = true;
@@ -333,7 +334,7 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
     const card = cards.cardFor(null);
     card.stage.textContent = "Sending…";
     card.root.scrollIntoView({ block: "nearest" });
-    await state.transport.ask(question);
+    await state.transport.ask(question, follows);
     setStatus("");
     loadConversationList();
     els.question.focus();

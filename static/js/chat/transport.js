@@ -89,13 +89,13 @@ export class Transport {
   }
 
   /** Ask `text`; resolves when the answer has ended, however it was carried. */
-  async ask(text) {
-    const sent = await this.askOverSocket(text);
-    if (!sent) await this.askOverHttp(text);
+  async ask(text, follows) {
+    const sent = await this.askOverSocket(text, follows);
+    if (!sent) await this.askOverHttp(text, follows);
   }
 
   /** Ask over the websocket; resolves false when the socket is unusable (the caller falls back). */
-  async askOverSocket(text) {
+  async askOverSocket(text, follows) {
     const socket = await this.openSocket();
     if (!socket) return false;
     const cancel = () => socket.send(JSON.stringify({ type: "cancel" }));
@@ -127,12 +127,12 @@ export class Transport {
       };
       this.setBusy(true, cancel);
       this.touchWatchdog(timeout);
-      socket.send(JSON.stringify({ type: "ask", content: text }));
+      socket.send(JSON.stringify({ type: "ask", content: text, follows: follows || null }));
     });
   }
 
   /** Ask through the API and read its Server-Sent Events; falls back to the JSON answer. */
-  async askOverHttp(text) {
+  async askOverHttp(text, follows) {
     const controller = new AbortController();
     const url = `${this.urls.conversations}${this.conversationId}/messages/`;
     this.setBusy(true, () => controller.abort());
@@ -144,7 +144,7 @@ export class Transport {
         credentials: "same-origin",
         signal: controller.signal,
         headers: requestHeaders({ accept: "text/event-stream" }),
-        body: JSON.stringify({ content: text }),
+        body: JSON.stringify({ content: text, follows: follows || null }),
       });
       if (!response.ok) throw new Error(errorMessage(await response.json().catch(() => null), response.status));
       if (!response.body || !(response.headers.get("Content-Type") || "").includes("event-stream")) {
