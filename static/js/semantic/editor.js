@@ -129,15 +129,18 @@ async function showRollups() {
   if (response.status !== 200) return;
   const payload = await response.json().catch(() => null);
   const items = Array.isArray(payload) ? payload : payload?.rollups;
-  if (!Array.isArray(items)) return;
+  if (!Array.isArray(items) || !items.length) return; // no rollups declared: nothing to show
   const rows = items.map((rollup) => {
     const tr = document.createElement("tr");
-    const size = rollup.size_bytes ?? rollup.size;
+    const notes = [rollup.stale ? "stale: raw tables answer until it is rebuilt" : "", rollup.last_error || "", rollup.usable ? "" : rollup.unusable_reason || ""];
+    const status = [rollup.status, ...notes.filter(Boolean)].join(" — ");
+    const when = rollup.last_refresh_at ? new Date(rollup.last_refresh_at).toLocaleString() : "never";
     tr.append(
       cell(String(rollup.name ?? "")),
-      cell(String(rollup.status ?? "")),
-      cell(size === undefined || size === null ? "–" : `${Number(size).toLocaleString()} bytes`),
-      cell(rollup.last_refresh ?? rollup.built_at ?? "–"),
+      cell(status),
+      cell(Number(rollup.rows ?? 0).toLocaleString()),
+      cell(`${Number(rollup.size_bytes ?? 0).toLocaleString()} bytes`),
+      cell(when),
     );
     return tr;
   });

@@ -102,6 +102,7 @@ export function tryItPanel({ config, root }) {
     chart.dataset.rows = JSON.stringify(result.rows);
     chart.dataset.columns = JSON.stringify(columns.map((c) => c.name));
     sqlBox.querySelector("code").textContent = result.sql;
+    root.querySelector("#try-explain").textContent = explainText(result.explain);
     sqlBox.hidden = false;
   }
 
@@ -119,4 +120,13 @@ export function tryItPanel({ config, root }) {
     }
   });
   return { setMembers, run: () => form.requestSubmit() };
+}
+
+/** Which rollup answered and why the others did not, as the server explained it (text only). */
+function explainText(explain) {
+  if (!explain) return "";
+  const answered = explain.rollup ? `Answered from rollup ${explain.rollup}.` : "Answered from the source's tables.";
+  const why = explain.reason ? ` ${explain.reason}` : "";
+  const rejected = Object.entries(explain.rejected || {}).map(([name, reason]) => `${name}: ${reason}`);
+  return `${answered}${why}${rejected.length ? ` Not used: ${rejected.join("; ")}.` : ""}`;
 }
