@@ -49,6 +49,10 @@ cubes:
         primary_key: true
       - name: status
         type: string
+    pre_aggregations:
+      - name: by_segment
+        measures: [shipping]
+        dimensions: [customers.segment]
 """
 FILTERED = """      - name: shipping
         type: sum
@@ -126,11 +130,16 @@ def test_editing_a_measure_in_the_page_changes_the_try_it_chart(shop_model, live
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(live_server.url(alpha, f"/models/{model.pk}/"))
     page.get_by_text("No problems found.").wait_for()
+    rollups = page.locator("#rollups")
+    rollups.wait_for()  # the rollups endpoint answers: the section shows the declared rollup
+    assert "orders.by_segment" in rollups.inner_text()
 
     page.get_by_label("Orders · Shipping").check()
     page.get_by_label("By").select_option("customers.segment")
     page.get_by_role("button", name="Run").click()
     assert _drawn(page) == _expected(paid_only=False)
+    page.get_by_text("SQL", exact=True).click()
+    assert "Answered from rollup orders.by_segment" in page.locator("#try-explain").inner_text()
 
     text = page.get_by_label("Model YAML")
     original = text.input_value()

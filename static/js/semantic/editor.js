@@ -75,6 +75,7 @@ async function save() {
   }
   showState(await api(config.urls.state));
   statusBox.textContent = "Saved as a new version.";
+  showRollups().catch(() => {}); // a model change makes its rollups stale until they are rebuilt
 }
 
 async function rollback(number) {
@@ -88,6 +89,7 @@ async function rollback(number) {
   }
   showState(await api(config.urls.state));
   statusBox.textContent = `Rolled back to version ${number}.`;
+  showRollups().catch(() => {});
 }
 
 function cell(content) {
