@@ -86,7 +86,10 @@ def model_list_page(request: HttpRequest) -> HttpResponse:
             "models": selectors.semantic_model_list(),
             "sources": _ready_sources(),
             "can_edit": policy.can_create_model(principal),
-            "config": {"importUrl": reverse("api-semantic-model-import"), "editUrl": "/models/0/"},
+            "config": {
+                "importUrl": reverse("api-semantic-model-import"),
+                "editUrl": reverse("semantic-model-edit", args=[0]),
+            },
         },
     )
 
@@ -134,7 +137,7 @@ def model_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
             "state": reverse("semantic-model-state", args=[pk]),
             "recommend": reverse("api-chart-recommend"),
             "render": reverse("api-chart-render"),
-            "rollups": f"/api/v1/semantic/models/{pk}/rollups/",
+            "rollups": reverse("api-semantic-rollup-list", args=[pk]),
         },
     }
     return render(request, "semantic/edit.html", {"model": model, "config": config})
