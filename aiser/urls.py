@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("chat2chart.charts.urls")),
     path("", include("chat2chart.conversations.urls")),
     path("", include("chat2chart.dashboards.urls")),
+    path("", include("chat2chart.semantic.urls")),
 ]
 
 if settings.ENTERPRISE:

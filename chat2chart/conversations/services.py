@@ -17,6 +17,7 @@ from django.db import transaction
 
 from chat2chart.conversations import policy, selectors
 from chat2chart.conversations.drawing import draw_as
+from chat2chart.conversations.model_answers import member_answer_steps, member_plan_for
 from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.narrative import first_questions
 from chat2chart.conversations.pipeline import (
@@ -172,6 +173,10 @@ def _ask_steps(
     message: Message, question: str, *, table: TableInfo, principal: Principal, history: list[PlanTurn]
 ) -> Steps:
     yield status("planning", message)
+    modelled = member_plan_for(question, message.conversation)  # None: no model speaks for the table
+    if modelled is not None:
+        yield from member_answer_steps(message, *modelled, principal=principal)
+        return
     plan = plan_for(question, table, source_id=message.conversation.source_id, history=history)
     record_plan(message, plan)
     if isinstance(plan, Clarification):

@@ -19,6 +19,7 @@ from chat2chart.core.errors import Forbidden, ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.dashboards import policy
 from chat2chart.dashboards.filters import parse_definitions
+from chat2chart.dashboards.member_widgets import is_member_query, member_query_clean
 from chat2chart.dashboards.models import GRID_COLUMNS, Dashboard, PublicLink, Widget
 
 REFRESH_CHOICES = (0, 30, 60, 300, 900, 1800, 3600)
@@ -252,10 +253,12 @@ def _apply_widget_changes(widget: Widget, changes: dict[str, Any]) -> None:
     widget.text = ""
     if widget.chart_id is not None and not SavedChart.objects.filter(pk=widget.chart_id).exists():
         raise ValidationFailed(f"There is no saved chart {widget.chart_id} in this workspace.")
-    if widget.query:
+    if widget.query and is_member_query(widget.query):
+        widget.query = member_query_clean(widget.query)
+    elif widget.query:
         widget.query = parse_query(widget.query).model_dump(mode="json", exclude_defaults=True)
-    if widget.kind == Widget.Kind.CHART and widget.chart_id is None:
-        raise ValidationFailed("A chart widget needs a saved chart (chart_id).")
+    if widget.kind == Widget.Kind.CHART and widget.chart_id is None and not is_member_query(widget.query):
+        raise ValidationFailed("A chart widget needs a saved chart (chart_id) or a query of model members.")
     if widget.chart_id is None and not widget.query:
         raise ValidationFailed(f"A {widget.kind} widget needs a saved chart (chart_id) or a query.")
 

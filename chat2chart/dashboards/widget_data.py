@@ -4,7 +4,8 @@ and drawn as an ECharts option; every widget succeeds or fails on its own.
 
 Picked filters apply to a widget only when its table has the field. Locked values apply to every
 widget; a widget whose table lacks a locked field is refused rather than shown unfiltered. Both go
-to the query service as `extra_filters`, so they are part of the result-cache key.
+to the query service as `extra_filters`, so they are part of the result-cache key. Widgets of model
+members (`member_widgets.py`) apply both to the model's dimensions, through its joins.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from chat2chart.core.errors import AiserError, ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.dashboards.analysis_widgets import ANALYSIS_KINDS, analysis_widget
 from chat2chart.dashboards.filters import Picked, locked_filters, picked_filters
+from chat2chart.dashboards.member_widgets import is_member_query, member_filter_values, member_widget_result
 from chat2chart.dashboards.models import Dashboard, Widget
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.models import SourceTable
@@ -136,6 +138,9 @@ def dashboard_data(
     results: dict[int, dict[str, Any]] = {}
     jobs: list[_Job] = []
     for widget in widgets:
+        if widget.kind != Widget.Kind.TEXT and is_member_query(widget.query):
+            results[widget.pk] = _member_widget(widget, audience, picked or {})
+            continue
         try:
             job = _plan(widget, audience, picked or {})
         except Exception as error:  # each widget fails on its own; see _error
@@ -154,6 +159,17 @@ def filter_options(*, dashboard: Dashboard, field_name: str, audience: Audience)
     """The values a viewer can pick for a values filter, read from the first widget table that has
     the field (and every locked field, limited by them, so an embed never lists another's values)."""
     for widget in dashboard.widgets.select_related("chart"):
+        if widget.kind != Widget.Kind.TEXT and is_member_query(widget.query):
+            values = member_filter_values(
+                query=dict(widget.query or {}),
+                field_name=field_name,
+                principal=audience.principal,
+                locked=audience.locked,
+                limit=FILTER_OPTION_LIMIT,
+            )
+            if values is not None:
+                return values
+            continue
         query = widget_query(widget) if widget.kind != Widget.Kind.TEXT else None
         if query is None:
             continue
@@ -266,6 +282,29 @@ def _run(job: _Job, audience: Audience) -> dict[str, Any]:
             },
         }
     )
+
+
+def _member_widget(widget: Widget, audience: Audience, picked: Mapping[str, Picked]) -> dict[str, Any]:
+    """A widget of model members (see `member_widgets`), drawn like the others."""
+    try:
+        result, option, not_filtered = member_widget_result(
+            kind=str(widget.kind),
+            query=dict(widget.query or {}),
+            principal=audience.principal,
+            locked=audience.locked,
+            picked=picked,
+            theme=audience.theme,
+        )
+    except Exception as error:  # each widget fails on its own; see _error
+        return _error(widget, error)
+    notice = {"not_filtered_by": not_filtered} if not_filtered else {}
+    data = {
+        "columns": result.columns_json(),
+        "rows": [list(row) for row in result.rows],
+        "truncated": result.truncated,
+        "cached": result.cache.hit,
+    }
+    return _header(widget) | notice | {"option": option, "data": data}
 
 
 def _query_run(query: SemanticQuery, audience: Audience, extra_filters: list[Filter]) -> ResultSet:

@@ -187,7 +187,8 @@ export class Cards {
     }
     if (message.data?.columns?.length) tools.push(dataDetails(message.data));
     if (message.chart && message.status === "done") tools.push(this.switchControl(message));
-    if (message.chart && message.query && this.config.canSaveChart) {
+    // A saved chart keeps a table query; an answer from a model's members cannot be saved as one yet.
+    if (message.chart && message.query && !("model" in message.query) && this.config.canSaveChart) {
       tools.push(el("button", { type: "button", class: "button secondary", text: "Save chart", onclick: () => this.actions.saveChart(card, message) }));
     }
     if (message.kind === "answer" && (message.query || message.sql) && message.status !== "running") {

@@ -128,10 +128,13 @@ export class QueryEditor {
     button.setAttribute("aria-expanded", "true");
     const form = el("form", { class: "chat__edit", "aria-label": "Edit the query" });
     const error = el("p", { class: "error", role: "alert", hidden: true });
-    const query = message.query || {};
+    // A query of model members (it names its model) is re-run as SQL or redrawn as another type only.
+    const fromModel = Boolean(message.query && "model" in message.query);
+    const editable = fromModel ? null : message.query;
+    const query = editable || {};
     const outputs = message.query_outputs || {};
     const lists = {};
-    if (message.query) {
+    if (editable) {
       const measures = this.section("Measures", query.measures || [], outputs.measures, "Add a measure", (...a) => this.measureRow(...a));
       const dimensions = this.section("Group by", query.dimensions || [], outputs.dimensions, "Add a grouping", (...a) => this.groupingRow(...a));
       const filters = this.section("Filters", query.filters || [], null, "Add a filter", (...a) => this.filterRow(...a));
@@ -147,7 +150,7 @@ export class QueryEditor {
       const sqlId = `edit-sql-${message.id}`;
       sqlArea = el("textarea", { id: sqlId, rows: 5, spellcheck: "false" });
       sqlArea.value = message.sql || "";
-      form.append(el("details", { class: "chat__details", open: message.query ? null : true }, el("summary", { text: "Edit the SQL instead (editors)" }), el("label", { for: sqlId, class: "muted", text: "A single SELECT over this source's tables" }), sqlArea));
+      form.append(el("details", { class: "chat__details", open: editable ? null : true }, el("summary", { text: "Edit the SQL instead (editors)" }), el("label", { for: sqlId, class: "muted", text: "A single SELECT over this source's tables" }), sqlArea));
     }
     const submit = el("button", { type: "submit", class: "button", text: "Re-run" });
     form.append(el("div", { class: "row" }, submit, el("button", { type: "button", class: "button secondary", text: "Close", onclick: () => this.toggle(card, message, button) })), error);
@@ -155,7 +158,9 @@ export class QueryEditor {
       event.preventDefault();
       error.hidden = true;
       const sqlChanged = sqlArea && sqlArea.value.trim() && sqlArea.value.trim() !== (message.sql || "").trim();
-      const body = sqlChanged || !message.query ? { sql: sqlArea?.value || "" } : { query: this.readQuery(query, lists) };
+      let body = {}; // an answer from a model: only its chart type changes
+      if (sqlChanged || (!editable && !fromModel)) body = { sql: sqlArea?.value || "" };
+      else if (editable) body = { query: this.readQuery(query, lists) };
       if (typeSelect.value) body.chart_type = typeSelect.value;
       const ok = await this.rerun(message, body, submit, (text) => {
         error.textContent = text;

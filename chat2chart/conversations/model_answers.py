@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: MIT
+"""Answers from a semantic model: when a model of the workspace has a cube on the conversation's table
+and the planner resolves the question to its members (`planner/members.py`), the model query runs on
+the source and the answer is drawn and described with the model's titles and formats. Without such a
+model, or when the words are not all members, the table's planner answers as before."""
+
+from __future__ import annotations
+
+import logging
+
+from chat2chart.conversations.drawing import draw, recommended
+from chat2chart.conversations.events import PlanEvent, SuggestionsEvent
+from chat2chart.conversations.models import Conversation, Message
+from chat2chart.conversations.narrative_shapes import format_number, number_of
+from chat2chart.conversations.pipeline import Steps, chart_step, narrative_steps, result_steps, status
+from chat2chart.conversations.planner.members import (
+    MemberPlan,
+    member_values,
+    model_cube_for_table,
+    plan_with_members,
+)
+from chat2chart.core.errors import AiserError
+from chat2chart.core.principal import Principal
+from chat2chart.semantic import selectors as semantic_selectors
+from chat2chart.semantic import services as semantic_services
+from chat2chart.semantic.model import Model
+from chat2chart.semantic.models import SemanticModel
+from chat2chart.semantic.results import titled_result
+from chat2chart.semantic.yaml_io import load_model
+from chat2chart.sources import selectors as source_selectors
+from chat2chart.sources.catalogue import TableInfo
+from chat2chart.sources.results import ResultSet
+
+logger = logging.getLogger(__name__)
+_ADDITIVE = frozenset({"sum", "count", "count_distinct"})
+
+
+def member_plan_for(
+    question: str, conversation: Conversation
+) -> tuple[SemanticModel, Model, MemberPlan] | None:
+    """The first model (by name) with a cube on the conversation's table that plans `question` from
+    its members; None when no model covers the table or none resolves every word."""
+    tables: dict[str, TableInfo] | None = None
+    for stored in semantic_selectors.semantic_model_list():
+        model = _usable(stored)
+        if model is None:
+            continue
+        cube = model_cube_for_table(model, source_id=conversation.source_id, table=conversation.table_name)
+        if cube is None:
+            continue
+        if tables is None:  # read once, and only when a model covers the table
+            tables = {t.name: t for t in source_selectors.source_catalogue(conversation.source_id)}
+        values = member_values(model, tables, source_id=conversation.source_id)
+        plan = plan_with_members(question, model, cube=cube, values=values)
+        if plan is not None:
+            return stored, model, plan
+    return None
+
+
+def _usable(stored: SemanticModel) -> Model | None:
+    """The stored model with its sources as ids (a source may be named), or None when it is invalid."""
+    try:
+        model = load_model(stored.yaml)
+    except AiserError:  # a model that no longer validates answers nothing; the table planner does
+        logger.info("semantic model %s is not valid; the table planner answers", stored.pk)
+        return None
+    sources = {s.name: s.pk for s in source_selectors.source_list().only("pk", "name")}
+
+    def as_id(value: int | str | None) -> int | str | None:
+        return sources.get(value, value) if isinstance(value, str) else value
+
+    cubes = [c.model_copy(update={"source": as_id(c.source)}) for c in model.cubes]
+    return model.model_copy(update={"source": as_id(model.source), "cubes": cubes})
+
+
+def member_answer_steps(
+    message: Message, stored: SemanticModel, model: Model, plan: MemberPlan, *, principal: Principal
+) -> Steps:
+    """Run `plan`'s model query as `principal`, then draw and describe it with the model's words."""
+    query = plan.query.model_dump(mode="json", exclude_defaults=True)
+    message.planner = plan.planner
+    message.plan = {**plan.model_dump(mode="json"), "model": stored.pk}
+    message.query = {**query, "model": stored.pk}
+    yield PlanEvent(
+        explanation=plan.explanation,
+        intent=plan.intent,
+        chart_type=plan.chart_type or ("line" if plan.intent == "trend" else "bar"),
+        planner=plan.planner,
+        fallback_reason="",
+        query=message.query,
+    )
+    yield status("querying", message)
+    answer = semantic_services.semantic_query_run(model=stored, query=query, principal=principal)
+    response = titled_result(answer, model, plan.query)
+    yield from result_steps(message, response)
+    yield status("rendering", message)
+    alternatives = recommended(response, plan.intent)
+    first = [plan.chart_type] if plan.chart_type else ["line"] if plan.intent == "trend" else []
+    spec, option = draw(response, preferred=None, fallbacks=[*first, *alternatives], title=plan.title)
+    yield chart_step(message, spec, option, alternatives)
+    yield from narrative_steps(message, member_narrative(plan, response))
+    message.suggestions = []
+    yield SuggestionsEvent(suggestions=[])
+
+
+def member_narrative(plan: MemberPlan, result: ResultSet) -> str:
+    """The value of a total; for groups, the highest and lowest and (for measures that add up) the
+    total and the leader's share when nothing is negative."""
+    if not result.rows:
+        return "No rows match this question."
+    value = next(c for c in result.columns if c.role == "measure")
+    numbers = result.numbers(value.name)
+    dims = [c for c in result.columns if c.role != "measure"]
+    if not dims:
+        return f"{value.name}: {_show(numbers[0])}."
+    if plan.intent == "trend":
+        first, last = numbers[0], numbers[-1]
+        labels = result.values(dims[0].name)
+        return f"{value.name} went from {_show(first)} in {labels[0]} to {_show(last)} in {labels[-1]}."
+    pairs = [(v, n) for v, n in zip(result.values(dims[0].name), numbers, strict=True) if n is not None]
+    if not pairs:
+        return f"{value.name} has no values in these rows."
+    top = max(pairs, key=lambda p: p[1])
+    bottom = min(pairs, key=lambda p: p[1])
+    text = f"{top[0]} has the highest {value.name.lower()} ({_show(top[1])})"
+    text += f"; {bottom[0]} the lowest ({_show(bottom[1])})." if len(pairs) > 1 else "."
+    if value.aggregation in _ADDITIVE and all(n >= 0 for _, n in pairs) and len(dims) == 1:
+        total = sum(n for _, n in pairs)
+        share = f", {100 * top[1] / total:.0f}% of it from {top[0]}" if total else ""
+        text += f" Together {_show(total)}{share}."
+    return text
+
+
+def _show(value: float | None) -> str:
+    number = number_of(value)
+    return "no value" if number is None else format_number(number)
