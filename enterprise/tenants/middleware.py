@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from chat2chart.core.api import error_response
-from enterprise.tenants.services import membership_for
+from enterprise.rbac.cached import member_role
 
 # Paths on an organisation host that someone who is not (yet) a member may reach.
 OPEN_PREFIXES = (
@@ -45,9 +45,9 @@ class MembershipMiddleware:
         user = request.user
         is_api = request.path.startswith("/api/")
         if user.is_authenticated:
-            membership = membership_for(user, tenant)
-            if membership is not None:
-                user.aiser_role = membership.role
+            role = member_role(user_id=user.pk, organization=tenant)  # cached, invalidated on change
+            if role is not None:
+                user.aiser_role = role
             elif not request.path.startswith(OPEN_PREFIXES):
                 if is_api:
                     return error_response(404, "Not found.")
