@@ -95,6 +95,35 @@ def timed(run: Callable[[], Any], repeat: int) -> list[float]:
     return times
 
 
+def round_trips(run: Callable[[], Any]) -> str:
+    """Database queries and Redis round trips (a pipeline is one) of one request: unlike times, these
+    do not depend on how busy the machine is."""
+    import redis
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counted = {"redis": 0}
+    command, pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def count_command(self: Any, *args: Any, **kwargs: Any) -> Any:
+        counted["redis"] += 1
+        return command(self, *args, **kwargs)
+
+    def count_pipeline(self: Any, *args: Any, **kwargs: Any) -> Any:
+        counted["redis"] += 1
+        return pipeline(self, *args, **kwargs)
+
+    redis.Redis.execute_command = count_command  # type: ignore[method-assign]
+    redis.client.Pipeline.execute = count_pipeline  # type: ignore[method-assign]
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            run()
+    finally:
+        redis.Redis.execute_command = command  # type: ignore[method-assign]
+        redis.client.Pipeline.execute = pipeline  # type: ignore[method-assign]
+    return f"{len(queries.captured_queries)} SQL, {counted['redis']} Redis"
+
+
 def line(name: str, times: list[float]) -> str:
     return (
         f"{name:<34} min {min(times):7.2f}  median {statistics.median(times):7.2f}  "
@@ -155,6 +184,8 @@ def main() -> int:
             print(profiler.output_text(unicode=True, color=False, show_all=False))
         return 0
 
+    trips = {name: round_trips(run) for name, run in runs.items()}
+
     # Interleaved rounds, so a busy moment of the machine falls on every measure alike.
     figures: dict[str, list[float]] = {name: [] for name in runs}
     rounds = 10
@@ -163,7 +194,7 @@ def main() -> int:
             figures[name] += timed(run, max(1, args.repeat // rounds))
     print(f"code: {_code_dir()}  load average: {os.getloadavg()[0]:.2f}")
     for name, times in figures.items():
-        print(line(name, times))
+        print(line(name, times) + "  " + trips[name])
     floor = statistics.median(figures["GET /healthz"])
     for name, times in figures.items():
         if name != "GET /healthz":
