@@ -101,3 +101,23 @@ def test_a_role_change_takes_effect_on_the_next_request(alpha):
     membership.role = "editor"
     membership.save()
     assert viewer.get("/api/v1/me/").json()["organization"]["role"] == "editor"
+
+
+def test_a_request_is_routed_without_querying_the_domain_table(alpha):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = alpha.client("viewer")
+    assert client.get("/api/v1/me/").status_code == 200  # fills the cache
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/me/").status_code == 200
+    assert not [q for q in queries.captured_queries if "tenants_domain" in q["sql"]]
+
+
+def test_a_deleted_domain_stops_routing_at_once(alpha):
+    from enterprise.tenants.models import Domain
+
+    client = alpha.client("viewer")
+    assert client.get("/api/v1/me/").status_code == 200
+    Domain.objects.filter(domain=alpha.host).delete()
+    assert client.get("/api/v1/me/").status_code == 404
