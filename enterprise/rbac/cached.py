@@ -17,6 +17,7 @@ old generation and never served.
 from __future__ import annotations
 
 import contextlib
+import pickle
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -74,7 +75,7 @@ def api_key_lookup(*, raw_key: str, organization: Organization) -> ResolvedKey |
         if resolved is not None:
             if _used_long_ago(resolved.api_key):  # api_key_resolve has just written it
                 resolved.api_key.last_used_at = timezone.now()
-            cache.set(entry_key, (generation, resolved), timeout=ENTRY_TTL_S)
+            cache.set(entry_key, (generation, _without_password(resolved)), timeout=ENTRY_TTL_S)
         return resolved
     api_key = resolved.api_key
     if not api_key.is_active:  # expired while cached
@@ -84,6 +85,14 @@ def api_key_lookup(*, raw_key: str, organization: Organization) -> ResolvedKey |
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=api_key.last_used_at)
         cache.set(entry_key, (generation, resolved), timeout=ENTRY_TTL_S)
     return resolved
+
+
+def _without_password(resolved: ResolvedKey) -> ResolvedKey:
+    """A copy whose creator has no password hash loaded: the hash never goes to the cache. The field is
+    then deferred, so reading it loads it from the database and `save()` leaves it alone."""
+    copied: ResolvedKey = pickle.loads(pickle.dumps(resolved))  # noqa: S301 - our own object, just made
+    copied.api_key.created_by.__dict__.pop("password", None)
+    return copied
 
 
 def _used_long_ago(api_key: ApiKey) -> bool:

@@ -121,3 +121,26 @@ def test_a_deleted_domain_stops_routing_at_once(alpha):
     assert client.get("/api/v1/me/").status_code == 200
     Domain.objects.filter(domain=alpha.host).delete()
     assert client.get("/api/v1/me/").status_code == 404
+
+
+def test_the_cached_key_holds_no_password_hash_and_its_user_still_saves_safely(alpha):
+    from django.core.cache import cache
+
+    from enterprise.rbac.cached import api_key_lookup
+
+    raw = _key(alpha, creator="admin")["key"]
+    assert _bearer(alpha, raw).get("/api/v1/me/").status_code == 200
+    creator = alpha.users["admin"]
+    creator.refresh_from_db()
+    client = cache._cache.get_client()
+    stored = [client.get(key) for key in client.keys("*rbac:api-key:*")]  # as Redis holds them
+    assert stored
+    assert all(creator.password.encode() not in value for value in stored)
+
+    with alpha.activate():
+        resolved = api_key_lookup(raw_key=raw, organization=alpha.organization)
+    cached_user = resolved.api_key.created_by
+    cached_user.save()  # a deferred password is left as it is
+    creator.refresh_from_db()
+    assert creator.check_password("correct-horse-battery-1")
+    assert cached_user.password == creator.password  # loaded on demand
