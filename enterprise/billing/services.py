@@ -123,22 +123,29 @@ def usage_drain() -> int:
     batch_id = uuid.uuid4().hex
     client.eval(_SEAL, 3, pending, batch_prefix + batch_id, batches, batch_id)
     added = 0
-    for member in sorted(client.smembers(batches)):
-        sealed = member.decode()
-        if _apply_batch(sealed, client.hgetall(batch_prefix + sealed)):
+    for sealed in sorted(_text(member) for member in client.smembers(batches)):
+        fields = client.hgetall(batch_prefix + sealed)
+        if _apply_batch(sealed, {_text(field): int(quantity) for field, quantity in fields.items()}):
             added += 1
         # Only after the commit: a crash before this line leaves the batch to be retried (and skipped).
-        client.pipeline().delete(batch_prefix + sealed).srem(batches, sealed).execute()
+        cleanup = client.pipeline()
+        cleanup.delete(batch_prefix + sealed)
+        cleanup.srem(batches, sealed)
+        cleanup.execute()
     UsageBatch.objects.filter(drained_at__lt=timezone.now() - BATCH_MEMORY).delete()
     return added
 
 
-def _apply_batch(batch_id: str, fields: dict[bytes, bytes]) -> bool:
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _apply_batch(batch_id: str, fields: dict[str, int]) -> bool:
     """Add one batch's counts and record its id, in one transaction; False when it was already added."""
     counts: Counter[tuple[int, date, str]] = Counter()
     for field, quantity in fields.items():
-        organization_id, month, event = field.decode().split("|", 2)
-        counts[(int(organization_id), date.fromisoformat(month), event)] += int(quantity)
+        organization_part, month_part, event_name = field.split("|", 2)
+        counts[(int(organization_part), date.fromisoformat(month_part), event_name)] += quantity
     known = set(Organization.objects.filter(pk__in={key[0] for key in counts}).values_list("pk", flat=True))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_BATCH_INSERT, [batch_id, timezone.now()])
@@ -161,7 +168,7 @@ def usage_pending(*, organization: Organization, event: str, month: date) -> int
         return 0
     pending, batches, batch_prefix = _keys()
     field = _field(organization.pk, month, event)
-    sealed = [batch_prefix + member.decode() for member in client.smembers(batches)]
+    sealed = [batch_prefix + _text(member) for member in client.smembers(batches)]
     values = [client.hget(key, field) for key in (pending, *sealed)]
     return sum(int(value) for value in values if value is not None)
 
