@@ -74,7 +74,9 @@ def _count(cache: BaseCache, key: str, *, timeout: int) -> int:
         client = cache._cache.get_client(full_key, write=True)
         pipeline = client.pipeline(transaction=False)
         pipeline.incr(full_key)
-        pipeline.expire(full_key, timeout, nx=True)
+        # Plain EXPIRE (not NX, which needs Redis 7): the key names its window, so pushing its end
+        # back only keeps a finished window's counter a little longer.
+        pipeline.expire(full_key, timeout)
         used, _ = pipeline.execute()
         return int(used)
     cache.add(key, 0, timeout=timeout)
