@@ -212,6 +212,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-sources": {"task": "sources.refresh_due_sources_everywhere", "schedule": 300.0},
     "refresh-due-rollups": {"task": "semantic.refresh_due_rollups_everywhere", "schedule": 60.0},
+    # Usage counted in Redis moves into the database every few seconds (enterprise.billing.services).
+    **({"drain-usage": {"task": "billing.usage_drain", "schedule": 10.0}} if ENTERPRISE else {}),
 }
 
 # --- Accounts ------------------------------------------------------------------------------------
@@ -267,6 +269,11 @@ if ENTERPRISE:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": _api_auth,
     "DEFAULT_PERMISSION_CLASSES": ["chat2chart.core.api.ActionPermission"],
+    # orjson; the browsable API only while developing.
+    "DEFAULT_RENDERER_CLASSES": [
+        "chat2chart.core.renderers.OrjsonRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["chat2chart.core.api.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "chat2chart.core.api.exception_handler",

@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 from channels.db import database_sync_to_async
 
 from chat2chart.core import hooks
+from chat2chart.core.memo import request_scope
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -24,7 +25,8 @@ def in_scope(scope: dict[str, Any], func: Callable[P, R]) -> Callable[P, Awaitab
 
     @functools.wraps(func)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        with hooks.scope_context(scope):
+        # One memo per call: a question asked over the socket reads the workspace's settings once.
+        with hooks.scope_context(scope), request_scope():
             return func(*args, **kwargs)
 
     return database_sync_to_async(run)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """HTTP middleware: API requests always get JSON errors (even for URLs no view matched and for
-crashes), and every response carries the Content-Security-Policy."""
+crashes), every request is served inside its own memo (`chat2chart.core.memo`), and every response
+carries the Content-Security-Policy."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from csp.middleware import CSPMiddleware
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 
 from chat2chart.core.api import error_response
+from chat2chart.core.memo import request_scope
 
 logger = logging.getLogger(__name__)
 
@@ -19,11 +21,15 @@ API_PREFIX = "/api/"
 
 
 class ApiErrorMiddleware:
+    """JSON errors for the API; and the request's memo, opened around everything after it (views read
+    the workspace's settings once per request through it)."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        with request_scope():
+            response = self.get_response(request)
         if not request.path.startswith(API_PREFIX) or response.status_code < 400:
             return response
         if response.get("Content-Type", "").startswith(("application/json", "text/event-stream")):

@@ -5,6 +5,10 @@
 for an API key, a user or a client address, in fixed windows in the "ratelimit" cache. That cache's
 keys are tenant-prefixed in the enterprise edition, so each organisation's counters are its own;
 call it inside the organisation's scope (a request, or `in_scope` in a consumer).
+
+With Redis, one use is one round trip: INCR and EXPIRE sent together in a pipeline (the fixed-window
+counter of Redis' own INCR documentation, "Pattern: Rate limiter"). Other cache backends count with
+add + incr.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
+from django.core.cache.backends.redis import RedisCache
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -58,11 +63,25 @@ def check_rate(principal: Any, scope: str = "api") -> RateDecision:
     now = int(time.time())
     window = now // period
     key = f"rate:{scope}:{principal_key(principal)}:{window}"
-    cache = caches[settings.RATELIMIT_USE_CACHE]
-    cache.add(key, 0, timeout=period + 1)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=period + 1)
-        used = 1
+    used = _count(caches[settings.RATELIMIT_USE_CACHE], key, timeout=period + 1)
     return RateDecision(allowed=used <= limit, retry_after_s=period - now % period)
+
+
+def _count(cache: BaseCache, key: str, *, timeout: int) -> int:
+    """Add one to the counter `key` (made with `timeout` seconds to live) and return its new value."""
+    if isinstance(cache, RedisCache):
+        full_key = cache.make_and_validate_key(key)
+        client = cache._cache.get_client(full_key, write=True)
+        pipeline = client.pipeline(transaction=False)
+        pipeline.incr(full_key)
+        # Plain EXPIRE (not NX, which needs Redis 7): the key names its window, so pushing its end
+        # back only keeps a finished window's counter a little longer.
+        pipeline.expire(full_key, timeout)
+        used, _ = pipeline.execute()
+        return int(used)
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1

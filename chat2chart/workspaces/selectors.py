@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 
 from chat2chart.core import hooks
+from chat2chart.core.memo import request_memo
 from chat2chart.workspaces.models import SETTINGS_ID, WorkspaceSettings
 
 logger = logging.getLogger(__name__)
@@ -19,10 +22,28 @@ logger = logging.getLogger(__name__)
 def workspace_settings() -> WorkspaceSettings:
     """The settings of the workspace in scope; an unsaved row of defaults when none were saved yet.
 
-    Raises `RuntimeError` (enterprise) when no organisation is in scope, rather than read another's.
+    Read once per request or websocket call (`chat2chart.core.memo`; a question reads them for its
+    model, its clock and its query), afresh outside one. Raises `RuntimeError` (enterprise) when no
+    organisation is in scope, rather than read another's.
     """
-    hooks.current_workspace()  # fails closed on the public schema
-    return WorkspaceSettings.objects.filter(pk=SETTINGS_ID).first() or WorkspaceSettings(pk=SETTINGS_ID)
+    memo_key = f"workspace_settings:{hooks.current_workspace()}"  # fails closed on the public schema
+    memo = request_memo()
+    if memo is not None and memo_key in memo:
+        return memo[memo_key]
+    stored = WorkspaceSettings.objects.filter(pk=SETTINGS_ID).first() or WorkspaceSettings(pk=SETTINGS_ID)
+    if memo is not None:
+        memo[memo_key] = stored
+    return stored
+
+
+@receiver(post_save, sender=WorkspaceSettings, dispatch_uid="workspace-settings-memo")
+def _forget_saved_settings(
+    sender: type[WorkspaceSettings], instance: WorkspaceSettings, **kwargs: object
+) -> None:
+    # A request that changes the settings reads the new ones afterwards.
+    memo = request_memo()
+    if memo is not None:
+        memo.pop(f"workspace_settings:{hooks.current_workspace()}", None)
 
 
 def allowed_models() -> list[str]:

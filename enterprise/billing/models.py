@@ -35,3 +35,14 @@ class PlanLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} ≤ {self.monthly_quantity}/month"
+
+
+class UsageBatch(models.Model):
+    """A batch of buffered usage counts already added to the counters (see `services.usage_drain`):
+    recorded in the same transaction as the counts, so a batch is never added twice."""
+
+    batch_id = models.CharField(max_length=32, unique=True)
+    drained_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"usage batch {self.batch_id}"

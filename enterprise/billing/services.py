@@ -1,17 +1,49 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
-"""Usage metering per organisation and month, and plan limits checked before work is done."""
+"""Usage metering per organisation and month, and plan limits checked before work is done.
+
+Counting stays off the request's hot path: with Redis (`REDIS_URL`), `usage_record` adds the event to a
+Redis hash (one HINCRBY, the write-ahead log) and `usage_drain`, run by Celery beat every few seconds,
+moves the counts into `UsageCounter` rows. Without Redis (`make run` on a fresh machine), or when Redis
+cannot be reached, the count is written to the database at once, as one upsert.
+
+The drain loses and repeats nothing: the pending hash is renamed to a batch in one atomic Redis script
+(new counts go to a fresh hash meanwhile); a batch's counts and its id (`UsageBatch`) are written in one
+database transaction; the batch is deleted from Redis only after that commit, and a batch whose id is
+already recorded (a drain that crashed after the commit) is deleted without being added again.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import functools
+import logging
+import uuid
+from collections import Counter
+from datetime import date, timedelta
 
-from django.db import connection
+import redis
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chat2chart.core.errors import LimitExceeded
 from chat2chart.core.hooks import UsageEvent
-from enterprise.billing.models import PlanLimit, UsageCounter
+from enterprise.billing.models import PlanLimit, UsageBatch, UsageCounter
 from enterprise.tenants.models import Organization
+
+logger = logging.getLogger(__name__)
+
+# Recorded batch ids are kept this long: a batch is retried within seconds of a crash, never days.
+BATCH_MEMORY = timedelta(days=1)
+
+# Atomically: the pending hash becomes batch ARGV[1] and the batch is listed, or nothing happens.
+_SEAL = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('RENAME', KEYS[1], KEYS[2])
+  redis.call('SADD', KEYS[3], ARGV[1])
+  return 1
+end
+return 0
+"""
 
 
 def _this_month() -> date:
@@ -32,30 +64,131 @@ _UPSERT = f"""
     DO UPDATE SET quantity = {UsageCounter._meta.db_table}.quantity + EXCLUDED.quantity
 """  # noqa: S608 - the table name is ours, the values are parameters
 
+_BATCH_INSERT = f"""
+    INSERT INTO public.{UsageBatch._meta.db_table} (batch_id, drained_at) VALUES (%s, %s)
+    ON CONFLICT (batch_id) DO NOTHING
+"""  # noqa: S608 - the table name is ours, the values are parameters
+
+
+@functools.cache
+def _client(url: str) -> redis.Redis:
+    # One connection pool per process and URL.
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def _redis() -> redis.Redis | None:
+    return _client(settings.REDIS_URL) if settings.REDIS_URL else None
+
+
+def _keys() -> tuple[str, str, str]:
+    """(pending hash, set of sealed batches, batch hash prefix), per database: a test database and a
+    development database sharing one Redis never drain each other's counts."""
+    base = f"aiser:usage:{connection.settings_dict['NAME']}"
+    return f"{base}:pending", f"{base}:batches", f"{base}:batch:"
+
+
+def _field(organization_id: int, month: date, event: str) -> str:
+    return f"{organization_id}|{month.isoformat()}|{event}"
+
 
 def usage_record(event: UsageEvent) -> None:
     """Add the event's quantity to its organisation's counter for this month (a usage hook listener).
 
-    Returns None: the event goes on unchanged to the next listener in `AISER_HOOK_PLUGINS["usage"]`.
+    With Redis: one HINCRBY on the pending hash, drained by `usage_drain`; else (or when Redis fails)
+    one upsert in the database. Returns None: the event goes on unchanged to the next listener.
     """
-    # One statement on the hot path of every query and question: count without a read first.
     organization = _organization(event.workspace)
+    month = _this_month()
+    client = _redis()
+    if client is not None:
+        try:
+            client.hincrby(_keys()[0], _field(organization.pk, month, event.name), event.quantity)
+            return
+        except redis.RedisError:
+            logger.warning("usage buffer unavailable; counting %s in the database", event.name, exc_info=True)
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT, [organization.pk, _this_month(), event.name, event.quantity])
+        cursor.execute(_UPSERT, [organization.pk, month, event.name, event.quantity])
+
+
+def usage_drain() -> int:
+    """Move buffered counts into `UsageCounter` rows; returns the number of batches added.
+
+    Safe to run concurrently and after a crash at any step (see the module docstring). A field naming an
+    organisation that no longer exists is dropped with a warning rather than blocking the batch.
+    """
+    client = _redis()
+    if client is None:
+        return 0
+    pending, batches, batch_prefix = _keys()
+    batch_id = uuid.uuid4().hex
+    client.eval(_SEAL, 3, pending, batch_prefix + batch_id, batches, batch_id)
+    added = 0
+    for sealed in sorted(_text(member) for member in client.smembers(batches)):
+        fields = client.hgetall(batch_prefix + sealed)
+        if _apply_batch(sealed, {_text(field): int(quantity) for field, quantity in fields.items()}):
+            added += 1
+        # Only after the commit: a crash before this line leaves the batch to be retried (and skipped).
+        cleanup = client.pipeline()
+        cleanup.delete(batch_prefix + sealed)
+        cleanup.srem(batches, sealed)
+        cleanup.execute()
+    UsageBatch.objects.filter(drained_at__lt=timezone.now() - BATCH_MEMORY).delete()
+    return added
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _apply_batch(batch_id: str, fields: dict[str, int]) -> bool:
+    """Add one batch's counts and record its id, in one transaction; False when it was already added."""
+    counts: Counter[tuple[int, date, str]] = Counter()
+    for field, quantity in fields.items():
+        organization_part, month_part, event_name = field.split("|", 2)
+        counts[(int(organization_part), date.fromisoformat(month_part), event_name)] += quantity
+    known = set(Organization.objects.filter(pk__in={key[0] for key in counts}).values_list("pk", flat=True))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_BATCH_INSERT, [batch_id, timezone.now()])
+        if cursor.rowcount == 0:
+            return False
+        for (organization_id, month, event), quantity in sorted(counts.items()):
+            if organization_id not in known:
+                logger.warning(
+                    "usage of deleted organisation %s dropped: %s %s", organization_id, event, quantity
+                )
+                continue
+            cursor.execute(_UPSERT, [organization_id, month, event, quantity])
+    return True
+
+
+def usage_pending(*, organization: Organization, event: str, month: date) -> int:
+    """Counts of `event` recorded but not yet drained into the database (0 without Redis)."""
+    client = _redis()
+    if client is None:
+        return 0
+    pending, batches, batch_prefix = _keys()
+    field = _field(organization.pk, month, event)
+    sealed = [batch_prefix + _text(member) for member in client.smembers(batches)]
+    values = [client.hget(key, field) for key in (pending, *sealed)]
+    return sum(int(value) for value in values if value is not None)
 
 
 def usage_limit_check(name: str, *, workspace: str, amount: int = 1) -> None:
-    """Raise `LimitExceeded` when the organisation's plan has no room for `amount` more `name` this month."""
+    """Raise `LimitExceeded` when the organisation's plan has no room for `amount` more `name` this month.
+
+    Counts still in the buffer are included, so a plan's limit holds between drains."""
     organization = _organization(workspace)
     limit = PlanLimit.objects.filter(organization=organization, event=name).first()
     if limit is None:
         return
+    month = _this_month()
     used = (
-        UsageCounter.objects.filter(organization=organization, month=_this_month(), event=name)
+        UsageCounter.objects.filter(organization=organization, month=month, event=name)
         .values_list("quantity", flat=True)
         .first()
         or 0
     )
+    used += usage_pending(organization=organization, event=name, month=month)
     if used + amount > limit.monthly_quantity:
         raise LimitExceeded(
             f"Your plan allows {limit.monthly_quantity:,} {name.replace('_', ' ')} a month and this month's "

@@ -9,7 +9,7 @@ class RbacConfig(AppConfig):
 
     def ready(self) -> None:
         from chat2chart.core import hooks
-        from enterprise.rbac import schema  # noqa: F401 - registers the OpenAPI extension
+        from enterprise.rbac import cached, schema  # noqa: F401 - cache invalidation; the OpenAPI extension
         from enterprise.rbac.policy import role_of, role_policy
 
         hooks.register(permission_policy=role_policy, member_role=role_of)

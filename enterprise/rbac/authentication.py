@@ -2,7 +2,8 @@
 """DRF authentication with `Authorization: Bearer <key>`, valid only on its organisation's host.
 
 The key becomes the request's principal (`request.principal`): it acts with its own role and scopes,
-never with its creator's, including for the creator's objects."""
+never with its creator's, including for the creator's objects. The look-up is cached and invalidated on
+every change to keys and memberships (`enterprise.rbac.cached`), so a revoked key fails at once."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from chat2chart.core.principal import Principal
+from enterprise.rbac.cached import api_key_lookup
 from enterprise.rbac.policy import key_scopes
-from enterprise.rbac.services import api_key_resolve
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -32,7 +33,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         organization = getattr(connection, "tenant", None)
         if organization is None or connection.schema_name == "public":
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        resolved = api_key_resolve(raw_key=parts[1], organization=organization)
+        resolved = api_key_lookup(raw_key=parts[1], organization=organization)
         if resolved is None:
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
         api_key = resolved.api_key

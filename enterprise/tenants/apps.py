@@ -9,7 +9,7 @@ class TenantsConfig(AppConfig):
 
     def ready(self) -> None:
         from chat2chart.core import hooks
-        from enterprise.tenants import workspace
+        from enterprise.tenants import hosts, workspace  # noqa: F401 - hosts: cache invalidation
 
         hooks.register(
             current_workspace=workspace.current_workspace,

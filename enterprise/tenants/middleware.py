@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -11,7 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from chat2chart.core.api import error_response
-from enterprise.tenants.services import membership_for
+from enterprise.rbac.cached import member_role
+from enterprise.tenants.hosts import organization_for_host
 
 # Paths on an organisation host that someone who is not (yet) a member may reach.
 OPEN_PREFIXES = (
@@ -27,11 +29,15 @@ OPEN_PREFIXES = (
 
 
 class OrganizationMiddleware(TenantMainMiddleware):
-    """django-tenants' host → schema routing; unknown hosts get 404."""
+    """django-tenants' host → schema routing, the organisation from the cache; unknown hosts get 404."""
 
     @staticmethod
     def hostname_from_request(request: HttpRequest) -> str:
         return request.get_host().split(":")[0].lower()
+
+    def get_tenant(self, domain_model: Any, hostname: str) -> Any:
+        # From the cache (enterprise.tenants.hosts): no database round trip to route a request.
+        return organization_for_host(hostname)
 
 
 class MembershipMiddleware:
@@ -45,9 +51,9 @@ class MembershipMiddleware:
         user = request.user
         is_api = request.path.startswith("/api/")
         if user.is_authenticated:
-            membership = membership_for(user, tenant)
-            if membership is not None:
-                user.aiser_role = membership.role
+            role = member_role(user_id=user.pk, organization=tenant)  # cached, invalidated on change
+            if role is not None:
+                user.aiser_role = role
             elif not request.path.startswith(OPEN_PREFIXES):
                 if is_api:
                     return error_response(404, "Not found.")

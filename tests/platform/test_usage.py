@@ -11,7 +11,9 @@ pytestmark = pytest.mark.enterprise
 
 def _used(workspace, event):
     from enterprise.billing.models import UsageCounter
+    from enterprise.billing.services import usage_drain
 
+    usage_drain()  # counts wait in Redis until the drain moves them into the database
     counter = UsageCounter.objects.filter(organization=workspace.organization, event=event).first()
     return counter.quantity if counter else 0
 
