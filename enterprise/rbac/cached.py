@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -53,7 +54,12 @@ def _read(entry_key: str, organization_id: int) -> tuple[Any, int]:
     """(the entry's value if it is of the current generation else None, the current generation)."""
     generation_key = _generation_key(organization_id)
     found = cache.get_many([entry_key, generation_key])
-    generation = int(found.get(generation_key) or 0)
+    if generation_key not in found:
+        # No counter (first use, or evicted): start one at a value no earlier counter reached, so an
+        # entry made before an eviction can never match it again.
+        cache.add(generation_key, time.time_ns(), timeout=None)
+        return None, int(cache.get(generation_key) or 0)
+    generation = int(found[generation_key])
     entry = found.get(entry_key)
     if entry is None or entry[0] != generation:
         return None, generation
@@ -133,11 +139,11 @@ def _bump(schemas: dict[int, str]) -> None:
     for organization_id, schema in schemas.items():
         with _in_schema(schema):
             key = _generation_key(organization_id)
-            cache.add(key, 0, timeout=None)
+            cache.add(key, time.time_ns(), timeout=None)
             try:
                 cache.incr(key)
             except ValueError:  # evicted between add and incr
-                cache.set(key, 1, timeout=None)
+                cache.set(key, time.time_ns(), timeout=None)
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ a deleted organisation or a moved domain is never served from the cache. Unknown
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,9 +33,12 @@ def organization_for_host(hostname: str) -> Organization:
     with _public():
         entry_key = f"tenants:host:{hostname}"
         found = cache.get_many([entry_key, _GENERATION])
-        generation = int(found.get(_GENERATION) or 0)
+        if _GENERATION not in found:
+            # No counter (first use, or evicted): start past every earlier value (see enterprise.rbac.cached).
+            cache.add(_GENERATION, time.time_ns(), timeout=None)
+        generation = int(found.get(_GENERATION) or cache.get(_GENERATION) or 0)
         entry = found.get(entry_key)
-        if entry is not None and entry[0] == generation:
+        if _GENERATION in found and entry is not None and entry[0] == generation:
             return entry[1]
         organization = Domain.objects.select_related("tenant").get(domain=hostname).tenant
         cache.set(entry_key, (generation, organization), timeout=ENTRY_TTL_S)
@@ -49,11 +53,11 @@ def forget_hosts() -> None:
 
 def _bump() -> None:
     with _public():
-        cache.add(_GENERATION, 0, timeout=None)
+        cache.add(_GENERATION, time.time_ns(), timeout=None)
         try:
             cache.incr(_GENERATION)
         except ValueError:  # evicted between add and incr
-            cache.set(_GENERATION, 1, timeout=None)
+            cache.set(_GENERATION, time.time_ns(), timeout=None)
 
 
 @contextlib.contextmanager

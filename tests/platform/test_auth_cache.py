@@ -144,3 +144,22 @@ def test_the_cached_key_holds_no_password_hash_and_its_user_still_saves_safely(a
     creator.refresh_from_db()
     assert creator.check_password("correct-horse-battery-1")
     assert cached_user.password == creator.password  # loaded on demand
+
+
+def test_a_revoked_key_stays_refused_when_the_cache_loses_its_generation_counter(alpha):
+    # An evicted counter must not bring back entries made before a revocation (they carry an old generation).
+    from django.core.cache import cache
+
+    from enterprise.rbac.cached import _generation_key
+
+    made = _key(alpha)
+    client = _bearer(alpha, made["key"])
+    with alpha.activate():
+        cache.delete(_generation_key(alpha.organization.pk))  # as on a fresh cache
+    assert client.get("/api/v1/me/").status_code == 200
+    assert client.get("/api/v1/me/").status_code == 200  # served from the cache
+    revoked = alpha.client("owner").delete(f"/api/v1/api-keys/{made['id']}/")
+    assert revoked.status_code in (200, 204), revoked.content
+    with alpha.activate():
+        cache.delete(_generation_key(alpha.organization.pk))
+    assert client.get("/api/v1/me/").status_code == 401
