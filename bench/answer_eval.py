@@ -324,8 +324,9 @@ def questions_for(d: Dataset) -> list[Question]:  # noqa: C901 - one template li
             )
     add("which supplier has the best delivery times?", None, "refusal")
     add("what is the average rating by store", None, "refusal")
+    add(f"total {d.measures[0]} for refunded {d.noun}", None, "refusal")
     add(f"forecast {d.measures[0]} for next quarter", ("forecast", d.measures[0]), "analysis")
-    add(f"why did {d.measures[0]} drop in March", None, "not yet")
+    add(f"why did {d.measures[0]} drop in March", ("drivers", d.measures[0]), "analysis")
     return qs
 
 

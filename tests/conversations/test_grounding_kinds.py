@@ -78,3 +78,19 @@ def test_the_n_fewest_limits_to_n_groups(ask):
     gold = pd.read_csv(io.StringIO(ORDERS_CSV)).country.value_counts().nsmallest(3)
     got = {row[0]: row[1] for row in answer["data"]["rows"]}
     assert got == gold.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("total amount for refunded orders", "refunded"),
+        ("amount from premium customers by country", "premium"),
+        ("total amount by country for paid orders", "paid"),
+    ],
+)
+def test_a_word_narrowing_the_rows_that_nothing_explains_is_asked_about_not_dropped(ask, question, word):
+    # Dropping it would total every order under a title that claims a subset.
+    answer = ask(question)
+    assert answer["clarification"] is not None, answer["explanation"]
+    assert f"\u201c{word}\u201d" in answer["clarification"]["message"]
+    assert not answer["data"]

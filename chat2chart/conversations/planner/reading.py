@@ -109,9 +109,12 @@ def read_question(question: str, table: TableInfo) -> Reading:
     phrases_at = {i for s, e, _ in charts + aggs for i in range(s, e)}
     valued = {i for v in reading.values for i in range(v.start, v.end)}
     mention_starts = {m.start for m in found}
-    # "engine cylinders": a word right before a column qualifies it; it is not another column.
+    # "engine cylinders": a word right before a column qualifies it; it is not another column. Nor is
+    # "paid" in "paid orders": a word narrowing the rows is a value or nothing (then it is asked about).
     open_words = [
-        i for i in _open_positions(tokens, table, taken | phrases_at | valued) if i + 1 not in mention_starts
+        i
+        for i in _open_positions(tokens, table, taken | phrases_at | valued)
+        if i + 1 not in mention_starts and not (i + 1 < len(tokens) and is_row_noun(tokens[i + 1], table))
     ]
     related = related_mentions(tokens, open_words, table)
     if related:
@@ -212,7 +215,8 @@ def _read_cues(reading: Reading) -> None:
         reading.cues.add("change")
 
 
-def _is_row_noun(word: str, table: TableInfo) -> bool:
+def is_row_noun(word: str, table: TableInfo) -> bool:
+    """True for a word naming the table's rows ("orders" on an orders table, "records", "entries")."""
     key = singular(word)
     table_words = {singular(w) for w in tokenize(table.name)}
     return key in lexicon.ROW_NOUNS or key in table_words
@@ -247,7 +251,7 @@ def _read_bare_row_noun(reading: Reading, table: TableInfo) -> None:
         return
     tokens = reading.tokens
     for i, token in enumerate(tokens[:-1]):
-        if i in reading.time.spans or not _is_row_noun(token, table):
+        if i in reading.time.spans or not is_row_noun(token, table):
             continue
         if tokens[i + 1] in ("per", "by", "each", "every", "across", "over") or i + 1 in reading.time.spans:
             reading.count_rows = True
@@ -261,7 +265,7 @@ def _agg_target(
     while i < len(tokens) and i - end <= 3:
         if i in by_start:
             return by_start[i], False
-        if _is_row_noun(tokens[i], table):
+        if is_row_noun(tokens[i], table):
             return None, True
         if tokens[i] not in _FILLER and tokens[i] not in lexicon.QUALITY_WORDS:
             return None, False
@@ -369,7 +373,7 @@ def _open_positions(tokens: list[str], table: TableInfo, used: set[int]) -> list
     for i, token in enumerate(tokens):
         if i in used or number_of(token) is not None:
             continue
-        if is_function_word(token) or _is_row_noun(token, table) or len(token) <= 2:
+        if is_function_word(token) or is_row_noun(token, table) or len(token) <= 2:
             continue
         if token in lexicon.QUALITY_WORDS or token in _FILLER:
             continue

@@ -11,7 +11,7 @@ from chat2chart.sources.catalogue import TableInfo
 
 from .calculated import CalculationRequest, revenue_column
 from .models import Clarification
-from .reading import Reading
+from .reading import Reading, is_row_noun
 from .suggest import first_questions
 
 
@@ -31,7 +31,7 @@ def calculation_refusal(request: CalculationRequest, table: TableInfo) -> Clarif
 
 
 def needs_clarification(reading: Reading, table: TableInfo) -> Clarification | None:
-    missing = _ungrounded_words(reading)
+    missing = _ungrounded_words(reading, table)
     if missing:
         return _missing_words(missing, table)
     grounded = reading.mentions or reading.values or reading.count_rows
@@ -52,7 +52,7 @@ def needs_clarification(reading: Reading, table: TableInfo) -> Clarification | N
     return Clarification(message=message, suggestions=first_questions(table))
 
 
-def _ungrounded_words(reading: Reading) -> list[str]:
+def _ungrounded_words(reading: Reading, table: TableInfo) -> list[str]:
     """Words the table has no column for, standing where the answer's grouping or measure would be.
 
     "Which supplier has the best delivery times?" on an orders table: "supplier" names the grouping and
@@ -68,6 +68,12 @@ def _ungrounded_words(reading: Reading) -> list[str]:
         # "by engine cylinders": a word before a column it qualifies is not the grouping itself.
         if token in ("which", "by", "per", "each", "across") and i + 2 not in starts:
             slots.add(i + 1)
+    for i in range(len(tokens) - 1):
+        # "refunded orders", "from premium customers": a word that narrows the rows to some of them. Left
+        # out, the total would silently include every row, so a word no column or value explains is asked
+        # about, never dropped.
+        if is_row_noun(tokens[i + 1], table) or (i and tokens[i - 1] in ("for", "from", "among")):
+            slots.add(i)
     for mention in reading.mentions:
         if mention.via != "name" and mention.kind == "time":
             # "delivery times", "wait time": a time word qualified by another noun is a duration or an
