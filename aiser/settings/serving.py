@@ -39,7 +39,9 @@ AISER_WEB_ACCESS_LOG = env.flag("AISER_WEB_ACCESS_LOG", False)
 # --- Database connections ----------------------------------------------------------------------------
 # Each process keeps a psycopg pool of at most AISER_DB_POOL_MAX connections (0 = a new connection
 # per request). PostgreSQL's max_connections must cover workers times AISER_DB_POOL_MAX plus Celery.
-AISER_DB_POOL_MAX = env.integer("AISER_DB_POOL_MAX", 10)
+# Off by default in the test suite: tests hold connections in threads and transactions of their own that a
+# request cycle never hands back; tests/serving/test_pool.py turns it on for the server it starts.
+AISER_DB_POOL_MAX = env.integer("AISER_DB_POOL_MAX", 0 if env.text("AISER_ENV", "") == "test" else 10)
 AISER_DB_POOL_MIN = env.integer("AISER_DB_POOL_MIN", 1)
 # How long a request waits for a free connection before it fails (psycopg_pool.PoolTimeout).
 AISER_DB_POOL_TIMEOUT_S = env.number("AISER_DB_POOL_TIMEOUT_S", 10)

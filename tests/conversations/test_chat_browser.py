@@ -199,6 +199,8 @@ def test_a_re_run_keeps_the_sort_on_columns_left_as_they_were(
         _, region, revenue = line.split(",")
         totals[region] = totals.get(region, 0) + int(revenue)
     top = sorted(totals, key=totals.get, reverse=True)[:2]
+    # The table is drawn after the click: wait for its rows before reading them.
+    rerun.locator("table tbody tr").first.wait_for()
     cells = rerun.locator("table tbody tr td:first-child").all_inner_texts()
     assert cells == top
     from chat2chart.conversations.models import Message
