@@ -94,3 +94,54 @@ def test_a_word_narrowing_the_rows_that_nothing_explains_is_asked_about_not_drop
     assert answer["clarification"] is not None, answer["explanation"]
     assert f"\u201c{word}\u201d" in answer["clarification"]["message"]
     assert not answer["data"]
+
+
+TEAMS_CSV = "order_date,team,region,revenue\n" + "".join(
+    f"2025-0{1 + i % 3}-1{i % 9},{team},{region},{100 + 7 * i}\n"
+    for i, (team, region) in enumerate(
+        [("Alpha", "North"), ("Beta", "South"), ("Gamma", "North"), ("Alpha", "South"), ("Beta", "North")] * 4
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "left_out"),
+    [
+        ("total revenue by team excluding Alpha", ["Alpha"]),
+        ("total revenue by team except Alpha", ["Alpha"]),
+        ("total revenue by team without Alpha", ["Alpha"]),
+        ("total revenue by team where team is not Alpha", ["Alpha"]),
+        ("total revenue by team, excluding team Alpha", ["Alpha"]),
+        ("total revenue by team other than Alpha and Beta", ["Alpha", "Beta"]),
+    ],
+)
+def test_values_left_out_are_left_out(alpha, settings, question, left_out):
+    settings.AISER_LLM_MODEL = ""
+    ask = conversation_on(alpha.client(), TEAMS_CSV, file_name="teams.csv")
+    answer = ask(question)
+    frame = pd.read_csv(io.StringIO(TEAMS_CSV))
+    gold = frame[~frame.team.isin(left_out)].groupby("team").revenue.sum().to_dict()
+    got = {row[0]: row[1] for row in answer["data"]["rows"]}
+    assert got == pytest.approx(gold)
+    assert "not" in answer["explanation"]
+
+
+def test_arithmetic_the_rules_cannot_build_is_refused_not_drawn_as_another_chart():
+    answer = plan_question("revenue minus cost by month", sales_table(), source_id=1, history=[], now=NOW)
+    assert not isinstance(answer, Plan)
+    assert "arithmetic" in answer.message
+
+
+@pytest.mark.parametrize("written", ["2025-03", "03/2025"])
+def test_a_month_written_with_digits_is_that_month(written):
+    plan = _plan(f"average revenue by product in {written}")
+    assert "March 2025" in plan.explanation
+    (period,) = [f for f in plan.query.filters if f.field == "order_date"]
+    assert period.op == "between"
+    assert period.value == ["2025-03-01", "2025-04-01"] or str(period.value[0]).startswith("2025-03-01")
+
+
+def test_of_a_word_nothing_explains_is_asked_about(ask):
+    answer = ask("total amount of premium customers")
+    assert answer["clarification"] is not None
+    assert "\u201cpremium\u201d" in answer["clarification"]["message"]

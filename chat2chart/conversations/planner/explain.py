@@ -73,6 +73,10 @@ def describe_filter(flt: Filter) -> str:
         return f"{name} is {value}"
     if flt.op == "in" and isinstance(value, list):
         return f"{name} in {', '.join(str(v) for v in value)}"
+    if flt.op == "neq":
+        return f"{name} is not {value}"
+    if flt.op == "not_in" and isinstance(value, list):
+        return f"{name} not in {', '.join(str(v) for v in value)}"
     if flt.op == "between" and isinstance(value, list) and all(isinstance(v, str) for v in value):
         return f"{name} in {describe_date_range(value[0], value[1])}"
     if flt.op == "between" and isinstance(value, list):

@@ -13,7 +13,7 @@ from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.semantic import Filter, Measure
 
 from .models import Plan
-from .reading import Mention, Reading
+from .reading import Mention, Reading, value_filters
 from .shape import Dim, Shape, default_agg, time_column
 from .timephrases import bind_periods
 
@@ -239,15 +239,7 @@ def _change_dims(shape: Shape, reading: Reading, table: TableInfo) -> None:
 def _change_filters(shape: Shape, reading: Reading, table: TableInfo, now: date) -> None:
     if {"remove", "clear", "drop", "without"} & set(reading.tokens) and "filter" in " ".join(reading.tokens):
         shape.filters = []
-    new: list[Filter] = list(reading.numeric_filters)
-    by_column: dict[str, list[object]] = {}
-    for value in reading.values:
-        by_column.setdefault(value.column, [])
-        if value.value not in by_column[value.column]:
-            by_column[value.column].append(value.value)
-    for column, values in by_column.items():
-        op = "eq" if len(values) == 1 else "in"
-        new.append(Filter(field=column, op=op, value=values[0] if op == "eq" else values))  # type: ignore[arg-type]
+    new: list[Filter] = list(reading.numeric_filters) + value_filters(reading)
     time_name = time_column(table)
     if time_name and reading.time.periods:
         column = table.column(time_name)

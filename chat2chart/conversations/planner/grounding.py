@@ -26,6 +26,14 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _DISCRETE_MAX = 25
 
 
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+_YEAR_MONTH = re.compile(r"\b(?P<year>(?:19|20)\d\d)[-/](?P<month>0?[1-9]|1[0-2])\b(?![-/]\d)")
+_MONTH_YEAR = re.compile(r"(?<![\d/-])\b(?P<month>0?[1-9]|1[0-2])/(?P<year>(?:19|20)\d\d)\b")
+
+
 def normalise(text: str) -> str:
     """Lower-case a question and spell its notations as words ("v/s" -> "vs", "AVG(x)" -> "avg x")."""
     text = _CAMEL.sub(" ", text) if text.isascii() and not text.isupper() else text
@@ -33,6 +41,9 @@ def normalise(text: str) -> str:
     text = re.sub(r"\bv/s\b|\bv\.(?=\s)|\bvs\.", " vs ", text)
     text = re.sub(r"(\d),(\d{3})\b", r"\1\2", text)
     text = text.replace("#", " number of ").replace("&", " and ").replace("'s", "")
+    # A month written as "2025-03" or "03/2025" is that month, not the year and a number.
+    text = _YEAR_MONTH.sub(lambda m: f"{_MONTH_NAMES[int(m['month']) - 1]} {m['year']}", text)
+    text = _MONTH_YEAR.sub(lambda m: f"{_MONTH_NAMES[int(m['month']) - 1]} {m['year']}", text)
     text = re.sub(r"[-_/]", " ", text)
     return text
 

@@ -67,6 +67,8 @@ class Reading:
     numeric_filters: list[Filter] = field(default_factory=list)
     bins: dict[str, float] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
+    # Start positions of values the question leaves out ("excluding Alpha", "where team is not Alpha").
+    negated: set[int] = field(default_factory=set)
     used: set[int] = field(default_factory=set)
     fiscal_year_start_month: int = 1  # the workspace's setting, for "FY2025" and "this fiscal year"
 
@@ -100,12 +102,16 @@ def read_question(question: str, table: TableInfo) -> Reading:
         for m in found
         if not _is_chart_word_only(m, charts)
         and not _is_verb(m, tokens)
+        and not _is_filter_where(m, tokens, found)
         and not set(range(m.start, m.end)) & reading.time.not_columns
     ]
     kinds = {c.name: column_kind(c, table.row_count) for c in table.columns}
     reading.mentions = [Mention(m.column, kinds[m.column], m.start, m.end, via=m.via) for m in found]
     taken = {i for m in found for i in range(m.start, m.end)} | reading.time.spans
     reading.values = find_values(tokens, table, taken)
+    reading.negated = _negated_values(
+        tokens, reading.values, {i for m in found for i in range(m.start, m.end)}
+    )
     phrases_at = {i for s, e, _ in charts + aggs for i in range(s, e)}
     valued = {i for v in reading.values for i in range(v.start, v.end)}
     mention_starts = {m.start for m in found}
@@ -140,6 +146,71 @@ def read_question(question: str, table: TableInfo) -> Reading:
     return reading
 
 
+_NEGATIONS = (
+    ("excluding",),
+    ("exclude",),
+    ("except",),
+    ("without",),
+    ("not",),
+    ("other", "than"),
+    ("apart", "from"),
+    ("isn", "t"),
+    ("aren", "t"),
+    ("no",),
+    ("non",),
+    ("but", "not"),
+)
+_NEGATION_WORDS = frozenset(word for phrase in _NEGATIONS for word in phrase)
+# Words that may stand between a negation and its value: "excluding team Alpha", "not in the West".
+_NEGATION_GAP = frozenset(
+    {"the", "a", "an", "in", "from", "of", "for", "equal", "to", "any", "either", "and", "or", "is", "are"}
+)
+
+
+def _negated_values(tokens: list[str], values: list[ValueMention], columns_at: set[int]) -> set[int]:
+    """Start positions of values that a negation before them leaves out.
+
+    The negation may be separated from its value by the value's column or a few small words
+    ("excluding team Alpha", "where region is not in the West"); a list after one negation is left out
+    whole ("except Alpha and Beta")."""
+    in_value = {i: v for v in values for i in range(v.start, v.end)}
+    negated: set[int] = set()
+    for value in sorted(values, key=lambda v: v.start):
+        i = value.start - 1
+        passed_negated = False
+        while i >= 0 and (
+            tokens[i] in _NEGATION_GAP or tokens[i] == "is" or i in in_value or i in columns_at
+        ):
+            if tokens[i] in ("and", "or") and (i - 1) not in in_value:
+                break  # "for North and not Alpha": the "and" joins two conditions, not a list
+            if i in in_value and in_value[i].start in negated:
+                passed_negated = True
+            i -= 1
+        if (
+            i >= 0
+            and any(tuple(tokens[i - len(p) + 1 : i + 1]) == p for p in _NEGATIONS if i - len(p) + 1 >= 0)
+        ) or passed_negated:
+            negated.add(value.start)
+    return negated
+
+
+def value_filters(reading: Reading) -> list[Filter]:
+    """One filter per column named by values: eq/in for values asked for, neq/not_in for values left out."""
+    by_column: dict[tuple[str, bool], list[object]] = {}
+    for value in reading.values:
+        values = by_column.setdefault((value.column, value.start in reading.negated), [])
+        if value.value not in values:
+            values.append(value.value)
+    filters: list[Filter] = []
+    for (column, negated), values in by_column.items():
+        one, many = ("neq", "not_in") if negated else ("eq", "in")
+        if len(values) == 1:
+            filters.append(Filter(field=column, op=one, value=values[0]))  # type: ignore[arg-type]
+        else:
+            filters.append(Filter(field=column, op=many, value=values))  # type: ignore[arg-type]
+    return filters
+
+
 def _mark_filter_subjects(reading: Reading) -> None:
     # "where status is paid": the status column is the filter's subject, not a grouping.
     for mention in reading.mentions:
@@ -165,6 +236,15 @@ def _is_verb(mention: ColumnMention, tokens: list[str]) -> bool:
         return True
     # "how much did we make", "what they sell": a verb after its subject is not a `make` or `sell` column.
     return word in ("make", "made", "sell", "sold", "buy", "bought", "spend", "spent") and before in _SUBJECTS
+
+
+def _is_filter_where(mention: ColumnMention, tokens: list[str], found: list[ColumnMention]) -> bool:
+    # "where team is not Alpha": "where" introduces a condition on a named column, it asks for no place.
+    return (
+        mention.via != "name"
+        and tokens[mention.start] == "where"
+        and any(m.start == mention.end and m.via == "name" for m in found)
+    )
 
 
 def _chart(charts: list[tuple[int, int, str]], found: list[ColumnMention]) -> str | None:
@@ -375,7 +455,7 @@ def _open_positions(tokens: list[str], table: TableInfo, used: set[int]) -> list
             continue
         if is_function_word(token) or is_row_noun(token, table) or len(token) <= 2:
             continue
-        if token in lexicon.QUALITY_WORDS or token in _FILLER:
+        if token in lexicon.QUALITY_WORDS or token in _FILLER or token in _NEGATION_WORDS:
             continue
         open_positions.append(i)
     return open_positions

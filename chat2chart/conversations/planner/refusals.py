@@ -72,7 +72,7 @@ def _ungrounded_words(reading: Reading, table: TableInfo) -> list[str]:
         # "refunded orders", "from premium customers": a word that narrows the rows to some of them. Left
         # out, the total would silently include every row, so a word no column or value explains is asked
         # about, never dropped.
-        if is_row_noun(tokens[i + 1], table) or (i and tokens[i - 1] in ("for", "from", "among")):
+        if is_row_noun(tokens[i + 1], table) or (i and tokens[i - 1] in ("for", "from", "among", "of")):
             slots.add(i)
     for mention in reading.mentions:
         if mention.via != "name" and mention.kind == "time":

@@ -21,9 +21,10 @@ from .calculated import apply_calculation, read_calculation
 from .followups import follow_up, shape_from_plan
 from .grounding import tokenize
 from .models import Clarification, Plan, PlanTurn
-from .reading import Mention, Reading, read_question
+from .reading import Mention, Reading, read_question, value_filters
 from .refusals import calculation_refusal, needs_clarification
 from .shape import Dim, Shape, default_agg, time_column
+from .suggest import first_questions
 from .timephrases import bind_periods
 
 _GROUPING_KINDS = frozenset({"time", "category", "discrete"})
@@ -70,6 +71,16 @@ def plan_with_rules(
         _set_aside(reading, request.spans)
     if analytics is not None:
         _set_aside(reading, set(analytics.spans))
+    if request is None and analytics is None and _ARITHMETIC & set(reading.tokens):
+        # "revenue minus cost by month": arithmetic the rules cannot build must not become another chart.
+        return Clarification(
+            message=(
+                "I can't combine columns with arithmetic in a question yet. Ask for each number on its own "
+                "(\u201ctotal revenue and total cost by month\u201d), or define the calculation as a measure "
+                "in a model (Models page) and ask for it by name."
+            ),
+            suggestions=first_questions(table),
+        )
     clarification = needs_clarification(reading, table)
     if clarification is not None and not (analytics and analytics.kind in ("insights", "cycle")):
         return clarification
@@ -83,6 +94,9 @@ def plan_with_rules(
     if analytics is not None:
         return analysis_plan(shape, analytics, table, source_id=source_id, reading=reading, now=today)
     return build_plan(shape, table, source_id=source_id, reading=reading, now=today)
+
+
+_ARITHMETIC = frozenset({"minus", "plus", "divided", "multiplied"})
 
 
 def _same_analysis(plan: Plan, previous: Plan, reading: Reading) -> Plan:
@@ -324,17 +338,7 @@ def _add_time_axis(shape: Shape, reading: Reading, table: TableInfo) -> None:
 
 
 def _finish_filters(shape: Shape, reading: Reading, table: TableInfo, now: date) -> None:
-    filters: list[Filter] = list(reading.numeric_filters)
-    by_column: dict[str, list[object]] = {}
-    for value in reading.values:
-        values = by_column.setdefault(value.column, [])
-        if value.value not in values:
-            values.append(value.value)
-    for column, values in by_column.items():
-        if len(values) == 1:
-            filters.append(Filter(field=column, op="eq", value=values[0]))  # type: ignore[arg-type]
-        else:
-            filters.append(Filter(field=column, op="in", value=values))  # type: ignore[arg-type]
+    filters: list[Filter] = list(reading.numeric_filters) + value_filters(reading)
     column_name = time_column(table)
     if column_name and reading.time.periods:
         column = table.column(column_name)
@@ -349,6 +353,8 @@ def _value_dimensions(shape: Shape, reading: Reading) -> None:
     """Several values of one column compared ("USA, Japan and Europe") also group by that column."""
     counts: dict[str, int] = {}
     for value in reading.values:
+        if value.start in reading.negated:
+            continue  # "excluding USA and Japan" compares nothing
         counts[value.column] = counts.get(value.column, 0) + 1
     for column, count in counts.items():
         if count >= 2 and column not in shape.dim_fields():
