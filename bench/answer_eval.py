@@ -268,6 +268,13 @@ def questions_for(d: Dataset) -> list[Question]:  # noqa: C901 - one template li
         )
         for dim in d.dims[:2]:
             add(f"total {m} by {dim}", lambda f, m=m, dim=dim: f.groupby(dim)[m].sum(), "grouped sum")
+            left_out = str(sorted(d.frame[dim].dropna().astype(str).unique())[0])
+            for wording in ("excluding", "except", "other than"):
+                add(
+                    f"total {m} by {dim} {wording} {left_out}",
+                    lambda f, m=m, dim=dim, v=left_out: f[f[dim].astype(str) != v].groupby(dim)[m].sum(),
+                    "left out",
+                )
             add(f"average {m} by {dim}", lambda f, m=m, dim=dim: f.groupby(dim)[m].mean(), "grouped average")
             if m not in d.averaged:  # a share of an average means nothing
                 add(
