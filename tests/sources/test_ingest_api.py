@@ -188,3 +188,17 @@ def test_the_stored_original_keeps_its_extension(alpha):
         stored = Source.objects.get(pk=body["id"]).upload_path
     assert stored.endswith(".csv")
     assert "Sales" not in stored  # the stored name carries nothing of the user's own
+
+
+def test_a_short_latin_1_file_is_read_as_western_text_not_as_chinese(alpha):
+    # Two accented letters pair up into valid Big5-HKSCS characters ("Süd" read as "S㥣"); text whose
+    # every non-ASCII byte is a Latin letter in Windows-1252 is that.
+    content = "Region;Umsatz\nSüd;10\nNord;20\nSüd;5\nOst;7\n".encode("latin-1")
+    client = alpha.client("editor")
+    created = upload_source(client, content, file_name="latin1.csv")
+    assert created.status_code == 201, created.content
+    source = created.json()
+    table = "latin1"
+    totals = _query(client, source["id"], table, [{"field": "Umsatz", "agg": "sum"}], "Region")
+    frame = pd.read_csv(io.BytesIO(content), sep=";", encoding="cp1252")
+    assert {k: v[0] for k, v in totals.items()} == frame.groupby("Region").Umsatz.sum().to_dict()

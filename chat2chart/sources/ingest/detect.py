@@ -168,6 +168,23 @@ _ENCODING_LABELS = {
 }
 
 
+_CJK_MULTIBYTE = frozenset(
+    {"big5", "big5hkscs", "cp950", "gb2312", "gbk", "gb18030", "hz", "shift_jis", "cp932", "euc_jp",
+     "euc_jis_2004", "euc_jisx0213", "shift_jis_2004", "shift_jisx0213", "euc_kr", "cp949", "johab",
+     "iso2022_jp", "iso2022_kr"}
+)  # fmt: skip
+
+
+def _reads_as_western_text(head: bytes) -> bool:
+    """True when every non-ASCII byte decodes, in Windows-1252, to a letter of a Latin alphabet."""
+    try:
+        text = head.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    accented = [ch for ch in text if ord(ch) > 127]
+    return bool(accented) and all(ch.isalpha() and "\u00c0" <= ch <= "\u017f" for ch in accented)
+
+
 def _guess_codec(head: bytes) -> str | None:
     # The head may end mid-character; charset-normalizer judges whole characters better without it.
     matches = charset_normalizer.from_bytes(head[: len(head) - 4] if len(head) > 4096 else head)
@@ -176,6 +193,10 @@ def _guess_codec(head: bytes) -> str | None:
         return None
     if best.encoding.startswith("utf"):
         return best.encoding
+    if best.encoding in _CJK_MULTIBYTE and _reads_as_western_text(head):
+        # A few accented letters in a short file (one "Süd") also pair up into valid double-byte
+        # characters; text whose every non-ASCII byte is a Latin letter in Windows-1252 is that.
+        return "cp1252"
     # Short files fit several single-byte encodings equally well; Windows-1252, by far the most
     # common of them, wins any tie.
     for match in matches:
