@@ -10,6 +10,7 @@ columns of the same name whose sample values overlap.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -70,21 +71,25 @@ def auto_cube(table: TableInfo, *, dialect: Dialect = "duckdb") -> Cube:
     measures = [Measure(name="count", type="count", title="Number of rows")]
     dimensions = []
     used = {"count"}
-    for column in table.columns:
-        name = _identifier(column.name, used)
+    for position, column in enumerate(table.columns, start=1):
+        name = _identifier(column.name, used, fallback=f"column_{position}")
         used.add(name)
         sql = None if name == column.name else _quoted_column(column.name, dialect)
+        title = column.label or (None if name == column.name else column.name)
         kind = _TYPES.get(column.type, "string")
         dimensions.append(
-            Dimension(name=name, type=kind, sql=sql, primary_key=column is key, title=column.label)  # type: ignore[arg-type]
+            Dimension(name=name, type=kind, sql=sql, primary_key=column is key, title=title)  # type: ignore[arg-type]
         )
         if column.is_numeric and column is not key and not _is_identifier(column):
             for agg, prefix in (("sum", "total"), ("avg", "average")):
-                measure = _identifier(f"{prefix}_{column.name}", used)
+                measure = _identifier(f"{prefix}_{name}", used)
                 used.add(measure)
                 measures.append(Measure(name=measure, type=agg, sql=sql or name))  # type: ignore[arg-type]
     return Cube(
-        name=_identifier(table.name, set()), sql_table=table.name, measures=measures, dimensions=dimensions
+        name=_identifier(table.name, set(), fallback="table"),
+        sql_table=table.name,
+        measures=measures,
+        dimensions=dimensions,
     )
 
 
@@ -152,9 +157,9 @@ def _suggestion(
     confidence: Literal["high", "medium"],
 ) -> JoinSuggestion:
     return JoinSuggestion(
-        _identifier(table.name, set()),
+        _identifier(table.name, set(), fallback="table"),
         column.name,
-        _identifier(other.name, set()),
+        _identifier(other.name, set(), fallback="table"),
         key.name,
         relationship,
         reason,
@@ -182,14 +187,29 @@ def _is_identifier(column: ColumnInfo) -> bool:
     )
 
 
-def _identifier(name: str, used: set[str]) -> str:
-    base = re.sub(r"\W+", "_", name.strip()).strip("_").lower() or "column"
+# Lower-case letters NFKD does not decompose into ASCII, spelled the usual way.
+_SPELLED = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "þ": "th"})
+_MAX_NAME = 63  # model.NAME_PATTERN: a letter or `_`, then at most 62 letters, digits or `_`
+
+
+def _identifier(name: str, used: set[str], *, fallback: str = "column") -> str:
+    """A member name for `name` that matches model.NAME_PATTERN and is not in `used`.
+
+    Algorithm: NFKD-decompose (Unicode TR15), keep the ASCII part (`Größe (m²)` → `grosse (m2)`),
+    lower-case, turn every run of other characters into `_`, prefix `c_` when it starts with a digit,
+    use `fallback` when nothing is left (`🚀`), and add `_2`, `_3`, ... until unused; at most 63
+    characters.
+    """
+    ascii_text = (
+        unicodedata.normalize("NFKD", name.lower().translate(_SPELLED)).encode("ascii", "ignore").decode()
+    )
+    base = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or fallback
     if base[0].isdigit():
         base = f"c_{base}"
-    base = base[:60]
-    candidate, n = base, 2
+    candidate, n = base[:_MAX_NAME], 2
     while candidate in used:
-        candidate, n = f"{base}_{n}", n + 1
+        suffix = f"_{n}"
+        candidate, n = base[: _MAX_NAME - len(suffix)] + suffix, n + 1
     return candidate
 
 

@@ -7,6 +7,7 @@ pydantic error or a reference error found later points at the line a person edit
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,9 @@ def parse_model(
     data = {} if data is None else data
     if not isinstance(data, dict):
         return None, [ModelProblem("the model must be a mapping with a `cubes:` list", line=1)]
+    duplicates = _duplicate_keys(node) if node is not None else []
+    if duplicates:
+        return None, [dataclasses.replace(_from_pydantic(i, data), line=i["line"]) for i in duplicates]
     try:
         model = Model.model_validate(data)
     except pydantic.ValidationError as error:
@@ -74,6 +78,27 @@ def _line_index(node: yaml.Node, path: Path = ()) -> dict[Path, int]:
         for position, item in enumerate(node.value):
             index.update(_line_index(item, (*path, position)))
     return index
+
+
+def _duplicate_keys(node: yaml.Node, path: Path = ()) -> list[dict[str, Any]]:
+    """Keys written twice in one mapping, as pydantic-like error items (`loc`, `msg`, `line` of the
+    second key); PyYAML itself silently keeps the last value (YAML 1.2 §3.2.1.1 requires unique keys)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            line = key.start_mark.line + 1
+            if name in first:
+                message = f"`{name}` is written twice, on line {first[name]} and line {line}; keep one"
+                found.append({"loc": (*path, name), "msg": message, "line": line})
+            else:
+                first[name] = line
+            found.extend(_duplicate_keys(value, (*path, name)))
+    elif isinstance(node, yaml.SequenceNode):
+        for position, item in enumerate(node.value):
+            found.extend(_duplicate_keys(item, (*path, position)))
+    return found
 
 
 def _located(problem: ModelProblem, lines: dict[Path, int]) -> ModelProblem:

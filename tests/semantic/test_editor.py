@@ -110,6 +110,31 @@ def test_validation_points_at_the_line_and_field_of_a_problem(alpha):
     )
 
 
+def test_a_key_written_twice_is_refused_with_its_line_and_not_saved(alpha):
+    client = alpha.client("editor")
+    model = auto_model(client, upload_shop(client))
+    text = (
+        "cubes:\n  - name: orders\n    sql_table: orders\n"
+        "    measures:\n      - name: total\n        type: count\n"
+        "        title: Orders\n        title: Order count\n"
+    )
+
+    checked = post_json(client, "/api/v1/semantic/models/validate/", {"yaml": text})
+    saved = client.put(f"/api/v1/semantic/models/{model['id']}/", {"yaml": text}, "application/json")
+
+    assert checked.status_code == 200
+    [problem] = checked.json()["problems"]
+    assert (problem["line"], problem["cube"], problem["member"], problem["field"]) == (
+        8,
+        "orders",
+        "total",
+        "title",
+    )
+    assert "line 7" in problem["message"]
+    assert saved.status_code == 400
+    assert client.get(f"/api/v1/semantic/models/{model['id']}/").json()["version"] == 1
+
+
 def test_the_cube_export_zip_imports_back_to_the_same_cubes(alpha):
     client = alpha.client("viewer")
     editor = alpha.client("editor")

@@ -157,7 +157,10 @@ def test_editing_a_measure_in_the_page_changes_the_try_it_chart(shop_model, live
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Saved as a new version.").wait_for()
     assert page.locator("#model-version").inner_text() == "version 2"
-    assert "Roll back to 1" in page.locator("#history-rows").inner_text()
+    history = page.locator("#history-rows")
+    assert "Roll back to 1" in history.inner_text()
+    assert "Roll back to 2" not in history.inner_text()  # version 2 is the current one
+    assert "Current version" in history.locator("tr").first.inner_text()
     assert alpha.users["editor"].email in page.locator("#history-rows tr").first.inner_text()
 
     page.evaluate("() => { delete document.getElementById('try-chart').dataset.rows; }")
@@ -178,6 +181,8 @@ def test_editing_a_measure_in_the_page_changes_the_try_it_chart(shop_model, live
     page.get_by_role("button", name="Roll back to 1").click()
     page.get_by_text("Rolled back to version 1.").wait_for()
     assert page.locator("#model-version").inner_text() == "version 3"
+    rollbacks = page.locator("#history-rows button").all_inner_texts()
+    assert rollbacks == ["Roll back to 2", "Roll back to 1"]
     assert page.get_by_label("Model YAML").input_value() == original
     page.evaluate("() => { delete document.getElementById('try-chart').dataset.rows; }")
     page.get_by_label("Orders · Shipping").check()

@@ -205,13 +205,19 @@ def test_two_organisations_never_share_models_rollups_or_files(alpha, beta):
     assert close(beta_answer["rows"], by_region(other_rows))
 
 
-def test_viewers_see_rollups_but_only_editors_build_them_and_deleting_the_model_deletes_its_files(
-    alpha, django_capture_on_commit_callbacks
-):
+@pytest.mark.enterprise  # roles are an enterprise feature; in the core edition every member edits
+def test_viewers_see_rollups_but_only_editors_build_them(alpha):
     editor, viewer = alpha.client("editor"), alpha.client("viewer")
     model = create_model(editor, upload_sales(editor, ROWS))
     assert viewer.post(f"/api/v1/semantic/models/{model}/rollups/sales.by_day/build/").status_code == 403
     assert viewer.get(f"/api/v1/semantic/models/{model}/rollups/").json()[0]["status"] == "pending"
+    build(editor, model)
+    assert viewer.get(f"/api/v1/semantic/models/{model}/rollups/").json()[0]["status"] == "ready"
+
+
+def test_deleting_the_model_deletes_its_rollup_files(alpha, django_capture_on_commit_callbacks):
+    editor = alpha.client("editor")
+    model = create_model(editor, upload_sales(editor, ROWS))
     assert editor.post(f"/api/v1/semantic/models/{model}/rollups/sales.nothing/build/").status_code == 404
     build(editor, model)
     assert [p for p in workspace_files(alpha.workspace_name) if "/rollups/" in str(p)]

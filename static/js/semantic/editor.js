@@ -36,7 +36,7 @@ function showState(state) {
   text.dispatchEvent(new Event("input"));
   document.getElementById("model-version").textContent = `version ${state.model.version}`;
   tryIt.setMembers(state.members);
-  showHistory(state.versions);
+  showHistory(state.versions, state.model.version);
   updateStatus();
 }
 
@@ -98,7 +98,7 @@ function cell(content) {
   return td;
 }
 
-function showHistory(versions) {
+function showHistory(versions, current) {
   const rows = versions.map((version) => {
     const tr = document.createElement("tr");
     const when = document.createElement("time");
@@ -111,12 +111,13 @@ function showHistory(versions) {
     pre.textContent = version.diff;
     diff.append(summary, pre);
     tr.append(cell(String(version.number)), cell(version.author), cell(when), cell(version.note || ""), cell(diff));
-    if (config.canEdit) {
+    if (config.canEdit && version.number === current) {
+      tr.append(cell("Current version")); // rolling back to it would only copy it
+    } else if (config.canEdit) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "button secondary";
       button.textContent = `Roll back to ${version.number}`;
-      button.disabled = version.number === versions[0].number;
       button.addEventListener("click", () => rollback(version.number));
       tr.append(cell(button));
     }
