@@ -32,14 +32,18 @@ def _totals(before: pd.DataFrame, after: pd.DataFrame, dimension: str, column: s
 
 
 def _concentration(change: np.ndarray, baseline: np.ndarray, total_change: float) -> float:
-    """How far the change departs from every value moving in proportion to its earlier size: the total
-    variation distance between the change's split and the earlier split, in [0, 1]. A dimension unrelated
-    to the cause scores near 0 (each value moved in proportion); the dimension holding the cause near 1 -
-    the cause's earlier share. This is the "surprise" idea of Adtributor (Bhagwan et al., NSDI 2014)."""
-    if total_change == 0:
+    """How far the change departs from every value moving in proportion to its earlier size, in [0, 1]:
+    the total variation distance between the split of the movement (each value's |change| over the sum of
+    |change|) and the earlier split (each value's share of the earlier total). 0: every value moved in
+    proportion to its size (a dimension unrelated to the cause); near 1: all the movement is in one value
+    that was small before (1 minus its earlier share). Absolute changes are split, not signed ones, so
+    values that moved against the total (their signed shares below 0 or above 1) cannot push the index
+    past 1. This is the "surprise" idea of Adtributor (Bhagwan et al., NSDI 2014)."""
+    moved = np.abs(change)
+    if total_change == 0 or not moved.sum():
         return 0.0
     weights = baseline / baseline.sum() if baseline.sum() else np.full(len(baseline), 1 / len(baseline))
-    return float(np.abs(change / total_change - weights).sum() / 2)
+    return float(np.abs(moved / moved.sum() - weights).sum() / 2)
 
 
 def explain_dimension(

@@ -122,7 +122,7 @@ class Contribution(_Frozen):
 
 class DimensionExplanation(_Frozen):
     dimension: str
-    explained: float  # 0..1: how concentrated the change is in few values of this dimension
+    explained: float  # 0..1: 0 = values moved in proportion to their size, ~1 = all of it in one value
     contributions: list[Contribution]
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,6 +26,22 @@ def percent(share: float) -> str:
     return f"{share * 100:.0f} %"
 
 
+def more_than_all(
+    dimension: str, value: str, part: float, total: float, number: Callable[[float], str] = number
+) -> str:
+    """When one value's change is larger than the whole change (others moved the other way), the plain
+    words instead of a share above 100 %: 'country Singapore fell by 4,470, more than the whole drop of
+    1,000, because the other country values together rose by 3,470'. `part` and `total` are signed
+    changes of the same sign with |part| > |total|."""
+    noun = "rise" if total > 0 else "drop"
+    others = total - part
+    return (
+        f"{dimension} {value} {'rose' if part > 0 else 'fell'} by {number(abs(part))}, more than the whole "
+        f"{noun} of {number(abs(total))}, because the other {dimension} values together "
+        f"{'rose' if others > 0 else 'fell'} by {number(abs(others))}"
+    )
+
+
 def drivers_sentence(finding: DriversFinding) -> str:
     """'Revenue fell by 1,200 (-12 %) from 2024-02 to 2024-03; 72 % of the drop is region West, most of it
     product Laptops.'"""
@@ -40,7 +57,10 @@ def drivers_sentence(finding: DriversFinding) -> str:
     parent = finding.drill_parent
     if parent is not None and finding.dimensions:
         noun = "rise" if change > 0 else "drop"
-        sentence += f"; {percent(parent.share)} of the {noun} is {parent.dimension} {parent.value}"
+        if parent.share > 1:
+            sentence += "; " + more_than_all(parent.dimension, parent.value, parent.change, change)
+        else:
+            sentence += f"; {percent(parent.share)} of the {noun} is {parent.dimension} {parent.value}"
         if finding.drill is not None and finding.drill.contributions:
             top = max(finding.drill.contributions, key=lambda c: c.change * change)
             if top.change * change > 0:

@@ -16,6 +16,7 @@ from dateutil.relativedelta import relativedelta
 
 from chat2chart.analytics import associations, drivers, patterns
 from chat2chart.analytics.findings import AnalyticsError, DriversFinding
+from chat2chart.analytics.words import more_than_all
 from chat2chart.conversations import analysis_charts as charts
 from chat2chart.conversations import analysis_feed
 from chat2chart.conversations.analysis import AnalysisAnswer, Run, measure_name, series_of
@@ -215,10 +216,16 @@ def drivers_text(finding: DriversFinding, name: str, denominator: str | None) ->
     parent = finding.drill_parent
     if parent is not None:
         noun = "rise" if finding.change > 0 else "drop"
-        text += (
-            f" {parent.dimension.replace('_', ' ').capitalize()} {parent.value} accounts for "
-            f"{parent.share * 100:.0f} % of the {noun} ({format_number(parent.change)}"
-        )
+        dimension = parent.dimension.replace("_", " ")
+        if parent.share > 1:  # others moved the other way: no share above 100 %, the plain story
+            words = more_than_all(dimension, parent.value, parent.change, finding.change, format_number)
+            text += f" {words[0].upper()}{words[1:]} ("
+        else:
+            text += (
+                f" {dimension.capitalize()} {parent.value} accounts for "
+                f"{parent.share * 100:.0f} % of the {noun} ("
+            )
+        text += format_number(parent.change)
         if denominator is not None and parent.mix is not None and parent.rate is not None:
             text += f": {format_number(parent.rate)} from its own average"
             text += f", {format_number(parent.mix)} from the mix"
@@ -227,14 +234,17 @@ def drivers_text(finding: DriversFinding, name: str, denominator: str | None) ->
         if drill is not None and drill.contributions:
             top = max(drill.contributions, key=lambda c: c.change * finding.change)
             if top.change * finding.change > 0 and parent.change:
+                part = top.change / parent.change
+                of_it = "more than all of it" if part > 1 else f"{part * 100:.0f} % of it"
                 text += (
                     f", most of it {top.dimension.replace('_', ' ')} {top.value} "
-                    f"({top.change / parent.change * 100:.0f} % of it, {format_number(top.change)})"
+                    f"({of_it}, {format_number(top.change)})"
                 )
         text += "."
     ranking = ", ".join(f"{d.dimension.replace('_', ' ')} {d.explained:.2f}" for d in finding.dimensions[:3])
     text += (
-        f" How concentrated the change is per dimension (0 = spread evenly, 1 = all in one value): {ranking}."
+        " How concentrated the change is per dimension (0 = every value moved in proportion to its "
+        f"size, near 1 = all of it in one value): {ranking}."
     )
     return text
 

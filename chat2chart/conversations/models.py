@@ -18,6 +18,9 @@ RESULT_SNAPSHOT_ROWS = 200
 
 class Conversation(models.Model):
     owner = user_reference()
+    # The API key it was started with (the key's id; the owner is then the key's creator), so a key whose
+    # role is lower than its creator's still sees and uses the conversations it started. None for a person.
+    api_key_id = models.PositiveBigIntegerField(null=True, blank=True)
     source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="conversations")
     table_name = models.CharField(max_length=255)
     title = models.CharField(max_length=200, blank=True)

@@ -3,7 +3,8 @@
 
 A conversation is private to its owner; those who manage the workspace (admins) see and delete every
 one. Its owner may delete it whatever their role, a viewer too. Asking needs ASK, running one's own SQL
-needs EDIT. An API key has an owner's rights only with its own role (see `Principal.owns`).
+needs EDIT. An API key has an owner's rights only with its own role (see `Principal.owns`), except over
+the conversations it started itself (they record the key), which it always sees and uses.
 """
 
 from __future__ import annotations
@@ -46,8 +47,12 @@ def visible_conversations(principal: Principal, conversations: QuerySet, *, ever
         return conversations.none()
     if everyone and hooks.can(principal, hooks.MANAGE):
         return conversations.all()
-    if OWNERSHIP not in principal.scopes or principal.user_id is None:
+    if principal.user_id is None:
         return conversations.none()
+    if OWNERSHIP not in principal.scopes:
+        if principal.api_key_id is None:
+            return conversations.none()
+        return conversations.filter(owner_id=principal.user_id, api_key_id=principal.api_key_id)
     return conversations.filter(owner_id=principal.user_id)
 
 

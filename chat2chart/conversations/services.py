@@ -65,7 +65,9 @@ def conversation_start(*, principal: Principal, source_id: int, table: str) -> C
         known = f"choose one of: {', '.join(names[:20])}." if names else "it has no tables yet."
         raise ValidationFailed(f"table: '{table}' is not a table of '{source.name}'; {known}")
     with transaction.atomic():
-        conversation = Conversation.objects.create(owner=principal.user, source=source, table_name=table)
+        conversation = Conversation.objects.create(
+            owner=principal.user, api_key_id=principal.api_key_id, source=source, table_name=table
+        )
         hooks.record_audit(
             action="conversation.start",
             actor=principal,

@@ -56,10 +56,16 @@ class Principal:
 
     def owns(self, obj: Any) -> bool:
         """True when `obj` (anything with `owner_id`) is owned by this principal's user and the principal
-        may use an owner's rights (see OWNERSHIP)."""
-        if OWNERSHIP not in self.scopes or self.user_id is None:
+        may use an owner's rights (see OWNERSHIP), or when this API key made `obj` itself (objects that
+        record the key they were made with in `api_key_id`): a key always owns what it made, even when
+        its role is lower than its creator's."""
+        if self.user_id is None or getattr(obj, "owner_id", None) != self.user_id:
             return False
-        return getattr(obj, "owner_id", None) == self.user_id
+        return OWNERSHIP in self.scopes or self.made(obj)
+
+    def made(self, obj: Any) -> bool:
+        """True when this principal is an API key and `obj` records it in `api_key_id`."""
+        return self.api_key_id is not None and getattr(obj, "api_key_id", None) == self.api_key_id
 
     @classmethod
     def for_user(cls, user: AbstractBaseUser | AnonymousUser | None) -> Principal:

@@ -32,6 +32,7 @@ from chat2chart.dashboards.analysis_widgets import ANALYSIS_KINDS, analysis_widg
 from chat2chart.dashboards.filters import Picked, locked_filters, picked_filters
 from chat2chart.dashboards.member_widgets import is_member_query, member_filter_values, member_widget_result
 from chat2chart.dashboards.models import Dashboard, Widget
+from chat2chart.dashboards.partial_periods import leave_out_partial_periods
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.models import SourceTable
 from chat2chart.sources.querying import query_run
@@ -264,11 +265,22 @@ def _run(job: _Job, audience: Audience) -> dict[str, Any]:
         return _header(widget) | ({"not_filtered_by": job.not_filtered} if job.not_filtered else {}) | body
     try:
         result = _query_run(job.query, audience, job.extra_filters)
+        left_out: list[str] = []
+        if widget.kind in (Widget.Kind.KPI, Widget.Kind.CHART):
+            # A KPI "last month" and a trend line show complete periods only; see partial_periods.
+            result, left_out = leave_out_partial_periods(
+                job.query,
+                result,
+                run=lambda query: _query_run(query, audience, job.extra_filters),
+                today=workspace_clock().today,
+            )
         spec = _spec(widget, result, audience.theme)
         option = build_option(spec, result)
     except Exception as error:  # each widget fails on its own; see _error
         return _error(widget, error)
     notice = {"not_filtered_by": job.not_filtered} if job.not_filtered else {}
+    if left_out:
+        notice["partial_periods"] = left_out
     return (
         _header(widget)
         | notice

@@ -94,11 +94,15 @@ export async function loadWidget(section, config, params = new URLSearchParams()
     const notice = (result.not_filtered_by || []).length
       ? element("p", { class: "widget__notice", role: "note" }, `Not filtered by ${result.not_filtered_by.join(", ")}`)
       : null;
+    // Incomplete first or last periods the server left out of a time series, named.
+    const partial = (result.partial_periods || []).length
+      ? element("p", { class: "widget__notice", role: "note" }, result.partial_periods.join(" "))
+      : null;
     // Analysis widgets (forecast, unusual values, what changed, insight) say their finding above the chart.
     const insight = result.insight ? element("p", { class: "widget__insight" }, result.insight) : null;
     const hasChart = result.option && Object.keys(result.option).length > 0;
     if (insight) holder.style.height = "calc(100% - 3.5rem)";
-    body.replaceChildren(...[notice, insight, hasChart ? holder : null].filter(Boolean));
+    body.replaceChildren(...[notice, partial, insight, hasChart ? holder : null].filter(Boolean));
     return hasChart ? renderChart(holder, result.option, { data: result.data }) : null;
   } catch (error) {
     status(body, "This widget could not be loaded. Check your connection and refresh.", "widget__error");

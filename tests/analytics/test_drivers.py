@@ -121,3 +121,55 @@ def test_what_drives_keeps_only_factors_that_pass_the_test():
 def test_a_missing_column_is_refused_by_name():
     with pytest.raises(AnalyticsError, match="returns"):
         explain_change(_cells(), _cells(), measure="returns", dimensions=["region"])
+
+
+def _countries() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Planted: Singapore falls by 4,470 while the other countries rise by 3,470 in all, a drop of 1,000."""
+    before = pd.DataFrame(
+        {
+            "country": ["Singapore", "Japan", "Germany", "Brazil"],
+            "channel": ["Online", "Online", "Retail", "Retail"],
+            "revenue": [5000.0, 4000.0, 3000.0, 2000.0],
+        }
+    )
+    after = before.assign(revenue=[530.0, 6000.0, 4000.0, 2470.0])
+    return before, after
+
+
+def test_the_concentration_index_stays_between_0_and_1_when_values_move_against_the_total():
+    before, after = _countries()
+    found = explain_change(before, after, measure="revenue", dimensions=["country", "channel"])
+    for explanation in found.dimensions:
+        assert 0.0 <= explanation.explained <= 1.0
+        # Independent: total variation distance between the split of |change| and the earlier split.
+        left = before.groupby(explanation.dimension)["revenue"].sum()
+        moved = (after.groupby(explanation.dimension)["revenue"].sum() - left).abs()
+        expected = ((moved / moved.sum()) - (left / left.sum())).abs().sum() / 2
+        assert explanation.explained == pytest.approx(round(expected, 4), abs=1e-4)
+    # Every value moving in proportion to its size scores 0.
+    even = explain_dimension(
+        before, before.assign(revenue=before.revenue * 0.9), measure="revenue", dimension="country"
+    )
+    assert even.explained == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_value_that_moved_more_than_the_whole_change_is_said_in_plain_words():
+    from chat2chart.analytics.words import drivers_sentence
+    from chat2chart.conversations.analysis_tables import drivers_text
+
+    before, after = _countries()
+    found = explain_change(before, after, measure="revenue", dimensions=["country", "channel"])
+    change = after.revenue.sum() - before.revenue.sum()
+    singapore = float(after.revenue[0] - before.revenue[0])
+    assert (change, singapore) == (-1000.0, -4470.0)
+    assert found.drill_parent is not None
+    assert found.drill_parent.value == "Singapore"
+    assert found.drill_parent.share == pytest.approx(singapore / change)  # 4.47: above 1
+    plain = (
+        "fell by 4,470, more than the whole drop of 1,000, "
+        "because the other country values together rose by 3,470"
+    )
+    for text in (drivers_sentence(found), drivers_text(found, "revenue", None)):
+        assert plain in text, text
+        assert "447" not in text
+    assert "Country Singapore fell by 4,470" in drivers_text(found, "revenue", None)

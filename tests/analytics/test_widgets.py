@@ -110,8 +110,17 @@ def test_each_analysis_widget_draws_the_engines_evidence(alpha, alpha_board):
         f"Revenue fell from {monthly['2024-11-01']:,.0f} in November 2024 to {monthly['2024-12-01']:,.0f}"
     )
     south = _monthly(_csv(1.0), region="South")
-    share = (south["2024-12-01"] - south["2024-11-01"]) / (monthly["2024-12-01"] - monthly["2024-11-01"])
-    assert f"Region South accounts for {share * 100:.0f} % of the drop" in changed["insight"]
+    south_change = south["2024-12-01"] - south["2024-11-01"]
+    total_change = monthly["2024-12-01"] - monthly["2024-11-01"]
+    from chat2chart.conversations.narrative_shapes import format_number
+
+    # South fell by more than the whole drop (others rose): said in plain words, never as a share > 100 %.
+    assert south_change / total_change > 1
+    assert (
+        f"Region South fell by {format_number(-south_change)}, more than the whole drop of "
+        f"{format_number(-total_change)}, because the other region values together rose by "
+        f"{format_number(total_change - south_change)}"
+    ) in changed["insight"]
     assert "most of it customer id 2 (100 % of it" in changed["insight"]
     assert widgets["Insight"]["insight"]
     assert widgets["Insight"]["option"]["series"]

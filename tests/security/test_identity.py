@@ -105,6 +105,45 @@ def test_editor_key_cannot_delete_what_its_creator_owns(alpha):
 
 
 @pytest.mark.enterprise
+@pytest.mark.parametrize("key_role", ["viewer", "editor"])
+def test_a_lower_role_key_uses_the_conversations_it_started_and_only_those(alpha, beta, settings, key_role):
+    import io
+
+    import pandas as pd
+
+    from tests.sources.fixtures_api import SALES_CSV
+
+    settings.AISER_LLM_MODEL = ""  # the rule planner: no model call
+    source = _source(alpha, role="owner")
+    theirs = _conversation(alpha, source, role="owner")  # the creator's own, started in the browser
+    key = _bearer(alpha, _key(alpha, key_role, creator="owner"))
+    body = {"source": source["id"], "table": source["tables"][0]}
+    started = post_json(key, "/api/v1/conversations/", body)
+    assert started.status_code == 201, started.content
+    cid = started.json()["id"]
+    assert key.get(f"/api/v1/conversations/{cid}/").status_code == 200
+    listed = key.get("/api/v1/conversations/").json()["conversations"]
+    assert [c["id"] for c in listed] == [cid]  # not the creator's other conversation
+    assert key.get(f"/api/v1/conversations/{theirs['id']}/").status_code == 404
+    answer = post_json(key, f"/api/v1/conversations/{cid}/messages/", {"content": "total revenue by region"})
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["status"] == "done", answer.json()["error"]
+    expected = pd.read_csv(io.StringIO(SALES_CSV)).groupby("region")["revenue"].sum().to_dict()
+    got = {row[0]: float(row[-1]) for row in answer.json()["data"]["rows"]}
+    assert got == pytest.approx(expected)
+    # Another member of the organisation does not see it, nor does the other organisation.
+    assert alpha.client("editor").get(f"/api/v1/conversations/{cid}/").status_code == 404
+    assert beta.client("admin").get(f"/api/v1/conversations/{cid}/").status_code == 404
+    # Another key of the same creator and role does not see it either.
+    other = _bearer(alpha, _key(alpha, key_role, creator="owner"))
+    assert other.get(f"/api/v1/conversations/{cid}/").status_code == 404
+    assert other.get("/api/v1/conversations/").json()["conversations"] == []
+    # The creator owns it (the key acts for them), and may delete it.
+    assert alpha.client("owner").get(f"/api/v1/conversations/{cid}/").status_code == 200
+    assert key.delete(f"/api/v1/conversations/{cid}/").status_code == 204
+
+
+@pytest.mark.enterprise
 def test_key_with_its_creators_role_keeps_the_creators_ownership(alpha):
     conversation = _conversation(alpha, _source(alpha, role="editor"), role="editor")
     dashboard = _dashboard(alpha, role="admin")
