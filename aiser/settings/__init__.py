@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -16,6 +17,10 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from aiser.settings import env
+
+# LiteLLM downloads its model price list when first imported unless told to use the copy it ships; a server
+# without internet waited ~10 s per worker for it. Aiser uses the shipped list; set it to False to fetch.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 # Size, time and rate limits, all from the environment.
 from aiser.settings.limits import *  # noqa: F403
