@@ -145,3 +145,25 @@ def test_of_a_word_nothing_explains_is_asked_about(ask):
     answer = ask("total amount of premium customers")
     assert answer["clarification"] is not None
     assert "\u201cpremium\u201d" in answer["clarification"]["message"]
+
+
+PAID_CSV = "order_date,region,revenue,paid\n" + "".join(
+    f"2025-0{1 + i % 3}-1{i % 9},{['North', 'South'][i % 2]},{50 + 3 * i},{'true' if i % 3 else 'false'}\n"
+    for i in range(30)
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "keep"),
+    [
+        ("total revenue by region for paid orders", True),
+        ("total revenue by region excluding paid orders", False),
+    ],
+)
+def test_a_true_false_column_before_the_rows_filters_them(alpha, settings, question, keep):
+    settings.AISER_LLM_MODEL = ""
+    ask = conversation_on(alpha.client(), PAID_CSV, file_name="sales.csv")
+    answer = ask(question)
+    frame = pd.read_csv(io.StringIO(PAID_CSV))
+    gold = frame[frame.paid == keep].groupby("region").revenue.sum().to_dict()
+    assert {row[0]: row[1] for row in answer["data"]["rows"]} == pytest.approx(gold)

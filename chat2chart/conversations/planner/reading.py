@@ -108,7 +108,11 @@ def read_question(question: str, table: TableInfo) -> Reading:
     kinds = {c.name: column_kind(c, table.row_count) for c in table.columns}
     reading.mentions = [Mention(m.column, kinds[m.column], m.start, m.end, via=m.via) for m in found]
     taken = {i for m in found for i in range(m.start, m.end)} | reading.time.spans
-    reading.values = find_values(tokens, table, taken)
+    reading.values = find_values(tokens, table, taken) + _true_flags(found, tokens, table)
+    if len(reading.values) and any(v.value is True for v in reading.values):
+        flagged = {v.start for v in reading.values if v.value is True}
+        found = [m for m in found if m.start not in flagged]
+        reading.mentions = [m for m in reading.mentions if m.start not in flagged]
     reading.negated = _negated_values(
         tokens, reading.values, {i for m in found for i in range(m.start, m.end)}
     )
@@ -165,6 +169,17 @@ _NEGATION_WORDS = frozenset(word for phrase in _NEGATIONS for word in phrase)
 _NEGATION_GAP = frozenset(
     {"the", "a", "an", "in", "from", "of", "for", "equal", "to", "any", "either", "and", "or", "is", "are"}
 )
+
+
+def _true_flags(found: list[ColumnMention], tokens: list[str], table: TableInfo) -> list[ValueMention]:
+    """"paid orders" with a true/false `paid` column: the rows where it is true, not a grouping."""
+    flags: list[ValueMention] = []
+    for mention in found:
+        column = table.column(mention.column)
+        following = tokens[mention.end] if mention.end < len(tokens) else ""
+        if column is not None and column.type == "boolean" and following and is_row_noun(following, table):
+            flags.append(ValueMention(mention.column, True, mention.start, mention.end, 1.0))
+    return flags
 
 
 def _negated_values(tokens: list[str], values: list[ValueMention], columns_at: set[int]) -> set[int]:
