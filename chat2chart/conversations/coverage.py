@@ -16,8 +16,9 @@ from chat2chart.sources.semantic import Measure
 
 
 def data_coverage(plan: Plan, table: TableInfo, *, principal: Principal) -> Coverage | None:
-    """The first and last date of the rows the plan's answer covers (its filters applied), so the
-    narrative can name incomplete periods and say where the data stops; None without a date column."""
+    """The first and last date of the data the plan's answer draws from (its filters applied, except those on
+    the date column), so the narrative can name incomplete periods and say where the data stops; None
+    without a date column."""
     dated = [d.field for d in plan.query.dimensions if d.granularity in _CALENDAR_GRAINS]
     dated += [f.field for f in plan.query.filters]
     column = next(
@@ -32,6 +33,9 @@ def data_coverage(plan: Plan, table: TableInfo, *, principal: Principal) -> Cove
                 Measure(field=column.name, agg="max", alias="last_date"),
             ],
             "dimensions": [],
+            # Where the data itself starts and stops (other filters kept): a March with no orders on its
+            # last days is still a whole month of data when the data runs on into April.
+            "filters": [f for f in plan.query.filters if f.field != column.name],
             "calculations": [],
             "order": [],
             "limit": None,

@@ -5,6 +5,7 @@ name a column that merely contains the word."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from datetime import date
 
@@ -167,3 +168,27 @@ def test_a_true_false_column_before_the_rows_filters_them(alpha, settings, quest
     frame = pd.read_csv(io.StringIO(PAID_CSV))
     gold = frame[frame.paid == keep].groupby("region").revenue.sum().to_dict()
     assert {row[0]: row[1] for row in answer["data"]["rows"]} == pytest.approx(gold)
+
+
+COVERAGE_CSV = "order_date,team,revenue\n" + "".join(
+    f"{day},{team},{amount}\n"
+    for day, team, amount in [
+        ("2025-01-05", "Alpha", 10),
+        ("2025-02-10", "Beta", 20),
+        ("2025-03-03", "Alpha", 30),
+        ("2025-03-27", "Beta", 40),
+        ("2025-04-18", "Alpha", 50),
+    ]
+)
+
+
+def test_the_data_stops_only_where_the_data_stops(alpha, settings):
+    settings.AISER_LLM_MODEL = ""
+    ask = conversation_on(
+        alpha.client(), COVERAGE_CSV, file_name="coverage.csv", at=dt.datetime(2025, 12, 1, 12, 0)
+    )
+    march = ask("total revenue by team in March 2025")
+    assert {row[0]: row[1] for row in march["data"]["rows"]} == {"Alpha": 30, "Beta": 40}
+    assert "stops" not in march["content"]  # the data runs on into April
+    year = ask("total revenue by month in 2025")
+    assert "The data stops on 18 Apr 2025" in year["content"]
