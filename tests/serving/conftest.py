@@ -64,9 +64,13 @@ class ServedAiser:
         return sorted(child.pid for child in psutil.Process(self.process.pid).children())
 
     def memory(self) -> dict[int, dict[str, int]]:
-        """VmHWM and VmRSS (MB) of every server process: the master, its workers and what they started."""
+        """VmHWM and VmRSS (MB) of the processes that receive requests: the master and its web workers.
+
+        The query and ingest workers they start are left out: each is a fresh interpreter bounded by its own
+        address-space limit, which grows while it imports DuckDB and pyarrow (a spare ingest worker is started
+        ahead of need), never by holding a request body."""
         master = psutil.Process(self.process.pid)
-        pids = [master.pid, *(child.pid for child in master.children(recursive=True))]
+        pids = [master.pid, *(child.pid for child in master.children())]
         return {pid: memory_mb(pid) for pid in pids}
 
     def request(self, method: str, path: str, *, host: str, **kwargs: Any) -> tuple[int, bytes]:

@@ -77,8 +77,8 @@ def org(workspaces: dict[str, Any]) -> Any:
 
 
 def _assert_memory_within_margin(server: Any, idle: dict[int, dict[str, int]]) -> None:
-    """No server process (master, workers) grew its peak more than the margin over its idle figure,
-    and none was replaced (a worker killed for its memory would hide its peak)."""
+    """No request-serving process (master, web workers) grew its peak more than the margin over its idle
+    figure, and none was replaced (a worker killed for its memory would hide its peak)."""
     after = server.memory()
     assert set(idle) <= set(after), ("a server process went away", idle, after)
     for pid, before in idle.items():

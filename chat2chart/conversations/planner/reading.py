@@ -172,7 +172,7 @@ _NEGATION_GAP = frozenset(
 
 
 def _true_flags(found: list[ColumnMention], tokens: list[str], table: TableInfo) -> list[ValueMention]:
-    """"paid orders" with a true/false `paid` column: the rows where it is true, not a grouping."""
+    """For "paid orders" with a true/false `paid` column: the rows where it is true, not a grouping."""
     flags: list[ValueMention] = []
     for mention in found:
         column = table.column(mention.column)
