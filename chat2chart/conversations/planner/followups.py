@@ -13,9 +13,10 @@ from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.semantic import Filter, Measure
 
 from .models import Plan
-from .reading import Mention, Reading, value_filters
+from .reading import Mention, Reading
 from .shape import Dim, Shape, default_agg, time_column
 from .timephrases import bind_periods
+from .values import value_filters
 
 _FOLLOW_WORDS = frozenset(
     {

@@ -339,3 +339,10 @@ def find_phrases(tokens: list[str], phrases: tuple[str, ...] | list[str]) -> lis
                 found.append((start, start + n, phrase))
                 taken |= set(range(start, start + n))
     return sorted(found)
+
+
+def is_row_noun(word: str, table: TableInfo) -> bool:
+    """True for a word naming the table's rows ("orders" on an orders table, "records", "entries")."""
+    key = singular(word)
+    table_words = {singular(w) for w in tokenize(table.name)}
+    return key in lexicon.ROW_NOUNS or key in table_words

@@ -21,12 +21,13 @@ from .grounding import (
     find_phrases,
     find_values,
     is_function_word,
-    singular,
+    is_row_noun,
     tokenize,
 )
 from .modifiers import number_of, read_bins, read_numeric_filters, read_rank
 from .related import related_mentions
 from .timephrases import TimeReading, read_time
+from .values import NEGATION_WORDS, negated_values, true_flags
 
 # Words that may sit between an aggregation word and its column ("average of the MPG").
 _SUBJECTS = frozenset(
@@ -108,12 +109,12 @@ def read_question(question: str, table: TableInfo) -> Reading:
     kinds = {c.name: column_kind(c, table.row_count) for c in table.columns}
     reading.mentions = [Mention(m.column, kinds[m.column], m.start, m.end, via=m.via) for m in found]
     taken = {i for m in found for i in range(m.start, m.end)} | reading.time.spans
-    reading.values = find_values(tokens, table, taken) + _true_flags(found, tokens, table)
+    reading.values = find_values(tokens, table, taken) + true_flags(found, tokens, table)
     if len(reading.values) and any(v.value is True for v in reading.values):
         flagged = {v.start for v in reading.values if v.value is True}
         found = [m for m in found if m.start not in flagged]
         reading.mentions = [m for m in reading.mentions if m.start not in flagged]
-    reading.negated = _negated_values(
+    reading.negated = negated_values(
         tokens, reading.values, {i for m in found for i in range(m.start, m.end)}
     )
     phrases_at = {i for s, e, _ in charts + aggs for i in range(s, e)}
@@ -148,82 +149,6 @@ def read_question(question: str, table: TableInfo) -> Reading:
     )
     reading.unknown = _unknown_words(reading, table)
     return reading
-
-
-_NEGATIONS = (
-    ("excluding",),
-    ("exclude",),
-    ("except",),
-    ("without",),
-    ("not",),
-    ("other", "than"),
-    ("apart", "from"),
-    ("isn", "t"),
-    ("aren", "t"),
-    ("no",),
-    ("non",),
-    ("but", "not"),
-)
-_NEGATION_WORDS = frozenset(word for phrase in _NEGATIONS for word in phrase)
-# Words that may stand between a negation and its value: "excluding team Alpha", "not in the West".
-_NEGATION_GAP = frozenset(
-    {"the", "a", "an", "in", "from", "of", "for", "equal", "to", "any", "either", "and", "or", "is", "are"}
-)
-
-
-def _true_flags(found: list[ColumnMention], tokens: list[str], table: TableInfo) -> list[ValueMention]:
-    """For "paid orders" with a true/false `paid` column: the rows where it is true, not a grouping."""
-    flags: list[ValueMention] = []
-    for mention in found:
-        column = table.column(mention.column)
-        following = tokens[mention.end] if mention.end < len(tokens) else ""
-        if column is not None and column.type == "boolean" and following and is_row_noun(following, table):
-            flags.append(ValueMention(mention.column, True, mention.start, mention.end, 1.0))
-    return flags
-
-
-def _negated_values(tokens: list[str], values: list[ValueMention], columns_at: set[int]) -> set[int]:
-    """Start positions of values that a negation before them leaves out.
-
-    The negation may be separated from its value by the value's column or a few small words
-    ("excluding team Alpha", "where region is not in the West"); a list after one negation is left out
-    whole ("except Alpha and Beta")."""
-    in_value = {i: v for v in values for i in range(v.start, v.end)}
-    negated: set[int] = set()
-    for value in sorted(values, key=lambda v: v.start):
-        i = value.start - 1
-        passed_negated = False
-        while i >= 0 and (
-            tokens[i] in _NEGATION_GAP or tokens[i] == "is" or i in in_value or i in columns_at
-        ):
-            if tokens[i] in ("and", "or") and (i - 1) not in in_value:
-                break  # "for North and not Alpha": the "and" joins two conditions, not a list
-            if i in in_value and in_value[i].start in negated:
-                passed_negated = True
-            i -= 1
-        if (
-            i >= 0
-            and any(tuple(tokens[i - len(p) + 1 : i + 1]) == p for p in _NEGATIONS if i - len(p) + 1 >= 0)
-        ) or passed_negated:
-            negated.add(value.start)
-    return negated
-
-
-def value_filters(reading: Reading) -> list[Filter]:
-    """One filter per column named by values: eq/in for values asked for, neq/not_in for values left out."""
-    by_column: dict[tuple[str, bool], list[object]] = {}
-    for value in reading.values:
-        values = by_column.setdefault((value.column, value.start in reading.negated), [])
-        if value.value not in values:
-            values.append(value.value)
-    filters: list[Filter] = []
-    for (column, negated), values in by_column.items():
-        one, many = ("neq", "not_in") if negated else ("eq", "in")
-        if len(values) == 1:
-            filters.append(Filter(field=column, op=one, value=values[0]))  # type: ignore[arg-type]
-        else:
-            filters.append(Filter(field=column, op=many, value=values))  # type: ignore[arg-type]
-    return filters
 
 
 def _mark_filter_subjects(reading: Reading) -> None:
@@ -308,13 +233,6 @@ def _read_cues(reading: Reading) -> None:
         and "when" not in tokens
     ):
         reading.cues.add("change")
-
-
-def is_row_noun(word: str, table: TableInfo) -> bool:
-    """True for a word naming the table's rows ("orders" on an orders table, "records", "entries")."""
-    key = singular(word)
-    table_words = {singular(w) for w in tokenize(table.name)}
-    return key in lexicon.ROW_NOUNS or key in table_words
 
 
 def _attach_aggs(reading: Reading, aggs: list[tuple[int, int, str]], table: TableInfo) -> None:
@@ -470,7 +388,7 @@ def _open_positions(tokens: list[str], table: TableInfo, used: set[int]) -> list
             continue
         if is_function_word(token) or is_row_noun(token, table) or len(token) <= 2:
             continue
-        if token in lexicon.QUALITY_WORDS or token in _FILLER or token in _NEGATION_WORDS:
+        if token in lexicon.QUALITY_WORDS or token in _FILLER or token in NEGATION_WORDS:
             continue
         open_positions.append(i)
     return open_positions

@@ -10,8 +10,9 @@ import difflib
 from chat2chart.sources.catalogue import TableInfo
 
 from .calculated import CalculationRequest, revenue_column
+from .grounding import is_row_noun
 from .models import Clarification
-from .reading import Reading, is_row_noun
+from .reading import Reading
 from .suggest import first_questions
 
 

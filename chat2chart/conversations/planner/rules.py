@@ -21,11 +21,12 @@ from .calculated import apply_calculation, read_calculation
 from .followups import follow_up, shape_from_plan
 from .grounding import tokenize
 from .models import Clarification, Plan, PlanTurn
-from .reading import Mention, Reading, read_question, value_filters
+from .reading import Mention, Reading, read_question
 from .refusals import calculation_refusal, needs_clarification
 from .shape import Dim, Shape, default_agg, time_column
 from .suggest import first_questions
 from .timephrases import bind_periods
+from .values import value_filters
 
 _GROUPING_KINDS = frozenset({"time", "category", "discrete"})
 
