@@ -3,22 +3,34 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsforecast import StatsForecast
 from statsforecast.models import MSTL, AutoETS, AutoTheta, SeasonalNaive
 
 from chat2chart.analytics.findings import AnalyticsError, ForecastFinding, ForecastPoint, ModelScore
 from chat2chart.analytics.timeseries import TimeSeries, to_time_series
 
+logger = logging.getLogger(__name__)
+
 BASELINE = "SeasonalNaive"
 MIN_POINTS = 10
-# The most recent points a forecast is fitted on: beyond about three years of days, older history changes
-# the models' choices little and their fitting time a lot (chat answers in well under a second).
+# How much history each model sees (plus the horizon). Older points change the fitted models little and
+# their fitting time a lot; chat must answer within half a second up to 10 000 points
+# (bench/insights_bench.py). AutoETS, AutoTheta and seasonal naive see the last FIT_WINDOW points: over a
+# year of days, eight years of weeks, 35 years of months. MSTL sees up to MAX_HISTORY points, so a daily
+# series still shows its yearly pattern once it holds two years (bench/forecast_eval.py: cutting that
+# history doubled the error on daily series with a yearly pattern).
+FIT_WINDOW = 420
 MAX_HISTORY = 1_200
+# STL over a long period (a year of days) smooths windows of hundreds of points. R's stl() evaluates
+# each loess every ~window/10 points and interpolates (Cleveland et al. 1990, section 3.7); statsmodels
+# defaults to every point. A jump of 5 made MSTL 3-4x faster with the same back-test error.
+_LONG_SEASON = 60
+_STL_JUMPS = {"seasonal_jump": 5, "trend_jump": 5, "low_pass_jump": 5}
 
 
 def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
@@ -47,45 +59,62 @@ def season_lengths(series: TimeSeries, horizon: int) -> list[int]:
     return [p for _, p in series.seasonal_candidates() if len(series.values) >= 2 * p + horizon]
 
 
-def _models(seasons: list[int], only: str | None = None) -> list[Any]:
-    """The candidate models (or just the one named `only`, e.g. the back-test's choice)."""
-    season = seasons[0] if seasons else 1
-    models: list[Any] = [
-        AutoETS(season_length=season),
-        AutoTheta(season_length=season),
-        SeasonalNaive(season_length=season),
+def _candidates(n: int, seasons: list[int], horizon: int) -> list[tuple[Any, int]]:
+    """The candidate models, unfitted, each with how many of the last `n` points it is fitted on:
+    AutoETS, AutoTheta and seasonal naive on the first seasonal period over the last FIT_WINDOW
+    (+ horizon) points, MSTL over all the seasonal periods on the whole series (at most MAX_HISTORY)."""
+    short = min(n, FIT_WINDOW + horizon)
+    season = next((p for p in seasons if short >= 2 * p + horizon), 1)
+    candidates: list[tuple[Any, int]] = [
+        (AutoETS(season_length=season), short),
+        (AutoTheta(season_length=season), short),
+        (SeasonalNaive(season_length=season), short),
     ]
     if seasons:
-        models.append(MSTL(season_length=seasons, trend_forecaster=AutoETS(model="ZZN"), alias="MSTL"))
-    if only is not None:
-        models = [m for m in models if str(getattr(m, "alias", "")) == only or type(m).__name__ == only]
-    return models
+        jumps = _STL_JUMPS if max(seasons) >= _LONG_SEASON else {}
+        mstl = MSTL(
+            season_length=seasons, trend_forecaster=AutoETS(model="ZZN"), stl_kwargs=jumps, alias="MSTL"
+        )
+        candidates.append((mstl, n))
+    return candidates
 
 
-def _frame(values: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"unique_id": "series", "ds": np.arange(len(values)), "y": values})
+def fit_backtest(
+    values: np.ndarray, *, horizon: int, seasons: list[int]
+) -> list[tuple[ModelScore, Any, int]]:
+    """Every candidate model fitted on its window of the series minus the last `horizon` points, with its
+    MASE and sMAPE on those points (all models are scored on the same points).
+
+    Returns (score, fitted model, window) triples; a model that fails to fit or predicts a non-finite
+    value is left out. `model.forward(y=values[-window:], h, level=...)` applies the fitted parameters
+    to the series up to its end, without a second search."""
+    test = values[-horizon:]
+    season = seasons[0] if seasons else 1
+    fitted = []
+    for model, window in _candidates(len(values), seasons, horizon):
+        train = values[-window:-horizon]
+        try:
+            guess = np.asarray(model.fit(train).predict(h=horizon)["mean"], dtype=float)
+        except Exception:  # statsforecast raises bare errors for series a model cannot represent
+            logger.debug("forecast candidate %s failed to fit", _name(model), exc_info=True)
+            continue
+        if not np.all(np.isfinite(guess)):
+            continue
+        history = values[:-horizon]
+        score = ModelScore(
+            model=_name(model), mase=mase(test, guess, history, season), smape=smape(test, guess)
+        )
+        fitted.append((score, model, window))
+    return fitted
 
 
 def backtest(values: np.ndarray, *, horizon: int, seasons: list[int]) -> list[ModelScore]:
     """MASE and sMAPE of every model, fitted on all but the last `horizon` points and scored on them."""
-    train, test = values[:-horizon], values[-horizon:]
-    predicted = StatsForecast(models=_models(seasons), freq=1, n_jobs=1).forecast(df=_frame(train), h=horizon)
-    season = seasons[0] if seasons else 1
-    scores = []
-    for model in _model_names(predicted):
-        guess = predicted[model].to_numpy(dtype=float)
-        if not np.all(np.isfinite(guess)):
-            continue
-        scores.append(
-            ModelScore(model=model, mase=mase(test, guess, train, season), smape=smape(test, guess))
-        )
-    return scores
+    return [score for score, _, _ in fit_backtest(values, horizon=horizon, seasons=seasons)]
 
 
-def _model_names(predicted: pd.DataFrame) -> list[str]:
-    return [
-        c for c in predicted.columns if c not in ("unique_id", "ds") and "-lo-" not in c and "-hi-" not in c
-    ]
+def _name(model: Any) -> str:
+    return str(getattr(model, "alias", "") or type(model).__name__)
 
 
 def choose_model(scores: list[ModelScore]) -> tuple[str, str]:
@@ -108,9 +137,10 @@ def forecast(
     """Forecast `horizon` periods of a measure over time with 80 % and 95 % prediction intervals.
 
     Inputs: `times` (dates at a regular step: daily, weekly, monthly ...) and `values` (numbers); `horizon`
-    in periods of that step (1-365); a longer history is cut to its last MAX_HISTORY points. Output: a
+    in periods of that step (1-365); see FIT_WINDOW for how much history each model sees. Output: a
     ForecastFinding with the chosen model, why it was chosen, every model's back-test MASE and sMAPE on the
-    last `horizon` points, and the forecast points (the chosen model alone refitted on the whole history).
+    last `horizon` points, and the forecast points (the chosen model's back-test parameters applied to the
+    whole window, so the last points count without a second search).
     Models: AutoETS (Hyndman et al. 2008), AutoTheta (Fiorucci et al. 2016), MSTL (Bandara et al. 2021)
     over all seasonal periods that fit, and the seasonal naive baseline, all from Nixtla's statsforecast.
     Raises AnalyticsError for a series that is too short (fewer than 10 points or than 2·horizon + 4)
@@ -138,24 +168,26 @@ def forecast(
             "group it by a time period (day, week or month) first."
         )
     seasons = season_lengths(series, horizon)
-    scores = backtest(series.values, horizon=horizon, seasons=seasons)
-    if not scores:
+    fitted = fit_backtest(series.values, horizon=horizon, seasons=seasons)
+    if not fitted:
         raise AnalyticsError("No model could be fitted to this series.")
+    scores = [score for score, _, _ in fitted]
     chosen, reason = choose_model(scores)
-    predicted = StatsForecast(models=_models(seasons, only=chosen), freq=1, n_jobs=1).forecast(
-        df=_frame(series.values), h=horizon, level=[80, 95]
-    )
+    model, window = next((model, window) for score, model, window in fitted if score.model == chosen)
+    if window < len(series.values):
+        reason += f" It was fitted on the last {window} of the {len(series.values)} points."
+    predicted = model.forward(y=series.values[-window:], h=horizon, level=[80, 95])
     future = _future_labels(series, horizon)
     points = [
         ForecastPoint(
             at=future[i],
-            mean=float(row[chosen]),
-            lo80=float(row[f"{chosen}-lo-80"]),
-            hi80=float(row[f"{chosen}-hi-80"]),
-            lo95=float(row[f"{chosen}-lo-95"]),
-            hi95=float(row[f"{chosen}-hi-95"]),
+            mean=float(predicted["mean"][i]),
+            lo80=float(predicted["lo-80"][i]),
+            hi80=float(predicted["hi-80"][i]),
+            lo95=float(predicted["lo-95"][i]),
+            hi95=float(predicted["hi-95"][i]),
         )
-        for i, (_, row) in enumerate(predicted.iterrows())
+        for i in range(horizon)
     ]
     return ForecastFinding(
         measure=measure,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from chat2chart.analytics.findings import AnalyticsError
-from chat2chart.analytics.forecast import forecast, mase, smape
+from chat2chart.analytics.forecast import FIT_WINDOW, forecast, mase, smape
 
 
 def test_mase_and_smape_match_their_definitions():
@@ -50,3 +50,25 @@ def test_an_irregular_series_is_refused():
     days = stamps.append(pd.date_range("2024-03-01", periods=15, freq="3D"))
     with pytest.raises(AnalyticsError, match="not evenly spaced"):
         forecast(days, np.arange(20.0), horizon=2)
+
+
+def test_a_long_daily_series_is_forecast_from_its_recent_history_and_says_so():
+    # Three years of days with a weekly and a yearly pattern. AutoETS, AutoTheta and seasonal naive see
+    # their window (FIT_WINDOW + horizon points), MSTL the whole series so that it can see the year; the
+    # back-test picks one, the forecast follows the planted curve, and the reason names the window.
+    n, horizon = 3 * 365, 28
+    days = pd.date_range("2022-01-01", periods=n, freq="D")
+    t = np.arange(n + horizon)
+    truth = 500 + 40 * np.sin(2 * np.pi * t / 7) + 120 * np.sin(2 * np.pi * t / 365.25)
+    values = truth[:n] + np.random.default_rng(3).normal(0, 10, n)
+    found = forecast(days, values, horizon=horizon, measure="visits")
+    assert found.season_length == 7
+    assert {s.model for s in found.backtest} == {"AutoETS", "AutoTheta", "SeasonalNaive", "MSTL"}
+    windowed = f"It was fitted on the last {FIT_WINDOW + horizon} of the {n} points."
+    assert (windowed in found.reason) == (found.model != "MSTL")
+    error = np.abs(np.array([p.mean for p in found.points]) - truth[n:]).mean()
+    assert (
+        error < 25
+    )  # the noise alone has a standard deviation of 10; the yearly swing over 28 days is about 50
+    short = forecast(days[-200:], values[-200:], horizon=7, measure="visits")
+    assert "fitted on the last" not in short.reason  # 200 points: every model saw all of them
