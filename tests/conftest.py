@@ -186,7 +186,7 @@ def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempP
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # generous: a loaded 2-core machine starts its workers slowly
     while time.monotonic() < deadline:
         try:
             probe = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": "localhost"})
@@ -198,7 +198,7 @@ def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempP
             time.sleep(0.2)
     else:
         process.kill()
-        raise RuntimeError("aiser.serve did not start within 60 s")
+        raise RuntimeError("aiser.serve did not start within 180 s")
     server = LiveServer(port=port)
     server.data_dir = data_dir  # type: ignore[attr-defined]
     yield server

@@ -24,6 +24,7 @@ from chat2chart.dashboards.embedding import sign_embed_token
 from chat2chart.dashboards.filters import parse_definitions, parse_locked
 from chat2chart.dashboards.models import Dashboard
 from chat2chart.dashboards.tokens import MAX_LIFETIME
+from chat2chart.semantic import selectors as semantic_selectors
 
 # --- member pages ----------------------------------------------------------------------------------------
 
@@ -151,6 +152,8 @@ def dashboard_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
         "charts": [
             {"id": c.pk, "title": c.title} for c in SavedChart.objects.order_by("title").only("title")
         ],
+        # Widgets can also speak a data model's members (measures by a dimension), like chat does.
+        "models": semantic_selectors.member_catalogue(),
         "dashboard": {
             "title": dashboard.title,
             "description": dashboard.description,

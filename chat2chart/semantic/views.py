@@ -23,7 +23,7 @@ from chat2chart.core.principal import Principal
 from chat2chart.semantic import policy, selectors
 from chat2chart.semantic.cube_export import export_cube_project
 from chat2chart.semantic.forms import AutoModelForm, table_model
-from chat2chart.semantic.model import Model, ModelInvalid
+from chat2chart.semantic.model import ModelInvalid
 from chat2chart.semantic.models import SemanticModel
 from chat2chart.semantic.yaml_io import dump_model, load_model, parse_model
 from chat2chart.sources import selectors as source_selectors
@@ -188,34 +188,5 @@ def model_state(model: SemanticModel) -> dict[str, Any]:
             }
             for v in versions
         ],
-        "members": model_members(parsed) if parsed is not None else {},
+        "members": selectors.model_members(parsed) if parsed is not None else {},
     }
-
-
-def model_members(model: Model) -> dict[str, list[dict[str, str]]]:
-    """Measures, dimensions and segments: {name: "cube.member", title: "Cube · Title", label: the
-    member's own title} and, for dimensions, the type (a time dimension takes a granularity)."""
-    found: dict[str, list[dict[str, str]]] = {"measures": [], "dimensions": [], "segments": []}
-    for cube in model.cubes:
-        cube_title = cube.title or cube.name.replace("_", " ")
-        for measure in cube.measures:
-            title = measure.title or measure.name.replace("_", " ")
-            found["measures"].append(
-                {"name": f"{cube.name}.{measure.name}", "title": f"{cube_title} · {title}", "label": title}
-            )
-        for dim in cube.dimensions:
-            title = dim.title or dim.name.replace("_", " ")
-            found["dimensions"].append(
-                {
-                    "name": f"{cube.name}.{dim.name}",
-                    "title": f"{cube_title} · {title}",
-                    "label": title,
-                    "type": dim.type,
-                }
-            )
-        for segment in cube.segments:
-            title = segment.title or segment.name.replace("_", " ")
-            found["segments"].append(
-                {"name": f"{cube.name}.{segment.name}", "title": f"{cube_title} · {title}", "label": title}
-            )
-    return found

@@ -129,24 +129,75 @@ export function mountEditor(root, config) {
     if (dirty) event.preventDefault();
   });
 
-  // Adding widgets: a saved chart drawn as a chart, KPI or table, or a text block.
+  // Adding widgets: a saved chart (or a data model's members) drawn as a chart, KPI or table, the
+  // analytics of a saved chart, or a text block.
   const addForm = root.querySelector("[data-add-widget]");
   const kind = addForm.querySelector("[name=kind]");
+  const origin = addForm.querySelector("[name=origin]");
   const chartSelect = addForm.querySelector("[name=chart_id]");
   for (const chart of config.charts) chartSelect.append(element("option", { value: String(chart.id) }, chart.title));
+  const models = config.models || [];
+  const modelSelect = addForm.querySelector("[name=model]");
+  const measureSelect = addForm.querySelector("[name=measures]");
+  const dimensionSelect = addForm.querySelector("[name=dimension]");
+  const granularity = addForm.querySelector("[data-for-granularity]");
+  for (const model of models) modelSelect.append(element("option", { value: String(model.id) }, model.name));
+  const pickedModel = () => models.find((model) => String(model.id) === modelSelect.value);
+  const showMembers = () => {
+    const model = pickedModel();
+    measureSelect.replaceChildren(
+      ...(model ? model.measures : []).map((m) => element("option", { value: m.name }, m.title)),
+    );
+    if (measureSelect.options.length) measureSelect.options[0].selected = true;
+    dimensionSelect.replaceChildren(
+      element("option", { value: "" }, "(nothing: one total)"),
+      ...(model ? model.dimensions : []).map((d) => element("option", { value: d.name }, d.title)),
+    );
+    showGranularity();
+  };
+  const showGranularity = () => {
+    const model = pickedModel();
+    const dimension = model && model.dimensions.find((d) => d.name === dimensionSelect.value);
+    granularity.hidden = !(dimension && dimension.type === "time");
+  };
+  modelSelect.addEventListener("change", showMembers);
+  dimensionSelect.addEventListener("change", showGranularity);
+  showMembers();
+  const fromModel = () => ["chart", "kpi", "table"].includes(kind.value) && models.length && origin.value === "model";
   const showFields = () => {
     const isText = kind.value === "text";
-    addForm.querySelector("[data-for-chart]").hidden = isText;
+    addForm.querySelector("[data-for-origin]").hidden = !(models.length && ["chart", "kpi", "table"].includes(kind.value));
+    addForm.querySelector("[data-for-chart]").hidden = isText || fromModel();
+    addForm.querySelector("[data-for-model]").hidden = !fromModel();
     addForm.querySelector("[data-for-text]").hidden = !isText;
   };
   kind.addEventListener("change", showFields);
+  origin.addEventListener("change", showFields);
   showFields();
+  const memberQuery = () => {
+    const measures = [...measureSelect.selectedOptions].map((option) => option.value);
+    const query = { model: Number(modelSelect.value), measures, dimensions: [] };
+    if (dimensionSelect.value) {
+      query.dimensions.push(
+        granularity.hidden
+          ? dimensionSelect.value
+          : { member: dimensionSelect.value, granularity: addForm.querySelector("[name=granularity]").value },
+      );
+    }
+    return query;
+  };
   addForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const isText = kind.value === "text";
     const body = { kind: kind.value, title: addForm.querySelector("[name=title]").value.trim() };
     if (isText) body.text = addForm.querySelector("[name=text]").value;
-    else body.chart_id = Number(chartSelect.value) || null;
+    else if (fromModel()) {
+      body.query = memberQuery();
+      if (!body.query.measures.length) {
+        say(status, "Pick at least one measure.", true);
+        return;
+      }
+    } else body.chart_id = Number(chartSelect.value) || null;
     if (kind.value === "kpi") Object.assign(body, { w: 3, h: 3 });
     if (isText) Object.assign(body, { w: 4, h: 3 });
     try {
