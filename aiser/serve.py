@@ -94,7 +94,7 @@ def options(
         # The application is imported in each worker after the fork, never in the master: threads
         # (DuckDB's spare databases, the database pool's workers) and open sockets do not survive a fork.
         "preload_app": False,
-        **metrics_hooks(settings.AISER_METRICS_MULTIPROC_DIR),
+        **metrics_hooks(settings.AISER_METRICS_MULTIPROC_DIR or ""),
     }
 
 

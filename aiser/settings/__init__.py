@@ -378,14 +378,14 @@ AISER_HOOK_PLUGINS = {
 # networks, e.g. "10.0.0.0/8,127.0.0.1"); with neither, /metrics is off. Several processes (gunicorn and
 # Celery workers) share their metrics through files in PROMETHEUS_MULTIPROC_DIR, which prometheus_client
 # reads from the environment itself; `python -m aiser.serve` empties it at start.
-AISER_METRICS_TOKEN = env.text("AISER_METRICS_TOKEN", "")
+AISER_METRICS_TOKEN = env.text("AISER_METRICS_TOKEN") or ""
 AISER_METRICS_ALLOWED_ADDRESSES = env.items("AISER_METRICS_ALLOWED_ADDRESSES")
 for _network in AISER_METRICS_ALLOWED_ADDRESSES:
     try:
         ipaddress.ip_network(_network, strict=False)
     except ValueError as _error:
         raise ImproperlyConfigured(f"AISER_METRICS_ALLOWED_ADDRESSES: {_error}") from _error
-AISER_METRICS_MULTIPROC_DIR = env.text("PROMETHEUS_MULTIPROC_DIR", "")
+AISER_METRICS_MULTIPROC_DIR = env.text("PROMETHEUS_MULTIPROC_DIR") or ""
 if ENTERPRISE:
     # django-prometheus: requests (first and last middleware), database queries, Redis cache reads.
     MIDDLEWARE = [

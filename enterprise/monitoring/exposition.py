@@ -37,7 +37,7 @@ class AccessRefused(Exception):
 def metrics_access_check(request: HttpRequest) -> None:
     """Raise `AccessRefused` unless `request` has the bearer token or comes from an allowed address
     (REMOTE_ADDR: the scraper talks to the server directly, not through a proxy that rewrites it)."""
-    token: str = settings.AISER_METRICS_TOKEN
+    token = settings.AISER_METRICS_TOKEN or ""
     networks = settings.AISER_METRICS_ALLOWED_ADDRESSES
     if not token and not networks:
         raise AccessRefused(403, OFF)

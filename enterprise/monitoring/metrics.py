@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.conf import settings
 from prometheus_client import Counter, Gauge, Histogram
@@ -74,7 +75,8 @@ def word(value: object, allowed: Iterable[str] | None = None) -> str:
 def model_word(model: str) -> str:
     """A model name as a label: only the platform's configured models (AISER_LLM_MODEL and
     AISER_LLM_ALLOWED_MODELS) are named, so the set stays the operator's."""
-    return word(model, {settings.AISER_LLM_MODEL, *settings.AISER_LLM_ALLOWED_MODELS} - {""})
+    configured = [settings.AISER_LLM_MODEL, *settings.AISER_LLM_ALLOWED_MODELS]
+    return word(model, {name for name in configured if name})
 
 
 def planner_word(planner: str) -> str:
@@ -145,7 +147,7 @@ def usage_observe(event: UsageEvent) -> None:
         _question(event.data or {})
 
 
-def _question(data: dict[str, object]) -> None:
+def _question(data: dict[str, Any]) -> None:
     raw_planner = str(data.get("planner") or "")
     planner = planner_word(raw_planner)
     outcome = question_outcome(
@@ -155,12 +157,12 @@ def _question(data: dict[str, object]) -> None:
     )
     QUESTIONS.labels(planner=planner, outcome=outcome).inc()
     if "latency_s" in data:
-        QUESTION_SECONDS.labels(planner=planner).observe(float(data["latency_s"]))  # type: ignore[arg-type]
-    prompt, completion = int(data.get("prompt_tokens") or 0), int(data.get("completion_tokens") or 0)  # type: ignore[call-overload]
+        QUESTION_SECONDS.labels(planner=planner).observe(float(data["latency_s"]))
+    prompt, completion = int(data.get("prompt_tokens") or 0), int(data.get("completion_tokens") or 0)
     if not prompt and not completion:
         return
     # The model that answered; a fallback's tokens were spent on a model whose plan was not used.
     model = model_word(raw_planner.split(":", 1)[1]) if raw_planner.startswith("llm:") else "unknown"
     LLM_TOKENS.labels(model=model, type="prompt").inc(prompt)
     LLM_TOKENS.labels(model=model, type="completion").inc(completion)
-    LLM_COST.labels(model=model).inc(float(data.get("cost_usd") or 0))  # type: ignore[arg-type]
+    LLM_COST.labels(model=model).inc(float(data.get("cost_usd") or 0))

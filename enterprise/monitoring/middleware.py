@@ -37,6 +37,6 @@ class MetricsEndpointMiddleware:
                 response["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response
         body, content_type = metrics_text()
-        response = HttpResponse(body, content_type=content_type)
-        response["Cache-Control"] = "no-store"
-        return response
+        metrics = HttpResponse(body, content_type=content_type)
+        metrics["Cache-Control"] = "no-store"
+        return metrics

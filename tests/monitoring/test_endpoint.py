@@ -93,3 +93,35 @@ def test_an_unreachable_redis_reads_as_down_and_not_ready(settings, scrape):
 @pytest.mark.core
 def test_the_core_edition_serves_no_metrics(db):
     assert Client().get("/metrics").status_code == 404
+
+
+@pytest.mark.enterprise
+@pytest.mark.redis
+def test_requests_database_queries_and_cache_reads_are_counted(settings, alpha, scrape):
+    from django.core.cache import cache
+
+    if not settings.REDIS_URL:
+        pytest.skip("the cache is Redis only with REDIS_URL")
+    before = scrape()
+    assert alpha.client("owner").get("/api/v1/me/").status_code == 200
+    assert cache.get("metrics-test-missing") is None
+    cache.set("metrics-test-present", 0)
+    assert cache.get("metrics-test-present") == 0  # a stored falsy value is a hit, returned as stored
+    assert cache.get_many(["metrics-test-present", "metrics-test-missing"]) == {"metrics-test-present": 0}
+    after = scrape()
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert (
+        grew(
+            "django_http_requests_total_by_view_transport_method_total",
+            view="api-me",
+            transport="http",
+            method="GET",
+        )
+        == 1
+    )
+    assert grew("django_db_execute_total", alias="default", vendor="postgresql") > 0
+    assert grew("django_cache_get_hits_total", backend="redis") >= 2
+    assert grew("django_cache_get_misses_total", backend="redis") >= 2
