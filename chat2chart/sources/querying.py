@@ -167,6 +167,7 @@ def compiled_sql_run(
     None), its catalogue by table name and the row cap, and returns the compiled query; the compiled
     query and the raw result come back. The caller has checked who may run it; nothing is cached.
     """
+    started = time.perf_counter()
     source = selectors.source_get(source_id)
     stored = list(selectors.source_tables(source))
     if not stored:
@@ -175,6 +176,7 @@ def compiled_sql_run(
     compiled = build(_DIALECTS[source.kind], _schema(source), tables, settings.AISER_QUERY_MAX_ROWS)
     result = _execute(source, compiled.sql, compiled.params, stored)
     hooks.record_usage("query_run", kind="model")
+    hooks.observe("query_seconds", _since(started) / 1000, source_kind=source.kind, cache="miss", rollup="no")
     return compiled, result
 
 

@@ -234,3 +234,23 @@ def test_no_label_names_an_organisation(alpha, beta, scrape):
     for workspace in (alpha, beta):
         for word in (workspace.slug, workspace.host, workspace.organization.schema_name):
             assert not [v for v in label_values if word in v], word
+
+
+def test_a_model_query_counts_rollup_answers_and_cache_hits_apart(alpha, scrape):
+    from tests.semantic.rollup_fixtures import ask as ask_model
+    from tests.semantic.rollup_fixtures import build, create_model, sales_rows, upload_sales
+
+    client = alpha.client("editor")
+    model = create_model(client, upload_sales(client, sales_rows(60)))
+    build(client, model)
+    query = {"measures": ["sales.count"], "dimensions": ["sales.region"]}
+    before = scrape()
+    first = ask_model(client, model, query)
+    second = ask_model(client, model, query)
+    assert first["explain"]["rollup"] == "sales.by_day"
+    assert second["cache"]["hit"] is True
+    after = scrape()
+    count = "aiser_query_duration_seconds_count"
+    for cache in ("miss", "hit"):
+        labels = {"source_kind": "file", "cache": cache, "rollup": "yes"}
+        assert value(after, count, **labels) - value(before, count, **labels) == 1, cache
