@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -93,7 +94,30 @@ def options(
         # The application is imported in each worker after the fork, never in the master: threads
         # (DuckDB's spare databases, the database pool's workers) and open sockets do not survive a fork.
         "preload_app": False,
+        **metrics_hooks(settings.AISER_METRICS_MULTIPROC_DIR or ""),
     }
+
+
+def metrics_hooks(directory: str) -> dict[str, Any]:
+    """gunicorn server hooks for prometheus_client's multiprocess mode (docs/operations.md), when
+    PROMETHEUS_MULTIPROC_DIR is set: the master empties the directory before the first worker starts
+    (values of an earlier run would be added in), and a worker that exits stops counting in live gauges
+    (open websockets); its counters stay, as a restarted counter must not go back."""
+    if not directory:
+        return {}
+
+    def on_starting(server: Any) -> None:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+
+    def child_exit(server: Any, worker: Any) -> None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, directory)
+
+    return {"on_starting": on_starting, "child_exit": child_exit}
 
 
 class AiserApplication(BaseApplication):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import os
 from pathlib import Path
 
@@ -90,6 +91,7 @@ _CORE_DATA_APPS = [
     "chat2chart.semantic",
 ]
 
+_MONITORING_APPS = ["django_prometheus", "enterprise.monitoring"]
 if ENTERPRISE:
     SHARED_APPS = [
         "django_tenants",
@@ -98,6 +100,7 @@ if ENTERPRISE:
         *_CORE_SHARED_APPS,
         "enterprise.rbac",
         "enterprise.billing",
+        *_MONITORING_APPS,  # metrics (docs/operations.md); see "Monitoring" below
     ]
     TENANT_APPS = ["django.contrib.contenttypes", *_CORE_DATA_APPS, "enterprise.audit"]
     INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -369,6 +372,41 @@ AISER_HOOK_PLUGINS = {
         ("limits", "AISER_LIMIT_HOOKS"),
     )
 }
+
+# --- Monitoring (enterprise.monitoring; docs/operations.md) -----------------------------------------
+# Prometheus metrics at /metrics for a caller with the bearer token or from an allowed address (IPs or
+# networks, e.g. "10.0.0.0/8,127.0.0.1"); with neither, /metrics is off. Several processes (gunicorn and
+# Celery workers) share their metrics through files in PROMETHEUS_MULTIPROC_DIR, which prometheus_client
+# reads from the environment itself; `python -m aiser.serve` empties it at start.
+AISER_METRICS_TOKEN = env.text("AISER_METRICS_TOKEN") or ""
+AISER_METRICS_ALLOWED_ADDRESSES = env.items("AISER_METRICS_ALLOWED_ADDRESSES")
+for _network in AISER_METRICS_ALLOWED_ADDRESSES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"AISER_METRICS_ALLOWED_ADDRESSES: {_error}") from _error
+AISER_METRICS_MULTIPROC_DIR = env.text("PROMETHEUS_MULTIPROC_DIR") or ""
+if ENTERPRISE:
+    # django-prometheus: requests (first and last middleware), database queries, Redis cache reads.
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        "enterprise.monitoring.middleware.MetricsEndpointMiddleware",
+        *MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]
+    ORIGINAL_BACKEND = "django_prometheus.db.backends.postgresql"  # under django-tenants' backend
+    for _cache in CACHES.values():
+        if _cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+            _cache["BACKEND"] = "enterprise.monitoring.cache.MeteredRedisCache"
+    AISER_WEBSOCKET_MIDDLEWARE = [
+        "enterprise.monitoring.websocket.WebsocketGaugeMiddleware",
+        *AISER_WEBSOCKET_MIDDLEWARE,
+    ]
+    AISER_HOOK_PLUGINS["usage"].append("enterprise.monitoring.metrics.usage_observe")
+AISER_HOOK_PLUGINS["metrics"] = [
+    *(["enterprise.monitoring.metrics.observation_record"] if ENTERPRISE else []),
+    *env.items("AISER_METRICS_HOOKS"),
+]
 
 # --- Static files, i18n --------------------------------------------------------------------------
 STATIC_URL = "/static/"

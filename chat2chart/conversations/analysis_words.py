@@ -17,6 +17,7 @@ from django.conf import settings
 
 from chat2chart.analytics.wording import faithful
 from chat2chart.conversations.analysis import AnalysisAnswer
+from chat2chart.core import hooks
 from chat2chart.workspaces.selectors import llm_choice
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ def reworded(answer: AnalysisAnswer, *, complete: Callable[..., Any] | None = No
         return answer
     import litellm  # loaded only when a model is configured
 
-    call = complete or litellm.completion
+    call = hooks.timed_call(
+        complete or litellm.completion, "llm_call_seconds", model=choice.model, purpose="reword"
+    )
     try:
         response = call(
             model=choice.model,

@@ -360,6 +360,9 @@ def _finish(message: Message, final: str, started: float, *, error: str = "") ->
         prompt_tokens=message.prompt_tokens,
         completion_tokens=message.completion_tokens,
         cost_usd=float(message.cost_usd),
+        kind=message.kind,  # kind, fell_back and latency_s: for the operators' metrics (outcome, latency)
+        fell_back=bool(message.fallback_reason),
+        latency_s=message.latency_ms / 1000,
     )
     tokens = (message.prompt_tokens or 0) + (message.completion_tokens or 0)
     if tokens:

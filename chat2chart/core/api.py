@@ -153,6 +153,7 @@ def __getattr__(name: str) -> Any:
 
 
 def ratelimited_view(request: HttpRequest, exception: Exception) -> JsonResponse:
+    hooks.observe("rate_limited", scope="anonymous")
     return error_response(429, "Too many requests. Slow down and try again in a minute.")
 
 

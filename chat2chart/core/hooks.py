@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Hook points through which an edition extends the core without the core importing it.
 
-Two kinds. Usage, audit and limits are chains: ordered lists of implementations named by import
-path in `settings.AISER_HOOK_PLUGINS`, every one called (billing, metrics and audit streaming can
-all listen). The others (permission, workspace) hold one implementation each, replaced from an
+Two kinds. Usage, audit, limits and metrics are chains: ordered lists of implementations named by
+import path in `settings.AISER_HOOK_PLUGINS`, every one called (billing, metrics and audit streaming
+can all listen). The others (permission, workspace) hold one implementation each, replaced from an
 enterprise `AppConfig.ready()` with `register()`; each starts with a safe default (allow, single
 workspace).
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
+
+from chat2chart.core.errors import LimitExceeded
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +59,17 @@ class UsageEvent:
     quantity: int = 1
     workspace: str = ""
     data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A measurement for operators (never billed): `value` is a count to add, a duration in seconds or a
+    change of a level (+1/-1), as `name` says; `labels` hold only low-cardinality words (a planner, a
+    source kind, an outcome), never an organisation, a person or an id."""
+
+    name: str  # "query_seconds", "llm_call_seconds", "rate_limited", ...
+    value: float = 1.0
+    labels: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -176,16 +190,17 @@ def list_workspaces() -> list[str]:
 # in that order. A usage or audit listener receives the event as the listener before it left it and
 # may return a new one (e.g. with personal data removed) or None to pass it on unchanged.
 
-CHAINS = ("usage", "audit", "limits")
+CHAINS = ("usage", "audit", "limits", "metrics")
 
 UsageListener = Callable[[UsageEvent], UsageEvent | None]
 AuditListener = Callable[[AuditEvent], AuditEvent | None]
 # `check(name, *, workspace, amount)`: returns None to allow, raises `LimitExceeded` to stop the work.
 LimitCheck = Callable[..., None]
+MetricsListener = Callable[[Observation], None]
 
 
 def chain(hook: str) -> tuple[Callable[..., Any], ...]:
-    """The implementations of `hook` ("usage", "audit" or "limits"), in `AISER_HOOK_PLUGINS` order.
+    """The implementations of `hook` ("usage", "audit", "limits" or "metrics"), in `AISER_HOOK_PLUGINS` order.
 
     Raises `ImproperlyConfigured` for an unknown hook name in the setting or a path that does not import.
     """
@@ -267,4 +282,59 @@ def check_limit(name: str, amount: int = 1) -> None:
     """
     workspace = current_workspace()
     for check in chain("limits"):
-        check(name, workspace=workspace, amount=amount)
+        try:
+            check(name, workspace=workspace, amount=amount)
+        except LimitExceeded:
+            observe("limit_refused", limit=name)
+            raise
+
+
+# --- Metrics: observations for operators (enterprise.monitoring exports them to Prometheus) -----------
+
+
+def observe(name: str, value: float = 1.0, **labels: str) -> None:
+    """Tell every metrics listener about one measurement (see `Observation`); nothing without listeners.
+
+    A failing listener is logged and skipped: a broken exporter must never fail the work it measures.
+    Unlike usage and audit listeners they run without a savepoint, since they touch no database."""
+    listeners = chain("metrics")
+    if not listeners:
+        return
+    observation = Observation(name=name, value=float(value), labels={k: str(v) for k, v in labels.items()})
+    for listener in listeners:
+        try:
+            listener(observation)
+        except Exception:
+            logger.exception(
+                "metrics listener %s failed for %r", getattr(listener, "__qualname__", listener), name
+            )
+
+
+@contextlib.contextmanager
+def timed(name: str, **labels: str) -> Iterator[None]:
+    """Observe the seconds the block took as `name`, with `outcome` ok, timeout or error added to
+    `labels` (an exception whose class name says Timeout is a timeout); the exception is re-raised."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        yield
+        outcome = "ok"
+    except BaseException as error:
+        outcome = "timeout" if "Timeout" in type(error).__name__ else "error"
+        raise
+    finally:
+        observe(name, time.perf_counter() - started, **labels, outcome=outcome)
+
+
+def timed_call(function: Callable[..., Any], name: str, **labels: str) -> Callable[..., Any]:
+    """`function` wrapped so each call is observed as `timed(name, **labels)`; `function` itself when no
+    metrics listener is configured."""
+    if not chain("metrics"):
+        return function
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with timed(name, **labels):
+            return function(*args, **kwargs)
+
+    return call

@@ -22,6 +22,8 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.redis import RedisCache
 
+from chat2chart.core import hooks
+
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -64,6 +66,8 @@ def check_rate(principal: Any, scope: str = "api") -> RateDecision:
     window = now // period
     key = f"rate:{scope}:{principal_key(principal)}:{window}"
     used = _count(caches[settings.RATELIMIT_USE_CACHE], key, timeout=period + 1)
+    if used > limit:
+        hooks.observe("rate_limited", scope=scope)
     return RateDecision(allowed=used <= limit, retry_after_s=period - now % period)
 
 

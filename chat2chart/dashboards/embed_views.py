@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 from django_ratelimit.decorators import ratelimit
 
+from chat2chart.core import hooks
 from chat2chart.core.api import error_response
 from chat2chart.core.errors import AiserError
 from chat2chart.core.principal import Principal
@@ -73,6 +74,7 @@ def embed_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(verified, int):
         return _embed_refusal(request, verified, json_body=False)
     claims, dashboard = verified
+    hooks.observe("embed_view", kind="embed")
     config = page_config(
         dashboard,
         data_url=reverse("embed-dashboard-data", args=[token]),
@@ -157,6 +159,7 @@ def public_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
     dashboard = selectors.public_link_dashboard(token)
     if dashboard is None:
         return render(request, "embed/error.html", {"message": NOT_AVAILABLE}, status=404)
+    hooks.observe("embed_view", kind="public")
     config = page_config(
         dashboard,
         data_url=reverse("public-dashboard-data", args=[token]),

@@ -66,6 +66,9 @@ def _routed(record: SemanticModel, model: Model, query: ModelQuery, source: Sour
         }
         return _raw(model, query, source, explain)
     hooks.record_usage("query_run", kind="model_rollup")
+    hooks.observe(
+        "query_seconds", time.perf_counter() - started, source_kind=source.kind, cache="miss", rollup="yes"
+    )
     explain["built_at"] = row.last_refresh_at.isoformat() if row.last_refresh_at else None
     return {
         "columns": raw.columns,  # the raw query's names, titles and formats; values come in the same order

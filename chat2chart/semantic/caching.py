@@ -13,6 +13,7 @@ remembered that long.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -62,12 +63,21 @@ def cached_answer(
 ) -> dict[str, Any]:
     """The answer of `query` from the cache when the model's policy allows, else `compute()`d
     (and stored). The answer gains `cache`: {"hit": bool, "policy": kind}."""
+    started = time.perf_counter()
     policy = policy_of(model)
     if policy.kind == "always_fresh":
         return {**compute(), "cache": {"hit": False, "policy": policy.kind}}
     key = answer_key(record=record, model=model, query=query, source=source)
     hit = cache.get(key)
     if hit is not None:
+        rollup = "yes" if (hit.get("explain") or {}).get("rollup") else "no"
+        hooks.observe(
+            "query_seconds",
+            time.perf_counter() - started,
+            source_kind=source.kind,
+            cache="hit",
+            rollup=rollup,
+        )
         return {**hit, "cache": {"hit": True, "policy": policy.kind}}
     answer = compute()
     cache.set(key, answer, timeout=policy.ttl_s)

@@ -218,8 +218,11 @@ def ingest_in_worker(
     Limits come from settings (AISER_INGEST_MEMORY_MB, AISER_INGEST_TIMEOUT_S). Raises IngestError
     for the file's own problems and for a worker that ran out of memory or time.
     """
+    from chat2chart.core import hooks  # here: the worker process itself imports this module without Django
+
     job = _job("ingest", path, original_name, out_dir, options)
-    return _answer(job, on_progress)
+    with hooks.timed("ingest_seconds"):
+        return _answer(job, on_progress)
 
 
 def check_in_worker(path: Path, original_name: str, **options: Any) -> None:

@@ -72,6 +72,9 @@ def query_run(
         hit = cache.get(key)
         if hit is not None:
             hooks.record_usage("query_run", cached=True)
+            hooks.observe(
+                "query_seconds", _since(started) / 1000, source_kind=source.kind, cache="hit", rollup="no"
+            )
             return dataclasses.replace(
                 ResultSet.from_json(hit), cache=CacheInfo(hit=True), timings=Timings(total_ms=_since(started))
             )
@@ -99,6 +102,7 @@ def query_run(
         # Stored as its JSON, serialised once: a new release reads entries an older one wrote.
         cache.set(key, result.to_json_bytes(), timeout=settings.AISER_QUERY_CACHE_TTL_S)
     hooks.record_usage("query_run", cached=False)
+    hooks.observe("query_seconds", _since(started) / 1000, source_kind=source.kind, cache="miss", rollup="no")
     return result
 
 
@@ -112,13 +116,15 @@ def query_run_json(*, query: SemanticQuery, principal: Principal) -> bytes:
     if principal.kind != "embed" and not hooks.can(principal, hooks.ASK):
         raise Forbidden("You do not have permission to run queries.")
     started = time.perf_counter()
-    version = Source.objects.filter(pk=query.source).values_list("version", flat=True).first()
-    if version is None:
+    found = Source.objects.filter(pk=query.source).values_list("version", "kind").first()
+    if found is None:
         raise NotFound(f"There is no data source {query.source}.")
+    version, kind = found
     stored = cache.get(_cache_key(query.source, version, query))
     if stored is None:
         return query_run(query=query, principal=principal).to_json_bytes()
     hooks.record_usage("query_run", cached=True)
+    hooks.observe("query_seconds", _since(started) / 1000, source_kind=kind, cache="hit", rollup="no")
     return _hit_body(stored, started)
 
 
@@ -148,6 +154,7 @@ def sql_run(*, source_id: int, sql: str) -> ResultSet:
     )
     raw = _execute(source, checked, [])
     hooks.record_usage("query_run", kind="sql")
+    hooks.observe("query_seconds", _since(started) / 1000, source_kind=source.kind, cache="miss", rollup="no")
     return _raw_result(raw, checked.replace("%%", "%") if dialect != "duckdb" else checked, started)
 
 
@@ -160,6 +167,7 @@ def compiled_sql_run(
     None), its catalogue by table name and the row cap, and returns the compiled query; the compiled
     query and the raw result come back. The caller has checked who may run it; nothing is cached.
     """
+    started = time.perf_counter()
     source = selectors.source_get(source_id)
     stored = list(selectors.source_tables(source))
     if not stored:
@@ -168,6 +176,7 @@ def compiled_sql_run(
     compiled = build(_DIALECTS[source.kind], _schema(source), tables, settings.AISER_QUERY_MAX_ROWS)
     result = _execute(source, compiled.sql, compiled.params, stored)
     hooks.record_usage("query_run", kind="model")
+    hooks.observe("query_seconds", _since(started) / 1000, source_kind=source.kind, cache="miss", rollup="no")
     return compiled, result
 
 

@@ -159,9 +159,13 @@ def test_the_edition_names_its_own_implementations():
     plugins = django_settings.AISER_HOOK_PLUGINS
     if django_settings.ENTERPRISE:
         assert plugins == {
-            "usage": ["enterprise.billing.services.usage_record"],
+            "usage": [
+                "enterprise.billing.services.usage_record",
+                "enterprise.monitoring.metrics.usage_observe",
+            ],
             "audit": ["enterprise.audit.services.audit_entry_record"],
             "limits": ["enterprise.billing.services.usage_limit_check"],
+            "metrics": ["enterprise.monitoring.metrics.observation_record"],
         }
     else:
-        assert plugins == {"usage": [], "audit": [], "limits": []}
+        assert plugins == {"usage": [], "audit": [], "limits": [], "metrics": []}

@@ -89,7 +89,11 @@ def plan_with_llm(
         return plan_with_rules(question, table, source_id=source_id, history=history, now=now)
     import litellm  # imported here: loading it is slow and only this path needs it
 
-    complete = completion_fn or litellm.completion
+    from chat2chart.core import hooks  # the call's metrics; imported here so the planner loads without Django
+
+    complete = hooks.timed_call(
+        completion_fn or litellm.completion, "llm_call_seconds", model=model, purpose="plan"
+    )
     messages = _messages(question, table, history, include_samples)
     usage = Usage()
     problem = ""
