@@ -219,6 +219,14 @@ class PostgresConnector:
                 "the result did not fit in the memory a query may use; select fewer or shorter columns",
                 code="out_of_memory",
             )
+        if isinstance(exc, psycopg.OperationalError) and not (exc.diag and exc.diag.sqlstate):
+            # No SQLSTATE: the server never answered with an error; the connection itself broke.
+            where = f"{self.params.host}:{self.params.port}"
+            return QueryError(
+                f"the connection to {where} was lost during the query; try again, and check the "
+                "database server and the network if it keeps happening",
+                code="connection_lost",
+            )
         if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
             return QueryError("this source is connected read-only; queries cannot change its data")
         message = exc.diag.message_primary if exc.diag and exc.diag.message_primary else str(exc)
