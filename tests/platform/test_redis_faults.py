@@ -135,3 +135,20 @@ def test_readyz_names_the_cache_and_the_channel_layer(redis_proxy, db, settings)
     assert down.status_code == 503
     assert sorted(down.json()["failing"]) == ["cache", "channel_layer"]
     assert back.status_code == 200
+
+
+def test_the_anonymous_embed_limit_fails_open_while_redis_is_down(alpha, redis_proxy, rf):
+    from django_ratelimit.core import is_ratelimited
+
+    def limited() -> bool:
+        request = rf.get("/embed/x/", REMOTE_ADDR="198.51.100.77")
+        with alpha.activate():
+            return is_ratelimited(request, group="faults-embed", key="ip", rate="1/m", increment=True)
+
+    redis_proxy.drop()
+    during = [limited(), limited()]
+    redis_proxy.restore()
+    after = [limited(), limited()]
+
+    assert during == [False, False]
+    assert after == [False, True]

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -153,3 +154,65 @@ def test_an_unreachable_database_is_named_in_the_error(alpha, source, proxy):
 
     assert response.status_code == 400
     assert f"127.0.0.1:{proxy.port}" in error_message(response)
+
+
+@pytest.mark.mysql
+def test_a_dropped_mysql_connection_fails_the_query_with_a_clear_message(alpha, settings):
+    pymysql = pytest.importorskip("pymysql")
+    from tests.security.fixtures_sources import customer_mariadb
+
+    settings.AISER_ALLOW_PRIVATE_SOURCES = True
+    with customer_mariadb("faults") as config, FaultProxy(config["host"], config["port"]) as proxy:
+        url = urlsplit(os.environ.get("AISER_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306"))
+        admin = pymysql.connect(
+            host=url.hostname, port=url.port or 3306, user=url.username or "root",
+            password=url.password or "", database=config["database"], autocommit=True, connect_timeout=3,
+        )  # fmt: skip
+        with admin.cursor() as cursor:
+            cursor.execute("CREATE TABLE delay (seconds integer)")
+            cursor.execute("INSERT INTO delay VALUES (0)")
+            cursor.execute(f"CREATE VIEW {SLOW_VIEW} AS SELECT SLEEP(seconds) AS one FROM delay")
+        client = alpha.client("editor")
+        body = {"name": "Flaky MySQL", "kind": "mysql", "config": {**config, "port": proxy.port}}
+        created = post_json(client, "/api/v1/sources/", body)
+        assert created.status_code == 201, created.content
+        with admin.cursor() as cursor:
+            cursor.execute("UPDATE delay SET seconds = 20")
+
+        def running() -> bool:
+            with admin.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM information_schema.PROCESSLIST"
+                    " WHERE DB = %s AND COMMAND = 'Query' AND ID <> CONNECTION_ID() AND INFO LIKE %s",
+                    [config["database"], f"%{SLOW_VIEW}%"],
+                )
+                return bool(cursor.fetchone()[0])
+
+        watcher = threading.Thread(target=lambda: _wait_then(running, proxy.drop), daemon=True)
+        watcher.start()
+        try:
+            response = _sql(client, created.json()["id"], f"SELECT one FROM {SLOW_VIEW}")
+            watcher.join(timeout=5)
+            proxy.restore()
+            recovered = _sql(client, created.json()["id"], "SELECT count(*) AS n FROM orders")
+        finally:
+            with admin.cursor() as cursor:  # the sleeper would hold the database until it wakes
+                cursor.execute(
+                    "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = %s", [config["user"]]
+                )
+                for (process,) in cursor.fetchall():
+                    cursor.execute(f"KILL {int(process)}")
+            admin.close()
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "connection_lost"
+    assert "was lost during the query" in error["message"]
+    assert recovered.status_code == 200, recovered.content
+
+
+def _wait_then(ready: Callable[[], bool], then: Callable[[], None]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not ready():
+        time.sleep(0.05)
+    then()

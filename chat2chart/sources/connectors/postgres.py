@@ -25,6 +25,7 @@ from chat2chart.sources.connectors.sampling import (
     MAX_TABLES,
     SAMPLE_ROWS,
     SAMPLE_VALUES,
+    lost_connection_message,
     refused_message,
     sample_value,
     scrub,
@@ -222,11 +223,7 @@ class PostgresConnector:
         if isinstance(exc, psycopg.OperationalError) and not (exc.diag and exc.diag.sqlstate):
             # No SQLSTATE: the server never answered with an error; the connection itself broke.
             where = f"{self.params.host}:{self.params.port}"
-            return QueryError(
-                f"the connection to {where} was lost during the query; try again, and check the "
-                "database server and the network if it keeps happening",
-                code="connection_lost",
-            )
+            return QueryError(lost_connection_message(where), code="connection_lost")
         if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
             return QueryError("this source is connected read-only; queries cannot change its data")
         message = exc.diag.message_primary if exc.diag and exc.diag.message_primary else str(exc)
