@@ -92,8 +92,8 @@ def pydantic_message(error: pydantic.ValidationError) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     """DRF's EXCEPTION_HANDLER: every failure in the one error shape; unknown errors are logged, not shown."""
     if is_database_unavailable(exc):
-        mark_database_unavailable(context["request"], exc)
         request = context["request"]
+        mark_database_unavailable(request, exc)
         return database_unavailable_response(getattr(request, "_request", request))
     if isinstance(exc, AiserError):
         return error_response(exc.status, exc.message, code=exc.code, details=exc.details)

@@ -126,6 +126,8 @@ class DependencyFaultMiddleware:
 
 
 def _probe(path: str) -> Callable[[HttpRequest], HttpResponse] | None:
+    # Imported on use: the views import DRF, and chat2chart.core.api (which DRF's settings load)
+    # imports this module.
     from chat2chart.core import views
 
     return {"/healthz": views.healthz, "/readyz": views.readyz}.get(path)
