@@ -5,7 +5,8 @@ HTTP requests pass the body-size check first (`BodyLimitMiddleware`: 413 before 
 authentication reads an oversized body; the one place bodies are refused by size). Served by
 `python -m aiser.serve` (gunicorn with uvicorn workers), which hands the body over as it arrives.
 Websockets pass the same-origin check, then the edition's middleware (the enterprise edition
-resolves the organisation from the Host header), then the session user.
+resolves the organisation from the Host header), then the session user; a websocket that fails because
+the database is down is closed with code 1013 and a reason (`DependencyGuardMiddleware`).
 """
 
 import os
@@ -22,14 +23,15 @@ from django.utils.module_loading import import_string  # noqa: E402
 
 from aiser.routing import websocket_urlpatterns  # noqa: E402
 from chat2chart.core.body_limit import BodyLimitMiddleware  # noqa: E402
-from chat2chart.core.websocket import SameOriginMiddleware  # noqa: E402
+from chat2chart.core.websocket import DependencyGuardMiddleware, SameOriginMiddleware  # noqa: E402
 
 
 def _websocket_app():  # noqa: ANN202
     app = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
     for path in reversed(settings.AISER_WEBSOCKET_MIDDLEWARE):
         app = import_string(path)(app)
-    return SameOriginMiddleware(app)
+    # Outside the edition's middleware, which may read the database to find the organisation.
+    return SameOriginMiddleware(DependencyGuardMiddleware(app))
 
 
 application = ProtocolTypeRouter(

@@ -180,8 +180,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.text("REDIS_URL", "")
 # Tenant-prefixed keys, except authentication limits, which are global (aiser.cache_keys).
 _key_function = {"KEY_FUNCTION": "aiser.cache_keys.make_key"} if ENTERPRISE else {}
+# An unreachable or hanging Redis fails a cache call within seconds, and the cache is then bypassed
+# (chat2chart.core.cache; docs/operations-faults.md): sign-in limits fail closed, API limits open.
+AISER_REDIS_TIMEOUT_S = env.number("AISER_REDIS_TIMEOUT_S", 2)
+_cache_backend: dict[str, object]
 if REDIS_URL:
-    _cache_backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    _cache_backend = {
+        "BACKEND": "chat2chart.core.cache.FailOpenRedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": AISER_REDIS_TIMEOUT_S, "socket_timeout": AISER_REDIS_TIMEOUT_S},
+    }
 else:
     _cache_backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 CACHES = {
@@ -425,13 +433,39 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- Operations: logs, error reporting, dependency faults (docs/operations-faults.md) -------------
+# One JSON object per line ("console": readable lines for a terminal), each with the request's id.
+AISER_LOG_FORMAT = env.text("AISER_LOG_FORMAT", "console" if AISER_ENV == "development" else "json")
+if AISER_LOG_FORMAT not in {"json", "console"}:
+    raise ImproperlyConfigured("AISER_LOG_FORMAT must be json or console")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"structured": {"()": "chat2chart.core.logs.formatter", "renderer": AISER_LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# A query on a data source slower than this is logged as `slow_query` (milliseconds; 0 = off).
+AISER_SLOW_QUERY_MS = env.number("AISER_SLOW_QUERY_MS", 2000)
+# Errors go to a Sentry-compatible service only when SENTRY_DSN is set; personal data is scrubbed.
+SENTRY_DSN = env.text("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env.text("SENTRY_ENVIRONMENT", AISER_ENV)
+SENTRY_TRACES_SAMPLE_RATE = env.number("SENTRY_TRACES_SAMPLE_RATE", 0)
+# Outermost: the request id and log line, then the probes and the database-down 503 (before the
+# enterprise tenant middleware, which reads the database).
+MIDDLEWARE[:0] = [
+    "chat2chart.core.logs.RequestLogMiddleware",
+    "chat2chart.core.faults.DependencyFaultMiddleware",
+]
+# Seconds a 503 tells clients to wait (Retry-After) while a dependency is down.
+AISER_RETRY_AFTER_S = env.integer("AISER_RETRY_AFTER_S", 30)
+# An unreachable or hanging database fails a request within seconds instead of holding it (Redis:
+# AISER_REDIS_TIMEOUT_S, with the caches).
+AISER_DB_CONNECT_TIMEOUT_S = env.integer("AISER_DB_CONNECT_TIMEOUT_S", 5)
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", AISER_DB_CONNECT_TIMEOUT_S)
+# The embed limit (django-ratelimit) lets requests through when its counter cannot be reached.
+RATELIMIT_FAIL_OPEN = True
 
 # --- Production hardening (passes `manage.py check --deploy`) ------------------------------------
 if PRODUCTION:

@@ -12,13 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import permissions, throttling
 from rest_framework.request import Request
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError
+from chat2chart.core.faults import (
+    database_unavailable_response,
+    is_database_unavailable,
+    mark_database_unavailable,
+)
+from chat2chart.core.logs import current_request_id
 from chat2chart.core.principal import Principal
 from chat2chart.core.ratelimit import check_rate
 
@@ -45,9 +51,13 @@ STATUS_CODES = {
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """`{"error": {"code", "message", "details"?, "request_id"?}}`; the request id is the one in the
+    response's X-Request-ID header and in the request's log lines (chat2chart.core.logs)."""
     error: dict[str, Any] = {"code": code, "message": message}
     if details:
         error["details"] = details
+    if request_id := current_request_id():
+        error["request_id"] = request_id
     return {"error": error}
 
 
@@ -79,8 +89,12 @@ def pydantic_message(error: pydantic.ValidationError) -> str:
     return "; ".join(parts)
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
+def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
     """DRF's EXCEPTION_HANDLER: every failure in the one error shape; unknown errors are logged, not shown."""
+    if is_database_unavailable(exc):
+        request = context["request"]
+        mark_database_unavailable(request, exc)
+        return database_unavailable_response(getattr(request, "_request", request))
     if isinstance(exc, AiserError):
         return error_response(exc.status, exc.message, code=exc.code, details=exc.details)
     if isinstance(exc, pydantic.ValidationError):

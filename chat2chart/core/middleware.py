@@ -13,6 +13,11 @@ from csp.middleware import CSPMiddleware
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 
 from chat2chart.core.api import error_response
+from chat2chart.core.faults import (
+    database_unavailable_response,
+    is_database_unavailable,
+    mark_database_unavailable,
+)
 from chat2chart.core.memo import request_scope
 
 logger = logging.getLogger(__name__)
@@ -44,6 +49,9 @@ class ApiErrorMiddleware:
 
         if isinstance(exception, Http404):
             return error_response(404, "Not found.")
+        if is_database_unavailable(exception):
+            mark_database_unavailable(request, exception)
+            return database_unavailable_response(request)
         logger.exception("unhandled error on %s", request.path, exc_info=exception)
         return error_response(500, "Something went wrong on our side. The error has been logged.")
 

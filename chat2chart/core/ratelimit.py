@@ -9,6 +9,10 @@ call it inside the organisation's scope (a request, or `in_scope` in a consumer)
 With Redis, one use is one round trip: INCR and EXPIRE sent together in a pipeline (the fixed-window
 counter of Redis' own INCR documentation, "Pattern: Rate limiter"). Other cache backends count with
 add + incr.
+
+While Redis cannot be reached the budget fails open: the use is allowed and a
+`rate_limit_unavailable` event is logged (docs/operations-faults.md). Sign-in throttling, which
+fails closed, is allauth's and does not pass through here.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from django.core.cache import BaseCache, caches
 from django.core.cache.backends.redis import RedisCache
 
 from chat2chart.core import hooks
+from chat2chart.core.cache import UNREACHABLE
+from chat2chart.core.logs import get_logger
+
+log = get_logger(__name__)
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -65,7 +73,13 @@ def check_rate(principal: Any, scope: str = "api") -> RateDecision:
     now = int(time.time())
     window = now // period
     key = f"rate:{scope}:{principal_key(principal)}:{window}"
-    used = _count(caches[settings.RATELIMIT_USE_CACHE], key, timeout=period + 1)
+    try:
+        used = _count(caches[settings.RATELIMIT_USE_CACHE], key, timeout=period + 1)
+    except UNREACHABLE as error:
+        # Fail open: refusing every API call because a counter is out of reach would turn a
+        # Redis outage into a full outage; the query timeouts and worker pool still bound the load.
+        log.warning("rate_limit_unavailable", scope=scope, error=f"{type(error).__name__}: {error}")
+        return RateDecision(allowed=True, retry_after_s=0)
     if used > limit:
         hooks.observe("rate_limited", scope=scope)
     return RateDecision(allowed=used <= limit, retry_after_s=period - now % period)

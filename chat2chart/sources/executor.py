@@ -326,7 +326,7 @@ def _result(reply: Reply) -> QueryResult:
     if reply.error == "ConnectionFailed":
         raise ConnectionFailed(reply.message)
     if reply.error == "QueryError":
-        raise QueryError(reply.message)
+        raise QueryError(reply.message, code=reply.code or None)
     raise RuntimeError(f"the query worker failed:\n{reply.message}")
 
 

@@ -72,6 +72,7 @@ class Reply:
     result: Any = None
     error: str = ""  # "" | "QueryError" | "ConnectionFailed" | "out_of_memory" | "internal"
     message: str = ""
+    code: str = ""  # a QueryError's own code (e.g. "connection_lost"), kept across the pipe
     retire: bool = False  # the worker stops after this reply; the pool starts a fresh one
     peak_rss_mb: float = 0.0  # the worker's peak resident memory so far (VmHWM), for logs and benches
     pid: int = 0  # the worker's process id
@@ -155,7 +156,7 @@ def run_job(job: FilesJob | DatabaseJob) -> Reply:
         return Reply(error="out_of_memory")
     except QueryError as exc:
         kind = "out_of_memory" if exc.code == "out_of_memory" else "QueryError"
-        return Reply(error=kind, message=exc.message)
+        return Reply(error=kind, message=exc.message, code=exc.code)
     except ConnectionFailed as exc:
         return Reply(error="ConnectionFailed", message=exc.message)
     except Exception:  # a bug in Aiser, not in the user's query: the parent reports it as such

@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, NotFound, QueryError
+from chat2chart.core.logs import get_logger
 from chat2chart.core.principal import Principal
 from chat2chart.sources import executor, selectors
 from chat2chart.sources.catalogue import TableInfo
@@ -40,6 +41,7 @@ from chat2chart.sources.sqlguard import check_select
 from chat2chart.workspaces.selectors import workspace_clock
 
 PREVIEW_ROWS = 100
+log = get_logger(__name__)
 _DIALECTS: dict[str, Dialect] = {
     Source.Kind.FILE: "duckdb",
     Source.Kind.REST: "duckdb",
@@ -218,6 +220,28 @@ def _raw_result(raw: QueryResult, sql: str, started: float) -> ResultSet:
 
 
 def _execute(source: Source, sql: str, params: list[Any], tables: list[Any] | None = None) -> QueryResult:
+    started = time.perf_counter()
+    try:
+        return _execute_on(source, sql, params, tables)
+    finally:
+        _log_if_slow(source, sql, (time.perf_counter() - started) * 1000)
+
+
+def _log_if_slow(source: Source, sql: str, elapsed_ms: float) -> None:
+    # A hash, not the SQL: it groups repeats of one query without writing customer values to the logs.
+    threshold = settings.AISER_SLOW_QUERY_MS
+    if threshold and elapsed_ms >= threshold:
+        log.warning(
+            "slow_query",
+            duration_ms=round(elapsed_ms, 1),
+            source_kind=source.kind,
+            source=source.pk,
+            sql_hash=hashlib.sha256(sql.encode()).hexdigest()[:16],
+            organisation=hooks.current_workspace(),
+        )
+
+
+def _execute_on(source: Source, sql: str, params: list[Any], tables: list[Any] | None = None) -> QueryResult:
     if source.is_stored:
         stored = selectors.source_tables(source) if tables is None else tables
         files = {table.name: str(selectors.table_file(table)) for table in stored}

@@ -12,10 +12,11 @@ from typing import Any
 from celery import shared_task
 
 from chat2chart.core import hooks
+from chat2chart.core.faults import DATABASE_RETRY
 from chat2chart.sources import selectors, services
 
 
-@shared_task(name="sources.ingest_source")
+@shared_task(name="sources.ingest_source", **DATABASE_RETRY)
 def ingest_source(
     workspace: str,
     source_id: int,
@@ -39,21 +40,21 @@ def ingest_source(
         return source.status
 
 
-@shared_task(name="sources.refresh_source")
+@shared_task(name="sources.refresh_source", **DATABASE_RETRY)
 def refresh_source(workspace: str, source_id: int) -> str:
     """Re-fetch a REST source or re-introspect a database; returns the source's status."""
     with hooks.workspace_context(workspace):
         return services.source_refresh(source=selectors.source_get(source_id)).status
 
 
-@shared_task(name="sources.refresh_due_sources")
+@shared_task(name="sources.refresh_due_sources", **DATABASE_RETRY)
 def refresh_due_sources(workspace: str) -> list[int]:
     """Beat entry point, once per workspace: the scheduler names each organisation explicitly."""
     with hooks.workspace_context(workspace):
         return services.refresh_due_sources_in_workspace()
 
 
-@shared_task(name="sources.refresh_due_sources_everywhere")
+@shared_task(name="sources.refresh_due_sources_everywhere", **DATABASE_RETRY)
 def refresh_due_sources_everywhere() -> list[str]:
     """Beat entry point: one task per organisation, each naming its workspace (never a default)."""
     workspaces = hooks.list_workspaces()

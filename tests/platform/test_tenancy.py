@@ -19,7 +19,8 @@ def test_member_of_one_organisation_gets_404_on_the_other(alpha, beta):
     assert client.get("/").status_code == 404
     response = client.get("/api/v1/me/")
     assert response.status_code == 404
-    assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == ("not_found", "Not found.")
 
 
 def test_anonymous_visitor_is_sent_to_sign_in(alpha):

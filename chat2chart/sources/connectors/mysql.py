@@ -29,6 +29,7 @@ from chat2chart.sources.connectors.sampling import (
     MAX_TABLES,
     SAMPLE_ROWS,
     SAMPLE_VALUES,
+    lost_connection_message,
     refused_message,
     sample_value,
     scrub,
@@ -45,6 +46,7 @@ Resolver = Callable[..., str]
 _ACCESS_DENIED, _BAD_DB, _DB_ACCESS_DENIED = 1045, 1049, 1044
 _READ_ONLY_TRANSACTION = 1792
 _TIMEOUT_CODES = frozenset({1969, 3024})  # MariaDB max_statement_time, MySQL max_execution_time
+_LOST_CONNECTION_CODES = frozenset({2006, 2013})  # server gone away, lost connection during query
 _INTEGER_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year"})
 _DECIMAL_TYPES = frozenset({"decimal", "numeric", "float", "double", "real", "double precision"})
 _DRIVER_TYPES: dict[int, ColumnType] = {
@@ -244,6 +246,9 @@ class MySQLConnector:
             return QueryError(slow_query_message(self.timeout_s))
         if code == _READ_ONLY_TRANSACTION:
             return QueryError("this source is connected read-only; queries cannot change its data")
+        if code in _LOST_CONNECTION_CODES:
+            where = f"{self.params.host}:{self.params.port}"
+            return QueryError(lost_connection_message(where), code="connection_lost")
         detail = exc.args[1] if len(exc.args) > 1 else str(exc)
         return QueryError(f"the database refused the query: {scrub(str(detail), self.params.password)}")
 

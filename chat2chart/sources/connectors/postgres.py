@@ -25,6 +25,7 @@ from chat2chart.sources.connectors.sampling import (
     MAX_TABLES,
     SAMPLE_ROWS,
     SAMPLE_VALUES,
+    lost_connection_message,
     refused_message,
     sample_value,
     scrub,
@@ -219,6 +220,10 @@ class PostgresConnector:
                 "the result did not fit in the memory a query may use; select fewer or shorter columns",
                 code="out_of_memory",
             )
+        if isinstance(exc, psycopg.OperationalError) and not (exc.diag and exc.diag.sqlstate):
+            # No SQLSTATE: the server never answered with an error; the connection itself broke.
+            where = f"{self.params.host}:{self.params.port}"
+            return QueryError(lost_connection_message(where), code="connection_lost")
         if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
             return QueryError("this source is connected read-only; queries cannot change its data")
         message = exc.diag.message_primary if exc.diag and exc.diag.message_primary else str(exc)

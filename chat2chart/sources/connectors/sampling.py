@@ -41,5 +41,12 @@ def timed_out_message(where: str) -> str:
     return f"timed out connecting to {where}; check the host, port and firewall rules"
 
 
+def lost_connection_message(where: str) -> str:
+    return (
+        f"the connection to {where} was lost during the query; try again, and check the database "
+        "server and the network if it keeps happening"
+    )
+
+
 def slow_query_message(timeout_s: float) -> str:
     return f"the query ran longer than {timeout_s:g}s and was stopped; add filters or aggregate more"
