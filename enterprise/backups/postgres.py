@@ -39,6 +39,13 @@ def _conninfo(database: str | None = None) -> dict[str, Any]:
     return {key: value for key, value in info.items() if value}
 
 
+def _connect(database: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
+    # A restore that waits on another session's lock fails with a message instead of hanging.
+    return psycopg.connect(
+        **_conninfo(database), connect_timeout=10, autocommit=autocommit, options="-c lock_timeout=60s"
+    )
+
+
 def _tool_env(database: str | None = None) -> dict[str, str]:
     names = {
         "dbname": "PGDATABASE",
@@ -47,7 +54,8 @@ def _tool_env(database: str | None = None) -> dict[str, str]:
         "user": "PGUSER",
         "password": "PGPASSWORD",
     }
-    return {**os.environ, **{names[key]: str(value) for key, value in _conninfo(database).items()}}
+    given = {names[key]: str(value) for key, value in _conninfo(database).items()}
+    return {**os.environ, **given, "PGOPTIONS": "-c lock_timeout=60s"}
 
 
 def _run(args: list[str], *, database: str | None = None) -> None:
@@ -89,8 +97,9 @@ def row_counts(cursor: Any, schema: str) -> dict[str, int]:
 
 def dump_schema(schema: str, target: Path) -> dict[str, int]:
     """pg_dump `schema` (custom format) to `target`; returns its row counts from the same snapshot."""
-    with psycopg.connect(**_conninfo(), connect_timeout=10) as conn:
-        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    with _connect() as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]  # type: ignore[index]
         with conn.cursor() as cursor:
             counts = row_counts(cursor, schema)
@@ -109,12 +118,12 @@ def dump_schema(schema: str, target: Path) -> dict[str, int]:
 
 
 def schema_exists(schema: str) -> bool:
-    with psycopg.connect(**_conninfo(), connect_timeout=10) as conn:
+    with _connect() as conn:
         return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]).fetchone() is not None
 
 
 def drop_schema(schema: str) -> None:
-    with psycopg.connect(**_conninfo(), connect_timeout=10, autocommit=True) as conn:
+    with _connect(autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
@@ -126,7 +135,7 @@ def restore_schema(dump: Path, *, dumped_as: str, restore_as: str, work_dir: Pat
         renamed = work_dir / "renamed.dump"
         with _scratch_database() as scratch:
             _pg_restore(dump, database=scratch)
-            with psycopg.connect(**_conninfo(scratch), connect_timeout=10, autocommit=True) as conn:
+            with _connect(scratch, autocommit=True) as conn:
                 conn.execute(
                     sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
                         sql.Identifier(dumped_as), sql.Identifier(restore_as)
@@ -159,16 +168,16 @@ def _pg_restore(dump: Path, *, database: str | None) -> None:
 @contextmanager
 def _scratch_database() -> Iterator[str]:
     name = f"aiser_restore_{secrets.token_hex(6)}"
-    with psycopg.connect(**_conninfo(), connect_timeout=10, autocommit=True) as conn:
+    with _connect(autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
     try:
         yield name
     finally:
-        with psycopg.connect(**_conninfo(), connect_timeout=10, autocommit=True) as conn:
+        with _connect(autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def current_row_counts(schema: str) -> dict[str, int]:
     """Row counts of `schema` as committed now (used to verify a restore)."""
-    with psycopg.connect(**_conninfo(), connect_timeout=10) as conn, conn.cursor() as cursor:
+    with _connect() as conn, conn.cursor() as cursor:
         return row_counts(cursor, schema)

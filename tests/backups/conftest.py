@@ -35,6 +35,7 @@ class Filled:
     owner: Any
     ids: dict[str, int] = field(default_factory=dict)
     view: dict[str, Any] = field(default_factory=dict)
+    committed_backup: str = ""
 
     def client(self, organization: Any = None) -> Client:
         client = Client(HTTP_HOST=(organization or self.organization).host)
@@ -49,8 +50,10 @@ def remove_test_organizations() -> None:
 
     from django.db import connection
 
+    from enterprise.backups.models import Backup
     from enterprise.tenants.models import Organization
 
+    Backup.objects.filter(organization_slug__startswith="bk-").delete()
     for organization in Organization.objects.filter(slug__startswith="bk-"):
         organization.delete()  # auto_drop_schema: the schema goes too
     with connection.cursor() as cursor:
@@ -134,6 +137,8 @@ def orgs(backup_dirs: Path, django_db_setup: None, django_db_blocker: Any) -> An
     """`{"one": Filled, "two": Filled}`, committed; removed at the end of the session."""
     from django.db import connection
 
+    from enterprise.backups.services import backup_org
+
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         remove_test_organizations()  # left by an interrupted run
@@ -145,6 +150,7 @@ def orgs(backup_dirs: Path, django_db_setup: None, django_db_blocker: Any) -> An
         # Read before any test: a test that signs in (last_login) inside its transaction would hold a
         # lock on the users table that pg_restore's foreign keys to it wait for.
         one.view = api_view(one)
+        two.committed_backup = backup_org(organization=two.organization).location
     yield {"one": one, "two": two}
     with django_db_blocker.unblock():
         connection.set_schema_to_public()

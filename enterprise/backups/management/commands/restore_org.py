@@ -8,7 +8,9 @@ from enterprise.backups.services import start_restore
 
 
 class Command(BaseCommand):
-    help = "Restore an organisation's archive (a path or s3://bucket/key) beside it or in its place, and verify it."
+    help = (
+        "Restore an archive (a path or s3://bucket/key) beside its organisation or in its place; verify it."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("archive")
