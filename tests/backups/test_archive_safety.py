@@ -42,8 +42,8 @@ def test_an_encrypted_archive_cannot_be_read_without_its_key(orgs, db, settings)
     assert stored.startswith(archive.MAGIC)
     for plain in (b"PGDMP", b"North,Widget", b"manifest.json", b"org_bk_one"):
         assert plain not in stored
-    with pytest.raises(tarfile.TarError):
-        tarfile.open(backup.location).getmembers()
+    with pytest.raises(tarfile.TarError), tarfile.open(backup.location) as opened:
+        opened.getmembers()
 
     settings.AISER_BACKUP_KEY = ""
     with pytest.raises(BackupFailed, match="encrypted: set AISER_BACKUP_KEY"):
