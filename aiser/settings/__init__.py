@@ -318,7 +318,7 @@ AISER_ALLOW_PRIVATE_SOURCES = env.flag("AISER_ALLOW_PRIVATE_SOURCES", not PRODUC
 
 # --- Backups and recovery (enterprise.backups; docs/backups.md) -----------------------------------
 # Archives go to AISER_BACKUP_S3_BUCKET when set (S3 or any S3-compatible store), else AISER_BACKUP_DIR.
-AISER_BACKUP_DIR = Path(env.text("AISER_BACKUP_DIR", str(AISER_DATA_DIR / "backups")))
+AISER_BACKUP_DIR = Path(env.text("AISER_BACKUP_DIR", "") or AISER_DATA_DIR / "backups")
 AISER_BACKUP_S3_BUCKET = env.text("AISER_BACKUP_S3_BUCKET", "")
 AISER_BACKUP_S3_PREFIX = env.text("AISER_BACKUP_S3_PREFIX", "aiser-backups/")
 AISER_BACKUP_S3_ENDPOINT_URL = env.text("AISER_BACKUP_S3_ENDPOINT_URL", "")
@@ -331,7 +331,7 @@ AISER_BACKUP_SIGNING_KEY = (
     or hashlib.sha256(b"aiser.backups:" + SECRET_KEY.encode()).hexdigest()
 )
 AISER_BACKUP_TIMEOUT_S = env.integer("AISER_BACKUP_TIMEOUT_S", 6 * 3600)
-AISER_PG_BIN_DIR = env.text("AISER_PG_BIN_DIR", "/usr/lib/postgresql/15/bin")
+AISER_PG_BIN_DIR = env.text("AISER_PG_BIN_DIR", "") or "/usr/lib/postgresql/15/bin"
 AISER_BACKUP_KEEP_DAILY = env.integer("AISER_BACKUP_KEEP_DAILY", 7)
 AISER_BACKUP_KEEP_WEEKLY = env.integer("AISER_BACKUP_KEEP_WEEKLY", 4)
 AISER_BACKUP_KEEP_MONTHLY = env.integer("AISER_BACKUP_KEEP_MONTHLY", 12)

@@ -75,7 +75,7 @@ def _run(args: list[str], *, database: str | None = None) -> None:
 
 
 def _tool(name: str) -> str:
-    return str(Path(settings.AISER_PG_BIN_DIR) / name)
+    return str(Path(str(settings.AISER_PG_BIN_DIR)) / name)
 
 
 def row_counts(cursor: Any, schema: str) -> dict[str, int]:

@@ -13,6 +13,7 @@ from enterprise.backups.pitr import PG_BIN, ScratchCluster
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.enterprise,  # no Django in it: once per CI run is enough
     pytest.mark.skipif(
         not (PG_BIN / "initdb").exists() or shutil.which("pgbackrest") is None,
         reason="needs Debian's PostgreSQL 15 binaries and pgbackrest",
