@@ -127,6 +127,11 @@ def drop_schema(schema: str) -> None:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
+def rename_schema(old: str, new: str) -> None:
+    with _connect(autocommit=True) as conn:
+        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(old), sql.Identifier(new)))
+
+
 def restore_schema(dump: Path, *, dumped_as: str, restore_as: str, work_dir: Path) -> None:
     """Restore the schema in `dump` (named `dumped_as` there) as `restore_as`, which must not exist."""
     if schema_exists(restore_as):

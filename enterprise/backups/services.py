@@ -194,6 +194,9 @@ def start_restore(
             _mark(location, Backup.Verified.FAILED)
             raise BackupFailed(f"The archive was refused: {error}") from None
         organization = _restore_target(manifest, as_slug)
+        # In place, the current schema and files are set aside, not dropped, until the restored copy
+        # is verified: a failed restore puts them back as they were.
+        aside = _set_aside(organization, folder)
         try:
             _restore_database(manifest, organization, unpacked)
             _restore_files(unpacked / "files", organization)
@@ -202,7 +205,11 @@ def start_restore(
             _mark(location, Backup.Verified.FAILED)
             if as_slug:
                 organization.delete()
+            else:
+                _put_back(organization, aside)
             raise BackupFailed(f"The restore failed: {error}") from None
+        if aside is not None:
+            postgres.drop_schema(aside.schema)
     _mark(location, Backup.Verified.VERIFIED)
     _audit(
         organization,
@@ -224,6 +231,10 @@ def _restore_target(manifest: dict[str, Any], as_slug: str | None) -> Organizati
     existing = Organization.objects.filter(slug=slug).first()
     if existing is not None:
         return existing  # in place: its schema is replaced below
+    if postgres.schema_exists(schema_name_for(slug)):
+        raise BackupFailed(
+            f"A schema {schema_name_for(slug)} exists without an organisation; remove it first."
+        )
     # A new row whose schema comes from the archive, not from migrations.
     organization = Organization(name=original["name"], slug=slug, schema_name=schema_name_for(slug))
     organization.auto_create_schema = False
@@ -240,11 +251,38 @@ def _restore_target(manifest: dict[str, Any], as_slug: str | None) -> Organizati
     return organization
 
 
+@dataclass(frozen=True)
+class _Aside:
+    schema: str
+    files: Path
+
+
+def _set_aside(organization: Organization, folder: Path) -> _Aside | None:
+    if not postgres.schema_exists(organization.schema_name):
+        return None  # a new organisation, or one purged since the backup
+    aside = _Aside(
+        schema=f"{organization.schema_name}_before_restore"[:63], files=folder / "files-before-restore"
+    )
+    postgres.drop_schema(aside.schema)  # left by an interrupted earlier restore
+    postgres.rename_schema(organization.schema_name, aside.schema)
+    current = organization_files_dir(organization)
+    if current.exists():
+        shutil.move(current, aside.files)
+    return aside
+
+
+def _put_back(organization: Organization, aside: _Aside | None) -> None:
+    if aside is None:
+        return
+    postgres.drop_schema(organization.schema_name)
+    postgres.rename_schema(aside.schema, organization.schema_name)
+    current = organization_files_dir(organization)
+    shutil.rmtree(current, ignore_errors=True)
+    if aside.files.exists():
+        shutil.move(aside.files, current)
+
+
 def _restore_database(manifest: dict[str, Any], organization: Organization, unpacked: Path) -> None:
-    if postgres.schema_exists(organization.schema_name):
-        postgres.drop_schema(
-            organization.schema_name
-        )  # in place only: a new slug's schema is refused earlier
     postgres.restore_schema(
         unpacked / archive.DUMP_MEMBER,
         dumped_as=manifest["organization"]["schema_name"],

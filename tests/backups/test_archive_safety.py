@@ -120,3 +120,26 @@ def test_an_in_place_restore_needs_confirming_and_brings_the_organisation_back(o
     after = archive.files_under(organization_files_dir(two.organization))
     assert {name: archive.sha256_file(path) for name, path in after} == before
     assert [source["name"] for source in two.client().get("/api/v1/sources/").json()] == ["Visits"]
+
+
+def test_a_failed_in_place_restore_puts_the_organisation_back_as_it_was(orgs, db, monkeypatch):
+    from enterprise.backups import postgres
+    from enterprise.backups.postgres import current_row_counts
+
+    two = orgs["two"]
+    counts = current_row_counts(two.organization.schema_name)
+    files = {
+        n: archive.sha256_file(p) for n, p in archive.files_under(organization_files_dir(two.organization))
+    }
+
+    def disk_full(*args, **kwargs):  # the failure pg_restore reports when the disk fills up
+        raise postgres.DatabaseStepFailed("pg_restore failed: could not extend file: No space left on device")
+
+    monkeypatch.setattr(postgres, "restore_schema", disk_full)
+    with pytest.raises(BackupFailed, match="No space left"):
+        start_restore(location=two.committed_backup, in_place=True, confirmed=True)
+
+    assert current_row_counts(two.organization.schema_name) == counts
+    after = archive.files_under(organization_files_dir(two.organization))
+    assert {n: archive.sha256_file(p) for n, p in after} == files
+    assert not postgres.schema_exists(f"{two.organization.schema_name}_before_restore")
