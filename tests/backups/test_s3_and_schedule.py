@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
 from enterprise.backups import metrics
 from enterprise.backups.deletion import organization_purge_due, organization_soft_delete
@@ -135,14 +136,21 @@ def test_a_deleted_organisation_is_not_served_can_be_undeleted_and_is_purged_aft
     call_command("delete_org", "bk-doomed")
     assert not Domain.objects.filter(tenant=doomed).exists()
     assert client.get("/api/v1/sources/").status_code == 404
+    public = Client(HTTP_HOST=settings.AISER_BASE_DOMAIN)
+    public.force_login(orgs["two"].owner)
+    listed = public.get("/organizations/").content.decode()
+    assert "Bk-Two" in listed
+    assert "bk-doomed" not in listed
     assert "bk-doomed" not in backup_all().backed_up
     with pytest.raises(CommandError, match="already deleted"):
         call_command("delete_org", "bk-doomed")
 
     call_command("undelete_org", "bk-doomed")
+    assert "bk-doomed" in public.get("/organizations/").content.decode()
     assert client.get("/api/v1/sources/").json()[0]["name"] == "Visits"
     with pytest.raises(CommandError, match="never deleted or was already purged"):
         call_command("undelete_org", "bk-doomed")
+    assert "bk-doomed" in public.get("/organizations/").content.decode()
 
     assert (Path(settings.MEDIA_ROOT) / "org_bk_doomed").is_dir()
     deletion = organization_soft_delete(organization=doomed, actor=None)
