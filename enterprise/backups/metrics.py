@@ -19,6 +19,8 @@ def _gauge() -> Any:
     return Gauge(
         "aiser_backup_last_success_timestamp_seconds",
         "Unix time of the last organisation backup that was written and recorded.",
+        # Backups run in Celery workers: under prometheus_client's multiprocess mode, the newest wins.
+        multiprocess_mode="max",
     )
 
 

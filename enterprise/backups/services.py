@@ -331,7 +331,23 @@ def _audit(organization: Organization, action: str, data: dict[str, Any], actor:
         )
 
 
-def archive_checksum(location: str) -> str:
-    """SHA-256 of the archive as stored (to compare with its `Backup.sha256`)."""
+@_in_public_schema
+def backup_verify(*, backup: Backup) -> Backup:
+    """Check a stored archive without restoring it: its SHA-256 against the record, then decrypt and
+    unpack it to staging, checking the manifest signature and every member's checksum. Records the
+    outcome on `backup` (verified or failed) and returns it; raises nothing for a bad archive."""
     with _staging() as folder:
-        return archive.sha256_file(storage.fetch(location, folder))
+        try:
+            local = storage.fetch(backup.location, folder)
+            if archive.sha256_file(local) != backup.sha256:
+                raise archive.ArchiveError("the stored archive's checksum differs from the record")
+            archive.unpack(
+                local, folder / "unpacked", signing_key=_signing_key(), encryption_key=_encryption_key()
+            )
+        except (archive.ArchiveError, FileNotFoundError):
+            outcome = Backup.Verified.FAILED
+        else:
+            outcome = Backup.Verified.VERIFIED
+    _mark(backup.location, outcome)
+    backup.refresh_from_db()
+    return backup

@@ -19,7 +19,13 @@ from django.db import connection
 from chat2chart.core.errors import ValidationFailed
 from enterprise.backups import archive
 from enterprise.backups.models import Backup
-from enterprise.backups.services import BackupFailed, backup_org, organization_files_dir, start_restore
+from enterprise.backups.services import (
+    BackupFailed,
+    backup_org,
+    backup_verify,
+    organization_files_dir,
+    start_restore,
+)
 from enterprise.tenants.models import Organization
 from tests.backups.conftest import api_view
 
@@ -62,11 +68,12 @@ def test_an_encrypted_archive_cannot_be_read_without_its_key(orgs, db, settings)
 
 def test_an_altered_file_in_the_archive_is_refused(orgs, db):
     backup = backup_org(organization=orgs["one"].organization)
+    assert backup_verify(backup=backup).verified == Backup.Verified.VERIFIED
     _flip_byte_at(Path(backup.location), b"North,Widget")
     with pytest.raises(BackupFailed, match="does not match its checksum"):
         start_restore(location=backup.location, as_slug="bk-tampered")
     assert not Organization.objects.filter(slug="bk-tampered").exists()
-    assert Backup.objects.get(pk=backup.pk).verified == Backup.Verified.FAILED
+    assert backup_verify(backup=backup).verified == Backup.Verified.FAILED
 
 
 def test_an_altered_manifest_is_refused(orgs, db, tmp_path):
