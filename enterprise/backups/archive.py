@@ -146,11 +146,13 @@ class ArchiveWriter:
 
     def add_file(self, name: str, source: Path) -> dict[str, Any]:
         """Add `source` as member `name`; returns its {"sha256", "size"} (also kept for the manifest)."""
-        info = self._tar.gettarinfo(str(source), arcname=name)
-        info.uid = info.gid = 0
-        info.uname = info.gname = ""
         digest = hashlib.sha256()
+        # Open first, then describe the opened file: a file removed meanwhile raises FileNotFoundError
+        # before anything is written, and one removed after still reads whole.
         with source.open("rb") as handle:
+            info = self._tar.gettarinfo(arcname=name, fileobj=handle)
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
             self._tar.addfile(info, _Hashing(handle, digest))
         entry = {"sha256": digest.hexdigest(), "size": info.size}
         self.members[name] = entry

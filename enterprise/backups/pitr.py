@@ -187,6 +187,20 @@ class ScratchCluster:
             time.sleep(0.2)
         raise RuntimeError(f"the restored cluster did not finish recovery within {self.timeout_s} s")
 
+    def wait_past_last_backup(self) -> None:
+        """Return once the clock is a whole second past the last backup's stop time. pgBackRest keeps
+        that time in whole seconds and restores to a moment only from a backup that stopped before it,
+        so a moment recorded within the same second would find no backup."""
+        import json
+
+        info = json.loads(self.pgbackrest("--output=json", "info"))
+        stop = info[0]["backup"][-1]["timestamp"]["stop"]
+        deadline = time.monotonic() + 5
+        while time.time() < stop + 1:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the clock did not pass the last backup's stop time")
+            time.sleep(0.05)
+
     def restore_to(self, target_time: str) -> None:
         """Stop the server, restore the last base backup and replay WAL up to `target_time`
         (e.g. '2026-11-29 17:10:00.123456+00'), then start it and wait for promotion."""

@@ -112,10 +112,14 @@ def backup_org(*, organization: Organization, kind: str = Backup.Kind.MANUAL) ->
         with archive.ArchiveWriter(path, _signing_key(), encryption_key) as writer:
             dump_entry = writer.add_file(archive.DUMP_MEMBER, dump)
             dump.unlink()
-            files = {
-                relative: writer.add_file(archive.FILES_PREFIX + relative, absolute)
-                for relative, absolute in archive.files_under(organization_files_dir(organization))
-            }
+            files = {}
+            for relative, absolute in archive.files_under(organization_files_dir(organization)):
+                try:
+                    files[relative] = writer.add_file(archive.FILES_PREFIX + relative, absolute)
+                except FileNotFoundError:
+                    # Replaced by a refresh since the listing (old versions are deleted after the row
+                    # moves on): no row in the snapshot needs it. Nothing was written for it yet.
+                    continue
             writer.finish(_manifest(organization, counts, dump_entry, files))
         size, checksum = path.stat().st_size, archive.sha256_file(path)
         try:

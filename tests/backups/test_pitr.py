@@ -33,6 +33,7 @@ def test_restoring_to_a_moment_keeps_exactly_the_rows_written_before_it():
         with cluster.connect() as conn:
             conn.execute("CREATE TABLE ledger (id serial PRIMARY KEY, note text NOT NULL)")
         cluster.pgbackrest("--type=full", "backup")
+        cluster.wait_past_last_backup()
         with cluster.connect() as conn:
             for note in ("before-1", "before-2", "before-3"):
                 conn.execute("INSERT INTO ledger (note) VALUES (%s)", [note])
