@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
 """Organisations for the backup tests, committed for real: pg_dump and pg_restore are other processes
-and see only committed rows, so the organisations are made once per session outside any test
+and see only committed rows, so the organisations are made once for this package outside any test
 transaction and removed at its end (every organisation whose address starts with `bk-`, schema and
 files). Tests themselves run in the usual transaction (`db`); the schemas their restores create
-are dropped at the end of the session too, so every test restores under an address of its own.
+are dropped after the package's last test too, so every test restores under an address of its own.
 
 `bk-one` holds one of every kind of object, made through the API; `bk-two` holds its own source, so a
 backup of one can be checked for traces of the other.
@@ -112,9 +112,9 @@ def fill_every_kind(filled: Filled) -> None:
     assert asked.status_code == 201, asked.content
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def backup_dirs(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Data, files and archives in a temporary folder for the whole session (not the repository's .data)."""
+    """Data, files and archives in a temporary folder for this package (not the repository's .data)."""
     root = tmp_path_factory.mktemp("backups-data")
     override = override_settings(
         AISER_DATA_DIR=root,
@@ -133,9 +133,9 @@ def _isolated_files(backup_dirs: Path) -> None:
     """Replaces the root conftest's per-test media folder: these organisations' files must outlive a test."""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def orgs(backup_dirs: Path, django_db_setup: None, django_db_blocker: Any) -> Any:
-    """`{"one": Filled, "two": Filled}`, committed; removed at the end of the session."""
+    """`{"one": Filled, "two": Filled}`, committed; removed after the last test of this package."""
     from django.db import connection
 
     from enterprise.backups.services import backup_org
