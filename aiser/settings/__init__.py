@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -101,6 +102,7 @@ if ENTERPRISE:
         "enterprise.rbac",
         "enterprise.billing",
         *_MONITORING_APPS,  # metrics (docs/operations.md); see "Monitoring" below
+        "enterprise.backups",  # backups: records and deleted organisations live in the public schema
     ]
     TENANT_APPS = ["django.contrib.contenttypes", *_CORE_DATA_APPS, "enterprise.audit"]
     INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -230,6 +232,15 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-due-rollups": {"task": "semantic.refresh_due_rollups_everywhere", "schedule": 60.0},
     # Usage counted in Redis moves into the database every few seconds (enterprise.billing.services).
     **({"drain-usage": {"task": "billing.usage_drain", "schedule": 10.0}} if ENTERPRISE else {}),
+    # Backups (enterprise.backups): every organisation nightly with retention; purge deleted ones past grace.
+    **(
+        {
+            "backup-organisations": {"task": "backups.backup_all", "schedule": crontab(hour=2, minute=30)},
+            "purge-deleted-organisations": {"task": "backups.purge_deleted", "schedule": crontab(minute=15)},
+        }
+        if ENTERPRISE
+        else {}
+    ),
 }
 
 # --- Accounts ------------------------------------------------------------------------------------
@@ -315,6 +326,27 @@ SPECTACULAR_SETTINGS = {
 AISER_DATA_DIR = Path(env.text("AISER_DATA_DIR", str(BASE_DIR / ".data")))
 MEDIA_ROOT = AISER_DATA_DIR / "files"
 AISER_ALLOW_PRIVATE_SOURCES = env.flag("AISER_ALLOW_PRIVATE_SOURCES", not PRODUCTION)
+
+# --- Backups and recovery (enterprise.backups; docs/backups.md) -----------------------------------
+# Archives go to AISER_BACKUP_S3_BUCKET when set (S3 or any S3-compatible store), else AISER_BACKUP_DIR.
+AISER_BACKUP_DIR = Path(env.text("AISER_BACKUP_DIR", "") or AISER_DATA_DIR / "backups")
+AISER_BACKUP_S3_BUCKET = env.text("AISER_BACKUP_S3_BUCKET", "")
+AISER_BACKUP_S3_PREFIX = env.text("AISER_BACKUP_S3_PREFIX", "aiser-backups/")
+AISER_BACKUP_S3_ENDPOINT_URL = env.text("AISER_BACKUP_S3_ENDPOINT_URL", "")
+AISER_BACKUP_S3_REGION = env.text("AISER_BACKUP_S3_REGION", "us-east-1")
+# Encryption: base64 of 32 random bytes (AES-256-GCM); unset, archives are signed but not encrypted.
+AISER_BACKUP_KEY = env.text("AISER_BACKUP_KEY", "")
+# Signs every manifest, so a tampered archive is refused; keep it (or SECRET_KEY) to restore old archives.
+AISER_BACKUP_SIGNING_KEY = (
+    env.text("AISER_BACKUP_SIGNING_KEY", "")
+    or hashlib.sha256(b"aiser.backups:" + SECRET_KEY.encode()).hexdigest()
+)
+AISER_BACKUP_TIMEOUT_S = env.integer("AISER_BACKUP_TIMEOUT_S", 6 * 3600)
+AISER_PG_BIN_DIR = env.text("AISER_PG_BIN_DIR", "") or "/usr/lib/postgresql/15/bin"
+AISER_BACKUP_KEEP_DAILY = env.integer("AISER_BACKUP_KEEP_DAILY", 7)
+AISER_BACKUP_KEEP_WEEKLY = env.integer("AISER_BACKUP_KEEP_WEEKLY", 4)
+AISER_BACKUP_KEEP_MONTHLY = env.integer("AISER_BACKUP_KEEP_MONTHLY", 12)
+AISER_DELETED_ORG_GRACE_DAYS = env.integer("AISER_DELETED_ORG_GRACE_DAYS", 30)
 
 # --- Hardening (security) -------------------------------------------------------------------------
 if PRODUCTION and DEBUG:

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,16 +24,22 @@ from enterprise.tenants.forms import InvitationForm, OrganizationForm, Organizat
 from enterprise.tenants.models import Invitation, Membership, Organization
 
 
+def _live_memberships(request: HttpRequest) -> QuerySet[Membership]:
+    # Deleted organisations (enterprise.backups, kept for a grace period) are no longer served.
+    memberships = Membership.objects.filter(user=request.user, organization__deletion__isnull=True)
+    return memberships.select_related("organization")
+
+
 def landing(request: HttpRequest) -> HttpResponse:
     memberships = []
     if request.user.is_authenticated:
-        memberships = Membership.objects.filter(user=request.user).select_related("organization")
+        memberships = _live_memberships(request)
     return render(request, "tenants/landing.html", {"memberships": memberships})
 
 
 @login_required
 def organization_list(request: HttpRequest) -> HttpResponse:
-    memberships = Membership.objects.filter(user=request.user).select_related("organization")
+    memberships = _live_memberships(request)
     return render(request, "tenants/organization_list.html", {"memberships": memberships})
 
 

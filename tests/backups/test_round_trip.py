@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
+"""An organisation with one of every kind of object is backed up and restored beside itself: the
+archive's checksums and row counts hold, the API shows the same things in the copy, and the original
+is not touched. A backup of one organisation holds nothing of another."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from enterprise.backups import archive
+from enterprise.backups.models import Backup
+from enterprise.backups.postgres import current_row_counts
+from enterprise.backups.selectors import list_backups
+from enterprise.backups.services import backup_org, organization_files_dir
+from enterprise.tenants.models import Membership, Organization
+from tests.backups.conftest import api_view
+
+pytestmark = pytest.mark.enterprise
+
+
+def _file_checksums(organization) -> dict[str, str]:
+    return {
+        name: archive.sha256_file(path)
+        for name, path in archive.files_under(organization_files_dir(organization))
+    }
+
+
+def _without_audit(counts: dict[str, int]) -> dict[str, int]:
+    return {table: rows for table, rows in counts.items() if table != "audit_auditentry"}
+
+
+def _manifest(location: str) -> dict:
+    with tarfile.open(location) as tar:
+        return json.load(tar.extractfile(archive.MANIFEST_MEMBER))
+
+
+def test_restore_beside_the_original_gives_the_same_organisation_and_leaves_the_original(orgs, db, capsys):
+    one = orgs["one"]
+    original = one.organization
+    call_command("backup_org", original.slug)
+    backup = list_backups(original).get()
+    assert Path(backup.location).stat().st_size == backup.size
+    assert archive.sha256_file(Path(backup.location)) == backup.sha256
+    manifest = _manifest(backup.location)
+    # As committed (the backup's own audit entry is still in this test's transaction).
+    assert manifest["tables"] == current_row_counts(original.schema_name)
+    assert manifest["files"], "the uploads and Parquet tables are in the archive"
+    assert {e["sha256"] for e in manifest["files"].values()} == set(_file_checksums(original).values())
+    before = (current_row_counts(original.schema_name), _file_checksums(original))
+
+    call_command("restore_org", backup.location, "--as", "bk-copy")
+
+    copy = Organization.objects.get(slug="bk-copy")
+    assert "Restored bk-copy" in capsys.readouterr().out
+    assert copy.schema_name == "org_bk_copy"
+    counts = current_row_counts(copy.schema_name)
+    assert _without_audit(counts) == _without_audit(manifest["tables"])  # + the restore's own entry
+    assert counts["sources_source"] == 2
+    assert counts["dashboards_widget"] == 1
+    assert sorted(_file_checksums(copy).values()) == sorted(e["sha256"] for e in manifest["files"].values())
+    assert Membership.objects.get(organization=copy, user=one.owner).role == "owner"
+    assert api_view(one, copy) == one.view
+    # The original: the same rows, files and answers as before the restore.
+    assert (current_row_counts(original.schema_name), _file_checksums(original)) == before
+    assert api_view(one) == one.view
+    assert Backup.objects.get(pk=backup.pk).verified == Backup.Verified.VERIFIED
+
+
+def test_a_backup_of_one_organisation_holds_nothing_of_the_other(orgs, db, tmp_path):
+    two = orgs["two"].organization
+    backup = backup_org(organization=orgs["one"].organization)
+    with tarfile.open(backup.location) as tar:
+        tar.extractall(tmp_path, filter="data")
+    listing = subprocess.run(
+        ["pg_restore", "--list", str(tmp_path / archive.DUMP_MEMBER)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "org_bk_one" in listing
+    assert two.schema_name not in listing
+    theirs = set(_file_checksums(two).values())
+    assert theirs
+    assert not theirs & {e["sha256"] for e in _manifest(backup.location)["files"].values()}
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"Zanzibar-only-in-two" not in path.read_bytes(), path
+    assert backup not in list_backups(two)
+    assert all(b.organization_slug == "bk-two" for b in list_backups(two))
+
+
+def test_a_taken_address_and_a_missing_archive_are_refused_with_a_message(orgs, db):
+    backup = backup_org(organization=orgs["one"].organization)
+    with pytest.raises(CommandError, match="already taken"):
+        call_command("restore_org", backup.location, "--as", "bk-two")
+    with pytest.raises(CommandError, match="no archive"):
+        call_command("restore_org", backup.location + ".nope", "--as", "bk-new")
+    with pytest.raises(CommandError, match="confirm"):
+        call_command("restore_org", backup.location, "--in-place")
+    assert not Organization.objects.filter(slug="bk-new").exists()
