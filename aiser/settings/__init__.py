@@ -152,6 +152,9 @@ TEMPLATES = [
         },
     },
 ]
+if ENTERPRISE:
+    # Billing (enterprise.billing): the past-due banner and the Billing link on an organisation's pages.
+    TEMPLATES[0]["OPTIONS"]["context_processors"].append("enterprise.billing.context_processors.billing")
 
 # --- Database --------------------------------------------------------------------------------------
 DATABASE_URL = env.text("DATABASE_URL")
@@ -219,6 +222,17 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-due-rollups": {"task": "semantic.refresh_due_rollups_everywhere", "schedule": 60.0},
     # Usage counted in Redis moves into the database every few seconds (enterprise.billing.services).
     **({"drain-usage": {"task": "billing.usage_drain", "schedule": 10.0}} if ENTERPRISE else {}),
+    # Billing (enterprise.billing, docs/billing.md): usage to Stripe's meters, the daily reconciliation
+    # and downgrades due at a period's end.
+    **(
+        {
+            "billing-meter-report": {"task": "billing.meter_report", "schedule": 300.0},
+            "billing-meter-reconcile": {"task": "billing.meter_reconcile", "schedule": 86_400.0},
+            "billing-scheduled-changes": {"task": "billing.apply_scheduled_changes", "schedule": 3_600.0},
+        }
+        if ENTERPRISE
+        else {}
+    ),
 }
 
 # --- Accounts ------------------------------------------------------------------------------------
@@ -368,6 +382,28 @@ AISER_HOOK_PLUGINS = {
         ("audit", "AISER_AUDIT_HOOKS"),
         ("limits", "AISER_LIMIT_HOOKS"),
     )
+}
+
+# --- Billing (enterprise.billing; docs/billing.md) --------------------------------------------------
+# Without a Stripe key billing is off: every organisation is on the Free plan's features with no limits
+# but the per-organisation overrides, and nothing calls Stripe (the default for `make run`).
+STRIPE_SECRET_KEY = env.text("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env.text("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env.text("STRIPE_WEBHOOK_SECRET", "")
+# Another Stripe API address (a fake Stripe in tests); empty for Stripe itself.
+STRIPE_API_BASE = env.text("STRIPE_API_BASE", "")
+STRIPE_TIMEOUT_S = env.number("STRIPE_TIMEOUT_S", 10)
+AISER_BILLING_ENABLED = env.flag("AISER_BILLING_ENABLED", bool(STRIPE_SECRET_KEY)) and ENTERPRISE
+AISER_BILLING_TRIAL_DAYS = env.integer("AISER_BILLING_TRIAL_DAYS", 14)
+AISER_BILLING_TRIAL_PLAN = env.text("AISER_BILLING_TRIAL_PLAN", "team")
+# Days a past-due organisation keeps working before it turns read-only.
+AISER_BILLING_GRACE_DAYS = env.integer("AISER_BILLING_GRACE_DAYS", 7)
+# Usage events reported to Stripe billing meters: event name → the meter's event_name in Stripe.
+AISER_BILLING_METERS = {
+    "question_asked": "aiser_ai_questions",
+    "llm_tokens": "aiser_llm_tokens",
+    "rows_ingested": "aiser_rows_ingested",
+    "embed_view": "aiser_embed_views",
 }
 
 # --- Static files, i18n --------------------------------------------------------------------------
