@@ -8,8 +8,9 @@ leaves the row unsent and the next run resends exactly that row before computing
 deduplicates meter events by identifier, so a call that reached Stripe but whose answer was lost is
 counted once.
 
-`meter_reconcile` (beat, daily) compares what Stripe's meter summaries hold with the rows sent up to an
-hour ago, and sends only the shortfall (Stripe's summaries lag a few minutes, hence the hour).
+`meter_reconcile` (beat, daily) compares what Stripe's meter summaries hold (including earlier
+reconciliation events) with the regular rows sent up to an hour ago, and sends only the shortfall
+(Stripe's summaries lag a few minutes, hence the hour).
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ def meter_reconcile(*, now: datetime | None = None) -> int:
                     event=event,
                     month=month,
                     sent_at__isnull=False,
+                    reconciliation=False,
                     timestamp__lt=cutoff,
                 ).aggregate(total=Sum("quantity"))["total"]
                 or 0
