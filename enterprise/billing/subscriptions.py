@@ -274,7 +274,7 @@ def invoice_list(organization: Organization, *, limit: int = 24) -> list[Invoice
             status=str(invoice.get("status") or ""),
             pdf_url=str(invoice.get("invoice_pdf") or invoice.get("hosted_invoice_url") or ""),
         )
-        for invoice in invoices.data
+        for invoice in (found.to_dict() for found in invoices.data)
     ]
 
 

@@ -60,7 +60,9 @@ def test_asking_over_the_limit_answers_429_naming_the_limit(billing_on, alpha):
     source = upload_source(alpha.client("editor")).json()["id"]
     _on_plan(alpha, questions_per_month=_questions_used(alpha))
 
-    response = post_json(alpha.client("editor"), "/api/v1/conversations/", {"source": source, "table": "sales"})
+    response = post_json(
+        alpha.client("editor"), "/api/v1/conversations/", {"source": source, "table": "sales"}
+    )
     conversation = response.json()["id"]
     response = post_json(
         alpha.client("editor"),
