@@ -148,13 +148,12 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chat2chart.core.context_processors.aiser",
+                # Billing (enterprise.billing): the past-due banner and the Billing link.
+                *(["enterprise.billing.context_processors.billing"] if ENTERPRISE else []),
             ],
         },
     },
 ]
-if ENTERPRISE:
-    # Billing (enterprise.billing): the past-due banner and the Billing link on an organisation's pages.
-    TEMPLATES[0]["OPTIONS"]["context_processors"].append("enterprise.billing.context_processors.billing")
 
 # --- Database --------------------------------------------------------------------------------------
 DATABASE_URL = env.text("DATABASE_URL")

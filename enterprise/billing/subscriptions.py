@@ -85,19 +85,18 @@ def checkout_start(
     subscription_data: dict[str, Any] = {"metadata": {"organization_id": str(organization.pk)}}
     if subscription.status == SubscriptionStatus.TRIALING and subscription.trial_ends_at:
         subscription_data["trial_end"] = int(subscription.trial_ends_at.timestamp())
+    params: Any = {
+        "mode": "subscription",
+        "customer": customer,
+        "client_reference_id": str(organization.pk),
+        "line_items": [{"price": plan.stripe_price_id, "quantity": 1}],
+        "subscription_data": subscription_data,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "metadata": {"organization_id": str(organization.pk), "plan": plan.slug},
+    }
     try:
-        session = stripe_client().v1.checkout.sessions.create(
-            {
-                "mode": "subscription",
-                "customer": customer,
-                "client_reference_id": str(organization.pk),
-                "line_items": [{"price": plan.stripe_price_id, "quantity": 1}],
-                "subscription_data": subscription_data,
-                "success_url": success_url,
-                "cancel_url": cancel_url,
-                "metadata": {"organization_id": str(organization.pk), "plan": plan.slug},
-            }
-        )
+        session = stripe_client().v1.checkout.sessions.create(params)
     except stripe.StripeError as error:
         raise unavailable(error) from error
     _audit("billing.checkout_start", actor, organization, plan=plan.slug)

@@ -71,7 +71,9 @@ def webhook_receive(payload: bytes, signature: str) -> str:
     with transaction.atomic():
         try:
             with transaction.atomic():  # a savepoint: only a second delivery of the event fails here
-                StripeEvent.objects.create(event_id=event_id, type=event_type, created=_at(created))
+                StripeEvent.objects.create(
+                    event_id=event_id, type=event_type, created=_at(created) or timezone.now()
+                )
         except IntegrityError:
             return "duplicate"
         if event_type not in HANDLED:

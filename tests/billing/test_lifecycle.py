@@ -145,8 +145,10 @@ def test_billing_page_shows_plan_usage_and_invoices_to_owners_only(fake_stripe, 
 
     assert page.status_code == 200
     text = page.content.decode()
-    assert "<strong>Team</strong>" in text and "AI questions a month" in text
-    assert "49 USD" in text and ".pdf" in text  # the first invoice and its PDF link
+    assert "<strong>Team</strong>" in text
+    assert "AI questions a month" in text
+    assert "49 USD" in text
+    assert ".pdf" in text
     assert alpha.client("viewer").get("/settings/billing/").status_code == 404
     assert alpha.client("editor").post("/settings/billing/cancel/").status_code == 404
     assert "49 USD" not in beta.client("owner").get("/settings/billing/").content.decode()

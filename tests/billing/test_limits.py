@@ -81,7 +81,8 @@ def test_data_sources_on_create_exactly_at_and_one_over(billing_on, alpha, beta)
 
     assert first.status_code == 201, first.content
     assert second.status_code == 429
-    assert "data sources" in error_message(second) and "Billing" in error_message(second)
+    assert "data sources" in error_message(second)
+    assert "Billing" in error_message(second)
     _on_plan(beta, data_sources=1)
     assert upload_source(beta.client("editor")).status_code == 201
 

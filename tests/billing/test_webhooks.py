@@ -99,7 +99,8 @@ def test_replayed_event_is_applied_once(fake_stripe, alpha, public_client):
     first, again = _post(public_client, body), _post(public_client, body)
 
     assert first.json()["outcome"] == "applied"
-    assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
+    assert again.status_code == 200
+    assert again.json()["outcome"] == "duplicate"
     assert StripeEvent.objects.filter(type="invoice.payment_failed").count() == 1
 
 
@@ -141,7 +142,8 @@ def test_payment_failure_then_paid_invoice_clears_past_due(fake_stripe, alpha, p
     _post(public_client, event("invoice.paid", ref))
 
     subscription = _subscription(alpha)
-    assert subscription.status == "active" and subscription.past_due_since is None
+    assert subscription.status == "active"
+    assert subscription.past_due_since is None
 
 
 def test_customer_updated_sets_billing_email(fake_stripe, alpha, public_client):
