@@ -318,6 +318,39 @@ AISER_DATA_DIR = Path(env.text("AISER_DATA_DIR", str(BASE_DIR / ".data")))
 MEDIA_ROOT = AISER_DATA_DIR / "files"
 AISER_ALLOW_PRIVATE_SOURCES = env.flag("AISER_ALLOW_PRIVATE_SOURCES", not PRODUCTION)
 
+# --- Billing (enterprise.billing; docs/billing.md) --------------------------------------------------
+# Without a Stripe key billing is off: every organisation is on the Free plan's features with no limits
+# but the per-organisation overrides, and nothing calls Stripe (the default for `make run`).
+STRIPE_SECRET_KEY = env.text("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env.text("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env.text("STRIPE_WEBHOOK_SECRET", "")
+# Another Stripe API address (a fake Stripe in tests); empty for Stripe itself.
+STRIPE_API_BASE = env.text("STRIPE_API_BASE", "")
+STRIPE_TIMEOUT_S = env.number("STRIPE_TIMEOUT_S", 10)
+AISER_BILLING_ENABLED = env.flag("AISER_BILLING_ENABLED", bool(STRIPE_SECRET_KEY)) and ENTERPRISE
+AISER_BILLING_TRIAL_DAYS = env.integer("AISER_BILLING_TRIAL_DAYS", 14)
+AISER_BILLING_TRIAL_PLAN = env.text("AISER_BILLING_TRIAL_PLAN", "team")
+# Days a past-due organisation keeps working before it turns read-only.
+AISER_BILLING_GRACE_DAYS = env.integer("AISER_BILLING_GRACE_DAYS", 7)
+# Usage events reported to Stripe billing meters: event name → the meter's event_name in Stripe.
+AISER_BILLING_METERS = {
+    "question_asked": "aiser_ai_questions",
+    "llm_tokens": "aiser_llm_tokens",
+    "rows_ingested": "aiser_rows_ingested",
+    "embed_view": "aiser_embed_views",
+}
+# Checkout and the customer portal are Stripe's pages: the billing page's forms redirect there (CSP
+# form-action below); with STRIPE_API_BASE (a fake Stripe) its pages stand in for them.
+_billing_form_origins = (
+    [
+        "https://checkout.stripe.com",
+        "https://billing.stripe.com",
+        *([STRIPE_API_BASE] if STRIPE_API_BASE else []),
+    ]
+    if AISER_BILLING_ENABLED
+    else []
+)
+
 # --- Hardening (security) -------------------------------------------------------------------------
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production: it shows code, settings and data on errors.")
@@ -337,7 +370,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
         "base-uri": [SELF],
         # Creating or joining an organisation posts on the public site and lands on the organisation's host.
-        "form-action": [SELF, *_own_hosts],
+        "form-action": [SELF, *_own_hosts, *_billing_form_origins],
         "frame-ancestors": [NONE],
     }
 }
@@ -381,28 +414,6 @@ AISER_HOOK_PLUGINS = {
         ("audit", "AISER_AUDIT_HOOKS"),
         ("limits", "AISER_LIMIT_HOOKS"),
     )
-}
-
-# --- Billing (enterprise.billing; docs/billing.md) --------------------------------------------------
-# Without a Stripe key billing is off: every organisation is on the Free plan's features with no limits
-# but the per-organisation overrides, and nothing calls Stripe (the default for `make run`).
-STRIPE_SECRET_KEY = env.text("STRIPE_SECRET_KEY", "")
-STRIPE_PUBLISHABLE_KEY = env.text("STRIPE_PUBLISHABLE_KEY", "")
-STRIPE_WEBHOOK_SECRET = env.text("STRIPE_WEBHOOK_SECRET", "")
-# Another Stripe API address (a fake Stripe in tests); empty for Stripe itself.
-STRIPE_API_BASE = env.text("STRIPE_API_BASE", "")
-STRIPE_TIMEOUT_S = env.number("STRIPE_TIMEOUT_S", 10)
-AISER_BILLING_ENABLED = env.flag("AISER_BILLING_ENABLED", bool(STRIPE_SECRET_KEY)) and ENTERPRISE
-AISER_BILLING_TRIAL_DAYS = env.integer("AISER_BILLING_TRIAL_DAYS", 14)
-AISER_BILLING_TRIAL_PLAN = env.text("AISER_BILLING_TRIAL_PLAN", "team")
-# Days a past-due organisation keeps working before it turns read-only.
-AISER_BILLING_GRACE_DAYS = env.integer("AISER_BILLING_GRACE_DAYS", 7)
-# Usage events reported to Stripe billing meters: event name → the meter's event_name in Stripe.
-AISER_BILLING_METERS = {
-    "question_asked": "aiser_ai_questions",
-    "llm_tokens": "aiser_llm_tokens",
-    "rows_ingested": "aiser_rows_ingested",
-    "embed_view": "aiser_embed_views",
 }
 
 # --- Static files, i18n --------------------------------------------------------------------------
