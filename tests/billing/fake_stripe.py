@@ -270,7 +270,8 @@ def _handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
             if session is None:
                 return self._send(404, b"no such session", "text/plain")
             page = (
-                "<!doctype html><title>Fake Checkout</title><h1>Pay for your subscription</h1>"
+                '<!doctype html><title>Fake Checkout</title><link rel="icon" href="data:,">'
+                "<h1>Pay for your subscription</h1>"
                 f'<form method="post" action="/checkout/{session_id}/pay"><button>Subscribe</button></form>'
             )
             return self._send(200, page.encode(), "text/html")

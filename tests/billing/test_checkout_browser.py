@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.enterprise, pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def billing_server(fake_stripe_server, workspaces, tmp_path_factory, committed) -> Any:
+def billing_server(workspaces, fake_stripe_server, tmp_path_factory, committed) -> Any:
     """A server with billing on and Stripe at the fake; paid plans priced, alpha's subscription reset
     (committed, since the server is another process), and restored afterwards."""
     from enterprise.billing.models import Plan, Subscription
@@ -41,7 +41,7 @@ def billing_server(fake_stripe_server, workspaces, tmp_path_factory, committed) 
             Plan.objects.filter(slug__in=["team", "business"]).update(stripe_price_id="")
 
 
-def test_owner_upgrades_through_checkout_and_returns_to_the_new_plan(billing_server, page, workspaces):
+def test_owner_upgrades_through_checkout_and_returns_to_the_new_plan(page, billing_server, workspaces):
     alpha = workspaces["alpha"]
     page.goto(f"http://{alpha.host}:{billing_server.port}/accounts/login/")
     page.fill("input[name=login]", alpha.users["owner"].email)
