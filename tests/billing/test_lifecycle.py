@@ -205,3 +205,13 @@ def test_mrr_counts_paying_subscriptions_only(fake_stripe, alpha, beta):
     before = mrr_cents()
     _subscribe(fake_stripe, alpha, plan="business")
     assert mrr_cents() - before == 29_900
+
+
+def test_without_a_stripe_key_the_billing_page_shows_usage_and_calls_nothing(settings, alpha):
+    settings.AISER_BILLING_ENABLED, settings.STRIPE_SECRET_KEY = False, ""
+
+    page = alpha.client("owner").get("/settings/billing/")
+
+    assert page.status_code == 200
+    assert "Billing is not set up on this installation" in page.content.decode()
+    assert "Unlimited" in page.content.decode()
