@@ -37,6 +37,8 @@ if settings.ENTERPRISE:
     urlpatterns += [
         path("", include("enterprise.tenants.urls")),
         path("api/v1/", include("enterprise.rbac.api_urls")),
+        # Billing (enterprise.billing): the organisation's billing and usage pages.
+        path("", include("enterprise.billing.urls")),
     ]
 else:
     from django.contrib import admin

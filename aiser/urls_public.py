@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from chat2chart.core import views as core_views
+from enterprise.billing import views as billing_views
 from enterprise.tenants import views as tenant_views
 
 urlpatterns = [
@@ -17,4 +18,6 @@ urlpatterns = [
     path("organizations/", tenant_views.organization_list, name="organization_list"),
     path("invitations/<str:token>/", tenant_views.invitation_accept_view, name="invitation_accept"),
     path("admin/", admin.site.urls),
+    # Billing (enterprise.billing): Stripe posts every event here, signed.
+    path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
 ]

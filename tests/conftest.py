@@ -8,6 +8,7 @@ In the core edition (`AISER_EDITION=core`) there are no organisations: `workspac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -164,6 +165,14 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempPathFactory) -> Any:
     """`python -m aiser.serve` (gunicorn, uvicorn workers) serving the test database, as `make run` does."""
+    with serve_live(tmp_path_factory) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve_live(tmp_path_factory: pytest.TempPathFactory, **extra_env: str) -> Any:
+    """Start `aiser.serve` on a free loopback port with `extra_env` added (billing tests point it at a
+    fake Stripe); stopped when the block ends."""
     port = _free_port()
     database = connection.settings_dict
     url = dj_database_url_for(database)
@@ -177,6 +186,7 @@ def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempP
         "AISER_TEST_DATABASE_NAME": database["NAME"],
         # Two workers where they can share cache and channel layer (Redis), as production runs.
         "AISER_WEB_WORKERS": "2" if settings.REDIS_URL else "1",
+        **extra_env,
     }
     log = (tmp_path_factory.mktemp("live-log") / "serve.log").open("w")
     process = subprocess.Popen(
@@ -201,10 +211,12 @@ def live_server(workspaces: dict[str, Workspace], tmp_path_factory: pytest.TempP
         raise RuntimeError("aiser.serve did not start within 180 s")
     server = LiveServer(port=port)
     server.data_dir = data_dir  # type: ignore[attr-defined]
-    yield server
-    process.terminate()
-    process.wait(timeout=60)  # workers finish their requests, then exit through their exit handlers
-    log.close()
+    try:
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=60)  # workers finish their requests, then exit through their exit handlers
+        log.close()
 
 
 def dj_database_url_for(database: dict[str, Any]) -> str:

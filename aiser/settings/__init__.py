@@ -153,6 +153,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chat2chart.core.context_processors.aiser",
+                # Billing (enterprise.billing): the past-due banner and the Billing link.
+                *(["enterprise.billing.context_processors.billing"] if ENTERPRISE else []),
             ],
         },
     },
@@ -237,6 +239,17 @@ CELERY_BEAT_SCHEDULE = {
         {
             "backup-organisations": {"task": "backups.backup_all", "schedule": crontab(hour=2, minute=30)},
             "purge-deleted-organisations": {"task": "backups.purge_deleted", "schedule": crontab(minute=15)},
+        }
+        if ENTERPRISE
+        else {}
+    ),
+    # Billing (enterprise.billing, docs/billing.md): usage to Stripe's meters, the daily reconciliation
+    # and downgrades due at a period's end.
+    **(
+        {
+            "billing-meter-report": {"task": "billing.meter_report", "schedule": 300.0},
+            "billing-meter-reconcile": {"task": "billing.meter_reconcile", "schedule": 86_400.0},
+            "billing-scheduled-changes": {"task": "billing.apply_scheduled_changes", "schedule": 3_600.0},
         }
         if ENTERPRISE
         else {}
@@ -348,6 +361,39 @@ AISER_BACKUP_KEEP_WEEKLY = env.integer("AISER_BACKUP_KEEP_WEEKLY", 4)
 AISER_BACKUP_KEEP_MONTHLY = env.integer("AISER_BACKUP_KEEP_MONTHLY", 12)
 AISER_DELETED_ORG_GRACE_DAYS = env.integer("AISER_DELETED_ORG_GRACE_DAYS", 30)
 
+# --- Billing (enterprise.billing; docs/billing.md) --------------------------------------------------
+# Without a Stripe key billing is off: every organisation is on the Free plan's features with no limits
+# but the per-organisation overrides, and nothing calls Stripe (the default for `make run`).
+STRIPE_SECRET_KEY = env.text("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env.text("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env.text("STRIPE_WEBHOOK_SECRET", "")
+# Another Stripe API address (a fake Stripe in tests); empty for Stripe itself.
+STRIPE_API_BASE = env.text("STRIPE_API_BASE", "")
+STRIPE_TIMEOUT_S = env.number("STRIPE_TIMEOUT_S", 10)
+AISER_BILLING_ENABLED = env.flag("AISER_BILLING_ENABLED", bool(STRIPE_SECRET_KEY)) and ENTERPRISE
+AISER_BILLING_TRIAL_DAYS = env.integer("AISER_BILLING_TRIAL_DAYS", 14)
+AISER_BILLING_TRIAL_PLAN = env.text("AISER_BILLING_TRIAL_PLAN", "team")
+# Days a past-due organisation keeps working before it turns read-only.
+AISER_BILLING_GRACE_DAYS = env.integer("AISER_BILLING_GRACE_DAYS", 7)
+# Usage events reported to Stripe billing meters: event name → the meter's event_name in Stripe.
+AISER_BILLING_METERS = {
+    "question_asked": "aiser_ai_questions",
+    "llm_tokens": "aiser_llm_tokens",
+    "rows_ingested": "aiser_rows_ingested",
+    "embed_view": "aiser_embed_views",
+}
+# Checkout and the customer portal are Stripe's pages: the billing page's forms redirect there (CSP
+# form-action below); with STRIPE_API_BASE (a fake Stripe) its pages stand in for them.
+_billing_form_origins = (
+    [
+        "https://checkout.stripe.com",
+        "https://billing.stripe.com",
+        *([STRIPE_API_BASE] if STRIPE_API_BASE else []),
+    ]
+    if AISER_BILLING_ENABLED
+    else []
+)
+
 # --- Hardening (security) -------------------------------------------------------------------------
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production: it shows code, settings and data on errors.")
@@ -367,7 +413,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
         "base-uri": [SELF],
         # Creating or joining an organisation posts on the public site and lands on the organisation's host.
-        "form-action": [SELF, *_own_hosts],
+        "form-action": [SELF, *_own_hosts, *_billing_form_origins],
         "frame-ancestors": [NONE],
     }
 }

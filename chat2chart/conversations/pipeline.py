@@ -355,6 +355,7 @@ def _finish(message: Message, final: str, started: float, *, error: str = "") ->
     hooks.record_usage(
         "question_asked",
         1,
+        user_id=message.conversation.owner_id,
         status=final,
         planner=message.planner,
         prompt_tokens=message.prompt_tokens,
@@ -367,7 +368,9 @@ def _finish(message: Message, final: str, started: float, *, error: str = "") ->
     tokens = (message.prompt_tokens or 0) + (message.completion_tokens or 0)
     if tokens:
         # Model spend per organisation and month, next to the question count.
-        hooks.record_usage("llm_tokens", tokens, planner=message.planner)
+        hooks.record_usage(
+            "llm_tokens", tokens, user_id=message.conversation.owner_id, planner=message.planner
+        )
         hooks.record_usage("llm_cost_microusd", round(float(message.cost_usd or 0) * 1_000_000))
 
 

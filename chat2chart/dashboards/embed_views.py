@@ -16,7 +16,7 @@ from django_ratelimit.decorators import ratelimit
 
 from chat2chart.core import hooks
 from chat2chart.core.api import error_response
-from chat2chart.core.errors import AiserError
+from chat2chart.core.errors import AiserError, LimitExceeded
 from chat2chart.core.principal import Principal
 from chat2chart.dashboards import embedding, selectors
 from chat2chart.dashboards.filters import describe_picked, parse_definitions, parse_picked
@@ -74,6 +74,16 @@ def embed_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(verified, int):
         return _embed_refusal(request, verified, json_body=False)
     claims, dashboard = verified
+    try:
+        hooks.check_limit("embed_view")
+    except LimitExceeded as error:
+        # The visitor is not the organisation's member: no plan details, only what happened.
+        message = "This dashboard is unavailable: its owner's embed views for this month are used up."
+        response = render(request, "embed/error.html", {"message": message}, status=error.status)
+        response["Content-Security-Policy"] = embedding.frame_ancestors()
+        response["Cache-Control"] = "no-store"
+        return response
+    hooks.record_usage("embed_view")
     hooks.observe("embed_view", kind="embed")
     config = page_config(
         dashboard,

@@ -58,6 +58,7 @@ def dashboard_create(
     layout: Any = None,
 ) -> Dashboard:
     _require(policy.can_create_dashboard(principal))
+    hooks.check_limit("dashboards")
     dashboard = Dashboard(owner=principal.user)
     _apply_dashboard_changes(
         dashboard,

@@ -25,9 +25,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from chat2chart.core.errors import LimitExceeded
 from chat2chart.core.hooks import UsageEvent
-from enterprise.billing.models import PlanLimit, UsageBatch, UsageCounter
+from enterprise.billing.models import UsageBatch, UsageCounter, UsageDay
 from enterprise.tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -64,6 +63,13 @@ _UPSERT = f"""
     DO UPDATE SET quantity = {UsageCounter._meta.db_table}.quantity + EXCLUDED.quantity
 """  # noqa: S608 - the table name is ours, the values are parameters
 
+_DAY_UPSERT = f"""
+    INSERT INTO public.{UsageDay._meta.db_table} (organization_id, day, event, user_id, quantity)
+    VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT (organization_id, day, event, user_id)
+    DO UPDATE SET quantity = {UsageDay._meta.db_table}.quantity + EXCLUDED.quantity
+"""  # noqa: S608 - the table name is ours, the values are parameters
+
 _BATCH_INSERT = f"""
     INSERT INTO public.{UsageBatch._meta.db_table} (batch_id, drained_at) VALUES (%s, %s)
     ON CONFLICT (batch_id) DO NOTHING
@@ -91,23 +97,40 @@ def _field(organization_id: int, month: date, event: str) -> str:
     return f"{organization_id}|{month.isoformat()}|{event}"
 
 
+def _day_field(organization_id: int, day: date, event: str, user_id: int) -> str:
+    # The usage page's breakdown by day and person; "d|" keeps it apart from the monthly fields.
+    return f"d|{organization_id}|{day.isoformat()}|{event}|{user_id}"
+
+
+def _user_id(event: UsageEvent) -> int:
+    value = (event.data or {}).get("user_id")
+    return value if isinstance(value, int) else 0
+
+
 def usage_record(event: UsageEvent) -> None:
-    """Add the event's quantity to its organisation's counter for this month (a usage hook listener).
+    """Add the event's quantity to its organisation's counter for this month, and to its count for today
+    and the person in `event.data["user_id"]` (0 when none), as a usage hook listener.
 
     With Redis: one HINCRBY on the pending hash, drained by `usage_drain`; else (or when Redis fails)
     one upsert in the database. Returns None: the event goes on unchanged to the next listener.
     """
     organization = _organization(event.workspace)
-    month = _this_month()
+    today = timezone.now().date()
+    month, user_id = today.replace(day=1), _user_id(event)
     client = _redis()
     if client is not None:
         try:
-            client.hincrby(_keys()[0], _field(organization.pk, month, event.name), event.quantity)
+            pending = _keys()[0]
+            both = client.pipeline(transaction=True)
+            both.hincrby(pending, _field(organization.pk, month, event.name), event.quantity)
+            both.hincrby(pending, _day_field(organization.pk, today, event.name, user_id), event.quantity)
+            both.execute()
             return
         except redis.RedisError:
             logger.warning("usage buffer unavailable; counting %s in the database", event.name, exc_info=True)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_UPSERT, [organization.pk, month, event.name, event.quantity])
+        cursor.execute(_DAY_UPSERT, [organization.pk, today, event.name, user_id, event.quantity])
 
 
 def usage_drain() -> int:
@@ -143,10 +166,18 @@ def _text(value: bytes | str) -> str:
 def _apply_batch(batch_id: str, fields: dict[str, int]) -> bool:
     """Add one batch's counts and record its id, in one transaction; False when it was already added."""
     counts: Counter[tuple[int, date, str]] = Counter()
+    days: Counter[tuple[int, date, str, int]] = Counter()
     for field, quantity in fields.items():
+        if field.startswith("d|"):
+            _, organization_part, day_part, event_name, user_part = field.split("|", 4)
+            days[(int(organization_part), date.fromisoformat(day_part), event_name, int(user_part))] += (
+                quantity
+            )
+            continue
         organization_part, month_part, event_name = field.split("|", 2)
         counts[(int(organization_part), date.fromisoformat(month_part), event_name)] += quantity
-    known = set(Organization.objects.filter(pk__in={key[0] for key in counts}).values_list("pk", flat=True))
+    organizations = {key[0] for key in counts} | {key[0] for key in days}
+    known = set(Organization.objects.filter(pk__in=organizations).values_list("pk", flat=True))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_BATCH_INSERT, [batch_id, timezone.now()])
         if cursor.rowcount == 0:
@@ -158,6 +189,9 @@ def _apply_batch(batch_id: str, fields: dict[str, int]) -> bool:
                 )
                 continue
             cursor.execute(_UPSERT, [organization_id, month, event, quantity])
+        for (organization_id, day, event, user_id), quantity in sorted(days.items()):
+            if organization_id in known:
+                cursor.execute(_DAY_UPSERT, [organization_id, day, event, user_id, quantity])
     return True
 
 
@@ -174,23 +208,10 @@ def usage_pending(*, organization: Organization, event: str, month: date) -> int
 
 
 def usage_limit_check(name: str, *, workspace: str, amount: int = 1) -> None:
-    """Raise `LimitExceeded` when the organisation's plan has no room for `amount` more `name` this month.
+    """Raise `LimitExceeded` when the organisation's plan has no room for `amount` more `name` (a limits hook
+    implementation; see `enterprise.billing.limits.limit_check` for what is counted).
 
     Counts still in the buffer are included, so a plan's limit holds between drains."""
-    organization = _organization(workspace)
-    limit = PlanLimit.objects.filter(organization=organization, event=name).first()
-    if limit is None:
-        return
-    month = _this_month()
-    used = (
-        UsageCounter.objects.filter(organization=organization, month=month, event=name)
-        .values_list("quantity", flat=True)
-        .first()
-        or 0
-    )
-    used += usage_pending(organization=organization, event=name, month=month)
-    if used + amount > limit.monthly_quantity:
-        raise LimitExceeded(
-            f"Your plan allows {limit.monthly_quantity:,} {name.replace('_', ' ')} a month and this month's "
-            "allowance is used up. Upgrade the plan or wait for next month."
-        )
+    from enterprise.billing.limits import limit_check
+
+    limit_check(_organization(workspace), name, amount)

@@ -114,11 +114,12 @@ def invitation_create(*, organization: Organization, email: str, role: str, invi
         raise ValidationFailed("The role must be viewer, editor or admin.")
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ValidationFailed(f"{email} is already a member.")
+    from chat2chart.core import hooks
+
+    hooks.check_limit("seats")  # the plan's seats count members and open invitations
     invitation = Invitation.objects.create(
         organization=organization, email=email, role=role, invited_by=invited_by
     )
-    from chat2chart.core import hooks
-
     hooks.record_audit(
         action="invitation.create",
         actor=invited_by,

@@ -39,7 +39,7 @@ def test_limit_stops_only_the_organisation_that_spent_it(alpha, beta):
     )
     with alpha.activate():
         hooks.record_usage("question_asked", 2)
-        with pytest.raises(LimitExceeded, match="question asked a month"):
+        with pytest.raises(LimitExceeded, match="AI questions a month"):
             hooks.check_limit("question_asked")
     with beta.activate():
         hooks.record_usage("question_asked", 2)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
+from chat2chart.core import hooks
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.core.secrets import decrypt_secret, encrypt_secret
@@ -46,6 +47,7 @@ def source_create_database(
 ) -> Source:
     """A PostgreSQL or MySQL source: tested and introspected before it is saved."""
     require(policy.can_create_source(principal), "You do not have permission to add data sources.")
+    hooks.check_limit("data_sources")
     _check_database_kind(kind)
     password = config.get("password", "")
     params = connection_params(kind, _without_password(config), password)

@@ -16,7 +16,8 @@ from typing import Any
 
 from django.db import transaction
 
-from chat2chart.core.errors import IngestError, ValidationFailed
+from chat2chart.core import hooks
+from chat2chart.core.errors import IngestError, LimitExceeded, ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.sources import policy, selectors, tasks
 from chat2chart.sources.ingest import MAX_BLANKED_SHARE, IngestResult
@@ -46,6 +47,11 @@ def source_create_file(
 ) -> Source:
     """A new file source from an upload on disk (moved into the source's folder), then ingested."""
     require(policy.can_create_source(principal), "You do not have permission to add data sources.")
+    try:
+        hooks.check_limit("data_sources")
+    except LimitExceeded:
+        upload.unlink(missing_ok=True)
+        raise
     with transaction.atomic():
         source = Source.objects.create(
             name=name,
@@ -138,6 +144,13 @@ def source_ingest(
     # Keep only the choices that applied: a re-upload may have dropped some columns.
     final_names = {column.name for table in result.tables for column in table.table_info.columns}
     applied = overrides_applying(overrides or {}, final_names)
+    # The plan's rows-stored limit, checked before the new version replaces the current one.
+    current_rows = sum(table.row_count or 0 for table in source.tables.filter(is_current=True))
+    try:
+        hooks.check_limit("rows_stored", max(sum(table.rows for table in result.tables) - current_rows, 0))
+    except LimitExceeded as error:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return fail(source, error.message, discard=upload_path)
     return publish(source, result.tables, upload_path, config, applied, result.warnings)
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from pydantic import ValidationError
 
+from chat2chart.core import hooks
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import ConnectionFailed, IngestError, ValidationFailed
 from chat2chart.core.principal import Principal
@@ -40,6 +41,7 @@ def source_create_rest(
 ) -> Source:
     """A REST source: its records are fetched and stored as a table, like an upload."""
     require(policy.can_create_source(principal), "You do not have permission to add data sources.")
+    hooks.check_limit("data_sources")
     spec = _rest_spec(config)
     with transaction.atomic():
         source = Source.objects.create(
