@@ -37,6 +37,8 @@ if settings.ENTERPRISE:
     urlpatterns += [
         path("", include("enterprise.tenants.urls")),
         path("api/v1/", include("enterprise.rbac.api_urls")),
+        # Single sign-on: /accounts/sso/... and /api/v1/sso/...
+        path("", include("enterprise.sso.urls")),
     ]
 else:
     from django.contrib import admin

@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
+"""An authentication backend listed first that stops password sign-in where SSO is required."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import BaseBackend
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from enterprise.sso.login import password_refused
+
+
+class RequireSsoBackend(BaseBackend):
+    """Refuses (PermissionDenied ends Django's backend loop) a password for a member of the
+    organisation whose host this is, when it requires SSO; owners are let through to the next backend."""
+
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or tenant.schema_name == "public" or "password" not in credentials:
+            return None
+        email = str(credentials.get("email") or credentials.get("username") or "").strip()
+        user = get_user_model().objects.filter(email__iexact=email).first() if email else None
+        if user is not None and password_refused(tenant, user):
+            raise PermissionDenied("this organisation signs in with SSO")
+        return None
