@@ -6,16 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from enterprise.sso.login import password_refused
 
 
-class RequireSsoBackend(BaseBackend):
+class RequireSsoBackend(ModelBackend):
     """Refuses (PermissionDenied ends Django's backend loop) a password for a member of the
-    organisation whose host this is, when it requires SSO; owners are let through to the next backend."""
+    organisation whose host this is, when it requires SSO; owners are let through to the next backend.
+
+    A ModelBackend for everything else (`get_user`): being first in AUTHENTICATION_BACKENDS, it is
+    the backend `force_login` and `login()` without a backend record in sessions."""
 
     def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
         tenant = getattr(request, "tenant", None)
