@@ -30,3 +30,5 @@ OAUTH2_PROVIDER = {
     "SCOPES": {"openid": "OpenID Connect", "profile": "Profile", "email": "Email"},
     "OAUTH2_VALIDATOR_CLASS": "tests.sso.oidc_provider.urls.Validator",
 }
+# The client secret is hashed like a password; the slow default hasher would slow every token request.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
