@@ -17,7 +17,7 @@ from chat2chart.core import hooks
 from chat2chart.core.principal import Principal
 from enterprise.sso import metadata, saml, services
 from enterprise.sso.models import IdentityProvider, SsoDomain, SsoPolicy
-from enterprise.tenants.models import Role
+from enterprise.tenants.models import Organization, Role
 
 
 class IdentityProviderSerializer(serializers.ModelSerializer):
@@ -63,7 +63,19 @@ class IdentityProviderSerializer(serializers.ModelSerializer):
         """What the admin enters at their IdP: SAML SP URLs, or the OIDC redirect URI."""
         if idp.protocol == "saml":
             return saml.sp_urls(idp)
-        return {"redirect_uri": f"{idp.organization.url}/accounts/oidc/{idp.social_provider_id}/login/callback/"}
+        return {
+            "redirect_uri": f"{idp.organization.url}/accounts/oidc/{idp.social_provider_id}/login/callback/"
+        }
+
+
+def _organization() -> Organization:
+    """The organisation whose host the request came to (django-tenants put it on the connection)."""
+    tenant: Organization = connection.tenant  # type: ignore[attr-defined]
+    return tenant
+
+
+def _body(request: Request) -> dict[str, Any]:
+    return request.data if isinstance(request.data, dict) else {}
 
 
 def _serialize(idp: IdentityProvider) -> dict[str, Any]:
@@ -75,7 +87,7 @@ class SsoSettingsView(APIView):
 
     @extend_schema(operation_id="sso_settings_get")
     def get(self, request: Request) -> Response:
-        organization = connection.tenant
+        organization = _organization()
         policy = SsoPolicy.objects.filter(organization=organization).first()
         idps = IdentityProvider.objects.filter(organization=organization).select_related("organization")
         domains = SsoDomain.objects.filter(organization=organization).order_by("domain")
@@ -89,13 +101,13 @@ class SsoSettingsView(APIView):
 
     @extend_schema(operation_id="sso_settings_update")
     def patch(self, request: Request) -> Response:
-        require = request.data.get("require_sso")
+        require = _body(request).get("require_sso")
         if not isinstance(require, bool):
             return Response(
                 {"error": {"code": "invalid", "message": "require_sso must be true or false."}}, status=400
             )
         services.sso_policy_update(
-            organization=connection.tenant, actor=Principal.from_request(request), require_sso=require
+            organization=_organization(), actor=Principal.from_request(request), require_sso=require
         )
         return self.get(request)
 
@@ -105,12 +117,16 @@ class IdentityProviderView(APIView):
 
     @extend_schema(responses=IdentityProviderSerializer, operation_id="sso_provider_get")
     def get(self, request: Request, slug: str) -> Response:
-        idp = IdentityProvider.objects.filter(organization=connection.tenant, slug=slug).first()
+        idp = IdentityProvider.objects.filter(organization=_organization(), slug=slug).first()
         if idp is None:
             return Response({"error": {"code": "not_found", "message": "Not found."}}, status=404)
         return Response(_serialize(idp))
 
-    @extend_schema(request=IdentityProviderSerializer, responses=IdentityProviderSerializer, operation_id="sso_provider_put")
+    @extend_schema(
+        request=IdentityProviderSerializer,
+        responses=IdentityProviderSerializer,
+        operation_id="sso_provider_put",
+    )
     def put(self, request: Request, slug: str) -> Response:
         """Create or change the IdP `slug`; SAML fields may come from `metadata_url` (fetched through
         the outbound guard) or `metadata_xml` (pasted)."""
@@ -123,14 +139,14 @@ class IdentityProviderView(APIView):
         if xml:
             fields.update(metadata.metadata_fields(xml))
         idp = services.identity_provider_save(
-            organization=connection.tenant, actor=Principal.from_request(request), slug=slug, fields=fields
+            organization=_organization(), actor=Principal.from_request(request), slug=slug, fields=fields
         )
         return Response(_serialize(idp))
 
     @extend_schema(responses={204: None}, operation_id="sso_provider_delete")
     def delete(self, request: Request, slug: str) -> Response:
         services.identity_provider_delete(
-            organization=connection.tenant, actor=Principal.from_request(request), slug=slug
+            organization=_organization(), actor=Principal.from_request(request), slug=slug
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -150,9 +166,9 @@ class SsoDomainListView(APIView):
     @extend_schema(operation_id="sso_domain_add")
     def post(self, request: Request) -> Response:
         entry = services.sso_domain_add(
-            organization=connection.tenant,
+            organization=_organization(),
             actor=Principal.from_request(request),
-            domain=str(request.data.get("domain", "")),
+            domain=str(_body(request).get("domain", "")),
         )
         return Response(_domain(entry), status=status.HTTP_201_CREATED)
 
@@ -163,6 +179,6 @@ class SsoDomainDetailView(APIView):
     @extend_schema(responses={204: None}, operation_id="sso_domain_remove")
     def delete(self, request: Request, domain: str) -> Response:
         services.sso_domain_remove(
-            organization=connection.tenant, actor=Principal.from_request(request), domain=domain
+            organization=_organization(), actor=Principal.from_request(request), domain=domain
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

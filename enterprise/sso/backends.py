@@ -20,11 +20,17 @@ class RequireSsoBackend(ModelBackend):
     A ModelBackend for everything else (`get_user`): being first in AUTHENTICATION_BACKENDS, it is
     the backend `force_login` and `login()` without a backend record in sessions."""
 
-    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **credentials: Any,
+    ) -> None:
         tenant = getattr(request, "tenant", None)
-        if tenant is None or tenant.schema_name == "public" or "password" not in credentials:
+        if tenant is None or tenant.schema_name == "public" or password is None:
             return None
-        email = str(credentials.get("email") or credentials.get("username") or "").strip()
+        email = str(credentials.get("email") or username or "").strip()
         user = get_user_model().objects.filter(email__iexact=email).first() if email else None
         if user is not None and password_refused(tenant, user):
             raise PermissionDenied("this organisation signs in with SSO")

@@ -56,5 +56,7 @@ def password_refused(organization: Organization, user: Any) -> bool:
     requires SSO and they are a member but not an owner (owners keep a break-glass password)."""
     if not selectors.require_sso(organization):
         return False
-    role = Membership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
+    role = (
+        Membership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
+    )
     return role is not None and role != Role.OWNER

@@ -49,6 +49,7 @@ def metadata_fields(xml: str) -> dict[str, Any]:
     }
     if not fields["idp_entity_id"] or not fields["idp_sso_url"] or not cert:
         raise ValidationFailed(
-            "The metadata needs an entity ID, an HTTP-Redirect single sign-on service and a signing certificate."
+            "The metadata needs an entity ID, an HTTP-Redirect single sign-on service "
+            "and a signing certificate."
         )
     return fields

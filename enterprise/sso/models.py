@@ -29,7 +29,9 @@ def default_attribute_map() -> dict[str, str]:
 class IdentityProvider(models.Model):
     """One IdP an organisation signs in with. Which fields matter depends on `protocol`."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="identity_providers")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="identity_providers"
+    )
     slug = models.SlugField(max_length=40)
     name = models.CharField(max_length=100)
     protocol = models.CharField(max_length=4, choices=Protocol.choices)
@@ -81,6 +83,9 @@ class SsoPolicy(models.Model):
     # Members sign in only through SSO; owners keep their password (break-glass).
     require_sso = models.BooleanField(default=False)
 
+    def __str__(self) -> str:
+        return f"{self.organization}: SSO {'required' if self.require_sso else 'optional'}"
+
 
 def _verification_token() -> str:
     return "aiser-domain-verification=" + secrets.token_urlsafe(24)
@@ -116,6 +121,9 @@ class SeenAssertion(models.Model):
             models.UniqueConstraint(fields=["identity_provider", "assertion_id"], name="sso_assertion_once"),
         ]
 
+    def __str__(self) -> str:
+        return self.assertion_id
+
 
 class SsoIdentity(models.Model):
     """What the IdP last said about a member: its subject, groups and the kept attributes."""
@@ -126,3 +134,6 @@ class SsoIdentity(models.Model):
     groups = models.JSONField(default=list)
     attributes = models.JSONField(default=dict)
     last_login_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.membership})"

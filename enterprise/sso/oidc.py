@@ -71,7 +71,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         organization = _organization(request)
-        idp = selectors.oidc_provider_by_social_id(organization, sociallogin.account.provider) if organization else None
+        idp = (
+            selectors.oidc_provider_by_social_id(organization, sociallogin.account.provider)
+            if organization
+            else None
+        )
         if idp is None:
             raise ImmediateHttpResponse(redirect("account_login"))
         try:

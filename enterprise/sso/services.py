@@ -46,7 +46,11 @@ class IdpClaims:
 def _audit(action: str, *, organization: Organization, actor: Any, target: Any, data: dict[str, Any]) -> None:
     with schema_context(organization.schema_name):
         hooks.record_audit(
-            action=action, actor=actor, target_type=type(target).__name__.lower(), target_id=target.pk, data=data
+            action=action,
+            actor=actor,
+            target_type=type(target).__name__.lower(),
+            target_id=target.pk,
+            data=data,
         )
 
 
@@ -67,7 +71,9 @@ def identity_provider_save(
         for name, value in fields.items():
             setattr(idp, name, value)
         if fields.get("group_roles") and Role.OWNER in fields["group_roles"].values():
-            raise ValidationFailed("A group cannot make someone an owner; map groups to viewer, editor or admin.")
+            raise ValidationFailed(
+                "A group cannot make someone an owner; map groups to viewer, editor or admin."
+            )
         _check_complete(idp)
         idp.save()
     changed = sorted(name for name in fields if name != "client_secret")
@@ -103,8 +109,16 @@ def identity_provider_delete(*, organization: Organization, actor: Any, slug: st
 
 def sso_policy_update(*, organization: Organization, actor: Any, require_sso: bool) -> SsoPolicy:
     """Require (or stop requiring) SSO for the organisation's members; owners keep their password."""
-    policy, _ = SsoPolicy.objects.update_or_create(organization=organization, defaults={"require_sso": require_sso})
-    _audit("sso.policy.update", organization=organization, actor=actor, target=policy, data={"require_sso": require_sso})
+    policy, _ = SsoPolicy.objects.update_or_create(
+        organization=organization, defaults={"require_sso": require_sso}
+    )
+    _audit(
+        "sso.policy.update",
+        organization=organization,
+        actor=actor,
+        target=policy,
+        data={"require_sso": require_sso},
+    )
     return policy
 
 
@@ -134,7 +148,13 @@ def sso_domain_verify(*, domain: str, token: str, actor: Any) -> SsoDomain:
         raise Forbidden(f"That is not the verification token issued for {entry.domain}.")
     entry.verified_at = timezone.now()
     entry.save(update_fields=["verified_at"])
-    _audit("sso.domain.verify", organization=entry.organization, actor=actor, target=entry, data={"domain": entry.domain})
+    _audit(
+        "sso.domain.verify",
+        organization=entry.organization,
+        actor=actor,
+        target=entry,
+        data={"domain": entry.domain},
+    )
     return entry
 
 
@@ -142,7 +162,13 @@ def sso_domain_remove(*, organization: Organization, actor: Any, domain: str) ->
     entry = SsoDomain.objects.filter(organization=organization, domain=domain.strip().lower()).first()
     if entry is None:
         raise NotFound(f"No domain {domain}.")
-    _audit("sso.domain.remove", organization=organization, actor=actor, target=entry, data={"domain": entry.domain})
+    _audit(
+        "sso.domain.remove",
+        organization=organization,
+        actor=actor,
+        target=entry,
+        data={"domain": entry.domain},
+    )
     entry.delete()
 
 
@@ -216,7 +242,9 @@ def sso_member_resolve(*, idp: IdentityProvider, claims: IdpClaims) -> Any:
         role = _mapped_role(idp, groups)
         if membership is None:
             if not idp.jit_provisioning:
-                raise SsoRefused(f"{email} is not a member of {organization.name}; ask an admin to invite you.")
+                raise SsoRefused(
+                    f"{email} is not a member of {organization.name}; ask an admin to invite you."
+                )
             membership = Membership.objects.create(
                 user=user, organization=organization, role=role or idp.default_role
             )
@@ -238,4 +266,3 @@ def sso_member_resolve(*, idp: IdentityProvider, claims: IdpClaims) -> Any:
             },
         )
     return user
-

@@ -36,7 +36,9 @@ def configure_saml(workspace: Any, idp: SamlIdp, *, domain: str | None = None, *
     from enterprise.sso.models import IdentityProvider, SsoDomain
 
     if domain:
-        SsoDomain.objects.create(organization=workspace.organization, domain=domain, verified_at=timezone.now())
+        SsoDomain.objects.create(
+            organization=workspace.organization, domain=domain, verified_at=timezone.now()
+        )
     return IdentityProvider.objects.create(
         organization=workspace.organization,
         slug="corp",
@@ -58,7 +60,9 @@ def start_login(client: Client, next_url: str = "/") -> AuthnRequest:
 
 
 def post_response(client: Client, saml_response: str, relay_state: str = "/") -> Any:
-    return client.post("/accounts/sso/saml/corp/acs/", {"SAMLResponse": saml_response, "RelayState": relay_state})
+    return client.post(
+        "/accounts/sso/saml/corp/acs/", {"SAMLResponse": saml_response, "RelayState": relay_state}
+    )
 
 
 def signed_in_as(client: Client) -> str | None:

@@ -20,6 +20,8 @@ from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 
 
 def _key_and_cert(common_name: str) -> tuple[str, str]:
@@ -83,8 +85,8 @@ class SamlIdp:
         <ds:X509Certificate>{self.cert_body}</ds:X509Certificate>
       </ds:X509Data></ds:KeyInfo>
     </md:KeyDescriptor>
-    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{self.slo_url}"/>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{self.sso_url}"/>
+    <md:SingleLogoutService Binding="{REDIRECT}" Location="{self.slo_url}"/>
+    <md:SingleSignOnService Binding="{REDIRECT}" Location="{self.sso_url}"/>
   </md:IDPSSODescriptor>
 </md:EntityDescriptor>"""
 
@@ -124,12 +126,14 @@ class SamlIdp:
             for name, vals in (attributes or {}).items()
         )
         return (
-            f'<saml:Assertion xmlns:saml="{SAML}" ID="{assertion_id}" Version="2.0" IssueInstant="{_time(0)}">'
+            f'<saml:Assertion xmlns:saml="{SAML}" ID="{assertion_id}" Version="2.0" '
+            f'IssueInstant="{_time(0)}">'
             f"<saml:Issuer>{self.entity_id}</saml:Issuer>"
-            f"<saml:Subject><saml:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">"
+            f'<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">'
             f"{escape(name_id)}</saml:NameID>"
             f'<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">'
-            f'<saml:SubjectConfirmationData NotOnOrAfter="{_time(not_after_s)}" Recipient="{request.acs_url}" '
+            f'<saml:SubjectConfirmationData NotOnOrAfter="{_time(not_after_s)}" '
+            f'Recipient="{request.acs_url}" '
             f'InResponseTo="{request.id}"/></saml:SubjectConfirmation></saml:Subject>'
             f'<saml:Conditions NotBefore="{_time(not_before_s)}" NotOnOrAfter="{_time(not_after_s)}">'
             f"<saml:AudienceRestriction><saml:Audience>{audience or request.issuer}</saml:Audience>"
@@ -138,9 +142,8 @@ class SamlIdp:
             f"<saml:AuthnContext><saml:AuthnContextClassRef>"
             f"urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
             f"</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>"
-                        + (f"<saml:AttributeStatement>{values}</saml:AttributeStatement>" if values else "")
-            + 
-            f"</saml:Assertion>"
+            + (f"<saml:AttributeStatement>{values}</saml:AttributeStatement>" if values else "")
+            + "</saml:Assertion>"
         )
 
     def sign(self, xml: str) -> str:
@@ -154,7 +157,7 @@ class SamlIdp:
             f'Version="2.0" IssueInstant="{_time(0)}" Destination="{destination or request.acs_url}" '
             f'InResponseTo="{request.id}">'
             f"<saml:Issuer>{self.entity_id}</saml:Issuer>"
-            f'<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>'
+            f'<samlp:Status><samlp:StatusCode Value="{SUCCESS}"/></samlp:Status>'
             f"{assertions}</samlp:Response>"
         )
 

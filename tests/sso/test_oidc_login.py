@@ -85,7 +85,9 @@ def start(client, idp: IdentityProvider, next_url: str = "/") -> str:
     """Start the sign-in on the organisation host; returns the provider's authorize URL."""
     page = client.get(f"/accounts/sso/{idp.slug}/login/?next={next_url}")
     assert page.status_code == 200
-    response = client.post(f"/accounts/oidc/{idp.social_provider_id}/login/", {"process": "login", "next": next_url})
+    response = client.post(
+        f"/accounts/oidc/{idp.social_provider_id}/login/", {"process": "login", "next": next_url}
+    )
     assert response.status_code == 302, response.content[:500]
     return response["Location"]
 
@@ -93,7 +95,10 @@ def start(client, idp: IdentityProvider, next_url: str = "/") -> str:
 def sign_in_at_provider(provider_url: str, authorize_url: str, *, email: str, groups=(), name="") -> str:
     """The person signs in at the provider, which redirects back with a code; returns that callback URL."""
     parts = urlsplit(authorize_url)
-    query = urlencode({"email": email, "name": name, "next": f"{parts.path}?{parts.query}", "group": list(groups)}, doseq=True)
+    query = urlencode(
+        {"email": email, "name": name, "next": f"{parts.path}?{parts.query}", "group": list(groups)},
+        doseq=True,
+    )
     with httpx.Client(base_url=provider_url, timeout=10, follow_redirects=False) as browser:
         to_authorize = browser.get(f"/login-as/?{query}")
         assert to_authorize.status_code == 302
@@ -117,18 +122,24 @@ def test_member_signs_in_with_code_flow_and_pkce(alpha, oidc_provider):
     assert query["code_challenge_method"] == ["S256"]
     assert len(query["code_challenge"][0]) >= 43
     callback = sign_in_at_provider(oidc_provider, authorize_url, email="editor@alpha.test")
-    assert callback.startswith(f"{alpha.organization.url}/accounts/oidc/{idp.social_provider_id}/login/callback/")
+    assert callback.startswith(
+        f"{alpha.organization.url}/accounts/oidc/{idp.social_provider_id}/login/callback/"
+    )
     response = complete(client, callback)
     assert response.status_code == 302, response.content[:800]
     assert response["Location"] == "/dashboards/"
     assert signed_in_as(client) == "editor@alpha.test"
-    assert SocialAccount.objects.filter(provider=idp.social_provider_id, user__email="editor@alpha.test").exists()
+    assert SocialAccount.objects.filter(
+        provider=idp.social_provider_id, user__email="editor@alpha.test"
+    ).exists()
 
 
 def test_new_person_is_provisioned_with_the_mapped_role_and_the_method_is_oidc(alpha, oidc_provider):
     from allauth.account.signals import user_logged_in
 
-    SsoDomain.objects.create(organization=alpha.organization, domain="alpha-corp.test", verified_at=timezone.now())
+    SsoDomain.objects.create(
+        organization=alpha.organization, domain="alpha-corp.test", verified_at=timezone.now()
+    )
     idp = configure_oidc(alpha, oidc_provider, group_roles={"analysts": "editor"}, kept_attributes=["groups"])
     methods = []
 
@@ -160,7 +171,9 @@ def test_person_outside_the_verified_domains_is_refused(alpha, oidc_provider):
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/"
     assert signed_in_as(client) is None
-    assert not Membership.objects.filter(organization=alpha.organization, user__email="owner@beta.test").exists()
+    assert not Membership.objects.filter(
+        organization=alpha.organization, user__email="owner@beta.test"
+    ).exists()
 
 
 def test_one_organisations_oidc_never_signs_anyone_into_another(alpha, beta, oidc_provider):

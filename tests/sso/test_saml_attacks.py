@@ -63,7 +63,9 @@ def test_wrong_audience_is_refused(alpha_client, saml_idp):
 
 def test_expired_assertion_is_refused(alpha_client, saml_idp):
     request = start_login(alpha_client)
-    saml_response = saml_idp.respond(request, name_id="owner@alpha.test", not_before_s=-1200, not_after_s=-600)
+    saml_response = saml_idp.respond(
+        request, name_id="owner@alpha.test", not_before_s=-1200, not_after_s=-600
+    )
     _refused(alpha_client, saml_response)
 
 
@@ -111,7 +113,9 @@ def test_unsolicited_response_is_refused(alpha_client, saml_idp):
         issuer="http://alpha.localhost:8000/accounts/sso/saml/corp/metadata/",
         relay_state="/",
     )
-    assert "answers no sign-in" in _refused(alpha_client, saml_idp.respond(made_up, name_id="owner@alpha.test"))
+    assert "answers no sign-in" in _refused(
+        alpha_client, saml_idp.respond(made_up, name_id="owner@alpha.test")
+    )
 
 
 def test_garbage_is_refused_with_a_reason_not_a_stack_trace(alpha_client):
@@ -133,8 +137,9 @@ def test_assertion_for_one_organisation_never_signs_anyone_into_another(alpha, b
     # Posted as it is to beta's ACS: beta never sent that request.
     _refused(beta_client, for_alpha)
     # Answering beta's request and posted to beta, but the assertion's audience is alpha: refused.
-    forged = saml_idp.assertion_xml(request=beta_request, name_id="someone@shared-corp.test",
-                                    audience=alpha_request.issuer)
+    forged = saml_idp.assertion_xml(
+        request=beta_request, name_id="someone@shared-corp.test", audience=alpha_request.issuer
+    )
     signed = saml_idp.sign(forged).split("?>", 1)[-1]
     misdirected = saml_idp.response_xml(request=beta_request, assertions=signed)
     assert "not a valid audience" in _refused(beta_client, encode(misdirected))
@@ -183,9 +188,13 @@ def test_wrapping_a_signed_response_in_extensions_is_refused(alpha, saml_idp):
     client = host_client(alpha)
     request = start_login(client)
     genuine = etree.fromstring(
-        decode(saml_idp.respond(request, name_id="viewer@alpha.test", sign_assertion=False, sign_response=True)).encode()
+        decode(
+            saml_idp.respond(request, name_id="viewer@alpha.test", sign_assertion=False, sign_response=True)
+        ).encode()
     )
-    evil_assertion = etree.fromstring(saml_idp.assertion_xml(request=request, name_id="owner@alpha.test").encode())
+    evil_assertion = etree.fromstring(
+        saml_idp.assertion_xml(request=request, name_id="owner@alpha.test").encode()
+    )
     evil = etree.fromstring(saml_idp.response_xml(request=request, assertions="").encode())
     evil.set("ID", genuine.get("ID") + "x")
     extensions = etree.SubElement(evil, f"{{{SAMLP}}}Extensions")

@@ -29,7 +29,8 @@ def _idp_server(idp: SamlIdp, name_id: str) -> http.server.ThreadingHTTPServer:
             request = SamlIdp.read_request(self.path)
             saml_response = idp.respond(request, name_id=name_id)
             body = (
-                f'<!doctype html><title>Test IdP</title><form method="post" action="{html.escape(request.acs_url)}">'
+                "<!doctype html><title>Test IdP</title>"
+                f'<form method="post" action="{html.escape(request.acs_url)}">'
                 f'<input type="hidden" name="SAMLResponse" value="{saml_response}">'
                 f'<input type="hidden" name="RelayState" value="{html.escape(request.relay_state)}">'
                 f'<button type="submit">Continue as {html.escape(name_id)}</button></form>'
@@ -46,7 +47,9 @@ def _idp_server(idp: SamlIdp, name_id: str) -> http.server.ThreadingHTTPServer:
     return http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 
 
-def test_member_signs_in_with_saml_from_the_organisation_sign_in_page(live_server, page, committed, workspaces):
+def test_member_signs_in_with_saml_from_the_organisation_sign_in_page(
+    live_server, page, committed, workspaces
+):
     from enterprise.sso.models import IdentityProvider
 
     alpha = workspaces["alpha"]

@@ -28,7 +28,9 @@ def test_signed_response_is_accepted_when_responses_must_be_signed(alpha, saml_i
     configure_saml(alpha, saml_idp, want_assertions_signed=False, want_responses_signed=True)
     client = host_client(alpha)
     request = start_login(client)
-    saml_response = saml_idp.respond(request, name_id="viewer@alpha.test", sign_assertion=False, sign_response=True)
+    saml_response = saml_idp.respond(
+        request, name_id="viewer@alpha.test", sign_assertion=False, sign_response=True
+    )
     assert post_response(client, saml_response).status_code == 302
     assert signed_in_as(client) == "viewer@alpha.test"
 
@@ -51,7 +53,9 @@ def test_new_person_in_a_verified_domain_is_provisioned_with_the_mapped_role(alp
     }
     post_response(client, saml_idp.respond(request, name_id="np-123", attributes=attributes))
     assert signed_in_as(client) == "new.person@alpha-corp.test"
-    membership = Membership.objects.get(organization=alpha.organization, user__email="new.person@alpha-corp.test")
+    membership = Membership.objects.get(
+        organization=alpha.organization, user__email="new.person@alpha-corp.test"
+    )
     assert membership.role == "editor"
     assert membership.user.name == "New Person"
     assert not membership.user.has_usable_password()
@@ -93,7 +97,9 @@ def test_an_idp_cannot_sign_in_an_account_outside_its_verified_domains(alpha, be
     response = post_response(client, saml_idp.respond(request, name_id="owner@beta.test"))
     assert response.status_code == 403
     assert signed_in_as(client) is None
-    assert not Membership.objects.filter(organization=alpha.organization, user__email="owner@beta.test").exists()
+    assert not Membership.objects.filter(
+        organization=alpha.organization, user__email="owner@beta.test"
+    ).exists()
 
 
 def test_sp_metadata_names_the_acs_and_entity_of_the_organisation_host(alpha, beta, saml_idp):

@@ -18,14 +18,23 @@ pytestmark = pytest.mark.enterprise
 
 def _audit_actions(workspace) -> list[str]:
     with workspace.activate():
-        return list(AuditEntry.objects.filter(action__startswith="sso.").order_by("pk").values_list("action", flat=True))
+        return list(
+            AuditEntry.objects.filter(action__startswith="sso.")
+            .order_by("pk")
+            .values_list("action", flat=True)
+        )
 
 
 def test_admin_configures_saml_from_pasted_metadata(alpha, saml_idp):
     client = host_client(alpha, alpha.users["admin"])
     response = client.put(
         "/api/v1/sso/providers/okta/",
-        {"name": "Okta", "protocol": "saml", "metadata_xml": saml_idp.metadata(), "group_roles": {"bi": "editor"}},
+        {
+            "name": "Okta",
+            "protocol": "saml",
+            "metadata_xml": saml_idp.metadata(),
+            "group_roles": {"bi": "editor"},
+        },
         content_type="application/json",
     )
     assert response.status_code == 200, response.content
@@ -89,7 +98,12 @@ def test_groups_cannot_map_to_owner(alpha, saml_idp):
     client = host_client(alpha, alpha.users["admin"])
     response = client.put(
         "/api/v1/sso/providers/okta/",
-        {"name": "Okta", "protocol": "saml", "metadata_xml": saml_idp.metadata(), "group_roles": {"x": "owner"}},
+        {
+            "name": "Okta",
+            "protocol": "saml",
+            "metadata_xml": saml_idp.metadata(),
+            "group_roles": {"x": "owner"},
+        },
         content_type="application/json",
     )
     assert response.status_code == 400
@@ -103,19 +117,29 @@ def test_editor_cannot_change_sso(alpha, saml_idp):
         content_type="application/json",
     )
     assert response.status_code == 403
-    assert client.patch("/api/v1/sso/", {"require_sso": True}, content_type="application/json").status_code == 403
+    assert (
+        client.patch("/api/v1/sso/", {"require_sso": True}, content_type="application/json").status_code
+        == 403
+    )
 
 
 def test_require_sso_and_domains_are_audited_and_stay_in_their_organisation(alpha, beta):
     client = host_client(alpha, alpha.users["admin"])
-    assert client.patch("/api/v1/sso/", {"require_sso": True}, content_type="application/json").status_code == 200
-    added = client.post("/api/v1/sso/domains/", {"domain": "Alpha-Corp.test"}, content_type="application/json")
+    assert (
+        client.patch("/api/v1/sso/", {"require_sso": True}, content_type="application/json").status_code
+        == 200
+    )
+    added = client.post(
+        "/api/v1/sso/domains/", {"domain": "Alpha-Corp.test"}, content_type="application/json"
+    )
     assert added.status_code == 201
     assert added.json()["verified"] is False
     assert added.json()["verification_token"].startswith("aiser-domain-verification=")
     # beta cannot claim alpha's domain, and sees none of alpha's settings.
     beta_client = host_client(beta, beta.users["admin"])
-    taken = beta_client.post("/api/v1/sso/domains/", {"domain": "alpha-corp.test"}, content_type="application/json")
+    taken = beta_client.post(
+        "/api/v1/sso/domains/", {"domain": "alpha-corp.test"}, content_type="application/json"
+    )
     assert taken.status_code == 400
     assert beta_client.get("/api/v1/sso/").json() == {"require_sso": False, "providers": [], "domains": []}
     assert client.delete("/api/v1/sso/domains/alpha-corp.test/").status_code == 204

@@ -2,93 +2,182 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import enterprise.sso.models
 from django.db import migrations, models
+
+import enterprise.sso.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0005_settings_moved_to_workspace'),
+        ("tenants", "0005_settings_moved_to_workspace"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IdentityProvider',
+            name="IdentityProvider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=40)),
-                ('name', models.CharField(max_length=100)),
-                ('protocol', models.CharField(choices=[('saml', 'SAML 2.0'), ('oidc', 'OpenID Connect')], max_length=4)),
-                ('enabled', models.BooleanField(default=True)),
-                ('metadata_url', models.URLField(blank=True)),
-                ('idp_entity_id', models.CharField(blank=True, max_length=500)),
-                ('idp_sso_url', models.URLField(blank=True, max_length=500)),
-                ('idp_slo_url', models.URLField(blank=True, max_length=500)),
-                ('idp_x509_cert', models.TextField(blank=True)),
-                ('want_assertions_signed', models.BooleanField(default=True)),
-                ('want_responses_signed', models.BooleanField(default=False)),
-                ('clock_skew_s', models.PositiveIntegerField(default=120)),
-                ('server_url', models.URLField(blank=True, max_length=500)),
-                ('client_id', models.CharField(blank=True, max_length=255)),
-                ('client_secret', models.CharField(blank=True, max_length=255)),
-                ('attribute_map', models.JSONField(default=enterprise.sso.models.default_attribute_map)),
-                ('group_roles', models.JSONField(blank=True, default=dict)),
-                ('default_role', models.CharField(choices=[('viewer', 'Viewer'), ('editor', 'Editor'), ('admin', 'Admin'), ('owner', 'Owner')], default='viewer', max_length=10)),
-                ('kept_attributes', models.JSONField(blank=True, default=list)),
-                ('jit_provisioning', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identity_providers', to='tenants.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=40)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "protocol",
+                    models.CharField(
+                        choices=[("saml", "SAML 2.0"), ("oidc", "OpenID Connect")], max_length=4
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("metadata_url", models.URLField(blank=True)),
+                ("idp_entity_id", models.CharField(blank=True, max_length=500)),
+                ("idp_sso_url", models.URLField(blank=True, max_length=500)),
+                ("idp_slo_url", models.URLField(blank=True, max_length=500)),
+                ("idp_x509_cert", models.TextField(blank=True)),
+                ("want_assertions_signed", models.BooleanField(default=True)),
+                ("want_responses_signed", models.BooleanField(default=False)),
+                ("clock_skew_s", models.PositiveIntegerField(default=120)),
+                ("server_url", models.URLField(blank=True, max_length=500)),
+                ("client_id", models.CharField(blank=True, max_length=255)),
+                ("client_secret", models.CharField(blank=True, max_length=255)),
+                ("attribute_map", models.JSONField(default=enterprise.sso.models.default_attribute_map)),
+                ("group_roles", models.JSONField(blank=True, default=dict)),
+                (
+                    "default_role",
+                    models.CharField(
+                        choices=[
+                            ("viewer", "Viewer"),
+                            ("editor", "Editor"),
+                            ("admin", "Admin"),
+                            ("owner", "Owner"),
+                        ],
+                        default="viewer",
+                        max_length=10,
+                    ),
+                ),
+                ("kept_attributes", models.JSONField(blank=True, default=list)),
+                ("jit_provisioning", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identity_providers",
+                        to="tenants.organization",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SeenAssertion',
+            name="SeenAssertion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assertion_id', models.CharField(max_length=255)),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('identity_provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sso.identityprovider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("assertion_id", models.CharField(max_length=255)),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                (
+                    "identity_provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="sso.identityprovider",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SsoDomain',
+            name="SsoDomain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(max_length=253, unique=True)),
-                ('verification_token', models.CharField(default=enterprise.sso.models._verification_token, max_length=80)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sso_domains', to='tenants.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("domain", models.CharField(max_length=253, unique=True)),
+                (
+                    "verification_token",
+                    models.CharField(default=enterprise.sso.models._verification_token, max_length=80),
+                ),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sso_domains",
+                        to="tenants.organization",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SsoIdentity',
+            name="SsoIdentity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=255)),
-                ('groups', models.JSONField(default=list)),
-                ('attributes', models.JSONField(default=dict)),
-                ('last_login_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('identity_provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sso.identityprovider')),
-                ('membership', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='sso_identity', to='tenants.membership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=255)),
+                ("groups", models.JSONField(default=list)),
+                ("attributes", models.JSONField(default=dict)),
+                ("last_login_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "identity_provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="sso.identityprovider",
+                    ),
+                ),
+                (
+                    "membership",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sso_identity",
+                        to="tenants.membership",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SsoPolicy',
+            name="SsoPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('require_sso', models.BooleanField(default=False)),
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='sso_policy', to='tenants.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("require_sso", models.BooleanField(default=False)),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sso_policy",
+                        to="tenants.organization",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='identityprovider',
-            constraint=models.UniqueConstraint(fields=('organization', 'slug'), name='sso_idp_slug_per_org'),
+            model_name="identityprovider",
+            constraint=models.UniqueConstraint(fields=("organization", "slug"), name="sso_idp_slug_per_org"),
         ),
         migrations.AddConstraint(
-            model_name='seenassertion',
-            constraint=models.UniqueConstraint(fields=('identity_provider', 'assertion_id'), name='sso_assertion_once'),
+            model_name="seenassertion",
+            constraint=models.UniqueConstraint(
+                fields=("identity_provider", "assertion_id"), name="sso_assertion_once"
+            ),
         ),
     ]

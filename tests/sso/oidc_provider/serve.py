@@ -39,7 +39,9 @@ def main() -> None:
         skip_authorization=True,
         algorithm=Application.RS256_ALGORITHM,
     )
-    server = make_server("127.0.0.1", 0, WSGIHandler(), server_class=ThreadedServer, handler_class=QuietHandler)
+    server = make_server(
+        "127.0.0.1", 0, WSGIHandler(), server_class=ThreadedServer, handler_class=QuietHandler
+    )
     print(f"ready {server.server_port}", flush=True)
     server.serve_forever()
 

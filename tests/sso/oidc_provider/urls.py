@@ -32,7 +32,8 @@ class Validator(OAuth2Validator):
 
 def login_as(request: HttpRequest) -> HttpResponse:
     user, _ = get_user_model().objects.get_or_create(
-        username=request.GET["email"], defaults={"email": request.GET["email"], "first_name": request.GET.get("name", "")}
+        username=request.GET["email"],
+        defaults={"email": request.GET["email"], "first_name": request.GET.get("name", "")},
     )
     user.groups.set([Group.objects.get_or_create(name=name)[0] for name in request.GET.getlist("group")])
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
