@@ -68,14 +68,27 @@ class IdentityProviderSerializer(serializers.ModelSerializer):
         }
 
 
+class SsoPolicySerializer(serializers.Serializer):
+    require_sso = serializers.BooleanField()
+
+
+class SsoDomainSerializer(serializers.Serializer):
+    domain = serializers.CharField(max_length=253)
+    verified = serializers.BooleanField(read_only=True)
+    verification_token = serializers.CharField(read_only=True)
+    dns_record = serializers.CharField(read_only=True)
+
+
+class SsoSettingsSerializer(serializers.Serializer):
+    require_sso = serializers.BooleanField()
+    providers = IdentityProviderSerializer(many=True)
+    domains = SsoDomainSerializer(many=True)
+
+
 def _organization() -> Organization:
     """The organisation whose host the request came to (django-tenants put it on the connection)."""
     tenant: Organization = connection.tenant  # type: ignore[attr-defined]
     return tenant
-
-
-def _body(request: Request) -> dict[str, Any]:
-    return request.data if isinstance(request.data, dict) else {}
 
 
 def _serialize(idp: IdentityProvider) -> dict[str, Any]:
@@ -85,7 +98,7 @@ def _serialize(idp: IdentityProvider) -> dict[str, Any]:
 class SsoSettingsView(APIView):
     actions = {"GET": hooks.MANAGE, "PATCH": hooks.MANAGE}
 
-    @extend_schema(operation_id="sso_settings_get")
+    @extend_schema(responses=SsoSettingsSerializer, operation_id="sso_settings_get")
     def get(self, request: Request) -> Response:
         organization = _organization()
         policy = SsoPolicy.objects.filter(organization=organization).first()
@@ -99,15 +112,16 @@ class SsoSettingsView(APIView):
             }
         )
 
-    @extend_schema(operation_id="sso_settings_update")
+    @extend_schema(
+        request=SsoPolicySerializer, responses=SsoSettingsSerializer, operation_id="sso_settings_update"
+    )
     def patch(self, request: Request) -> Response:
-        require = _body(request).get("require_sso")
-        if not isinstance(require, bool):
-            return Response(
-                {"error": {"code": "invalid", "message": "require_sso must be true or false."}}, status=400
-            )
+        payload = SsoPolicySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
         services.sso_policy_update(
-            organization=_organization(), actor=Principal.from_request(request), require_sso=require
+            organization=_organization(),
+            actor=Principal.from_request(request),
+            require_sso=payload.validated_data["require_sso"],
         )
         return self.get(request)
 
@@ -163,12 +177,16 @@ def _domain(entry: SsoDomain) -> dict[str, Any]:
 class SsoDomainListView(APIView):
     actions = {"POST": hooks.MANAGE}
 
-    @extend_schema(operation_id="sso_domain_add")
+    @extend_schema(
+        request=SsoDomainSerializer, responses={201: SsoDomainSerializer}, operation_id="sso_domain_add"
+    )
     def post(self, request: Request) -> Response:
+        payload = SsoDomainSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
         entry = services.sso_domain_add(
             organization=_organization(),
             actor=Principal.from_request(request),
-            domain=str(_body(request).get("domain", "")),
+            domain=payload.validated_data["domain"],
         )
         return Response(_domain(entry), status=status.HTTP_201_CREATED)
 

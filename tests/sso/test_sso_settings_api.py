@@ -174,3 +174,10 @@ def test_public_site_finds_the_organisation_by_verified_domain(alpha, saml_idp):
     response = public.post("/accounts/sso/", {"email": "a@alpha-corp.test"})
     assert response.status_code == 302
     assert response["Location"] == f"{alpha.organization.url}/accounts/sso/"
+
+
+def test_require_sso_must_be_a_boolean(alpha):
+    client = host_client(alpha, alpha.users["admin"])
+    response = client.patch("/api/v1/sso/", {"require_sso": "maybe"}, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
