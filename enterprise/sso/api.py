@@ -152,6 +152,8 @@ class IdentityProviderView(APIView):
             xml = metadata.metadata_fetch(fields["metadata_url"])
         if xml:
             fields.update(metadata.metadata_fields(xml))
+        if fields.get("server_url"):
+            metadata.oidc_server_check(fields["server_url"])
         idp = services.identity_provider_save(
             organization=_organization(), actor=Principal.from_request(request), slug=slug, fields=fields
         )

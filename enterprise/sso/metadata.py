@@ -10,7 +10,8 @@ from django.conf import settings
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
 from chat2chart.core.errors import ValidationFailed
-from chat2chart.sources.connectors.rest import fetch_document
+from chat2chart.sources.connectors.rest import fetch_document, origin
+from chat2chart.sources.netsafety import resolve_public_address
 
 METADATA_MAX_BYTES = 1_000_000
 METADATA_TIMEOUT_S = 10.0
@@ -53,3 +54,13 @@ def metadata_fields(xml: str) -> dict[str, Any]:
             "and a signing certificate."
         )
     return fields
+
+
+def oidc_server_check(url: str) -> None:
+    """Refuse an OIDC issuer URL that is not http(s) or whose host resolves to a private address
+    (unless AISER_ALLOW_PRIVATE_SOURCES): allauth fetches its discovery document and keys from the
+    server. Checked when saved; raises ConnectionFailed or ValidationFailed."""
+    scheme, host, port = origin(url)
+    if scheme not in ("http", "https") or not host:
+        raise ValidationFailed("The OpenID Connect server URL must be an http(s) URL.")
+    resolve_public_address(host, port, allow_private=settings.AISER_ALLOW_PRIVATE_SOURCES)

@@ -134,3 +134,19 @@ def test_login_method_is_observable_by_login_listeners(alpha, saml_idp):
     finally:
         user_logged_in.disconnect(listener)
     assert seen == [("admin@alpha.test", "saml")]
+
+
+def test_logout_signs_out_here_and_then_at_the_idp(alpha, saml_idp):
+    configure_saml(alpha, saml_idp)
+    client = host_client(alpha)
+    request = start_login(client)
+    post_response(client, saml_idp.respond(request, name_id="editor@alpha.test"))
+    assert signed_in_as(client) == "editor@alpha.test"
+    response = client.get("/accounts/sso/saml/corp/logout/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{saml_idp.slo_url}?SAMLRequest=")
+    assert signed_in_as(client) is None
+    # The IdP's logout (request or response) coming back ends any session that is left.
+    again = host_client(alpha, alpha.users["editor"])
+    assert again.get("/accounts/sso/saml/corp/slo/?SAMLResponse=x").status_code == 302
+    assert signed_in_as(again) is None

@@ -181,3 +181,22 @@ def test_require_sso_must_be_a_boolean(alpha):
     response = client.patch("/api/v1/sso/", {"require_sso": "maybe"}, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
+
+
+def test_oidc_server_on_a_private_address_is_refused_in_production(alpha, settings):
+    settings.AISER_ALLOW_PRIVATE_SOURCES = False
+    client = host_client(alpha, alpha.users["admin"])
+    payload = {
+        "name": "Keycloak",
+        "protocol": "oidc",
+        "server_url": "http://127.0.0.1:8080/realms/x",
+        "client_id": "a",
+    }
+    response = client.put("/api/v1/sso/providers/kc/", payload, content_type="application/json")
+    assert response.status_code == 400
+    assert "private addresses are not allowed" in response.json()["error"]["message"]
+    settings.AISER_ALLOW_PRIVATE_SOURCES = True
+    ok = client.put("/api/v1/sso/providers/kc/", payload, content_type="application/json")
+    assert ok.status_code == 200
+    assert ok.json()["sp"]["redirect_uri"].endswith("/login/callback/")
+    assert "client_secret" not in ok.json()
