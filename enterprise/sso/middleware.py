@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from chat2chart.core.api import error_response
 from enterprise.sso.login import SSO_SESSION_KEY, password_refused
 
 _EXEMPT = ("/accounts/sso/", "/accounts/logout/", "/static/", "/healthz", "/readyz")
@@ -32,6 +33,9 @@ class RequireSsoMiddleware:
             and password_refused(tenant, user)
         ):
             logout(request)
-            messages.info(request, f"{tenant.name} signs in with single sign-on.")
+            message = f"{tenant.name} signs in with single sign-on."
+            if request.path.startswith("/api/"):
+                return error_response(401, message + " Sign in again at /accounts/sso/.", code="sso_required")
+            messages.info(request, message)
             return redirect("sso_start")
         return self.get_response(request)

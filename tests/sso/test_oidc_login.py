@@ -187,3 +187,14 @@ def test_one_organisations_oidc_never_signs_anyone_into_another(alpha, beta, oid
     callback = sign_in_at_provider(oidc_provider, start(alpha_client, alpha_idp), email="editor@beta.test")
     complete(beta_client, callback.replace(alpha.organization.host, beta.organization.host))
     assert signed_in_as(beta_client) is None
+
+
+def test_oidc_session_satisfies_require_sso(alpha, oidc_provider):
+    from enterprise.sso.models import SsoPolicy
+
+    idp = configure_oidc(alpha, oidc_provider)
+    SsoPolicy.objects.create(organization=alpha.organization, require_sso=True)
+    client = host_client(alpha)
+    complete(client, sign_in_at_provider(oidc_provider, start(client, idp), email="viewer@alpha.test"))
+    assert client.get("/").status_code == 200
+    assert signed_in_as(client) == "viewer@alpha.test"

@@ -47,6 +47,13 @@ def test_a_session_not_made_by_sso_is_ended(alpha_requires_sso):
     assert signed_in_as(client) is None
 
 
+def test_an_api_call_on_a_session_not_made_by_sso_gets_a_json_error(alpha_requires_sso):
+    client = host_client(alpha_requires_sso, alpha_requires_sso.users["viewer"])
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "sso_required"
+
+
 def test_a_session_made_by_sso_works(alpha_requires_sso, saml_idp):
     client = host_client(alpha_requires_sso)
     request = start_login(client)
