@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -104,6 +105,8 @@ def identity_provider_delete(*, organization: Organization, actor: Any, slug: st
     if idp is None:
         raise NotFound(f"No identity provider {slug}.")
     _audit("sso.idp.delete", organization=organization, actor=actor, target=idp, data={"slug": slug})
+    # Identities linked through it would otherwise outlive it (allauth keys them by provider id).
+    SocialAccount.objects.filter(provider=idp.social_provider_id).delete()
     idp.delete()
 
 
@@ -220,7 +223,11 @@ def sso_member_resolve(*, idp: IdentityProvider, claims: IdpClaims) -> Any:
     organization = idp.organization
     in_verified_domain = email.rpartition("@")[2] in verified_domains(organization)
     with transaction.atomic():
+        # The account that owns the address: by its sign-in email, or by another verified address of it.
         user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            address = EmailAddress.objects.filter(email__iexact=email, verified=True).first()
+            user = address.user if address else None
         membership = (
             Membership.objects.select_for_update().filter(user=user, organization=organization).first()
             if user
@@ -237,7 +244,14 @@ def sso_member_resolve(*, idp: IdentityProvider, claims: IdpClaims) -> Any:
         if not user.is_active:
             raise SsoRefused("This account is deactivated.")
         EmailAddress.objects.update_or_create(
-            user=user, email=email, defaults={"verified": True, "primary": True}
+            user=user,
+            email__iexact=email,
+            defaults={"verified": True},
+            create_defaults={
+                "email": email,
+                "verified": True,
+                "primary": not EmailAddress.objects.filter(user=user, primary=True).exists(),
+            },
         )
         role = _mapped_role(idp, groups)
         if membership is None:

@@ -198,3 +198,13 @@ def test_oidc_session_satisfies_require_sso(alpha, oidc_provider):
     complete(client, sign_in_at_provider(oidc_provider, start(client, idp), email="viewer@alpha.test"))
     assert client.get("/").status_code == 200
     assert signed_in_as(client) == "viewer@alpha.test"
+
+
+def test_deleting_the_idp_removes_the_identities_linked_through_it(alpha, oidc_provider):
+    idp = configure_oidc(alpha, oidc_provider)
+    client = host_client(alpha)
+    complete(client, sign_in_at_provider(oidc_provider, start(client, idp), email="editor@alpha.test"))
+    assert SocialAccount.objects.filter(provider=idp.social_provider_id).count() == 1
+    admin = host_client(alpha, alpha.users["admin"])
+    assert admin.delete(f"/api/v1/sso/providers/{idp.slug}/").status_code == 204
+    assert not SocialAccount.objects.filter(provider=idp.social_provider_id).exists()

@@ -150,3 +150,17 @@ def test_logout_signs_out_here_and_then_at_the_idp(alpha, saml_idp):
     again = host_client(alpha, alpha.users["editor"])
     assert again.get("/accounts/sso/saml/corp/slo/?SAMLResponse=x").status_code == 302
     assert signed_in_as(again) is None
+
+
+def test_an_address_verified_on_an_existing_account_signs_in_to_that_account(alpha, saml_idp):
+    from allauth.account.models import EmailAddress
+
+    configure_saml(alpha, saml_idp, domain="alpha-corp.test")
+    EmailAddress.objects.create(
+        user=alpha.users["admin"], email="boss@alpha-corp.test", verified=True, primary=False
+    )
+    client = host_client(alpha)
+    request = start_login(client)
+    post_response(client, saml_idp.respond(request, name_id="boss@alpha-corp.test"))
+    assert signed_in_as(client) == "admin@alpha.test"
+    assert EmailAddress.objects.filter(user=alpha.users["admin"], primary=True).count() == 1
