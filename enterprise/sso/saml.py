@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
@@ -123,9 +124,21 @@ def login_redirect(idp: IdentityProvider, request: HttpRequest, *, relay_state: 
     return url, auth.get_last_request_id()
 
 
-def response_in_response_to(idp: IdentityProvider, request: HttpRequest) -> str:
-    """The InResponseTo of the posted response ("" when absent or unreadable), to find the request."""
-    encoded = request.POST.get("SAMLResponse", "")
+def _acs_request_data(idp: IdentityProvider, encoded: str) -> dict[str, Any]:
+    # The response was posted to the ACS and is checked a step later (see views.saml_acs): it is
+    # checked as received at the ACS URL the IdP was given, so Destination and Recipient must name it.
+    acs = urlsplit(sp_urls(idp)["acs"])
+    return {
+        "https": "on" if acs.scheme == "https" else "off",
+        "http_host": acs.netloc,
+        "script_name": acs.path,
+        "get_data": {},
+        "post_data": {"SAMLResponse": encoded},
+    }
+
+
+def response_in_response_to(idp: IdentityProvider, encoded: str) -> str:
+    """The InResponseTo of the base64 SAMLResponse ("" when absent or unreadable), to find the request."""
     try:
         response = OneLogin_Saml2_Response(saml_settings(idp), encoded)
     except Exception:  # noqa: BLE001 - any malformed input is simply "no known request"
@@ -133,19 +146,19 @@ def response_in_response_to(idp: IdentityProvider, request: HttpRequest) -> str:
     return response.document.get("InResponseTo") or ""
 
 
-def assertion_from_response(idp: IdentityProvider, request: HttpRequest, *, request_id: str) -> SamlAssertion:
-    """Check the posted SAMLResponse for `idp` and the AuthnRequest `request_id`; returns the assertion.
+def assertion_from_response(idp: IdentityProvider, encoded: str, *, request_id: str) -> SamlAssertion:
+    """Check the base64 SAMLResponse posted to `idp`'s ACS against the AuthnRequest `request_id`;
+    returns the assertion.
 
     Raises `SamlRefused` with python3-saml's reason for anything not valid: bad or missing signature,
     wrong audience, issuer or destination, expired or not yet valid (beyond the IdP's clock skew),
     wrapped or duplicated assertions.
     """
-    encoded = request.POST.get("SAMLResponse", "")
     if not encoded:
         raise SamlRefused("no SAMLResponse was posted")
     try:
         response = OneLogin_Saml2_Response(saml_settings(idp), encoded)
-        response.is_valid(_request_data(request), request_id=request_id, raise_exceptions=True)
+        response.is_valid(_acs_request_data(idp, encoded), request_id=request_id, raise_exceptions=True)
         _check_conditions(response, skew_s=min(idp.clock_skew_s, MAX_CLOCK_SKEW_S))
         name_id = response.get_nameid()
         assertion_id = response.get_assertion_id()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/sso/<slug:slug>/login/", views.sso_login_start, name="sso_login"),
     path("accounts/sso/saml/<slug:slug>/metadata/", views.saml_metadata, name="sso_saml_metadata"),
     path("accounts/sso/saml/<slug:slug>/acs/", views.saml_acs, name="sso_saml_acs"),
+    path("accounts/sso/saml/<slug:slug>/finish/", views.saml_finish, name="sso_saml_finish"),
     path("accounts/sso/saml/<slug:slug>/logout/", views.saml_logout, name="sso_saml_logout"),
     path("accounts/sso/saml/<slug:slug>/slo/", views.saml_slo, name="sso_saml_slo"),
     path("api/v1/sso/", api.SsoSettingsView.as_view(), name="sso-settings"),

@@ -4,6 +4,8 @@ metadata, assertion consumer and logout endpoints."""
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.cache import cache
@@ -18,13 +20,14 @@ from enterprise.sso import saml, selectors, services
 from enterprise.sso.login import safe_next, sso_login
 from enterprise.sso.models import IdentityProvider, Protocol
 
-# A pending AuthnRequest lives in the cache, not the session: the IdP posts to the ACS cross-site,
-# and a SameSite=Lax session cookie is not sent with that POST.
-_PENDING_TTL_S = 600
-
-
-def _pending_key(request_id: str) -> str:
-    return f"sso:saml:pending:{request_id}"
+# The IdP posts its response cross-site, and a SameSite=Lax session cookie does not come with that
+# POST. So the ACS only parks the response (briefly, in the cache) and redirects the browser to a
+# same-site GET, which carries the session: there the response must answer an AuthnRequest started
+# in this very browser, so nobody can sign a victim into the attacker's own account (login CSRF).
+_PENDING = "aiser_sso_saml_pending"
+_PENDING_KEPT = 5
+_PARKED_TTL_S = 120
+_MAX_RESPONSE_CHARS = 512 * 1024
 
 
 def _idp_or_404(request: HttpRequest, slug: str, protocol: str | None = None) -> IdentityProvider:
@@ -58,7 +61,8 @@ def sso_login_start(request: HttpRequest, slug: str) -> HttpResponse:
         action = reverse("openid_connect_login", kwargs={"provider_id": idp.social_provider_id})
         return render(request, "sso/oidc_start.html", {"idp": idp, "action": action, "next": next_url})
     url, request_id = saml.login_redirect(idp, request, relay_state=next_url)
-    cache.set(_pending_key(request_id), idp.pk, timeout=_PENDING_TTL_S)
+    pending = list(request.session.get(_PENDING, []))[-(_PENDING_KEPT - 1) :]
+    request.session[_PENDING] = [*pending, [request_id, idp.pk]]
     return redirect(url)
 
 
@@ -71,22 +75,48 @@ def saml_metadata(request: HttpRequest, slug: str) -> HttpResponse:
 @csrf_exempt  # posted by the IdP; the signed response and its InResponseTo are the proof
 @require_POST
 def saml_acs(request: HttpRequest, slug: str) -> HttpResponse:
-    """Check the IdP's response and sign the person in; a refused response shows why, with 403."""
+    """Park the IdP's response and send the browser on to `saml_finish` (see above)."""
     idp = _idp_or_404(request, slug, Protocol.SAML)
+    encoded = request.POST.get("SAMLResponse", "")
+    if not encoded or len(encoded) > _MAX_RESPONSE_CHARS:
+        return _refused(request, idp, saml.SamlRefused("no usable SAMLResponse was posted"))
+    token = secrets.token_urlsafe(24)
+    cache.set(
+        f"sso:saml:parked:{token}", (idp.pk, encoded, request.POST.get("RelayState", "")), _PARKED_TTL_S
+    )
+    return redirect(f"{reverse('sso_saml_finish', kwargs={'slug': slug})}?t={token}")
+
+
+@require_GET
+def saml_finish(request: HttpRequest, slug: str) -> HttpResponse:
+    """Check the parked response and sign the person in; a refused response shows why, with 403."""
+    idp = _idp_or_404(request, slug, Protocol.SAML)
+    key = f"sso:saml:parked:{request.GET.get('t', '')}"
+    parked = cache.get(key)
+    cache.delete(key)
     try:
-        request_id = saml.response_in_response_to(idp, request)
-        # Only answers to a request this organisation's IdP was sent, each used once.
-        if not request_id or cache.get(_pending_key(request_id)) != idp.pk:
-            raise saml.SamlRefused("this SAML response answers no sign-in started here (or one already used)")
-        assertion = saml.assertion_from_response(idp, request, request_id=request_id)
-        cache.delete(_pending_key(request_id))
+        if parked is None or parked[0] != idp.pk:
+            raise saml.SamlRefused("this sign-in link has expired or was already used; sign in again")
+        _, encoded, relay_state = parked
+        request_id = saml.response_in_response_to(idp, encoded)
+        pending = [list(entry) for entry in request.session.get(_PENDING, [])]
+        # Only answers to a request this browser sent to this organisation's IdP, each used once.
+        if not request_id or [request_id, idp.pk] not in pending:
+            raise saml.SamlRefused("this SAML response answers no sign-in started in this browser")
+        request.session[_PENDING] = [entry for entry in pending if entry[0] != request_id]
+        assertion = saml.assertion_from_response(idp, encoded, request_id=request_id)
         services.assertion_remember(idp=idp, assertion=assertion)
         user = services.sso_member_resolve(
             idp=idp, claims=services.IdpClaims(subject=assertion.name_id, attributes=assertion.attributes)
         )
     except AiserError as error:
-        return render(request, "sso/refused.html", {"idp": idp, "reason": error.message}, status=error.status)
-    return sso_login(request, user, method="saml", next_url=request.POST.get("RelayState", ""))
+        return _refused(request, idp, error)
+    return sso_login(request, user, method="saml", next_url=relay_state)
+
+
+def _refused(request: HttpRequest, idp: IdentityProvider, error: AiserError) -> HttpResponse:
+    context = {"idp": idp, "reason": error.message}
+    return render(request, "sso/refused.html", context, status=error.status)
 
 
 @require_GET

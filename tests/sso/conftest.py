@@ -61,9 +61,15 @@ def start_login(client: Client, next_url: str = "/") -> AuthnRequest:
 
 
 def post_response(client: Client, saml_response: str, relay_state: str = "/") -> Any:
-    return client.post(
+    """Post the response to the ACS as the IdP's form does, and follow the ACS on to the page that
+    checks it in this browser's session, as the browser would; returns that page's answer."""
+    posted = client.post(
         "/accounts/sso/saml/corp/acs/", {"SAMLResponse": saml_response, "RelayState": relay_state}
     )
+    if posted.status_code != 302:
+        return posted
+    assert posted["Location"].startswith("/accounts/sso/saml/corp/finish/?t=")
+    return client.get(posted["Location"])
 
 
 def signed_in_as(client: Client) -> str | None:

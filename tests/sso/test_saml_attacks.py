@@ -202,3 +202,26 @@ def test_wrapping_a_signed_response_in_extensions_is_refused(alpha, saml_idp):
     evil.insert(1, extensions)
     evil.append(evil_assertion)
     _refused(client, encode(etree.tostring(evil).decode()))
+
+
+def test_response_delivered_to_another_browser_signs_no_one_in(alpha, saml_idp):
+    # Login CSRF: the attacker starts a sign-in, gets a genuine response for their own account and
+    # makes the victim's browser post it. The victim's session never asked for it.
+    configure_saml(alpha, saml_idp)
+    attacker, victim = host_client(alpha), host_client(alpha)
+    request = start_login(attacker)
+    body = _refused(victim, saml_idp.respond(request, name_id="viewer@alpha.test"))
+    assert "answers no sign-in started in this browser" in body
+
+
+def test_parked_response_is_used_once(alpha_client, saml_idp):
+    request = start_login(alpha_client)
+    posted = alpha_client.post(
+        "/accounts/sso/saml/corp/acs/",
+        {"SAMLResponse": saml_idp.respond(request, name_id="viewer@alpha.test")},
+    )
+    assert alpha_client.get(posted["Location"]).status_code == 302
+    alpha_client.logout()
+    again = alpha_client.get(posted["Location"])
+    assert again.status_code == 403
+    assert signed_in_as(alpha_client) is None
