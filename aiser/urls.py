@@ -39,6 +39,8 @@ if settings.ENTERPRISE:
         path("api/v1/", include("enterprise.rbac.api_urls")),
         # Billing (enterprise.billing): the organisation's billing and usage pages.
         path("", include("enterprise.billing.urls")),
+        # Single sign-on: /accounts/sso/... and /api/v1/sso/...
+        path("", include("enterprise.sso.urls")),
     ]
 else:
     from django.contrib import admin

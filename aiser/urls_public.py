@@ -7,12 +7,15 @@ from django.urls import include, path
 
 from chat2chart.core import views as core_views
 from enterprise.billing import views as billing_views
+from enterprise.sso import urls as sso_urls
 from enterprise.tenants import views as tenant_views
 
 urlpatterns = [
     path("", tenant_views.landing, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    # Single sign-on found by the email's verified domain (enterprise.sso).
+    *sso_urls.public_urlpatterns,
     path("accounts/", include("allauth.urls")),
     path("organizations/new/", tenant_views.organization_create_view, name="organization_create"),
     path("organizations/", tenant_views.organization_list, name="organization_list"),

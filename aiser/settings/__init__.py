@@ -283,6 +283,27 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 # In the enterprise edition a new account goes on to create its organisation.
 ACCOUNT_SIGNUP_REDIRECT_URL = "organization_create" if ENTERPRISE else "home"
 
+# --- Single sign-on (enterprise.sso: SAML 2.0 and OpenID Connect per organisation) ------------------
+# allauth's socialaccount with its OpenID Connect provider; enterprise.sso goes before allauth so its
+# socialaccount/snippets/login.html (the organisation's IdPs on the sign-in page) replaces allauth's.
+if ENTERPRISE:
+    SHARED_APPS.insert(SHARED_APPS.index("allauth"), "enterprise.sso")
+    SHARED_APPS += ["allauth.socialaccount", "allauth.socialaccount.providers.openid_connect"]
+    INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+    # First: refuses a password where the organisation requires SSO (owners excepted, break-glass).
+    AUTHENTICATION_BACKENDS.insert(0, "enterprise.sso.backends.RequireSsoBackend")
+    # After membership: ends non-SSO sessions (a password, a hand-off) where SSO is required.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("enterprise.tenants.middleware.MembershipMiddleware") + 1,
+        "enterprise.sso.middleware.RequireSsoMiddleware",
+    )
+    SOCIALACCOUNT_ADAPTER = "enterprise.sso.oidc.SocialAccountAdapter"
+    # The IdP vouches for the address; accounts are linked by enterprise.sso's rules, never by email alone.
+    SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+    SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+    SOCIALACCOUNT_STORE_TOKENS = False
+    SOCIALACCOUNT_LOGIN_ON_GET = False
+
 EMAIL_HOST = env.text("EMAIL_HOST", "")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

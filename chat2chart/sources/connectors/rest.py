@@ -347,3 +347,29 @@ def _page_url(url: str, param: str, page: int) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != param]
     query.append((param, str(page)))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def fetch_document(
+    url: str,
+    *,
+    allow_private: bool,
+    timeout_s: float,
+    max_bytes: int,
+    resolve: Resolver = resolve_public_address,
+) -> bytes:
+    """The body of one GET of `url` (http or https), with the same guard as REST sources: every
+    connection dials only a vetted public address (unless `allow_private`), redirects are vetted
+    again, at most `max_bytes` in `timeout_s` seconds. Raises ConnectionFailed."""
+    try:
+        _check_url(url)
+    except ValueError as exc:
+        raise ConnectionFailed(str(exc)) from None
+    with _Fetcher(
+        allow_private=allow_private,
+        deadline=time.monotonic() + timeout_s,
+        budget=max_bytes,
+        resolve=resolve,
+        headers={},
+        headers_origin=origin(url),
+    ) as fetcher:
+        return fetcher.get(url)[2]
