@@ -17,4 +17,6 @@ urlpatterns = [
     path("organizations/", tenant_views.organization_list, name="organization_list"),
     path("invitations/<str:token>/", tenant_views.invitation_accept_view, name="invitation_accept"),
     path("admin/", admin.site.urls),
+    # h/console: the platform console, staff only, on this (public) host only.
+    path("console/", include("enterprise.console.urls")),
 ]
