@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from chat2chart.conversations.models import Message
-from chat2chart.sources.models import Source
+from chat2chart.sources.models import SourceTable
 from enterprise.billing.models import PlanLimit, UsageCounter
 from enterprise.billing.services import usage_pending
 from enterprise.console import daily
@@ -84,7 +84,8 @@ def questions_this_month(organizations: list[Organization]) -> dict[int, int]:
 def _in_schema(organization: Organization) -> tuple[int, datetime | None]:
     """(rows stored in its sources, when its last question was asked), read in its own schema."""
     with schema_context(organization.schema_name):
-        rows = Source.objects.aggregate(total=Sum("row_count"))["total"] or 0
+        # Current versions only: older versions of a table are history, not data the organisation uses.
+        rows = SourceTable.objects.filter(is_current=True).aggregate(total=Sum("row_count"))["total"] or 0
         asked = Message.objects.aggregate(last=Max("created_at"))["last"]
     return int(rows), asked
 

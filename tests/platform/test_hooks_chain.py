@@ -159,7 +159,10 @@ def test_the_edition_names_its_own_implementations():
     plugins = django_settings.AISER_HOOK_PLUGINS
     if django_settings.ENTERPRISE:
         assert plugins == {
-            "usage": ["enterprise.billing.services.usage_record", "enterprise.console.daily.daily_usage_record"],
+            "usage": [
+                "enterprise.billing.services.usage_record",
+                "enterprise.console.daily.daily_usage_record",
+            ],
             "audit": ["enterprise.audit.services.audit_entry_record"],
             "limits": [
                 "enterprise.billing.services.usage_limit_check",

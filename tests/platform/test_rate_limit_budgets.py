@@ -24,7 +24,9 @@ def frozen():
 def staff(db):
     from chat2chart.accounts.models import User
 
-    return User.objects.create_user(email="staff@platform.test", password="a-long-staff-passphrase", is_staff=True)
+    return User.objects.create_user(
+        email="staff@platform.test", password="a-long-staff-passphrase", is_staff=True
+    )
 
 
 def _calls(client, count, path="/api/v1/me/"):
