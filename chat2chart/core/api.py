@@ -171,7 +171,7 @@ class ApiRateThrottle(throttling.BaseThrottle):
         else:
             principal = request.META.get("REMOTE_ADDR", "")
         self.decision = check_rate(principal, "api")
-        request._request.aiser_rate_decision = self.decision
+        request._request.aiser_rate_decision = self.decision  # type: ignore[attr-defined]
         return self.decision.allowed
 
     def wait(self) -> float | None:

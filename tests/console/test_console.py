@@ -135,3 +135,15 @@ def test_bad_numbers_are_refused_with_a_message_and_change_nothing(console, alph
 
 def test_an_unknown_organisation_is_404(console):
     assert console.get("/console/organizations/no-such-org/").status_code == 404
+
+
+def test_the_first_staff_account_made_with_createsuperuser_opens_the_console(public_host, monkeypatch, db):
+    from django.core.management import call_command
+
+    from chat2chart.accounts.models import User
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-founder-passphrase-3")
+    call_command("createsuperuser", email="founder@platform.test", interactive=False, verbosity=0)
+    client = Client(HTTP_HOST=public_host)
+    client.force_login(User.objects.get(email="founder@platform.test"))
+    assert client.get("/console/").status_code == 200
