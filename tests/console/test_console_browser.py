@@ -27,7 +27,10 @@ def _status_of(live_server, workspace) -> str:
     return "ok"
 
 
-def test_staff_list_suspend_and_reactivate_in_the_browser(live_server, page, committed, alpha, beta):
+def test_staff_list_suspend_and_reactivate_in_the_browser(live_server, page, committed, workspaces):
+    # The session's organisations, not the `alpha`/`beta` fixtures: those open a test transaction,
+    # which beside `live_server` turns into a transactional test that empties every table afterwards.
+    alpha, beta = workspaces["alpha"], workspaces["beta"]
     from chat2chart.accounts.models import User
     from chat2chart.accounts.services import user_ensure_verified
     from enterprise.console.models import StaffAction
