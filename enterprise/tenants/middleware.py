@@ -67,6 +67,11 @@ def suspended_response(request: HttpRequest, organization: Any) -> HttpResponse 
     return response
 
 
+def _is_member(request: HttpRequest, organization: Any) -> bool:
+    user = request.user
+    return bool(user.is_authenticated and member_role(user_id=user.pk, organization=organization) is not None)
+
+
 # --- end h/console
 
 
@@ -79,8 +84,10 @@ class MembershipMiddleware:
         if tenant is None or tenant.schema_name == "public":
             return self.get_response(request)
         refused = suspended_response(request, tenant)  # h/console: before anything reads its data
-        if refused is not None:
-            return refused
+        if refused is not None and (
+            request.path.startswith(SUSPENDED_JSON_PREFIXES) or _is_member(request, tenant)
+        ):
+            return refused  # (people who are not members get the usual 404 or sign-in page below)
         user = request.user
         is_api = request.path.startswith("/api/")
         if user.is_authenticated:

@@ -56,6 +56,16 @@ def test_a_suspended_organisation_refuses_while_the_other_works(alpha, beta, sta
     assert beta.client("viewer").get("/dashboards/").status_code == 200
 
 
+def test_people_who_are_not_members_learn_nothing_of_the_suspension(alpha, beta, staff):
+    organization_suspend(organization=alpha.organization, actor=staff, reason="Unpaid invoices")
+    outsider = Client(HTTP_HOST=alpha.host)
+    outsider.force_login(beta.users["viewer"])
+    assert outsider.get("/dashboards/").status_code == 404
+    signed_out = alpha.anonymous_client().get("/dashboards/")
+    assert signed_out.status_code == 302
+    assert "/accounts/login/" in signed_out["Location"]
+
+
 def test_reactivation_restores_the_organisation_with_its_data(alpha, staff):
     from enterprise.tenants.models import Membership
 
