@@ -23,4 +23,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Billing (enterprise.billing): Stripe posts every event here, signed.
     path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
+    # h/console: the platform console, staff only, on this (public) host only.
+    path("console/", include("enterprise.console.urls")),
 ]

@@ -103,6 +103,7 @@ if ENTERPRISE:
         "enterprise.billing",
         *_MONITORING_APPS,  # metrics (docs/operations.md); see "Monitoring" below
         "enterprise.backups",  # backups: records and deleted organisations live in the public schema
+        "enterprise.console",  # h/console: platform console, plan-driven limits (public schema)
     ]
     TENANT_APPS = ["django.contrib.contenttypes", *_CORE_DATA_APPS, "enterprise.audit"]
     INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -208,6 +209,14 @@ RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_VIEW = "chat2chart.core.api.ratelimited_view"
 AISER_API_RATE = env.text("AISER_API_RATE", "600/m")
 AISER_EMBED_RATE = env.text("AISER_EMBED_RATE", "300/m")
+# --- Rate limits per organisation and fair use (h/console) ---
+# The whole organisation's budgets (enterprise: the plan may override them, see enterprise.console),
+# and the language-model tokens an organisation may spend a day before questions go to the rule planner
+# (0: no cap).
+AISER_ORG_API_RATE = env.text("AISER_ORG_API_RATE", "6000/m")
+AISER_ORG_EMBED_RATE = env.text("AISER_ORG_EMBED_RATE", "3000/m")
+AISER_LLM_TOKENS_PER_DAY = env.integer("AISER_LLM_TOKENS_PER_DAY", 2_000_000)
+# --- end h/console ---
 
 if REDIS_URL:
     # Every consumer waits on its channel with a 5 s blocking pop (channels_redis' brpop_timeout);
@@ -467,9 +476,10 @@ AISER_DEFAULT_TIMEZONE = env.text("AISER_DEFAULT_TIMEZONE", "UTC")
 # come first; AISER_USAGE_HOOKS, AISER_AUDIT_HOOKS and AISER_LIMIT_HOOKS append an operator's own
 # (a metrics exporter, audit streaming).
 _EDITION_HOOK_PLUGINS: dict[str, list[str]] = {
-    "usage": ["enterprise.billing.services.usage_record"],
+    # h/console: usage per day (console charts, fair use) and the daily language-model token cap.
+    "usage": ["enterprise.billing.services.usage_record", "enterprise.console.daily.daily_usage_record"],
     "audit": ["enterprise.audit.services.audit_entry_record"],
-    "limits": ["enterprise.billing.services.usage_limit_check"],
+    "limits": ["enterprise.billing.services.usage_limit_check", "enterprise.console.limits.llm_tokens_check"],
 }
 AISER_HOOK_PLUGINS = {
     hook: [*(_EDITION_HOOK_PLUGINS[hook] if ENTERPRISE else []), *env.items(variable)]

@@ -51,7 +51,7 @@ from chat2chart.conversations.models import RESULT_SNAPSHOT_ROWS, Message
 from chat2chart.conversations.narrative import suggest_followups, write_narrative
 from chat2chart.conversations.planner import Clarification, Plan, PlanTurn, Usage, plan_question
 from chat2chart.core import hooks
-from chat2chart.core.errors import AiserError
+from chat2chart.core.errors import AiserError, LimitExceeded
 from chat2chart.core.principal import Principal
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.querying import query_run
@@ -80,7 +80,8 @@ def plan_for(
     """The LLM planner when a model is configured (it falls back to the rules itself), else the rules."""
     llm = llm_choice()
     clock = workspace_clock()
-    if not llm.model:
+    capped = _llm_allowance_spent() if llm.model else None
+    if not llm.model or capped:
         plan = plan_question(
             question,
             table,
@@ -89,7 +90,8 @@ def plan_for(
             now=clock.today,
             fiscal_year_start_month=clock.fiscal_year_start_month,
         )
-        return _unless_unchanged(plan, question, table, source_id=source_id, history=history)
+        plan = _unless_unchanged(plan, question, table, source_id=source_id, history=history)
+        return plan.model_copy(update={"fallback_reason": capped}) if capped else plan
     from chat2chart.conversations.planner.llm import plan_with_llm  # loads LiteLLM: only when configured
 
     return plan_with_llm(
@@ -105,6 +107,16 @@ def plan_for(
         api_base=llm.api_base,
         api_key=llm.api_key,
     )
+
+
+def _llm_allowance_spent() -> str | None:
+    """Why the language model may not be used now (fair use: the organisation's tokens for today, or its
+    plan's, are spent; asked of the limits hook), or None. Never an error: the rules answer instead."""
+    try:
+        hooks.check_limit("llm_tokens")
+    except LimitExceeded as refusal:
+        return refusal.message
+    return None
 
 
 def _unless_unchanged(

@@ -172,8 +172,10 @@ def ratelimited_view(request: HttpRequest, exception: Exception) -> JsonResponse
 
 
 class ApiRateThrottle(throttling.BaseThrottle):
-    """Per-caller request budget (`AISER_API_RATE`, e.g. "600/m"), shared with questions asked over
-    the websocket (`chat2chart.core.ratelimit.check_rate`), counted per organisation."""
+    """Per-caller request budget (`AISER_API_RATE`, e.g. "600/m") and the organisation's, shared with
+    questions asked over the websocket (`chat2chart.core.ratelimit.check_rate`), counted per organisation.
+    The decision is kept on the request, so `ApiErrorMiddleware` adds the `RateLimit-*` headers to the
+    response, whether it is a 429 or not."""
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         principal: Any
@@ -184,6 +186,7 @@ class ApiRateThrottle(throttling.BaseThrottle):
         else:
             principal = request.META.get("REMOTE_ADDR", "")
         self.decision = check_rate(principal, "api")
+        request._request.aiser_rate_decision = self.decision  # type: ignore[attr-defined]
         return self.decision.allowed
 
     def wait(self) -> float | None:

@@ -114,6 +114,12 @@ def _default_workspace_info(principal: Principal) -> dict[str, Any]:
     return {"slug": "default", "name": "Workspace", "role": principal.role}
 
 
+def _configured_organisation_rate(scope: str) -> str | None:
+    # One workspace: the platform's setting. Enterprise replaces this with the organisation's plan.
+    rates = {"api": settings.AISER_ORG_API_RATE, "embed": settings.AISER_ORG_EMBED_RATE}
+    return rates.get(scope) or None
+
+
 @dataclass
 class _Hooks:
     permission_policy: PermissionPolicy = _allow_authenticated
@@ -129,6 +135,8 @@ class _Hooks:
     list_workspaces: Callable[[], list[str]] = _single_workspace_list
     # What `/api/v1/me/` and pages show of the workspace for this user (name, slug, role, url).
     workspace_info: Callable[[Principal], dict[str, Any]] = _default_workspace_info
+    # The whole workspace's request budget for a rate scope ("api", "embed"), e.g. "6000/m"; None: none.
+    organisation_rate: Callable[[str], str | None] = _configured_organisation_rate
 
 
 _hooks = _Hooks()
@@ -183,6 +191,12 @@ def workspace_info(principal: Principal) -> dict[str, Any]:
 
 def list_workspaces() -> list[str]:
     return _hooks.list_workspaces()
+
+
+def organisation_rate(scope: str) -> str | None:
+    """The request budget of the whole workspace in scope for `scope` ("api" or "embed"), as a rate
+    such as "6000/m", or None for no organisation-wide budget."""
+    return _hooks.organisation_rate(scope)
 
 
 # --- Chains: usage, audit, limits ---------------------------------------------------------------

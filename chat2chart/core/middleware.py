@@ -35,6 +35,16 @@ class ApiErrorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with request_scope():
             response = self.get_response(request)
+        response = self._json_errors(request, response)
+        # A request budget was counted (API throttle, embed views): say where the caller stands.
+        decision = getattr(request, "aiser_rate_decision", None)
+        if decision is not None:
+            for name, value in decision.headers().items():
+                response[name] = value
+        return response
+
+    @staticmethod
+    def _json_errors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if not request.path.startswith(API_PREFIX) or response.status_code < 400:
             return response
         if response.get("Content-Type", "").startswith(("application/json", "text/event-stream")):

@@ -1,16 +1,19 @@
 # SPDX-License-Identifier: MIT
-"""One request budget per caller, shared by the API and the websocket.
+"""Request budgets per caller and per organisation, shared by the API, the websocket and embeds.
 
-`check_rate(principal, scope)` counts one use of `scope`'s budget (e.g. "api": `AISER_API_RATE`)
-for an API key, a user or a client address, in fixed windows in the "ratelimit" cache. That cache's
-keys are tenant-prefixed in the enterprise edition, so each organisation's counters are its own;
-call it inside the organisation's scope (a request, or `in_scope` in a consumer).
+`check_rate(principal, scope)` counts one use of two budgets at once: the caller's (an API key, a user
+or a client address; `AISER_API_RATE` for "api", `AISER_EMBED_RATE` for "embed") and the whole
+organisation's (`hooks.organisation_rate(scope)`: `AISER_ORG_API_RATE` / `AISER_ORG_EMBED_RATE`, which
+the enterprise edition replaces with the organisation's plan). Windows are fixed, in the "ratelimit"
+cache, whose keys are tenant-prefixed in the enterprise edition, so each organisation's counters are its
+own; call it inside the organisation's scope (a request, or `in_scope` in a consumer).
 
-With Redis, one use is one round trip: INCR and EXPIRE sent together in a pipeline (the fixed-window
-counter of Redis' own INCR documentation, "Pattern: Rate limiter"). Other cache backends count with
-add + incr.
+With Redis, one use is one round trip: a Lua script reads both counters and, only when both have room,
+increments them (INCR + EXPIRE), atomically. A refused request therefore spends nothing: a person
+hammering past their own budget does not eat their colleagues' share of the organisation's. Other cache
+backends (development without Redis) check then count with add + incr, not atomically.
 
-While Redis cannot be reached the budget fails open: the use is allowed and a
+While Redis cannot be reached the budgets fail open: the use is allowed and a
 `rate_limit_unavailable` event is logged (docs/operations-faults.md). Sign-in throttling, which
 fails closed, is allauth's and does not pass through here.
 """
@@ -35,13 +38,60 @@ log = get_logger(__name__)
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
+# KEYS: counters; ARGV: limit1, ttl1, limit2, ttl2, ... Refuses (-1 - index) without counting when a
+# counter is full, else counts every one and returns their new values.
+_CHECK_AND_COUNT = """
+for i = 1, #KEYS do
+  local used = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if used >= tonumber(ARGV[2 * i - 1]) then
+    local values = {}
+    for j = 1, #KEYS do values[j] = tonumber(redis.call('GET', KEYS[j]) or '0') end
+    table.insert(values, 1, -i)
+    return values
+  end
+end
+local values = {0}
+for i = 1, #KEYS do
+  values[i + 1] = redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[2 * i])
+end
+return values
+"""
+
 
 @dataclass(frozen=True)
 class RateDecision:
-    """Whether this use is within the budget, and the seconds until the current window ends."""
+    """Whether this use is within every budget, and what the `RateLimit-*` headers say about the
+    tightest one: its `limit`, the uses `remaining` in its window and the seconds until that window ends
+    (`retry_after_s`). `budget` names the tightest budget: "caller" or "organisation"."""
 
     allowed: bool
     retry_after_s: int
+    limit: int = 0
+    remaining: int = 0
+    budget: str = "caller"
+
+    def headers(self) -> dict[str, str]:
+        """The IETF draft's `RateLimit-Limit/-Remaining/-Reset` headers, plus `Retry-After` on refusal;
+        none when no budget was read (Redis out of reach: the use was let through uncounted)."""
+        if not self.limit:
+            return {}
+        values = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.retry_after_s),
+        }
+        if not self.allowed:
+            values["Retry-After"] = str(self.retry_after_s)
+        return values
+
+
+@dataclass(frozen=True)
+class _Budget:
+    name: str
+    key: str
+    limit: int
+    period: int
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -62,41 +112,66 @@ def principal_key(principal: Any) -> str:
 
 
 def scope_rate(scope: str) -> str:
-    """The configured rate of a budget. "api" (the API and websocket questions): AISER_API_RATE."""
-    rates = {"api": settings.AISER_API_RATE}
+    """The per-caller rate of a budget: "api" (API and websocket questions) `AISER_API_RATE`, "embed"
+    (embedded dashboards and public links, per client address) `AISER_EMBED_RATE`."""
+    rates = {"api": settings.AISER_API_RATE, "embed": settings.AISER_EMBED_RATE}
     return rates[scope]
 
 
 def check_rate(principal: Any, scope: str = "api") -> RateDecision:
-    """Count one use of `scope`'s budget for `principal` (an API key, a user or an address string)."""
-    limit, period = parse_rate(scope_rate(scope))
+    """Count one use of `scope`'s budgets for `principal` (an API key, a user or an address string) and
+    for the organisation in scope; nothing is counted when either budget is spent."""
     now = int(time.time())
-    window = now // period
-    key = f"rate:{scope}:{principal_key(principal)}:{window}"
+    budgets = [_budget("caller", f"{scope}:{principal_key(principal)}", scope_rate(scope), now)]
+    organisation_rate = hooks.organisation_rate(scope)
+    if organisation_rate:
+        budgets.append(_budget("organisation", f"{scope}:organisation", organisation_rate, now))
     try:
-        used = _count(caches[settings.RATELIMIT_USE_CACHE], key, timeout=period + 1)
+        refused, used = _check_and_count(caches[settings.RATELIMIT_USE_CACHE], budgets)
     except UNREACHABLE as error:
         # Fail open: refusing every API call because a counter is out of reach would turn a
         # Redis outage into a full outage; the query timeouts and worker pool still bound the load.
         log.warning("rate_limit_unavailable", scope=scope, error=f"{type(error).__name__}: {error}")
         return RateDecision(allowed=True, retry_after_s=0)
-    if used > limit:
+    if refused is not None:
+        budget = budgets[refused]
         hooks.observe("rate_limited", scope=scope)
-    return RateDecision(allowed=used <= limit, retry_after_s=period - now % period)
+        return RateDecision(False, _reset(budget, now), budget.limit, 0, budget.name)
+    # The tightest budget is the one with the fewest uses left.
+    remaining, index = min(
+        (budget.limit - count, i) for i, (budget, count) in enumerate(zip(budgets, used, strict=True))
+    )
+    budget = budgets[index]
+    return RateDecision(True, _reset(budget, now), budget.limit, max(remaining, 0), budget.name)
+
+
+def _budget(name: str, what: str, rate: str, now: int) -> _Budget:
+    limit, period = parse_rate(rate)
+    return _Budget(name=name, key=f"rate:{what}:{period}:{now // period}", limit=limit, period=period)
+
+
+def _reset(budget: _Budget, now: int) -> int:
+    return budget.period - now % budget.period
+
+
+def _check_and_count(cache: BaseCache, budgets: list[_Budget]) -> tuple[int | None, list[int]]:
+    """(index of the first full budget or None, each counter's value after this use)."""
+    if isinstance(cache, RedisCache):
+        keys = [cache.make_and_validate_key(budget.key) for budget in budgets]
+        client = cache._cache.get_client(keys[0], write=True)
+        # The key names its window, so a TTL one second past the window's end is enough.
+        arguments = [value for budget in budgets for value in (budget.limit, budget.period + 1)]
+        first, *values = client.eval(_CHECK_AND_COUNT, len(keys), *keys, *arguments)
+        return (-int(first) - 1 if first else None), [int(value) for value in values]
+    counts = [int(cache.get(budget.key) or 0) for budget in budgets]
+    for index, (budget, count) in enumerate(zip(budgets, counts, strict=True)):
+        if count >= budget.limit:
+            return index, counts
+    return None, [_count(cache, budget.key, timeout=budget.period + 1) for budget in budgets]
 
 
 def _count(cache: BaseCache, key: str, *, timeout: int) -> int:
     """Add one to the counter `key` (made with `timeout` seconds to live) and return its new value."""
-    if isinstance(cache, RedisCache):
-        full_key = cache.make_and_validate_key(key)
-        client = cache._cache.get_client(full_key, write=True)
-        pipeline = client.pipeline(transaction=False)
-        pipeline.incr(full_key)
-        # Plain EXPIRE (not NX, which needs Redis 7): the key names its window, so pushing its end
-        # back only keeps a finished window's counter a little longer.
-        pipeline.expire(full_key, timeout)
-        used, _ = pipeline.execute()
-        return int(used)
     cache.add(key, 0, timeout=timeout)
     try:
         return int(cache.incr(key))

@@ -4,20 +4,21 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
-from django_ratelimit.decorators import ratelimit
 
 from chat2chart.core import hooks
 from chat2chart.core.api import error_response
 from chat2chart.core.errors import AiserError, LimitExceeded
 from chat2chart.core.principal import Principal
+from chat2chart.core.ratelimit import check_rate
 from chat2chart.dashboards import embedding, selectors
 from chat2chart.dashboards.filters import describe_picked, parse_definitions, parse_picked
 from chat2chart.dashboards.models import Dashboard
@@ -33,13 +34,23 @@ NOT_AVAILABLE = "This dashboard is not available."
 # --- embedded dashboards (signed tokens) ---------------------------------------------------------------
 
 
-def _anonymous_rate(group: str, request: HttpRequest) -> str:
-    return settings.AISER_EMBED_RATE
+def anonymous_rate_limit(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Embeds and public links are reached without an account: a budget per client address
+    (`AISER_EMBED_RATE`) keeps one visitor from running every widget's queries in a loop, and the
+    organisation's embed budget (its plan) caps them all together. Refused: a JSON 429 with
+    `Retry-After`; every answer carries the `RateLimit-*` headers (added by `ApiErrorMiddleware`)."""
 
+    @functools.wraps(view)
+    def limited(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        decision = check_rate(request.META.get("REMOTE_ADDR", ""), "embed")
+        request.aiser_rate_decision = decision  # type: ignore[attr-defined]
+        if not decision.allowed:
+            return error_response(
+                429, f"Too many requests. Try again in {decision.retry_after_s} seconds.", code="rate_limited"
+            )
+        return view(request, *args, **kwargs)
 
-# Embeds and public links are reached without an account: a budget per client address keeps one
-# visitor from running every widget's queries in a loop (counted in the tenant-aware cache).
-anonymous_rate_limit = ratelimit(group="anonymous-dashboards", key="ip", rate=_anonymous_rate, block=True)
+    return limited
 
 
 def _embed_refusal(request: HttpRequest, status: int, *, json_body: bool) -> HttpResponse:

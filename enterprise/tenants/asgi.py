@@ -23,6 +23,8 @@ def _organization_for_host(host: str) -> Organization | None:
         domain = Domain.objects.select_related("tenant").filter(domain=host).first()
     if domain is None or domain.tenant.schema_name == get_public_schema_name():
         return None
+    if domain.tenant.is_suspended:  # h/console: a suspended organisation takes no questions
+        return None
     return domain.tenant
 
 

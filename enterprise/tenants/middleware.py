@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from chat2chart.core.api import error_response
@@ -40,6 +41,40 @@ class OrganizationMiddleware(TenantMainMiddleware):
         return organization_for_host(hostname)
 
 
+# --- Suspended organisations (h/console) ---
+# Paths a suspended organisation still serves: assets, probes, signing in and out.
+SUSPENDED_OPEN_PREFIXES = ("/static/", "/healthz", "/readyz", "/accounts/")
+# Paths answered with a JSON error rather than the page when suspended: the API, embeds, public links.
+SUSPENDED_JSON_PREFIXES = ("/api/", "/embed/", "/public/")
+SUSPENDED_MESSAGE = "This organisation is suspended. Its data is kept; contact support to reactivate it."
+
+
+def suspended_response(request: HttpRequest, organization: Any) -> HttpResponse | None:
+    """The refusal for a request to a suspended organisation, or None when it is active (or the path
+    stays open). A JSON 403 (`organization_suspended`) for the API and embeds, else a page saying so."""
+    if not organization.is_suspended or request.path.startswith(SUSPENDED_OPEN_PREFIXES):
+        return None
+    if request.path.startswith(SUSPENDED_JSON_PREFIXES):
+        response: HttpResponse = error_response(403, SUSPENDED_MESSAGE, code="organization_suspended")
+    else:
+        response = render(
+            request,
+            "tenants/suspended.html",
+            {"organization": organization, "message": SUSPENDED_MESSAGE},
+            status=403,
+        )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _is_member(request: HttpRequest, organization: Any) -> bool:
+    user = request.user
+    return bool(user.is_authenticated and member_role(user_id=user.pk, organization=organization) is not None)
+
+
+# --- end h/console
+
+
 class MembershipMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -48,6 +83,11 @@ class MembershipMiddleware:
         tenant = getattr(request, "tenant", None)
         if tenant is None or tenant.schema_name == "public":
             return self.get_response(request)
+        refused = suspended_response(request, tenant)  # h/console: before anything reads its data
+        if refused is not None and (
+            request.path.startswith(SUSPENDED_JSON_PREFIXES) or _is_member(request, tenant)
+        ):
+            return refused  # (people who are not members get the usual 404 or sign-in page below)
         user = request.user
         is_api = request.path.startswith("/api/")
         if user.is_authenticated:

@@ -30,9 +30,26 @@ def role_at_least(role: str, minimum: str) -> bool:
 
 
 class Organization(TenantMixin):
+    # --- Suspension by platform staff (h/console): members see a page saying so, the API and embeds
+    # refuse with a JSON error, the data is kept (enterprise.console.services).
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=40, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    suspended_reason = models.CharField(max_length=200, blank=True, default="")
+    # Terms staff set in the console; empty keeps the plan's or the platform's value. On the organisation
+    # itself because the request budgets are read on every API request: they come with the cached
+    # organisation (enterprise.tenants.hosts), no extra round trip.
+    plan_override = models.CharField(max_length=40, blank=True, default="")
+    api_requests_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    embed_requests_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    llm_tokens_per_day = models.PositiveBigIntegerField(null=True, blank=True)
+    trial_ends_at = models.DateTimeField(null=True, blank=True)
+    # --- end h/console
     # The organisation's own settings (language model, embed origins...) live in its schema:
     # chat2chart.workspaces.models.WorkspaceSettings.
 
@@ -41,6 +58,10 @@ class Organization(TenantMixin):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == self.Status.SUSPENDED
 
     @property
     def host(self) -> str:

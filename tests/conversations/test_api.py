@@ -228,6 +228,48 @@ def test_model_tokens_are_metered_per_organisation(alpha, beta, sales, settings,
     assert tokens(beta) == before_beta
 
 
+@pytest.mark.enterprise
+def test_past_its_daily_model_tokens_an_organisation_is_answered_by_the_rules_and_not_another(
+    alpha, beta, sales, settings, monkeypatch
+):
+    from chat2chart.core import hooks
+    from chat2chart.core.errors import LimitExceeded
+    from enterprise.console.services import terms_update
+
+    plan = {
+        "intent": "comparison",
+        "measures": [{"field": "quantity", "agg": "sum"}],
+        "dimensions": [{"field": "product"}],
+        "chart_type": "bar",
+        "explanation": "Units by product",
+    }
+    _mock_litellm(monkeypatch, json.dumps(plan))
+    settings.AISER_LLM_MODEL = MODEL
+    settings.AISER_LLM_TOKENS_PER_DAY = 500
+    with alpha.activate():
+        hooks.record_usage("llm_tokens", 500)  # today's allowance, spent
+    capped = ask(alpha, start(alpha, sales), "how many units of each product did we sell?")
+    assert capped["status"] == "done", capped["error"]
+    assert capped["planner"] == "rules"
+    assert "today's language-model allowance (500 tokens)" in capped["fallback_reason"]
+    assert "rule planner answered" in capped["fallback_reason"]
+    assert table(capped) == {"Chair": 9, "Desk": 4, "Laptop": 6}
+    with beta.activate():
+        hooks.check_limit("llm_tokens")  # the other organisation's allowance is untouched
+    with alpha.activate(), pytest.raises(LimitExceeded):
+        hooks.check_limit("llm_tokens")
+    # Staff raise alpha's allowance (its plan): the model answers again.
+    from chat2chart.accounts.models import User
+
+    staff = User.objects.create_user(
+        email="staff@platform.test", password="a-long-staff-passphrase", is_staff=True
+    )
+    terms_update(organization=alpha.organization, actor=staff, changes={"llm_tokens_per_day": 100_000})
+    again = ask(alpha, start(alpha, sales), "how many units of each product did we sell?")
+    assert again["planner"] == f"llm:{MODEL}"
+    assert not again["fallback_reason"]
+
+
 def test_an_invalid_llm_answer_falls_back_to_the_rules_and_says_so(alpha, sales, settings, monkeypatch):
     _mock_litellm(monkeypatch, "Sure! Here is your chart: a bar chart of revenue.")
     settings.AISER_LLM_MODEL = MODEL

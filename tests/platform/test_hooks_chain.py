@@ -161,10 +161,14 @@ def test_the_edition_names_its_own_implementations():
         assert plugins == {
             "usage": [
                 "enterprise.billing.services.usage_record",
+                "enterprise.console.daily.daily_usage_record",
                 "enterprise.monitoring.metrics.usage_observe",
             ],
             "audit": ["enterprise.audit.services.audit_entry_record"],
-            "limits": ["enterprise.billing.services.usage_limit_check"],
+            "limits": [
+                "enterprise.billing.services.usage_limit_check",
+                "enterprise.console.limits.llm_tokens_check",
+            ],
             "metrics": ["enterprise.monitoring.metrics.observation_record"],
         }
     else:

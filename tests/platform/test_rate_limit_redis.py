@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""With Redis, counting one use of a rate budget is one round trip (INCR and EXPIRE in a pipeline), and
-the budget is still exact and per organisation."""
+"""With Redis, counting one use of the caller's and the organisation's budgets is one round trip (one
+script that checks and counts both), and the budget is still exact and per organisation."""
 
 import pytest
 import redis
@@ -30,6 +30,6 @@ def test_one_use_is_one_round_trip_and_the_budget_is_exact(alpha, beta, settings
     with alpha.activate():
         decisions = [check_rate("10.0.0.1").allowed for _ in range(4)]
     assert decisions == [True, True, True, False]
-    assert round_trips == ["pipeline"] * 4
+    assert round_trips == ["EVAL"] * 4
     with beta.activate():  # another organisation's budget is its own
         assert check_rate("10.0.0.1").allowed

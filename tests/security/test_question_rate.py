@@ -112,3 +112,25 @@ def test_questions_over_the_websocket_count_against_the_api_budget(alpha, conver
     assert second["code"] == "rate_limited"
     # And the question spent the API budget too.
     assert client.get("/api/v1/me/").status_code == 429
+
+
+def test_a_question_over_the_websocket_is_refused_when_the_organisation_budget_is_spent(
+    alpha, beta, conversation, settings
+):
+    # Day-long windows: the test never straddles a window's end.
+    settings.AISER_API_RATE = "100/d"
+    settings.AISER_ORG_API_RATE = "2/d"
+    viewer = alpha.client("viewer")
+    # One request each from two members spends the organisation's budget (the viewer's also puts the
+    # session where the websocket reads it).
+    assert [viewer.get("/api/v1/me/").status_code, alpha.client("editor").get("/api/v1/me/").status_code] == [
+        200,
+        200,
+    ]
+    cookie = f"sessionid={viewer.cookies['sessionid'].value}".encode()
+
+    refused = asyncio.run(_ask(alpha, conversation, cookie))
+
+    assert refused["type"] == "error"
+    assert refused["code"] == "rate_limited"
+    assert beta.client("viewer").get("/api/v1/me/").status_code == 200  # another organisation's budget
