@@ -10,21 +10,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from chat2chart.conversations.models import Message
 from chat2chart.sources.models import SourceTable
+from enterprise.billing import selectors as billing_selectors
 from enterprise.billing.models import PlanLimit, UsageCounter
+from enterprise.billing.plans import billing_enabled
 from enterprise.billing.services import usage_pending
+from enterprise.billing.subscriptions import InvoiceLine, invoice_list
 from enterprise.console import daily
 from enterprise.console.limits import llm_tokens_per_day
 from enterprise.console.models import StaffAction
 from enterprise.tenants.models import Organization
 
-# The plan of an organisation that pays for none and has no override (billing has no plans yet).
+# The plan shown for an organisation whose subscription row names none (a fresh platform).
 DEFAULT_PLAN = "free"
 CHART_DAYS = 30
 CHART_MONTHS = 12
@@ -63,8 +65,11 @@ def this_month() -> date:
 
 
 def plan_name(organization: Organization) -> str:
-    """The organisation's plan: the staff override, else `DEFAULT_PLAN`."""
-    return organization.plan_override or DEFAULT_PLAN
+    """The organisation's plan: the staff override, else its billing plan (trial, paid or Free)."""
+    if organization.plan_override:
+        return organization.plan_override
+    plan = billing_selectors.organization_plan(organization).plan
+    return plan.slug if plan is not None else DEFAULT_PLAN
 
 
 def questions_this_month(organizations: list[Organization]) -> dict[int, int]:
@@ -167,20 +172,18 @@ def staff_actions(*, organization: Organization | None = None, limit: int = 50) 
     return list(actions[:limit])
 
 
-def invoices(organization: Organization) -> list[Any] | None:
-    """The organisation's invoices when billing records them (a `billing.Invoice` model with an
-    `organization`), newest first; None when the platform keeps no invoices yet."""
-    try:
-        # By name, not import: billing may add invoices later; until then there is nothing to show.
-        model: Any = apps.get_model("billing", "Invoice")  # type: ignore[misc]
-    except LookupError:
+def invoices(organization: Organization) -> list[InvoiceLine] | None:
+    """The organisation's invoices from Stripe, newest first; None when billing is off (no Stripe key).
+    Raises AiserError ("unavailable") when Stripe cannot be reached."""
+    if not billing_enabled():
         return None
-    return list(model.objects.filter(organization=organization).order_by("-pk")[:24])
+    return invoice_list(organization)
 
 
 def platform_totals() -> dict[str, Any]:
     """Organisations by plan and status, and questions and queries per day over `CHART_DAYS` days, for
-    every organisation together. MRR is None: billing records no subscriptions yet."""
+    every organisation together, and monthly recurring revenue at list prices, formatted (None when
+    billing is off)."""
     organizations = list(Organization.objects.exclude(schema_name="public"))
     by_plan = Counter(plan_name(o) for o in organizations)
     by_status = Counter(o.get_status_display() for o in organizations)
@@ -195,5 +198,5 @@ def platform_totals() -> dict[str, Any]:
         "days": [d.isoformat() for d in days],
         "questions_per_day": [per_day["question_asked"][d] for d in days],
         "queries_per_day": [per_day["query_run"][d] for d in days],
-        "mrr": None,
+        "mrr": f"{billing_selectors.mrr_cents() / 100:,.2f}" if billing_enabled() else None,
     }

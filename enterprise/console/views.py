@@ -69,6 +69,11 @@ def console_home(request: HttpRequest) -> HttpResponse:
 def console_organization(request: HttpRequest, slug: str) -> HttpResponse:
     organization = _organization(slug)
     usage = selectors.organization_usage(organization)
+    invoices, invoice_error = None, ""
+    try:
+        invoices = selectors.invoices(organization)
+    except AiserError as error:  # Stripe out of reach: the rest of the page still helps
+        invoice_error = error.message
     return render(
         request,
         "console/organization.html",
@@ -83,7 +88,8 @@ def console_organization(request: HttpRequest, slug: str) -> HttpResponse:
                 "days": usage.days,
                 "daily": usage.daily,
             },
-            "invoices": selectors.invoices(organization),
+            "invoices": invoices,
+            "invoice_error": invoice_error,
             "actions": selectors.staff_actions(organization=organization),
         },
     )

@@ -41,7 +41,42 @@ def test_an_organisation_page_charts_its_own_usage_only(console, alpha, beta):
     chart = page.context["chart"]
     assert chart["daily"]["query_run"][-1] == 7
     assert chart["monthly"]["query_run"][-1] >= 7
-    assert b"keeps no invoices yet" in page.content
+    assert b"Billing is off on this platform" in page.content
+
+
+def test_the_console_shows_billing_plans_and_recurring_revenue_when_billing_is_on(
+    console, alpha, beta, settings
+):
+    from enterprise.billing.models import Plan, Subscription, SubscriptionStatus
+
+    settings.AISER_BILLING_ENABLED = True
+    team, business = Plan.objects.get(slug="team"), Plan.objects.get(slug="business")
+    Subscription.objects.filter(organization__in=[alpha.organization, beta.organization]).delete()
+    Subscription.objects.create(
+        organization=alpha.organization,
+        plan=team,
+        status=SubscriptionStatus.ACTIVE,
+        stripe_customer_id="cus_a",
+        stripe_subscription_id="sub_a",
+    )
+    Subscription.objects.create(
+        organization=beta.organization,
+        plan=business,
+        status=SubscriptionStatus.PAST_DUE,
+        stripe_customer_id="cus_b",
+        stripe_subscription_id="sub_b",
+    )
+    expected_cents = sum(
+        s.plan.monthly_price_cents
+        for s in Subscription.objects.filter(status__in=["active", "past_due"]).exclude(
+            stripe_subscription_id=""
+        )
+    )
+    page = console.get("/console/")
+    rows = {row.organization.slug: row for row in page.context["rows"]}
+    assert (rows["alpha"].plan, rows["beta"].plan) == ("team", "business")
+    assert page.context["totals"]["mrr"] == f"{expected_cents / 100:,.2f}"
+    assert expected_cents >= team.monthly_price_cents + business.monthly_price_cents > 0
 
 
 def test_people_who_are_not_staff_never_see_the_console(alpha, public_host):
