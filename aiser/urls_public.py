@@ -12,6 +12,8 @@ urlpatterns = [
     path("", tenant_views.landing, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    # Accounts security: the person's sessions and sign-in history (before allauth's accounts/ URLs).
+    path("", include("chat2chart.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("organizations/new/", tenant_views.organization_create_view, name="organization_create"),
     path("organizations/", tenant_views.organization_list, name="organization_list"),

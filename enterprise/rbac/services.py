@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.http import HttpRequest
 from django.utils import timezone
+
+from chat2chart.accounts.services import login_event_record
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
 from chat2chart.core.principal import Principal
-from enterprise.rbac.models import ApiKey, hash_key
+from enterprise.rbac.models import SCOPES, ApiKey, hash_key
 from enterprise.tenants.models import ROLE_RANK, Membership, Organization, Role
 
 KEY_PREFIX = "ak_"
@@ -32,9 +36,12 @@ def api_key_create(
     name: str,
     role: str,
     expires_at: datetime | None = None,
+    scopes: Iterable[str] | None = None,
 ) -> NewApiKey:
     """A new key of `role` made by `principal`'s user (the key is shown once). Only owners and admins
-    make keys, and never above the role they act with (a key making a key: the key's own role)."""
+    make keys, and never above the role they act with (a key making a key: the key's own role).
+    `scopes` (default: all of "read", "query", "write", "admin") narrow what the key may do below its
+    role; raises `ValidationFailed` for an unknown or empty list."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed("Give the key a name of at most 100 characters.")
@@ -47,6 +54,10 @@ def api_key_create(
         raise ValidationFailed(f"A key cannot have a higher role than yours ({acting_role}).")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("The expiry must be in the future.")
+    chosen = [scope for scope in SCOPES if scope in set(SCOPES if scopes is None else scopes)]
+    unknown = sorted(set(scopes or ()) - set(SCOPES))
+    if unknown or not chosen:
+        raise ValidationFailed(f"Scopes are one or more of {', '.join(SCOPES)}.")
     secret = secrets.token_urlsafe(32)
     prefix = secrets.token_hex(4)
     raw_key = f"{KEY_PREFIX}{prefix}_{secret}"
@@ -58,13 +69,14 @@ def api_key_create(
         key_hash=hash_key(raw_key),
         role=role,
         expires_at=expires_at,
+        scopes=chosen,
     )
     hooks.record_audit(
         action="api_key.create",
         actor=principal,
         target_type="api_key",
         target_id=api_key.pk,
-        data={"name": name, "role": role},
+        data={"name": name, "role": role, "scopes": chosen},
     )
     return NewApiKey(api_key=api_key, raw_key=raw_key)
 
@@ -108,3 +120,17 @@ def api_key_resolve(*, raw_key: str, organization: Organization) -> ResolvedKey 
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_GRANULARITY:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     return ResolvedKey(api_key=api_key, role=role, creator_role=membership.role)
+
+
+def api_key_first_use_record(*, api_key: ApiKey, request: HttpRequest) -> bool:
+    """Mark the key's first use and add it to its creator's sign-in history (method "api_key"), once:
+    of concurrent first requests only one wins the conditional update. Returns whether this was it."""
+    won = ApiKey.objects.filter(pk=api_key.pk, first_used_at__isnull=True).update(first_used_at=timezone.now())
+    api_key.first_used_at = api_key.first_used_at or timezone.now()
+    if not won:
+        return False
+    from enterprise.rbac.cached import invalidate  # the cached key still says "never used"
+
+    invalidate([api_key.organization_id])
+    login_event_record(request=request, user=api_key.created_by, succeeded=True, method="api_key")
+    return True

@@ -17,7 +17,7 @@ from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError
 from chat2chart.core.principal import Principal
 from enterprise.rbac import services
-from enterprise.rbac.models import ApiKey
+from enterprise.rbac.models import SCOPES, ApiKey
 from enterprise.tenants.models import Role
 
 EXPIRY_CHOICES = [
@@ -33,6 +33,12 @@ class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
     expires_in_days = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expires")
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope, scope) for scope in SCOPES],
+        initial=list(SCOPES),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="read: see; query: ask and run queries; write: create, change, delete; admin: manage.",
+    )
 
 
 @login_required
@@ -50,6 +56,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 role=form.cleaned_data["role"],
                 expires_at=timezone.now() + timedelta(days=int(days)) if days else None,
+                scopes=form.cleaned_data["scopes"],
             )
         except AiserError as error:
             form.add_error(None, error.message)
