@@ -18,10 +18,15 @@ from chat2chart.core.errors import NotFound
 def usersession_touch(request: HttpRequest) -> None:
     """Create or refresh the row of the request's session (address, user agent, last seen, host)."""
     UserSession.objects.create_from_request(request)
+    usersession_mark_host(request)
+
+
+def usersession_mark_host(request: HttpRequest) -> None:
+    """Record on the request's session row which host it belongs to (allauth does not)."""
     host = request.get_host().split(":")[0].lower()
-    UserSession.objects.filter(session_key=request.session.session_key).exclude(data__host=host).update(
-        data={"host": host}
-    )
+    session = UserSession.objects.filter(session_key=request.session.session_key).first()
+    if session is not None and session.data.get("host") != host:
+        UserSession.objects.filter(pk=session.pk).update(data={**session.data, "host": host})
 
 
 def usersession_list(user: Any) -> list[UserSession]:

@@ -8,12 +8,15 @@ from typing import Any
 from django.http import HttpRequest
 
 from chat2chart.accounts.services import login_event_record
+from chat2chart.accounts.sessions import usersession_mark_host
 
 
 def on_user_logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     """allauth's `user_logged_in`: every flow that completes a sign-in (password, SAML, OIDC, passkey),
     after MFA when the person has it."""
     login_event_record(request=request, user=user, succeeded=True)
+    # allauth.usersessions made the session's row just before (its app is ready first).
+    usersession_mark_host(request)
 
 
 def on_user_login_failed(
