@@ -22,6 +22,11 @@ class SessionActivityMiddleware:
         user = getattr(request, "user", None)
         key = session.session_key if session is not None else None
         # One cache round trip per request; the database only when the minute has passed.
-        if key and user is not None and user.is_authenticated and cache.add(f"session-seen:{key}", 1, TOUCH_EVERY_S):
+        if (
+            key
+            and user is not None
+            and user.is_authenticated
+            and cache.add(f"session-seen:{key}", 1, TOUCH_EVERY_S)
+        ):
             usersession_touch(request)
         return self.get_response(request)

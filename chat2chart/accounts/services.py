@@ -13,7 +13,6 @@ from django.http import HttpRequest
 
 from chat2chart.accounts.models import LoginEvent
 from chat2chart.accounts.origin import client_ip, user_agent
-
 from chat2chart.core.errors import ValidationFailed
 
 User = get_user_model()

@@ -21,11 +21,12 @@ HISTORY_SHOWN = 50
 @login_required
 @require_GET
 def security(request: HttpRequest) -> HttpResponse:
+    user_id = int(request.user.pk or 0)  # login_required: a signed-in person
     context = {
-        "authenticators": Authenticator.objects.filter(user=request.user).order_by("type"),
+        "authenticators": Authenticator.objects.filter(user_id=user_id).order_by("type"),
         "sessions": sessions.usersession_list(request.user),
         "current_key": request.session.session_key,
-        "history": LoginEvent.objects.filter(user=request.user)[:HISTORY_SHOWN],
+        "history": LoginEvent.objects.filter(user_id=user_id)[:HISTORY_SHOWN],
     }
     return render(request, "accounts/security.html", context)
 

@@ -51,7 +51,7 @@ def audit_entry_record(event: AuditEvent) -> None:
     if audit_settings().webhook_url:
         from enterprise.audit.tasks import deliver_entry
 
-        workspace = connection.schema_name
+        workspace = event.workspace
         transaction.on_commit(lambda: deliver_entry.delay(workspace, entry.pk), robust=True)
 
 

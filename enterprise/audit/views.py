@@ -7,8 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -89,7 +88,7 @@ def audit_settings_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def audit_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The filtered entries as CSV (`fmt` "csv") or JSON Lines ("jsonl"), streamed."""
     _require_manage(request)
     try:
@@ -97,7 +96,7 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
     except AiserError as error:
         return HttpResponse(error.message, status=400, content_type="text/plain")
     entries = selectors.audit_entries(criteria)
-    workspace = connection.schema_name
+    workspace = hooks.current_workspace()
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     if fmt == "csv":
         response = StreamingHttpResponse(

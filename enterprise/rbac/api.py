@@ -42,7 +42,10 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=SCOPES), required=False, allow_empty=False, max_length=len(SCOPES)
+        child=serializers.ChoiceField(choices=SCOPES),
+        required=False,
+        allow_empty=False,
+        max_length=len(SCOPES),
     )
 
 

@@ -53,5 +53,7 @@ class RequireMfaMiddleware:
             request.session["aiser_mfa_enrolled"] = True
             return self.get_response(request)
         if request.path.startswith("/api/"):
-            return error_response(403, "This organisation requires two-factor authentication; set it up first.")
+            return error_response(
+                403, "This organisation requires two-factor authentication; set it up first."
+            )
         return redirect("mfa_activate_totp")

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from enterprise.tenants.models import Organization, Role
 
-
 # What a key may be used for, besides its role (enterprise.rbac.policy maps them to the core's actions).
 SCOPES = ("read", "query", "write", "admin")
 

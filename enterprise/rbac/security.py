@@ -48,7 +48,9 @@ def member_sign_out(*, organization: Organization, actor: Principal, user_id: in
     """End every session of member `user_id` on the organisation's host; returns how many. Raises
     `Forbidden` for non-admins and `NotFound` for someone who is not a member."""
     _require_manage(actor)
-    membership = Membership.objects.select_related("user").filter(organization=organization, user_id=user_id).first()
+    membership = (
+        Membership.objects.select_related("user").filter(organization=organization, user_id=user_id).first()
+    )
     if membership is None:
         raise NotFound("No such member.")
     with transaction.atomic():

@@ -12,9 +12,11 @@ from rest_framework.views import APIView
 
 from chat2chart.accounts.models import LoginEvent
 from chat2chart.core import hooks
+from chat2chart.core.errors import NotFound
 from chat2chart.core.principal import Principal
 from enterprise.rbac import security
 from enterprise.rbac.middleware import mfa_required
+from enterprise.tenants.models import Organization
 
 HISTORY_LIMIT = 500
 
@@ -33,19 +35,27 @@ class LoginEventSerializer(serializers.ModelSerializer):
         fields = ["id", "created_at", "user", "email", "succeeded", "method", "ip", "user_agent"]
 
 
+def _organization() -> Organization:
+    # The organisation whose host the request came to; fails closed anywhere else.
+    tenant = getattr(connection, "tenant", None)
+    if not isinstance(tenant, Organization):
+        raise NotFound("Not found.")
+    return tenant
+
+
 class SecurityView(APIView):
     actions = {"GET": hooks.MANAGE, "PUT": hooks.MANAGE}
 
     @extend_schema(responses=SecuritySerializer, operation_id="security_get")
     def get(self, request: Request) -> Response:
-        return Response({"require_mfa": mfa_required(connection.tenant.pk)})
+        return Response({"require_mfa": mfa_required(_organization().pk)})
 
     @extend_schema(request=SecuritySerializer, responses=SecuritySerializer, operation_id="security_update")
     def put(self, request: Request) -> Response:
         payload = SecuritySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         saved = security.organization_security_update(
-            organization=connection.tenant,
+            organization=_organization(),
             actor=Principal.from_request(request),
             require_mfa=payload.validated_data["require_mfa"],
         )
@@ -58,7 +68,7 @@ class MemberSignOutView(APIView):
     @extend_schema(request=None, responses=SignOutSerializer, operation_id="security_member_sign_out")
     def post(self, request: Request, user_id: int) -> Response:
         ended = security.member_sign_out(
-            organization=connection.tenant, actor=Principal.from_request(request), user_id=user_id
+            organization=_organization(), actor=Principal.from_request(request), user_id=user_id
         )
         return Response({"sessions_ended": ended})
 
@@ -74,5 +84,5 @@ class LoginHistoryView(APIView):
     def get(self, request: Request) -> Response:
         raw_user = request.query_params.get("user")
         user_id = int(raw_user) if raw_user and raw_user.isdigit() else None
-        events = security.login_history(organization=connection.tenant, user_id=user_id)[:HISTORY_LIMIT]
+        events = security.login_history(organization=_organization(), user_id=user_id)[:HISTORY_LIMIT]
         return Response(LoginEventSerializer(events, many=True).data)

@@ -12,7 +12,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from chat2chart.accounts.services import login_event_record
-
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
 from chat2chart.core.principal import Principal
@@ -125,7 +124,9 @@ def api_key_resolve(*, raw_key: str, organization: Organization) -> ResolvedKey 
 def api_key_first_use_record(*, api_key: ApiKey, request: HttpRequest) -> bool:
     """Mark the key's first use and add it to its creator's sign-in history (method "api_key"), once:
     of concurrent first requests only one wins the conditional update. Returns whether this was it."""
-    won = ApiKey.objects.filter(pk=api_key.pk, first_used_at__isnull=True).update(first_used_at=timezone.now())
+    won = ApiKey.objects.filter(pk=api_key.pk, first_used_at__isnull=True).update(
+        first_used_at=timezone.now()
+    )
     api_key.first_used_at = api_key.first_used_at or timezone.now()
     if not won:
         return False

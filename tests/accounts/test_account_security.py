@@ -39,13 +39,18 @@ def test_person_enrols_totp_and_then_signs_in_with_a_code(alpha, time_machine):
     assert response.status_code == 302
     secret = _enrol_totp(client)
     user = alpha.users["owner"]
-    assert set(Authenticator.objects.filter(user=user).values_list("type", flat=True)) == {"totp", "recovery_codes"}
+    assert set(Authenticator.objects.filter(user=user).values_list("type", flat=True)) == {
+        "totp",
+        "recovery_codes",
+    }
 
     fresh, response = _sign_in(alpha)
     assert response["Location"].startswith("/accounts/2fa/authenticate/")
     assert fresh.get("/api/v1/me/").status_code in (401, 403)  # the password alone is not enough
     time_machine.move_to(time.time() + 31)  # a code is good once: wait for the next one
-    wrong = fresh.post("/accounts/2fa/authenticate/", {"code": "000000" if totp(secret) != "000000" else "111111"})
+    wrong = fresh.post(
+        "/accounts/2fa/authenticate/", {"code": "000000" if totp(secret) != "000000" else "111111"}
+    )
     assert wrong.status_code == 200
     right = fresh.post("/accounts/2fa/authenticate/", {"code": totp(secret)})
     assert right.status_code == 302
@@ -76,9 +81,11 @@ def test_organisation_requiring_mfa_sends_members_without_it_to_enrolment(alpha,
         )
     client, _ = _sign_in(alpha, role="viewer")
     page = client.get("/dashboards/")
-    assert page.status_code == 302 and page["Location"] == "/accounts/2fa/totp/activate/"
+    assert page.status_code == 302
+    assert page["Location"] == "/accounts/2fa/totp/activate/"
     api = client.get("/api/v1/me/")
-    assert api.status_code == 403 and "two-factor" in api.json()["error"]["message"]
+    assert api.status_code == 403
+    assert "two-factor" in api.json()["error"]["message"]
     _enrol_totp(client)
     assert client.get("/dashboards/").status_code == 200
     # The other organisation did not ask for it.
@@ -99,8 +106,11 @@ def test_login_history_records_success_and_failure_with_method_address_and_devic
     assert all(e.ip == "127.0.0.1" and e.workspace == alpha.organization.schema_name for e in events)
     assert events[0].user == alpha.users["editor"]
     own_page = alpha.client("editor").get("/accounts/security/")
-    assert b"failing-agent" in own_page.content and b"Failed" in own_page.content
-    admin_view = alpha.client("admin").get("/api/v1/security/login-history/", {"user": alpha.users["editor"].pk})
+    assert b"failing-agent" in own_page.content
+    assert b"Failed" in own_page.content
+    admin_view = alpha.client("admin").get(
+        "/api/v1/security/login-history/", {"user": alpha.users["editor"].pk}
+    )
     assert [row["succeeded"] for row in admin_view.json()] == [True, False]
     assert alpha.client("viewer").get("/api/v1/security/login-history/").status_code == 403
 
@@ -140,7 +150,8 @@ def test_admin_signs_a_member_out_of_the_organisation(alpha):
     user_id = alpha.users["viewer"].pk
     assert alpha.client("editor").post(f"/api/v1/security/members/{user_id}/sign-out/").status_code == 403
     response = alpha.client("admin").post(f"/api/v1/security/members/{user_id}/sign-out/")
-    assert response.status_code == 200 and response.json() == {"sessions_ended": 1}
+    assert response.status_code == 200
+    assert response.json() == {"sessions_ended": 1}
     assert member.get("/dashboards/")["Location"].startswith("/accounts/login/")
     with alpha.activate():
         assert AuditEntry.objects.filter(action="member.sign_out", target_id=str(user_id)).exists()

@@ -28,7 +28,8 @@ def _bearer(workspace, raw, agent="robot/1"):
 
 def test_read_key_can_read_but_cannot_query_or_write(alpha):
     created = _key(alpha, role="admin", scopes=["read"])
-    assert created.status_code == 201 and created.json()["scopes"] == ["read"]
+    assert created.status_code == 201
+    assert created.json()["scopes"] == ["read"]
     client = _bearer(alpha, created.json()["key"])
     assert client.get("/api/v1/sources/").status_code == 200
     assert client.post("/api/v1/conversations/", {}, content_type="application/json").status_code == 403
@@ -52,7 +53,8 @@ def test_scopes_never_lift_a_key_above_its_role(alpha):
 
 def test_unknown_or_empty_scopes_are_refused_with_a_clear_error(alpha):
     unknown = _key(alpha, scopes=["read", "delete-everything"])
-    assert unknown.status_code == 400 and "error" in unknown.json()
+    assert unknown.status_code == 400
+    assert "error" in unknown.json()
     assert _key(alpha, scopes=[]).status_code == 400
 
 

@@ -43,7 +43,8 @@ def test_member_enrols_an_authenticator_app_from_the_security_page(live_server, 
         page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/"))
         page.goto(live_server.url(alpha, "/accounts/security/"))
         listed = page.locator("main").inner_text()
-        assert "TOTP Authenticator" in listed and "Recovery codes" in listed
+        assert "TOTP Authenticator" in listed
+        assert "Recovery codes" in listed
         assert page.console_errors == []
     finally:
         with committed():

@@ -8,28 +8,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LoginEvent',
+            name="LoginEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('email', models.CharField(blank=True, default='', max_length=320)),
-                ('succeeded', models.BooleanField()),
-                ('method', models.CharField(choices=[('password', 'Password'), ('saml', 'SAML'), ('oidc', 'OIDC'), ('api_key', 'API key (first use)'), ('other', 'Other')], default='password', max_length=16)),
-                ('workspace', models.CharField(blank=True, db_index=True, default='', max_length=63)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, default='', max_length=400)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='login_events', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("email", models.CharField(blank=True, default="", max_length=320)),
+                ("succeeded", models.BooleanField()),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("password", "Password"),
+                            ("saml", "SAML"),
+                            ("oidc", "OIDC"),
+                            ("api_key", "API key (first use)"),
+                            ("other", "Other"),
+                        ],
+                        default="password",
+                        max_length=16,
+                    ),
+                ),
+                ("workspace", models.CharField(blank=True, db_index=True, default="", max_length=63)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, default="", max_length=400)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="login_events",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['user', '-created_at'], name='login_event_user')],
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [models.Index(fields=["user", "-created_at"], name="login_event_user")],
             },
         ),
     ]

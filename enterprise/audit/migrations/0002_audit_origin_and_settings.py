@@ -5,63 +5,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0001_initial'),
+        ("audit", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditSettings',
+            name="AuditSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('retention_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('webhook_url', models.URLField(blank=True, default='', max_length=500)),
-                ('webhook_secret', models.BinaryField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("retention_days", models.PositiveIntegerField(blank=True, null=True)),
+                ("webhook_url", models.URLField(blank=True, default="", max_length=500)),
+                ("webhook_secret", models.BinaryField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.AlterModelOptions(
-            name='auditentry',
-            options={'ordering': ['-created_at', '-pk']},
+            name="auditentry",
+            options={"ordering": ["-created_at", "-pk"]},
         ),
         migrations.AddField(
-            model_name='auditentry',
-            name='actor_label',
-            field=models.CharField(blank=True, default='', max_length=320),
+            model_name="auditentry",
+            name="actor_label",
+            field=models.CharField(blank=True, default="", max_length=320),
         ),
         migrations.AddField(
-            model_name='auditentry',
-            name='api_key_id',
+            model_name="auditentry",
+            name="api_key_id",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='auditentry',
-            name='changes',
+            model_name="auditentry",
+            name="changes",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='auditentry',
-            name='ip',
+            model_name="auditentry",
+            name="ip",
             field=models.GenericIPAddressField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='auditentry',
-            name='request_id',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="auditentry",
+            name="request_id",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AddField(
-            model_name='auditentry',
-            name='user_agent',
-            field=models.CharField(blank=True, default='', max_length=400),
+            model_name="auditentry",
+            name="user_agent",
+            field=models.CharField(blank=True, default="", max_length=400),
         ),
         migrations.AlterField(
-            model_name='auditentry',
-            name='actor_id',
+            model_name="auditentry",
+            name="actor_id",
             field=models.BigIntegerField(db_index=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['target_type', 'target_id'], name='audit_target'),
+            model_name="auditentry",
+            index=models.Index(fields=["target_type", "target_id"], name="audit_target"),
         ),
     ]
