@@ -50,7 +50,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             workspace=connection.schema_name,
             api_key_id=api_key.pk,
         )
-        if api_key.first_used_at is None:
+        if resolved.first_use:
             api_key_first_use_record(api_key=api_key, request=request._request)
         request._request.principal = principal
         # Code that still passes `request.user` gets the key's principal and role, not the creator's.

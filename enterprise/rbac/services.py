@@ -100,6 +100,7 @@ class ResolvedKey:
     api_key: ApiKey
     role: str  # the role the key acts with: its own, never above its creator's current role
     creator_role: str  # the creator's current role in the organisation
+    first_use: bool = False  # this resolution marked the key's first use (never cached as True)
 
 
 def api_key_resolve(*, raw_key: str, organization: Organization) -> ResolvedKey | None:
@@ -116,22 +117,19 @@ def api_key_resolve(*, raw_key: str, organization: Organization) -> ResolvedKey 
     # A key never acts above its creator's current role.
     role = min((api_key.role, membership.role), key=lambda r: ROLE_RANK[r])
     now = timezone.now()
+    first_use = False
+    if api_key.first_used_at is None:
+        # A conditional update: of concurrent first requests exactly one sees a row changed.
+        first_use = bool(
+            ApiKey.objects.filter(pk=api_key.pk, first_used_at__isnull=True).update(first_used_at=now)
+        )
+        api_key.first_used_at = now
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_GRANULARITY:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-    return ResolvedKey(api_key=api_key, role=role, creator_role=membership.role)
+    return ResolvedKey(api_key=api_key, role=role, creator_role=membership.role, first_use=first_use)
 
 
-def api_key_first_use_record(*, api_key: ApiKey, request: HttpRequest) -> bool:
-    """Mark the key's first use and add it to its creator's sign-in history (method "api_key"), once:
-    of concurrent first requests only one wins the conditional update. Returns whether this was it."""
-    won = ApiKey.objects.filter(pk=api_key.pk, first_used_at__isnull=True).update(
-        first_used_at=timezone.now()
-    )
-    api_key.first_used_at = api_key.first_used_at or timezone.now()
-    if not won:
-        return False
-    from enterprise.rbac.cached import invalidate  # the cached key still says "never used"
-
-    invalidate([api_key.organization_id])
+def api_key_first_use_record(*, api_key: ApiKey, request: HttpRequest) -> None:
+    """Add the key's first use to its creator's sign-in history (method "api_key"). Called when
+    `api_key_resolve` reported `first_use`: of concurrent first requests only one wins that."""
     login_event_record(request=request, user=api_key.created_by, succeeded=True, method="api_key")
-    return True

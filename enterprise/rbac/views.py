@@ -37,6 +37,7 @@ class ApiKeyForm(forms.Form):
         choices=[(scope, scope) for scope in SCOPES],
         initial=list(SCOPES),
         widget=forms.CheckboxSelectMultiple,
+        required=False,  # none ticked: all of them (the role still caps the key)
         help_text="read: see; query: ask and run queries; write: create, change, delete; admin: manage.",
     )
 
@@ -56,7 +57,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 role=form.cleaned_data["role"],
                 expires_at=timezone.now() + timedelta(days=int(days)) if days else None,
-                scopes=form.cleaned_data["scopes"],
+                scopes=form.cleaned_data["scopes"] or None,
             )
         except AiserError as error:
             form.add_error(None, error.message)
