@@ -32,6 +32,7 @@ def _enrol_totp(client) -> str:
     return secret
 
 
+@pytest.mark.slow
 def test_person_enrols_totp_and_then_signs_in_with_a_code(alpha, time_machine):
     from allauth.mfa.models import Authenticator
 

@@ -286,6 +286,7 @@ def _state_changing_operations(client: Client) -> set[str]:
     }
 
 
+@pytest.mark.slow
 def test_every_state_changing_endpoint_writes_an_audit_entry(alpha):
     from enterprise.audit.models import AuditEntry
 

@@ -14,10 +14,13 @@ from tests.conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.enterprise]
 
 
-def test_member_enrols_an_authenticator_app_from_the_security_page(live_server, page, committed, alpha):
+def test_member_enrols_an_authenticator_app_from_the_security_page(live_server, page, committed, workspaces):
     from chat2chart.accounts.services import user_ensure_verified
     from enterprise.tenants.models import Membership
 
+    # Not the `alpha` fixture: it needs `db`, which pytest-django makes transactional next to a
+    # `live_server` and then flushes every table (organisations included) after the test.
+    alpha = workspaces["alpha"]
     email = f"mfa-{uuid.uuid4().hex[:8]}@alpha.test"
     with committed():
         user = user_ensure_verified(email=email, password=PASSWORD)
