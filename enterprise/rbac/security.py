@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from chat2chart.accounts.models import LoginEvent
@@ -14,6 +14,15 @@ from chat2chart.core.errors import Forbidden, NotFound
 from chat2chart.core.principal import Principal
 from enterprise.rbac.models import OrganizationSecurity
 from enterprise.tenants.models import Membership, Organization
+
+
+def current_organization() -> Organization:
+    """The organisation whose host the request came to (its schema is in scope); raises `NotFound`
+    anywhere else, so a caller outside an organisation fails closed."""
+    tenant = getattr(connection, "tenant", None)
+    if not isinstance(tenant, Organization) or tenant.schema_name == "public":
+        raise NotFound("Not found.")
+    return tenant
 
 
 def _require_manage(actor: Principal) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -12,11 +11,9 @@ from rest_framework.views import APIView
 
 from chat2chart.accounts.models import LoginEvent
 from chat2chart.core import hooks
-from chat2chart.core.errors import NotFound
 from chat2chart.core.principal import Principal
 from enterprise.rbac import security
 from enterprise.rbac.middleware import mfa_required
-from enterprise.tenants.models import Organization
 
 HISTORY_LIMIT = 500
 
@@ -35,27 +32,19 @@ class LoginEventSerializer(serializers.ModelSerializer):
         fields = ["id", "created_at", "user", "email", "succeeded", "method", "ip", "user_agent"]
 
 
-def _organization() -> Organization:
-    # The organisation whose host the request came to; fails closed anywhere else.
-    tenant = getattr(connection, "tenant", None)
-    if not isinstance(tenant, Organization):
-        raise NotFound("Not found.")
-    return tenant
-
-
 class SecurityView(APIView):
     actions = {"GET": hooks.MANAGE, "PUT": hooks.MANAGE}
 
     @extend_schema(responses=SecuritySerializer, operation_id="security_get")
     def get(self, request: Request) -> Response:
-        return Response({"require_mfa": mfa_required(_organization().pk)})
+        return Response({"require_mfa": mfa_required(security.current_organization().pk)})
 
     @extend_schema(request=SecuritySerializer, responses=SecuritySerializer, operation_id="security_update")
     def put(self, request: Request) -> Response:
         payload = SecuritySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         saved = security.organization_security_update(
-            organization=_organization(),
+            organization=security.current_organization(),
             actor=Principal.from_request(request),
             require_mfa=payload.validated_data["require_mfa"],
         )
@@ -68,7 +57,9 @@ class MemberSignOutView(APIView):
     @extend_schema(request=None, responses=SignOutSerializer, operation_id="security_member_sign_out")
     def post(self, request: Request, user_id: int) -> Response:
         ended = security.member_sign_out(
-            organization=_organization(), actor=Principal.from_request(request), user_id=user_id
+            organization=security.current_organization(),
+            actor=Principal.from_request(request),
+            user_id=user_id,
         )
         return Response({"sessions_ended": ended})
 
@@ -84,5 +75,7 @@ class LoginHistoryView(APIView):
     def get(self, request: Request) -> Response:
         raw_user = request.query_params.get("user")
         user_id = int(raw_user) if raw_user and raw_user.isdigit() else None
-        events = security.login_history(organization=_organization(), user_id=user_id)[:HISTORY_LIMIT]
+        events = security.login_history(organization=security.current_organization(), user_id=user_id)[
+            :HISTORY_LIMIT
+        ]
         return Response(LoginEventSerializer(events, many=True).data)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
-"""API key pages (create, list, revoke) and the same over the API."""
+"""API key pages (create, list, revoke) and the organisation's security page."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError
 from chat2chart.core.principal import Principal
-from enterprise.rbac import services
+from enterprise.rbac import security, services
+from enterprise.rbac.middleware import mfa_required
 from enterprise.rbac.models import SCOPES, ApiKey
 from enterprise.tenants.models import Role
 
@@ -77,3 +78,23 @@ def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     services.api_key_revoke(organization=request.tenant, key_id=pk, principal=Principal.from_request(request))
     messages.success(request, "Key revoked.")
     return redirect("api_keys")
+
+
+@login_required
+def security_settings(request: HttpRequest) -> HttpResponse:
+    """Admins: require MFA of every member, and the members' sign-in history on this host."""
+    principal = Principal.from_request(request)
+    if not hooks.can(principal, hooks.MANAGE):
+        raise Http404("not allowed")
+    organization = security.current_organization()
+    if request.method == "POST":
+        security.organization_security_update(
+            organization=organization, actor=principal, require_mfa=request.POST.get("require_mfa") == "on"
+        )
+        messages.success(request, "Saved.")
+        return redirect("security_settings")
+    context = {
+        "require_mfa": mfa_required(organization.pk),
+        "history": security.login_history(organization=organization)[:100],
+    }
+    return render(request, "rbac/security.html", context)

@@ -156,3 +156,15 @@ def test_admin_signs_a_member_out_of_the_organisation(alpha):
     assert member.get("/dashboards/")["Location"].startswith("/accounts/login/")
     with alpha.activate():
         assert AuditEntry.objects.filter(action="member.sign_out", target_id=str(user_id)).exists()
+
+
+def test_admin_requires_mfa_from_the_security_page_and_sees_the_history(alpha):
+    from enterprise.rbac.models import OrganizationSecurity
+
+    _sign_in(alpha, role="editor", agent="seen-on-page")
+    admin = alpha.client("admin")
+    page = admin.get("/settings/security/")
+    assert b"seen-on-page" in page.content
+    assert alpha.client("editor").get("/settings/security/").status_code == 404
+    assert admin.post("/settings/security/", {"require_mfa": "on"}).status_code == 302
+    assert OrganizationSecurity.objects.get(organization=alpha.organization).require_mfa
