@@ -33,7 +33,7 @@ def audit_entry_record(event: AuditEvent) -> None:
     # lands in that organisation's schema.
     data = dict(event.data or {})
     changes = data.pop("changes", None)
-    api_key_id = data.pop("api_key_id", None)
+    api_key_id = data.get("api_key_id")  # kept in data too: readers of older entries look there
     origin = current_origin()
     entry = AuditEntry.objects.create(
         actor_id=event.actor_id,
