@@ -22,6 +22,8 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    # Accounts security: the person's sessions and sign-in history (before allauth's accounts/ URLs).
+    path("", include("chat2chart.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -41,6 +43,8 @@ if settings.ENTERPRISE:
         path("", include("enterprise.billing.urls")),
         # Single sign-on: /accounts/sso/... and /api/v1/sso/...
         path("", include("enterprise.sso.urls")),
+        # Audit log page and exports.
+        path("", include("enterprise.audit.urls")),
     ]
 else:
     from django.contrib import admin

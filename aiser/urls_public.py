@@ -16,6 +16,8 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     # Single sign-on found by the email's verified domain (enterprise.sso).
     *sso_urls.public_urlpatterns,
+    # Accounts security: the person's sessions and sign-in history (before allauth's accounts/ URLs).
+    path("", include("chat2chart.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("organizations/new/", tenant_views.organization_create_view, name="organization_create"),
     path("organizations/", tenant_views.organization_list, name="organization_list"),

@@ -81,6 +81,9 @@ _FRAMEWORK_APPS = [
     "allauth",
     "allauth.account",
 ]
+# --- Accounts security (MFA, sessions; docs/account-security.md) --------------------------------
+# Public schema in the enterprise edition: a person's authenticators and sessions are platform-wide.
+_FRAMEWORK_APPS += ["allauth.mfa", "allauth.usersessions"]
 # chat2chart.analytics has no models: shared (tenant-agnostic) in the enterprise edition, no migrations.
 _CORE_SHARED_APPS = ["chat2chart.core", "chat2chart.accounts", "chat2chart.analytics"]
 _CORE_DATA_APPS = [
@@ -129,6 +132,18 @@ MIDDLEWARE = [
     "chat2chart.core.middleware.ApiErrorMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
+# --- Accounts security and audit: sessions' last use; the audit trail's request context; MFA enforcement.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
+    "chat2chart.accounts.middleware.SessionActivityMiddleware",
+)
+if ENTERPRISE:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "enterprise.audit.middleware.AuditContextMiddleware",
+    )
+    MIDDLEWARE.append("enterprise.rbac.middleware.RequireMfaMiddleware")
+
 if ENTERPRISE:
     MIDDLEWARE.insert(0, "enterprise.tenants.middleware.OrganizationMiddleware")
     # After authentication: non-members of an organisation get 404 on its host.
@@ -264,6 +279,12 @@ CELERY_BEAT_SCHEDULE = {
         else {}
     ),
 }
+# --- Accounts security and audit: retention of the audit trail, API key expiry reminders (daily).
+if ENTERPRISE:
+    CELERY_BEAT_SCHEDULE |= {
+        "audit-retention": {"task": "audit.retention_everywhere", "schedule": 86_400.0},
+        "api-key-expiry-reminders": {"task": "rbac.api_key_expiry_reminders", "schedule": 86_400.0},
+    }
 
 # --- Accounts ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -312,6 +333,18 @@ if ENTERPRISE:
     SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
     SOCIALACCOUNT_STORE_TOKENS = False
     SOCIALACCOUNT_LOGIN_ON_GET = False
+# --- Accounts security (docs/account-security.md) ---------------------------------------------------
+# TOTP with recovery codes, and security keys (WebAuthn; plain http only outside production).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Aiser"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+# Sessions' last use is written by chat2chart.accounts.middleware at most once a minute, not by allauth
+# on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
+# Days before an API key expires when its creator is reminded by email.
+AISER_API_KEY_EXPIRY_REMINDER_DAYS = env.integer("AISER_API_KEY_EXPIRY_REMINDER_DAYS", 7)
+# Days an organisation keeps its audit trail unless it sets its own.
+AISER_AUDIT_RETENTION_DAYS = env.integer("AISER_AUDIT_RETENTION_DAYS", 365)
 
 EMAIL_HOST = env.text("EMAIL_HOST", "")
 if EMAIL_HOST:

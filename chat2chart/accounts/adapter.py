@@ -20,6 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from chat2chart.accounts.services import login_event_record
 from chat2chart.core import hooks
 from chat2chart.core.principal import Principal
 
@@ -57,6 +58,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if user is None or not on_workspace_host(request) or hooks.can(Principal.for_user(user), hooks.VIEW):
             return user
         # Not a member here: the same answer as a wrong password, and it counts as a failed attempt.
+        login_event_record(request=request, user=user, succeeded=False)
         ratelimit.consume(
             request,
             action="login_failed",

@@ -48,3 +48,34 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name or self.email.split("@")[0]
+
+
+class LoginEvent(models.Model):
+    """One sign-in attempt, successful or not: the person's and their organisation admins' history."""
+
+    class Method(models.TextChoices):
+        PASSWORD = "password", "Password"
+        SAML = "saml", "SAML"
+        OIDC = "oidc", "OIDC"
+        API_KEY = "api_key", "API key (first use)"
+        OTHER = "other", "Other"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Null when the address typed belongs to no account (the email tried is kept).
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, null=True, blank=True, related_name="login_events"
+    )
+    email = models.CharField(max_length=320, blank=True, default="")
+    succeeded = models.BooleanField()
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.PASSWORD)
+    # The organisation's schema whose host the attempt came to ("" for the public site, "default" in core).
+    workspace = models.CharField(max_length=63, blank=True, default="", db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="login_event_user")]
+
+    def __str__(self) -> str:
+        return f"{self.email} {'ok' if self.succeeded else 'failed'} {self.method}"

@@ -242,10 +242,14 @@ def _notify(hook: str, listener: Callable[[Any], Any], event: Any) -> Any:
     # silence the listeners after it (billing, the audit trail). Inside a transaction the listener runs
     # in its own savepoint, so a failed statement rolls back only its writes and the caller's
     # transaction stays usable.
+    # A listener marked `aiser_required = True` (the audit trail itself) is the exception: its error is
+    # raised, so a change whose audit entry cannot be written fails rather than going unrecorded.
     try:
         with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
             changed = listener(event)
     except Exception:
+        if getattr(listener, "aiser_required", False):
+            raise
         logger.exception(
             "%s listener %s failed for %r", hook, getattr(listener, "__qualname__", listener), event
         )

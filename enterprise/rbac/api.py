@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from chat2chart.core import hooks
 from chat2chart.core.principal import Principal
 from enterprise.rbac import services
-from enterprise.rbac.models import ApiKey
+from enterprise.rbac.models import SCOPES, ApiKey
 from enterprise.tenants.models import Role
 
 
@@ -27,6 +27,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
             "name",
             "prefix",
             "role",
+            "scopes",
             "status",
             "created_by",
             "created_at",
@@ -40,6 +41,12 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=SCOPES),
+        required=False,
+        allow_empty=False,
+        max_length=len(SCOPES),
+    )
 
 
 class ApiKeyListView(APIView):

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from chat2chart.core.principal import Principal
 from enterprise.rbac.cached import api_key_lookup
 from enterprise.rbac.policy import key_scopes
+from enterprise.rbac.services import api_key_first_use_record
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -43,10 +44,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             user_id=user.pk,
             kind="api_key",
             role=resolved.role,
-            scopes=key_scopes(key_role=resolved.role, creator_role=resolved.creator_role),
+            scopes=key_scopes(
+                key_role=resolved.role, creator_role=resolved.creator_role, scopes=api_key.scopes
+            ),
             workspace=connection.schema_name,
             api_key_id=api_key.pk,
         )
+        if resolved.first_use:
+            api_key_first_use_record(api_key=api_key, request=request._request)
         request._request.principal = principal
         # Code that still passes `request.user` gets the key's principal and role, not the creator's.
         user.aiser_principal = principal

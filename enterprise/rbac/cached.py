@@ -17,6 +17,7 @@ old generation and never served.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import pickle
 import time
 from collections.abc import Iterable, Iterator
@@ -81,7 +82,8 @@ def api_key_lookup(*, raw_key: str, organization: Organization) -> ResolvedKey |
         if resolved is not None:
             if _used_long_ago(resolved.api_key):  # api_key_resolve has just written it
                 resolved.api_key.last_used_at = timezone.now()
-            cache.set(entry_key, (generation, _without_password(resolved)), timeout=ENTRY_TTL_S)
+            cached = dataclasses.replace(resolved, first_use=False)  # a hit is never a first use
+            cache.set(entry_key, (generation, _without_password(cached)), timeout=ENTRY_TTL_S)
         return resolved
     api_key = resolved.api_key
     if not api_key.is_active:  # expired while cached

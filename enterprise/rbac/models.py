@@ -11,6 +11,13 @@ from django.utils import timezone
 
 from enterprise.tenants.models import Organization, Role
 
+# What a key may be used for, besides its role (enterprise.rbac.policy maps them to the core's actions).
+SCOPES = ("read", "query", "write", "admin")
+
+
+def all_scopes() -> list[str]:
+    return list(SCOPES)
+
 
 def hash_key(raw_key: str) -> str:
     # Keys are 256-bit random tokens, so a fast hash is enough (no dictionary to attack).
@@ -30,6 +37,10 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A subset of SCOPES; the key may do an action only when both its role and a scope allow it.
+    scopes = models.JSONField(default=all_scopes)
+    first_used_at = models.DateTimeField(null=True, blank=True)
+    expiry_reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -50,3 +61,14 @@ class ApiKey(models.Model):
         if self.expires_at is not None and self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+class OrganizationSecurity(models.Model):
+    """An organisation's sign-in rules (public schema: read on every request to its host, cached)."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="security")
+    require_mfa = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"security of {self.organization_id} (MFA {'required' if self.require_mfa else 'optional'})"

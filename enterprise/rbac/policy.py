@@ -7,6 +7,7 @@ its membership's, or an API key's own role (never its creator's).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
@@ -53,10 +54,24 @@ def role_policy(principal: Principal, action: str, obj: Any = None) -> bool:
     return role_at_least(principal.role, MINIMUM_ROLE[action])
 
 
-def key_scopes(*, key_role: str, creator_role: str) -> frozenset[str]:
-    """What an API key of `key_role` may be used for: the actions its own role allows, and an owner's
-    rights over its creator's objects only when the key's role is not lower than the creator's."""
-    scopes = {action for action, minimum in MINIMUM_ROLE.items() if role_at_least(key_role, minimum)}
+# A key's scopes → the core's actions they open. Writing includes deleting and an owner's rights over
+# its creator's objects; a key without "write" changes nothing, whatever its role.
+SCOPE_ACTIONS: dict[str, frozenset[str]] = {
+    "read": frozenset({hooks.VIEW}),
+    "query": frozenset({hooks.ASK}),
+    "write": frozenset({hooks.EDIT, hooks.DELETE, OWNERSHIP}),
+    "admin": frozenset({hooks.MANAGE}),
+}
+
+
+def key_scopes(
+    *, key_role: str, creator_role: str, scopes: Iterable[str] = tuple(SCOPE_ACTIONS)
+) -> frozenset[str]:
+    """What an API key of `key_role` with `scopes` (a subset of "read", "query", "write", "admin") may be
+    used for: the actions both its own role and its scopes allow, and an owner's rights over its
+    creator's objects only when it may write and its role is not lower than the creator's."""
+    by_role = {action for action, minimum in MINIMUM_ROLE.items() if role_at_least(key_role, minimum)}
     if ROLE_RANK[key_role] >= ROLE_RANK[creator_role]:
-        scopes.add(OWNERSHIP)
-    return frozenset(scopes)
+        by_role.add(OWNERSHIP)
+    by_scope = set().union(*(SCOPE_ACTIONS.get(scope, frozenset()) for scope in scopes))
+    return frozenset(by_role & by_scope)

@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.http import HttpRequest
 from django.utils import timezone
 
+from chat2chart.accounts.services import login_event_record
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
 from chat2chart.core.principal import Principal
-from enterprise.rbac.models import ApiKey, hash_key
+from enterprise.rbac.models import SCOPES, ApiKey, hash_key
 from enterprise.tenants.models import ROLE_RANK, Membership, Organization, Role
 
 KEY_PREFIX = "ak_"
@@ -32,9 +35,12 @@ def api_key_create(
     name: str,
     role: str,
     expires_at: datetime | None = None,
+    scopes: Iterable[str] | None = None,
 ) -> NewApiKey:
     """A new key of `role` made by `principal`'s user (the key is shown once). Only owners and admins
-    make keys, and never above the role they act with (a key making a key: the key's own role)."""
+    make keys, and never above the role they act with (a key making a key: the key's own role).
+    `scopes` (default: all of "read", "query", "write", "admin") narrow what the key may do below its
+    role; raises `ValidationFailed` for an unknown or empty list."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed("Give the key a name of at most 100 characters.")
@@ -47,6 +53,10 @@ def api_key_create(
         raise ValidationFailed(f"A key cannot have a higher role than yours ({acting_role}).")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("The expiry must be in the future.")
+    chosen = [scope for scope in SCOPES if scope in set(SCOPES if scopes is None else scopes)]
+    unknown = sorted(set(scopes or ()) - set(SCOPES))
+    if unknown or not chosen:
+        raise ValidationFailed(f"Scopes are one or more of {', '.join(SCOPES)}.")
     secret = secrets.token_urlsafe(32)
     prefix = secrets.token_hex(4)
     raw_key = f"{KEY_PREFIX}{prefix}_{secret}"
@@ -58,13 +68,14 @@ def api_key_create(
         key_hash=hash_key(raw_key),
         role=role,
         expires_at=expires_at,
+        scopes=chosen,
     )
     hooks.record_audit(
         action="api_key.create",
         actor=principal,
         target_type="api_key",
         target_id=api_key.pk,
-        data={"name": name, "role": role},
+        data={"name": name, "role": role, "scopes": chosen},
     )
     return NewApiKey(api_key=api_key, raw_key=raw_key)
 
@@ -89,6 +100,7 @@ class ResolvedKey:
     api_key: ApiKey
     role: str  # the role the key acts with: its own, never above its creator's current role
     creator_role: str  # the creator's current role in the organisation
+    first_use: bool = False  # this resolution marked the key's first use (never cached as True)
 
 
 def api_key_resolve(*, raw_key: str, organization: Organization) -> ResolvedKey | None:
@@ -105,6 +117,19 @@ def api_key_resolve(*, raw_key: str, organization: Organization) -> ResolvedKey 
     # A key never acts above its creator's current role.
     role = min((api_key.role, membership.role), key=lambda r: ROLE_RANK[r])
     now = timezone.now()
+    first_use = False
+    if api_key.first_used_at is None:
+        # A conditional update: of concurrent first requests exactly one sees a row changed.
+        first_use = bool(
+            ApiKey.objects.filter(pk=api_key.pk, first_used_at__isnull=True).update(first_used_at=now)
+        )
+        api_key.first_used_at = now
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_GRANULARITY:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-    return ResolvedKey(api_key=api_key, role=role, creator_role=membership.role)
+    return ResolvedKey(api_key=api_key, role=role, creator_role=membership.role, first_use=first_use)
+
+
+def api_key_first_use_record(*, api_key: ApiKey, request: HttpRequest) -> None:
+    """Add the key's first use to its creator's sign-in history (method "api_key"). Called when
+    `api_key_resolve` reported `first_use`: of concurrent first requests only one wins that."""
+    login_event_record(request=request, user=api_key.created_by, succeeded=True, method="api_key")

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
-"""API key pages (create, list, revoke) and the same over the API."""
+"""API key pages (create, list, revoke) and the organisation's security page."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST
 from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError
 from chat2chart.core.principal import Principal
-from enterprise.rbac import services
-from enterprise.rbac.models import ApiKey
+from enterprise.rbac import security, services
+from enterprise.rbac.middleware import mfa_required
+from enterprise.rbac.models import SCOPES, ApiKey
 from enterprise.tenants.models import Role
 
 EXPIRY_CHOICES = [
@@ -33,6 +34,13 @@ class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
     expires_in_days = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expires")
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope, scope) for scope in SCOPES],
+        initial=list(SCOPES),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,  # none ticked: all of them (the role still caps the key)
+        help_text="read: see; query: ask and run queries; write: create, change, delete; admin: manage.",
+    )
 
 
 @login_required
@@ -50,6 +58,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 role=form.cleaned_data["role"],
                 expires_at=timezone.now() + timedelta(days=int(days)) if days else None,
+                scopes=form.cleaned_data["scopes"] or None,
             )
         except AiserError as error:
             form.add_error(None, error.message)
@@ -69,3 +78,23 @@ def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     services.api_key_revoke(organization=request.tenant, key_id=pk, principal=Principal.from_request(request))
     messages.success(request, "Key revoked.")
     return redirect("api_keys")
+
+
+@login_required
+def security_settings(request: HttpRequest) -> HttpResponse:
+    """Admins: require MFA of every member, and the members' sign-in history on this host."""
+    principal = Principal.from_request(request)
+    if not hooks.can(principal, hooks.MANAGE):
+        raise Http404("not allowed")
+    organization = security.current_organization()
+    if request.method == "POST":
+        security.organization_security_update(
+            organization=organization, actor=principal, require_mfa=request.POST.get("require_mfa") == "on"
+        )
+        messages.success(request, "Saved.")
+        return redirect("security_settings")
+    context = {
+        "require_mfa": mfa_required(organization.pk),
+        "history": security.login_history(organization=organization)[:100],
+    }
+    return render(request, "rbac/security.html", context)
