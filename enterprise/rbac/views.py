@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError
 from chat2chart.core.principal import Principal
 from enterprise.rbac import services
@@ -37,7 +36,7 @@ class ApiKeyForm(forms.Form):
 
 @login_required
 def api_keys(request: HttpRequest) -> HttpResponse:
-    if not hooks.can(Principal.from_request(request), hooks.MANAGE):
+    if not services.has_permission(Principal.from_request(request), "api_keys.manage"):
         raise Http404("not allowed")
     form = ApiKeyForm(request.POST or None)
     new_key = None
@@ -64,7 +63,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    if not hooks.can(Principal.from_request(request), hooks.MANAGE):
+    if not services.has_permission(Principal.from_request(request), "api_keys.manage"):
         raise Http404("not allowed")
     services.api_key_revoke(organization=request.tenant, key_id=pk, principal=Principal.from_request(request))
     messages.success(request, "Key revoked.")
