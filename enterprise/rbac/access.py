@@ -16,9 +16,10 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django_tenants.utils import get_public_schema_name
 
+from chat2chart.core.memo import request_memo
 from chat2chart.core.principal import OWNERSHIP, Principal
 from enterprise.rbac.models import CustomRole, Group, ObjectAccess, ObjectGrant
-from enterprise.rbac.permissions import PRESETS, SHAREABLE_KINDS
+from enterprise.rbac.permissions import MEMBER, PRESETS, SHAREABLE_KINDS
 from enterprise.tenants.models import Membership, Organization, Role
 
 Q_ = TypeVar("Q_", bound=QuerySet[Any])
@@ -48,8 +49,8 @@ def role_permissions(*, role: str, custom_role: CustomRole | None) -> frozenset[
 
 
 def member_permissions_uncached(*, user_id: int, organization_id: int) -> frozenset[str]:
-    """The union of the member's own role's permissions and their groups' roles'; empty for a
-    non-member (a group of an organisation one has left gives nothing)."""
+    """The union of the member's own role's permissions and their groups' roles', with MEMBER; empty
+    for a non-member (a group of an organisation one has left gives nothing)."""
     membership = (
         Membership.objects.select_related("custom_role")
         .filter(user_id=user_id, organization_id=organization_id)
@@ -57,7 +58,7 @@ def member_permissions_uncached(*, user_id: int, organization_id: int) -> frozen
     )
     if membership is None:
         return frozenset()
-    permissions = set(role_permissions(role=membership.role, custom_role=membership.custom_role))
+    permissions = {MEMBER, *role_permissions(role=membership.role, custom_role=membership.custom_role)}
     groups = Group.objects.select_related("custom_role").filter(
         organization_id=organization_id, members=user_id
     )
@@ -74,9 +75,16 @@ def permissions_of(principal: Principal) -> frozenset[str]:
     organization_id = organization_id_in_scope()
     if organization_id is None or principal.user_id is None or not principal.is_authenticated:
         return frozenset()
+    memo = request_memo()
+    who = f"{organization_id}:{principal.user_id}:{principal.api_key_id}:{principal.role}"
+    key = f"{_MEMO_PREFIX}permissions:{who}"
+    if memo is not None and key in memo:
+        return memo[key]
     held = member_permissions(user_id=principal.user_id, organization_id=organization_id)
     if principal.kind == "api_key":
-        return held & PRESETS.get(principal.role or "", frozenset())
+        held = held & (PRESETS.get(principal.role or "", frozenset()) | {MEMBER})
+    if memo is not None:
+        memo[key] = held
     return held
 
 
@@ -90,13 +98,37 @@ class Reach:
     editable: frozenset[str]  # shared with edit
 
 
+_MEMO_PREFIX = "rbac.access:"
+
+
 def reach(principal: Principal, kind: str) -> Reach:
-    """Which objects of `kind` are restricted and which of them are shared with `principal`."""
+    """Which objects of `kind` are restricted and which of them are shared with `principal`; read once
+    per request (a list checks every object it shows), forgotten when sharing changes."""
     if principal.role in SEES_EVERYTHING and principal.kind in ("person", "api_key"):
         return Reach(True, frozenset(), frozenset(), frozenset())
     organization_id = organization_id_in_scope()
     if organization_id is None:  # no organisation in scope: nothing is reachable (fail closed)
         return Reach(False, frozenset(), frozenset(), frozenset())
+    memo = request_memo()
+    key = f"{_MEMO_PREFIX}reach:{organization_id}:{principal.user_id}:{principal.api_key_id}:{kind}"
+    if memo is not None and key in memo:
+        return memo[key]
+    found = _reach_uncached(principal, kind, organization_id)
+    if memo is not None:
+        memo[key] = found
+    return found
+
+
+def forget_reach() -> None:
+    """Drop what this request remembered of permissions and reach (after roles, groups or sharing
+    changed: `enterprise.rbac.cached.invalidate` calls it too)."""
+    memo = request_memo()
+    if memo is not None:
+        for key in [k for k in memo if k.startswith(_MEMO_PREFIX)]:
+            del memo[key]
+
+
+def _reach_uncached(principal: Principal, kind: str, organization_id: int) -> Reach:
     restricted = frozenset(
         ObjectAccess.objects.filter(
             organization_id=organization_id, kind=kind, visibility=ObjectAccess.Visibility.RESTRICTED

@@ -150,6 +150,9 @@ def invalidate(organization_ids: Iterable[int]) -> None:
         return
     schemas = dict(Organization.objects.filter(pk__in=ids).values_list("pk", "schema_name"))
     _bump(schemas)
+    from enterprise.rbac.access import forget_reach
+
+    forget_reach()
     transaction.on_commit(lambda: _bump(schemas), robust=True)
 
 

@@ -37,6 +37,10 @@ PERMISSIONS: dict[str, str] = {
     "audit.view": "View the audit log",
 }
 
+# Held by every member on top of their role's permissions (never part of a role): a check that needs
+# no permission still needs membership, so a removed member's open websocket is refused too.
+MEMBER = "member"
+
 _VIEWER = frozenset({"sources.view", "sources.query", "conversations.create", "conversations.edit"})
 _EDITOR = _VIEWER | {
     "sources.manage",

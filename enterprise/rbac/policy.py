@@ -16,7 +16,7 @@ from django_tenants.utils import get_public_schema_name
 from chat2chart.core import hooks
 from chat2chart.core.principal import OWNERSHIP, Principal
 from enterprise.rbac.access import object_reach, permissions_of
-from enterprise.rbac.permissions import SHAREABLE_KINDS, kind_of, required
+from enterprise.rbac.permissions import MEMBER, SHAREABLE_KINDS, kind_of, required
 from enterprise.tenants.models import ROLE_RANK, Membership, Role, role_at_least
 
 if TYPE_CHECKING:
@@ -55,6 +55,9 @@ def role_policy(principal: Principal, action: str, obj: Any = None) -> bool:
     object lets it be changed without the role's edit permission."""
     if not principal.is_authenticated or principal.role is None:
         return False
+    held = permissions_of(principal)
+    if MEMBER not in held or (action == hooks.ASK and "sources.query" not in held):
+        return False
     kind = kind_of(obj)
     if kind in SHAREABLE_KINDS and not isinstance(obj, str) and getattr(obj, "pk", None) is not None:
         sees, edit_grant = object_reach(principal, kind, obj)
@@ -62,9 +65,6 @@ def role_policy(principal: Principal, action: str, obj: Any = None) -> bool:
             return False
         if action == hooks.EDIT and edit_grant:
             return True
-    held = permissions_of(principal)
-    if action == hooks.ASK and "sources.query" not in held:
-        return False
     needed = required(action, obj)
     return not needed or not held.isdisjoint(needed)
 

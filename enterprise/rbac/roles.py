@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
 from chat2chart.core.principal import Principal
-from enterprise.rbac.access import permissions_of, role_permissions
+from enterprise.rbac.access import forget_reach, permissions_of, role_permissions
 from enterprise.rbac.models import CustomRole, Group
 from enterprise.rbac.permissions import PRESETS, clean_permissions, preset_below
 from enterprise.tenants.models import ROLE_RANK, Membership, Organization, Role
@@ -220,6 +220,7 @@ def group_member_add(
     if not Membership.objects.filter(organization=organization, user_id=user_id).exists():
         raise NotFound("There is no such member in this organisation.")
     group.members.add(user_id)
+    forget_reach()
     hooks.record_audit(
         action="group.member_add",
         actor=principal,
@@ -236,6 +237,7 @@ def group_member_remove(
     _require_manager(principal)
     group = group_get(organization=organization, group_id=group_id)
     group.members.remove(user_id)
+    forget_reach()
     hooks.record_audit(
         action="group.member_remove",
         actor=principal,

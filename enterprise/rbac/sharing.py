@@ -16,7 +16,7 @@ from django.db import transaction
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
 from chat2chart.core.principal import Principal
-from enterprise.rbac.access import SEES_EVERYTHING
+from enterprise.rbac.access import SEES_EVERYTHING, forget_reach
 from enterprise.rbac.models import Group, ObjectAccess, ObjectGrant
 from enterprise.rbac.permissions import SHAREABLE_KINDS
 from enterprise.tenants.models import Membership, Organization
@@ -96,6 +96,7 @@ def object_access_set(
             organization=organization, kind=kind, object_id=str(obj.pk), defaults={"visibility": visibility}
         )
         access.grants.all().delete()
+        forget_reach()
         ObjectGrant.objects.bulk_create(
             ObjectGrant(access=access, user_id=g.user_id, group_id=g.group_id, level=g.level) for g in grants
         )

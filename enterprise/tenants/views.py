@@ -17,6 +17,7 @@ from chat2chart.core.errors import AiserError, Forbidden, NotFound
 from chat2chart.core.principal import Principal
 from chat2chart.workspaces.selectors import workspace_settings
 from chat2chart.workspaces.services import workspace_settings_update
+from enterprise.rbac.policy import has_permission
 from enterprise.tenants import services
 from enterprise.tenants.forms import OrganizationForm, OrganizationSettingsForm
 from enterprise.tenants.models import Invitation, Membership, Organization
@@ -102,7 +103,8 @@ def _require_manager(request: HttpRequest) -> None:
 @login_required
 @require_POST
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_manager(request)
+    if not has_permission(Principal.from_request(request), "members.manage"):
+        raise Http404("not allowed")
     request.tenant.invitations.filter(pk=pk, accepted_at__isnull=True).delete()
     return redirect("members")
 

@@ -173,3 +173,23 @@ def test_bad_input_gets_a_clear_error(alpha):
     assert both.status_code == 400
     assert "either" in both.json()["error"]["message"]
     assert send(owner, "patch", f"/api/v1/members/{target}/", "not an object").status_code == 400
+
+
+def test_a_principal_made_before_removal_is_refused_after_it(alpha):
+    """What an open websocket holds: the principal made when it connected, role and all."""
+    from chat2chart.core import hooks
+    from chat2chart.core.principal import Principal
+    from enterprise.tenants import membership as members
+
+    user, _ = add_member(alpha, "wes@alpha.test", "editor")
+    with alpha.activate():
+        held_by_socket = Principal.for_user(user)
+        assert hooks.can(held_by_socket, hooks.VIEW)
+        assert hooks.can(held_by_socket, hooks.ASK)
+        members.member_remove(
+            principal=Principal.for_user(alpha.users["owner"]),
+            organization=alpha.organization,
+            membership_id=membership_id(alpha, user),
+        )
+        assert not hooks.can(held_by_socket, hooks.VIEW)
+        assert not hooks.can(held_by_socket, hooks.ASK)

@@ -185,3 +185,15 @@ def test_bad_sharing_input_gets_a_clear_error(alpha, private_dashboard):
     assert both.status_code == 400
     assert "member (user) or a group" in both.json()["error"]["message"]
     assert _access(editor, "conversation", 1).status_code == 404
+
+
+def test_a_conversation_cannot_be_started_on_a_source_kept_from_the_caller(alpha):
+    editor = alpha.client("editor")
+    source = upload_source(editor).json()
+    _access(editor, "source", source["id"])
+    body = {"source": source["id"], "table": "sales"}
+    refused = send(alpha.client("viewer"), "post", "/api/v1/conversations/", body)
+    assert refused.status_code == 404
+    grants = [{"user_id": alpha.users["viewer"].pk, "level": "view"}]
+    _access(editor, "source", source["id"], grants=grants)
+    assert send(alpha.client("viewer"), "post", "/api/v1/conversations/", body).status_code == 201
