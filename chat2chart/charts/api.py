@@ -166,7 +166,8 @@ def _recommendation(item: Any) -> dict[str, Any]:
 class SavedChartListView(APIView):
     @extend_schema(summary="The workspace's saved charts", responses=SavedChartSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(SavedChartSerializer(selectors.chart_list(), many=True).data)
+        charts = selectors.chart_list_visible(Principal.from_request(request))
+        return Response(SavedChartSerializer(charts, many=True).data)
 
     @extend_schema(summary="Save a chart", request=SavedChartInputSerializer, responses=SavedChartSerializer)
     def post(self, request: Request) -> Response:

@@ -23,7 +23,7 @@ def can_view_chart(principal: Principal, chart: Any) -> bool:
 
 
 def can_create_chart(principal: Principal) -> bool:
-    return hooks.can(principal, hooks.EDIT)
+    return hooks.can(principal, hooks.EDIT, "chart")
 
 
 def can_change_chart(principal: Principal, chart: Any) -> bool:

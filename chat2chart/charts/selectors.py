@@ -9,7 +9,9 @@ from django.db.models import QuerySet
 
 from chat2chart.charts.models import SavedChart
 from chat2chart.charts.registry import FAMILIES, ChartType, Slot, chart_types
+from chat2chart.core import hooks
 from chat2chart.core.errors import NotFound
+from chat2chart.core.principal import Principal
 
 
 def _slot(slot: Slot) -> dict[str, Any]:
@@ -42,6 +44,11 @@ def chart_type_list() -> list[dict[str, Any]]:
 def chart_list() -> QuerySet[SavedChart]:
     """The saved charts of the workspace in scope (rows live in its schema), newest change first."""
     return SavedChart.objects.select_related("source").all()
+
+
+def chart_list_visible(principal: Principal) -> QuerySet[SavedChart]:
+    """The saved charts `principal` may see (object permissions: `hooks.visible`)."""
+    return hooks.visible(principal, "chart", chart_list())
 
 
 def chart_get(*, chart_id: int) -> SavedChart:

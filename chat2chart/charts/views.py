@@ -22,8 +22,9 @@ def _require(allowed: bool) -> None:
 
 @login_required
 def chart_list(request: HttpRequest) -> HttpResponse:
-    _require(policy.can_browse_charts(Principal.from_request(request)))
-    return render(request, "charts/list.html", {"charts": selectors.chart_list()})
+    principal = Principal.from_request(request)
+    _require(policy.can_browse_charts(principal))
+    return render(request, "charts/list.html", {"charts": selectors.chart_list_visible(principal)})
 
 
 @login_required

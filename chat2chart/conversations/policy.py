@@ -20,7 +20,7 @@ from chat2chart.core.principal import OWNERSHIP, Principal
 def can_view_conversation(principal: Principal, conversation: Any) -> bool:
     if not hooks.can(principal, hooks.VIEW, conversation):
         return False
-    return principal.owns(conversation) or hooks.can(principal, hooks.MANAGE)
+    return principal.owns(conversation) or hooks.can(principal, hooks.MANAGE, "conversation")
 
 
 def can_delete_conversation(principal: Principal, conversation: Any) -> bool:
@@ -29,7 +29,7 @@ def can_delete_conversation(principal: Principal, conversation: Any) -> bool:
 
 
 def can_start_conversation(principal: Principal) -> bool:
-    return hooks.can(principal, hooks.ASK)
+    return hooks.can(principal, hooks.ASK, "conversation")
 
 
 def can_ask_in_conversation(principal: Principal, conversation: Any) -> bool:
@@ -38,14 +38,14 @@ def can_ask_in_conversation(principal: Principal, conversation: Any) -> bool:
 
 
 def can_run_own_sql(principal: Principal) -> bool:
-    return hooks.can(principal, hooks.EDIT)
+    return hooks.can(principal, hooks.EDIT, "sql")
 
 
 def visible_conversations(principal: Principal, conversations: QuerySet, *, everyone: bool) -> QuerySet:
     """The principal's own conversations; `everyone`: all of them, for those who manage the workspace."""
     if not hooks.can(principal, hooks.VIEW):
         return conversations.none()
-    if everyone and hooks.can(principal, hooks.MANAGE):
+    if everyone and hooks.can(principal, hooks.MANAGE, "conversation"):
         return conversations.all()
     if principal.user_id is None:
         return conversations.none()

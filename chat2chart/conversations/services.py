@@ -60,6 +60,9 @@ def conversation_start(*, principal: Principal, source_id: int, table: str) -> C
     """A new conversation about `table` of the source; the table must be one of its current tables."""
     _require(policy.can_start_conversation(principal), ASK_REFUSED)
     source = source_selectors.source_get(source_id)
+    # A source kept private to others (an edition's object permissions) is not there for this person.
+    if not hooks.can(principal, hooks.ASK, source):
+        raise NotFound(f"There is no data source {source_id}.")
     names = [t.name for t in source_selectors.source_catalogue(source.pk)]
     if table not in names:
         known = f"choose one of: {', '.join(names[:20])}." if names else "it has no tables yet."

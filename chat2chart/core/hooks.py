@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -36,6 +36,7 @@ from django.utils.module_loading import import_string
 from chat2chart.core.errors import LimitExceeded
 
 logger = logging.getLogger(__name__)
+QS = TypeVar("QS")
 
 # Actions the core asks about. Enterprise maps roles to these.
 VIEW = "view"  # read dashboards, charts, sources, conversations
@@ -48,7 +49,9 @@ ACTIONS = (VIEW, ASK, EDIT, DELETE, MANAGE)
 
 class PermissionPolicy(Protocol):
     """Whether the principal's role allows `action` in the workspace (`obj`, when given, is the object
-    asked about; rules about ownership live in each app's `policy.py`, not here)."""
+    asked about, or the name of the kind of object about to be made or used when there is none yet:
+    "source", "chart", "dashboard", "conversation", "sql"; rules about ownership live in
+    each app's `policy.py`, not here)."""
 
     def __call__(self, principal: Principal, action: str, obj: Any = None) -> bool: ...
 
@@ -90,6 +93,11 @@ def _allow_authenticated(principal: Principal, action: str, obj: Any = None) -> 
 def _owner_of_single_workspace(user: User | None) -> str | None:
     # Core edition: every signed-in person owns the one workspace.
     return "owner" if getattr(user, "is_authenticated", False) and getattr(user, "is_active", False) else None
+
+
+def _everything_visible(principal: Principal, kind: str, queryset: Any) -> Any:
+    # Core edition: every member sees every object of the workspace.
+    return queryset
 
 
 def _single_workspace() -> str:
@@ -137,6 +145,8 @@ class _Hooks:
     workspace_info: Callable[[Principal], dict[str, Any]] = _default_workspace_info
     # The whole workspace's request budget for a rate scope ("api", "embed"), e.g. "6000/m"; None: none.
     organisation_rate: Callable[[str], str | None] = _configured_organisation_rate
+    # --- Object permissions (identity and access): lists show only what the caller may see. ---
+    visible: Callable[[Principal, str, Any], Any] = _everything_visible
 
 
 _hooks = _Hooks()
@@ -163,6 +173,13 @@ def can(principal: Principal, action: str, obj: Any = None) -> bool:
     if action not in principal.scopes:
         return False
     return bool(_hooks.permission_policy(principal, action, obj))
+
+
+def visible(principal: Principal, kind: str, queryset: QS) -> QS:
+    """`queryset` of objects of `kind` ("source", "chart", "dashboard") narrowed to those `principal` may
+    see (an edition may keep objects private to their owner or share them with some members). Every
+    list and search of those kinds passes through it; the core edition returns `queryset` unchanged."""
+    return _hooks.visible(principal, kind, queryset)
 
 
 def member_role(user: User | None) -> str | None:

@@ -117,7 +117,7 @@ class DashboardInput(serializers.Serializer):
 class DashboardList(APIView):
     @extend_schema(summary="Dashboards of the organisation", responses=dict, operation_id="dashboards_list")
     def get(self, request: Request) -> Response:
-        dashboards = selectors.dashboard_list()
+        dashboards = selectors.dashboard_list_visible(Principal.from_request(request))
         return Response(
             {
                 "dashboards": [

@@ -22,7 +22,7 @@ def can_view_dashboard(principal: Principal, dashboard: Any) -> bool:
 
 
 def can_create_dashboard(principal: Principal) -> bool:
-    return hooks.can(principal, hooks.EDIT)
+    return hooks.can(principal, hooks.EDIT, "dashboard")
 
 
 def can_change_dashboard(principal: Principal, dashboard: Any) -> bool:

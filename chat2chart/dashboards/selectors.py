@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Reads of dashboards: the workspace's list, one dashboard, and the dashboard behind a public link.
 
-Dashboards are shared with everyone in the organisation; the schema in scope limits every read to it.
+The schema in scope limits every read to the organisation; lists shown to someone pass through
+`hooks.visible` (an edition may keep dashboards private or share them with some members).
 """
 
 from __future__ import annotations
@@ -9,13 +10,20 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from chat2chart.core import hooks
 from chat2chart.core.errors import NotFound
+from chat2chart.core.principal import Principal
 from chat2chart.dashboards.models import Dashboard, PublicLink, Widget
 from chat2chart.dashboards.services import public_token_hash
 
 
 def dashboard_list() -> QuerySet[Dashboard]:
     return Dashboard.objects.annotate(widget_count=Count("widgets"))
+
+
+def dashboard_list_visible(principal: Principal) -> QuerySet[Dashboard]:
+    """The dashboards `principal` may see (object permissions: `hooks.visible`)."""
+    return hooks.visible(principal, "dashboard", dashboard_list())
 
 
 def dashboard_get(dashboard_id: int) -> Dashboard:

@@ -99,7 +99,9 @@ def dashboard_list_page(request: HttpRequest) -> HttpResponse:
         request,
         "dashboards/list.html",
         {
-            "dashboards": selectors.dashboard_list().select_related(None),
+            "dashboards": selectors.dashboard_list_visible(Principal.from_request(request)).select_related(
+                None
+            ),
             "can_edit": policy.can_create_dashboard(Principal.from_request(request)),
             "can_manage": policy.can_manage_embedding(Principal.from_request(request)),
         },

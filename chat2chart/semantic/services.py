@@ -195,13 +195,12 @@ def semantic_query_run(
         raise QueryError(
             "say which source to read: add `source:` to the model or send `source` with the query"
         )
-    return semantic_answer(
-        record=model,
-        model=resolved,
-        query=parsed,
-        source=source_selectors.source_get(int(source)),
-        use_rollups=use_rollups,
-    )
+    read = source_selectors.source_get(int(source))
+    # An edition may keep a source private or share it with some members: a model over it answers
+    # only those who may query it.
+    if principal.kind != "embed" and not hooks.can(principal, hooks.ASK, read):
+        raise Forbidden(f"You do not have access to the data source “{read.name}”.", code="source_not_shared")
+    return semantic_answer(record=model, model=resolved, query=parsed, source=read, use_rollups=use_rollups)
 
 
 def _with_source_ids(model: Model) -> Model:

@@ -50,10 +50,11 @@ def _model_for(request: HttpRequest, pk: int, rule: str = "view") -> SemanticMod
     return model
 
 
-def _ready_sources() -> list[tuple[Source, list[str]]]:
-    """Every source with its current table names (the automatic model of each table is one click away)."""
+def _ready_sources(principal: Principal) -> list[tuple[Source, list[str]]]:
+    """Every source `principal` may see with its current table names (the automatic model of each table
+    is one click away)."""
     found = []
-    for source in source_selectors.source_list():
+    for source in source_selectors.source_list_visible(principal):
         names = [table.name for table in source_selectors.source_catalogue(source.pk)]
         if names:
             found.append((source, names))
@@ -84,7 +85,7 @@ def model_list_page(request: HttpRequest) -> HttpResponse:
         "semantic/list.html",
         {
             "models": selectors.semantic_model_list(),
-            "sources": _ready_sources(),
+            "sources": _ready_sources(principal),
             "can_edit": policy.can_create_model(principal),
             "config": {
                 "importUrl": reverse("api-semantic-model-import"),

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from chat2chart.core import hooks
 from chat2chart.core.api import WorkspaceObjectView
-from chat2chart.core.errors import ValidationFailed
+from chat2chart.core.errors import Forbidden, ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.sources import policy, selectors, services
 from chat2chart.sources.connectors.rest import redact_url
@@ -169,14 +169,15 @@ def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dic
     return dict(serializer.validated_data)
 
 
-def _sources():
-    return selectors.source_list().prefetch_related(
+def _sources(principal: Principal):
+    return selectors.source_list_visible(principal).prefetch_related(
         Prefetch("tables", queryset=SourceTable.objects.filter(is_current=True))
     )
 
 
 def _source_body(source: Source, request: Request) -> dict[str, Any]:
-    return SourceSerializer(_sources().get(pk=source.pk), context={"request": request}).data
+    body = _sources(Principal.from_request(request)).get(pk=source.pk)
+    return SourceSerializer(body, context={"request": request}).data
 
 
 # --- views -------------------------------------------------------------------------------------------
@@ -187,7 +188,8 @@ class SourceListView(UploadingView):
 
     @extend_schema(summary="The workspace's data sources", responses=SourceSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(SourceSerializer(_sources(), many=True, context={"request": request}).data)
+        sources = _sources(Principal.from_request(request))
+        return Response(SourceSerializer(sources, many=True, context={"request": request}).data)
 
     @extend_schema(
         summary="Create a source: multipart `file` (+ `name`, `on_bad_rows`) or JSON for databases and REST",
@@ -352,6 +354,12 @@ class SqlView(APIView):
     )
     def post(self, request: Request) -> HttpResponse:
         data = SqlInput.model_validate(request.data)
+        principal = Principal.from_request(request)
+        if not policy.can_run_sql(principal):
+            raise Forbidden("You do not have permission to write SQL.")
+        # A source kept private to others is as closed to SQL as to questions.
+        if not hooks.can(principal, hooks.ASK, selectors.source_get(data.source)):
+            raise Forbidden("You do not have access to this data source.", code="source_not_shared")
         return _result_response(sql_run(source_id=data.source, sql=data.sql))
 
 

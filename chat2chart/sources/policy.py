@@ -14,7 +14,7 @@ from chat2chart.core.principal import Principal
 
 
 def can_list_sources(principal: Principal) -> bool:
-    return hooks.can(principal, hooks.VIEW)
+    return hooks.can(principal, hooks.VIEW, "source")
 
 
 def can_view_source(principal: Principal, source: Any) -> bool:
@@ -22,7 +22,7 @@ def can_view_source(principal: Principal, source: Any) -> bool:
 
 
 def can_create_source(principal: Principal) -> bool:
-    return hooks.can(principal, hooks.EDIT)
+    return hooks.can(principal, hooks.EDIT, "source")
 
 
 def can_change_source(principal: Principal, source: Any) -> bool:
@@ -42,7 +42,7 @@ def can_query_sources(principal: Principal) -> bool:
 
 
 def can_run_sql(principal: Principal) -> bool:
-    return hooks.can(principal, hooks.EDIT)
+    return hooks.can(principal, hooks.EDIT, "sql")
 
 
 # The rules object views name (see chat2chart.core.api.WorkspaceObjectView).

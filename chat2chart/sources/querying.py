@@ -68,6 +68,7 @@ def query_run(
     if extra_filters:
         query = query.with_filters(list(extra_filters))
     source = selectors.source_get(query.source)
+    _require_query_right(principal, source)
     # The key names the source's version, so a hit needs no look at its tables.
     key = _cache_key(source.pk, source.version, query)
     if use_cache:
@@ -118,16 +119,26 @@ def query_run_json(*, query: SemanticQuery, principal: Principal) -> bytes:
     if principal.kind != "embed" and not hooks.can(principal, hooks.ASK):
         raise Forbidden("You do not have permission to run queries.")
     started = time.perf_counter()
-    found = Source.objects.filter(pk=query.source).values_list("version", "kind").first()
-    if found is None:
+    source = Source.objects.filter(pk=query.source).only("pk", "name", "version", "owner", "kind").first()
+    if source is None:
         raise NotFound(f"There is no data source {query.source}.")
-    version, kind = found
+    _require_query_right(principal, source)
+    version, kind = source.version, source.kind
     stored = cache.get(_cache_key(query.source, version, query))
     if stored is None:
         return query_run(query=query, principal=principal).to_json_bytes()
     hooks.record_usage("query_run", cached=True)
     hooks.observe("query_seconds", _since(started) / 1000, source_kind=kind, cache="hit", rollup="no")
     return _hit_body(stored, started)
+
+
+def _require_query_right(principal: Principal, source: Source) -> None:
+    # An edition may keep a source private or share it with some members only: a dashboard widget
+    # drawn from it then says so instead of showing data the viewer may not query.
+    if principal.kind != "embed" and not hooks.can(principal, hooks.ASK, source):
+        raise Forbidden(
+            f"You do not have access to the data source “{source.name}”.", code="source_not_shared"
+        )
 
 
 def _hit_body(stored: bytes, started: float) -> bytes:

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import NotFound
+from chat2chart.core.principal import Principal
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.models import Source, SourceTable
 
@@ -40,7 +41,14 @@ def source_folder(source: Source) -> Path | None:
 
 
 def source_list() -> QuerySet[Source]:
+    """Every source of the workspace, for the system's own work; lists shown to someone use
+    `source_list_visible`."""
     return Source.objects.all()
+
+
+def source_list_visible(principal: Principal) -> QuerySet[Source]:
+    """The sources `principal` may see (object permissions: `hooks.visible`)."""
+    return hooks.visible(principal, "source", Source.objects.all())
 
 
 def source_get(source_id: int) -> Source:

@@ -49,8 +49,10 @@ def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
 
 @login_required
 def source_list(request: HttpRequest) -> HttpResponse:
-    _allowed(policy.can_list_sources(Principal.from_request(request)))
-    return _page(request, "list.html", sources=selectors.source_list().prefetch_related("tables"))
+    principal = Principal.from_request(request)
+    _allowed(policy.can_list_sources(principal))
+    sources = selectors.source_list_visible(principal).prefetch_related("tables")
+    return _page(request, "list.html", sources=sources)
 
 
 @login_required

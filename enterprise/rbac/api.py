@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat2chart.core import hooks
+from chat2chart.core.errors import Forbidden
 from chat2chart.core.principal import Principal
 from enterprise.rbac import services
 from enterprise.rbac.models import SCOPES, ApiKey
@@ -50,10 +51,13 @@ class ApiKeyCreateSerializer(serializers.Serializer):
 
 
 class ApiKeyListView(APIView):
-    actions = {"GET": hooks.MANAGE, "POST": hooks.MANAGE}
+    # Membership here; the permission `api_keys.manage` is asked below and by the services.
+    actions = {"GET": hooks.VIEW, "POST": hooks.VIEW}
 
     @extend_schema(responses=ApiKeySerializer(many=True), operation_id="api_keys_list")
     def get(self, request: Request) -> Response:
+        if not services.has_permission(Principal.from_request(request), "api_keys.manage"):
+            raise Forbidden("Only those who manage API keys can list them.")
         keys = ApiKey.objects.filter(organization=connection.tenant).select_related("created_by")
         return Response(ApiKeySerializer(keys, many=True).data)
 
@@ -73,7 +77,7 @@ class ApiKeyListView(APIView):
 
 
 class ApiKeyDetailView(APIView):
-    actions = {"DELETE": hooks.MANAGE}
+    actions = {"DELETE": hooks.VIEW}  # the service asks for `api_keys.manage`
 
     @extend_schema(responses={204: None}, operation_id="api_keys_revoke")
     def delete(self, request: Request, pk: int) -> Response:

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
 from django.urls import path
 
-from enterprise.rbac import api, security_api
+from enterprise.rbac import api, api_members, security_api
 
 urlpatterns = [
     path("api-keys/", api.ApiKeyListView.as_view(), name="api-key-list"),
@@ -13,4 +13,16 @@ urlpatterns = [
         name="security-member-sign-out",
     ),
     path("security/login-history/", security_api.LoginHistoryView.as_view(), name="security-login-history"),
+    path("members/", api_members.MemberListView.as_view(), name="member-list"),
+    path("members/leave/", api_members.LeaveView.as_view(), name="member-leave"),
+    path(
+        "members/transfer-ownership/", api_members.OwnershipTransferView.as_view(), name="ownership-transfer"
+    ),
+    path("members/<int:pk>/", api_members.MemberDetailView.as_view(), name="member-detail"),
+    path("roles/", api_members.RoleListView.as_view(), name="role-list"),
+    path("roles/<int:pk>/", api_members.RoleDetailView.as_view(), name="role-detail"),
+    path("groups/", api_members.GroupListView.as_view(), name="group-list"),
+    path("groups/<int:pk>/", api_members.GroupDetailView.as_view(), name="group-detail"),
+    path("groups/<int:pk>/members/", api_members.GroupMemberView.as_view(), name="group-members"),
+    path("access/<str:kind>/<int:pk>/", api_members.ObjectAccessView.as_view(), name="object-access"),
 ]

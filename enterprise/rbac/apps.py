@@ -10,6 +10,7 @@ class RbacConfig(AppConfig):
     def ready(self) -> None:
         from chat2chart.core import hooks
         from enterprise.rbac import cached, schema  # noqa: F401 - cache invalidation; the OpenAPI extension
+        from enterprise.rbac.access import visible
         from enterprise.rbac.policy import role_of, role_policy
 
-        hooks.register(permission_policy=role_policy, member_role=role_of)
+        hooks.register(permission_policy=role_policy, member_role=role_of, visible=visible)

@@ -26,12 +26,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from enterprise.rbac.models import ApiKey, hash_key
+from enterprise.rbac.models import ApiKey, CustomRole, Group, hash_key
 from enterprise.rbac.services import KEY_PREFIX, LAST_USED_GRANULARITY, ResolvedKey, api_key_resolve
 from enterprise.tenants.models import Membership, Organization
 
@@ -49,6 +49,10 @@ def _key_entry(organization_id: int, key_hash: str) -> str:
 
 def _membership_entry(organization_id: int, user_id: int) -> str:
     return f"rbac:membership:{organization_id}:{user_id}"
+
+
+def _permissions_entry(organization_id: int, user_id: int) -> str:
+    return f"rbac:permissions:{organization_id}:{user_id}"
 
 
 def _read(entry_key: str, organization_id: int) -> tuple[Any, int]:
@@ -123,6 +127,20 @@ def member_role(*, user_id: int, organization: Organization) -> str | None:
     return role or None
 
 
+def member_permissions(*, user_id: int, organization_id: int) -> frozenset[str]:
+    """The permissions user `user_id` holds in the organisation: their role's (built-in or custom) and
+    those of every group of the organisation they are in; empty when not a member. Cached at the
+    organisation's generation, which any change to memberships, roles or groups bumps."""
+    from enterprise.rbac.access import member_permissions_uncached
+
+    entry_key = _permissions_entry(organization_id, user_id)
+    permissions, generation = _read(entry_key, organization_id)
+    if permissions is None:
+        permissions = member_permissions_uncached(user_id=user_id, organization_id=organization_id)
+        cache.set(entry_key, (generation, permissions), timeout=ENTRY_TTL_S)
+    return permissions
+
+
 # --- invalidation ------------------------------------------------------------------------------
 
 
@@ -134,6 +152,9 @@ def invalidate(organization_ids: Iterable[int]) -> None:
         return
     schemas = dict(Organization.objects.filter(pk__in=ids).values_list("pk", "schema_name"))
     _bump(schemas)
+    from enterprise.rbac.access import forget_reach
+
+    forget_reach()
     transaction.on_commit(lambda: _bump(schemas), robust=True)
 
 
@@ -166,6 +187,23 @@ def _api_key_changed(sender: Any, instance: ApiKey, **kwargs: Any) -> None:
 @receiver([post_save, post_delete], sender=Membership, dispatch_uid="rbac-cached-membership")
 def _membership_changed(sender: Any, instance: Membership, **kwargs: Any) -> None:
     invalidate([instance.organization_id])
+
+
+@receiver([post_save, post_delete], sender=CustomRole, dispatch_uid="rbac-cached-custom-role")
+@receiver([post_save, post_delete], sender=Group, dispatch_uid="rbac-cached-group")
+def _role_or_group_changed(sender: Any, instance: CustomRole | Group, **kwargs: Any) -> None:
+    invalidate([instance.organization_id])
+
+
+@receiver(m2m_changed, sender=Group.members.through, dispatch_uid="rbac-cached-group-members")
+def _group_members_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # Sent with the group as `instance` when changed from the group's side, the user otherwise.
+    if isinstance(instance, Group):
+        invalidate([instance.organization_id])
+    else:
+        invalidate(
+            Group.objects.filter(pk__in=kwargs.get("pk_set") or ()).values_list("organization_id", flat=True)
+        )
 
 
 @receiver(post_save, sender=get_user_model(), dispatch_uid="rbac-cached-user")

@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
-"""API keys: shown once, stored as a SHA-256 hash and a short visible prefix (public schema)."""
+"""API keys (shown once, stored as a SHA-256 hash and a short visible prefix), an organisation's own
+roles, its groups, and who may see the objects it keeps private or shares. All in the public schema,
+each row naming its organisation: services check that a role, group or member given belongs to the
+organisation in scope, so nothing of one organisation is usable in another."""
 
 from __future__ import annotations
 
@@ -72,3 +75,99 @@ class OrganizationSecurity(models.Model):
 
     def __str__(self) -> str:
         return f"security of {self.organization_id} (MFA {'required' if self.require_mfa else 'optional'})"
+
+
+class CustomRole(models.Model):
+    """A role an organisation defines from the permission list (`enterprise.rbac.permissions`)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="custom_roles")
+    name = models.CharField(max_length=60)
+    permissions = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="one_role_name_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Group(models.Model):
+    """A team: its members get the group's role (built-in or custom) on top of their own, and objects
+    can be shared with it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=60)
+    # The group's role: a built-in one, a custom one, or neither (a group only for sharing).
+    role = models.CharField(max_length=10, choices=Role.choices, blank=True, default="")
+    custom_role = models.ForeignKey(
+        CustomRole, on_delete=models.SET_NULL, null=True, blank=True, related_name="groups"
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="rbac_groups", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="one_group_name_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ObjectAccess(models.Model):
+    """Who besides the organisation's owners and admins may see one source, chart or dashboard. An
+    object without a row is seen by every member (as before object permissions existed)."""
+
+    class Visibility(models.TextChoices):
+        ORGANISATION = "organisation", "Everyone in the organisation"
+        RESTRICTED = "restricted", "Its owner and those it is shared with"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="object_access")
+    kind = models.CharField(max_length=20)  # "source", "chart" or "dashboard"
+    object_id = models.CharField(max_length=40)  # the object's primary key in the organisation's schema
+    visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.RESTRICTED)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "object_id"], name="one_access_row_per_object"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}: {self.visibility}"
+
+
+class ObjectGrant(models.Model):
+    """One member or group's right (view or edit) over one object."""
+
+    class Level(models.TextChoices):
+        VIEW = "view", "View"
+        EDIT = "edit", "Edit"
+
+    access = models.ForeignKey(ObjectAccess, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, null=True, blank=True, related_name="grants")
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.VIEW)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, group__isnull=True)
+                | models.Q(user__isnull=True, group__isnull=False),
+                name="grant_to_user_or_group",
+            ),
+            models.UniqueConstraint(fields=["access", "user"], name="one_grant_per_user"),
+            models.UniqueConstraint(fields=["access", "group"], name="one_grant_per_group"),
+        ]
+
+    def __str__(self) -> str:
+        who = f"user {self.user_id}" if self.user_id else f"group {self.group_id}"
+        return f"{self.level} for {who}"

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
 """Roles → actions: the enterprise answer to the core's permission hook.
 
-Only the role decides here; rules about ownership live in each app's `policy.py`. A principal's role is
-its membership's, or an API key's own role (never its creator's).
+The principal's permissions (its role's, built-in or custom, and its groups'; an API key's own role's,
+capped by its creator's) decide, together with object permissions for sources, charts and dashboards
+(`enterprise.rbac.access`). Rules about ownership live in each app's `policy.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from django_tenants.utils import get_public_schema_name
 
 from chat2chart.core import hooks
 from chat2chart.core.principal import OWNERSHIP, Principal
+from enterprise.rbac.access import object_reach, permissions_of
+from enterprise.rbac.permissions import MEMBER, SHAREABLE_KINDS, kind_of, required
 from enterprise.tenants.models import ROLE_RANK, Membership, Role, role_at_least
 
 if TYPE_CHECKING:
@@ -48,10 +51,29 @@ def role_of(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
 
 
 def role_policy(principal: Principal, action: str, obj: Any = None) -> bool:
-    """Whether the principal's role is at least the action's minimum role."""
+    """Whether the principal may do `action` on `obj`: it must see the object (when it is a source, chart
+    or dashboard) and hold one of the permissions `required(action, obj)` names; an edit grant on the
+    object lets it be changed without the role's edit permission."""
     if not principal.is_authenticated or principal.role is None:
         return False
-    return role_at_least(principal.role, MINIMUM_ROLE[action])
+    held = permissions_of(principal)
+    if MEMBER not in held or (action == hooks.ASK and "sources.query" not in held):
+        return False
+    kind = kind_of(obj)
+    if kind in SHAREABLE_KINDS and not isinstance(obj, str) and getattr(obj, "pk", None) is not None:
+        sees, edit_grant = object_reach(principal, kind, obj)
+        if not sees:
+            return False
+        if action == hooks.EDIT and edit_grant:
+            return True
+    needed = required(action, obj)
+    return not needed or not held.isdisjoint(needed)
+
+
+def has_permission(principal: Principal, permission: str) -> bool:
+    """Whether `principal` holds `permission` (a name from `enterprise.rbac.permissions.PERMISSIONS`),
+    for the enterprise pages the core's five actions do not describe (members, API keys, billing)."""
+    return principal.is_authenticated and permission in permissions_of(principal)
 
 
 # A key's scopes → the core's actions they open. Writing includes deleting and an owner's rights over

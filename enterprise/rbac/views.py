@@ -45,7 +45,7 @@ class ApiKeyForm(forms.Form):
 
 @login_required
 def api_keys(request: HttpRequest) -> HttpResponse:
-    if not hooks.can(Principal.from_request(request), hooks.MANAGE):
+    if not services.has_permission(Principal.from_request(request), "api_keys.manage"):
         raise Http404("not allowed")
     form = ApiKeyForm(request.POST or None)
     new_key = None
@@ -73,7 +73,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    if not hooks.can(Principal.from_request(request), hooks.MANAGE):
+    if not services.has_permission(Principal.from_request(request), "api_keys.manage"):
         raise Http404("not allowed")
     services.api_key_revoke(organization=request.tenant, key_id=pk, principal=Principal.from_request(request))
     messages.success(request, "Key revoked.")

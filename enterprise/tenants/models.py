@@ -80,7 +80,12 @@ class Domain(DomainMixin):
 class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    # The built-in role; with a custom role, the highest built-in one its permissions include (the rank
+    # used where ranks are compared, such as an API key's ceiling).
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    custom_role = models.ForeignKey(
+        "rbac.CustomRole", on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -19,8 +18,9 @@ from chat2chart.core.errors import AiserError, Forbidden, NotFound
 from chat2chart.core.principal import Principal
 from chat2chart.workspaces.selectors import workspace_settings
 from chat2chart.workspaces.services import workspace_settings_update
+from enterprise.rbac.policy import has_permission
 from enterprise.tenants import services
-from enterprise.tenants.forms import InvitationForm, OrganizationForm, OrganizationSettingsForm
+from enterprise.tenants.forms import OrganizationForm, OrganizationSettingsForm
 from enterprise.tenants.models import Invitation, Membership, Organization
 
 
@@ -108,42 +108,10 @@ def _require_manager(request: HttpRequest) -> None:
 
 
 @login_required
-def members(request: HttpRequest) -> HttpResponse:
-    organization: Organization = request.tenant
-    can_manage = hooks.can(Principal.from_request(request), hooks.MANAGE)
-    form = InvitationForm(request.POST or None)
-    invite_link = None
-    if request.method == "POST":
-        _require_manager(request)
-        if form.is_valid():
-            try:
-                invitation = services.invitation_create(
-                    organization=organization,
-                    email=form.cleaned_data["email"],
-                    role=form.cleaned_data["role"],
-                    invited_by=request.user,
-                )
-            except AiserError as error:
-                form.add_error(None, error.message)
-            else:
-                invite_link = f"{settings.AISER_PUBLIC_URL}/invitations/{invitation.token}/"
-                services.invitation_send(invitation=invitation, link=invite_link)
-                messages.success(request, f"Invitation sent to {invitation.email}.")
-                form = InvitationForm()
-    context = {
-        "memberships": organization.memberships.select_related("user").order_by("user__email"),
-        "invitations": organization.invitations.filter(accepted_at__isnull=True).order_by("-created_at"),
-        "form": form,
-        "can_manage": can_manage,
-        "invite_link": invite_link,
-    }
-    return render(request, "tenants/members.html", context)
-
-
-@login_required
 @require_POST
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_manager(request)
+    if not has_permission(Principal.from_request(request), "members.manage"):
+        raise Http404("not allowed")
     request.tenant.invitations.filter(pk=pk, accepted_at__isnull=True).delete()
     return redirect("members")
 
