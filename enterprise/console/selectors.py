@@ -200,3 +200,10 @@ def platform_totals() -> dict[str, Any]:
         "queries_per_day": [per_day["query_run"][d] for d in days],
         "mrr": f"{billing_selectors.mrr_cents() / 100:,.2f}" if billing_enabled() else None,
     }
+
+
+def backups(organization: Organization, *, limit: int = 20) -> list[Any]:
+    """The organisation's kept backups, newest first (enterprise.backups), for the console's list."""
+    from enterprise.backups.selectors import list_backups
+
+    return list(list_backups(organization).order_by("-created_at")[:limit])

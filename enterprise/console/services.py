@@ -150,3 +150,39 @@ def trial_extend(*, organization: Organization, actor: Any, days: Any) -> Organi
             },
         )
     return organization
+
+
+def backup_start(*, organization: Organization, actor: Any) -> None:
+    """Queue a backup of the organisation (enterprise.backups; a Celery task, as it may take minutes) and
+    record the staff action. Raises `Forbidden` for non-staff."""
+    from enterprise.backups.tasks import backup_one
+
+    _require_staff(actor)
+    with transaction.atomic():
+        staff_action_record(actor=actor, action="organization.backup", organization=organization, data={})
+        transaction.on_commit(lambda: backup_one.delay(organization.slug))
+
+
+def restore_start(*, organization: Organization, actor: Any, backup_id: Any, as_slug: str) -> str:
+    """Queue the restore of one of the organisation's backups into a new organisation `as_slug` (the
+    original is not touched) and record the staff action. Raises `ValidationFailed` for an unknown
+    backup or a slug that is not valid or taken, `Forbidden` for non-staff."""
+    from enterprise.backups.selectors import list_backups
+    from enterprise.backups.tasks import restore_as
+    from enterprise.tenants.services import validate_slug
+
+    _require_staff(actor)
+    backup = list_backups(organization).filter(pk=_positive_or_none("backup", backup_id) or 0).first()
+    if backup is None:
+        raise ValidationFailed("Pick one of this organisation's backups.")
+    as_slug = (as_slug or "").strip().lower()
+    validate_slug(as_slug)
+    with transaction.atomic():
+        staff_action_record(
+            actor=actor,
+            action="organization.restore",
+            organization=organization,
+            data={"backup": backup.pk, "as": as_slug},
+        )
+        transaction.on_commit(lambda: restore_as.delay(backup.location, as_slug, getattr(actor, "pk", None)))
+    return as_slug

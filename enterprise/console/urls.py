@@ -12,4 +12,6 @@ urlpatterns = [
     path("organizations/<slug:slug>/reactivate/", views.console_reactivate, name="console_reactivate"),
     path("organizations/<slug:slug>/terms/", views.console_terms, name="console_terms"),
     path("organizations/<slug:slug>/trial/", views.console_trial, name="console_trial"),
+    path("organizations/<slug:slug>/backups/", views.console_backup, name="console_backup"),
+    path("organizations/<slug:slug>/restore/", views.console_restore, name="console_restore"),
 ]

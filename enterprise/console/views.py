@@ -89,6 +89,7 @@ def console_organization(request: HttpRequest, slug: str) -> HttpResponse:
                 "daily": usage.daily,
             },
             "invoices": invoices,
+            "backups": selectors.backups(organization),
             "invoice_error": invoice_error,
             "actions": selectors.staff_actions(organization=organization),
         },
@@ -148,3 +149,28 @@ def console_trial(request: HttpRequest, slug: str) -> HttpResponse:
         return f"The trial now ends on {extended.trial_ends_at:%Y-%m-%d}."
 
     return _act(request, slug, extend)
+
+
+@require_POST
+@staff_required
+def console_backup(request: HttpRequest, slug: str) -> HttpResponse:
+    def backup(organization: Organization) -> str:
+        services.backup_start(organization=organization, actor=request.user)
+        return f"A backup of {organization.name} is under way; it is listed below when it is written."
+
+    return _act(request, slug, backup)
+
+
+@require_POST
+@staff_required
+def console_restore(request: HttpRequest, slug: str) -> HttpResponse:
+    def restore(organization: Organization) -> str:
+        new_slug = services.restore_start(
+            organization=organization,
+            actor=request.user,
+            backup_id=request.POST.get("backup", ""),
+            as_slug=request.POST.get("as_slug", ""),
+        )
+        return f"Restoring into a new organisation “{new_slug}”; {organization.name} stays as it is."
+
+    return _act(request, slug, restore)
