@@ -3,7 +3,8 @@
 
 The test reads the OpenAPI schema (/api/schema/), so an endpoint added later fails it until it is
 either called below (and audited) or listed in EXEMPT with the reason it changes nothing worth an
-entry. Each call is made with an owner's API key, must succeed, and must add at least one entry.
+entry. Each call is made with an owner's API key (or, where only a person may act, the person's own
+session), must succeed, and must add at least one entry.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+
+from tests.accounts.audit_walk_identity import identity_calls, identity_people
 
 pytestmark = pytest.mark.enterprise
 
@@ -257,6 +260,7 @@ def _calls(alpha: Any) -> list[tuple[str, Call]]:
             remember("key", lambda c, x: _json(c, "post", "/api/v1/api-keys/", {"name": "child"})),
         ),
         ("api_keys_revoke", lambda c, x: c.delete(f"/api/v1/api-keys/{x['key']}/")),
+        *identity_calls(),  # roles, groups, sharing (of the chart), members, SSO
         (
             "v1_dashboards_widgets_destroy",
             lambda c, x: c.delete(f"/api/v1/dashboards/{x['dashboard']}/widgets/{x['widget']}/"),
@@ -302,6 +306,7 @@ def test_every_state_changing_endpoint_writes_an_audit_entry(alpha):
     assert set(EXEMPT) - operations == set(), "stale operation names in EXEMPT"
 
     ctx: dict[str, Any] = {}
+    identity_people(alpha, ctx)
     unaudited = []
     failed: list[tuple[str, int, bytes]] = []
     for operation, call in calls:
