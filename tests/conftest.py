@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -195,6 +196,7 @@ def serve_live(tmp_path_factory: pytest.TempPathFactory, **extra_env: str) -> An
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stopping it stops its workers too
     )
     deadline = time.monotonic() + 180  # generous: a loaded 2-core machine starts its workers slowly
     while time.monotonic() < deadline:
@@ -207,16 +209,28 @@ def serve_live(tmp_path_factory: pytest.TempPathFactory, **extra_env: str) -> An
                 raise RuntimeError(f"aiser.serve exited early; see {log.name}") from None
             time.sleep(0.2)
     else:
-        process.kill()
+        _stop_process_group(process, grace_s=0)
         raise RuntimeError("aiser.serve did not start within 180 s")
     server = LiveServer(port=port)
     server.data_dir = data_dir  # type: ignore[attr-defined]
     try:
         yield server
     finally:
-        process.terminate()
-        process.wait(timeout=60)  # workers finish their requests, then exit through their exit handlers
+        # Workers finish their requests, then exit through their exit handlers; whatever is left after
+        # a minute is killed, so no orphaned worker keeps a test database open or a port taken.
+        _stop_process_group(process, grace_s=60)
         log.close()
+
+
+def _stop_process_group(process: subprocess.Popen[Any], *, grace_s: float) -> None:
+    """SIGTERM the process's group, wait up to `grace_s` seconds, then SIGKILL what is left of it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM if grace_s else signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace_s or 10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # the group's workers, even after the master is gone
+    process.wait(timeout=10)
 
 
 def dj_database_url_for(database: dict[str, Any]) -> str:
