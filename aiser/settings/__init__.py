@@ -546,7 +546,10 @@ if ENTERPRISE:
     ]
     ORIGINAL_BACKEND = "django_prometheus.db.backends.postgresql"  # under django-tenants' backend
     for _cache in CACHES.values():
-        if _cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        if _cache["BACKEND"] in (
+            "django.core.cache.backends.redis.RedisCache",
+            "chat2chart.core.cache.FailOpenRedisCache",
+        ):
             _cache["BACKEND"] = "enterprise.monitoring.cache.MeteredRedisCache"
     AISER_WEBSOCKET_MIDDLEWARE = [
         "enterprise.monitoring.websocket.WebsocketGaugeMiddleware",

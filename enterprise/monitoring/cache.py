@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
-"""Django's own Redis cache, counting reads, hits and misses in django-prometheus' cache metrics
-(django_cache_get_total, ..._hits_total, ..._misses_total, ..._get_fail_total; backend="redis").
+"""The core's Redis cache (Django's, bypassed while Redis is out of reach), counting reads, hits and misses
+in django-prometheus' cache metrics (django_cache_get_total, ..._hits_total, ..._misses_total,
+..._get_fail_total; backend="redis").
 
 django-prometheus' Redis backends need django-redis, which Aiser does not use; this one is Django's."""
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache.backends.redis import RedisCache
 from django_prometheus.cache.metrics import (
     django_cache_get_fail_total,
     django_cache_get_total,
@@ -16,11 +16,14 @@ from django_prometheus.cache.metrics import (
     django_cache_misses_total,
 )
 
+from chat2chart.core.cache import FailOpenRedisCache
+
 _MISSING = object()
 
 
-class MeteredRedisCache(RedisCache):
-    """`RedisCache` whose `get` and `get_many` are counted; values and errors are as Django's."""
+class MeteredRedisCache(FailOpenRedisCache):
+    """`FailOpenRedisCache` whose `get` and `get_many` are counted; values and errors are as its own (a read
+    while Redis is out of reach answers the default and counts as a miss)."""
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         django_cache_get_total.labels(backend="redis").inc()
