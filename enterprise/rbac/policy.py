@@ -72,8 +72,17 @@ def role_policy(principal: Principal, action: str, obj: Any = None) -> bool:
 
 def has_permission(principal: Principal, permission: str) -> bool:
     """Whether `principal` holds `permission` (a name from `enterprise.rbac.permissions.PERMISSIONS`),
-    for the enterprise pages the core's five actions do not describe (members, API keys, billing)."""
-    return principal.is_authenticated and permission in permissions_of(principal)
+    for the enterprise pages the core's five actions do not describe (members, API keys, billing).
+    An API key also needs the scope for it: "read" to view, "query" to query, "admin" to manage, "write"
+    for the rest (create, edit, delete, publish, use SQL)."""
+    if not principal.is_authenticated or permission not in permissions_of(principal):
+        return False
+    return _scope_action(permission) in principal.scopes
+
+
+def _scope_action(permission: str) -> str:
+    verb = permission.rpartition(".")[2]
+    return {"view": hooks.VIEW, "query": hooks.ASK, "manage": hooks.MANAGE}.get(verb, hooks.EDIT)
 
 
 # A key's scopes → the core's actions they open. Writing includes deleting and an owner's rights over
