@@ -60,8 +60,11 @@ def _with_cached_results(data: bytes) -> bytes:
             if entry.filename == "xl/worksheets/sheet1.xml":
                 text = content.decode()
                 for ref, value in totals.items():
+                    # openpyxl writes the empty result as <v/>, or as <v></v> when lxml is installed.
                     text, count = re.subn(
-                        rf'(<c r="{ref}"[^>]*>\s*<f>[^<]*</f>)\s*<v\s*/>', rf"\g<1><v>{value!r}</v>", text
+                        rf'(<c r="{ref}"[^>]*>\s*<f>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)',
+                        rf"\g<1><v>{value!r}</v>",
+                        text,
                     )
                     assert count == 1, ref
                 content = text.encode()
