@@ -43,8 +43,9 @@ if settings.ENTERPRISE:
         path("", include("enterprise.billing.urls")),
         # Single sign-on: /accounts/sso/... and /api/v1/sso/...
         path("", include("enterprise.sso.urls")),
-        # Audit log page and exports.
+        # Audit log page and exports, and its read API.
         path("", include("enterprise.audit.urls")),
+        path("api/v1/", include("enterprise.audit.api_urls")),
     ]
 else:
     from django.contrib import admin
