@@ -536,6 +536,9 @@ for _network in AISER_METRICS_ALLOWED_ADDRESSES:
     except ValueError as _error:
         raise ImproperlyConfigured(f"AISER_METRICS_ALLOWED_ADDRESSES: {_error}") from _error
 AISER_METRICS_MULTIPROC_DIR = env.text("PROMETHEUS_MULTIPROC_DIR") or ""
+# A host running only Celery workers serves /metrics itself on this port (0: off), same access rule.
+AISER_CELERY_METRICS_PORT = env.integer("AISER_CELERY_METRICS_PORT", 0)
+AISER_CELERY_METRICS_ADDRESS = env.text("AISER_CELERY_METRICS_ADDRESS") or "0.0.0.0"  # noqa: S104
 if ENTERPRISE:
     # django-prometheus: requests (first and last middleware), database queries, Redis cache reads.
     MIDDLEWARE = [
