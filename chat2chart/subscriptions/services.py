@@ -285,7 +285,11 @@ def subscription_run_send(*, run_id: int, now: datetime | None = None) -> str:
         run.save(update_fields=["attempts", "retry_at", "updated_at"])
     subscription = run.subscription
     workspace = hooks.current_workspace()
-    owner = get_user_model().objects.filter(pk=subscription.owner_id, is_active=True).first()
+    owner = (
+        get_user_model().objects.filter(pk=subscription.owner_id, is_active=True).first()
+        if subscription.owner_id is not None
+        else None
+    )
     if owner is None:
         return _finish(run, SubscriptionRun.Status.FAILED, "The subscription's owner is no longer active.")
     owner_principal = Principal.for_user(owner)
@@ -513,7 +517,7 @@ def schedule_of(subscription: Subscription) -> schedules.Schedule:
 
 def workspace_zone() -> zoneinfo.ZoneInfo:
     """The organisation's time zone (its workspace setting), UTC when the name is unknown."""
-    name = workspace_settings().timezone or settings.AISER_DEFAULT_TIMEZONE
+    name = str(workspace_settings().timezone or settings.AISER_DEFAULT_TIMEZONE)
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -7,6 +7,8 @@ delivered twice (acks late, a worker restart) sends nothing twice (see services 
 
 from __future__ import annotations
 
+import functools
+
 from celery import shared_task
 from django.db import transaction
 
@@ -28,7 +30,7 @@ def run_due(workspace: str) -> list[int]:
     with hooks.workspace_context(workspace):
         run_ids = services.subscriptions_schedule_due()
     for run_id in run_ids:
-        transaction.on_commit(lambda run_id=run_id: send_run.delay(workspace, run_id))
+        transaction.on_commit(functools.partial(send_run.delay, workspace, run_id))
     return run_ids
 
 

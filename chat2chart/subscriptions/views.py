@@ -40,7 +40,7 @@ def subscription_new_page(request: HttpRequest) -> HttpResponse:
         "time": "08:00",
         "weekdays": ["0"],
         "day_of_month": "1",
-        "recipients": request.user.email,
+        "recipients": getattr(request.user, "email", ""),
         "formats": list(FORMATS),
     }
     if request.method == "POST":
