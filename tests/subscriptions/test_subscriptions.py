@@ -26,6 +26,7 @@ from chat2chart.subscriptions import services, tasks
 from chat2chart.subscriptions.models import Delivery, Subscription, SubscriptionRun
 from chat2chart.subscriptions.render import RenderedWidget
 from chat2chart.subscriptions.services import SubscriptionInput
+from tests.conftest import ARTIFACTS
 from tests.dashboards.conftest import SALES_CSV, build_sales_data, make_dashboard
 
 BERLIN_SPRING_FORWARD = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 02:00 CET becomes 03:00 CEST
@@ -158,6 +159,9 @@ def test_a_daily_report_arrives_at_8_local_time_across_daylight_saving_with_char
     png = next(part for part in first.walk() if part.get_content_type() == "image/png")
     assert png["Content-ID"].startswith("<chart-")
     assert _drawn_pixels(png.get_payload(decode=True)) > 2_000  # bars, axes and labels, not a blank canvas
+    ARTIFACTS.mkdir(exist_ok=True)  # for a person to look at
+    (ARTIFACTS / "subscription-chart.png").write_bytes(png.get_payload(decode=True))
+    (ARTIFACTS / "subscription-report.pdf").write_bytes(files["sales-overview.pdf"])
     html = next(part for part in first.walk() if part.get_content_type() == "text/html").get_content()
     assert f'src="cid:{png["Content-ID"][1:-1]}"' in html
     assert "region = [&#x27;North&#x27;]" in html or "region = ['North']" in html
