@@ -158,7 +158,8 @@ _DRAW_JS = """
   for (const spec of charts) {
     const element = document.getElementById(spec.id);
     const chart = echarts.init(element, null, {renderer: 'canvas'});
-    chart.setOption(Object.assign({}, spec.option, {animation: false}));
+    // No animation (drawn at once) and no toolbox: a picture in an email has no buttons.
+    chart.setOption(Object.assign({}, spec.option, {animation: false, toolbox: {show: false}}));
     const canvas = element.querySelector('canvas');
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let drawn = 0;

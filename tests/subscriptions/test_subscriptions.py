@@ -85,8 +85,9 @@ def _expected_revenue(region: str | None) -> dict[str, float]:
     return dict(totals)
 
 
-def _csv_totals(content: bytes) -> dict[str, float]:
-    rows = list(csv.DictReader(io.StringIO(content.decode())))
+def _csv_totals(content: bytes | str) -> dict[str, float]:
+    text = content.decode() if isinstance(content, bytes) else content  # Django gives text files as str
+    rows = list(csv.DictReader(io.StringIO(text)))
     return {row["month"][:10]: float(row["revenue"]) for row in rows}
 
 
@@ -444,3 +445,32 @@ def test_the_subscribe_form_creates_a_subscription_listed_with_its_history(alpha
     assert b"five fields" in bad.content
     dashboard_page = client.get(f"/dashboards/{report.pk}/")
     assert f"/subscriptions/new/?dashboard={report.pk}".encode() in dashboard_page.content
+
+
+@pytest.mark.django_db
+def test_a_chart_subscription_sends_its_picture_and_data(
+    alpha: Any, report: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with alpha.activate():
+        chart = report.widgets.get().chart
+    with time_machine.travel(datetime(2026, 5, 4, 5, 0, tzinfo=UTC), tick=False) as clock:
+        with alpha.activate():
+            services.subscription_create(
+                principal=Principal.for_user(alpha.users["owner"]),
+                data=SubscriptionInput(
+                    title="Revenue",
+                    frequency="daily",
+                    hour=8,
+                    member_ids=(alpha.users["editor"].pk,),
+                    formats=("png", "csv"),
+                ),
+                chart=chart,
+            )
+        clock.move_to(datetime(2026, 5, 4, 6, 0, 30, tzinfo=UTC))
+        assert _tick(alpha, django_capture_on_commit_callbacks) == ["sent"]
+    (message,) = mail.outbox
+    files = {name: content for name, content, _ in message.attachments if name}
+    assert _csv_totals(files["revenue-by-month.csv"]) == _expected_revenue(None)
+    (image,) = [part for part in message.message().walk() if part.get_content_type() == "image/png"]
+    assert _drawn_pixels(image.get_payload(decode=True)) > 2_000
+    assert f"/charts/{chart.pk}/" in message.body
