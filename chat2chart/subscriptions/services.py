@@ -309,6 +309,8 @@ def subscription_run_send(*, run_id: int, now: datetime | None = None) -> str:
             outcomes.append(result.status)
             if result.error:
                 errors.append(f"{recipient.address}: {result.error}")
+            # Alive: a long run (many recipients) is not taken for one whose worker died (STALE_AFTER).
+            SubscriptionRun.objects.filter(pk=run.pk).update(updated_at=timezone.now())
         for target in _hooks_targets(subscription):
             result = _send_hook(run, subscription, target, owner_principal, workspace)
             outcomes.append(result.status)
