@@ -93,6 +93,7 @@ _CORE_DATA_APPS = [
     "chat2chart.conversations",
     "chat2chart.dashboards",
     "chat2chart.semantic",
+    "chat2chart.subscriptions",
     "chat2chart.alerts",  # h/alerts: alerts on saved charts (docs/alerts.md)
 ]
 
@@ -405,6 +406,12 @@ SPECTACULAR_SETTINGS = {
 AISER_DATA_DIR = Path(env.text("AISER_DATA_DIR", str(BASE_DIR / ".data")))
 MEDIA_ROOT = AISER_DATA_DIR / "files"
 AISER_ALLOW_PRIVATE_SOURCES = env.flag("AISER_ALLOW_PRIVATE_SOURCES", not PRODUCTION)
+
+# --- Subscriptions and deliveries (chat2chart.subscriptions; docs/subscriptions.md) ---
+# Webhook and Slack posts: private addresses refused in production (as for sources), seconds per post.
+AISER_ALLOW_PRIVATE_WEBHOOKS = env.flag("AISER_ALLOW_PRIVATE_WEBHOOKS", not PRODUCTION)
+AISER_WEBHOOK_TIMEOUT_S = env.number("AISER_WEBHOOK_TIMEOUT_S", 10)
+# --- end subscriptions ---
 
 # --- Backups and recovery (enterprise.backups; docs/backups.md) -----------------------------------
 # Archives go to AISER_BACKUP_S3_BUCKET when set (S3 or any S3-compatible store), else AISER_BACKUP_DIR.
