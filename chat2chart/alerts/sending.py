@@ -121,7 +121,7 @@ def send_pending(*, workspace: str) -> dict[str, int]:
         with transaction.atomic():
             # Locked so two workers draining at once do not both try; the second skips it.
             delivery = (
-                AlertDelivery.objects.select_for_update(skip_locked=True)
+                AlertDelivery.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("event__alert__chart", "recipient")
                 .filter(pk=delivery_id, status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.FAILED])
                 .first()
