@@ -90,6 +90,9 @@ class AlertEvent(models.Model):
     class Meta:
         ordering = ["-slot", "-pk"]
 
+    def __str__(self) -> str:
+        return f"{self.state} at {self.slot:%Y-%m-%d %H:%M}"
+
 
 class AlertDelivery(models.Model):
     """The outbox: written in the transaction that records the transition, sent after it commits, retried
@@ -111,3 +114,6 @@ class AlertDelivery(models.Model):
 
     class Meta:
         ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key}: {self.status}"

@@ -57,8 +57,9 @@ def resolve(
     be allowed to see the chart); any other address must be at one of the organisation's allowed domains.
     Raises ValidationFailed naming the address and the reason, or when there is nobody to tell."""
     found: list[AlertRecipient] = []
-    if notify_me and principal.user is not None:
-        found.append(AlertRecipient(kind="member", user=principal.user, address=principal.user.email))
+    me = get_user_model().objects.filter(pk=principal.user_id).first() if principal.user_id else None
+    if notify_me and me is not None:
+        found.append(AlertRecipient(kind="member", user=me, address=me.email))
     users = get_user_model().objects
     domains = allowed_email_domains()
     for raw in emails:
@@ -89,7 +90,9 @@ def resolve(
     if webhook_url.strip():
         secret = encrypt_secret({"secret": webhook_secret}) if webhook_secret else None
         found.append(
-            AlertRecipient(kind="webhook", address=_https_url(webhook_url.strip(), "webhook_url"), secret=secret)
+            AlertRecipient(
+                kind="webhook", address=_https_url(webhook_url.strip(), "webhook_url"), secret=secret
+            )
         )
     if not found:
         raise ValidationFailed("recipients: add at least one recipient (yourself, an address or a webhook).")
@@ -110,7 +113,11 @@ def withheld_reason(alert: Alert, recipient: AlertRecipient, verdict: Verdict) -
     or their view gives another value or another verdict, the notice is withheld."""
     if recipient.kind != AlertRecipient.Kind.MEMBER or recipient.user_id == alert.owner_id:
         return ""
-    user = get_user_model().objects.filter(pk=recipient.user_id, is_active=True).first()
+    user = (
+        get_user_model().objects.filter(pk=recipient.user_id, is_active=True).first()
+        if recipient.user_id
+        else None
+    )
     member = Principal.for_user(user)
     if user is None or member.role is None or not policy.can_receive_alert(member, alert.chart):
         return "The recipient may no longer see this chart."

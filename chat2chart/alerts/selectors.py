@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -26,7 +29,12 @@ def alert_get_visible(*, principal: Principal, alert_id: int) -> Alert:
 
 
 def alert_display_state(alert: Alert) -> str:
-    """What the list shows: "snoozed" while snoozed, else the state ("pending", "ok", "triggered", "no_data")."""
+    """What the list shows: "snoozed" while snoozed, else the state (pending, ok, triggered, no_data)."""
     if alert.snoozed_until is not None and alert.snoozed_until > timezone.now():
         return "snoozed"
     return alert.state
+
+
+def user_get(user_id: int | None) -> Any:
+    """The person with id `user_id`, or None (no id, or a deleted person)."""
+    return None if user_id is None else get_user_model().objects.filter(pk=user_id).first()

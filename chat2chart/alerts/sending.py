@@ -10,13 +10,13 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from chat2chart.alerts.evaluation import CONDITIONS
 from chat2chart.alerts.models import Alert, AlertDelivery, AlertEvent
+from chat2chart.alerts.selectors import user_get
 from chat2chart.core import hooks
 from chat2chart.core.principal import Principal
 from chat2chart.core.secrets import SecretUnreadable, decrypt_secret
@@ -35,13 +35,16 @@ def _number(value: Any) -> str:
 
 def chart_link(alert: Alert) -> str:
     """The chart's absolute address on the organisation's host."""
-    user = get_user_model().objects.filter(pk=alert.owner_id).first()
-    base = hooks.workspace_info(Principal.for_user(user)).get("url") or settings.AISER_PUBLIC_URL
+    base = (
+        hooks.workspace_info(Principal.for_user(user_get(alert.owner_id))).get("url")
+        or settings.AISER_PUBLIC_URL
+    )
     return base.rstrip("/") + reverse("chart_detail", args=[alert.chart_id])
 
 
 def condition_text(alert: Alert) -> str:
-    """The rule in words, e.g. "goes above 1,000" or "changes by more than 10 % against the previous period"."""
+    """The rule in words, e.g. "goes above 1,000" or "changes by more than 10 % against the previous
+    period"."""
     if alert.condition in ("above", "below"):
         return f"goes {alert.condition} {_number(alert.threshold)}"
     if alert.condition == "change":
@@ -60,7 +63,8 @@ def alert_message(event: AlertEvent) -> Message:
     measure = details.get("measure") or "value"
     lines = [
         f"{word}: {alert.title}",
-        f"Measured: {measure} on the chart “{alert.chart.title}”" + (f", {details['period']}" if details.get("period") else ""),
+        f"Measured: {measure} on the chart “{alert.chart.title}”"
+        + (f", {details['period']}" if details.get("period") else ""),
         f"Value: {_number(details.get('value'))}",
     ]
     if alert.condition in ("above", "below"):
@@ -73,14 +77,19 @@ def alert_message(event: AlertEvent) -> Message:
         lines.append(f"Expected range: {_number(details['low'])} to {_number(details['high'])}")
     lines += [f"Alert when it {condition_text(alert)}.", event.summary, f"Open the chart: {link}"]
     html = format_html(
-        "<p><strong>{}</strong></p><ul>{}</ul><p><a href=\"{}\">Open the chart</a></p>",
+        '<p><strong>{}</strong></p><ul>{}</ul><p><a href="{}">Open the chart</a></p>',
         lines[0],
         format_html_join("", "<li>{}</li>", ((line,) for line in lines[1:-1])),
         link,
     )
     payload = {
         "event": f"alert.{event.notice}",
-        "alert": {"id": alert.pk, "title": alert.title, "condition": alert.condition, "threshold": alert.threshold},
+        "alert": {
+            "id": alert.pk,
+            "title": alert.title,
+            "condition": alert.condition,
+            "threshold": alert.threshold,
+        },
         "chart": {"id": alert.chart_id, "title": alert.chart.title, "url": link},
         "episode": event.episode,
         "measure": measure,
@@ -94,7 +103,13 @@ def alert_message(event: AlertEvent) -> Message:
         "summary": event.summary,
         "at": event.slot.isoformat(),
     }
-    return Message(subject=f"[Aiser] {word}: {alert.title}", text="\n".join(lines), html=str(html), link=link, payload=payload)
+    return Message(
+        subject=f"[Aiser] {word}: {alert.title}",
+        text="\n".join(lines),
+        html=str(html),
+        link=link,
+        payload=payload,
+    )
 
 
 def _target(delivery: AlertDelivery) -> Target:
@@ -123,7 +138,9 @@ def send_pending(*, workspace: str) -> dict[str, int]:
             delivery = (
                 AlertDelivery.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("event__alert__chart", "recipient")
-                .filter(pk=delivery_id, status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.FAILED])
+                .filter(
+                    pk=delivery_id, status__in=[AlertDelivery.Status.PENDING, AlertDelivery.Status.FAILED]
+                )
                 .first()
             )
             if delivery is None:
@@ -140,7 +157,9 @@ def send_pending(*, workspace: str) -> dict[str, int]:
                 idempotency_key=delivery.idempotency_key,
             )
             delivery.attempts += 1
-            delivery.status = AlertDelivery.Status.FAILED if result.status == "failed" else AlertDelivery.Status.SENT
+            delivery.status = (
+                AlertDelivery.Status.FAILED if result.status == "failed" else AlertDelivery.Status.SENT
+            )
             delivery.error = result.error
             delivery.save(update_fields=["status", "error", "attempts", "updated_at"])
             counts[result.status] = counts.get(result.status, 0) + 1

@@ -36,10 +36,14 @@ def chart_measure(query_json: Any) -> ChartMeasure:
         query = SemanticQuery.parse(query_json)
     except pydantic.ValidationError as error:
         raise ValidationFailed("This chart's query cannot be read; open and save the chart again.") from error
-    names = [m.output_name for m in query.measures if not m.hidden] + [c.output_name for c in query.calculations]
+    names = [m.output_name for m in query.measures if not m.hidden] + [
+        c.output_name for c in query.calculations
+    ]
     if not names:
         raise ValidationFailed("An alert needs a chart with a number to watch (a measure).")
-    times = [d for d in query.dimensions if d.granularity in ("hour", "day", "week", "month", "quarter", "year")]
+    times = [
+        d for d in query.dimensions if d.granularity in ("hour", "day", "week", "month", "quarter", "year")
+    ]
     if len(query.dimensions) > len(times) or len(times) > 1:
         raise ValidationFailed(
             "An alert watches one number or one number over time: this chart is grouped by "
@@ -76,8 +80,7 @@ def chart_series(*, query_json: Any, principal: Principal) -> tuple[ChartMeasure
     names = [column.name for column in result.columns]
     value_at = names.index(measure.measure)
     if measure.time is None:
-        rows = result.rows[:1]
-        return measure, [Point(label="", value=_number(row[value_at])) for row in rows]
+        return measure, [Point(label="", value=_number(row[value_at])) for row in result.rows[:1]]
     time_at = names.index(measure.time)
     rows = sorted((row for row in result.rows if row[time_at] is not None), key=lambda row: row[time_at])
     return measure, [Point(label=_label(row[time_at]), value=_number(row[value_at])) for row in rows]

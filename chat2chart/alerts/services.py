@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from chat2chart.alerts import policy, recipients
 from chat2chart.alerts.evaluation import Rule, Verdict, evaluate, transition
-from chat2chart.alerts.models import Alert, AlertDelivery, AlertEvent, AlertRecipient
+from chat2chart.alerts.models import Alert, AlertDelivery, AlertEvent
+from chat2chart.alerts.selectors import user_get
 from chat2chart.alerts.series import chart_measure, chart_series
 from chat2chart.charts.models import SavedChart
 from chat2chart.core import hooks
@@ -103,7 +103,7 @@ def alert_create(
         alert = Alert.objects.create(
             title=title[:200],
             chart=chart,
-            owner=principal.user,
+            owner_id=principal.user_id,
             condition=condition,
             threshold=threshold,
             sensitivity=sensitivity,
@@ -132,7 +132,11 @@ def alert_snooze(*, principal: Principal, alert: Alert, minutes: int | None) -> 
     alert.snoozed_until = timezone.now() + dt.timedelta(minutes=minutes) if minutes else None
     alert.save(update_fields=["snoozed_until"])
     hooks.record_audit(
-        action="alert.snooze", actor=principal, target_type="alert", target_id=alert.pk, data={"minutes": minutes}
+        action="alert.snooze",
+        actor=principal,
+        target_type="alert",
+        target_id=alert.pk,
+        data={"minutes": minutes},
     )
     return alert
 
@@ -145,8 +149,7 @@ def alert_delete(*, principal: Principal, alert: Alert) -> None:
 
 
 def _owner_principal(alert: Alert) -> Principal:
-    user = get_user_model().objects.filter(pk=alert.owner_id).first()
-    return Principal.for_user(user)
+    return Principal.for_user(user_get(alert.owner_id))
 
 
 def _judge(alert: Alert, principal: Principal) -> Verdict:

@@ -93,7 +93,9 @@ def alert_new(request: HttpRequest, chart_id: int) -> HttpResponse:
         except AiserError as failure:
             error = failure.message
         else:
-            messages.success(request, f"Alert “{alert.title}” created; it is checked {alert.interval_minutes} min apart.")
+            messages.success(
+                request, f"Alert “{alert.title}” created; it is checked {alert.interval_minutes} min apart."
+            )
             return redirect("alert_detail", pk=alert.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "alerts/new.html", {"chart": chart, "form": form, "error": error}, status=status)

@@ -40,9 +40,15 @@ def chart_on_csv(workspace: Any, csv: str, query: dict[str, Any], *, title: str 
     source = uploaded.json()["id"]
     time = (query.get("dimensions") or [{}])[0]
     x = f"{time['field']}_{time['granularity']}" if time else None
-    spec = {"type": "line", "encoding": {"x": x, "y": ["revenue"]}} if x else {"type": "kpi", "encoding": {"value": "revenue"}}
+    spec = (
+        {"type": "line", "encoding": {"x": x, "y": ["revenue"]}}
+        if x
+        else {"type": "kpi", "encoding": {"value": "revenue"}}
+    )
     saved = post_json(
-        editor, "/api/v1/charts/", {"title": title, "spec": spec, "query": {"source": source, **query}, "source": source}
+        editor,
+        "/api/v1/charts/",
+        {"title": title, "spec": spec, "query": {"source": source, **query}, "source": source},
     )
     assert saved.status_code == 201, saved.content
     with workspace.activate():

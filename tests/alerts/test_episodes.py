@@ -28,7 +28,9 @@ HOUR = dt.timedelta(hours=1)
 
 def _csv(revenues: list[float]) -> str:
     days = pd.date_range(end=T0.date() - dt.timedelta(days=1), periods=len(revenues), freq="D")
-    lines = ["order_date,region,revenue"] + [f"{d.date()},North,{r}" for d, r in zip(days, revenues, strict=True)]
+    lines = ["order_date,region,revenue"] + [
+        f"{d.date()},North,{r}" for d, r in zip(days, revenues, strict=True)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -46,7 +48,8 @@ def test_crossing_a_threshold_notifies_once_and_recovery_once(alpha, smtp, webho
     with time_machine.travel(T0, tick=False) as clock:
         tick(alpha)
         assert reload(alpha, alert).state == "ok"
-        assert smtp.messages == [] and webhook.posts == []
+        assert smtp.messages == []
+        assert webhook.posts == []
 
         replace_data(alpha, chart, high)
         clock.shift(HOUR)
@@ -60,22 +63,27 @@ def test_crossing_a_threshold_notifies_once_and_recovery_once(alpha, smtp, webho
         assert f"/charts/{chart.pk}/" in body
         [post] = webhook.posts
         assert post["json"]["event"] == "alert.triggered"
-        assert post["json"]["value"] == _total(high) and post["json"]["alert"]["threshold"] == 150
+        assert post["json"]["value"] == _total(high)
+        assert post["json"]["alert"]["threshold"] == 150
 
         for _ in range(3):  # still above: checked, nothing sent
             clock.shift(HOUR)
             tick(alpha)
-        assert len(smtp.to(editor)) == 1 and len(webhook.posts) == 1
+        assert len(smtp.to(editor)) == 1
+        assert len(webhook.posts) == 1
 
         replace_data(alpha, chart, low)
         clock.shift(HOUR)
         tick(alpha)
     assert reload(alpha, alert).state == "ok"
     subjects = [m["Subject"] for m in smtp.to(editor)]
-    assert len(subjects) == 2 and "Recovered: Revenue above 150" in subjects[1]
+    assert len(subjects) == 2
+    assert "Recovered: Revenue above 150" in subjects[1]
     assert [p["json"]["event"] for p in webhook.posts] == ["alert.triggered", "alert.recovered"]
     with alpha.activate():
-        assert list(AlertEvent.objects.filter(alert=alert).order_by("slot").values_list("state", "notice")) == [
+        assert list(
+            AlertEvent.objects.filter(alert=alert).order_by("slot").values_list("state", "notice")
+        ) == [
             ("ok", ""),
             ("triggered", "triggered"),
             ("ok", "recovered"),
@@ -91,7 +99,11 @@ def test_percent_change_against_the_previous_month_matches_pandas(alpha, smtp):
     chart = chart_on_csv(alpha, csv, monthly())
     alert = make_alert(alpha, chart, condition="change", threshold=25)
 
-    by_month = frame.assign(month=pd.to_datetime(frame["order_date"]).dt.to_period("M")).groupby("month")["revenue"].sum()
+    by_month = (
+        frame.assign(month=pd.to_datetime(frame["order_date"]).dt.to_period("M"))
+        .groupby("month")["revenue"]
+        .sum()
+    )
     expected = (by_month.iloc[-1] - by_month.iloc[-2]) / by_month.iloc[-2]
     assert expected > 0.25  # the planted jump
     with time_machine.travel(T0, tick=False):
@@ -147,7 +159,8 @@ def test_a_snoozed_alert_keeps_its_state_but_sends_nothing(alpha, smtp):
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1), tick=False) as clock:
         tick(alpha)
         snoozed = reload(alpha, alert)
-        assert snoozed.state == "triggered" and alert_display_state(snoozed) == "snoozed"
+        assert snoozed.state == "triggered"
+        assert alert_display_state(snoozed) == "snoozed"
         clock.shift(dt.timedelta(hours=5))  # awake again, still above: the episode began while snoozed
         tick(alpha)
         assert alert_display_state(reload(alpha, alert)) == "triggered"
@@ -205,7 +218,8 @@ def test_organisations_are_checked_and_listed_apart(alpha, beta, smtp):
     assert reload(beta, alert_b).state == "pending"
     assert [address for address, _ in smtp.messages] == [alpha.users["editor"].email]
     page = beta.client("owner").get("/alerts/")
-    assert "Beta alert" in page.content.decode() and "Alpha alert" not in page.content.decode()
+    assert "Beta alert" in page.content.decode()
+    assert "Alpha alert" not in page.content.decode()
     outsider = beta.client("owner")
     outsider.defaults["HTTP_HOST"] = alpha.host
     assert outsider.get(f"/alerts/{alert_a.pk}/").status_code in (302, 403, 404)

@@ -16,13 +16,15 @@ def test_above_and_below_compare_the_latest_value():
     assert evaluate(Rule("above", 100), _series(50, 101)).status == "triggered"
     assert evaluate(Rule("above", 100), _series(150, 100)).status == "ok"  # equal is not above
     verdict = evaluate(Rule("below", 10), _series(20, 5), measure="revenue")
-    assert verdict.status == "triggered" and verdict.value == 5
+    assert verdict.status == "triggered"
+    assert verdict.value == 5
     assert verdict.summary == "revenue is 5 (2026-01-02), below the threshold of 10."
 
 
 def test_change_is_against_the_period_before():
     verdict = evaluate(Rule("change", 10), _series(100, 80))
-    assert verdict.status == "triggered" and verdict.change == pytest.approx(-0.2)
+    assert verdict.status == "triggered"
+    assert verdict.change == pytest.approx(-0.2)
     assert evaluate(Rule("change", 10), _series(100, 105)).status == "ok"
     assert evaluate(Rule("change", 10), _series(0, 5)).status == "no_data"  # undefined, not infinite
     assert evaluate(Rule("change", 10), _series(5)).status == "no_data"
@@ -41,7 +43,8 @@ def test_a_threshold_rule_without_a_threshold_is_refused():
 
 def test_an_anomaly_on_too_short_a_series_judges_nothing():
     verdict = evaluate(Rule("anomaly"), _series(1, 2, 3))
-    assert verdict.status == "no_data" and "too few" in verdict.summary
+    assert verdict.status == "no_data"
+    assert "too few" in verdict.summary
 
 
 TRIGGERED = Verdict(status="triggered", summary="")

@@ -34,7 +34,8 @@ def test_the_chart_page_offers_create_alert_and_the_form_creates_one(alpha):
     chart = chart_on_csv(alpha, CSV, TOTAL)
     client = alpha.client("editor")
     page = client.get(f"/charts/{chart.pk}/").content.decode()
-    assert f"/charts/{chart.pk}/alerts/new/" in page and "Create alert" in page
+    assert f"/charts/{chart.pk}/alerts/new/" in page
+    assert "Create alert" in page
     response = client.post(f"/charts/{chart.pk}/alerts/new/", _form(emails=alpha.users["viewer"].email))
     assert response.status_code == 302
     with alpha.activate():
@@ -44,7 +45,9 @@ def test_the_chart_page_offers_create_alert_and_the_form_creates_one(alpha):
             [alpha.users["editor"].email, alpha.users["viewer"].email]
         )
     listing = client.get("/alerts/").content.decode()
-    assert "Big day" in listing and "goes above 100" in listing and "Not checked yet" in listing
+    assert "Big day" in listing
+    assert "goes above 100" in listing
+    assert "Not checked yet" in listing
 
 
 def test_a_form_error_says_what_to_fix(alpha):
@@ -89,7 +92,10 @@ def test_snooze_and_delete_from_the_list(alpha):
 
 
 def test_the_plan_limit_on_alerts_is_asked_through_the_limits_hook(alpha, settings):
-    settings.AISER_HOOK_PLUGINS = {**settings.AISER_HOOK_PLUGINS, "limits": ["tests.alerts.limits.two_alerts"]}
+    settings.AISER_HOOK_PLUGINS = {
+        **settings.AISER_HOOK_PLUGINS,
+        "limits": ["tests.alerts.limits.two_alerts"],
+    }
     chart = chart_on_csv(alpha, CSV, TOTAL)
     make_alert(alpha, chart, condition="above", threshold=1)
     make_alert(alpha, chart, condition="below", threshold=1)

@@ -29,6 +29,7 @@ def test_a_member_who_left_is_not_told(alpha, smtp):
     assert [address for address, _ in smtp.messages] == [alpha.users["editor"].email]
     with alpha.activate():
         withheld = AlertDelivery.objects.get(event__alert=alert, recipient__user_id=viewer.pk)
-    assert withheld.status == "withheld" and "may no longer see this chart" in withheld.error
+    assert withheld.status == "withheld"
+    assert "may no longer see this chart" in withheld.error
     page = alpha.client("editor").get(f"/alerts/{alert.pk}/").content.decode()
     assert "withheld" in page

@@ -6,87 +6,216 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('charts', '0002_owner_do_nothing'),
+        ("charts", "0002_owner_do_nothing"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('condition', models.CharField(choices=[('above', 'Goes above'), ('below', 'Goes below'), ('change', 'Changes by more than (%) against the previous period'), ('no_data', 'Has no data'), ('anomaly', 'Shows an anomaly')], max_length=16)),
-                ('threshold', models.FloatField(blank=True, null=True)),
-                ('sensitivity', models.CharField(default='balanced', max_length=32)),
-                ('interval_minutes', models.PositiveIntegerField(default=60)),
-                ('state', models.CharField(choices=[('pending', 'Not checked yet'), ('ok', 'OK'), ('triggered', 'Triggered'), ('no_data', 'No data')], default='pending', max_length=16)),
-                ('episode', models.PositiveIntegerField(default=0)),
-                ('announced', models.BooleanField(default=False)),
-                ('snoozed_until', models.DateTimeField(blank=True, null=True)),
-                ('last_run_slot', models.DateTimeField(blank=True, null=True)),
-                ('next_check_at', models.DateTimeField(db_index=True)),
-                ('last_checked_at', models.DateTimeField(blank=True, null=True)),
-                ('last_value', models.FloatField(blank=True, null=True)),
-                ('last_summary', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('chart', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='charts.savedchart')),
-                ('owner', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "condition",
+                    models.CharField(
+                        choices=[
+                            ("above", "Goes above"),
+                            ("below", "Goes below"),
+                            ("change", "Changes by more than (%) against the previous period"),
+                            ("no_data", "Has no data"),
+                            ("anomaly", "Shows an anomaly"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("threshold", models.FloatField(blank=True, null=True)),
+                ("sensitivity", models.CharField(default="balanced", max_length=32)),
+                ("interval_minutes", models.PositiveIntegerField(default=60)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not checked yet"),
+                            ("ok", "OK"),
+                            ("triggered", "Triggered"),
+                            ("no_data", "No data"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("episode", models.PositiveIntegerField(default=0)),
+                ("announced", models.BooleanField(default=False)),
+                ("snoozed_until", models.DateTimeField(blank=True, null=True)),
+                ("last_run_slot", models.DateTimeField(blank=True, null=True)),
+                ("next_check_at", models.DateTimeField(db_index=True)),
+                ("last_checked_at", models.DateTimeField(blank=True, null=True)),
+                ("last_value", models.FloatField(blank=True, null=True)),
+                ("last_summary", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "chart",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="charts.savedchart",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title', 'pk'],
+                "ordering": ["title", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='AlertEvent',
+            name="AlertEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slot', models.DateTimeField()),
-                ('state', models.CharField(choices=[('pending', 'Not checked yet'), ('ok', 'OK'), ('triggered', 'Triggered'), ('no_data', 'No data')], max_length=16)),
-                ('episode', models.PositiveIntegerField()),
-                ('notice', models.CharField(blank=True, max_length=16)),
-                ('value', models.FloatField(blank=True, null=True)),
-                ('summary', models.TextField()),
-                ('details', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='alerts.alert')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slot", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not checked yet"),
+                            ("ok", "OK"),
+                            ("triggered", "Triggered"),
+                            ("no_data", "No data"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("episode", models.PositiveIntegerField()),
+                ("notice", models.CharField(blank=True, max_length=16)),
+                ("value", models.FloatField(blank=True, null=True)),
+                ("summary", models.TextField()),
+                ("details", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="alerts.alert"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-slot', '-pk'],
+                "ordering": ["-slot", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='AlertRecipient',
+            name="AlertRecipient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('member', 'Member'), ('email', 'Email address'), ('slack', 'Slack webhook'), ('webhook', 'Webhook')], max_length=16)),
-                ('address', models.CharField(max_length=500)),
-                ('secret', models.BinaryField(blank=True, null=True)),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recipients', to='alerts.alert')),
-                ('user', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("member", "Member"),
+                            ("email", "Email address"),
+                            ("slack", "Slack webhook"),
+                            ("webhook", "Webhook"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("address", models.CharField(max_length=500)),
+                ("secret", models.BinaryField(blank=True, null=True)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recipients",
+                        to="alerts.alert",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='AlertDelivery',
+            name="AlertDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('idempotency_key', models.CharField(max_length=200, unique=True)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed'), ('withheld', 'Withheld')], default='pending', max_length=16)),
-                ('error', models.TextField(blank=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='alerts.alertevent')),
-                ('recipient', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='alerts.alertrecipient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=200, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("withheld", "Withheld"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="alerts.alertevent",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="alerts.alertrecipient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
     ]
