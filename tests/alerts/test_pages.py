@@ -82,13 +82,21 @@ def test_snooze_and_delete_from_the_list(alpha):
     assert "Snoozed" in client.get("/alerts/").content.decode()
     assert client.post(f"/alerts/{alert.pk}/snooze/", {"minutes": "0"}).status_code == 302
     assert "Snoozed" not in client.get("/alerts/").content.decode()
-    # A viewer sees the alert but may not change someone else's.
-    viewer = alpha.client("viewer")
-    assert "Watch" in viewer.get("/alerts/").content.decode()
-    assert viewer.post(f"/alerts/{alert.pk}/delete/").status_code == 404
     assert client.post(f"/alerts/{alert.pk}/delete/").status_code == 302
     with alpha.activate():
         assert not Alert.objects.filter(pk=alert.pk).exists()
+
+
+@pytest.mark.enterprise
+def test_a_viewer_sees_an_alert_but_may_not_delete_someone_elses(alpha):
+    chart = chart_on_csv(alpha, CSV, TOTAL)
+    alert = make_alert(alpha, chart, title="Watch", condition="above", threshold=1)
+    viewer = alpha.client("viewer")
+    assert "Watch" in viewer.get("/alerts/").content.decode()
+    assert viewer.post(f"/alerts/{alert.pk}/delete/").status_code == 404
+    assert viewer.post(f"/alerts/{alert.pk}/snooze/", {"minutes": "60"}).status_code == 404
+    with alpha.activate():
+        assert Alert.objects.get(pk=alert.pk).snoozed_until is None
 
 
 def test_the_plan_limit_on_alerts_is_asked_through_the_limits_hook(alpha, settings):
