@@ -223,3 +223,25 @@ def test_organisations_are_checked_and_listed_apart(alpha, beta, smtp):
     outsider = beta.client("owner")
     outsider.defaults["HTTP_HOST"] = alpha.host
     assert outsider.get(f"/alerts/{alert_a.pk}/").status_code in (302, 403, 404)
+
+
+def test_slack_gets_what_was_measured_and_the_link(alpha, webhook):
+    chart = chart_on_csv(alpha, _csv([300, 200]), TOTAL, title="Daily takings")
+    make_alert(
+        alpha,
+        chart,
+        title="Takings below 1000",
+        condition="below",
+        threshold=1000,
+        notify_me=False,
+        slack_url=webhook.url,
+    )
+    with time_machine.travel(T0, tick=False):
+        tick(alpha)
+    [post] = webhook.posts
+    text = post["json"]["text"]
+    assert "Triggered: Takings below 1000" in text
+    assert "revenue on the chart “Daily takings”" in text
+    assert "Value: 500" in text
+    assert "Threshold: below 1,000" in text
+    assert f"/charts/{chart.pk}/" in text
