@@ -152,15 +152,15 @@ def _owner_principal(alert: Alert) -> Principal:
     return Principal.for_user(user_get(alert.owner_id))
 
 
-def _judge(alert: Alert, principal: Principal) -> Verdict:
+def _judge(alert: Alert, principal: Principal) -> tuple[Verdict, str]:
+    """The verdict on the chart as `principal` sees it, and the measure's name ("" when unreadable)."""
     rule = Rule(condition=alert.condition, threshold=alert.threshold, sensitivity=alert.sensitivity)  # type: ignore[arg-type]
     try:
         measure, points = chart_series(query_json=alert.chart.query, principal=principal)
     except AiserError as error:
         # A check that cannot read the chart is not "no data" for a no-data alert: it judges nothing.
-        return Verdict(status="no_data", summary=f"The check could not read the chart: {error.message}")
-    verdict = evaluate(rule, points, measure=measure.measure)
-    return verdict
+        return Verdict(status="no_data", summary=f"The check could not read the chart: {error.message}"), ""
+    return evaluate(rule, points, measure=measure.measure), measure.measure
 
 
 def alert_check(*, alert_id: int, slot: dt.datetime) -> AlertEvent | None:
@@ -172,7 +172,7 @@ def alert_check(*, alert_id: int, slot: dt.datetime) -> AlertEvent | None:
         if alert is None or (alert.last_run_slot is not None and alert.last_run_slot >= slot):
             return None
         now = timezone.now()
-        verdict = _judge(alert, _owner_principal(alert))
+        verdict, measure = _judge(alert, _owner_principal(alert))
         snoozed = alert.snoozed_until is not None and alert.snoozed_until > now
         previous = alert.state
         step = transition(previous, verdict, snoozed=snoozed, announced=alert.announced)  # type: ignore[arg-type]
@@ -196,7 +196,7 @@ def alert_check(*, alert_id: int, slot: dt.datetime) -> AlertEvent | None:
             notice=step.notice or "",
             value=verdict.value,
             summary=verdict.summary,
-            details={**asdict(verdict), "measure": chart_measure(alert.chart.query).measure},
+            details={**asdict(verdict), "measure": measure},
         )
         if step.notice:
             _queue(alert, event, verdict, workspace)

@@ -68,7 +68,7 @@ def webhook() -> Any:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - the http.server interface
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            received.append({"headers": dict(self.headers), "json": json.loads(body)})
+            received.append({"headers": dict(self.headers), "body": body, "json": json.loads(body)})
             self.send_response(200)
             self.end_headers()
 

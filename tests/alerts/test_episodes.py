@@ -19,6 +19,7 @@ from chat2chart.alerts.selectors import alert_display_state
 from chat2chart.alerts.sending import send_pending
 from chat2chart.alerts.services import alert_check, alert_snooze, slot_for
 from chat2chart.core.principal import Principal
+from chat2chart.subscriptions.delivery import verify_webhook
 from tests.alerts.fixtures import TOTAL, chart_on_csv, daily, make_alert, monthly, reload, replace_data, tick
 
 # Tomorrow, half a minute past nine (alerts made now are due by then); the data ends the day before.
@@ -42,7 +43,13 @@ def test_crossing_a_threshold_notifies_once_and_recovery_once(alpha, smtp, webho
     low, high = _csv([40, 60]), _csv([120, 80])
     chart = chart_on_csv(alpha, low, TOTAL)
     alert = make_alert(
-        alpha, chart, title="Revenue above 150", condition="above", threshold=150, webhook_url=webhook.url
+        alpha,
+        chart,
+        title="Revenue above 150",
+        condition="above",
+        threshold=150,
+        webhook_url=webhook.url,
+        webhook_secret="s3cret-signing-key",
     )
     editor = alpha.users["editor"].email
     with time_machine.travel(T0, tick=False) as clock:
@@ -62,6 +69,7 @@ def test_crossing_a_threshold_notifies_once_and_recovery_once(alpha, smtp, webho
         assert "Threshold: above 150" in body
         assert f"/charts/{chart.pk}/" in body
         [post] = webhook.posts
+        verify_webhook(post["body"], post["headers"], "s3cret-signing-key", now=T0.timestamp() + 3600)
         assert post["json"]["event"] == "alert.triggered"
         assert post["json"]["value"] == _total(high)
         assert post["json"]["alert"]["threshold"] == 150
@@ -245,3 +253,17 @@ def test_slack_gets_what_was_measured_and_the_link(alpha, webhook):
     assert "Value: 500" in text
     assert "Threshold: below 1,000" in text
     assert f"/charts/{chart.pk}/" in text
+
+
+def test_a_chart_changed_into_something_unreadable_is_reported_not_crashed(alpha, smtp):
+    chart = chart_on_csv(alpha, _csv([10, 10]), TOTAL)
+    alert = make_alert(alpha, chart, condition="above", threshold=5)
+    with alpha.activate():
+        chart.query = {**chart.query, "dimensions": [{"field": "region"}]}
+        chart.save()
+    with time_machine.travel(T0, tick=False):
+        assert tick(alpha) == [alert.pk]
+    checked = reload(alpha, alert)
+    assert checked.state == "no_data"
+    assert "grouped by region" in checked.last_summary
+    assert smtp.messages == []
