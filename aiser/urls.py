@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("chat2chart.conversations.urls")),
     path("", include("chat2chart.dashboards.urls")),
     path("", include("chat2chart.semantic.urls")),
+    path("", include("chat2chart.subscriptions.urls")),
     path("", include("chat2chart.alerts.urls")),
 ]
 

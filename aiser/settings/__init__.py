@@ -282,6 +282,8 @@ CELERY_BEAT_SCHEDULE = {
         if ENTERPRISE
         else {}
     ),
+    # Subscriptions (chat2chart.subscriptions): make and queue the runs due, every minute.
+    "subscriptions-run-due": {"task": "subscriptions.run_due_everywhere", "schedule": 60.0},
 }
 # --- Accounts security and audit: retention of the audit trail, API key expiry reminders (daily).
 if ENTERPRISE:
@@ -411,6 +413,14 @@ AISER_ALLOW_PRIVATE_SOURCES = env.flag("AISER_ALLOW_PRIVATE_SOURCES", not PRODUC
 # Webhook and Slack posts: private addresses refused in production (as for sources), seconds per post.
 AISER_ALLOW_PRIVATE_WEBHOOKS = env.flag("AISER_ALLOW_PRIVATE_WEBHOOKS", not PRODUCTION)
 AISER_WEBHOOK_TIMEOUT_S = env.number("AISER_WEBHOOK_TIMEOUT_S", 10)
+# Runs missed while the scheduler was down: "each" sends every missed run once (at most _MAX of the
+# latest), "latest" only the most recent one.
+AISER_SUBSCRIPTION_BACKLOG = env.text("AISER_SUBSCRIPTION_BACKLOG", "each")
+if AISER_SUBSCRIPTION_BACKLOG not in {"each", "latest"}:
+    raise ImproperlyConfigured("AISER_SUBSCRIPTION_BACKLOG must be each or latest")
+AISER_SUBSCRIPTION_BACKLOG_MAX = env.integer("AISER_SUBSCRIPTION_BACKLOG_MAX", 24)
+# The Chromium headless rendering uses (Debian's package).
+AISER_CHROMIUM_PATH = env.text("AISER_CHROMIUM_PATH", "/usr/bin/chromium")
 # --- end subscriptions ---
 
 # --- Backups and recovery (enterprise.backups; docs/backups.md) -----------------------------------

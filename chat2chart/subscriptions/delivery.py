@@ -193,7 +193,7 @@ class _ReportEmail(EmailMultiAlternatives):
         self.inline_images = inline_images
 
     def _create_alternatives(self, msg: Any) -> Any:
-        msg = super()._create_alternatives(msg)
+        msg = super()._create_alternatives(msg)  # type: ignore[misc]  # Django's MIME assembly step
         if not self.inline_images:
             return msg
         related = SafeMIMEMultipart(_subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET)
