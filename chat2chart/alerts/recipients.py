@@ -21,18 +21,15 @@ from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError, ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.core.secrets import encrypt_secret
+from chat2chart.subscriptions.services import subscription_settings
 
 MAX_RECIPIENTS = 20
 
 
 def allowed_email_domains() -> frozenset[str]:
-    """The organisation's allowed domains for external addresses (the subscriptions app's setting);
-    empty while none is set, so only members are emailed."""
-    try:
-        from chat2chart.subscriptions.selectors import allowed_email_domains as subscription_domains
-    except ImportError:
-        return frozenset()
-    return frozenset(domain.lower() for domain in subscription_domains())
+    """The organisation's allowed domains for outside addresses: the one setting subscriptions and alerts
+    share (Subscriptions page, `subscription_settings_update`); empty: members only."""
+    return frozenset(domain.lower() for domain in subscription_settings().allowed_domains)
 
 
 def _https_url(url: str, field: str) -> str:

@@ -68,6 +68,22 @@ def test_an_outside_address_is_refused_without_an_allowed_domain(alpha):
         make_alert(alpha, chart, condition="above", threshold=1, emails=["someone@elsewhere.example"])
 
 
+def test_an_outside_address_at_an_allowed_domain_is_emailed(alpha):
+    from chat2chart.core.principal import Principal
+    from chat2chart.subscriptions.services import subscription_settings_update
+
+    chart = chart_on_csv(alpha, CSV, TOTAL)
+    with alpha.activate():
+        subscription_settings_update(
+            principal=Principal.for_user(alpha.users["owner"]), allowed_domains=["partner.example"]
+        )
+    alert = make_alert(alpha, chart, condition="above", threshold=1, emails=["Ops@Partner.example"])
+    with alpha.activate():
+        assert [(r.kind, r.address) for r in alert.recipients.all()][-1] == ("email", "ops@partner.example")
+    with pytest.raises(ValidationFailed, match=r"allowed domains \(partner.example\)"):
+        make_alert(alpha, chart, condition="above", threshold=1, emails=["ops@elsewhere.example"])
+
+
 def test_a_member_of_another_organisation_is_not_a_member_here(alpha, beta):
     chart = chart_on_csv(alpha, CSV, TOTAL)
     with pytest.raises(ValidationFailed, match="is not a member"):
