@@ -122,7 +122,11 @@ def _target(delivery: AlertDelivery) -> Target:
             secret = str(decrypt_secret(recipient.secret).get("secret", ""))
         except SecretUnreadable:
             secret = ""
-    return Target(kind=kind, address=recipient.address, secret=secret)  # type: ignore[arg-type]
+    address = recipient.address
+    if recipient.kind == "member":
+        # A member is emailed where they read mail now, not where they did when the alert was made.
+        address = getattr(user_get(recipient.user_id), "email", "") or address
+    return Target(kind=kind, address=address, secret=secret)  # type: ignore[arg-type]
 
 
 def send_pending(*, workspace: str) -> dict[str, int]:

@@ -59,15 +59,22 @@ def smtp(settings: Any) -> Any:
 class Receiver:
     url: str
     posts: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[int] = field(default_factory=lambda: [0])  # answer this many posts with 503 first
 
 
 @pytest.fixture
 def webhook() -> Any:
     received: list[dict[str, Any]] = []
+    failures = [0]
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - the http.server interface
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if failures[0] > 0:
+                failures[0] -= 1
+                self.send_response(503)
+                self.end_headers()
+                return
             received.append({"headers": dict(self.headers), "body": body, "json": json.loads(body)})
             self.send_response(200)
             self.end_headers()
@@ -78,7 +85,7 @@ def webhook() -> Any:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hook", posts=received)
+    yield Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hook", posts=received, failures=failures)
     server.shutdown()
     server.server_close()
 

@@ -267,3 +267,22 @@ def test_a_chart_changed_into_something_unreadable_is_reported_not_crashed(alpha
     assert checked.state == "no_data"
     assert "grouped by region" in checked.last_summary
     assert smtp.messages == []
+
+
+def test_a_failed_send_is_tried_again_on_the_next_tick_and_arrives_once(alpha, webhook):
+    chart = chart_on_csv(alpha, _csv([10, 10]), TOTAL)
+    alert = make_alert(alpha, chart, condition="above", threshold=5, notify_me=False, webhook_url=webhook.url)
+    webhook.failures[0] = 1  # the receiver is down for the first try
+    with time_machine.travel(T0, tick=False) as clock:
+        tick(alpha)
+        assert webhook.posts == []
+        with alpha.activate():
+            delivery = AlertDelivery.objects.get(event__alert=alert)
+        assert (delivery.status, delivery.attempts) == ("failed", 1)
+        assert "503" in delivery.error
+        clock.shift(dt.timedelta(minutes=1))
+        tick(alpha)
+        tick(alpha)
+    assert len(webhook.posts) == 1
+    with alpha.activate():
+        assert AlertDelivery.objects.get(event__alert=alert).status == "sent"
