@@ -68,6 +68,8 @@ def test_crossing_a_threshold_notifies_once_and_recovery_once(alpha, smtp, webho
         assert f"Value: {_total(high):,.0f}" in body  # 200, computed from the file
         assert "Threshold: above 150" in body
         assert f"/charts/{chart.pk}/" in body
+        html = mail.get_body(preferencelist=("html",)).get_content()
+        assert f'/charts/{chart.pk}/">Open the chart</a>' in html
         [post] = webhook.posts
         verify_webhook(post["body"], post["headers"], "s3cret-signing-key", now=T0.timestamp() + 3600)
         assert post["json"]["event"] == "alert.triggered"
@@ -214,6 +216,17 @@ def test_a_backlog_of_missed_checks_is_evaluated_once(alpha, smtp):
     with alpha.activate():
         assert AlertEvent.objects.filter(alert=alert).count() == 1
     assert len(smtp.messages) == 1
+
+
+def test_the_beat_entry_checks_every_organisation_in_its_own_workspace(alpha, beta, smtp):
+    from chat2chart.alerts.tasks import check_due_everywhere
+
+    alert_a = make_alert(alpha, chart_on_csv(alpha, _csv([10, 10]), TOTAL), condition="above", threshold=5)
+    alert_b = make_alert(beta, chart_on_csv(beta, _csv([1, 1]), TOTAL), condition="above", threshold=5)
+    with time_machine.travel(T0, tick=False):
+        assert {alpha.workspace_name, beta.workspace_name} <= set(check_due_everywhere())
+    assert (reload(alpha, alert_a).state, reload(beta, alert_b).state) == ("triggered", "ok")
+    assert [address for address, _ in smtp.messages] == [alpha.users["editor"].email]
 
 
 def test_organisations_are_checked_and_listed_apart(alpha, beta, smtp):
