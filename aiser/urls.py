@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("chat2chart.dashboards.urls")),
     path("", include("chat2chart.semantic.urls")),
     path("", include("chat2chart.subscriptions.urls")),
+    path("", include("chat2chart.alerts.urls")),
 ]
 
 if settings.ENTERPRISE:

@@ -94,6 +94,7 @@ _CORE_DATA_APPS = [
     "chat2chart.dashboards",
     "chat2chart.semantic",
     "chat2chart.subscriptions",
+    "chat2chart.alerts",  # h/alerts: alerts on saved charts (docs/alerts.md)
 ]
 
 _MONITORING_APPS = ["django_prometheus", "enterprise.monitoring"]
@@ -257,6 +258,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-sources": {"task": "sources.refresh_due_sources_everywhere", "schedule": 300.0},
     "refresh-due-rollups": {"task": "semantic.refresh_due_rollups_everywhere", "schedule": 60.0},
+    # Alerts (docs/alerts.md): due checks of every organisation, each alert at most once per slot.
+    "check-due-alerts": {"task": "alerts.check_due_everywhere", "schedule": 60.0},
     # Usage counted in Redis moves into the database every few seconds (enterprise.billing.services).
     **({"drain-usage": {"task": "billing.usage_drain", "schedule": 10.0}} if ENTERPRISE else {}),
     # Backups (enterprise.backups): every organisation nightly with retention; purge deleted ones past grace.
