@@ -115,15 +115,20 @@ def test_a_viewer_sees_an_alert_but_may_not_delete_someone_elses(alpha):
         assert Alert.objects.get(pk=alert.pk).snoozed_until is None
 
 
-def test_the_plan_limit_on_alerts_is_asked_through_the_limits_hook(alpha, settings):
-    settings.AISER_HOOK_PLUGINS = {
-        **settings.AISER_HOOK_PLUGINS,
-        "limits": ["tests.alerts.limits.two_alerts"],
-    }
+@pytest.mark.enterprise
+def test_the_plans_limit_on_alerts_holds_at_the_edge_and_the_page_says_so(alpha, beta):
+    from enterprise.billing.limits import limit_check
+    from enterprise.billing.models import PlanLimit
+
+    PlanLimit.objects.create(organization=alpha.organization, event="alerts", monthly_quantity=2)
+    PlanLimit.objects.create(organization=beta.organization, event="alerts", monthly_quantity=2)
     chart = chart_on_csv(alpha, CSV, TOTAL)
     make_alert(alpha, chart, condition="above", threshold=1)
-    make_alert(alpha, chart, condition="below", threshold=1)
-    with pytest.raises(LimitExceeded, match="2 alerts"):
+    make_alert(alpha, chart, condition="below", threshold=1)  # exactly at the limit
+    with pytest.raises(LimitExceeded, match="allows 2 alerts"):
         make_alert(alpha, chart, condition="no_data")
     response = alpha.client("editor").post(f"/charts/{chart.pk}/alerts/new/", _form())
-    assert "2 alerts" in response.content.decode()
+    assert "allows 2 alerts" in response.content.decode()
+    with alpha.activate():
+        assert Alert.objects.count() == 2
+    limit_check(beta.organization, "alerts")  # the other organisation's allowance is its own

@@ -333,23 +333,26 @@ def test_external_addresses_need_an_allowed_domain_and_the_creators_consent(
     assert f"{alpha.users['owner'].email}'s view" in message.body
 
 
+@pytest.mark.enterprise
 @pytest.mark.django_db
-def test_the_plans_limit_on_subscriptions_is_enforced_through_the_limits_hook(
-    alpha: Any, report: Any, settings: Any
+def test_the_plans_limit_on_subscriptions_holds_exactly_at_the_edge_and_per_organisation(
+    alpha: Any, beta: Any, report: Any
 ) -> None:
-    settings.AISER_HOOK_PLUGINS = {
-        "limits": ["tests.subscriptions.test_subscriptions.two_subscriptions_at_most"]
-    }
+    from enterprise.billing.models import PlanLimit
+
+    PlanLimit.objects.create(organization=alpha.organization, event="subscriptions", monthly_quantity=2)
+    PlanLimit.objects.create(organization=beta.organization, event="subscriptions", monthly_quantity=2)
     _subscribe(alpha, report)
-    _subscribe(alpha, report)
-    with pytest.raises(LimitExceeded, match="2 subscriptions"):
+    _subscribe(alpha, report)  # exactly at the limit
+    with pytest.raises(LimitExceeded, match=r"allows 2 scheduled reports \(subscriptions\)") as refused:
         _subscribe(alpha, report)
+    assert refused.value.details == {"limit": "subscriptions", "allowed": 2, "used": 2}
+    with alpha.activate():
+        assert Subscription.objects.count() == 2
+    with beta.activate():  # the other organisation's allowance is its own
+        from enterprise.billing.limits import limit_check
 
-
-def two_subscriptions_at_most(name: str, *, workspace: str, amount: int) -> None:
-    """A plan's limit as billing would apply it (enterprise counts rows the same way)."""
-    if name == "subscriptions" and Subscription.objects.count() + amount > 2:
-        raise LimitExceeded("Your plan allows 2 subscriptions.")
+        limit_check(beta.organization, "subscriptions")
 
 
 @pytest.mark.django_db
