@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("chat2chart.workspaces.api_urls")),
     path("", include("chat2chart.semantic.api_urls")),
     path("", include("chat2chart.analytics.api_urls")),
+    path("", include("chat2chart.search.api_urls")),
 ]
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("", include("chat2chart.conversations.urls")),
     path("", include("chat2chart.dashboards.urls")),
     path("", include("chat2chart.semantic.urls")),
+    path("", include("chat2chart.search.urls")),
 ]
 
 if settings.ENTERPRISE:
