@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("chat2chart.semantic.api_urls")),
     path("", include("chat2chart.analytics.api_urls")),
     path("", include("chat2chart.search.api_urls")),
+    path("", include("chat2chart.collections.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", include("chat2chart.dashboards.urls")),
     path("", include("chat2chart.semantic.urls")),
     path("", include("chat2chart.search.urls")),
+    path("", include("chat2chart.collections.urls")),
 ]
 
 if settings.ENTERPRISE:

@@ -93,6 +93,7 @@ _CORE_DATA_APPS = [
     "chat2chart.conversations",
     "chat2chart.dashboards",
     "chat2chart.semantic",
+    "chat2chart.collections",
 ]
 
 _MONITORING_APPS = ["django_prometheus", "enterprise.monitoring"]
