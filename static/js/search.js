@@ -41,10 +41,17 @@ function setUp(form) {
       select(options, (active + step + options.length) % options.length);
     } else if (event.key === "Enter" && active >= 0 && options[active]) {
       event.preventDefault();
-      window.location.assign(options[active].querySelector("a").href);
+      window.location.assign(options[active].dataset.href);
     } else if (event.key === "Escape") {
       close();
     }
+  });
+
+  // Options are not links (a link inside an option is a control nested in a control): a click opens one.
+  list.addEventListener("mousedown", (event) => event.preventDefault());
+  list.addEventListener("click", (event) => {
+    const option = event.target.closest('[role="option"][data-href]');
+    if (option) window.location.assign(option.dataset.href);
   });
 
   form.addEventListener("focusout", (event) => {
@@ -72,26 +79,19 @@ function setUp(form) {
       item.id = `nav-search-option-${index}`;
       item.setAttribute("role", "option");
       item.setAttribute("aria-selected", "false");
-      const link = document.createElement("a");
-      link.href = hit.url;
-      link.tabIndex = -1;
-      link.append(hit.title);
+      item.dataset.href = hit.url;
       const detail = document.createElement("span");
       detail.className = "hit-detail";
       detail.textContent = hit.detail;
-      link.append(detail);
-      item.append(link);
+      item.append(hit.title, detail);
       return item;
     });
     const all = document.createElement("li");
     all.setAttribute("role", "option");
     all.id = "nav-search-option-all";
     all.setAttribute("aria-selected", "false");
-    const allLink = document.createElement("a");
-    allLink.href = `${form.action}?q=${encodeURIComponent(text)}`;
-    allLink.tabIndex = -1;
-    allLink.textContent = "See all results";
-    all.append(allLink);
+    all.dataset.href = `${form.action}?q=${encodeURIComponent(text)}`;
+    all.textContent = "See all results";
     list.replaceChildren(...items, all);
     open();
     status.textContent = `${results.length} result${results.length === 1 ? "" : "s"}.`;
