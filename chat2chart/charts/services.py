@@ -282,7 +282,7 @@ def chart_duplicate(*, chart: SavedChart, principal: Principal, title: str | Non
         spec=chart.spec,
         query=chart.query,
         collection=collection,
-        owner=principal.user,
+        owner_id=principal.user_id,
     )
     hooks.record_audit(
         action="chart.duplicate",

@@ -81,8 +81,9 @@ class CollectionDetailView(WorkspaceObjectView):
     policy = COLLECTION_RULES
     hide_denied = True
 
-    def safely_get_object(self, *, pk: int, **url_kwargs: Any) -> Collection:
-        return selectors.collection_get(collection_id=pk, principal=Principal.from_request(self.request))
+    def safely_get_object(self, **url_kwargs: Any) -> Collection:
+        principal = Principal.from_request(self.request)
+        return selectors.collection_get(collection_id=int(url_kwargs["pk"]), principal=principal)
 
     @extend_schema(
         summary="A collection and what is filed in it, pinned first", responses=OpenApiTypes.OBJECT

@@ -28,7 +28,7 @@ def _page(
     personal = services.personal_collection(principal)
     shared = [c for c in selectors.collection_list(principal) if c.pk != getattr(personal, "pk", None)]
     items = selectors.collection_items(principal=principal, collection=collection, archived=archived)
-    targets = [{"id": "", "name": "Our analytics (top level)"}]
+    targets: list[dict[str, Any]] = [{"id": "", "name": "Our analytics (top level)"}]
     if personal is not None:
         targets.append({"id": personal.pk, "name": "My personal collection"})
     targets += [{"id": c.pk, "name": c.name} for c in shared]

@@ -80,9 +80,10 @@ def _ranked(queryset: QuerySet[Any], vector: Any, query: SearchQuery, limit: int
     )
 
 
-def _text_vector(*fields: str) -> SearchVector:
+def _text_vector(*fields: str) -> Any:
+    """The fields as one weighted English document (A for the first, then B, C, D)."""
     weights = "ABCD"
-    vector = SearchVector(fields[0], weight="A", config=CONFIG)
+    vector: Any = SearchVector(fields[0], weight="A", config=CONFIG)
     for position, field in enumerate(fields[1:], start=1):
         vector = vector + SearchVector(field, weight=weights[position], config=CONFIG)
     return vector

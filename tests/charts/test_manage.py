@@ -4,6 +4,8 @@ deleting one says which dashboards use it and leaves a widget that says the char
 
 from __future__ import annotations
 
+import pytest
+
 from tests.charts.test_api import _create, _source
 from tests.rbac.helpers import send
 
@@ -16,6 +18,7 @@ def test_a_chart_saved_without_a_title_is_named_from_its_query(alpha):
     assert response.json()["title"] == "Total amount by region"
 
 
+@pytest.mark.enterprise  # roles are an enterprise feature: the core lets every member do this
 def test_rename_describe_and_duplicate(alpha):
     chart = _create(alpha, _source(alpha)).json()
     editor = alpha.client("editor")

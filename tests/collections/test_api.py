@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.charts.test_api import _create, _source
 from tests.rbac.helpers import send
 
@@ -65,6 +67,7 @@ def test_moving_a_dashboard_between_collections_and_back_to_the_root(alpha):
     assert dashboard["id"] in _ids(editor.get("/api/v1/collections/root/").json()["items"], "dashboard")
 
 
+@pytest.mark.enterprise  # roles are an enterprise feature: the core lets every member do this
 def test_what_is_in_a_personal_collection_is_seen_by_its_owner_and_admins_only(alpha):
     editor = alpha.client("editor")
     personal = editor.get("/api/v1/collections/").json()["personal"]
@@ -103,6 +106,7 @@ def test_archive_takes_a_chart_out_of_lists_and_search_and_restore_puts_it_back(
     assert _ids(editor.get("/api/v1/collections/archive/").json()["items"], "chart") == []
 
 
+@pytest.mark.enterprise  # roles are an enterprise feature: the core lets every member do this
 def test_a_viewer_cannot_move_pin_or_archive(alpha):
     chart = _chart(alpha)
     viewer = alpha.client("viewer")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from model_bakery import baker
 
 from tests.rbac.helpers import send
@@ -94,6 +95,7 @@ def test_a_type_that_cannot_draw_the_data_is_refused_and_the_answer_stays(alpha)
     assert answer.chart_spec["type"] == "column"
 
 
+@pytest.mark.enterprise  # roles are an enterprise feature: the core lets every member do this
 def test_someone_else_cannot_switch_an_answer_they_cannot_see(alpha):
     answer = _answer(alpha)
     url = f"/api/v1/conversations/{answer.conversation_id}/messages/{answer.pk}/chart/"
