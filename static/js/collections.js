@@ -30,18 +30,25 @@ const CHANGES = {
   restore: () => ({ archived: false }),
 };
 
+// Moving takes a button press after choosing, so arrowing through the list never moves anything.
+function moveTo(row) {
+  const target = row.querySelector("select[data-move-target]").value;
+  if (target === "-") throw new Error("Choose where to move it first.");
+  return { collection: target === "" ? null : Number(target) };
+}
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-action]");
   const row = button?.closest("tr[data-kind]");
-  if (!row || !CHANGES[button.dataset.action]) return;
-  change(row, CHANGES[button.dataset.action]());
-});
-
-document.addEventListener("change", (event) => {
-  const select = event.target.closest("select[data-action=move]");
-  const row = select?.closest("tr[data-kind]");
   if (!row) return;
-  change(row, { collection: select.value === "" ? null : Number(select.value) });
+  const action = button.dataset.action;
+  try {
+    if (action === "move") change(row, moveTo(row));
+    else if (CHANGES[action]) change(row, CHANGES[action]());
+  } catch (error) {
+    errorBox.textContent = error.message;
+    errorBox.hidden = false;
+  }
 });
 
 document.getElementById("collection-new")?.addEventListener("submit", async (event) => {

@@ -174,6 +174,7 @@ def test_search_with_the_slash_key_and_collections_and_deleting_a_used_chart(
     page.goto(live_server.url(alpha, "/collections/"))
     row = page.locator("tr", has_text="Shell revenue split")
     row.get_by_label("Move Shell revenue split to").select_option(label="Shell finance")
+    row.get_by_role("button", name="Move Shell revenue split").click()
     page.locator("tr", has_text="Shell revenue split").wait_for(state="detached")
     page.get_by_role("link", name="Shell finance").click()
     page.get_by_role("heading", name="Shell finance").wait_for()
