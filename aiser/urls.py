@@ -16,6 +16,8 @@ api_v1 = [
     path("", include("chat2chart.workspaces.api_urls")),
     path("", include("chat2chart.semantic.api_urls")),
     path("", include("chat2chart.analytics.api_urls")),
+    path("", include("chat2chart.search.api_urls")),
+    path("", include("chat2chart.collections.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +37,8 @@ urlpatterns = [
     path("", include("chat2chart.semantic.urls")),
     path("", include("chat2chart.subscriptions.urls")),
     path("", include("chat2chart.alerts.urls")),
+    path("", include("chat2chart.search.urls")),
+    path("", include("chat2chart.collections.urls")),
 ]
 
 if settings.ENTERPRISE:

@@ -95,6 +95,7 @@ _CORE_DATA_APPS = [
     "chat2chart.semantic",
     "chat2chart.subscriptions",
     "chat2chart.alerts",  # h/alerts: alerts on saved charts (docs/alerts.md)
+    "chat2chart.collections",
 ]
 
 _MONITORING_APPS = ["django_prometheus", "enterprise.monitoring"]
