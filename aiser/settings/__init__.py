@@ -224,6 +224,8 @@ RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_VIEW = "chat2chart.core.api.ratelimited_view"
 AISER_API_RATE = env.text("AISER_API_RATE", "600/m")
 AISER_EMBED_RATE = env.text("AISER_EMBED_RATE", "300/m")
+# Questions an embedded chat's end user (one external id, whatever token) may ask.
+AISER_EMBED_CHAT_RATE = env.text("AISER_EMBED_CHAT_RATE", "10/m")
 # --- Rate limits per organisation and fair use (h/console) ---
 # The whole organisation's budgets (enterprise: the plan may override them, see enterprise.console),
 # and the language-model tokens an organisation may spend a day before questions go to the rule planner

@@ -115,17 +115,23 @@ def ask_events(
     content: str,
     cancel: Cancel | None = None,
     follows: int | None = None,
+    embed_user: str | None = None,
 ) -> Generator[Event, None, Message]:
     """Save the question and return the events that answer it (nothing runs until they are iterated).
 
     `follows`: the id of the answer a follow-up builds on (a suggestion under an older answer); by default
-    the latest answers.
+    the latest answers. `embed_user`: the external id of an embedded chat's end user, whose embed
+    principal asks in that user's conversations only (its locked values travel with the principal).
 
     Raises before saving anything when the user may not ask, the plan's limit is reached, the
     question is empty or the table is gone.
     """
     question = _clean_question(content)
-    _require(policy.can_ask_in_conversation(principal, conversation), ASK_REFUSED)
+    if embed_user is not None:
+        allowed = policy.can_embed_user_ask(principal, conversation, embed_user=embed_user)
+    else:
+        allowed = policy.can_ask_in_conversation(principal, conversation)
+    _require(allowed, ASK_REFUSED)
     hooks.check_limit("question_asked")
     table = selectors.conversation_table(conversation)
     history = selectors.plan_history(conversation, follows=follows)
@@ -182,7 +188,15 @@ def _ask_steps(
     if modelled is not None:
         yield from member_answer_steps(message, *modelled, principal=principal)
         return
-    plan = plan_for(question, table, source_id=message.conversation.source_id, history=history)
+    # An embedded end user's question never sends the table's sample values (other customers' rows)
+    # to the language model.
+    plan = plan_for(
+        question,
+        table,
+        source_id=message.conversation.source_id,
+        history=history,
+        samples_allowed=principal.kind != "embed",
+    )
     record_plan(message, plan)
     if isinstance(plan, Clarification):
         yield from clarification_steps(message, plan)

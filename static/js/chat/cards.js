@@ -50,7 +50,7 @@ function dataDetails(data) {
 /**
  * The answer cards of one log. `actions` are what the cards' controls do:
  * ask(text), rerun(message, body, control), saveChart(card, message), editQuery(card, message, button),
- * editQuestion(text).
+ * editQuestion(text); optional: extraTools(message) → more controls under an answer (the embed's CSV).
  */
 export class Cards {
   constructor({ log, config, actions }) {
@@ -186,7 +186,8 @@ export class Cards {
       tools.push(el("details", { class: "chat__details" }, el("summary", { text: "Show SQL" }), el("pre", {}, el("code", { text: message.sql }))));
     }
     if (message.data?.columns?.length) tools.push(dataDetails(message.data));
-    if (message.chart && message.status === "done") tools.push(this.switchControl(message));
+    // Switching the chart type re-runs the answer: only where the page can re-run (not in embeds).
+    if (message.chart && message.status === "done" && this.actions.rerun) tools.push(this.switchControl(message));
     // A saved chart keeps a table query; an answer from a model's members cannot be saved as one yet.
     if (message.chart && message.query && !("model" in message.query) && this.config.canSaveChart) {
       tools.push(el("button", { type: "button", class: "button secondary", text: "Save chart", onclick: () => this.actions.saveChart(card, message) }));
@@ -202,6 +203,7 @@ export class Cards {
         }),
       );
     }
+    if (this.actions.extraTools) tools.push(...this.actions.extraTools(message));
     card.tools.append(...tools);
     card.tools.hidden = !tools.length;
   }
