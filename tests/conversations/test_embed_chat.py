@@ -117,13 +117,19 @@ def test_a_grouping_shows_only_the_locked_customers_groups(alpha, token_for):
     assert answer_values(answer(alpha, token_for(43), "total revenue by region")) == revenue_by_region(43)
 
 
-def test_a_follow_up_keeps_the_lock(alpha, token_for):
+def test_follow_ups_keep_the_lock(alpha, token_for):
     token = token_for(42)
     answer(alpha, token, "total revenue by region")
     monthly = answer(alpha, token, "now by month")
+    north = answer(alpha, token, "only North")
     mine = FRAME[FRAME.customer_id == 42]
-    expected = mine.groupby(mine.order_date.dt.to_period("M")).revenue.sum()
-    assert sorted(answer_values(monthly).values()) == sorted(float(v) for v in expected)
+    expected = mine.groupby([mine.order_date.dt.strftime("%Y-%m-01"), "region"]).revenue.sum()
+    assert {(row[0], row[1]): float(row[2]) for row in monthly["data"]["rows"]} == {
+        key: float(value) for key, value in expected.items()
+    }
+    assert {row[0]: float(row[2]) for row in north["data"]["rows"]} == {
+        month: float(value) for (month, region), value in expected.items() if region == "North"
+    }
 
 
 def test_an_analytics_question_is_answered_from_the_locked_rows(alpha, token_for):
