@@ -515,6 +515,7 @@ _EDITION_HOOK_PLUGINS: dict[str, list[str]] = {
     "usage": ["enterprise.billing.services.usage_record", "enterprise.console.daily.daily_usage_record"],
     "audit": ["enterprise.audit.services.audit_entry_record"],
     "limits": ["enterprise.billing.services.usage_limit_check", "enterprise.console.limits.llm_tokens_check"],
+    "row_filters": [],
 }
 AISER_HOOK_PLUGINS = {
     hook: [*(_EDITION_HOOK_PLUGINS[hook] if ENTERPRISE else []), *env.items(variable)]
@@ -522,6 +523,7 @@ AISER_HOOK_PLUGINS = {
         ("usage", "AISER_USAGE_HOOKS"),
         ("audit", "AISER_AUDIT_HOOKS"),
         ("limits", "AISER_LIMIT_HOOKS"),
+        ("row_filters", "AISER_ROW_FILTER_HOOKS"),
     )
 }
 

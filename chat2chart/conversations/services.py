@@ -234,7 +234,12 @@ def rerun_events(
         if not sql.strip():
             raise ValidationFailed("sql: write a SELECT statement to run.")
         steps = partial(
-            _sql_steps, sql=sql, source_id=conversation.source_id, title=title, chart_type=chart_type
+            _sql_steps,
+            sql=sql,
+            source_id=conversation.source_id,
+            principal=principal,
+            title=title,
+            chart_type=chart_type,
         )
         return _rerun(message, principal, steps, cancel, change="sql")
     if query is not None:
@@ -278,10 +283,12 @@ def message_rerun(
 StepsFor = Callable[[Message], Steps]
 
 
-def _sql_steps(message: Message, *, sql: str, source_id: int, title: str, chart_type: str | None) -> Steps:
+def _sql_steps(
+    message: Message, *, sql: str, source_id: int, principal: Principal, title: str, chart_type: str | None
+) -> Steps:
     message.planner = "sql"
     yield status("querying", message)
-    response = sql_run(source_id=source_id, sql=sql)
+    response = sql_run(source_id=source_id, sql=sql, principal=principal)
     yield from sql_answer_steps(message, response, title=title, chart_type=chart_type)
 
 
