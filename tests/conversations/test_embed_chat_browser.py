@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def chat_setup(
-    workspaces: dict[str, Any], live_server: Any, page: Any, committed: Any, tmp_path: Path
+    workspaces: dict[str, Any], live_server: Any, page: Any, committed: Any, settings: Any, tmp_path: Path
 ) -> Any:
     """A committed orders source and embedding secret in alpha; removed afterwards. (After `page`, which
     lets ORM calls run beside Playwright's event loop.)"""
@@ -30,6 +30,7 @@ def chat_setup(
     from chat2chart.sources import services as source_services
 
     alpha = workspaces.get("alpha") or workspaces["default"]
+    settings.MEDIA_ROOT = Path(live_server.data_dir) / "files"  # where the server reads uploaded files
     with committed(), alpha.activate():
         source, table = create_orders(alpha, tmp_path)
         try:
@@ -92,9 +93,24 @@ def test_the_web_component_answers_within_the_locked_rows(
 def test_the_chat_page_is_accessible_on_its_own(chat_setup, live_server, page):
     alpha, source, table, secret = chat_setup
     token = sign_chat(alpha, secret, source.pk, table, csv=True)
-    page.goto(live_server.url(alpha, f"/embed/chat/{token}"))
-    page.locator("body[data-ready=true]").wait_for()
-    check_page(page, "embed-chat")
+    # axe-core is injected as an inline script, which the page's CSP (rightly) refuses: this context
+    # lets it in, for the check only.
+    context = page.context.browser.new_context(bypass_csp=True, viewport={"width": 1400, "height": 1000})
+    try:
+        checked = context.new_page()
+        checked.goto(live_server.url(alpha, f"/embed/chat/{token}"))
+        checked.locator("body[data-ready=true]").wait_for()
+        checked.get_by_label("Your question").fill("total revenue by region")
+        checked.get_by_role("button", name="Ask").click()
+        checked.get_by_role("link", name="Download CSV").wait_for(timeout=30_000)
+        csv = checked.evaluate("async () => (await fetch(document.querySelector('a[download]').href)).text()")
+        assert csv.splitlines()[0] == "region,revenue"
+        assert {
+            line.split(",")[0]: float(line.split(",")[1]) for line in csv.splitlines()[1:]
+        } == revenue_by_region(42)
+        check_page(checked, "embed-chat")
+    finally:
+        context.close()
 
 
 def test_an_origin_not_allowed_cannot_frame_the_chat(chat_setup, live_server, page, tmp_path):

@@ -94,7 +94,8 @@ export class Cards {
       explanation: el("p", { class: "chat__explanation", hidden: true }),
       notice: el("p", { class: "chat__notice", hidden: true }),
       error: el("p", { class: "error", role: "alert", hidden: true }),
-      chart: el("div", { class: "chat__chart", hidden: true, role: "img" }),
+      // A figure, not an image: the chart holds its own controls (download, full screen).
+      chart: el("div", { class: "chat__chart", hidden: true, role: "figure" }),
       narrative: el("p", { class: "chat__narrative", "aria-live": "polite" }),
       tools: el("div", { class: "chat__tools", hidden: true }),
       chips: el("div", { class: "chat__chips", hidden: true }),
