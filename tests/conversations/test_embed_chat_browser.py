@@ -84,6 +84,7 @@ def test_the_web_component_answers_within_the_locked_rows(
         assert "West" not in frame.locator("#chat-log").inner_text()
         assert frame.get_by_text("Show SQL").count() == 0
         assert frame.get_by_role("button", name="Edit query").count() == 0
+        assert not frame.get_by_role("button", name="Download CSV").is_visible()  # the token allows no CSV
         width = page.evaluate("document.querySelector('aiser-chat').getBoundingClientRect().width")
         assert width == 360
         page.screenshot(path=str(Path(__file__).resolve().parents[2] / "test-artifacts" / "embed-chat.png"))
@@ -102,12 +103,13 @@ def test_the_chat_page_is_accessible_on_its_own(chat_setup, live_server, page):
         checked.locator("body[data-ready=true]").wait_for()
         checked.get_by_label("Your question").fill("total revenue by region")
         checked.get_by_role("button", name="Ask").click()
-        checked.get_by_role("link", name="Download CSV").wait_for(timeout=30_000)
-        csv = checked.evaluate("async () => (await fetch(document.querySelector('a[download]').href)).text()")
-        assert csv.splitlines()[0] == "region,revenue"
-        assert {
-            line.split(",")[0]: float(line.split(",")[1]) for line in csv.splitlines()[1:]
-        } == revenue_by_region(42)
+        download_button = checked.get_by_role("button", name="Download CSV")
+        download_button.wait_for(timeout=30_000)
+        with checked.expect_download() as download:
+            download_button.click()
+        csv = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+        assert csv[0] == "region,revenue"
+        assert {line.split(",")[0]: float(line.split(",")[1]) for line in csv[1:]} == revenue_by_region(42)
         check_page(checked, "embed-chat")
     finally:
         context.close()

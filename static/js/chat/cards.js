@@ -50,7 +50,7 @@ function dataDetails(data) {
 /**
  * The answer cards of one log. `actions` are what the cards' controls do:
  * ask(text), rerun(message, body, control), saveChart(card, message), editQuery(card, message, button),
- * editQuestion(text); optional: extraTools(message) → more controls under an answer (the embed's CSV).
+ * editQuestion(text).
  */
 export class Cards {
   constructor({ log, config, actions }) {
@@ -204,7 +204,6 @@ export class Cards {
         }),
       );
     }
-    if (this.actions.extraTools) tools.push(...this.actions.extraTools(message));
     card.tools.append(...tools);
     card.tools.hidden = !tools.length;
   }

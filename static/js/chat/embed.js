@@ -4,7 +4,7 @@
  * the chat page's cards, answer events and transport. No SQL, query editor, chart saving or re-runs.
  *
  * Its config (the `chat-config` json_script) gives the endpoints with the token in the conversation's
- * place, the locale's strings and whether CSV downloads are allowed. Cosmetic options come in the URL:
+ * place, the locale's strings and whether the charts' CSV download is offered. Cosmetic options come in the URL:
  * `?accent=#0a7&font=Inter&theme=dark` (set by the web component's attributes). Each finished answer
  * and each error is posted to the framing page (`answer` / `error`), at the origin the component
  * named in the URL's `#parent=` when that origin may frame the chat.
@@ -17,22 +17,14 @@ import { Transport } from "./transport.js";
 const COLOUR = /^#[0-9a-fA-F]{3,8}$/;
 const FONT = /^[\w\s,"'-]{1,80}$/;
 
-/** The rows of `data` as CSV text (RFC 4180 quoting), with the column names first. */
-export function toCsv(data) {
-  const cell = (value) => {
-    if (value === null || value === undefined) return "";
-    const text = String(value);
-    return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
-  const lines = [data.columns.map((c) => cell(c.name)), ...data.rows.map((row) => row.map(cell))];
-  return lines.map((line) => line.join(",")).join("\r\n") + "\r\n";
-}
-
 function applyLook(root, params) {
   const accent = params.get("accent");
   const font = params.get("font");
   const theme = params.get("theme");
-  if (accent && COLOUR.test(accent)) root.style.setProperty("--accent", accent);
+  if (accent && COLOUR.test(accent)) {
+    root.style.setProperty("--accent", accent);
+    root.style.setProperty("--accent-dark", `color-mix(in srgb, ${accent} 82%, black)`);
+  }
   if (font && FONT.test(font)) root.style.setProperty("font-family", font);
   if (theme === "dark" || theme === "light") document.body.classList.toggle("dark", theme === "dark");
 }
@@ -60,11 +52,8 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
   const setStatus = (text) => {
     els.status.textContent = text || "";
   };
-  const csvLink = (message) => {
-    if (!config.csv || !message.data?.columns?.length) return [];
-    const url = URL.createObjectURL(new Blob([toCsv(message.data)], { type: "text/csv" }));
-    return [el("a", { class: "button secondary", href: url, download: `answer-${message.id}.csv`, text: strings.csv })];
-  };
+  // The charts' own "Download CSV" button is offered only when the token allows it.
+  document.body.classList.toggle("no-csv", !config.csv);
   const cards = new Cards({
     log: els.log,
     config,
@@ -74,7 +63,6 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
         els.question.value = text;
         els.question.focus();
       },
-      extraTools: csvLink,
     },
   });
 
