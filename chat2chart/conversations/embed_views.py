@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -41,11 +41,12 @@ from chat2chart.dashboards.tokens import EmbedTokenInvalid
 logger = logging.getLogger(__name__)
 
 NOT_AVAILABLE = "This chat is not available."
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def _refusal(request: HttpRequest, status: int, *, json_body: bool) -> HttpResponse:
     """The same answer for every failed check: nothing tells an attacker which one failed."""
+    response: HttpResponse
     if json_body:
         response = error_response(status, NOT_AVAILABLE, code="not_available")
     else:
@@ -69,7 +70,7 @@ def chat_token_required(*, json_body: bool) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
-        def checked(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def checked(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             decision = embed.embed_rate_check(token=token, address=request.META.get("REMOTE_ADDR", ""))
             request.aiser_rate_decision = decision  # type: ignore[attr-defined]
             if not decision.allowed:
@@ -159,7 +160,7 @@ def embed_chat_history(request: HttpRequest, token: str, claims: ChatClaims) -> 
 @csrf_exempt  # no cookie authenticates this request: the token in its URL does
 @require_POST
 @chat_token_required(json_body=True)
-def embed_chat_ask(request: HttpRequest, token: str, claims: ChatClaims) -> HttpResponse:
+def embed_chat_ask(request: HttpRequest, token: str, claims: ChatClaims) -> HttpResponseBase:
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
@@ -183,7 +184,7 @@ def embed_chat_ask(request: HttpRequest, token: str, claims: ChatClaims) -> Http
         events = embed.embed_ask_events(
             claims=claims,
             conversation=conversation,
-            content=body.get("content"),
+            content=str(body.get("content") or ""),
             cancel=cancelled.is_set,
             follows=follows,
         )
