@@ -24,7 +24,7 @@ from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.narrative import first_questions
 from chat2chart.conversations.pipeline import Cancel, Event, without_samples
 from chat2chart.core import hooks
-from chat2chart.core.errors import NotFound
+from chat2chart.core.errors import LimitExceeded, NotFound
 from chat2chart.core.principal import Principal
 from chat2chart.core.ratelimit import RateDecision, check_rate
 from chat2chart.dashboards import embedding
@@ -35,6 +35,7 @@ from chat2chart.sources import selectors as source_selectors
 # usage. Events of these types are dropped; these keys are removed from message bodies.
 HIDDEN_EVENTS = frozenset({"sql"})
 HIDDEN_MESSAGE_KEYS = ("sql", "query", "query_outputs", "usage", "planner")
+QUESTIONS_USED_UP = "This chat cannot answer more questions this month."
 
 
 def chat_token_verify(token: str, *, now: datetime | None = None) -> ChatClaims:
@@ -145,14 +146,18 @@ def embed_ask_events(
 
     Counted in usage (`embed_question_asked`, with the external id) and checked against the
     organisation's question limit like a member's question."""
-    events = services.ask_events(
-        conversation=conversation,
-        principal=embed_principal(claims),
-        content=content,
-        cancel=cancel,
-        follows=follows,
-        embed_user=claims.user_id,
-    )
+    try:
+        events = services.ask_events(
+            conversation=conversation,
+            principal=embed_principal(claims),
+            content=content,
+            cancel=cancel,
+            follows=follows,
+            embed_user=claims.user_id,
+        )
+    except LimitExceeded as error:
+        # The end user is not the organisation's member: no plan details, only what happened.
+        raise LimitExceeded(QUESTIONS_USED_UP) from error
     hooks.record_usage("embed_question_asked", 1, embed_user=claims.user_id)
     return _embed_events(events)
 

@@ -60,8 +60,8 @@ def _same_origin(request: HttpRequest) -> bool:
     origin = request.headers.get("Origin")
     if not origin:
         return True  # not a browser's cross-origin call (browsers send Origin on every POST)
-    parts = urlsplit(origin)
-    return parts.netloc == request.get_host() and parts.scheme == request.scheme
+    # Host and port only: behind a TLS-terminating proxy the request's own scheme may read "http".
+    return urlsplit(origin).netloc.lower() == request.get_host().lower()
 
 
 def chat_token_required(*, json_body: bool) -> Callable[[View], View]:

@@ -349,3 +349,28 @@ def test_the_script_address_leads_to_the_web_component(alpha):
     assert response.status_code == 302
     assert response["Location"].endswith(".js")
     assert "aiser-chat" in response["Location"]
+
+
+# --- the language model ------------------------------------------------------------------------------------
+
+
+def test_the_language_model_never_receives_rows_outside_the_slice(alpha, token_for, settings, monkeypatch):
+    import litellm
+
+    from tests.conversations.test_llm_planner import MODEL, model_plan
+
+    settings.AISER_LLM_MODEL = MODEL
+    prompts: list[str] = []
+    real = litellm.completion
+
+    def complete(**kwargs: Any) -> Any:
+        prompts.append(json.dumps(kwargs["messages"]))
+        return real(**kwargs, mock_response=model_plan(limit=None, order=[]))
+
+    monkeypatch.setattr(litellm, "completion", complete)
+    shown = answer(alpha, token_for(42), "total revenue by region")
+    assert prompts, "the model was not asked"
+    assert answer_values(shown) == revenue_by_region(42)
+    for prompt in prompts:
+        assert "West" not in prompt  # only customer 43 sells in the West
+        assert "43" not in prompt
