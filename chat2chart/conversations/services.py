@@ -34,6 +34,7 @@ from chat2chart.conversations.pipeline import (
     sql_answer_steps,
     status,
     switch_steps,
+    without_samples,
 )
 from chat2chart.conversations.planner import Clarification, Plan, PlanTurn
 from chat2chart.conversations.planner.explain import describe_filter, describe_measure, label
@@ -197,6 +198,9 @@ def _ask_steps(
         history=history,
         samples_allowed=principal.kind != "embed",
     )
+    if isinstance(plan, Clarification) and principal.kind == "embed":
+        # Suggestions drawn without sample values: they are read from every customer's rows.
+        plan = plan.model_copy(update={"suggestions": first_questions(without_samples(table))})
     record_plan(message, plan)
     if isinstance(plan, Clarification):
         yield from clarification_steps(message, plan)
