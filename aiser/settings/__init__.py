@@ -227,6 +227,8 @@ RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_VIEW = "chat2chart.core.api.ratelimited_view"
 AISER_API_RATE = env.text("AISER_API_RATE", "600/m")
 AISER_EMBED_RATE = env.text("AISER_EMBED_RATE", "300/m")
+# Questions an embedded chat's end user (one external id, whatever token) may ask.
+AISER_EMBED_CHAT_RATE = env.text("AISER_EMBED_CHAT_RATE", "10/m")
 # --- Rate limits per organisation and fair use (h/console) ---
 # The whole organisation's budgets (enterprise: the plan may override them, see enterprise.console),
 # and the language-model tokens an organisation may spend a day before questions go to the rule planner
@@ -534,6 +536,7 @@ _EDITION_HOOK_PLUGINS: dict[str, list[str]] = {
     "usage": ["enterprise.billing.services.usage_record", "enterprise.console.daily.daily_usage_record"],
     "audit": ["enterprise.audit.services.audit_entry_record"],
     "limits": ["enterprise.billing.services.usage_limit_check", "enterprise.console.limits.llm_tokens_check"],
+    "row_filters": [],
 }
 AISER_HOOK_PLUGINS = {
     hook: [*(_EDITION_HOOK_PLUGINS[hook] if ENTERPRISE else []), *env.items(variable)]
@@ -541,6 +544,7 @@ AISER_HOOK_PLUGINS = {
         ("usage", "AISER_USAGE_HOOKS"),
         ("audit", "AISER_AUDIT_HOOKS"),
         ("limits", "AISER_LIMIT_HOOKS"),
+        ("row_filters", "AISER_ROW_FILTER_HOOKS"),
     )
 }
 

@@ -23,13 +23,20 @@ class Conversation(models.Model):
     api_key_id = models.PositiveBigIntegerField(null=True, blank=True)
     source = models.ForeignKey("sources.Source", on_delete=models.CASCADE, related_name="conversations")
     table_name = models.CharField(max_length=255)
+    # An embedded chat's end user, as the customer's token names them (opaque id and display name);
+    # blank for members. The id is how the end user continues a conversation with a later token.
+    embed_user_id = models.CharField(max_length=255, blank=True, default="")
+    embed_user_name = models.CharField(max_length=200, blank=True, default="")
     title = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-updated_at", "-pk"]
-        indexes = [models.Index(fields=["owner", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-updated_at"]),
+            models.Index(fields=["embed_user_id", "-updated_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.title or f"Conversation {self.pk}"

@@ -13,6 +13,7 @@ its checked JSON form.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -75,9 +76,16 @@ class Cancelled(Exception):
 
 
 def plan_for(
-    question: str, table: TableInfo, *, source_id: int, history: Sequence[PlanTurn]
+    question: str,
+    table: TableInfo,
+    *,
+    source_id: int,
+    history: Sequence[PlanTurn],
+    samples_allowed: bool = True,
 ) -> Plan | Clarification:
-    """The LLM planner when a model is configured (it falls back to the rules itself), else the rules."""
+    """The LLM planner when a model is configured (it falls back to the rules itself), else the rules.
+    `samples_allowed=False` keeps the table's sample values out of the prompt whatever the settings say
+    (embedded chats: samples may hold rows outside the end user's locked slice)."""
     llm = llm_choice()
     clock = workspace_clock()
     capped = _llm_allowance_spent() if llm.model else None
@@ -103,7 +111,7 @@ def plan_for(
         now=clock.today,
         timeout_s=float(settings.AISER_LLM_TIMEOUT_S),
         max_retries=int(settings.AISER_LLM_MAX_RETRIES),
-        include_samples=llm.send_samples,
+        include_samples=llm.send_samples and samples_allowed,
         api_base=llm.api_base,
         api_key=llm.api_key,
     )
@@ -208,8 +216,16 @@ def plan_answer_steps(
     else:
         narrative = write_narrative(plan, response, coverage=data_coverage(plan, table, principal=principal))
     yield from narrative_steps(message, narrative)
-    message.suggestions = suggest_followups(plan, table)
+    message.suggestions = suggest_followups(
+        plan, without_samples(table) if principal.kind == "embed" else table
+    )
     yield SuggestionsEvent(suggestions=message.suggestions)
+
+
+def without_samples(table: TableInfo) -> TableInfo:
+    """`table` with no sample values: what an embedded chat's suggestions are drawn from, since samples
+    are read from every row (another customer's region must not be suggested to this one)."""
+    return dataclasses.replace(table, columns=[dataclasses.replace(c, samples=[]) for c in table.columns])
 
 
 def analysis_answer(plan: Plan, response: ResultSet, *, principal: Principal) -> AnalysisAnswer | None:

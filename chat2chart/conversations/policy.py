@@ -3,8 +3,10 @@
 
 A conversation is private to its owner; those who manage the workspace (admins) see and delete every
 one. Its owner may delete it whatever their role, a viewer too. Asking needs ASK, running one's own SQL
-needs EDIT. An API key has an owner's rights only with its own role (see `Principal.owns`), except over
-the conversations it started itself (they record the key), which it always sees and uses.
+needs EDIT. An embedded chat's end user has no account: it asks only in its own embed conversations
+(`can_embed_user_ask`) and never runs SQL (an embed principal never holds EDIT). An API key has an
+owner's rights only with its own role (see `Principal.owns`), except over the conversations it started
+itself (they record the key), which it always sees and uses.
 """
 
 from __future__ import annotations
@@ -35,6 +37,17 @@ def can_start_conversation(principal: Principal) -> bool:
 def can_ask_in_conversation(principal: Principal, conversation: Any) -> bool:
     """Ask a question or re-run an answer in the conversation."""
     return can_view_conversation(principal, conversation) and hooks.can(principal, hooks.ASK, conversation)
+
+
+def can_embed_user_ask(principal: Principal, conversation: Any, *, embed_user: str) -> bool:
+    """An embedded chat's end user (an embed principal made from a verified chat token) asks only in the
+    conversations kept for the external id its token names; never in a member's conversation."""
+    return (
+        principal.kind == "embed"
+        and hooks.ASK in principal.scopes
+        and bool(embed_user)
+        and getattr(conversation, "embed_user_id", "") == embed_user
+    )
 
 
 def can_run_own_sql(principal: Principal) -> bool:

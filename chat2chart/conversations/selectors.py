@@ -212,6 +212,9 @@ def conversation_body(
         "created_at": conversation.created_at.isoformat(),
         "updated_at": conversation.updated_at.isoformat(),
     }
+    if conversation.embed_user_id:
+        # An embedded chat's end user (no account): who it was, as the customer's token named them.
+        body["embed_user"] = {"id": conversation.embed_user_id, "name": conversation.embed_user_name}
     if first_questions is not None:
         body["first_questions"] = first_questions
     return body

@@ -35,6 +35,7 @@ from chat2chart.conversations.pipeline import (
     sql_answer_steps,
     status,
     switch_steps,
+    without_samples,
 )
 from chat2chart.conversations.planner import Clarification, Plan, PlanTurn
 from chat2chart.conversations.planner.explain import describe_filter, describe_measure, label
@@ -116,17 +117,23 @@ def ask_events(
     content: str,
     cancel: Cancel | None = None,
     follows: int | None = None,
+    embed_user: str | None = None,
 ) -> Generator[Event, None, Message]:
     """Save the question and return the events that answer it (nothing runs until they are iterated).
 
     `follows`: the id of the answer a follow-up builds on (a suggestion under an older answer); by default
-    the latest answers.
+    the latest answers. `embed_user`: the external id of an embedded chat's end user, whose embed
+    principal asks in that user's conversations only (its locked values travel with the principal).
 
     Raises before saving anything when the user may not ask, the plan's limit is reached, the
     question is empty or the table is gone.
     """
     question = _clean_question(content)
-    _require(policy.can_ask_in_conversation(principal, conversation), ASK_REFUSED)
+    if embed_user is not None:
+        allowed = policy.can_embed_user_ask(principal, conversation, embed_user=embed_user)
+    else:
+        allowed = policy.can_ask_in_conversation(principal, conversation)
+    _require(allowed, ASK_REFUSED)
     hooks.check_limit("question_asked")
     table = selectors.conversation_table(conversation)
     history = selectors.plan_history(conversation, follows=follows)
@@ -183,7 +190,18 @@ def _ask_steps(
     if modelled is not None:
         yield from member_answer_steps(message, *modelled, principal=principal)
         return
-    plan = plan_for(question, table, source_id=message.conversation.source_id, history=history)
+    # An embedded end user's question never sends the table's sample values (other customers' rows)
+    # to the language model.
+    plan = plan_for(
+        question,
+        table,
+        source_id=message.conversation.source_id,
+        history=history,
+        samples_allowed=principal.kind != "embed",
+    )
+    if isinstance(plan, Clarification) and principal.kind == "embed":
+        # Suggestions drawn without sample values: they are read from every customer's rows.
+        plan = plan.model_copy(update={"suggestions": first_questions(without_samples(table))})
     record_plan(message, plan)
     if isinstance(plan, Clarification):
         yield from clarification_steps(message, plan)
@@ -225,7 +243,12 @@ def rerun_events(
         if not sql.strip():
             raise ValidationFailed("sql: write a SELECT statement to run.")
         steps = partial(
-            _sql_steps, sql=sql, source_id=conversation.source_id, title=title, chart_type=chart_type
+            _sql_steps,
+            sql=sql,
+            source_id=conversation.source_id,
+            principal=principal,
+            title=title,
+            chart_type=chart_type,
         )
         return _rerun(message, principal, steps, cancel, change="sql")
     if query is not None:
@@ -307,16 +330,18 @@ def _whole_result(message: Message, principal: Principal) -> ResultSet:
         return query_run(query=SemanticQuery.parse(message.query), principal=principal)
     if message.sql and not message.query:
         _require(policy.can_run_own_sql(principal), "Only editors can run their own SQL.")
-        return sql_run(source_id=message.conversation.source_id, sql=message.sql)
+        return sql_run(source_id=message.conversation.source_id, sql=message.sql, principal=principal)
     raise ValidationFailed(
         "Only the first rows of this answer were kept; ask the question again to redraw it."
     )
 
 
-def _sql_steps(message: Message, *, sql: str, source_id: int, title: str, chart_type: str | None) -> Steps:
+def _sql_steps(
+    message: Message, *, sql: str, source_id: int, principal: Principal, title: str, chart_type: str | None
+) -> Steps:
     message.planner = "sql"
     yield status("querying", message)
-    response = sql_run(source_id=source_id, sql=sql)
+    response = sql_run(source_id=source_id, sql=sql, principal=principal)
     yield from sql_answer_steps(message, response, title=title, chart_type=chart_type)
 
 

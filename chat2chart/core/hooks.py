@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Hook points through which an edition extends the core without the core importing it.
 
-Two kinds. Usage, audit, limits and metrics are chains: ordered lists of implementations named by
+Two kinds. Usage, audit, limits, metrics and row_filters are chains: ordered lists of implementations named by
 import path in `settings.AISER_HOOK_PLUGINS`, every one called (billing, metrics and audit streaming
 can all listen). The others (permission, workspace) hold one implementation each, replaced from an
 enterprise `AppConfig.ready()` with `register()`; each starts with a safe default (allow, single
@@ -73,6 +73,17 @@ class Observation:
     name: str  # "query_seconds", "llm_call_seconds", "rate_limited", ...
     value: float = 1.0
     labels: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A row-level rule of one table for one principal: `column` must equal one of `values`.
+
+    An empty `values` means the principal sees no rows of the table (a rule whose attribute the person
+    lacks), never every row. `column` is matched to the table's columns case-insensitively."""
+
+    column: str
+    values: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -221,17 +232,20 @@ def organisation_rate(scope: str) -> str | None:
 # in that order. A usage or audit listener receives the event as the listener before it left it and
 # may return a new one (e.g. with personal data removed) or None to pass it on unchanged.
 
-CHAINS = ("usage", "audit", "limits", "metrics")
+CHAINS = ("usage", "audit", "limits", "metrics", "row_filters")
 
 UsageListener = Callable[[UsageEvent], UsageEvent | None]
 AuditListener = Callable[[AuditEvent], AuditEvent | None]
 # `check(name, *, workspace, amount)`: returns None to allow, raises `LimitExceeded` to stop the work.
 LimitCheck = Callable[..., None]
 MetricsListener = Callable[[Observation], None]
+# `rules(principal, source, table_name) -> list[RowRule]`: the rows of that table the principal may see
+# (every rule is ANDed in); an error raised is raised to the query, so a broken rule fails closed.
+RowFilterRule = Callable[..., list[RowRule]]
 
 
 def chain(hook: str) -> tuple[Callable[..., Any], ...]:
-    """The implementations of `hook` ("usage", "audit", "limits" or "metrics"), in `AISER_HOOK_PLUGINS` order.
+    """The implementations of `hook` (one of CHAINS), in `AISER_HOOK_PLUGINS` order.
 
     Raises `ImproperlyConfigured` for an unknown hook name in the setting or a path that does not import.
     """
@@ -307,6 +321,15 @@ def record_audit(
     )
     for listener in chain("audit"):
         event = _notify("audit", listener, event)
+
+
+def row_rules(principal: Principal, source: Any, table_name: str) -> list[RowRule]:
+    """Every `row_filters` implementation's rules for `principal` reading table `table_name` of
+    `source`, in order; the core edition has none. Errors are raised (fail closed, never unfiltered)."""
+    rules: list[RowRule] = []
+    for implementation in chain("row_filters"):
+        rules += implementation(principal, source, table_name)
+    return rules
 
 
 def check_limit(name: str, amount: int = 1) -> None:

@@ -9,7 +9,9 @@ role and scopes, never with its creator's, even though objects it makes are owne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from chat2chart.core import hooks
@@ -41,6 +43,9 @@ class Principal:
     scopes: frozenset[str]
     workspace: str
     api_key_id: int | None = None
+    # Values an embed token locks, {field name: a value or a non-empty list of values}: every query of
+    # this principal is limited to rows whose field holds one of them (see sources/rowaccess.py).
+    locked: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     @property
     def is_authenticated(self) -> bool:
@@ -90,15 +95,20 @@ class Principal:
         )
 
     @classmethod
-    def for_embed(cls) -> Principal:
-        """A viewer holding a verified embed token or public link: no user, no role, only VIEW."""
+    def for_embed(
+        cls, *, locked: Mapping[str, Any] | None = None, scopes: frozenset[str] = frozenset({hooks.VIEW})
+    ) -> Principal:
+        """A viewer holding a verified embed token or public link: no user, no role, only `scopes`
+        (VIEW unless the token grants more). `locked` ({field: value or non-empty list of values}) is
+        enforced on every query this principal runs, whatever path it takes (see sources/rowaccess)."""
         return cls(
             user=None,
             user_id=None,
             kind="embed",
             role=None,
-            scopes=frozenset({hooks.VIEW}),
+            scopes=scopes,
             workspace=_workspace_in_scope(),
+            locked=MappingProxyType(dict(locked or {})),
         )
 
     @classmethod

@@ -113,8 +113,13 @@ def principal_key(principal: Any) -> str:
 
 def scope_rate(scope: str) -> str:
     """The per-caller rate of a budget: "api" (API and websocket questions) `AISER_API_RATE`, "embed"
-    (embedded dashboards and public links, per client address) `AISER_EMBED_RATE`."""
-    rates = {"api": settings.AISER_API_RATE, "embed": settings.AISER_EMBED_RATE}
+    (embedded dashboards, chats and public links, per client address or chat token) `AISER_EMBED_RATE`,
+    "embed_chat" (an embedded chat's questions, per end user) `AISER_EMBED_CHAT_RATE`."""
+    rates = {
+        "api": settings.AISER_API_RATE,
+        "embed": settings.AISER_EMBED_RATE,
+        "embed_chat": settings.AISER_EMBED_CHAT_RATE,
+    }
     return rates[scope]
 
 

@@ -74,7 +74,10 @@ def _verified(token: str) -> tuple[EmbedClaims, Dashboard] | int:
 
 
 def _embed_audience(claims: EmbedClaims) -> Audience:
-    return Audience(principal=Principal.for_embed(), locked=claims.params, theme=claims.theme)
+    # The principal carries the locked values, so the query service enforces them on every path.
+    return Audience(
+        principal=Principal.for_embed(locked=claims.params), locked=claims.params, theme=claims.theme
+    )
 
 
 @xframe_options_exempt

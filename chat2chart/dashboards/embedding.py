@@ -131,18 +131,23 @@ def sign_embed_token(
 
 def verify_embed_token(token: str, *, secret: str, audience: str, now: datetime | None = None) -> EmbedClaims:
     """The claims of a token signed with `secret` for `audience`, valid at `now`; else EmbedTokenInvalid."""
+    payload = decode_embed_token(token, secret=secret, audience=audience)
+    return claims_from_payload(payload, now=now or datetime.now(UTC))
+
+
+def decode_embed_token(token: str, *, secret: str, audience: str) -> dict[str, Any]:
+    """The payload of any embed token (dashboard or chat) whose signature and audience check out;
+    its expiry is left to the caller, who checks it against its `now` (so tests can move the clock)."""
     try:
-        payload = jwt.decode(
+        return jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
             audience=audience,
-            # Expiry is checked by `claims_from_payload` against `now`, so tests can move the clock.
             options={"require": ["exp", "aud", "resource"], "verify_exp": False},
         )
     except jwt.PyJWTError as error:
         raise EmbedTokenInvalid(f"token rejected: {type(error).__name__}") from error
-    return claims_from_payload(payload, now=now or datetime.now(UTC))
 
 
 def verify_request_token(token: str, *, now: datetime | None = None) -> tuple[EmbedClaims, Dashboard]:

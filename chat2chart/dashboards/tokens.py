@@ -38,19 +38,25 @@ class EmbedClaims:
 
 def claims_from_payload(claims: dict[str, Any], *, now: datetime) -> EmbedClaims:
     """The typed claims of a decoded (signature-checked) payload, valid at `now`; else EmbedTokenInvalid."""
-    expires_at = _expiry(claims.get("exp"))
+    expires_at = checked_expiry(claims.get("exp"), now=now)
+    return EmbedClaims(
+        dashboard_id=_dashboard_id(claims.get("resource")),
+        expires_at=expires_at,
+        params=locked_params(claims.get("params")),
+        theme=checked_theme(claims.get("theme")),
+        bordered=_flag(claims, "bordered"),
+        titled=_flag(claims, "titled"),
+    )
+
+
+def checked_expiry(value: Any, *, now: datetime) -> datetime:
+    """The `exp` claim as a time after `now` and at most 24 hours ahead (every embed token kind)."""
+    expires_at = _expiry(value)
     if expires_at <= now:
         raise EmbedTokenInvalid("token expired")
     if expires_at > now + MAX_LIFETIME + CLOCK_SKEW:
         raise EmbedTokenInvalid("token lives longer than 24 hours")
-    return EmbedClaims(
-        dashboard_id=_dashboard_id(claims.get("resource")),
-        expires_at=expires_at,
-        params=_params(claims.get("params")),
-        theme=_theme(claims.get("theme")),
-        bordered=_flag(claims, "bordered"),
-        titled=_flag(claims, "titled"),
-    )
+    return expires_at
 
 
 def _expiry(value: Any) -> datetime:
@@ -71,14 +77,15 @@ def _dashboard_id(resource: Any) -> int:
     return dashboard_id
 
 
-def _params(params: Any) -> dict[str, Any]:
+def locked_params(params: Any) -> dict[str, Any]:
+    """The `params` claim: locked filter values by column name (see `filters.parse_locked`)."""
     try:
         return parse_locked(params)
     except ValidationFailed as error:
         raise EmbedTokenInvalid(error.message) from error
 
 
-def _theme(theme: Any) -> str | None:
+def checked_theme(theme: Any) -> str | None:
     if theme is None:
         return None
     if theme not in THEMES:

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import QueryError
+from chat2chart.core.principal import Principal
 from chat2chart.semantic.caching import cached_answer
 from chat2chart.semantic.compile import compile_model_query
 from chat2chart.semantic.model import Model
@@ -24,30 +25,47 @@ from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import explain_sql
 from chat2chart.sources.models import Source
 from chat2chart.sources.querying import compiled_sql_run
+from chat2chart.sources.rowaccess import is_restricted
 
 
 def semantic_answer(
-    *, record: SemanticModel, model: Model, query: ModelQuery, source: Source, use_rollups: bool = True
+    *,
+    record: SemanticModel,
+    model: Model,
+    query: ModelQuery,
+    source: Source,
+    principal: Principal,
+    use_rollups: bool = True,
 ) -> dict[str, Any]:
     """{columns, rows, sql, truncated, elapsed_ms, explain, cache} of `query` over `model` (cubes'
-    sources resolved to ids) on `source`. `use_rollups=False` forces the raw tables (and skips the cache)."""
+    sources resolved to ids) on `source` for `principal`. `use_rollups=False` forces the raw tables
+    (and skips the cache). A principal limited to some rows (row-level access) is always answered from
+    the raw tables with its filters: the model's cache and rollups hold every row."""
+    if is_restricted(principal, source):
+        explain = {"rollup": None, "reason": "your access is limited to some rows: read from the tables"}
+        return {
+            **_raw(model, query, source, explain, principal),
+            "cache": {"hit": False, "policy": "bypassed"},
+        }
     if not use_rollups:
-        return {**_raw(model, query, source, None), "cache": {"hit": False, "policy": "bypassed"}}
+        return {**_raw(model, query, source, None, principal), "cache": {"hit": False, "policy": "bypassed"}}
     return cached_answer(
         record=record,
         model=model,
         query=query,
         source=source,
-        compute=lambda: _routed(record, model, query, source),
+        compute=lambda: _routed(record, model, query, source, principal),
     )
 
 
-def _routed(record: SemanticModel, model: Model, query: ModelQuery, source: Source) -> dict[str, Any]:
+def _routed(
+    record: SemanticModel, model: Model, query: ModelQuery, source: Source, principal: Principal
+) -> dict[str, Any]:
     candidates, rows = rollup_candidates(model=record, parsed=model, source=source)
     route = route_query(model, query, candidates)
     explain = route.explain()
     if route.rollup is None or route.model is None or route.query is None:
-        return _raw(model, query, source, explain)
+        return _raw(model, query, source, explain, principal)
     started = time.perf_counter()
     row = rows[route.rollup.key]
     tables = {t.name: TableInfo.from_dict(t.catalogue) for t in source_selectors.source_tables(source)}
@@ -64,7 +82,7 @@ def _routed(record: SemanticModel, model: Model, query: ModelQuery, source: Sour
             "rollup": None,
             "reason": f"answered from the raw tables: the rollup failed ({error})",
         }
-        return _raw(model, query, source, explain)
+        return _raw(model, query, source, explain, principal)
     hooks.record_usage("query_run", kind="model_rollup")
     hooks.observe(
         "query_seconds", time.perf_counter() - started, source_kind=source.kind, cache="miss", rollup="yes"
@@ -81,12 +99,15 @@ def _routed(record: SemanticModel, model: Model, query: ModelQuery, source: Sour
     }
 
 
-def _raw(model: Model, query: ModelQuery, source: Source, explain: dict[str, Any] | None) -> dict[str, Any]:
+def _raw(
+    model: Model, query: ModelQuery, source: Source, explain: dict[str, Any] | None, principal: Principal
+) -> dict[str, Any]:
     compiled, result = compiled_sql_run(
         source_id=source.pk,
-        build=lambda dialect, schema, tables, max_rows: compile_model_query(
-            model, query, dialect, tables=tables, schema=schema, max_rows=max_rows
+        build=lambda dialect, schema, tables, max_rows, restrict: compile_model_query(
+            model, query, dialect, tables=tables, schema=schema, max_rows=max_rows, restrict=restrict
         ),
+        principal=principal,
     )
     return {
         "columns": compiled.columns,

@@ -103,7 +103,7 @@ def refresh_value(*, record: SemanticModel, model: Model, source: Source) -> str
     memo = refresh_memo_key(record=record, model=model, source=source)
     value = cache.get(memo)
     if value is None:
-        result = sql_run(source_id=source.pk, sql=model.cache.refresh_key.sql or "")
+        result = sql_run(source_id=source.pk, sql=model.cache.refresh_key.sql or "", principal=None)
         value = hashlib.sha256(repr(list(result.rows[:1])).encode()).hexdigest()[:24]
         seconds = max(1, int(model.cache.refresh_key.interval.total_seconds()))
         cache.set(memo, value, timeout=seconds)

@@ -12,6 +12,7 @@ NULLIF so a zero gives an empty value. Filter values are bound parameters, as in
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -52,9 +53,11 @@ def compile_model_query(
     schema: str | None = None,
     now: datetime | None = None,
     max_rows: int,
+    restrict: Mapping[str, Sequence[Filter]] | None = None,
 ) -> CompiledQuery:
     """Compile `query` over `model` for `dialect`. `tables` (the source's catalogue by table name)
-    checks SQL cubes against the source's tables and tells date from date-time columns.
+    checks SQL cubes against the source's tables and tells date from date-time columns. `restrict`
+    ({table name: filters}, row-level access) limits every read of those tables to the matching rows.
     The LIMIT is at most max_rows + 1 so the caller can tell a truncated answer."""
     if dialect not in DIALECTS:
         raise QueryError(f"unknown SQL dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
@@ -62,6 +65,7 @@ def compile_model_query(
         raise QueryError("a query needs at least one measure or dimension")
     query_source(model, query)
     builder = _Builder(model, dialect, tables or {}, schema, naive(now or datetime.now()))
+    builder.restrict = restrict or {}
     return builder.build(query, max_rows)
 
 

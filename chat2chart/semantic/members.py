@@ -5,6 +5,7 @@ arguments and aggregates, `number` measures (dividing safely), filters, segments
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,8 @@ class MemberSql:
         self.graph = JoinGraph(model)
         self.params = Params()
         self._touched: set[str] = set()
+        # Row-level access: {table name: filters} every read of that table is limited by (rowaccess).
+        self.restrict: Mapping[str, Sequence[Filter]] = {}
 
     def _measure_value(self, cube: Cube, measure: Measure) -> exp.Expr:
         """A measure over the aggregated row: its column, or a number measure's expression."""
@@ -55,13 +58,33 @@ class MemberSql:
     def _from(self, cube: Cube) -> exp.Expr:
         self._touched.add(cube.name)
         if cube.sql_table is not None:
-            return exp.alias_(table_ref(cube.sql_table, self.schema), cube.name, quoted=True, table=True)
+            return exp.alias_(self._read(cube.sql_table), cube.name, quoted=True, table=True)
         allowed = set(self.tables) or {
             t.name for t in sqlglot.parse_one(cube.sql or "", read=self.dialect).find_all(exp.Table)
         }
         check_select(cube.sql or "", self.dialect, allowed_tables=allowed, schema=self.schema)
         select = sqlglot.parse_one(cube.sql or "", read=self.dialect)
+        if self.restrict:
+            select = select.transform(self._limited_table)
         return exp.alias_(exp.Subquery(this=select), cube.name, quoted=True, table=True)
+
+    def _read(self, name: str) -> exp.Expr:
+        """Table `name` as the query reads it: the table itself, or only the rows the principal may
+        see when row-level access limits it (a subquery with the rules' conditions)."""
+        filters = self.restrict.get(name)
+        if not filters:
+            return table_ref(name, self.schema)
+        table = self.tables[name]
+        conditions = [condition(flt, table, self.params, self.now) for flt in filters]
+        limited = exp.select("*").from_(table_ref(name, self.schema)).where(*conditions)
+        return exp.Subquery(this=limited)
+
+    def _limited_table(self, node: exp.Expr) -> exp.Expr:
+        # A table read inside a cube's SQL: the same limited subquery, under the name the SQL uses.
+        if not isinstance(node, exp.Table) or node.name not in self.restrict:
+            return node
+        alias = node.alias or node.name
+        return exp.alias_(self._read(node.name), alias, quoted=True, table=True)
 
     def _join_all(self, select: exp.Select, edges: list[Edge]) -> exp.Select:
         for edge in edges:

@@ -340,7 +340,7 @@ def _partitions(model: Model, plan: RollupPlan, source: Source) -> list[Partitio
 
 
 def _boundary(build_range: Any, source: Source) -> datetime | None:
-    result = sql_run(source_id=source.pk, sql=build_range.sql)
+    result = sql_run(source_id=source.pk, sql=build_range.sql, principal=None)
     value = result.rows[0][0] if result.rows and result.rows[0] else None
     return _as_datetime(value)
 
@@ -366,9 +366,10 @@ def _time_range(model: Model, plan: RollupPlan, source: Source) -> tuple[datetim
     ranged = model.model_copy(update={"cubes": cubes})
     _, result = compiled_sql_run(
         source_id=source.pk,
-        build=lambda dialect, schema, tables, max_rows: compile_model_query(
+        build=lambda dialect, schema, tables, max_rows, restrict: compile_model_query(
             ranged, query, dialect, tables=tables, schema=schema, max_rows=max_rows
         ),
+        principal=None,  # a rollup's range covers every row; what it serves is limited when read
     )
     row = result.rows[0] if result.rows else [None, None]
     return _as_datetime(row[0]), _as_datetime(row[1])
@@ -386,7 +387,7 @@ def refresh_key_value(plan: RollupPlan, source: Source) -> str | None:
     key = plan.declaration.refresh_key
     if key is None or key.sql is None:
         return None
-    result = sql_run(source_id=source.pk, sql=key.sql)
+    result = sql_run(source_id=source.pk, sql=key.sql, principal=None)
     return json.dumps([list(row) for row in result.rows[:1]], default=str)[:500]
 
 

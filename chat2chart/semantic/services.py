@@ -200,7 +200,9 @@ def semantic_query_run(
     # only those who may query it.
     if principal.kind != "embed" and not hooks.can(principal, hooks.ASK, read):
         raise Forbidden(f"You do not have access to the data source “{read.name}”.", code="source_not_shared")
-    return semantic_answer(record=model, model=resolved, query=parsed, source=read, use_rollups=use_rollups)
+    return semantic_answer(
+        record=model, model=resolved, query=parsed, source=read, principal=principal, use_rollups=use_rollups
+    )
 
 
 def _with_source_ids(model: Model) -> Model:

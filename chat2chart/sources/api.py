@@ -330,7 +330,9 @@ class TableDetailView(_SourceView):
 class TablePreviewView(_SourceView):
     @extend_schema(summary="The first 100 rows of a table", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int, name: str) -> HttpResponse:
-        return _result_response(table_preview(source=self.object, table_name=name))
+        return _result_response(
+            table_preview(source=self.object, table_name=name, principal=Principal.from_request(request))
+        )
 
 
 class QueryView(APIView):
@@ -360,7 +362,7 @@ class SqlView(APIView):
         # A source kept private to others is as closed to SQL as to questions.
         if not hooks.can(principal, hooks.ASK, selectors.source_get(data.source)):
             raise Forbidden("You do not have access to this data source.", code="source_not_shared")
-        return _result_response(sql_run(source_id=data.source, sql=data.sql))
+        return _result_response(sql_run(source_id=data.source, sql=data.sql, principal=principal))
 
 
 def _result_response(result: ResultSet) -> HttpResponse:

@@ -25,8 +25,9 @@ from chat2chart.core.logs import get_logger
 from chat2chart.core.principal import Principal
 from chat2chart.sources import executor, selectors
 from chat2chart.sources.catalogue import TableInfo
-from chat2chart.sources.compiler import CompiledQuery, Dialect, compile_query, explain_sql
+from chat2chart.sources.compiler import CompiledQuery, Dialect, _render, compile_query, explain_sql
 from chat2chart.sources.connections import source_connector
+from chat2chart.sources.filtersql import condition
 from chat2chart.sources.models import Source
 from chat2chart.sources.results import (
     CacheInfo,
@@ -36,8 +37,10 @@ from chat2chart.sources.results import (
     query_columns,
     raw_column,
 )
+from chat2chart.sources.rowaccess import model_row_filters, require_unrestricted, row_filters
 from chat2chart.sources.semantic import Filter, SemanticQuery
 from chat2chart.sources.sqlguard import check_select
+from chat2chart.sources.sqlparts import Params, table_ref
 from chat2chart.workspaces.selectors import workspace_clock
 
 PREVIEW_ROWS = 100
@@ -69,6 +72,10 @@ def query_run(
         query = query.with_filters(list(extra_filters))
     source = selectors.source_get(query.source)
     _require_query_right(principal, source)
+    tables = list(selectors.source_tables(source))
+    table = _table_info(source, tables, query.table)
+    # Row-level access is part of the query, hence of the cache key: each slice is cached apart.
+    query = _limited(query, principal, source, table)
     # The key names the source's version, so a hit needs no look at its tables.
     key = _cache_key(source.pk, source.version, query)
     if use_cache:
@@ -81,8 +88,6 @@ def query_run(
             return dataclasses.replace(
                 ResultSet.from_json(hit), cache=CacheInfo(hit=True), timings=Timings(total_ms=_since(started))
             )
-    tables = list(selectors.source_tables(source))
-    table = _table_info(source, tables, query.table)
     compiled = compile_query(
         query,
         table,
@@ -124,7 +129,9 @@ def query_run_json(*, query: SemanticQuery, principal: Principal) -> bytes:
         raise NotFound(f"There is no data source {query.source}.")
     _require_query_right(principal, source)
     version, kind = source.version, source.kind
-    stored = cache.get(_cache_key(query.source, version, query))
+    # A principal limited to some rows takes the full path, whose cache key names its slice.
+    limited = bool(principal.locked) or bool(hooks.row_rules(principal, source, query.table))
+    stored = None if limited else cache.get(_cache_key(query.source, version, query))
     if stored is None:
         return query_run(query=query, principal=principal).to_json_bytes()
     hooks.record_usage("query_run", cached=True)
@@ -139,6 +146,13 @@ def _require_query_right(principal: Principal, source: Source) -> None:
         raise Forbidden(
             f"You do not have access to the data source “{source.name}”.", code="source_not_shared"
         )
+
+
+def _limited(query: SemanticQuery, principal: Principal, source: Source, table: TableInfo) -> SemanticQuery:
+    # The principal's row rules ANDed in after every other filter: a filter the caller sends on the
+    # same column can narrow the slice, never widen it (conditions are ANDed).
+    filters = row_filters(principal, source, table)
+    return query.with_filters(filters) if filters else query
 
 
 def _hit_body(stored: bytes, started: float) -> bytes:
@@ -156,10 +170,14 @@ def _hit_body(stored: bytes, started: float) -> bytes:
     return stored[:cut] + b"," + orjson.dumps(tail)[1:]
 
 
-def sql_run(*, source_id: int, sql: str) -> ResultSet:
-    """One read-only SELECT over the source's own tables (the caller has checked EDIT)."""
+def sql_run(*, source_id: int, sql: str, principal: Principal | None) -> ResultSet:
+    """One read-only SELECT over the source's own tables (the caller has checked EDIT). `principal` is
+    who runs it (None only for the system's own work: rollup builds, refresh keys); a principal limited
+    to some rows of the source (see rowaccess) is refused with `Forbidden`, since SQL could read around
+    any row filter."""
     started = time.perf_counter()
     source = selectors.source_get(source_id)
+    require_unrestricted(principal, source)
     dialect = _DIALECTS[source.kind]
     allowed = {table.name for table in selectors.source_tables(source)}
     checked = check_select(
@@ -171,14 +189,22 @@ def sql_run(*, source_id: int, sql: str) -> ResultSet:
     return _raw_result(raw, checked.replace("%%", "%") if dialect != "duckdb" else checked, started)
 
 
+ModelBuild = Callable[
+    [Dialect, str | None, dict[str, TableInfo], int, dict[str, list[Filter]]], CompiledQuery
+]
+
+
 def compiled_sql_run(
-    *, source_id: int, build: Callable[[Dialect, str | None, dict[str, TableInfo], int], CompiledQuery]
+    *, source_id: int, build: ModelBuild, principal: Principal | None
 ) -> tuple[CompiledQuery, QueryResult]:
     """Run a query another layer compiles (the semantic layer's model queries) on one source.
 
-    `build(dialect, schema, tables, max_rows)` receives the source's SQL dialect, its schema (or
-    None), its catalogue by table name and the row cap, and returns the compiled query; the compiled
-    query and the raw result come back. The caller has checked who may run it; nothing is cached.
+    `build(dialect, schema, tables, max_rows, restrict)` receives the source's SQL dialect, its
+    schema (or None), its catalogue by table name, the row cap and the row filters of `principal`
+    ({table name: filters}; see `rowaccess.model_row_filters`) that it must apply to every read of
+    those tables, and returns the compiled query; the compiled query and the raw result come back.
+    `principal` None is the system's own work (rollup builds: every row). The caller has checked who
+    may run it; nothing is cached.
     """
     started = time.perf_counter()
     source = selectors.source_get(source_id)
@@ -186,33 +212,31 @@ def compiled_sql_run(
     if not stored:
         raise QueryError(_not_ready_message(source))
     tables = {table.name: TableInfo.from_dict(table.catalogue) for table in stored}
-    compiled = build(_DIALECTS[source.kind], _schema(source), tables, settings.AISER_QUERY_MAX_ROWS)
+    restrict = model_row_filters(principal, source, tables.values()) if principal is not None else {}
+    compiled = build(_DIALECTS[source.kind], _schema(source), tables, settings.AISER_QUERY_MAX_ROWS, restrict)
     result = _execute(source, compiled.sql, compiled.params, stored)
     hooks.record_usage("query_run", kind="model")
     hooks.observe("query_seconds", _since(started) / 1000, source_kind=source.kind, cache="miss", rollup="no")
     return compiled, result
 
 
-def table_preview(*, source: Source, table_name: str, limit: int = PREVIEW_ROWS) -> ResultSet:
-    """The first rows of one table of a source, as stored (files, REST) or live (databases)."""
+def table_preview(
+    *, source: Source, table_name: str, principal: Principal, limit: int = PREVIEW_ROWS
+) -> ResultSet:
+    """The first rows of one table of a source, as stored (files, REST) or live (databases), limited
+    to the rows `principal` may see (see rowaccess)."""
     started = time.perf_counter()
     table = selectors.source_table_get(source, table_name)
     dialect = _DIALECTS[source.kind]
-    schema = _schema(source)
-    sql = (
-        exp.select("*")
-        .from_(
-            exp.table_(
-                exp.to_identifier(table.name, quoted=True),
-                db=exp.to_identifier(schema, quoted=True) if schema else None,
-            )
-        )
-        .limit(limit)
-        .sql(dialect=dialect)
-    )
-    if dialect != "duckdb":
-        sql = sql.replace("%", "%%")
-    return _raw_result(_execute(source, sql, []), sql, started)
+    info = TableInfo.from_dict(table.catalogue)
+    select = exp.select("*").from_(table_ref(table.name, _schema(source))).limit(limit)
+    params = Params()
+    now = workspace_clock().now
+    for flt in row_filters(principal, source, info):
+        select = select.where(condition(flt, info, params, now), copy=False)
+    sql, values = _render(select, dialect, params)
+    shown = explain_sql(CompiledQuery(sql=sql, params=values, columns=[], dialect=dialect))
+    return _raw_result(_execute(source, sql, values), shown, started)
 
 
 def _raw_result(raw: QueryResult, sql: str, started: float) -> ResultSet:

@@ -94,7 +94,7 @@ def table_detail(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         raise Http404 from None
     preview, preview_error = None, ""
     try:
-        preview = table_preview(source=source, table_name=name)
+        preview = table_preview(source=source, table_name=name, principal=Principal.from_request(request))
     except AiserError as error:
         preview_error = error.message
     columns = table.catalogue.get("columns", [])

@@ -94,7 +94,8 @@ export class Cards {
       explanation: el("p", { class: "chat__explanation", hidden: true }),
       notice: el("p", { class: "chat__notice", hidden: true }),
       error: el("p", { class: "error", role: "alert", hidden: true }),
-      chart: el("div", { class: "chat__chart", hidden: true, role: "img" }),
+      // A figure, not an image: the chart holds its own controls (download, full screen).
+      chart: el("div", { class: "chat__chart", hidden: true, role: "figure" }),
       narrative: el("p", { class: "chat__narrative", "aria-live": "polite" }),
       tools: el("div", { class: "chat__tools", hidden: true }),
       chips: el("div", { class: "chat__chips", hidden: true }),
@@ -186,7 +187,8 @@ export class Cards {
       tools.push(el("details", { class: "chat__details" }, el("summary", { text: "Show SQL" }), el("pre", {}, el("code", { text: message.sql }))));
     }
     if (message.data?.columns?.length) tools.push(dataDetails(message.data));
-    if (message.chart && message.status === "done") tools.push(this.switchControl(message));
+    // Switching the chart type re-runs the answer: only where the page can re-run (not in embeds).
+    if (message.chart && message.status === "done" && this.actions.rerun) tools.push(this.switchControl(message));
     // A saved chart keeps a table query; an answer from a model's members cannot be saved as one yet.
     if (message.chart && message.query && !("model" in message.query) && this.config.canSaveChart) {
       tools.push(el("button", { type: "button", class: "button secondary", "data-tool": "save", text: "Save chart", onclick: () => this.actions.saveChart(card, message) }));

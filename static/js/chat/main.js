@@ -8,12 +8,10 @@
  */
 import { api } from "../api.js";
 import { addToDashboardDialog, saveChartDialog, textField } from "../save_dialogs.js";
+import { answerEventHandler } from "./answers.js";
 import { Cards, el } from "./cards.js";
 import { QueryEditor } from "./editor.js";
 import { IDLE_TIMEOUT_MS, Transport } from "./transport.js";
-
-// Errors about the request itself, before any answer started: the running answer goes on.
-const REQUEST_ERRORS = new Set(["busy", "invalid"]);
 
 function elements() {
   const $ = (id) => document.getElementById(id);
@@ -315,67 +313,15 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
   }
 
   /** Show one answer event; true when it ended the answer. */
-  function handleEvent(event) {
-    switch (event.type) {
-      case "history":
-        if (!state.busy) renderHistory(event.messages);
-        return false;
-      case "status": {
-        const card = cards.cardFor(event.message_id);
-        card.stage.textContent = stages[event.stage] || "";
-        setStatus(stages[event.stage] || "");
-        return false;
-      }
-      case "plan": {
-        const card = cards.cardFor(null);
-        card.explanation.textContent = event.explanation;
-        card.explanation.hidden = !event.explanation;
-        card.notice.textContent = event.fallback_reason || "";
-        card.notice.hidden = !event.fallback_reason;
-        return false;
-      }
-      case "clarification": {
-        const card = cards.cardFor(null);
-        card.narrative.textContent = event.message;
-        cards.renderChips(card, event.suggestions);
-        return false;
-      }
-      case "sql":
-        cards.cardFor(null).sql = event.sql;
-        return false;
-      case "data":
-        cards.cardFor(null).data = { columns: event.columns, rows: event.rows, row_count: event.row_count, truncated: event.truncated };
-        return false;
-      case "chart": {
-        const card = cards.cardFor(null);
-        cards.drawChart(card, { type: event.chart_type, option: event.option }, card.data);
-        return false;
-      }
-      case "token":
-        cards.cardFor(null).narrative.textContent += event.text;
-        return false;
-      case "suggestions":
-        cards.renderChips(cards.cardFor(null), event.suggestions);
-        return false;
-      case "error": {
-        if (REQUEST_ERRORS.has(event.code)) {
-          setStatus(event.message);
-          return false;
-        }
-        const card = cards.cardFor(event.message_id);
-        card.root.removeAttribute("aria-busy");
-        card.stage.hidden = true;
-        cards.showError(card, event.message);
-        announce(event.message);
-        return true;
-      }
-      default:
-        if (!terminal.has(event.type)) return false;
-        if (event.message) cards.showMessage(event.message);
-        announce(event.type === "done" ? "The answer is ready." : "The answer was cancelled.");
-        return true;
-    }
-  }
+  const handleEvent = answerEventHandler({
+    cards,
+    stages,
+    terminal,
+    setStatus,
+    announce,
+    isBusy: () => state.busy,
+    renderHistory,
+  });
 
   /** Ask `text`; `follows` is the id of the answer a suggestion belongs to (default: the latest). */
   async function ask(text, follows) {

@@ -1,0 +1,211 @@
+# SPDX-License-Identifier: MIT
+"""Embedded chat: a customer's end user, holding a chat token its backend signed, asks questions about
+one table, inside the rows the token locks.
+
+The token is verified on the page, on every request and on every websocket message (`chat_token_verify`),
+like dashboard embeds. Its end user acts as an embed principal (`embed_principal`) carrying the locked
+values; the query service ANDs them into every query the conversation runs (row access is enforced
+centrally, not here). Conversations are kept per external user id, so a later token for the same id
+continues them; the organisation's admins see them with the members' conversations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Generator, Iterator
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from chat2chart.conversations import selectors, services
+from chat2chart.conversations.embed_tokens import ChatClaims, chat_claims_from_payload
+from chat2chart.conversations.models import Conversation, Message
+from chat2chart.conversations.narrative import first_questions
+from chat2chart.conversations.pipeline import Cancel, Event, without_samples
+from chat2chart.core import hooks
+from chat2chart.core.errors import LimitExceeded, NotFound
+from chat2chart.core.principal import Principal
+from chat2chart.core.ratelimit import RateDecision, check_rate
+from chat2chart.dashboards import embedding
+from chat2chart.dashboards.tokens import EmbedTokenInvalid
+from chat2chart.sources import selectors as source_selectors
+
+# What an end user never receives: the SQL, the semantic query (the editor's input) and the model's
+# usage. Events of these types are dropped; these keys are removed from message bodies.
+HIDDEN_EVENTS = frozenset({"sql"})
+HIDDEN_MESSAGE_KEYS = ("sql", "query", "query_outputs", "usage", "planner")
+QUESTIONS_USED_UP = "This chat cannot answer more questions this month."
+
+
+def chat_token_verify(token: str, *, now: datetime | None = None) -> ChatClaims:
+    """The claims of a chat token signed with the organisation's embedding secret for its audience and
+    valid at `now` (default: the embedding clock); else `EmbedTokenInvalid` (for logs only)."""
+    secret = embedding.embed_secret()
+    if secret is None:
+        raise EmbedTokenInvalid("embedding is not set up in this workspace")
+    payload = embedding.decode_embed_token(token, secret=secret, audience=embedding.embed_audience())
+    return chat_claims_from_payload(payload, now=now or embedding.clock())
+
+
+def sign_chat_token(
+    *,
+    secret: str,
+    audience: str,
+    source_id: int,
+    table: str,
+    user_id: str,
+    expires_at: datetime,
+    user_name: str = "",
+    params: dict[str, Any] | None = None,
+    **optional: Any,
+) -> str:
+    """What a customer's server does (the tests and the docs' examples do the same). `optional`:
+    `locale`, `theme`, `csv`."""
+    import jwt
+
+    claims: dict[str, Any] = {
+        "resource": {"chat": {"source": source_id, "table": table}},
+        "user": {"id": user_id, "name": user_name},
+        "params": params or {},
+        "aud": audience,
+        "exp": int(expires_at.timestamp()),
+        **{key: value for key, value in optional.items() if value is not None},
+    }
+    return jwt.encode(claims, secret, algorithm=embedding.ALGORITHM)
+
+
+def embed_principal(claims: ChatClaims) -> Principal:
+    """The end user's principal: no account, VIEW and ASK only (never EDIT: no SQL, no query editor),
+    limited to the rows the token locks."""
+    return Principal.for_embed(locked=claims.params, scopes=frozenset({hooks.VIEW, hooks.ASK}))
+
+
+def embed_conversation_open(*, claims: ChatClaims) -> Conversation:
+    """The end user's latest conversation about the token's table, else a new one.
+
+    Raises `NotFound` when the source or table named by the token does not exist (any more)."""
+    found = embed_conversation_find(claims=claims)
+    if found is not None:
+        return found
+    source = source_selectors.source_get(claims.source_id)
+    if claims.table not in {t.name for t in source_selectors.source_catalogue(source.pk)}:
+        raise NotFound("This chat is not available.")
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            owner=None,
+            source=source,
+            table_name=claims.table,
+            embed_user_id=claims.user_id,
+            embed_user_name=claims.user_name,
+        )
+        hooks.record_audit(
+            action="conversation.start",
+            actor=embed_principal(claims),
+            target_type="conversation",
+            target_id=conversation.pk,
+            data={"source": source.pk, "table": claims.table, "embed_user": claims.user_id},
+        )
+    return conversation
+
+
+def embed_conversation_find(*, claims: ChatClaims) -> Conversation | None:
+    """The end user's latest conversation about the token's table, or None."""
+    return (
+        Conversation.objects.filter(
+            embed_user_id=claims.user_id, source_id=claims.source_id, table_name=claims.table
+        )
+        .select_related("source")
+        .order_by("-updated_at", "-pk")
+        .first()
+    )
+
+
+def embed_history(conversation: Conversation) -> dict[str, Any]:
+    """The conversation and its messages as the widget shows them (without SQL or queries)."""
+    try:
+        first = first_questions(without_samples(selectors.conversation_table(conversation)))
+    except NotFound:  # the table went away: no suggestions, the conversation still opens
+        first = []
+    body = selectors.conversation_body(conversation, first_questions=first)
+    body["messages"] = [
+        embed_message(selectors.message_body(m)) for m in selectors.message_list(conversation)
+    ]
+    return body
+
+
+def embed_ask_events(
+    *,
+    claims: ChatClaims,
+    conversation: Conversation,
+    content: str,
+    cancel: Cancel | None = None,
+    follows: int | None = None,
+) -> Generator[Event, None, Message]:
+    """Save the end user's question and return the events that answer it, as the widget receives them.
+
+    Counted in usage (`embed_question_asked`, with the external id) and checked against the
+    organisation's question limit like a member's question."""
+    try:
+        events = services.ask_events(
+            conversation=conversation,
+            principal=embed_principal(claims),
+            content=content,
+            cancel=cancel,
+            follows=follows,
+            embed_user=claims.user_id,
+        )
+    except LimitExceeded as error:
+        # The end user is not the organisation's member: no plan details, only what happened.
+        raise LimitExceeded(QUESTIONS_USED_UP) from error
+    hooks.record_usage("embed_question_asked", 1, embed_user=claims.user_id)
+    return _embed_events(events)
+
+
+def _embed_events(events: Generator[Event, None, Message]) -> Generator[Event, None, Message]:
+    try:
+        while True:
+            event = next(events)
+            if event.get("type") not in HIDDEN_EVENTS:
+                yield embed_event(event)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        events.close()
+
+
+def embed_event(event: Event) -> Event:
+    """An answer event as the widget receives it: message bodies without SQL, query or usage."""
+    message = event.get("message")
+    if isinstance(message, dict):
+        return {**event, "message": embed_message(message)}
+    return event
+
+
+def embed_message(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if key not in HIDDEN_MESSAGE_KEYS}
+
+
+def visible_events(events: Iterator[Event]) -> Iterator[Event]:
+    """`events` without those an end user never receives (for already-made event streams)."""
+    return (embed_event(e) for e in events if e.get("type") not in HIDDEN_EVENTS)
+
+
+def token_key(token: str) -> str:
+    """A short name of a token for rate-limit counters (never the token itself in a cache key)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def embed_rate_check(*, token: str, address: str) -> RateDecision:
+    """One embed chat request (page, history, question): the client address's and the token's budgets
+    (`AISER_EMBED_RATE` each). The first refusal is returned."""
+    for caller in (address, f"token:{token_key(token)}"):
+        decision = check_rate(caller, "embed")
+        if not decision.allowed:
+            return decision
+    return decision
+
+
+def embed_question_rate_check(*, claims: ChatClaims) -> RateDecision:
+    """One question of an end user: `AISER_EMBED_CHAT_RATE` per external id (whatever token it holds)."""
+    return check_rate(f"end-user:{claims.user_id}", "embed_chat")
