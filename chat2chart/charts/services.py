@@ -15,6 +15,7 @@ import pydantic
 from django.db import transaction
 
 from chat2chart.charts import policy
+from chat2chart.charts.grain import CHART_GRAINS
 from chat2chart.charts.models import SavedChart
 from chat2chart.charts.registry import get_chart_type
 from chat2chart.charts.render import build_option, resolve_slots
@@ -30,6 +31,7 @@ from chat2chart.sources.models import Source
 from chat2chart.sources.querying import query_run
 from chat2chart.sources.results import ResultSet, query_columns
 from chat2chart.sources.semantic import SemanticQuery
+from chat2chart.workspaces.selectors import workspace_locale
 
 EDITABLE_FIELDS = ("title", "description", "spec", "query")
 
@@ -41,6 +43,7 @@ class RenderedChart:
     option: dict[str, Any]
     result: ResultSet
     spec: ChartSpec
+    grain: str | None = None  # the date grouping's grain, when the query has one
 
     @property
     def data(self) -> dict[str, Any]:
@@ -150,16 +153,46 @@ def chart_render(
     else:
         result = result_from_data(_as_object(data, "data"))
     chart_spec = _spec_for(spec=spec, chart_type=chart_type, result=result, title=title, options=options)
-    return RenderedChart(option=build_option(chart_spec, result), result=result, spec=chart_spec)
+    option = build_option(chart_spec, result, locale=workspace_locale())
+    return RenderedChart(option=option, result=result, spec=chart_spec)
 
 
-def chart_data(*, chart: SavedChart, principal: Principal, use_cache: bool = True) -> RenderedChart:
-    """Re-run a saved chart's query as `principal` and draw it with its spec."""
+def time_grain(query: SemanticQuery) -> str | None:
+    """The grain of the query's date grouping (day, week, month, quarter, year), if it has one."""
+    return next((d.granularity for d in query.dimensions if d.granularity in CHART_GRAINS), None)
+
+
+def with_grain(query: SemanticQuery, grain: str) -> SemanticQuery:
+    """The query with its date grouping cut to `grain` instead; ChartError when that is not possible."""
+    if grain not in CHART_GRAINS:
+        raise ChartError(f"{grain!r} is not a grain; use one of {', '.join(CHART_GRAINS)}.")
+    if time_grain(query) is None:
+        raise ChartError(
+            "This chart does not group a date by day, week or month, so it has no grain to change."
+        )
+    at = next(i for i, d in enumerate(query.dimensions) if d.granularity in CHART_GRAINS)
+    dimensions = list(query.dimensions)
+    dimensions[at] = dimensions[at].model_copy(update={"granularity": grain})
+    return query.model_copy(update={"dimensions": dimensions})
+
+
+def chart_data(
+    *, chart: SavedChart, principal: Principal, use_cache: bool = True, grain: str | None = None
+) -> RenderedChart:
+    """Re-run a saved chart's query as `principal` and draw it with its spec.
+
+    `grain` re-cuts the chart's date grouping (day … year) for this view only; the saved chart keeps
+    its own. Raises ChartError when the grain is unknown or the chart has no date grouping.
+    """
     if not policy.can_view_chart(principal, chart):
         raise Forbidden("You do not have permission to see this chart.")
-    result = query_result(query=parse_query(chart.query), principal=principal, use_cache=use_cache)
+    query = parse_query(chart.query)
+    if grain:
+        query = with_grain(query, grain)
+    result = query_result(query=query, principal=principal, use_cache=use_cache)
     spec = parse_spec(chart.spec)
-    return RenderedChart(option=build_option(spec, result), result=result, spec=spec)
+    option = build_option(spec, result, locale=workspace_locale())
+    return RenderedChart(option=option, result=result, spec=spec, grain=time_grain(query))
 
 
 # --- saved charts ------------------------------------------------------------------------------------
