@@ -33,6 +33,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 NUMBER_FORMAT_RE = re.compile(
     r"^(?P<currency>[$€£]?)0(?P<group>,0)?(?:\.(?P<decimals>0+))?(?P<suffix>[%a]?)$"
@@ -182,8 +183,12 @@ def format_number(
                 number /= step
                 unit = letter
                 break
-    text = f"{abs(number):{',' if fmt.group else ''}.{fmt.decimals}f}"
-    negative = number < 0 and float(text.replace(",", "")) != 0
+    # Halves round away from zero on the shortest decimal form of the number, as Intl.NumberFormat
+    # (charts.js) does: 1234.5 -> 1235 and 1.005 -> 1.01 on both sides (Python's own rounding is
+    # half-to-even on the binary value).
+    exact = Decimal(repr(abs(number))).quantize(Decimal(1).scaleb(-fmt.decimals), rounding=ROUND_HALF_UP)
+    text = f"{exact:{',' if fmt.group else ''}.{fmt.decimals}f}"
+    negative = number < 0 and exact != 0
     text = text.replace(",", "\x00").replace(".", conventions.decimal).replace("\x00", conventions.group)
     text += unit
     code = currency or fmt.currency
