@@ -162,8 +162,11 @@ def time_grain(query: SemanticQuery) -> str | None:
     return next((d.granularity for d in query.dimensions if d.granularity in CHART_GRAINS), None)
 
 
-def with_grain(query: SemanticQuery, grain: str) -> SemanticQuery:
-    """The query with its date grouping cut to `grain` instead; ChartError when that is not possible."""
+def with_grain(query: SemanticQuery, grain: str) -> tuple[SemanticQuery, dict[str, str]]:
+    """The query with its date grouping cut to `grain` instead, and the renamed output column
+    ({"order_date_week": "order_date_month"}; empty when an alias keeps the name). Its ordering
+    follows the new name. Raises ChartError when the grain is unknown or there is no date grouping.
+    """
     if grain not in CHART_GRAINS:
         raise ChartError(f"{grain!r} is not a grain; use one of {', '.join(CHART_GRAINS)}.")
     if time_grain(query) is None:
@@ -172,8 +175,24 @@ def with_grain(query: SemanticQuery, grain: str) -> SemanticQuery:
         )
     at = next(i for i, d in enumerate(query.dimensions) if d.granularity in CHART_GRAINS)
     dimensions = list(query.dimensions)
-    dimensions[at] = dimensions[at].model_copy(update={"granularity": grain})
-    return query.model_copy(update={"dimensions": dimensions})
+    before = dimensions[at]
+    dimensions[at] = before.model_copy(update={"granularity": grain})
+    renamed = {}
+    if dimensions[at].output_name != before.output_name:
+        renamed = {before.output_name: dimensions[at].output_name}
+    order = [o.model_copy(update={"field": renamed.get(o.field, o.field)}) for o in query.order]
+    return query.model_copy(update={"dimensions": dimensions, "order": order}), renamed
+
+
+def _renamed_spec(spec: ChartSpec, renamed: dict[str, str]) -> ChartSpec:
+    """The spec with the encoding's column names renamed (a re-cut date column's new name)."""
+    if not renamed:
+        return spec
+    encoding = {
+        slot: [renamed.get(v, v) for v in value] if isinstance(value, list) else renamed.get(value, value)
+        for slot, value in spec.encoding.model_dump(exclude_defaults=True).items()
+    }
+    return spec.model_copy(update={"encoding": spec.encoding.model_validate(encoding)})
 
 
 def chart_data(
@@ -187,10 +206,11 @@ def chart_data(
     if not policy.can_view_chart(principal, chart):
         raise Forbidden("You do not have permission to see this chart.")
     query = parse_query(chart.query)
-    if grain:
-        query = with_grain(query, grain)
-    result = query_result(query=query, principal=principal, use_cache=use_cache)
     spec = parse_spec(chart.spec)
+    if grain:
+        query, renamed = with_grain(query, grain)
+        spec = _renamed_spec(spec, renamed)
+    result = query_result(query=query, principal=principal, use_cache=use_cache)
     option = build_option(spec, result, locale=workspace_locale())
     return RenderedChart(option=option, result=result, spec=spec, grain=time_grain(query))
 

@@ -12,8 +12,17 @@ from chat2chart.sources.catalogue import ColumnInfo, TableInfo
 
 @pytest.mark.parametrize(
     ("days", "grain"),
-    [(0, "day"), (30, "day"), (90, "day"), (91, "week"), (365, "week"), (730, "week"), (731, "month"),
-     (3650, "month"), (-200, "week")],
+    [
+        (0, "day"),
+        (30, "day"),
+        (90, "day"),
+        (91, "week"),
+        (365, "week"),
+        (730, "week"),
+        (731, "month"),
+        (3650, "month"),
+        (-200, "week"),
+    ],
 )
 def test_the_default_grain_follows_the_range(days, grain):
     assert default_grain(days) == grain
@@ -45,13 +54,17 @@ def _orders(first: str, last: str, days: int) -> TableInfo:
     ],
 )
 def test_the_planner_groups_a_date_by_the_default_grain(first, last, days, grain):
-    plan = plan_question("revenue over time", _orders(first, last, days), source_id=1, now=dt.date(2025, 7, 1))
+    plan = plan_question(
+        "revenue over time", _orders(first, last, days), source_id=1, now=dt.date(2025, 7, 1)
+    )
     assert [(d.field, d.granularity) for d in plan.query.dimensions] == [("order_date", grain)]
 
 
 def test_a_window_in_the_question_sets_the_grain():
     table = _orders("2020-01-01", "2025-06-30", 1800)
-    plan = plan_question("revenue over time in the last 6 months", table, source_id=1, now=dt.date(2025, 7, 1))
+    plan = plan_question(
+        "revenue over time in the last 6 months", table, source_id=1, now=dt.date(2025, 7, 1)
+    )
     assert plan.query.dimensions[0].granularity == "week"
     plan = plan_question("revenue over time in the last 30 days", table, source_id=1, now=dt.date(2025, 7, 1))
     assert plan.query.dimensions[0].granularity == "day"

@@ -231,7 +231,9 @@ def test_the_organisations_locale_reaches_the_browser_and_the_kpi_text():
         parse_spec({"type": "kpi", "encoding": {"value": "revenue"}}), table, locale="de-DE"
     )
     assert option["aiser"]["numberLocale"]["decimal"] == ","
-    assert f"1.234.567,50{NBSP}€" in json.dumps(option, ensure_ascii=False)  # the big number, as a German reader writes it
+    assert f"1.234.567,50{NBSP}€" in json.dumps(
+        option, ensure_ascii=False
+    )  # the big number, as a German reader writes it
 
 
 def test_the_treemap_shows_values_and_its_title_once():
