@@ -92,7 +92,7 @@ def test_an_unknown_grain_is_refused_with_a_reason(alpha, daily_chart):
     chart, _ = daily_chart
     response = alpha.client("viewer").get(f"/api/v1/charts/{chart.pk}/data/?grain=fortnight")
     assert response.status_code == 400
-    assert "'fortnight' is not a grain" in response.json()["message"]
+    assert "'fortnight' is not a grain" in response.json()["error"]["message"]
 
 
 def test_numbers_follow_each_workspaces_own_locale(alpha, beta, daily_chart):

@@ -120,7 +120,8 @@ def test_more_than_ten_series_collapse_into_other_which_is_their_exact_sum():
     frame, table = _sales("sum")
     option = _stacked(table)
     names = [series["name"] for series in option["series"]]
-    assert len(names) == MAX_SERIES and names[-1] == "Other"
+    assert len(names) == MAX_SERIES
+    assert names[-1] == "Other"
 
     totals = frame.groupby("product")["value"].apply(lambda v: v.abs().sum()).sort_values(ascending=False)
     kept, collapsed = list(totals.index[: MAX_SERIES - 1]), list(totals.index[MAX_SERIES - 1 :])
@@ -149,7 +150,7 @@ def test_averages_and_distinct_counts_are_not_summed_into_other(agg):
 
 
 def test_ten_series_or_fewer_are_drawn_as_they_are():
-    frame, table = _sales("sum")
+    _, table = _sales("sum")
     few = table.with_rows(row for row in table.rows if row[1] in PRODUCTS[:10])
     assert [s["name"] for s in _stacked(few)["series"]] == PRODUCTS[:10]
 

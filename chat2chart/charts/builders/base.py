@@ -301,11 +301,10 @@ def dimension_title(chart: ChartInput, slot: str = "x") -> str:
     if not name:
         return ""
     grain = chart.table.column(name).granularity
-    return (
-        f"{name} by {grain}"
-        if grain and grain in ("hour", "day", "week", "month", "quarter", "year")
-        else name
-    )
+    if not grain or grain not in ("hour", "day", "week", "month", "quarter", "year"):
+        return name
+    # The query engine names a cut date "<field>_<grain>": the title says it in words.
+    return f"{name.removesuffix('_' + grain)} by {grain}"
 
 
 def category_axis(labels: list[str], *, boundary_gap: bool = True, name: str = "") -> dict[str, Any]:
