@@ -179,11 +179,13 @@ export function fitCategoryLabels(option, width) {
     if (axis.type !== "category" || !Array.isArray(axis.data) || !axis.data.length || axis.show === false) return {};
     const room = Math.max(24, (width - 80) / axis.data.length);
     const widest = Math.max(...axis.data.map((label) => textWidth(label)));
-    if (widest + 8 <= room) return { axisLabel: { rotate: 0, width: Math.max(room, 40) } };
+    if (widest + 8 <= room) return { nameGap: 28, axisLabel: { rotate: 0, width: Math.max(room, 40) } };
     const cut = Math.min(110, Math.max(56, width * 0.28));
+    // The axis title goes below the turned labels (their height is about the cut width x sin 45°).
+    const nameGap = Math.round(Math.min(cut, widest) * 0.71) + 20;
     // Rotated labels need about a line's height each; beyond that ECharts thins them (interval auto).
     const thin = room < 16 ? { interval: "auto" } : {};
-    return { axisLabel: { rotate: 45, width: cut, overflow: "truncate", ellipsis: "…", hideOverlap: true, ...thin } };
+    return { nameGap, axisLabel: { rotate: 45, width: cut, overflow: "truncate", ellipsis: "…", hideOverlap: true, ...thin } };
   });
   return update;
 }
@@ -280,7 +282,9 @@ export function renderChart(container, option, { data = null, echarts = globalTh
     if (!width || width === fittedWidth) return;
     fittedWidth = width;
     const xAxis = fitCategoryLabels(prepared, width);
-    if (xAxis) chart.setOption({ xAxis });
+    // A note under the title ("Top 10 of 40 …") wraps instead of running off a narrow chart.
+    const title = prepared.title?.subtext ? { subtextStyle: { width: Math.max(120, width - 72), overflow: "break" } } : null;
+    if (xAxis || title) chart.setOption({ ...(xAxis ? { xAxis } : {}), ...(title ? { title } : {}) });
   };
   fitLabels();
   const observer = new ResizeObserver(() => {

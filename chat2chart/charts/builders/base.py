@@ -263,7 +263,7 @@ def grid(chart: ChartInput, *, legend: bool = True, right: int = 24) -> dict[str
         "left": 16,
         "right": right,
         "top": top_offset(chart),
-        "bottom": 44 if legend else 24,
+        "bottom": (44 if legend else 24) + 16,  # room for the category axis's title
         "containLabel": True,
         # ECharts 6: keep axis titles inside the chart too, not only the tick labels.
         "outerBoundsContain": "all",
@@ -331,8 +331,10 @@ def value_axis(chart: ChartInput, *, name: str | None = None, percent: bool = Fa
     axis: dict[str, Any] = {
         "type": "log" if chart.options.log_axis and not percent else "value",
         "name": axis_title(chart) if name is None else name,
-        "nameLocation": "middle",
-        "nameGap": 40,
+        # Above the axis, where it never collides with tick labels of any width.
+        "nameLocation": "end",
+        "nameGap": 10,
+        "nameTextStyle": {"align": "left"},
     }
     if percent:
         axis.update({"max": 100, "axisLabel": {"formatter": "{value}%"}})
