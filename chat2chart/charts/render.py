@@ -241,7 +241,7 @@ def collapse_series(
         what = ", ".join(sorted({str(table.columns[i].aggregation) for i in measures} - {"sum", "count"}))
         note = (
             f"The {limit} largest of {len(distinct)} series; the other {len(distinct) - limit} are left out, "
-            f"not grouped as \u201c{OTHER}\u201d, because a {what} cannot be added up."
+            f"not grouped as \u201c{OTHER}\u201d, because {what} values cannot be added up."
         )
         return table.with_rows(row for row in table.rows if key(row) in keep), [note]
     keep = set(ranked[: limit - 1])

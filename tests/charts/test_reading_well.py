@@ -146,7 +146,7 @@ def test_averages_and_distinct_counts_are_not_summed_into_other(agg):
     largest = frame.groupby("product")["value"].sum().sort_values(ascending=False).index[:MAX_SERIES]
     assert set(names) == set(largest)
     assert "not grouped as \u201cOther\u201d" in option["title"]["subtext"]
-    assert f"a {agg} cannot be added up" in option["title"]["subtext"]
+    assert f"because {agg} values cannot be added up" in option["title"]["subtext"]
 
 
 def test_ten_series_or_fewer_are_drawn_as_they_are():
