@@ -108,7 +108,7 @@ def _provider(model: str) -> str | None:
 
 def workspace_locale() -> str:
     """The locale tag the workspace writes numbers in (its setting, else AISER_DEFAULT_LOCALE)."""
-    return workspace_settings().locale or settings.AISER_DEFAULT_LOCALE
+    return str(workspace_settings().locale or settings.AISER_DEFAULT_LOCALE)
 
 
 @dataclass(frozen=True)

@@ -288,7 +288,10 @@ def measure_unit(chart: ChartInput, measure: str | None = None) -> str:
 
 def axis_title(chart: ChartInput, names: list[str] | None = None) -> str:
     """A value axis's title from its measures' column names and unit: "revenue (EUR)"."""
-    names = [n for n in (names if names is not None else chart.measures() or [chart.first_measure()]) if n]
+    given: list[str | None] = (
+        list(names) if names is not None else [*chart.measures()] or [chart.first_measure()]
+    )
+    names = [n for n in given if n]
     if not names:
         return ""
     unit = measure_unit(chart, names[0])

@@ -132,7 +132,7 @@ def _on_time_axis(moments: list[datetime], values: list[Any], grain: str | None)
     moment, last = pairs[0][0], pairs[-1][0]
     while moment <= last and len(filled) < MAX_FILLED_POINTS:
         filled.append([_iso(moment), present.get(moment)])
-        moment = _next_period(moment, grain)  # type: ignore[arg-type]
+        moment = _next_period(moment, grain)
     if moment <= last:  # too many periods to fill: draw the points as they are
         return [[_iso(m), v] for m, v in pairs]
     return filled
