@@ -526,6 +526,9 @@ AISER_LLM_ALLOWED_MODELS = env.items("AISER_LLM_ALLOWED_MODELS", AISER_LLM_MODEL
 # --- Workspaces --------------------------------------------------------------------------------------
 # What a new workspace starts with; each workspace changes its own in its settings.
 AISER_DEFAULT_TIMEZONE = env.text("AISER_DEFAULT_TIMEZONE", "UTC")
+# Numbers in charts are written in this locale unless a workspace chooses another (en-US, en-GB,
+# de-DE, fr-FR, nl-NL, pt-BR: chat2chart/charts/builders/formats.NUMBER_LOCALES).
+AISER_DEFAULT_LOCALE = env.text("AISER_DEFAULT_LOCALE", "en-US")
 
 # --- Hook chains (chat2chart/core/hooks.py) ----------------------------------------------------------
 # Usage, audit and limits implementations by import path, every one called in order. The edition's

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat2chart.charts import selectors, services
+from chat2chart.charts.grain import CHART_GRAINS
 from chat2chart.charts.models import SavedChart
 from chat2chart.charts.policy import RULES as CHART_RULES
 from chat2chart.charts.recommend import INTENTS, recommend
@@ -260,10 +261,13 @@ class SavedChartDuplicateView(_SavedChartView):
 class SavedChartDataView(_SavedChartView):
     @extend_schema(summary="Re-run a saved chart's query and draw it", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
-        rendered = services.chart_data(chart=self.object, principal=self.principal)
+        grain = request.query_params.get("grain") or None
+        rendered = services.chart_data(chart=self.object, principal=self.principal, grain=grain)
         return Response(
             {
                 "option": rendered.option,
+                "grain": rendered.grain,
+                "grains": list(CHART_GRAINS) if rendered.grain else [],
                 "data": rendered.data,
                 "sql": rendered.sql,
                 "cached": rendered.cached,

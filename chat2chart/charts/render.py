@@ -17,14 +17,16 @@ from chat2chart.charts.spec import NUMERIC_TYPES, TEMPORAL_TYPES, ChartOptions, 
 from chat2chart.core.errors import ChartError
 from chat2chart.sources.results import ResultSet, to_number
 
+MAX_SERIES = 10  # coloured series before the smallest collapse into "Other" (the palette has 10 colours)
 ZOOM_AFTER = 100  # points on a category axis before a dataZoom is added
 LARGE_SCATTER = 5000  # points in one scatter series before ECharts' large mode is switched on
 
 
-def build_option(spec: ChartSpec, table: ResultSet) -> dict[str, Any]:
+def build_option(spec: ChartSpec, table: ResultSet, *, locale: str | None = None) -> dict[str, Any]:
     """The ECharts option for `spec` drawn from the typed result `table`.
 
     Column types and roles are read from the ResultSet as they are; nothing here infers them.
+    `locale` is the organisation's locale tag (builders/formats.NUMBER_LOCALES); None means en-US.
     """
     chart_type = get_chart_type(spec.type)
     slots = resolve_slots(chart_type, spec.encoding, table)
@@ -37,8 +39,16 @@ def build_option(spec: ChartSpec, table: ResultSet) -> dict[str, Any]:
         _refuse_negative_parts(chart_type, slots, table)
     options = _effective_options(chart_type, spec.options)
     table, notes = _cut_to_top_n(chart_type, options, slots, table)
+    table, series_notes = collapse_series(chart_type, slots, table)
+    notes = [*notes, *series_notes]
     chart = ChartInput(
-        spec=spec, chart_type=chart_type, options=options, table=table, slots=slots, notes=notes
+        spec=spec,
+        chart_type=chart_type,
+        options=options,
+        table=table,
+        slots=slots,
+        notes=notes,
+        locale=locale,
     )
     option = chart_type.build(chart)
     if chart_type.zoomable:
@@ -183,7 +193,77 @@ def _cut_to_top_n(
     return table.with_rows(rows), [note]
 
 
+# Types whose series column is a second category axis or a rank, not a colour: never collapsed.
+_SERIES_NOT_COLOUR = frozenset({"marimekko", "heatmap", "bump", "pivot_table"})
+# Types whose rows are points: a collapsed series only changes colour, nothing is added up.
+_POINTS = frozenset({"relationship"})
+# Aggregations whose values may be added: a sum of sums, a sum of counts, raw values (summed by the builder).
+ADDITIVE_AGGREGATIONS = (None, "sum", "count")
+
+
+def collapse_series(
+    chart_type: ChartType, slots: dict[str, Any], table: ResultSet, *, limit: int = MAX_SERIES
+) -> tuple[ResultSet, list[str]]:
+    """Keep the `limit - 1` largest series (by the absolute sum of their measures) and group the
+    rest as one "Other" series, so more series than palette colours stay readable.
+
+    "Other" is the exact sum of the collapsed series only when every measure is additive (a sum, a
+    count or raw values). For an average, median, minimum, maximum or distinct count a sum would be
+    a wrong number, so nothing is collapsed: the `limit` largest series are drawn, the rest are left
+    out, and the returned note says so. Point charts (scatter) only recolour the collapsed points.
+    """
+    column = slots.get("series")
+    if not isinstance(column, str) or chart_type.id in _SERIES_NOT_COLOUR:
+        return table, []
+    position = table.index(column)
+
+    def key(row: tuple[Any, ...]) -> str:
+        return "" if row[position] is None else str(row[position])
+
+    distinct = list(dict.fromkeys(key(row) for row in table.rows))
+    if len(distinct) <= limit:
+        return table, []
+    measures = [
+        table.index(c)
+        for v in slots.values()
+        for c in (v if isinstance(v, list) else [v])
+        if isinstance(c, str) and c != column and table.column(c).is_numeric
+    ]
+    totals: dict[str, float] = dict.fromkeys(distinct, 0.0)
+    for row in table.rows:
+        totals[key(row)] += sum(abs(to_number(row[i]) or 0) for i in measures)
+    ranked = sorted(distinct, key=lambda name: totals[name], reverse=True)
+    additive = chart_type.family in _POINTS or all(
+        table.columns[i].aggregation in ADDITIVE_AGGREGATIONS for i in measures
+    )
+    if not additive:
+        keep = set(ranked[:limit])
+        what = ", ".join(sorted({str(table.columns[i].aggregation) for i in measures} - {"sum", "count"}))
+        note = (
+            f"The {limit} largest of {len(distinct)} series; the other {len(distinct) - limit} are left out, "
+            f"not grouped as \u201c{OTHER}\u201d, because {what} values cannot be added up."
+        )
+        return table.with_rows(row for row in table.rows if key(row) in keep), [note]
+    keep = set(ranked[: limit - 1])
+    rows = [row if key(row) in keep else (*row[:position], OTHER, *row[position + 1 :]) for row in table.rows]
+    note = (
+        f"The {limit - 1} largest of {len(distinct)} series; the other {len(distinct) - len(keep)} "
+        f"are added up as \u201c{OTHER}\u201d."
+    )
+    return table.with_rows(rows), [note]
+
+
 def _add_data_zoom(option: dict[str, Any]) -> None:
+    axis = option.get("xAxis")
+    if isinstance(axis, dict) and axis.get("type") == "time":
+        longest = max((len(s.get("data") or []) for s in _as_list(option.get("series"))), default=0)
+        if longest > ZOOM_AFTER:
+            option["dataZoom"] = [{"type": "inside", "xAxisIndex": 0}, {"type": "slider", "xAxisIndex": 0}]
+            for grid in _as_list(option.get("grid")):
+                grid["bottom"] = grid.get("bottom", 44) + 40
+            if "legend" in option:
+                option["dataZoom"][1]["bottom"] = 36
+        return
     for axis_key, index_key in (("xAxis", "xAxisIndex"), ("yAxis", "yAxisIndex")):
         axis = option.get(axis_key)
         axis = axis[0] if isinstance(axis, list) and axis else axis

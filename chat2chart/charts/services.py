@@ -15,6 +15,7 @@ import pydantic
 from django.db import transaction
 
 from chat2chart.charts import policy
+from chat2chart.charts.grain import CHART_GRAINS
 from chat2chart.charts.models import SavedChart
 from chat2chart.charts.registry import get_chart_type
 from chat2chart.charts.render import build_option, resolve_slots
@@ -33,6 +34,7 @@ from chat2chart.sources.models import Source
 from chat2chart.sources.querying import query_run
 from chat2chart.sources.results import ResultSet, query_columns
 from chat2chart.sources.semantic import SemanticQuery
+from chat2chart.workspaces.selectors import workspace_locale
 
 EDITABLE_FIELDS = ("title", "description", "spec", "query")
 
@@ -44,6 +46,7 @@ class RenderedChart:
     option: dict[str, Any]
     result: ResultSet
     spec: ChartSpec
+    grain: str | None = None  # the date grouping's grain, when the query has one
 
     @property
     def data(self) -> dict[str, Any]:
@@ -153,16 +156,66 @@ def chart_render(
     else:
         result = result_from_data(_as_object(data, "data"))
     chart_spec = _spec_for(spec=spec, chart_type=chart_type, result=result, title=title, options=options)
-    return RenderedChart(option=build_option(chart_spec, result), result=result, spec=chart_spec)
+    option = build_option(chart_spec, result, locale=workspace_locale())
+    return RenderedChart(option=option, result=result, spec=chart_spec)
 
 
-def chart_data(*, chart: SavedChart, principal: Principal, use_cache: bool = True) -> RenderedChart:
-    """Re-run a saved chart's query as `principal` and draw it with its spec."""
+def time_grain(query: SemanticQuery) -> str | None:
+    """The grain of the query's date grouping (day, week, month, quarter, year), if it has one."""
+    return next((d.granularity for d in query.dimensions if d.granularity in CHART_GRAINS), None)
+
+
+def with_grain(query: SemanticQuery, grain: str) -> tuple[SemanticQuery, dict[str, str]]:
+    """The query with its date grouping cut to `grain` instead, and the renamed output column
+    ({"order_date_week": "order_date_month"}; empty when an alias keeps the name). Its ordering
+    follows the new name. Raises ChartError when the grain is unknown or there is no date grouping.
+    """
+    if grain not in CHART_GRAINS:
+        raise ChartError(f"{grain!r} is not a grain; use one of {', '.join(CHART_GRAINS)}.")
+    if time_grain(query) is None:
+        raise ChartError(
+            "This chart does not group a date by day, week or month, so it has no grain to change."
+        )
+    at = next(i for i, d in enumerate(query.dimensions) if d.granularity in CHART_GRAINS)
+    dimensions = list(query.dimensions)
+    before = dimensions[at]
+    dimensions[at] = before.model_copy(update={"granularity": grain})
+    renamed = {}
+    if dimensions[at].output_name != before.output_name:
+        renamed = {before.output_name: dimensions[at].output_name}
+    order = [o.model_copy(update={"field": renamed.get(o.field, o.field)}) for o in query.order]
+    return query.model_copy(update={"dimensions": dimensions, "order": order}), renamed
+
+
+def _renamed_spec(spec: ChartSpec, renamed: dict[str, str]) -> ChartSpec:
+    """The spec with the encoding's column names renamed (a re-cut date column's new name)."""
+    if not renamed:
+        return spec
+    encoding = {
+        slot: [renamed.get(v, v) for v in value] if isinstance(value, list) else renamed.get(value, value)
+        for slot, value in spec.encoding.model_dump(exclude_defaults=True).items()
+    }
+    return spec.model_copy(update={"encoding": spec.encoding.model_validate(encoding)})
+
+
+def chart_data(
+    *, chart: SavedChart, principal: Principal, use_cache: bool = True, grain: str | None = None
+) -> RenderedChart:
+    """Re-run a saved chart's query as `principal` and draw it with its spec.
+
+    `grain` re-cuts the chart's date grouping (day … year) for this view only; the saved chart keeps
+    its own. Raises ChartError when the grain is unknown or the chart has no date grouping.
+    """
     if not policy.can_view_chart(principal, chart):
         raise Forbidden("You do not have permission to see this chart.")
-    result = query_result(query=parse_query(chart.query), principal=principal, use_cache=use_cache)
+    query = parse_query(chart.query)
     spec = parse_spec(chart.spec)
-    return RenderedChart(option=build_option(spec, result), result=result, spec=spec)
+    if grain:
+        query, renamed = with_grain(query, grain)
+        spec = _renamed_spec(spec, renamed)
+    result = query_result(query=query, principal=principal, use_cache=use_cache)
+    option = build_option(spec, result, locale=workspace_locale())
+    return RenderedChart(option=option, result=result, spec=spec, grain=time_grain(query))
 
 
 # --- saved charts ------------------------------------------------------------------------------------

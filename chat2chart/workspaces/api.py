@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -27,6 +28,9 @@ class WorkspaceSettingsInput(serializers.Serializer):
     embed_allowed_origins = serializers.ListField(child=serializers.CharField(), required=False)
     timezone = serializers.CharField(required=False, help_text="An IANA time zone, e.g. Europe/Berlin.")
     fiscal_year_start_month = serializers.IntegerField(required=False, help_text="1 (January) to 12.")
+    locale = serializers.CharField(
+        allow_blank=True, required=False, help_text="e.g. de-DE; blank = the platform's default."
+    )
 
 
 def settings_json(stored: WorkspaceSettings) -> dict[str, Any]:
@@ -37,6 +41,8 @@ def settings_json(stored: WorkspaceSettings) -> dict[str, Any]:
         "embed_allowed_origins": list(stored.embed_allowed_origins),
         "timezone": stored.timezone,
         "fiscal_year_start_month": stored.fiscal_year_start_month,
+        "locale": stored.locale,
+        "effective_locale": stored.locale or settings.AISER_DEFAULT_LOCALE,
     }
 
 

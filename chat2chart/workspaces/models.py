@@ -37,6 +37,8 @@ class WorkspaceSettings(models.Model):
     embed_allowed_origins = models.JSONField(default=list, blank=True)
     # IANA time zone in which this workspace's dates are read ("this month", "yesterday").
     timezone = models.CharField(max_length=64, default=default_timezone, validators=[validate_timezone])
+    # Locale tag numbers are written in ("de-DE": 1.234,5); blank = the platform's AISER_DEFAULT_LOCALE.
+    locale = models.CharField(max_length=16, blank=True)
     # The month (1 = January) the fiscal year starts in.
     fiscal_year_start_month = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(12)]

@@ -106,6 +106,11 @@ def _provider(model: str) -> str | None:
         return None
 
 
+def workspace_locale() -> str:
+    """The locale tag the workspace writes numbers in (its setting, else AISER_DEFAULT_LOCALE)."""
+    return str(workspace_settings().locale or settings.AISER_DEFAULT_LOCALE)
+
+
 @dataclass(frozen=True)
 class WorkspaceClock:
     """Today as the workspace sees it: relative periods ("last month", "yesterday") start from here.

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from chat2chart.charts.builders.formats import NUMBER_LOCALES
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, ValidationFailed
 from chat2chart.core.principal import Principal
@@ -69,6 +70,14 @@ def clean_timezone(name: str) -> str:
     return name
 
 
+def clean_locale(tag: str) -> str:
+    """A supported locale tag ("de-DE") or blank for the platform default; anything else is refused."""
+    tag = (tag or "").strip()
+    if tag and tag not in NUMBER_LOCALES:
+        raise ValidationFailed(f"{tag!r} is not a supported locale; use one of {', '.join(NUMBER_LOCALES)}.")
+    return tag
+
+
 def clean_fiscal_year_start_month(month: Any) -> int:
     if isinstance(month, bool) or not isinstance(month, int | str) or not str(month).strip().isdigit():
         raise ValidationFailed("The fiscal year's first month is a number from 1 (January) to 12.")
@@ -86,6 +95,7 @@ def workspace_settings_update(
     embed_allowed_origins: Any = _UNCHANGED,
     timezone: str = _UNCHANGED,
     fiscal_year_start_month: int = _UNCHANGED,
+    locale: str = _UNCHANGED,
 ) -> WorkspaceSettings:
     """Change the given settings of the workspace in scope (the others stay) and audit the change.
 
@@ -100,6 +110,7 @@ def workspace_settings_update(
         "embed_allowed_origins": clean_origins,
         "timezone": clean_timezone,
         "fiscal_year_start_month": clean_fiscal_year_start_month,
+        "locale": clean_locale,
     }
     given = {
         "llm_model": llm_model,
@@ -107,6 +118,7 @@ def workspace_settings_update(
         "embed_allowed_origins": embed_allowed_origins,
         "timezone": timezone,
         "fiscal_year_start_month": fiscal_year_start_month,
+        "locale": locale,
     }
     changes = {name: cleaners[name](value) for name, value in given.items() if value is not _UNCHANGED}
     hooks.current_workspace()  # fails closed when no workspace is in scope

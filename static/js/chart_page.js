@@ -2,7 +2,8 @@
 /**
  * A saved chart's page: re-runs the chart's query through its data endpoint and draws it with
  * charts.js; fills the "Chart type" select from the recommend endpoint and redraws the same result
- * as the chosen type; editors can save the type. Every failure is shown inline, as text.
+ * as the chosen type; editors can save the type. A chart that groups a date offers a "Grain" select
+ * (day … year) that re-runs the query at that grain for this view. Every failure is shown inline, as text.
  */
 import { api } from "./api.js";
 import { renderChart } from "./charts.js";
@@ -14,6 +15,8 @@ const saveButton = document.getElementById("chart-save-type");
 const errorBox = document.getElementById("chart-error");
 const status = document.getElementById("chart-status");
 const sqlBox = document.getElementById("chart-sql");
+const grainSelect = document.getElementById("chart-grain");
+const grainField = document.getElementById("chart-grain-field");
 
 // Display options that carry over when the type changes; layout options belong to the old type.
 const KEPT_OPTIONS = ["number_format", "date_format", "theme", "show_labels", "top_n"];
@@ -27,7 +30,8 @@ function showError(message) {
 
 function draw(option) {
   state.drawn?.dispose();
-  state.drawn = renderChart(container, option, { data: state.data });
+  // The page's heading is the chart's title: the chart does not repeat it.
+  state.drawn = renderChart(container, option, { data: state.data, showTitle: false });
 }
 
 function fillTypes(recommendations) {
@@ -44,12 +48,20 @@ function updateSaveButton() {
   saveButton.hidden = !config.canEdit || state.shownSpec.type === state.savedSpec.type;
 }
 
-async function load() {
+function fillGrains(grain, grains) {
+  grainField.hidden = !grain;
+  if (!grain) return;
+  grainSelect.replaceChildren(...grains.map((value) => new Option(value, value, false, value === grain)));
+}
+
+async function load({ grain = null, rankTypes = true } = {}) {
   container.setAttribute("aria-busy", "true");
   try {
-    const result = await api(config.urls.data);
+    const url = grain ? `${config.urls.data}?grain=${encodeURIComponent(grain)}` : config.urls.data;
+    const result = await api(url);
     state.data = result.data;
     draw(result.option);
+    fillGrains(result.grain, result.grains || []);
     status.textContent = result.cached ? "From cache" : "";
     if (result.truncated) status.textContent = "Showing the first rows only";
     if (result.sql) {
@@ -62,6 +74,7 @@ async function load() {
   } finally {
     container.setAttribute("aria-busy", "false");
   }
+  if (!rankTypes) return;
   try {
     const ranked = await api(config.urls.recommend, {
       method: "POST",
@@ -111,6 +124,15 @@ async function saveType() {
   }
 }
 
+async function switchGrain() {
+  grainSelect.disabled = true;
+  showError("");
+  // The other chart types are ranked on the first result; a new grain keeps the same columns.
+  await load({ grain: grainSelect.value, rankTypes: false });
+  grainSelect.disabled = false;
+}
+
 select.addEventListener("change", switchType);
+grainSelect.addEventListener("change", switchGrain);
 saveButton.addEventListener("click", saveType);
 load();

@@ -13,19 +13,30 @@ const NUMBER_FORMAT = /^([$€£]?)0(,0)?(?:\.(0+))?([%a]?)$/;
 const COMPACT = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "k"]];
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-/** Format a number with the same small pattern set as builders/formats.py (e.g. "0,0.00", "0%", "$0,0"). */
-export function formatNumber(value, pattern) {
+const EN_US = { tag: "en-US", group: ",", decimal: ".", percentSpace: "", currencyFirst: true, currencySpace: "" };
+const CURRENCY_SIGNS = { USD: "$", EUR: "€", GBP: "£", JPY: "¥" };
+const SIGN_CODES = { $: "USD", "€": "EUR", "£": "GBP" };
+const NBSP = "\u00a0";
+
+/**
+ * Format a number with the same pattern set and locale rules as builders/formats.py `format_number`
+ * (e.g. "0,0.00", "0.0%", "$0,0", "0.0a"). `locale` is the option's `aiser.numberLocale` (separators,
+ * the space before "%", where a currency goes: sent by the server, never guessed here); `currency`
+ * an ISO code whose sign or code is added.
+ */
+export function formatNumber(value, pattern, { locale = EN_US, currency = null } = {}) {
   if (value === null || value === undefined || value === "" || !Number.isFinite(Number(value))) {
     return value === null || value === undefined ? "–" : String(value);
   }
   let number = Number(value);
   const match = NUMBER_FORMAT.exec(pattern || (Number.isInteger(number) ? "0,0" : "0,0.00"));
   if (!match) return String(value);
-  const [, currency, group, decimals = "", suffix] = match;
+  const [, sign, group, decimals = "", suffix] = match;
+  const conventions = { ...EN_US, ...(locale || {}) };
   let unit = "";
   if (suffix === "%") {
     number *= 100;
-    unit = "%";
+    unit = `${conventions.percentSpace}%`;
   } else if (suffix === "a") {
     const step = COMPACT.find(([size]) => Math.abs(number) >= size);
     if (step) {
@@ -33,13 +44,21 @@ export function formatNumber(value, pattern) {
       unit = step[1];
     }
   }
-  const text = Math.abs(number).toLocaleString("en-US", {
+  // Digits and grouping as en-US writes them, then this locale's marks in place of "," and ".".
+  const english = Math.abs(number).toLocaleString("en-US", {
     minimumFractionDigits: decimals.length,
     maximumFractionDigits: decimals.length,
     useGrouping: Boolean(group),
   });
-  const sign = number < 0 && Number(text.replace(/,/g, "")) !== 0 ? "-" : "";
-  return `${sign}${currency}${text}${unit}`;
+  const negative = number < 0 && Number(english.replace(/,/g, "")) !== 0;
+  let text = english.replace(/[,.]/g, (mark) => (mark === "," ? conventions.group : conventions.decimal)) + unit;
+  const code = currency || SIGN_CODES[sign] || "";
+  if (code) {
+    const symbol = CURRENCY_SIGNS[code] || code;
+    const space = conventions.currencySpace || (symbol === code ? NBSP : "");
+    text = conventions.currencyFirst ? `${symbol}${space}${text}` : `${text}${space || NBSP}${symbol}`;
+  }
+  return negative ? `-${text}` : text;
 }
 
 /** One CSV cell; text that a spreadsheet would run as a formula gets a leading apostrophe. */
@@ -75,7 +94,8 @@ function dataForCsv(option, data) {
 function csvButton(option, data) {
   const button = document.createElement("button");
   button.type = "button";
-  button.className = "aiser-chart__csv";
+  // The product's secondary button (static/css/aiser.css), like every other action on the page.
+  button.className = "button secondary aiser-chart__csv";
   button.textContent = "Download CSV";
   button.addEventListener("click", () => {
     const blob = new Blob(["\ufeff", toCsv(data)], { type: "text/csv;charset=utf-8" });
@@ -90,21 +110,37 @@ function csvButton(option, data) {
   return button;
 }
 
+/** Without a title line, the plot moves up into the room the option kept for it. */
+function lowerTitleRoom(option) {
+  for (const grid of asList(option.grid)) {
+    if (typeof grid.top === "number") grid.top = Math.max(40, grid.top - 22);
+  }
+}
+
 function asList(value) {
   if (!value) return [];
   return Array.isArray(value) ? value : [value];
 }
 
 /** Install number-format functions where the option left formatting to us. */
-function withFormatters(option, pattern) {
+function withFormatters(option, meta) {
+  const pattern = meta.numberFormat;
+  const settings = { locale: meta.numberLocale, currency: meta.currency };
   for (const series of asList(option.series)) {
     // Dial labels of big numbers read better compact (1.2M), whatever the value's own format.
     if (series.type === "gauge" && !series.axisLabel?.formatter && Number(series.max) >= 10000) {
-      series.axisLabel = { ...series.axisLabel, formatter: (value) => formatNumber(value, "0.0a") };
+      series.axisLabel = { ...series.axisLabel, formatter: (value) => formatNumber(value, "0.0a", settings) };
     }
   }
-  if (!pattern) return option;
-  const format = (value) => formatNumber(value, pattern);
+  const format = (value) => formatNumber(value, pattern, settings);
+  for (const series of asList(option.series)) {
+    // Treemap tiles show their values, in the chart's format (the option carries "{b}\n{c}").
+    if (series.type === "treemap") {
+      series.label = { ...series.label, formatter: (params) => `${params.name}\n${format(params.value)}` };
+      series.upperLabel = { ...series.upperLabel, formatter: (params) => `${params.name}: ${format(params.value)}` };
+    }
+  }
+  if (!pattern && !meta.numberLocale) return option;
   for (const key of ["xAxis", "yAxis", "radiusAxis"]) {
     for (const axis of asList(option[key])) {
       if ((axis.type === "value" || axis.type === "log") && !axis.axisLabel?.formatter) {
@@ -121,12 +157,45 @@ function withFormatters(option, pattern) {
   return option;
 }
 
+const LABEL_FONT = "12px sans-serif";
+let measuringCanvas = null;
+
+function textWidth(text) {
+  measuringCanvas ||= document.createElement("canvas");
+  const context = measuringCanvas.getContext("2d");
+  context.font = LABEL_FONT;
+  return context.measureText(String(text)).width;
+}
+
+/**
+ * Category labels under columns that would not fit side by side (a phone is 390 px wide) are
+ * turned 45° and cut to a width with an ellipsis; the axis tooltip still names the whole category.
+ * Recomputed whenever the chart's width changes. Returns the xAxis update, or null when none.
+ */
+export function fitCategoryLabels(option, width) {
+  const axes = asList(option.xAxis);
+  if (!axes.length || axes.every((axis) => axis.type !== "category")) return null;
+  const update = axes.map((axis) => {
+    if (axis.type !== "category" || !Array.isArray(axis.data) || !axis.data.length || axis.show === false) return {};
+    const room = Math.max(24, (width - 80) / axis.data.length);
+    const widest = Math.max(...axis.data.map((label) => textWidth(label)));
+    if (widest + 8 <= room) return { nameGap: 28, axisLabel: { rotate: 0, width: Math.max(room, 40) } };
+    const cut = Math.min(110, Math.max(56, width * 0.28));
+    // The axis title goes below the turned labels (their height is about the cut width x sin 45°).
+    const nameGap = Math.round(Math.min(cut, widest) * 0.71) + 20;
+    // Rotated labels need about a line's height each; beyond that ECharts thins them (interval auto).
+    const thin = room < 16 ? { interval: "auto" } : {};
+    return { nameGap, axisLabel: { rotate: 45, width: cut, overflow: "truncate", ellipsis: "…", hideOverlap: true, ...thin } };
+  });
+  return update;
+}
+
 function renderTable(body, option, meta) {
   const table = document.createElement("table");
   table.className = `aiser-table aiser-table--${meta.kind}`;
   table.style.borderCollapse = "collapse";
   table.style.width = "100%";
-  const title = option.title?.text;
+  const title = meta.showTitle === false ? "" : option.title?.text;
   if (title) {
     const caption = document.createElement("caption");
     caption.textContent = title;
@@ -148,7 +217,8 @@ function renderTable(body, option, meta) {
       const rowHeader = meta.kind === "pivot" && index === 0;
       const cell = document.createElement(rowHeader ? "th" : "td");
       if (rowHeader) cell.scope = "row";
-      cell.textContent = numeric[index] && typeof value === "number" ? formatNumber(value, meta.numberFormat) : (value ?? "");
+      const settings = { locale: meta.numberLocale, currency: meta.currency };
+      cell.textContent = numeric[index] && typeof value === "number" ? formatNumber(value, meta.numberFormat, settings) : (value ?? "");
       if (numeric[index]) {
         cell.className = "num";
         cell.style.textAlign = "right";
@@ -169,11 +239,17 @@ function renderTable(body, option, meta) {
 /**
  * Render `option` into `container`. Returns {chart, dispose}; `chart` is the ECharts instance
  * (null for tables). `data` (the query result) feeds the CSV download; tables fall back to their dataset.
+ * `showTitle: false` leaves the chart's own title out where the page or card already shows it as a
+ * heading (its notes, such as "Top 10 of 40", stay).
  */
-export function renderChart(container, option, { data = null, echarts = globalThis.echarts } = {}) {
-  const meta = option.aiser || {};
+export function renderChart(container, option, { data = null, echarts = globalThis.echarts, showTitle = true } = {}) {
+  const meta = { ...(option.aiser || {}), showTitle };
   const prepared = structuredClone(option);
   delete prepared.aiser;
+  if (!showTitle && prepared.title) {
+    prepared.title = { ...prepared.title, text: "" };
+    if (!prepared.title.subtext) lowerTitleRoom(prepared);
+  }
   container.replaceChildren();
   container.classList.add("aiser-chart");
   // A column: the actions row on top, the chart taking the rest of the container's height.
@@ -199,8 +275,22 @@ export function renderChart(container, option, { data = null, echarts = globalTh
   body.style.flex = "1 1 auto";
   body.style.minHeight = "240px";
   const chart = echarts.init(body, meta.theme === "dark" ? "dark" : null, { renderer: "canvas" });
-  chart.setOption(withFormatters(prepared, meta.numberFormat));
-  const observer = new ResizeObserver(() => chart.resize());
+  chart.setOption(withFormatters(prepared, meta));
+  let fittedWidth = 0;
+  const fitLabels = () => {
+    const width = body.clientWidth;
+    if (!width || width === fittedWidth) return;
+    fittedWidth = width;
+    const xAxis = fitCategoryLabels(prepared, width);
+    // A note under the title ("Top 10 of 40 …") wraps instead of running off a narrow chart.
+    const title = prepared.title?.subtext ? { subtextStyle: { width: Math.max(120, width - 72), overflow: "break" } } : null;
+    if (xAxis || title) chart.setOption({ ...(xAxis ? { xAxis } : {}), ...(title ? { title } : {}) });
+  };
+  fitLabels();
+  const observer = new ResizeObserver(() => {
+    chart.resize();
+    fitLabels();
+  });
   observer.observe(container);
   return {
     chart,

@@ -167,4 +167,5 @@ def test_a_unit_in_a_list_of_groupings_is_the_dates_grain_and_samples_from_one_w
     ]
     plan = plan_question("revenue over time", orders, source_id=1, now=TODAY)
     assert isinstance(plan, Plan)
-    assert [(d.field, d.granularity) for d in plan.query.dimensions] == [("order_date", "month")]
+    # 730 distinct days: two years, read by week (issue 19's default grain), not by day.
+    assert [(d.field, d.granularity) for d in plan.query.dimensions] == [("order_date", "week")]

@@ -32,6 +32,8 @@ def test_it_shows_the_defaults_and_the_models_on_offer(alpha, settings):
         "embed_allowed_origins": [],
         "timezone": "Europe/Berlin",
         "fiscal_year_start_month": 1,
+        "locale": "",  # numbers in charts: blank = AISER_DEFAULT_LOCALE
+        "effective_locale": "en-US",
     }
 
 

@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chat2chart.charts.builders.formats import default_date_format, format_date, parse_temporal, pattern_for
+from chat2chart.charts.builders.formats import (
+    currency_for,
+    default_date_format,
+    format_date,
+    format_number,
+    number_locale,
+    parse_number_format,
+    parse_temporal,
+    pattern_for,
+)
+from chat2chart.charts.palette import PALETTE
 from chat2chart.charts.registry import ChartType
 from chat2chart.charts.spec import ChartOptions, ChartSpec
 from chat2chart.core.errors import ChartError
@@ -47,6 +57,7 @@ class ChartInput:
     table: ResultSet
     slots: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    locale: str | None = None  # the organisation's locale tag ("de-DE"); None = en-US
 
     def column(self, slot: str) -> str | None:
         value = self.slots.get(slot)
@@ -63,8 +74,22 @@ class ChartInput:
         """The spec's number format, else the one the first measure's column format asks for."""
         if self.options.number_format:
             return self.options.number_format
-        first = next((name for name in (*self.measures(), self.column("value")) if name), None)
+        first = self.first_measure()
         return pattern_for(self.table.column(first).format) if first else None
+
+    def first_measure(self) -> str | None:
+        return next((name for name in (*self.measures(), self.column("value")) if name), None)
+
+    def currency(self) -> str | None:
+        """The ISO code the values are in: the spec's $/€/£ pattern, else the first measure's column."""
+        if self.options.number_format:
+            return parse_number_format(self.options.number_format).currency or None
+        first = self.first_measure()
+        return currency_for(self.table.column(first).format) if first else None
+
+    def format(self, value: float | int | None) -> str:
+        """A value as text in the chart's number format, currency and locale (KPI, labels)."""
+        return format_number(value, self.number_format(), locale=self.locale, currency=self.currency())
 
     def measures(self) -> list[str]:
         return list(self.slots.get("y") or [])
@@ -133,7 +158,8 @@ def matrix(
             cells = values.setdefault(name, [None] * len(categories))
             if number is not None:
                 cells[position[label]] = (cells[position[label]] or 0) + number
-    result = Matrix(categories, list(values), values)
+    names = [name for name in values if name != OTHER] + ([OTHER] if OTHER in values else [])
+    result = Matrix(categories, names, values)
     _sort(result, chart.options.sort)
     return result
 
@@ -201,12 +227,15 @@ def base_option(chart: ChartInput, *, trigger: str = "item", legend: bool = True
             },
         },
         "aria": {"enabled": True},
+        "color": list(PALETTE),
         "animationDuration": 400,
         "aiser": {
             "kind": "echarts",
             "type": chart.chart_type.id,
             "theme": options.theme,
             "numberFormat": chart.number_format(),
+            "currency": chart.currency(),
+            "numberLocale": number_locale(chart.locale).to_json(),
             "percent": bool(options.normalize),
         },
     }
@@ -234,15 +263,60 @@ def grid(chart: ChartInput, *, legend: bool = True, right: int = 24) -> dict[str
         "left": 16,
         "right": right,
         "top": top_offset(chart),
-        "bottom": 44 if legend else 24,
+        "bottom": (44 if legend else 24) + 16,  # room for the category axis's title
         "containLabel": True,
+        # ECharts 6: keep axis titles inside the chart too, not only the tick labels.
+        "outerBoundsContain": "all",
     }
 
 
-def category_axis(labels: list[str], *, boundary_gap: bool = True) -> dict[str, Any]:
+def measure_unit(chart: ChartInput, measure: str | None = None) -> str:
+    """The unit a measure's values are in, for axis titles: a currency code, "%" or ""."""
+    if chart.options.normalize:
+        return "%"
+    pattern = chart.number_format() or ""
+    if pattern.endswith("%"):
+        return "%"
+    name = measure or chart.first_measure()
+    column_format = chart.table.column(name).format if name else None
+    if column_format == "percent":
+        return "%"
+    return (
+        (currency_for(column_format) if not chart.options.number_format else None) or chart.currency() or ""
+    )
+
+
+def axis_title(chart: ChartInput, names: list[str] | None = None) -> str:
+    """A value axis's title from its measures' column names and unit: "revenue (EUR)"."""
+    given: list[str | None] = (
+        list(names) if names is not None else [*chart.measures()] or [chart.first_measure()]
+    )
+    names = [n for n in given if n]
+    if not names:
+        return ""
+    unit = measure_unit(chart, names[0])
+    return f"{', '.join(names)} ({unit})" if unit else ", ".join(names)
+
+
+def dimension_title(chart: ChartInput, slot: str = "x") -> str:
+    """A category or time axis's title: the column's name, with its grain ("order_date by month")."""
+    name = chart.column(slot)
+    if not name:
+        return ""
+    grain = chart.table.column(name).granularity
+    if not grain or grain not in ("hour", "day", "week", "month", "quarter", "year"):
+        return name
+    # The query engine names a cut date "<field>_<grain>": the title says it in words.
+    return f"{name.removesuffix('_' + grain)} by {grain}"
+
+
+def category_axis(labels: list[str], *, boundary_gap: bool = True, name: str = "") -> dict[str, Any]:
     return {
         "type": "category",
         "data": labels,
+        "name": name,
+        "nameLocation": "middle",
+        "nameGap": 28,
         "boundaryGap": boundary_gap,
         # Try every label when there are few, hiding only the ones that would overlap.
         "axisLabel": {
@@ -255,10 +329,14 @@ def category_axis(labels: list[str], *, boundary_gap: bool = True) -> dict[str, 
     }
 
 
-def value_axis(chart: ChartInput, *, name: str = "", percent: bool = False) -> dict[str, Any]:
+def value_axis(chart: ChartInput, *, name: str | None = None, percent: bool = False) -> dict[str, Any]:
+    """A value axis titled `name`, by default from the chart's measures and unit (`axis_title`)."""
     axis: dict[str, Any] = {
         "type": "log" if chart.options.log_axis and not percent else "value",
-        "name": name,
+        "name": axis_title(chart) if name is None else name,
+        # Above the axis, where it never collides with tick labels of any width.
+        "nameLocation": "end",
+        "nameGap": 10,
         "nameTextStyle": {"align": "left"},
     }
     if percent:

@@ -8,9 +8,11 @@ from typing import Any
 
 from chat2chart.charts.builders.base import (
     ChartInput,
+    axis_title,
     base_option,
     category_axis,
     clean,
+    dimension_title,
     grid,
     label,
     matrix,
@@ -36,11 +38,13 @@ def build_bar(chart: ChartInput) -> dict[str, Any]:
     right = set(opts.secondary_axis) & set(table.series)
     value_axes = [value_axis(chart, percent=opts.normalize)]
     if right and not opts.normalize:
-        value_axes.append({**value_axis(chart), "splitLine": {"show": False}})
+        value_axes.append(
+            {**value_axis(chart, name=axis_title(chart, sorted(right))), "splitLine": {"show": False}}
+        )
     option = base_option(chart, trigger="axis", legend=len(table.series) > 1)
     _place_axes(
         option,
-        category_axis(table.categories),
+        category_axis(table.categories, name=dimension_title(chart)),
         value_axes if len(value_axes) > 1 else value_axes[0],
         horizontal,
     )

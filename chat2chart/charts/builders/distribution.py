@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from chat2chart.charts.builders.base import ChartInput, base_option, category_axis, clean, grid, top_offset
-from chat2chart.charts.builders.formats import format_number, parse_temporal
+from chat2chart.charts.builders.formats import parse_temporal
 from chat2chart.core.errors import ChartError
 
 MAX_BINS = 40
@@ -57,9 +57,8 @@ def build_histogram(chart: ChartInput) -> dict[str, Any]:
     for value, weight in zip(values, weights, strict=True):
         counts[min(count - 1, int((value - start) // step))] += weight
     counts = [clean(c) for c in counts]
-    fmt = chart.number_format()
     labels = [
-        f"{format_number(clean(start + i * step), fmt)} – {format_number(clean(start + (i + 1) * step), fmt)}"
+        f"{chart.format(clean(start + i * step))} – {chart.format(clean(start + (i + 1) * step))}"
         for i in range(count)
     ]
     option = base_option(chart, trigger="axis", legend=False)

@@ -14,7 +14,7 @@ format       1234.567 / 0.256 as    meaning
 ``0,0.00``   1,234.57               grouping and fixed decimals
 ``0%``       26%                    value x 100 with a percent sign
 ``0.0%``     25.6%                  the same with decimals
-``$0,0``     $1,235                 currency prefix: ``$``, ``€`` or ``£``
+``$0,0``     $1,235                 currency: ``$``, ``€`` or ``£`` (USD, EUR, GBP)
 ``0.0a``     1.2k                   compact: k, M, B, T
 ===========  =====================  ===========================================
 
@@ -22,6 +22,9 @@ Date formats are tokens joined by ``-``, ``/``, ``.``, ``:``, ``,`` or spaces:
 ``YYYY``, ``YY``, ``MMMM``, ``MMM``, ``MM``, ``M``, ``DD``, ``D``, ``HH``, ``mm``, ``ss``
 (e.g. ``YYYY-MM-DD``, ``DD/MM/YYYY``, ``MMM YYYY``, ``MMM D``). They map onto ECharts' time
 axis templates, so no JavaScript function is needed in an option.
+
+Numbers are written in the organisation's locale (`NUMBER_LOCALES`: separators, the space before
+"%", where a currency sign goes); a currency column (format "currency:EUR") adds its sign or code.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 NUMBER_FORMAT_RE = re.compile(
     r"^(?P<currency>[$€£]?)0(?P<group>,0)?(?:\.(?P<decimals>0+))?(?P<suffix>[%a]?)$"
@@ -54,10 +58,13 @@ _COMPACT_STEPS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 @dataclass(frozen=True)
 class NumberFormat:
-    currency: str
+    currency: str  # an ISO 4217 code ("EUR") or "" for a plain number
     group: bool
     decimals: int
     suffix: str  # "", "%" or "a"
+
+
+_SIGN_CODES = {"$": "USD", "€": "EUR", "£": "GBP"}
 
 
 def parse_number_format(pattern: str) -> NumberFormat:
@@ -68,51 +75,129 @@ def parse_number_format(pattern: str) -> NumberFormat:
             f"unknown number format {pattern!r}; use one like 0, 0,0, 0,0.00, 0%, 0.0%, $0,0 or 0.0a"
         )
     return NumberFormat(
-        currency=match["currency"],
+        currency=_SIGN_CODES.get(match["currency"], ""),
         group=bool(match["group"]),
         decimals=len(match["decimals"] or ""),
         suffix=match["suffix"],
     )
 
 
-_CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
+@dataclass(frozen=True)
+class NumberLocale:
+    """How one locale writes numbers: separators, the space before %, and where a currency goes.
+
+    The values follow CLDR as browsers' `Intl.NumberFormat` writes them (checked in
+    tests/charts/test_chart_page_browser.py). The browser receives this as `aiser.numberLocale`, so
+    Python (KPI text) and charts.js (axes, tooltips) format with the same rules.
+    """
+
+    tag: str
+    group: str
+    decimal: str
+    percent_space: str = ""
+    currency_first: bool = True
+    currency_space: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tag": self.tag,
+            "group": self.group,
+            "decimal": self.decimal,
+            "percentSpace": self.percent_space,
+            "currencyFirst": self.currency_first,
+            "currencySpace": self.currency_space,
+        }
+
+
+_NBSP, _NNBSP = "\u00a0", "\u202f"
+NUMBER_LOCALES: dict[str, NumberLocale] = {
+    loc.tag: loc
+    for loc in (
+        NumberLocale("en-US", ",", "."),
+        NumberLocale("en-GB", ",", "."),
+        NumberLocale("de-DE", ".", ",", _NBSP, currency_first=False, currency_space=_NBSP),
+        NumberLocale("fr-FR", _NNBSP, ",", _NNBSP, currency_first=False, currency_space=_NBSP),
+        NumberLocale("nl-NL", ".", ",", currency_first=True, currency_space=_NBSP),
+        NumberLocale("pt-BR", ".", ",", currency_first=True, currency_space=_NBSP),
+    )
+}
+DEFAULT_LOCALE = "en-US"
+# Currencies with a sign every supported locale reads; others are written as their ISO code.
+CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def number_locale(tag: str | None) -> NumberLocale:
+    """The number conventions of a supported locale tag ("de-DE"); en-US for None or an unknown tag."""
+    return NUMBER_LOCALES.get(tag or DEFAULT_LOCALE, NUMBER_LOCALES[DEFAULT_LOCALE])
 
 
 def pattern_for(column_format: str | None) -> str | None:
     """The number format that shows a result column's `format` ("percent", "currency:EUR"), if any.
 
-    Percent values are fractions (0.256 reads 25.6%); a currency without a sign here gets none.
+    Percent values are fractions (0.256 reads 25.6%); a currency gets two decimals and grouping, its
+    sign or code comes from `currency_for`.
     """
     if column_format == "percent":
         return "0.0%"
-    if column_format and column_format.startswith("currency:"):
-        sign = _CURRENCY_SIGNS.get(column_format.partition(":")[2].upper())
-        return f"{sign}0,0.00" if sign else "0,0.00"
+    if column_format and column_format.startswith("currency"):
+        return "0,0.00"
     return None
 
 
-def format_number(value: float | int | None, pattern: str | None) -> str:
-    """Format a number for display; without a pattern, integers stay whole and others get 2 decimals."""
+def currency_for(column_format: str | None) -> str | None:
+    """The ISO currency code of a "currency:EUR" column format, upper-cased; None otherwise."""
+    if column_format and column_format.startswith("currency:"):
+        code = column_format.partition(":")[2].strip().upper()
+        return code or None
+    return None
+
+
+def format_number(
+    value: float | int | None,
+    pattern: str | None,
+    *,
+    locale: str | None = None,
+    currency: str | None = None,
+) -> str:
+    """Format a number for display in `locale` (a tag from NUMBER_LOCALES; en-US by default).
+
+    Without a pattern, integers stay whole and others get 2 decimals. `currency` (an ISO code) adds
+    its sign or code where the locale puts it; a pattern's own $, € or £ means USD, EUR or GBP.
+    Compact (`0.0a`) divides by the largest of k, M, B, T below the value. None, NaN and infinities
+    read as an en dash.
+    """
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     if not pattern:
         pattern = "0,0" if float(value).is_integer() else "0,0.00"
     fmt = parse_number_format(pattern)
+    conventions = number_locale(locale)
     number = float(value)
     unit = ""
     if fmt.suffix == "%":
         number *= 100
-        unit = "%"
+        unit = conventions.percent_space + "%"
     elif fmt.suffix == "a":
         for step, letter in _COMPACT_STEPS:
             if abs(number) >= step:
                 number /= step
                 unit = letter
                 break
-    grouping = "," if fmt.group else ""
-    text = f"{abs(number):{grouping}.{fmt.decimals}f}"
-    sign = "-" if number < 0 and float(text.replace(",", "")) != 0 else ""
-    return f"{sign}{fmt.currency}{text}{unit}"
+    # Halves round away from zero on the shortest decimal form of the number, as Intl.NumberFormat
+    # (charts.js) does: 1234.5 -> 1235 and 1.005 -> 1.01 on both sides (Python's own rounding is
+    # half-to-even on the binary value).
+    exact = Decimal(repr(abs(number))).quantize(Decimal(1).scaleb(-fmt.decimals), rounding=ROUND_HALF_UP)
+    text = f"{exact:{',' if fmt.group else ''}.{fmt.decimals}f}"
+    negative = number < 0 and exact != 0
+    text = text.replace(",", "\x00").replace(".", conventions.decimal).replace("\x00", conventions.group)
+    text += unit
+    code = currency or fmt.currency
+    if code:
+        sign = CURRENCY_SIGNS.get(code, code)
+        # A code ("CHF") is always set apart; a sign only where the locale spaces it ("€ 1,00").
+        space = conventions.currency_space or (_NBSP if sign == code else "")
+        text = f"{sign}{space}{text}" if conventions.currency_first else f"{text}{space or _NBSP}{sign}"
+    return f"-{text}" if negative else text
 
 
 def _date_tokens(pattern: str) -> list[str]:

@@ -89,7 +89,8 @@ def build_treemap(chart: ChartInput) -> dict[str, Any]:
     option["series"] = [
         {
             "type": "treemap",
-            "name": chart.spec.title or chart.column("value"),
+            # The breadcrumb's root reads the measure: the chart's title is drawn once, above.
+            "name": chart.column("value") or "All",
             "data": hierarchy(chart),
             "top": top_offset(chart),
             "bottom": 32,
@@ -97,8 +98,9 @@ def build_treemap(chart: ChartInput) -> dict[str, Any]:
             "right": 8,
             "roam": False,
             "breadcrumb": {"show": True, "bottom": 4},
-            "label": {"show": True},
-            "upperLabel": {"show": True, "height": 22},
+            # Each tile shows its value; charts.js swaps in the chart's number format and locale.
+            "label": {"show": True, "formatter": "{b}\n{c}"},
+            "upperLabel": {"show": True, "height": 22, "formatter": "{b}: {c}"},
             "levels": [
                 {"itemStyle": {"borderWidth": 0, "gapWidth": 3}},
                 {"itemStyle": {"gapWidth": 1}, "colorSaturation": [0.35, 0.55]},

@@ -8,7 +8,6 @@ import math
 from typing import Any
 
 from chat2chart.charts.builders.base import ChartInput, base_option, category_axis, clean, grid, matrix
-from chat2chart.charts.builders.formats import format_number
 from chat2chart.core.errors import ChartError
 
 UP, DOWN, FLAT = "#2f9e44", "#e03131", "#868e96"
@@ -59,14 +58,13 @@ def _current_and_reference(chart: ChartInput) -> tuple[float | None, float | Non
 def build_kpi(chart: ChartInput) -> dict[str, Any]:
     current, reference, versus, history = _current_and_reference(chart)
     main, secondary = TEXT[chart.options.theme]
-    fmt = chart.number_format()
     texts: list[dict[str, Any]] = [
         {
             "type": "text",
             "left": "center",
             "top": "30%",
             "style": {
-                "text": format_number(current, fmt),
+                "text": chart.format(current),
                 "fontSize": 52,
                 "fontWeight": "bold",
                 "fill": main,
@@ -88,7 +86,7 @@ def build_kpi(chart: ChartInput) -> dict[str, Any]:
                 "left": "center",
                 "top": "62%",
                 "style": {
-                    "text": f"{arrow} {abs(change) * 100:.1f}% {versus} ({format_number(reference, fmt)})",
+                    "text": f"{arrow} {abs(change) * 100:.1f}% {versus} ({chart.format(reference)})",
                     "fontSize": 15,
                     "fill": colour,
                 },
@@ -141,7 +139,7 @@ def build_gauge(chart: ChartInput) -> dict[str, Any]:
             "axisLabel": {"distance": 16, "fontSize": 10},
             "detail": {
                 "valueAnimation": True,
-                "formatter": format_number(value, chart.number_format()),
+                "formatter": chart.format(value),
                 "fontSize": 28,
                 "offsetCenter": [0, "40%"],
             },

@@ -4,20 +4,23 @@ candlestick and OHLC."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from chat2chart.charts.builders.base import (
     ChartInput,
+    axis_title,
     base_option,
     category_axis,
     clean,
+    dimension_title,
     grid,
     label,
     matrix,
     normalised,
     value_axis,
 )
-from chat2chart.charts.builders.formats import format_number, parse_temporal
+from chat2chart.charts.builders.formats import parse_temporal
 
 UP, DOWN = "#2f9e44", "#e03131"  # rising and falling periods on price charts
 SYMBOLS_UP_TO = 40  # points per line before markers are hidden to keep the line legible
@@ -44,24 +47,95 @@ def _line_series(chart: ChartInput, name: str, data: list[Any]) -> dict[str, Any
 
 
 def build_line(chart: ChartInput) -> dict[str, Any]:
-    """Lines (or areas) per measure or per series value; stacked or 100% with the options."""
+    """Lines (or areas) per measure or per series value; stacked or 100% with the options.
+
+    A date column is drawn on a time axis: points sit at their dates, and a period with no row (a
+    missing day of a daily series) is a break in the line rather than being squeezed out.
+    """
     opts = chart.options
     table = matrix(chart)
     values = normalised(table) if opts.normalize else table.values
     right = set(opts.secondary_axis) & set(table.series)
     option = base_option(chart, trigger="axis", legend=len(table.series) > 1)
-    option["xAxis"] = category_axis(table.categories, boundary_gap=False)
+    x = chart.column("x")
+    moments = time_points(chart, table.categories) if x and chart.table.is_temporal(x) else None
+    if moments is None:
+        option["xAxis"] = category_axis(table.categories, boundary_gap=False, name=dimension_title(chart))
+    else:
+        option["xAxis"] = {
+            "type": "time",
+            "name": dimension_title(chart),
+            "nameLocation": "middle",
+            "nameGap": 28,
+            "axisLabel": {"hideOverlap": True},
+        }
     left = {**value_axis(chart, percent=opts.normalize), "scale": not opts.area and not opts.log_axis}
-    option["yAxis"] = [left, {**value_axis(chart), "splitLine": {"show": False}}] if right else left
+    option["yAxis"] = (
+        [left, {**value_axis(chart, name=axis_title(chart, sorted(right))), "splitLine": {"show": False}}]
+        if right
+        else left
+    )
     series = []
     for name in table.series:
-        item = _line_series(chart, name, [clean(v) for v in values[name]])
+        points: list[Any] = [clean(v) for v in values[name]]
+        if moments is not None:
+            points = _on_time_axis(moments, points, _grain(chart))
+        item = _line_series(chart, name, points)
+        if moments is not None:
+            item["connectNulls"] = False
         if name in right:
             item["yAxisIndex"] = 1
         series.append(item)
     option["series"] = series
     option["grid"] = grid(chart, legend=len(table.series) > 1)
     return option
+
+
+def time_points(chart: ChartInput, categories: list[str]) -> list[datetime] | None:
+    """The moment of each category label of the x column, or None when some label is not a date."""
+    by_label: dict[str, datetime | None] = {}
+    for raw, text in zip(chart.table.values(chart.required("x")), chart.labels("x"), strict=True):
+        by_label.setdefault(text, parse_temporal(raw))
+    moments = [by_label.get(label) for label in categories]
+    return None if any(m is None for m in moments) else [m for m in moments if m is not None]
+
+
+def _grain(chart: ChartInput) -> str | None:
+    name = chart.column("x")
+    return chart.table.column(name).granularity if name else None
+
+
+_STEPS_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+_STEPS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+MAX_FILLED_POINTS = 20_000  # a longer run of periods is drawn without filling its gaps
+
+
+def _next_period(moment: datetime, grain: str) -> datetime:
+    if grain in _STEPS:
+        return moment + _STEPS[grain]
+    months = moment.month - 1 + _STEPS_MONTHS[grain]
+    return moment.replace(year=moment.year + months // 12, month=months % 12 + 1, day=1)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat() if moment.hour or moment.minute or moment.second else moment.date().isoformat()
+
+
+def _on_time_axis(moments: list[datetime], values: list[Any], grain: str | None) -> list[Any]:
+    """[date, value] pairs in date order; with a known grain, each missing period becomes a null
+    point so the line breaks there (a gap is shown as a gap)."""
+    pairs = sorted(zip(moments, values, strict=True), key=lambda pair: pair[0])
+    if (grain not in _STEPS and grain not in _STEPS_MONTHS) or len(pairs) < 2:
+        return [[_iso(m), v] for m, v in pairs]
+    present = dict(pairs)
+    filled: list[Any] = []
+    moment, last = pairs[0][0], pairs[-1][0]
+    while moment <= last and len(filled) < MAX_FILLED_POINTS:
+        filled.append([_iso(moment), present.get(moment)])
+        moment = _next_period(moment, grain)
+    if moment <= last:  # too many periods to fill: draw the points as they are
+        return [[_iso(m), v] for m, v in pairs]
+    return filled
 
 
 def build_combo(chart: ChartInput) -> dict[str, Any]:
@@ -71,11 +145,11 @@ def build_combo(chart: ChartInput) -> dict[str, Any]:
     table = matrix(chart)
     right = set(chart.options.secondary_axis) or set(measures[1:])
     option = base_option(chart, trigger="axis")
-    option["xAxis"] = category_axis(table.categories)
+    option["xAxis"] = category_axis(table.categories, name=dimension_title(chart))
     option["yAxis"] = [
-        {**value_axis(chart, name=", ".join(m for m in measures if m not in right))},
+        {**value_axis(chart, name=axis_title(chart, [m for m in measures if m not in right]))},
         {
-            **value_axis(chart, name=", ".join(m for m in measures if m in right)),
+            **value_axis(chart, name=axis_title(chart, [m for m in measures if m in right])),
             "splitLine": {"show": False},
         },
     ]
@@ -101,7 +175,7 @@ def _last_number(values: list[Any]) -> float | None:
 
 def _plain_label(value: float | None, chart: ChartInput) -> str:
     # "{" and "|" start templates and rich text in an ECharts label: a number never holds them.
-    return format_number(value, chart.number_format()).replace("{", "").replace("|", "")
+    return chart.format(value).replace("{", "").replace("|", "")
 
 
 def build_sparkline(chart: ChartInput) -> dict[str, Any]:

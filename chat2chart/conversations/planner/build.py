@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from chat2chart.charts.grain import default_grain, default_grain_between
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
 from chat2chart.sources.semantic import Dimension, Filter, OrderBy, SemanticQuery
 
@@ -84,14 +85,13 @@ def _granularity_for_span(column: ColumnInfo, filters: list[Filter]) -> str:
         if flt.field == column.name and flt.op in ("last_n", "previous_n", "this_period", "previous_period"):
             unit = flt.unit or "month"
             days = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}[unit]
-            span = days * (flt.value if isinstance(flt.value, int) else 1)
-            return "day" if span <= 62 else "week" if span <= 190 else "month"
+            return default_grain(days * (flt.value if isinstance(flt.value, int) else 1))
         if flt.field == column.name and flt.op == "between" and isinstance(flt.value, list):
             try:
                 start, end = (date.fromisoformat(str(v)[:10]) for v in flt.value)
             except ValueError:
                 continue
-            return _grain_for_days((end - start).days)
+            return default_grain_between(start, end)
     dates = sorted(str(s)[:10] for s in column.samples if s is not None)
     try:
         sampled = (date.fromisoformat(dates[-1]) - date.fromisoformat(dates[0])).days if len(dates) > 1 else 0
@@ -102,15 +102,7 @@ def _granularity_for_span(column: ColumnInfo, filters: list[Filter]) -> str:
     span = max(sampled, column.distinct_count or 0 if column.type == "date" else 0)
     if span == 0:
         return "month"
-    return _grain_for_days(span)
-
-
-def _grain_for_days(span: int) -> str:
-    if span > 365 * 4:
-        return "year"
-    if span > 92:
-        return "month"
-    return "day" if span <= 31 else "week"
+    return default_grain(span)
 
 
 def _query(shape: Shape, table: TableInfo, source_id: int, now: date) -> SemanticQuery:

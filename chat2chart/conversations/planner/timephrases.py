@@ -126,9 +126,11 @@ def _read_granularity(tokens: list[str], reading: TimeReading) -> None:
                 reading.spans |= set(range(i, i + len(phrase)))
                 break
     if reading.granularity is None:
-        # "by region and month": a unit in a list of groupings is the date's granularity.
+        # "by region and month", "per region and month": a unit in a list of groupings is the date's
+        # granularity.
         for i, token in enumerate(tokens):
-            if token in _GRAIN_WORDS and i and tokens[i - 1] in ("and", ",") and "by" in tokens[:i]:
+            groups = "by" in tokens[:i] or "per" in tokens[:i]
+            if token in _GRAIN_WORDS and i and tokens[i - 1] in ("and", ",") and groups:
                 reading.granularity = _GRAIN_WORDS[token]
                 reading.spans.add(i)
                 break
