@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
-"""The three plans every installation starts with. Prices in Stripe are linked later
-(`manage.py billing_sync_plans`); an operator changes limits in the admin."""
+"""The three plans every installation starts with. An operator links each paid plan to its Stripe price
+(`stripe_price_id`) and changes limits in the admin."""
 
 from django.db import migrations
 
