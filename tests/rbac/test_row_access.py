@@ -329,3 +329,24 @@ def test_another_organisation_is_not_affected(alpha, beta, sandbox):
     )
     assert response.status_code == 404
     assert total(_rows(run_query(beta.client("viewer"), source))) == pytest.approx(gold())
+
+
+def test_the_row_access_page_lists_rules_and_sets_attributes_for_admins_only(alpha, sandbox):
+    admin = alpha.client("admin")
+    page = admin.get("/settings/row-access/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "must equal attribute" in text and "<code>region</code>" in text
+    assert "Sees no rows of tables limited by region" in text  # the member without a region is flagged
+    saved = admin.post(
+        "/settings/row-access/",
+        {
+            "action": "set_attributes",
+            "member": membership_id(alpha, sandbox["south_user"]),
+            "attributes": "region = East, West",
+        },
+    )
+    assert saved.status_code == 302
+    rows = _rows(run_query(sandbox["south"], sandbox["source"]))
+    assert total(rows) == pytest.approx(gold("East", "West"))
+    assert alpha.client("editor").get("/settings/row-access/").status_code == 404
