@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db import connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,11 +32,13 @@ class AttributesSerializer(serializers.Serializer):
     attributes = serializers.DictField(child=serializers.JSONField())
 
 
-class RuleSerializer(serializers.Serializer):
-    source = serializers.IntegerField()
-    table = serializers.CharField(max_length=255)
-    column = serializers.CharField(max_length=255)
-    attribute = serializers.CharField(max_length=60)
+class RuleInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: StrictInt
+    table: str = Field(min_length=1, max_length=255)
+    column: str = Field(min_length=1, max_length=255)
+    attribute: str = Field(min_length=1, max_length=60)
 
 
 class MemberAttributesView(APIView):
@@ -80,18 +83,18 @@ class RowRuleListView(APIView):
             {"rules": [sandboxes.rule_json(r) for r in rules], "note": sandboxes.NO_ATTRIBUTE_NOTE}
         )
 
-    @extend_schema(request=RuleSerializer, responses=OpenApiTypes.OBJECT, operation_id="row_rules_create")
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, operation_id="row_rules_create"
+    )
     def post(self, request: Request) -> Response:
-        serializer = RuleSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = RuleInput.model_validate(request.data)
         rule = sandboxes.table_rule_create(
             principal=Principal.from_request(request),
             organization=_organization(),
-            source_id=data["source"],
-            table_name=data["table"],
-            column=data["column"],
-            attribute=data["attribute"],
+            source_id=data.source,
+            table_name=data.table,
+            column=data.column,
+            attribute=data.attribute,
         )
         return Response(sandboxes.rule_json(rule), status=status.HTTP_201_CREATED)
 

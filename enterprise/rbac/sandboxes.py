@@ -96,7 +96,7 @@ def table_rule_create(
                 table_name=table.name,
                 column=found,
                 attribute=attribute,
-                created_by=principal.user,
+                created_by_id=principal.user_id,
             )
             cached.invalidate([organization.pk])
             hooks.record_audit(

@@ -71,7 +71,7 @@ def sandbox(alpha: Any) -> dict[str, Any]:
     assert rule.status_code == 201, rule.content
     assert rule.json()["column"] == "region"  # matched whatever the case, stored as the table names it
     south, south_client = add_member(alpha, "south@alpha.test")
-    nobody, nobody_client = add_member(alpha, "nobody@alpha.test")
+    _nobody, nobody_client = add_member(alpha, "nobody@alpha.test")
     assert set_attributes(alpha, alpha.users["viewer"], {"region": "North"}).status_code == 200
     assert set_attributes(alpha, south, {"region": ["South"]}).status_code == 200
     return {
@@ -92,11 +92,14 @@ def _rows(response: Any) -> list[list[Any]]:
 def test_two_members_see_their_own_regions_totals_through_the_query_api(alpha, sandbox):
     north = _rows(run_query(sandbox["north"], sandbox["source"]))
     south = _rows(run_query(sandbox["south"], sandbox["source"]))
-    assert regions_in(north) == {"North"} and total(north) == pytest.approx(gold("North"))
-    assert regions_in(south) == {"South"} and total(south) == pytest.approx(gold("South"))
+    assert regions_in(north) == {"North"}
+    assert total(north) == pytest.approx(gold("North"))
+    assert regions_in(south) == {"South"}
+    assert total(south) == pytest.approx(gold("South"))
     # Asked twice, the second answer comes from the cache: still each member's own slice.
     again = run_query(sandbox["south"], sandbox["source"])
-    assert again.json()["cached"] is True and total(_rows(again)) == pytest.approx(gold("South"))
+    assert again.json()["cached"] is True
+    assert total(_rows(again)) == pytest.approx(gold("South"))
     everything = _rows(run_query(alpha.client("admin"), sandbox["source"]))
     assert total(everything) == pytest.approx(gold())
 
@@ -177,14 +180,16 @@ def test_each_member_sees_their_own_total_on_the_same_dashboard(alpha, sandbox):
         assert total(shown["data"]["rows"]) == pytest.approx(gold(region))
         # A dashboard filter on another region narrows to nothing; it never shows that region.
         picked = client.get(url, {"filter.region": "East"}).json()["widgets"][0]
-        assert "South" not in str(picked) and not picked.get("data", {}).get("rows"), picked
+        assert "South" not in str(picked), picked
+        assert not picked.get("data", {}).get("rows"), picked
     options = sandbox["north"].get(
         f"/api/v1/dashboards/{dashboard['id']}/filter-options/", {"field": "region"}
     )
     assert options.status_code == 200, options.content
     assert options.json()["values"] == ["North"]  # the value picker lists only the member's own values
     shown = editor.get(url).json()["widgets"][0]  # the editor has no region: no rows, not every row
-    assert "data" not in shown and shown["error"]["code"] == "row_access_no_rows", shown
+    assert "data" not in shown, shown
+    assert shown["error"]["code"] == "row_access_no_rows", shown
 
 
 def test_chat_answers_and_follow_ups_stay_in_the_members_region(alpha, sandbox):
@@ -248,7 +253,8 @@ def test_changing_an_attribute_applies_on_the_next_query(alpha, sandbox):
     assert total(_rows(run_query(sandbox["south"], sandbox["source"]))) == pytest.approx(gold("South"))
     assert set_attributes(alpha, sandbox["south_user"], {"region": ["East", "West"]}).status_code == 200
     rows = _rows(run_query(sandbox["south"], sandbox["source"]))
-    assert regions_in(rows) == {"East", "West"} and total(rows) == pytest.approx(gold("East", "West"))
+    assert regions_in(rows) == {"East", "West"}
+    assert total(rows) == pytest.approx(gold("East", "West"))
     assert send(alpha.client("admin"), "delete", f"/api/v1/row-rules/{sandbox['rule']}/").status_code == 204
     assert total(_rows(run_query(sandbox["south"], sandbox["source"]))) == pytest.approx(gold())
 
@@ -281,14 +287,16 @@ def test_only_admins_manage_rules_and_attributes(alpha, sandbox):
     assert send(editor, "delete", f"/api/v1/row-rules/{sandbox['rule']}/").status_code == 403
     assert set_attributes(alpha, alpha.users["editor"], {"region": "East"}, by="editor").status_code == 403
     bad = set_attributes(alpha, sandbox["south_user"], {"bad name!": "x"})
-    assert bad.status_code == 400 and "not valid" in error_message(bad)
+    assert bad.status_code == 400
+    assert "not valid" in error_message(bad)
     unknown = send(
         alpha.client("admin"),
         "post",
         "/api/v1/row-rules/",
         {"source": sandbox["source"], "table": "sales", "column": "country", "attribute": "country"},
     )
-    assert unknown.status_code == 400 and "not a column" in error_message(unknown)
+    assert unknown.status_code == 400
+    assert "not a column" in error_message(unknown)
 
 
 def test_rule_and_attribute_changes_are_audited(alpha, sandbox, settings):
@@ -304,7 +312,8 @@ def test_rule_and_attribute_changes_are_audited(alpha, sandbox, settings):
     actions = [event.action for _, event in hook_listeners.received]
     assert actions == ["member.attributes_change", "row_rule.delete"]
     change = hook_listeners.received[0][1]
-    assert change.data["before"] == {"region": ["South"]} and change.data["after"] == {"region": ["East"]}
+    assert change.data["before"] == {"region": ["South"]}
+    assert change.data["after"] == {"region": ["East"]}
 
 
 def test_another_organisation_is_not_affected(alpha, beta, sandbox):
@@ -336,7 +345,8 @@ def test_the_row_access_page_lists_rules_and_sets_attributes_for_admins_only(alp
     page = admin.get("/settings/row-access/")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "must equal attribute" in text and "<code>region</code>" in text
+    assert "must equal attribute" in text
+    assert "<code>region</code>" in text
     assert "Sees no rows of tables limited by region" in text  # the member without a region is flagged
     saved = admin.post(
         "/settings/row-access/",
