@@ -360,3 +360,24 @@ def test_the_row_access_page_lists_rules_and_sets_attributes_for_admins_only(alp
     rows = _rows(run_query(sandbox["south"], sandbox["source"]))
     assert total(rows) == pytest.approx(gold("East", "West"))
     assert alpha.client("editor").get("/settings/row-access/").status_code == 404
+
+
+def test_re_running_an_answer_with_sql_or_a_wider_query_stays_limited(alpha, sandbox):
+    editor = alpha.client("editor")
+    assert set_attributes(alpha, alpha.users["editor"], {"region": "North"}).status_code == 200
+    created = send(editor, "post", "/api/v1/conversations/", {"source": sandbox["source"], "table": "sales"})
+    base = f"/api/v1/conversations/{created.json()['id']}/messages/"
+    answer = send(editor, "post", base, {"content": "total revenue by region"}).json()
+    rerun = f"{base}{answer['id']}/rerun/"
+    sql = send(editor, "post", rerun, {"sql": "SELECT region, SUM(revenue) FROM sales GROUP BY region"})
+    assert "South" not in sql.content.decode()
+    assert sql.json()["status"] == "error", sql.content  # the answer says why, with no rows
+    assert "limited to some of its rows" in sql.json()["error"]
+    wider = {
+        **answer["query"],
+        "filters": [{"field": "region", "op": "in", "value": ["North", "South", "West"]}],
+    }
+    edited = send(editor, "post", rerun, {"query": wider})
+    assert edited.status_code == 201, edited.content
+    assert regions_in(edited.json()["data"]["rows"]) == {"North"}
+    assert total(edited.json()["data"]["rows"]) == pytest.approx(gold("North"))
