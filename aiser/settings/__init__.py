@@ -539,7 +539,8 @@ _EDITION_HOOK_PLUGINS: dict[str, list[str]] = {
     "usage": ["enterprise.billing.services.usage_record", "enterprise.console.daily.daily_usage_record"],
     "audit": ["enterprise.audit.services.audit_entry_record"],
     "limits": ["enterprise.billing.services.usage_limit_check", "enterprise.console.limits.llm_tokens_check"],
-    "row_filters": [],
+    # Row access rules ("column X must equal the member's attribute Y"; enterprise/rbac/sandboxes.py).
+    "row_filters": ["enterprise.rbac.sandboxes.row_rules_for"],
 }
 AISER_HOOK_PLUGINS = {
     hook: [*(_EDITION_HOOK_PLUGINS[hook] if ENTERPRISE else []), *env.items(variable)]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from chat2chart.core import hooks
@@ -45,7 +44,7 @@ class Principal:
     api_key_id: int | None = None
     # Values an embed token locks, {field name: a value or a non-empty list of values}: every query of
     # this principal is limited to rows whose field holds one of them (see sources/rowaccess.py).
-    locked: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    locked: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def is_authenticated(self) -> bool:
@@ -108,7 +107,7 @@ class Principal:
             role=None,
             scopes=scopes,
             workspace=_workspace_in_scope(),
-            locked=MappingProxyType(dict(locked or {})),
+            locked=dict(locked or {}),  # a copy: the caller's mapping may change afterwards
         )
 
     @classmethod

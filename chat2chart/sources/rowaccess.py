@@ -25,12 +25,17 @@ RAW_SQL_REFUSED = (
     "Your access to “{name}” is limited to some of its rows, so SQL cannot be run on it; "
     "ask a question or build a chart instead."
 )
+NO_ROWS = (
+    "You see no rows of “{table}” in “{source}”: access to it is limited by its “{column}” column and "
+    "your account has no value to match it. Ask an admin to set your attributes."
+)
 
 
 def row_filters(principal: Principal, source: Source, table: TableInfo) -> list[Filter]:
     """The filters that limit `table` of `source` to the rows `principal` may see: one per locked value
     and per hook rule, on the table's column of that name matched case-insensitively ("region" →
-    "Region"). A rule with no values gives two contradicting filters, so no row is read.
+    "Region"). A rule with no values means no row may be read: refused with `Forbidden` (code
+    `row_access_no_rows`) saying why, so an empty answer or a total of 0 never passes for a real one.
 
     Raises `Forbidden` when a rule names a column the table lacks: refused, never shown unfiltered."""
     return [flt for rule in _rules(principal, source, table.name) for flt in _as_filters(rule, table, source)]
@@ -103,9 +108,12 @@ def _as_filters(
             code="row_access_column_missing",
         )
     if not rule.values:
-        # No value to match (e.g. the person lacks the attribute): a column cannot be both null and
-        # not null, so no row passes, whatever the dialect.
-        return [Filter(field=column.name, op="is_null"), Filter(field=column.name, op="not_null")]
+        # No value to match (the person lacks the attribute): no row may be shown. Refused with the
+        # reason rather than answered with nothing, so an empty table or a total of 0 never looks real.
+        raise Forbidden(
+            NO_ROWS.format(table=table.name, source=source.name, column=column.name),
+            code="row_access_no_rows",
+        )
     values = [_as_column_type(v, column) for v in rule.values]
     if len(values) == 1:
         return [Filter(field=column.name, op="eq", value=values[0])]

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
 from django.urls import path
 
-from enterprise.rbac import api, api_members, security_api
+from enterprise.rbac import api, api_members, api_rows, security_api
 
 urlpatterns = [
     path("api-keys/", api.ApiKeyListView.as_view(), name="api-key-list"),
@@ -19,6 +19,9 @@ urlpatterns = [
         "members/transfer-ownership/", api_members.OwnershipTransferView.as_view(), name="ownership-transfer"
     ),
     path("members/<int:pk>/", api_members.MemberDetailView.as_view(), name="member-detail"),
+    path("members/<int:pk>/attributes/", api_rows.MemberAttributesView.as_view(), name="member-attributes"),
+    path("row-rules/", api_rows.RowRuleListView.as_view(), name="row-rule-list"),
+    path("row-rules/<int:pk>/", api_rows.RowRuleDetailView.as_view(), name="row-rule-detail"),
     path("roles/", api_members.RoleListView.as_view(), name="role-list"),
     path("roles/<int:pk>/", api_members.RoleDetailView.as_view(), name="role-detail"),
     path("groups/", api_members.GroupListView.as_view(), name="group-list"),

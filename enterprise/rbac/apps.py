@@ -9,7 +9,7 @@ class RbacConfig(AppConfig):
 
     def ready(self) -> None:
         from chat2chart.core import hooks
-        from enterprise.rbac import cached, schema  # noqa: F401 - cache invalidation; the OpenAPI extension
+        from enterprise.rbac import cached, sandboxes, schema  # noqa: F401 - cache invalidation; the OpenAPI extension
         from enterprise.rbac.access import visible
         from enterprise.rbac.policy import role_of, role_policy
 

@@ -20,7 +20,7 @@ import contextlib
 import dataclasses
 import pickle
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -139,6 +139,16 @@ def member_permissions(*, user_id: int, organization_id: int) -> frozenset[str]:
         permissions = member_permissions_uncached(user_id=user_id, organization_id=organization_id)
         cache.set(entry_key, (generation, permissions), timeout=ENTRY_TTL_S)
     return permissions
+
+
+def organization_cached(entry_key: str, organization_id: int, compute: Callable[[], Any]) -> Any:
+    """`compute()` from the cache under `entry_key` (prefixed by the caller, e.g. "rbac:rows:..."), at
+    the organisation's current generation: any `invalidate` of the organisation makes it stale."""
+    value, generation = _read(entry_key, organization_id)
+    if value is None:
+        value = compute()
+        cache.set(entry_key, (generation, value), timeout=ENTRY_TTL_S)
+    return value
 
 
 # --- invalidation ------------------------------------------------------------------------------

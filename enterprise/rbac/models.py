@@ -171,3 +171,57 @@ class ObjectGrant(models.Model):
     def __str__(self) -> str:
         who = f"user {self.user_id}" if self.user_id else f"group {self.group_id}"
         return f"{self.level} for {who}"
+
+
+class MemberAttribute(models.Model):
+    """One value of a member's attribute (key → values, e.g. region → West), set by an admin or taken
+    from the member's SSO assertion; row access rules (`TableRule`) compare columns with them."""
+
+    class Origin(models.TextChoices):
+        ADMIN = "admin", "Set by an admin"
+        SSO = "sso", "From single sign-on"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="member_attributes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=60)
+    value = models.CharField(max_length=200)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.ADMIN)
+
+    class Meta:
+        ordering = ["key", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user", "key", "value"], name="one_attribute_value"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class TableRule(models.Model):
+    """Row-level access on one table of a data source: members see only rows whose `column` equals
+    one of their values of attribute `attribute` (none when they have none). Owners and admins see
+    every row."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="table_rules")
+    source_id = models.IntegerField()  # the source's primary key in the organisation's schema
+    table_name = models.CharField(max_length=255)
+    column = models.CharField(max_length=255)
+    attribute = models.CharField(max_length=60)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source_id", "table_name", "column"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source_id", "table_name", "column", "attribute"],
+                name="one_table_rule",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table_name}.{self.column} = attribute {self.attribute}"

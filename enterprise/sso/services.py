@@ -21,6 +21,7 @@ from django_tenants.utils import schema_context
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
+from enterprise.rbac.attributes import member_attributes_from_sso
 from enterprise.sso.models import IdentityProvider, SeenAssertion, SsoDomain, SsoIdentity, SsoPolicy
 from enterprise.sso.saml import SamlAssertion, SamlRefused
 from enterprise.sso.selectors import verified_domains
@@ -197,6 +198,9 @@ def assertion_remember(*, idp: IdentityProvider, assertion: SamlAssertion) -> No
         raise SamlRefused("this SAML assertion was already used") from None
 
 
+ATTRIBUTE_PREFIX = "attribute:"
+
+
 def _first(attributes: dict[str, list[str]], name: str) -> str:
     values = attributes.get(name) or []
     return str(values[0]).strip() if values else ""
@@ -285,4 +289,17 @@ def sso_member_resolve(*, idp: IdentityProvider, claims: IdpClaims) -> Any:
                 "last_login_at": timezone.now(),
             },
         )
+        mapped = _mapped_attributes(mapping, claims.attributes)
+        if mapped:
+            member_attributes_from_sso(organization=organization, user_id=user.pk, attributes=mapped)
     return user
+
+
+def _mapped_attributes(mapping: dict[str, str], asserted: dict[str, list[str]]) -> dict[str, list[Any]]:
+    # `attribute_map` entries "attribute:<name>" → IdP attribute fill member attribute <name> (used by
+    # row access rules, enterprise.rbac.sandboxes); a mapped attribute the IdP did not send is emptied.
+    return {
+        field.removeprefix(ATTRIBUTE_PREFIX): list(asserted.get(idp_name) or [])
+        for field, idp_name in mapping.items()
+        if field.startswith(ATTRIBUTE_PREFIX) and len(field) > len(ATTRIBUTE_PREFIX)
+    }

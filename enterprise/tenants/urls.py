@@ -2,6 +2,7 @@
 from django.urls import path
 
 from enterprise.rbac import views as rbac_views
+from enterprise.rbac import views_rows
 from enterprise.tenants import member_views, views
 
 urlpatterns = [
@@ -24,4 +25,6 @@ urlpatterns = [
     path("settings/api-keys/<int:pk>/revoke/", rbac_views.api_key_revoke_view, name="api_key_revoke"),
     # Account security (require MFA, sign-in history).
     path("settings/security/", rbac_views.security_settings, name="security_settings"),
+    # Row access rules and member attributes (enterprise.rbac.sandboxes).
+    path("settings/row-access/", views_rows.row_access, name="row_access"),
 ]

@@ -170,6 +170,7 @@ def test_the_edition_names_its_own_implementations():
                 "enterprise.console.limits.llm_tokens_check",
             ],
             "metrics": ["enterprise.monitoring.metrics.observation_record"],
+            "row_filters": ["enterprise.rbac.sandboxes.row_rules_for"],
         }
     else:
-        assert plugins == {"usage": [], "audit": [], "limits": [], "metrics": []}
+        assert plugins == {"usage": [], "audit": [], "limits": [], "metrics": [], "row_filters": []}

@@ -164,3 +164,24 @@ def test_an_address_verified_on_an_existing_account_signs_in_to_that_account(alp
     post_response(client, saml_idp.respond(request, name_id="boss@alpha-corp.test"))
     assert signed_in_as(client) == "admin@alpha.test"
     assert EmailAddress.objects.filter(user=alpha.users["admin"], primary=True).count() == 1
+
+
+def test_mapped_sso_attributes_become_member_attributes_for_row_access(alpha, saml_idp):
+    from enterprise.rbac.attributes import member_attributes
+
+    configure_saml(alpha, saml_idp, attribute_map={"email": "email", "attribute:region": "salesRegion"})
+    client = host_client(alpha)
+    request = start_login(client)
+    attributes = {"email": ["viewer@alpha.test"], "salesRegion": ["North", "East"]}
+    post_response(client, saml_idp.respond(request, name_id="viewer@alpha.test", attributes=attributes))
+    assert signed_in_as(client) == "viewer@alpha.test"
+    user_id = alpha.users["viewer"].pk
+    assert member_attributes(organization_id=alpha.organization.pk, user_id=user_id) == {
+        "region": ["East", "North"]
+    }
+    # The next assertion replaces them: the IdP is the source of truth for what it maps.
+    client = host_client(alpha)
+    request = start_login(client)
+    attributes = {"email": ["viewer@alpha.test"], "salesRegion": ["South"]}
+    post_response(client, saml_idp.respond(request, name_id="viewer@alpha.test", attributes=attributes))
+    assert member_attributes(organization_id=alpha.organization.pk, user_id=user_id) == {"region": ["South"]}
