@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Probes every edition has: /healthz, /readyz and /api/v1/me/ (the home page: chat2chart.workspaces.views)."""
+"""Probes every edition has: /healthz, /readyz and /api/v1/me/ (home: chat2chart.workspaces.views)."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ def test_sign_in_page_is_styled_and_worded_as_the_product(alpha):
     assert '<button class="button" type="submit">Sign in</button>' in page
     assert '<label for="id_login">Email</label>' in page
     assert "/accounts/password/reset/" in page
+    assert "Remember Me" not in page
 
 
 def test_sign_up_page_is_styled_and_worded_as_the_product(db):
