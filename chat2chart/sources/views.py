@@ -52,12 +52,13 @@ def source_list(request: HttpRequest) -> HttpResponse:
     principal = Principal.from_request(request)
     _allowed(policy.can_list_sources(principal))
     sources = list(selectors.source_list_visible(principal).prefetch_related("tables"))
-    for source in sources:
-        # A failed source can be removed from the list itself, without opening it.
-        source.removable = source.status == Source.Status.FAILED and policy.can_delete_source(
-            principal, source
-        )
-    return _page(request, "list.html", sources=sources)
+    # A failed source can be removed from the list itself, without opening it.
+    removable = {
+        source.pk
+        for source in sources
+        if source.status == Source.Status.FAILED and policy.can_delete_source(principal, source)
+    }
+    return _page(request, "list.html", sources=sources, removable=removable)
 
 
 @login_required

@@ -81,7 +81,7 @@ def first_run_checklist(principal: Principal, *, people: dict[str, int] | None) 
             "Build a dashboard",
             "Collect charts, filter them together, share or embed them.",
             reverse("dashboard-list"),
-            dashboard_list_visible(principal).filter(widget_count__gt=0).exists(),
+            dashboard_list_visible(principal).filter(widgets__isnull=False).exists(),
         ),
     ]
     if people is not None:

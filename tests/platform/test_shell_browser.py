@@ -72,9 +72,8 @@ def test_chat_page_at_phone_width_starts_at_the_top(live_server, page, login, wo
     assert page.evaluate("() => window.scrollY") == 0
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     start = page.locator("#chat-start").bounding_box()
-    assert start is not None and start["y"] + start["height"] <= 844, (
-        "the Start button is below the first screen"
-    )
+    assert start is not None
+    assert start["y"] + start["height"] <= 844, "the Start button is below the first screen"
     check_page(page, "shell-chat")
 
 
@@ -143,9 +142,8 @@ def test_upload_ends_at_100_percent_and_a_rejected_file_leaves_nothing(
         )
         page.click("form[data-upload-form] button[type=submit]")
         page.wait_for_selector("[data-progress][data-state=failed]")
-        page.wait_for_function(
-            "() => document.querySelector('[data-progress-detail]').textContent.startsWith('Nothing was saved')"
-        )
+        detail = "document.querySelector('[data-progress-detail]').textContent"
+        page.wait_for_function(f"() => {detail}.startsWith('Nothing was saved')")
         assert page.locator("[data-progress-error]").inner_text() != ""
         with committed(), alpha.activate():
             assert not Source.objects.filter(name="Shell rejected upload").exists()

@@ -57,6 +57,7 @@ def test_the_sample_dataset_is_one_click_and_holds_the_sample_rows(alpha):
     assert _steps(alpha.client("owner").get("/").content.decode())["data"] is True
 
 
+@pytest.mark.enterprise  # the core edition has no roles: everyone signed in may add data
 def test_a_viewer_gets_no_sample_button_and_cannot_add_one(alpha):
     from chat2chart.sources.models import Source
 
