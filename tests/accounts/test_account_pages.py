@@ -67,3 +67,13 @@ def test_server_error_is_the_branded_500(db):
 def test_debug_is_off_outside_development():
     assert settings.AISER_ENV == "test"
     assert settings.DEBUG is False
+
+
+def test_password_pages_use_sentence_case(alpha):
+    client = alpha.anonymous_client()
+    page = client.get("/accounts/password/reset/").content.decode()
+    assert re.search(r"<h1>\s*Reset your password\s*</h1>", page)
+    assert re.search(r'<button class="button" type="submit">\s*Email me a reset link\s*</button>', page)
+    done = client.get("/accounts/password/reset/done/").content.decode()
+    assert re.search(r"<h1>\s*Reset your password\s*</h1>", done)
+    assert "Password Reset" not in page + done

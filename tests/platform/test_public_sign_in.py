@@ -77,6 +77,13 @@ def test_find_your_organisation_mails_the_list_and_answers_the_same_for_stranger
     assert "Beta" not in body
 
 
+def test_find_your_organisation_mails_an_address_at_most_three_times_an_hour(alpha):
+    client = Client(HTTP_HOST="localhost")
+    for _ in range(5):
+        assert client.post("/organizations/find/", {"email": alpha.users["viewer"].email}).status_code == 200
+    assert len(mail.outbox) == 3
+
+
 def test_find_your_organisation_refuses_a_malformed_address(db):
     response = Client(HTTP_HOST="localhost").post("/organizations/find/", {"email": "not-an-address"})
     assert response.status_code == 400
