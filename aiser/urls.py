@@ -17,6 +17,8 @@ api_v1 = [
     path("", include("chat2chart.workspaces.api_urls")),
     path("", include("chat2chart.semantic.api_urls")),
     path("", include("chat2chart.analytics.api_urls")),
+    path("", include("chat2chart.search.api_urls")),
+    path("", include("chat2chart.collections.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +37,10 @@ urlpatterns = [
     path("", include("chat2chart.conversations.urls")),
     path("", include("chat2chart.dashboards.urls")),
     path("", include("chat2chart.semantic.urls")),
+    path("", include("chat2chart.subscriptions.urls")),
+    path("", include("chat2chart.alerts.urls")),
+    path("", include("chat2chart.search.urls")),
+    path("", include("chat2chart.collections.urls")),
 ]
 
 if settings.ENTERPRISE:
@@ -45,8 +51,9 @@ if settings.ENTERPRISE:
         path("", include("enterprise.billing.urls")),
         # Single sign-on: /accounts/sso/... and /api/v1/sso/...
         path("", include("enterprise.sso.urls")),
-        # Audit log page and exports.
+        # Audit log page and exports, and its read API.
         path("", include("enterprise.audit.urls")),
+        path("api/v1/", include("enterprise.audit.api_urls")),
     ]
 else:
     from django.contrib import admin

@@ -93,6 +93,9 @@ _CORE_DATA_APPS = [
     "chat2chart.conversations",
     "chat2chart.dashboards",
     "chat2chart.semantic",
+    "chat2chart.subscriptions",
+    "chat2chart.alerts",  # h/alerts: alerts on saved charts (docs/alerts.md)
+    "chat2chart.collections",
 ]
 
 _MONITORING_APPS = ["django_prometheus", "enterprise.monitoring"]
@@ -256,6 +259,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "refresh-due-sources": {"task": "sources.refresh_due_sources_everywhere", "schedule": 300.0},
     "refresh-due-rollups": {"task": "semantic.refresh_due_rollups_everywhere", "schedule": 60.0},
+    # Alerts (docs/alerts.md): due checks of every organisation, each alert at most once per slot.
+    "check-due-alerts": {"task": "alerts.check_due_everywhere", "schedule": 60.0},
     # Usage counted in Redis moves into the database every few seconds (enterprise.billing.services).
     **({"drain-usage": {"task": "billing.usage_drain", "schedule": 10.0}} if ENTERPRISE else {}),
     # Backups (enterprise.backups): every organisation nightly with retention; purge deleted ones past grace.
@@ -278,6 +283,8 @@ CELERY_BEAT_SCHEDULE = {
         if ENTERPRISE
         else {}
     ),
+    # Subscriptions (chat2chart.subscriptions): make and queue the runs due, every minute.
+    "subscriptions-run-due": {"task": "subscriptions.run_due_everywhere", "schedule": 60.0},
 }
 # --- Accounts security and audit: retention of the audit trail, API key expiry reminders (daily).
 if ENTERPRISE:
@@ -402,6 +409,20 @@ SPECTACULAR_SETTINGS = {
 AISER_DATA_DIR = Path(env.text("AISER_DATA_DIR", str(BASE_DIR / ".data")))
 MEDIA_ROOT = AISER_DATA_DIR / "files"
 AISER_ALLOW_PRIVATE_SOURCES = env.flag("AISER_ALLOW_PRIVATE_SOURCES", not PRODUCTION)
+
+# --- Subscriptions and deliveries (chat2chart.subscriptions; docs/subscriptions.md) ---
+# Webhook and Slack posts: private addresses refused in production (as for sources), seconds per post.
+AISER_ALLOW_PRIVATE_WEBHOOKS = env.flag("AISER_ALLOW_PRIVATE_WEBHOOKS", not PRODUCTION)
+AISER_WEBHOOK_TIMEOUT_S = env.number("AISER_WEBHOOK_TIMEOUT_S", 10)
+# Runs missed while the scheduler was down: "each" sends every missed run once (at most _MAX of the
+# latest), "latest" only the most recent one.
+AISER_SUBSCRIPTION_BACKLOG = env.text("AISER_SUBSCRIPTION_BACKLOG", "each")
+if AISER_SUBSCRIPTION_BACKLOG not in {"each", "latest"}:
+    raise ImproperlyConfigured("AISER_SUBSCRIPTION_BACKLOG must be each or latest")
+AISER_SUBSCRIPTION_BACKLOG_MAX = env.integer("AISER_SUBSCRIPTION_BACKLOG_MAX", 24)
+# The Chromium headless rendering uses (Debian's package).
+AISER_CHROMIUM_PATH = env.text("AISER_CHROMIUM_PATH", "/usr/bin/chromium")
+# --- end subscriptions ---
 
 # --- Backups and recovery (enterprise.backups; docs/backups.md) -----------------------------------
 # Archives go to AISER_BACKUP_S3_BUCKET when set (S3 or any S3-compatible store), else AISER_BACKUP_DIR.
@@ -536,6 +557,9 @@ for _network in AISER_METRICS_ALLOWED_ADDRESSES:
     except ValueError as _error:
         raise ImproperlyConfigured(f"AISER_METRICS_ALLOWED_ADDRESSES: {_error}") from _error
 AISER_METRICS_MULTIPROC_DIR = env.text("PROMETHEUS_MULTIPROC_DIR") or ""
+# A host running only Celery workers serves /metrics itself on this port (0: off), same access rule.
+AISER_CELERY_METRICS_PORT = env.integer("AISER_CELERY_METRICS_PORT", 0)
+AISER_CELERY_METRICS_ADDRESS = env.text("AISER_CELERY_METRICS_ADDRESS") or "0.0.0.0"  # noqa: S104
 if ENTERPRISE:
     # django-prometheus: requests (first and last middleware), database queries, Redis cache reads.
     MIDDLEWARE = [

@@ -26,6 +26,7 @@ class SavedChartSerializer(serializers.ModelSerializer):
     source = serializers.IntegerField(source="source_id", read_only=True)
     source_name = serializers.CharField(source="source.name", read_only=True)
     owner = serializers.IntegerField(source="owner_id", read_only=True)
+    collection = serializers.IntegerField(source="collection_id", read_only=True)
     type = serializers.SerializerMethodField()
 
     class Meta:
@@ -40,6 +41,9 @@ class SavedChartSerializer(serializers.ModelSerializer):
             "source",
             "source_name",
             "owner",
+            "collection",
+            "pinned",
+            "archived_at",
             "created_at",
             "updated_at",
         ]
@@ -54,6 +58,7 @@ class SavedChartInputSerializer(serializers.Serializer):
     spec = serializers.JSONField()
     query = serializers.JSONField()
     source = serializers.IntegerField(required=False, allow_null=True)
+    collection = serializers.IntegerField(required=False, allow_null=True)
 
 
 class RenderInputSerializer(serializers.Serializer):
@@ -181,6 +186,7 @@ class SavedChartListView(APIView):
             spec=given["spec"],
             query=given["query"],
             source_id=given.get("source"),
+            collection_id=given.get("collection"),
         )
         return Response(SavedChartSerializer(chart).data, status=status.HTTP_201_CREATED)
 
@@ -195,9 +201,14 @@ class _SavedChartView(WorkspaceObjectView):
 
 
 class SavedChartDetailView(_SavedChartView):
-    @extend_schema(summary="One saved chart", responses=SavedChartSerializer)
+    @extend_schema(
+        summary="One saved chart, with the dashboards that show it (`dashboards`)",
+        responses=SavedChartSerializer,
+    )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(SavedChartSerializer(self.object).data)
+        return Response(
+            {**SavedChartSerializer(self.object).data, "dashboards": selectors.chart_dashboards(self.object)}
+        )
 
     @extend_schema(
         summary="Change a saved chart", request=SavedChartInputSerializer, responses=SavedChartSerializer
@@ -220,10 +231,30 @@ class SavedChartDetailView(_SavedChartView):
         payload = SavedChartInputSerializer(data=request.data, partial=partial)
         payload.is_valid(raise_exception=True)
         changes = dict(payload.validated_data)
+        changes.pop("collection", None)  # filing is a move: PATCH /api/v1/collections/items/chart/<id>/
         if "source" in changes:
             changes["source_id"] = changes.pop("source")
         chart = services.chart_update(chart=self.object, principal=self.principal, **changes)
         return Response(SavedChartSerializer(chart).data)
+
+
+class DuplicateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class SavedChartDuplicateView(_SavedChartView):
+    object_actions = {"POST": "view"}
+
+    @extend_schema(
+        summary="Copy a saved chart", request=DuplicateInputSerializer, responses=SavedChartSerializer
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        payload = DuplicateInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        copy = services.chart_duplicate(
+            chart=self.object, principal=self.principal, title=payload.validated_data.get("title") or None
+        )
+        return Response(SavedChartSerializer(copy).data, status=status.HTTP_201_CREATED)
 
 
 class SavedChartDataView(_SavedChartView):

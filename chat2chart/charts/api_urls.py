@@ -10,4 +10,5 @@ urlpatterns = [
     path("charts/", api.SavedChartListView.as_view(), name="api-chart-list"),
     path("charts/<int:pk>/", api.SavedChartDetailView.as_view(), name="api-chart-detail"),
     path("charts/<int:pk>/data/", api.SavedChartDataView.as_view(), name="api-chart-data"),
+    path("charts/<int:pk>/duplicate/", api.SavedChartDuplicateView.as_view(), name="api-chart-duplicate"),
 ]

@@ -16,6 +16,12 @@ class SavedChart(models.Model):
     spec = models.JSONField()
     query = models.JSONField()
     owner = user_reference()
+    # The collection it is filed in (None: the workspace's root), pinned to the top of it, archived.
+    collection = models.ForeignKey(
+        "collections.Collection", on_delete=models.SET_NULL, null=True, blank=True, related_name="charts"
+    )
+    pinned = models.BooleanField(default=False)
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

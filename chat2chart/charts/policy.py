@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chat2chart.collections.access import item_in_reach
 from chat2chart.core import hooks
 from chat2chart.core.principal import Principal
 
@@ -19,7 +20,8 @@ def can_browse_charts(principal: Principal) -> bool:
 
 
 def can_view_chart(principal: Principal, chart: Any) -> bool:
-    return hooks.can(principal, hooks.VIEW, chart)
+    # A chart in someone else's personal collection is theirs (and the admins') alone.
+    return hooks.can(principal, hooks.VIEW, chart) and item_in_reach(principal, chart)
 
 
 def can_create_chart(principal: Principal) -> bool:
@@ -27,10 +29,12 @@ def can_create_chart(principal: Principal) -> bool:
 
 
 def can_change_chart(principal: Principal, chart: Any) -> bool:
-    return hooks.can(principal, hooks.EDIT, chart)
+    return hooks.can(principal, hooks.EDIT, chart) and item_in_reach(principal, chart)
 
 
 def can_delete_chart(principal: Principal, chart: Any) -> bool:
+    if not item_in_reach(principal, chart):
+        return False
     if hooks.can(principal, hooks.DELETE, chart):
         return True
     return principal.owns(chart) and hooks.can(principal, hooks.EDIT, chart)

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from chat2chart.charts.models import SavedChart
 from chat2chart.charts.registry import FAMILIES, ChartType, Slot, chart_types
+from chat2chart.collections.access import in_reach
 from chat2chart.core import hooks
 from chat2chart.core.errors import NotFound
 from chat2chart.core.principal import Principal
@@ -43,12 +44,20 @@ def chart_type_list() -> list[dict[str, Any]]:
 
 def chart_list() -> QuerySet[SavedChart]:
     """The saved charts of the workspace in scope (rows live in its schema), newest change first."""
-    return SavedChart.objects.select_related("source").all()
+    return SavedChart.objects.select_related("source", "collection").all()
 
 
-def chart_list_visible(principal: Principal) -> QuerySet[SavedChart]:
-    """The saved charts `principal` may see (object permissions: `hooks.visible`)."""
-    return hooks.visible(principal, "chart", chart_list())
+def chart_list_visible(principal: Principal, *, archived: bool = False) -> QuerySet[SavedChart]:
+    """The saved charts `principal` may see (object permissions: `hooks.visible`; not those in someone
+    else's personal collection), outside the archive, or only the archived ones with `archived`."""
+    charts = in_reach(principal, hooks.visible(principal, "chart", chart_list()))
+    return charts.filter(archived_at__isnull=not archived)
+
+
+def chart_dashboards(chart: SavedChart) -> list[dict[str, Any]]:
+    """The dashboards that show `chart` (id and title, each once): what deleting it would change."""
+    rows = chart.widgets.values_list("dashboard_id", "dashboard__title").order_by("dashboard__title")
+    return [{"id": pk, "title": title} for pk, title in dict(rows).items()]
 
 
 def chart_get(*, chart_id: int) -> SavedChart:

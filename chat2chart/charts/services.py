@@ -19,6 +19,9 @@ from chat2chart.charts.models import SavedChart
 from chat2chart.charts.registry import get_chart_type
 from chat2chart.charts.render import build_option, resolve_slots
 from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
+from chat2chart.charts.titles import clean_title, query_title
+from chat2chart.collections import policy as collection_policy
+from chat2chart.collections.models import Collection
 from chat2chart.core import hooks
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import ChartError, Forbidden, QueryError, ValidationFailed
@@ -209,15 +212,20 @@ def chart_create(
     query: Any,
     description: str = "",
     source_id: int | None = None,
+    collection_id: int | None = None,
 ) -> SavedChart:
+    """Save a chart. Without a title it is named from what its query computes (`titles.query_title`
+    with the table's column labels), never from a question; `collection_id` files it (None: the root)."""
     if not policy.can_create_chart(principal):
         raise Forbidden("Only editors can save charts.")
     chart_spec, semantic, source = _validated(spec=spec, query=query, source_id=source_id)
-    title = _clean_title(title or chart_spec.title)
+    collection = _collection_for(principal, collection_id)
+    title = _clean_title(title or chart_spec.title or _query_title(semantic, source))
     chart = SavedChart.objects.create(
         title=title,
         description=description,
         source=source,
+        collection=collection,
         spec=chart_spec.model_dump(mode="json", exclude_defaults=True),
         query=semantic.model_dump(mode="json", exclude_defaults=True),
         owner=principal.user,
@@ -262,15 +270,58 @@ def chart_update(*, chart: SavedChart, principal: Principal, **changes: Any) -> 
 
 
 @transaction.atomic
+def chart_duplicate(*, chart: SavedChart, principal: Principal, title: str | None = None) -> SavedChart:
+    """A copy of the chart (spec, query, description, collection), owned by the principal's user."""
+    if not (policy.can_view_chart(principal, chart) and policy.can_create_chart(principal)):
+        raise Forbidden("Only editors can duplicate charts.")
+    collection = chart.collection if collection_policy.can_file_into(principal, chart.collection) else None
+    copy = SavedChart.objects.create(
+        title=_clean_title(title or clean_title(f"Copy of {chart.title}")),
+        description=chart.description,
+        source=chart.source,
+        spec=chart.spec,
+        query=chart.query,
+        collection=collection,
+        owner_id=principal.user_id,
+    )
+    hooks.record_audit(
+        action="chart.duplicate",
+        actor=principal,
+        target_type="chart",
+        target_id=copy.pk,
+        data={**_snapshot(copy), "copy_of": chart.pk},
+    )
+    return copy
+
+
+@transaction.atomic
 def chart_delete(*, chart: SavedChart, principal: Principal) -> None:
+    """Delete a chart. Widgets that showed it stay on their dashboards and say the chart was removed."""
     if not policy.can_delete_chart(principal, chart):
         raise Forbidden("You do not have permission to do this.")
     snapshot = _snapshot(chart)
     chart_id = chart.pk
+    chart.widgets.update(removed_chart_title=chart.title)
     chart.delete()
     hooks.record_audit(
         action="chart.delete", actor=principal, target_type="chart", target_id=chart_id, data=snapshot
     )
+
+
+def _collection_for(principal: Principal, collection_id: int | None) -> Collection | None:
+    if collection_id is None:
+        return None
+    collection = Collection.objects.filter(pk=collection_id).first()
+    if collection is None or not collection_policy.can_view_collection(principal, collection):
+        raise ValidationFailed(f"collection: there is no collection {collection_id}.")
+    if not collection_policy.can_file_into(principal, collection):
+        raise Forbidden("You cannot file charts into that collection.")
+    return collection
+
+
+def _query_title(semantic: SemanticQuery, source: Source) -> str:
+    table = _current_table(source, semantic.table)
+    return query_title(semantic, {c.name: c.label for c in table.columns if c.label})
 
 
 def _clean_title(title: Any) -> str:

@@ -220,6 +220,28 @@ class MessageRerunView(_ConversationView):
         return Response(selectors.message_body(answer), status=status.HTTP_201_CREATED)
 
 
+class ChartSwitchInput(serializers.Serializer):
+    chart_type = serializers.CharField(max_length=50)
+
+
+class MessageChartView(_ConversationView):
+    object_actions = {"POST": "ask"}
+
+    @extend_schema(
+        request=ChartSwitchInput,
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The answer, redrawn.")},
+        operation_id="conversations_messages_chart_switch",
+        summary="Draw an answer as another chart type, in place (the same message)",
+    )
+    def post(self, request: Request, pk: int, mid: int) -> Response:
+        message = selectors.message_get(conversation=self.object, message_id=mid)
+        given = _validated(ChartSwitchInput, request.data)
+        answer = services.answer_chart_switch(
+            message=message, principal=self.principal, chart_type=given["chart_type"]
+        )
+        return Response(selectors.message_body(answer))
+
+
 class AnswerEventSchemaView(APIView):
     @extend_schema(
         request=None,

@@ -17,4 +17,9 @@ urlpatterns = [
         api.MessageRerunView.as_view(),
         name="api-conversation-message-rerun",
     ),
+    path(
+        "conversations/<int:pk>/messages/<int:mid>/chart/",
+        api.MessageChartView.as_view(),
+        name="api-conversation-message-chart",
+    ),
 ]

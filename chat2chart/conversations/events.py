@@ -97,6 +97,8 @@ class MessageBody(_Body):
     rerun_of: int | None
     created_at: str | None
     question: str | None = None
+    # The answer's chart title (from what was computed), what a saved chart of it is called by default.
+    title: str | None = None
     explanation: str | None = None
     intent: str | None = None
     planner: str | None = None

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic
 from django.db.models import QuerySet
 
+from chat2chart.charts.titles import clean_title, query_title, result_title
 from chat2chart.conversations import policy
 from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.planner import Plan, PlanTurn
@@ -126,6 +128,8 @@ def message_body(message: Message) -> dict[str, Any]:
     body.update(
         {
             "question": message.reply_to.content if message.reply_to else "",
+            # What a saved chart of this answer is called unless the person renames it.
+            "title": answer_title(message) if message.kind == Message.Kind.ANSWER else "",
             "explanation": plan.get("explanation", ""),
             "intent": plan.get("intent"),
             "planner": message.planner,
@@ -151,6 +155,23 @@ def message_body(message: Message) -> dict[str, Any]:
         }
     )
     return body
+
+
+def answer_title(message: Message) -> str:
+    """The chart title of an answer: the one it was drawn with (the plan's, from what was computed),
+    else one made from its query or result columns; never the question as typed."""
+    drawn = (message.chart_spec or {}).get("title")
+    if drawn:
+        return clean_title(drawn)
+    plan_title = (message.plan or {}).get("title")
+    if plan_title:
+        return clean_title(plan_title)
+    if message.query and "model" not in message.query:
+        try:
+            return query_title(SemanticQuery.parse(message.query))
+        except pydantic.ValidationError:
+            pass  # a query stored by an older version: fall back to the result's columns
+    return result_title((message.result or {}).get("columns", []))
 
 
 def _query_outputs(query: dict[str, Any] | None) -> dict[str, list[str]] | None:

@@ -15,6 +15,7 @@ from typing import Any
 import pydantic
 from django.db import transaction
 
+from chat2chart.charts.titles import query_title
 from chat2chart.conversations import policy, selectors
 from chat2chart.conversations.drawing import draw_as
 from chat2chart.conversations.model_answers import member_answer_steps, member_plan_for
@@ -43,7 +44,7 @@ from chat2chart.core.errors import Forbidden, NotFound, ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.catalogue import TableInfo
-from chat2chart.sources.querying import sql_run
+from chat2chart.sources.querying import query_run, sql_run
 from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import SemanticQuery
 
@@ -191,7 +192,11 @@ def _ask_steps(
     # The pipeline runs the query as the principal (its ASK check takes a principal).
     # The chart's title says what was computed, not what was typed ("Totl amout by regoin").
     yield from plan_answer_steps(
-        message, plan, table=table, principal=principal, title=plan.title or _title(question)
+        message,
+        plan,
+        table=table,
+        principal=principal,
+        title=plan.title or query_title(plan.query, _labels(table)),
     )
 
 
@@ -214,7 +219,7 @@ def rerun_events(
     if message.role != Message.Role.ASSISTANT or message.kind != Message.Kind.ANSWER:
         raise ValidationFailed("Only an answer can be re-run; ask the question again instead.")
     conversation = message.conversation
-    title = _title(message.reply_to.content if message.reply_to else conversation.display_title)
+    title = selectors.answer_title(message)
     if sql is not None:
         _require(policy.can_run_own_sql(principal), "Only editors can run their own SQL.")
         if not sql.strip():
@@ -226,6 +231,7 @@ def rerun_events(
     if query is not None:
         edited = _edited_plan(message, _own_query(query, conversation), chart_type)
         table = selectors.conversation_table(conversation)
+        title = query_title(edited.query, _labels(table))
         steps = partial(_edited_steps, plan=edited, table=table, principal=principal, title=title)
         return _rerun(message, principal, steps, cancel, change="query")
     if not chart_type:
@@ -262,6 +268,49 @@ def message_rerun(
 
 
 StepsFor = Callable[[Message], Steps]
+
+
+def _labels(table: TableInfo) -> dict[str, str]:
+    return {column.name: column.label for column in table.columns if column.label}
+
+
+@transaction.atomic
+def answer_chart_switch(*, message: Message, principal: Principal, chart_type: str) -> Message:
+    """Draw the answer as `chart_type` in place (the same message, no new answer at the bottom).
+
+    The stored result is redrawn when it is complete; a result kept only in part is queried again (a
+    table query as the principal; SQL only for editors). Raises ChartError saying what the type needs
+    when the data does not fit it, ValidationFailed for a message that is not a drawn answer.
+    """
+    _require(policy.can_ask_in_conversation(principal, message.conversation), ASK_REFUSED)
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    if message.role != Message.Role.ASSISTANT or message.kind != Message.Kind.ANSWER:
+        raise ValidationFailed("Only an answer's chart can be switched.")
+    if not message.result or message.chart_spec is None or message.status != Message.Status.DONE:
+        raise ValidationFailed("This answer has no result to draw; ask the question again.")
+    data = _whole_result(message, principal)
+    previous = dict(message.chart_spec)
+    spec, option = draw_as(chart_type, data, title=selectors.answer_title(message), previous=previous)
+    alternatives = [t for t in [previous.get("type"), *message.alternatives] if t and t != spec.type]
+    message.chart_spec = spec.model_dump(mode="json", exclude_defaults=True)
+    message.chart_option = option
+    message.alternatives = list(dict.fromkeys(alternatives))
+    message.save(update_fields=["chart_spec", "chart_option", "alternatives"])
+    return message
+
+
+def _whole_result(message: Message, principal: Principal) -> ResultSet:
+    stored = message.result or {}
+    if stored.get("complete", True):
+        return ResultSet.from_rows(stored["columns"], stored["rows"])
+    if message.query and "model" not in message.query:
+        return query_run(query=SemanticQuery.parse(message.query), principal=principal)
+    if message.sql and not message.query:
+        _require(policy.can_run_own_sql(principal), "Only editors can run their own SQL.")
+        return sql_run(source_id=message.conversation.source_id, sql=message.sql)
+    raise ValidationFailed(
+        "Only the first rows of this answer were kept; ask the question again to redraw it."
+    )
 
 
 def _sql_steps(message: Message, *, sql: str, source_id: int, title: str, chart_type: str | None) -> Steps:

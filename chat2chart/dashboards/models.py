@@ -23,6 +23,12 @@ class Dashboard(models.Model):
     filters = models.JSONField(default=list, blank=True)
     refresh_seconds = models.PositiveIntegerField(null=True, blank=True)
     owner = user_reference()
+    # The collection it is filed in (None: the workspace's root), pinned to the top of it, archived.
+    collection = models.ForeignKey(
+        "collections.Collection", on_delete=models.SET_NULL, null=True, blank=True, related_name="dashboards"
+    )
+    pinned = models.BooleanField(default=False)
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -49,9 +55,12 @@ class Widget(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     title = models.CharField(max_length=200, blank=True)
     # The saved chart a chart, KPI or table widget draws; its query unless the widget has its own.
+    # Deleting the chart leaves the widget, which then says the chart was removed (no silent hole).
     chart = models.ForeignKey(
-        "charts.SavedChart", on_delete=models.CASCADE, null=True, blank=True, related_name="widgets"
+        "charts.SavedChart", on_delete=models.SET_NULL, null=True, blank=True, related_name="widgets"
     )
+    # The removed chart's title, kept so the widget can say which chart it was.
+    removed_chart_title = models.CharField(max_length=200, blank=True)
     # A SemanticQuery as JSON, for KPI and table widgets that are not built from a saved chart.
     query = models.JSONField(null=True, blank=True)
     # Markdown of a text widget; turned into sanitised HTML when shown.

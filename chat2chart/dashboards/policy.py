@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from chat2chart.collections.access import item_in_reach
 from chat2chart.core import hooks
 from chat2chart.core.principal import Principal
 
 
 def can_view_dashboard(principal: Principal, dashboard: Any) -> bool:
-    return hooks.can(principal, hooks.VIEW, dashboard)
+    # A dashboard in someone else's personal collection is theirs (and the admins') alone.
+    return hooks.can(principal, hooks.VIEW, dashboard) and item_in_reach(principal, dashboard)
 
 
 def can_create_dashboard(principal: Principal) -> bool:
@@ -27,10 +29,12 @@ def can_create_dashboard(principal: Principal) -> bool:
 
 def can_change_dashboard(principal: Principal, dashboard: Any) -> bool:
     """Title, filters, layout, and its widgets."""
-    return hooks.can(principal, hooks.EDIT, dashboard)
+    return hooks.can(principal, hooks.EDIT, dashboard) and item_in_reach(principal, dashboard)
 
 
 def can_delete_dashboard(principal: Principal, dashboard: Any) -> bool:
+    if not item_in_reach(principal, dashboard):
+        return False
     if hooks.can(principal, hooks.DELETE, dashboard):
         return True
     return principal.owns(dashboard) and hooks.can(principal, hooks.EDIT, dashboard)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from chat2chart.collections.access import in_reach
 from chat2chart.core import hooks
 from chat2chart.core.errors import NotFound
 from chat2chart.core.principal import Principal
@@ -21,13 +22,15 @@ def dashboard_list() -> QuerySet[Dashboard]:
     return Dashboard.objects.annotate(widget_count=Count("widgets"))
 
 
-def dashboard_list_visible(principal: Principal) -> QuerySet[Dashboard]:
-    """The dashboards `principal` may see (object permissions: `hooks.visible`)."""
-    return hooks.visible(principal, "dashboard", dashboard_list())
+def dashboard_list_visible(principal: Principal, *, archived: bool = False) -> QuerySet[Dashboard]:
+    """The dashboards `principal` may see (object permissions: `hooks.visible`; not those in someone
+    else's personal collection), outside the archive, or only the archived ones with `archived`."""
+    dashboards = in_reach(principal, hooks.visible(principal, "dashboard", dashboard_list()))
+    return dashboards.filter(archived_at__isnull=not archived)
 
 
 def dashboard_get(dashboard_id: int) -> Dashboard:
-    dashboard = Dashboard.objects.filter(pk=dashboard_id).first()
+    dashboard = Dashboard.objects.select_related("collection").filter(pk=dashboard_id).first()
     if dashboard is None:
         raise NotFound(f"There is no dashboard {dashboard_id}.")
     return dashboard

@@ -114,6 +114,7 @@ def dashboard_duplicate(*, dashboard: Dashboard, principal: Principal, title: st
                 kind=w.kind,
                 title=w.title,
                 chart_id=w.chart_id,
+                removed_chart_title=w.removed_chart_title,
                 query=w.query,
                 text=w.text,
                 x=w.x,

@@ -114,6 +114,12 @@ def widget_query(widget: Widget) -> SemanticQuery | None:
         return parse_query(widget.query)
     if widget.chart is not None:
         return parse_query(widget.chart.query)
+    if widget.removed_chart_title:
+        raise ValidationFailed(
+            f"The chart “{widget.removed_chart_title}” was removed. "
+            "Remove this widget or edit it to show another chart.",
+            code="chart_removed",
+        )
     raise ValidationFailed("This widget has no chart or query to show.")
 
 
@@ -190,7 +196,7 @@ def filter_options(*, dashboard: Dashboard, field_name: str, audience: Audience)
 
 
 def _header(widget: Widget) -> dict[str, Any]:
-    title = widget.title or (widget.chart.title if widget.chart is not None else "")
+    title = widget.title or (widget.chart.title if widget.chart is not None else widget.removed_chart_title)
     return {"id": widget.pk, "kind": widget.kind, "title": title}
 
 

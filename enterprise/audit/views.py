@@ -35,10 +35,18 @@ def _require_manage(request: HttpRequest) -> Principal:
     return principal
 
 
+def _require_audit_reader(request: HttpRequest) -> Principal:
+    """Reading the log needs "audit.view" (owners, admins, or a custom role holding it)."""
+    principal = Principal.from_request(request)
+    if not hooks.can(principal, hooks.MANAGE, "audit"):
+        raise Http404("not allowed")
+    return principal
+
+
 @login_required
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    _require_manage(request)
+    _require_audit_reader(request)
     try:
         criteria = selectors.AuditFilter.from_query(request.GET)
     except AiserError as error:
@@ -90,7 +98,7 @@ def audit_settings_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def audit_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The filtered entries as CSV (`fmt` "csv") or JSON Lines ("jsonl"), streamed."""
-    _require_manage(request)
+    _require_audit_reader(request)
     try:
         criteria = selectors.AuditFilter.from_query(request.GET)
     except AiserError as error:

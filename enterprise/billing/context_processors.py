@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from chat2chart.core import hooks
+from chat2chart.core.principal import Principal
 from enterprise.billing.plans import billing_enabled, plan_state
 from enterprise.tenants.models import Organization
 
@@ -24,7 +25,8 @@ def billing(request: HttpRequest) -> dict[str, Any]:
         return {}
     if not getattr(user, "is_authenticated", False):
         return {}
-    link = {"billing_page_url": reverse("billing")} if hooks.member_role(user) in {"owner", "admin"} else {}
+    manages = hooks.can(Principal.from_request(request), hooks.MANAGE, "billing")
+    link = {"billing_page_url": reverse("billing")} if manages else {}
     state = plan_state(organization)
     if state.read_only:
         return {

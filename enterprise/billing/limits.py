@@ -55,14 +55,20 @@ def _stock(organization: Organization, name: str) -> int:
             if invitation.is_usable
         ]
         return Membership.objects.filter(organization=organization).count() + len(open_invitations)
+    from chat2chart.alerts.models import Alert
     from chat2chart.dashboards.models import Dashboard
     from chat2chart.sources.models import Source, SourceTable
+    from chat2chart.subscriptions.models import Subscription as ScheduledReport
 
     with schema_context(organization.schema_name):
         if name == "data_sources":
             return Source.objects.count()
         if name == "dashboards":
             return Dashboard.objects.count()
+        if name == "subscriptions":
+            return ScheduledReport.objects.count()
+        if name == "alerts":
+            return Alert.objects.count()
         rows = SourceTable.objects.filter(is_current=True).aggregate(total=Sum("row_count"))["total"]
         return int(rows or 0)
 

@@ -66,6 +66,8 @@ class Plan(models.Model):
     llm_tokens_per_month = models.BigIntegerField(null=True, blank=True)
     dashboards = models.PositiveIntegerField(null=True, blank=True)
     embed_views_per_month = models.PositiveIntegerField(null=True, blank=True)
+    subscriptions = models.PositiveIntegerField(null=True, blank=True)
+    alerts = models.PositiveIntegerField(null=True, blank=True)
     api_requests_per_minute = models.PositiveIntegerField(null=True, blank=True)
     sso_allowed = models.BooleanField(default=False)
     audit_retention_days = models.PositiveIntegerField(default=30)

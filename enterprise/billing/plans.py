@@ -32,6 +32,8 @@ STOCK_LIMITS = {
     "data_sources": "data_sources",
     "rows_stored": "rows_stored",
     "dashboards": "dashboards",
+    "subscriptions": "subscriptions",
+    "alerts": "alerts",
 }
 # What a person reads in a message or on the billing page.
 LIMIT_LABELS = {
@@ -39,6 +41,8 @@ LIMIT_LABELS = {
     "data_sources": "data sources",
     "rows_stored": "rows stored",
     "dashboards": "dashboards",
+    "subscriptions": "scheduled reports (subscriptions)",
+    "alerts": "alerts",
     "question_asked": "AI questions a month",
     "llm_tokens": "LLM tokens a month",
     "embed_view": "embed views a month",
@@ -46,7 +50,7 @@ LIMIT_LABELS = {
 # Work refused while an organisation is read-only (payment failed past the grace period): anything that
 # creates. Queries, dashboards and embeds keep working.
 # Refreshing existing sources goes on (rows_stored is not here).
-CREATING = frozenset({"seats", "data_sources", "dashboards", "question_asked"})
+CREATING = frozenset({"seats", "data_sources", "dashboards", "question_asked", "subscriptions", "alerts"})
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LicenseRef-Aiser-Enterprise
-"""Billing pages (owners and admins of an organisation) and Stripe's webhook. Thin: each view calls a
-service or selector and shows its message."""
+"""Billing pages (owners and billing admins: a role holding "billing.manage") and Stripe's webhook.
+Thin: each view calls a service or selector and shows its message."""
 
 from __future__ import annotations
 
@@ -26,7 +26,16 @@ METERED_EVENTS = {"question_asked": "AI questions", "llm_tokens": "LLM tokens", 
 
 
 def _require_manager(request: HttpRequest) -> Organization:
-    if not hooks.can(Principal.from_request(request), hooks.MANAGE):
+    """The organisation whose billing the caller manages (role holds "billing.manage"), else 404."""
+    if not hooks.can(Principal.from_request(request), hooks.MANAGE, "billing"):
+        raise Http404("not allowed")
+    return request.tenant  # type: ignore[attr-defined,no-any-return]
+
+
+def _require_usage_reader(request: HttpRequest) -> Organization:
+    """Usage is read by billing managers and by those who manage the organisation's settings."""
+    principal = Principal.from_request(request)
+    if not (hooks.can(principal, hooks.MANAGE, "billing") or hooks.can(principal, hooks.MANAGE)):
         raise Http404("not allowed")
     return request.tenant  # type: ignore[attr-defined,no-any-return]
 
@@ -110,7 +119,7 @@ def billing_action(request: HttpRequest, action: str) -> HttpResponse:
 @login_required
 @require_GET
 def usage_page(request: HttpRequest) -> HttpResponse:
-    organization = _require_manager(request)
+    organization = _require_usage_reader(request)
     charts = {
         event: {
             "label": label,

@@ -37,14 +37,22 @@ class AccessRefused(Exception):
 def metrics_access_check(request: HttpRequest) -> None:
     """Raise `AccessRefused` unless `request` has the bearer token or comes from an allowed address
     (REMOTE_ADDR: the scraper talks to the server directly, not through a proxy that rewrites it)."""
+    access_check(
+        authorization=request.headers.get("Authorization", ""), address=request.META.get("REMOTE_ADDR", "")
+    )
+
+
+def access_check(*, authorization: str, address: str) -> None:
+    """The rule for every metrics endpoint (the web app's `/metrics` and a Celery host's server): the
+    `Authorization` header must be `Bearer <AISER_METRICS_TOKEN>`, or `address` must be in
+    AISER_METRICS_ALLOWED_ADDRESSES; raises `AccessRefused` (401 or 403) otherwise, 403 when both unset."""
     token = settings.AISER_METRICS_TOKEN or ""
     networks = settings.AISER_METRICS_ALLOWED_ADDRESSES
     if not token and not networks:
         raise AccessRefused(403, OFF)
-    offered = request.headers.get("Authorization", "")
-    if token and hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
+    if token and hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
         return
-    if networks and _address_allowed(request.META.get("REMOTE_ADDR", ""), networks):
+    if networks and _address_allowed(address, networks):
         return
     if token:
         raise AccessRefused(401, "Send the metrics token as `Authorization: Bearer <token>`.")

@@ -56,6 +56,9 @@ CELERY_TASKS = Counter("aiser_celery_tasks", "Celery tasks finished, by outcome.
 EMBED_VIEWS = Counter("aiser_embed_views", "Embedded and public dashboard pages shown.", ["kind"])
 RATE_LIMITED = Counter("aiser_rate_limited_requests", "Requests refused for their rate.", ["scope"])
 LIMIT_REFUSALS = Counter("aiser_plan_limit_refusals", "Work refused by a plan limit.", ["limit"])
+TASK_QUEUE_UNAVAILABLE = Counter(
+    "aiser_task_queue_unavailable", "Tasks not queued: the broker was unreachable.", ["task"]
+)
 
 PLANNERS = frozenset({"rules", "llm", "model", "sql", "edited"})
 SOURCE_KINDS = frozenset({"file", "rest", "postgres", "mysql"})
@@ -127,6 +130,9 @@ _OBSERVERS: dict[str, Callable[[float, dict[str, str]], None]] = {
     ).inc(value),
     "rate_limited": lambda value, labels: RATE_LIMITED.labels(scope=word(labels.get("scope"))).inc(value),
     "limit_refused": lambda value, labels: LIMIT_REFUSALS.labels(limit=word(labels.get("limit"))).inc(value),
+    "task_queue_unavailable": lambda value, labels: TASK_QUEUE_UNAVAILABLE.labels(
+        task=word(labels.get("task"))
+    ).inc(value),
 }
 
 

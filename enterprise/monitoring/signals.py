@@ -61,5 +61,10 @@ def connect() -> None:
     celery_signals.worker_process_shutdown.connect(
         worker_process_ended, weak=False, dispatch_uid="aiser-metrics-worker-exit"
     )
+    from enterprise.monitoring.worker_server import worker_metrics_start
+
+    celery_signals.worker_ready.connect(
+        worker_metrics_start, weak=False, dispatch_uid="aiser-metrics-worker-http"
+    )
     model_signals.post_save.connect(model_saved, weak=False, dispatch_uid="aiser-metrics-saved")
     model_signals.post_delete.connect(model_deleted, weak=False, dispatch_uid="aiser-metrics-deleted")

@@ -78,6 +78,9 @@ _NEEDS: dict[tuple[str, str | None], tuple[str, ...]] = {
     (hooks.MANAGE, "dashboard"): ("content.publish",),
     (hooks.MANAGE, "conversation"): ("conversations.delete",),
     (hooks.MANAGE, None): ("settings.manage",),
+    # Billing commits the organisation's money: owners, and members whose role holds it (a "billing admin").
+    (hooks.MANAGE, "billing"): ("billing.manage",),
+    (hooks.MANAGE, "audit"): ("audit.view",),
     # A view-level gate before the service's own check names the kind: any right to change content
     # (a viewer's rights over their own conversations do not count: they are asked with their kind).
     (hooks.EDIT, None): (

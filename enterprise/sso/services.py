@@ -111,7 +111,13 @@ def identity_provider_delete(*, organization: Organization, actor: Any, slug: st
 
 
 def sso_policy_update(*, organization: Organization, actor: Any, require_sso: bool) -> SsoPolicy:
-    """Require (or stop requiring) SSO for the organisation's members; owners keep their password."""
+    """Require (or stop requiring) SSO for the organisation's members; owners keep their password.
+    Raises ValidationFailed when requiring it with no enabled identity provider (nobody but owners could
+    sign in)."""
+    if require_sso and not IdentityProvider.objects.filter(organization=organization, enabled=True).exists():
+        raise ValidationFailed(
+            "Add and enable an identity provider first: with none, only owners could sign in."
+        )
     policy, _ = SsoPolicy.objects.update_or_create(
         organization=organization, defaults={"require_sso": require_sso}
     )

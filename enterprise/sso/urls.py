@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/sso/saml/<slug:slug>/finish/", views.saml_finish, name="sso_saml_finish"),
     path("accounts/sso/saml/<slug:slug>/logout/", views.saml_logout, name="sso_saml_logout"),
     path("accounts/sso/saml/<slug:slug>/slo/", views.saml_slo, name="sso_saml_slo"),
+    path("settings/sso/", views.sso_settings_page, name="sso_settings_page"),
     path("api/v1/sso/", api.SsoSettingsView.as_view(), name="sso-settings"),
     path("api/v1/sso/providers/<slug:slug>/", api.IdentityProviderView.as_view(), name="sso-provider"),
     path("api/v1/sso/domains/", api.SsoDomainListView.as_view(), name="sso-domain-list"),

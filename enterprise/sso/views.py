@@ -8,6 +8,7 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +16,9 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chat2chart.core import hooks
 from chat2chart.core.errors import AiserError
+from chat2chart.core.principal import Principal
 from enterprise.sso import saml, selectors, services
 from enterprise.sso.login import safe_next, sso_login
 from enterprise.sso.models import IdentityProvider, Protocol
@@ -147,3 +150,12 @@ def sso_find(request: HttpRequest) -> HttpResponse:
             return redirect(f"{organization.url}/accounts/sso/")
         messages.error(request, "No organisation signs in with SSO for that address.")
     return render(request, "sso/find.html", {"email": email})
+
+
+@login_required
+def sso_settings_page(request: HttpRequest) -> HttpResponse:
+    """Admins: the organisation's identity providers, claimed email domains and "require SSO", edited
+    through `/api/v1/sso/` by static/js/sso_settings.js (one validation path: the API's)."""
+    if not hooks.can(Principal.from_request(request), hooks.MANAGE):
+        raise Http404("not allowed")
+    return render(request, "sso/settings.html", {"protocols": ("saml", "oidc")})

@@ -152,3 +152,57 @@ def test_the_anonymous_embed_limit_fails_open_while_redis_is_down(alpha, redis_p
 
     assert during == [False, False]
     assert after == [False, True]
+
+
+@pytest.fixture
+def broker_proxy(settings: Any) -> Iterator[FaultProxy]:
+    """Celery's broker (Redis) behind a proxy, tasks really sent (not eager), no publish retries."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis (REDIS_URL)")
+    from aiser.celery import app
+
+    real = urlsplit(settings.REDIS_URL)
+    names = ("broker_url", "task_always_eager", "task_publish_retry", "broker_connection_timeout")
+    saved = {name: app.conf[name] for name in names}
+    with FaultProxy(real.hostname or "127.0.0.1", real.port or 6379) as proxy:
+        app.conf.update(
+            broker_url=f"redis://127.0.0.1:{proxy.port}/13",  # a db of its own: nothing consumes it
+            task_always_eager=False,
+            task_publish_retry=False,
+            broker_connection_timeout=1,
+        )
+        settings.CELERY_TASK_ALWAYS_EAGER = False
+        _forget_broker_connections(app)
+        try:
+            yield proxy
+        finally:
+            app.conf.update(saved)
+            _forget_broker_connections(app)
+
+
+def _forget_broker_connections(app: Any) -> None:
+    """Drop the app's connection and producer pools so the next send connects to the current broker_url."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_an_upload_while_the_task_queue_is_down_says_to_try_again_and_is_never_a_500(
+    alpha, broker_proxy, events, django_capture_on_commit_callbacks
+):
+    client = alpha.client("editor")
+    broker_proxy.drop()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload_source(client, file_name="queued.csv")
+    assert response.status_code == 201, response.content
+    shown = client.get(f"/api/v1/sources/{response.json()['id']}/").json()
+    assert shown["status"] == "failed"
+    assert "task queue is unavailable" in shown["error"]
+    assert "try again" in shown["error"]
+    assert "task_queue_unavailable" in _names(events)
+
+    broker_proxy.restore()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = upload_source(client, file_name="queued.csv")
+    assert again.status_code == 201, again.content
+    # Queued this time (no worker runs in this test): pending, not failed.
+    assert client.get(f"/api/v1/sources/{again.json()['id']}/").json()["status"] == "pending"

@@ -11,18 +11,24 @@ import pytest
 
 from enterprise.audit.models import AuditEntry
 from enterprise.sso.models import IdentityProvider, SsoDomain
-from tests.sso.conftest import host_client
+from tests.sso.conftest import configure_saml, host_client
 
 pytestmark = pytest.mark.enterprise
 
 
-def _audit_actions(workspace) -> list[str]:
+def _audit_actions(workspace, after: int = 0) -> list[str]:
+    """The organisation's SSO audit actions after entry `after` (browser tests commit entries that stay)."""
     with workspace.activate():
         return list(
-            AuditEntry.objects.filter(action__startswith="sso.")
+            AuditEntry.objects.filter(action__startswith="sso.", pk__gt=after)
             .order_by("pk")
             .values_list("action", flat=True)
         )
+
+
+def _last_entry(workspace) -> int:
+    with workspace.activate():
+        return AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def test_admin_configures_saml_from_pasted_metadata(alpha, saml_idp):
@@ -123,8 +129,15 @@ def test_editor_cannot_change_sso(alpha, saml_idp):
     )
 
 
-def test_require_sso_and_domains_are_audited_and_stay_in_their_organisation(alpha, beta):
-    client = host_client(alpha, alpha.users["admin"])
+def test_require_sso_and_domains_are_audited_and_stay_in_their_organisation(alpha, beta, saml_idp):
+    # The owner: a password session survives "require SSO" (break-glass); an admin's would end.
+    client = host_client(alpha, alpha.users["owner"])
+    alpha_before, beta_before = _last_entry(alpha), _last_entry(beta)
+    # With no identity provider, requiring SSO would lock every member but the owners out.
+    refused = client.patch("/api/v1/sso/", {"require_sso": True}, content_type="application/json")
+    assert refused.status_code == 400
+    assert "identity provider first" in refused.json()["error"]["message"]
+    configure_saml(alpha, saml_idp)
     assert (
         client.patch("/api/v1/sso/", {"require_sso": True}, content_type="application/json").status_code
         == 200
@@ -142,9 +155,10 @@ def test_require_sso_and_domains_are_audited_and_stay_in_their_organisation(alph
     )
     assert taken.status_code == 400
     assert beta_client.get("/api/v1/sso/").json() == {"require_sso": False, "providers": [], "domains": []}
+    assert [p["slug"] for p in client.get("/api/v1/sso/").json()["providers"]] == ["corp"]
     assert client.delete("/api/v1/sso/domains/alpha-corp.test/").status_code == 204
-    assert _audit_actions(alpha) == ["sso.policy.update", "sso.domain.add", "sso.domain.remove"]
-    assert _audit_actions(beta) == []
+    assert _audit_actions(alpha, alpha_before) == ["sso.policy.update", "sso.domain.add", "sso.domain.remove"]
+    assert _audit_actions(beta, beta_before) == []
 
 
 def test_domain_is_verified_only_with_its_token(alpha):

@@ -184,6 +184,14 @@ class _VettedTransport(httpx.HTTPTransport):
         )
 
 
+def vetted_transport(
+    *, allow_private: bool, resolve: Resolver = resolve_public_address
+) -> httpx.HTTPTransport:
+    """An httpx transport whose every connection dials only an address netsafety vetted (no proxies);
+    used by other outbound calls on a tenant's behalf (webhooks). Refusals raise ConnectionFailed."""
+    return _VettedTransport(resolve, allow_private)
+
+
 class _Fetcher:
     def __init__(
         self,

@@ -14,9 +14,12 @@ from celery import Task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden
+from chat2chart.core.logs import get_logger
 from chat2chart.core.principal import Principal
 from chat2chart.sources import selectors
 from chat2chart.sources.catalogue import TableInfo
@@ -24,18 +27,39 @@ from chat2chart.sources.ingest import IngestedTable
 from chat2chart.sources.models import Source, SourceTable
 from chat2chart.sources.overrides import applying as overrides_applying
 
+log = get_logger(__name__)
+
+
+QUEUE_UNAVAILABLE = (
+    "Aiser could not start this work: its task queue is unavailable right now. Nothing was lost; "
+    "try again in a minute (upload the file again, or press Refresh)."
+)
+
 
 def enqueue(task: Task, source_id: int, *args: Any, **kwargs: Any) -> None:
     """Queue `task` for the workspace in scope, which it receives as its first argument.
 
     Eager mode (tests, development) runs it at once, as the rows are visible on this connection;
     otherwise it is sent after the transaction commits, so a worker never looks for rows too early.
+    When the broker (Redis) cannot be reached the request still answers: the source is marked failed
+    with a message saying to try again (its current version stays in use), never a 500.
     """
     workspace = hooks.current_workspace()
     if settings.CELERY_TASK_ALWAYS_EAGER:
         task.delay(workspace, source_id, *args, **kwargs)
     else:
-        transaction.on_commit(lambda: task.delay(workspace, source_id, *args, **kwargs))
+        transaction.on_commit(lambda: _send(task, workspace, source_id, *args, **kwargs))
+
+
+def _send(task: Task, workspace: str, source_id: int, *args: Any, **kwargs: Any) -> None:
+    try:
+        task.delay(workspace, source_id, *args, **kwargs)
+    except (KombuOperationalError, RedisError, OSError) as error:
+        log.error("task_queue_unavailable", task=task.name, error=type(error).__name__)
+        hooks.observe("task_queue_unavailable", task=task.name)
+        source = Source.objects.filter(pk=source_id).first()
+        if source is not None:
+            fail(source, QUEUE_UNAVAILABLE, discard=None)
 
 
 def mark_pending(source: Source) -> None:

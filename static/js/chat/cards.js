@@ -49,8 +49,8 @@ function dataDetails(data) {
 
 /**
  * The answer cards of one log. `actions` are what the cards' controls do:
- * ask(text), rerun(message, body, control), saveChart(card, message), editQuery(card, message, button),
- * editQuestion(text).
+ * ask(text), rerun(message, body, control), switchChart(message, type, control, previous),
+ * saveChart(card, message), addToDashboard(card, message), editQuery(card, message, button), editQuestion(text).
  */
 export class Cards {
   constructor({ log, config, actions }) {
@@ -189,7 +189,8 @@ export class Cards {
     if (message.chart && message.status === "done") tools.push(this.switchControl(message));
     // A saved chart keeps a table query; an answer from a model's members cannot be saved as one yet.
     if (message.chart && message.query && !("model" in message.query) && this.config.canSaveChart) {
-      tools.push(el("button", { type: "button", class: "button secondary", text: "Save chart", onclick: () => this.actions.saveChart(card, message) }));
+      tools.push(el("button", { type: "button", class: "button secondary", "data-tool": "save", text: "Save chart", onclick: () => this.actions.saveChart(card, message) }));
+      tools.push(el("button", { type: "button", class: "button secondary", "data-tool": "add-to-dashboard", text: "Add to dashboard", onclick: () => this.actions.addToDashboard(card, message) }));
     }
     if (message.kind === "answer" && (message.query || message.sql) && message.status !== "running") {
       tools.push(
@@ -212,8 +213,9 @@ export class Cards {
     const types = [current, ...(message.chart.alternatives || [])].filter((t, i, all) => t && all.indexOf(t) === i);
     const select = el("select", { id }, ...types.map((t) => new Option(this.chartName(t), t, false, t === current)));
     select.disabled = types.length < 2;
+    // Switching redraws this answer in place (with an undo), rather than adding a new answer below.
     select.addEventListener("change", () => {
-      if (select.value !== current) this.actions.rerun(message, { chart_type: select.value }, select);
+      if (select.value !== current) this.actions.switchChart(message, select.value, select, current);
     });
     return el("span", { class: "row", style: "margin:0" }, el("label", { for: id, text: "Chart type" }), select);
   }

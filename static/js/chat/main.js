@@ -7,6 +7,7 @@
  * DOMContentLoaded. Every failure is shown as text in the conversation.
  */
 import { api } from "../api.js";
+import { addToDashboardDialog, saveChartDialog, textField } from "../save_dialogs.js";
 import { Cards, el } from "./cards.js";
 import { QueryEditor } from "./editor.js";
 import { IDLE_TIMEOUT_MS, Transport } from "./transport.js";
@@ -58,6 +59,8 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
       ask: (text, follows) => ask(text, follows),
       rerun: (message, body, control) => rerun(message, body, control),
       saveChart: (card, message) => saveChart(card, message),
+      addToDashboard: (card, message) => addToDashboard(card, message),
+      switchChart: (message, type, control, previous) => switchChart(message, type, control, previous),
       editQuery: (card, message, button) => editor.toggle(card, message, button),
       editQuestion,
     },
@@ -207,17 +210,68 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
     els.question.focus();
   }
 
+  function chartBody(message, extra) {
+    return { spec: message.chart.spec, query: message.query, source: state.conversation.source, ...extra };
+  }
+
   async function saveChart(card, message) {
-    const button = card.tools.querySelector("button.button");
+    const button = card.tools.querySelector('[data-tool="save"]');
+    const chart = await saveChartDialog({
+      title: message.title || message.chart.spec?.title || "",
+      save: (given) => api(config.urls.charts, { method: "POST", body: chartBody(message, given) }),
+    });
+    if (!chart) return;
+    card.savedChart = chart;
+    button?.replaceWith(el("a", { href: `${config.urls.chartPage}${chart.id}/`, text: `Saved as “${chart.title}”` }));
+    announce("Chart saved.");
+  }
+
+  async function addToDashboard(card, message) {
+    const name = textField("Chart name", card.savedChart?.title || message.title || message.chart.spec?.title || "");
     try {
-      const chart = await api(config.urls.charts, {
-        method: "POST",
-        body: { title: message.chart.spec?.title || state.conversation.title, spec: message.chart.spec, query: message.query, source: state.conversation.source },
+      const dashboard = await addToDashboardDialog({
+        fields: card.savedChart ? [] : [name.element],
+        chartId: async () => {
+          card.savedChart ||= await api(config.urls.charts, { method: "POST", body: chartBody(message, { title: name.input.value.trim() }) });
+          return card.savedChart.id;
+        },
       });
-      button?.replaceWith(el("a", { href: `${config.urls.chartPage}${chart.id}/`, text: `Saved as “${chart.title}”` }));
-      announce("Chart saved.");
+      if (!dashboard) return;
+      const link = el("a", { href: `/dashboards/${dashboard.id}/`, text: `Added to “${dashboard.title}”` });
+      card.tools.querySelector('[data-tool="add-to-dashboard"]')?.replaceWith(link);
+      announce(`Added to the dashboard ${dashboard.title}.`);
     } catch (error) {
-      cards.showError(card, `The chart could not be saved: ${error.message}`);
+      cards.showError(card, `The chart could not be added: ${error.message}`);
+    }
+  }
+
+  async function switchChart(message, type, control, previous) {
+    if (control) control.disabled = true;
+    const card = cards.get(message.id);
+    try {
+      const answer = await api(`${config.urls.conversations}${state.conversation.id}/messages/${message.id}/chart/`, {
+        method: "POST",
+        body: { chart_type: type },
+      });
+      const redrawn = cards.showMessage(answer);
+      if (previous) {
+        const undo = el("button", {
+          type: "button",
+          class: "link",
+          "data-tool": "undo",
+          text: `Undo (back to ${cards.chartName(previous)})`,
+          onclick: () => switchChart(answer, previous, undo, null),
+        });
+        redrawn.tools.append(undo);
+        redrawn.tools.hidden = false;
+      }
+      announce(`Drawn as ${cards.chartName(type)}.`);
+    } catch (error) {
+      if (card) cards.showError(card, error.message);
+      if (control) {
+        control.disabled = false;
+        if (control.tagName === "SELECT") control.value = message.chart.type;
+      }
     }
   }
 

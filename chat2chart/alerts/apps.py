@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    name = "chat2chart.alerts"
+    label = "alerts"

@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: MIT
+"""Subscription pages: the Subscribe form, the organisation's list with history, and unsubscribe."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from chat2chart.charts import policy as chart_policy
+from chat2chart.charts import selectors as chart_selectors
+from chat2chart.core import hooks
+from chat2chart.core.errors import AiserError, NotFound, ValidationFailed
+from chat2chart.core.principal import Principal
+from chat2chart.dashboards import policy as dashboard_policy
+from chat2chart.dashboards import selectors as dashboard_selectors
+from chat2chart.subscriptions import schedule as schedules
+from chat2chart.subscriptions import selectors, services
+from chat2chart.subscriptions.services import FORMATS, SubscriptionInput
+
+WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscription_new_page(request: HttpRequest) -> HttpResponse:
+    """The Subscribe form for `?dashboard=ID` or `?chart=ID`; POST creates and goes to the list."""
+    principal = Principal.from_request(request)
+    dashboard, chart = _object(request)
+    form: dict[str, Any] = {
+        "title": (dashboard or chart).title if (dashboard or chart) else "",
+        "frequency": "weekly",
+        "time": "08:00",
+        "weekdays": ["0"],
+        "day_of_month": "1",
+        "recipients": getattr(request.user, "email", ""),
+        "formats": list(FORMATS),
+    }
+    if request.method == "POST":
+        form = {
+            **{
+                key: request.POST.get(key, "")
+                for key in ("title", "frequency", "time", "day_of_month", "cron")
+            },
+            **{
+                key: request.POST.get(key, "")
+                for key in ("recipients", "slack_url", "webhook_url", "filters")
+            },
+            "weekdays": request.POST.getlist("weekdays"),
+            "formats": request.POST.getlist("formats"),
+            "share_creator_view": bool(request.POST.get("share_creator_view")),
+        }
+        try:
+            services.subscription_create(
+                principal=principal, data=_input(form), dashboard=dashboard, chart=chart
+            )
+        except AiserError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Subscribed. The first report goes out at the next scheduled time.")
+            return redirect("subscription-list")
+    return render(
+        request,
+        "subscriptions/new.html",
+        {
+            "dashboard": dashboard,
+            "chart": chart,
+            "form": form,
+            "weekdays": WEEKDAYS,
+            "formats": FORMATS,
+            "timezone": services.workspace_zone().key,
+            "allowed_domains": services.subscription_settings().allowed_domains,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscription_list_page(request: HttpRequest) -> HttpResponse:
+    """The organisation's subscriptions with each one's latest sends; POST saves the allowed domains."""
+    principal = Principal.from_request(request)
+    if request.method == "POST":
+        try:
+            services.subscription_settings_update(
+                principal=principal,
+                allowed_domains=request.POST.get("allowed_domains", "").replace(",", " ").split(),
+            )
+        except AiserError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Allowed domains saved.")
+        return redirect("subscription-list")
+    rows = [
+        {
+            "subscription": subscription,
+            "schedule": schedules.describe(services.schedule_of(subscription)),
+            "history": selectors.subscription_history(subscription, runs=10),
+        }
+        for subscription in selectors.subscription_list(principal)
+    ]
+    return render(
+        request,
+        "subscriptions/list.html",
+        {
+            "rows": rows,
+            "can_manage": hooks.can(principal, hooks.MANAGE),
+            "allowed_domains": " ".join(services.subscription_settings().allowed_domains),
+            "timezone": services.workspace_zone().key,
+        },
+    )
+
+
+@login_required
+@require_POST
+def subscription_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
+    principal = Principal.from_request(request)
+    try:
+        subscription = selectors.subscription_get(principal, pk)
+        services.subscription_delete(principal=principal, subscription=subscription)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    except AiserError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Subscription deleted.")
+    return redirect("subscription-list")
+
+
+# Mail clients POST here with "List-Unsubscribe=One-Click" and no cookies or CSRF token (RFC 8058): the
+# signed token alone authorises it, and it can do nothing but stop mail to its own address.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a confirm button (link scanners must not unsubscribe anyone); POST unsubscribes."""
+    if request.method == "GET":
+        return render(request, "subscriptions/unsubscribe.html", {"token": token, "done": False})
+    try:
+        subscription = services.subscription_unsubscribe(token=token)
+    except NotFound as error:
+        return render(request, "subscriptions/unsubscribe.html", {"error": error.message}, status=404)
+    return render(request, "subscriptions/unsubscribe.html", {"done": True, "title": subscription.title})
+
+
+def _object(request: HttpRequest) -> tuple[Any, Any]:
+    """The dashboard or chart named in the query string, if the person may see it (else 404)."""
+    principal = Principal.from_request(request)
+    try:
+        if request.GET.get("dashboard", "").isdigit():
+            dashboard = dashboard_selectors.dashboard_get(int(request.GET["dashboard"]))
+            if dashboard_policy.can_view_dashboard(principal, dashboard):
+                return dashboard, None
+        elif request.GET.get("chart", "").isdigit():
+            chart = chart_selectors.chart_get(chart_id=int(request.GET["chart"]))
+            if chart_policy.can_view_chart(principal, chart):
+                return None, chart
+    except NotFound as error:
+        raise Http404(error.message) from error
+    raise Http404("Choose a dashboard or a chart you can see to subscribe to.")
+
+
+def _input(form: dict[str, Any]) -> SubscriptionInput:
+    """The form's fields as the service's input; recipients who are members become member ids."""
+    hour, _, minute = str(form.get("time") or "08:00").partition(":")
+    if not (hour.isdigit() and minute.isdigit()):
+        raise ValidationFailed("Enter the time as HH:MM.")
+    emails = sorted(
+        {e.strip().lower() for e in str(form.get("recipients", "")).replace(",", " ").split() if e}
+    )
+    users = {u.email.lower(): u for u in get_user_model().objects.filter(email__in=emails, is_active=True)}
+    members = [users[e].pk for e in emails if e in users and hooks.member_role(users[e]) is not None]
+    member_emails = {users[e].email.lower() for e in emails if e in users and users[e].pk in members}
+    filters: dict[str, Any] = {}
+    if form.get("filters"):
+        try:
+            filters = json.loads(form["filters"])
+        except ValueError as error:
+            raise ValidationFailed('Filters must be a JSON object such as {"region": ["North"]}.') from error
+        if not isinstance(filters, dict):
+            raise ValidationFailed('Filters must be a JSON object such as {"region": ["North"]}.')
+    return SubscriptionInput(
+        title=str(form.get("title", "")),
+        frequency=str(form.get("frequency", "")),
+        hour=int(hour),
+        minute=int(minute),
+        weekdays=tuple(int(day) for day in form.get("weekdays", []) if str(day).isdigit()),
+        day_of_month=int(form["day_of_month"]) if str(form.get("day_of_month", "")).isdigit() else 1,
+        cron=str(form.get("cron", "")),
+        filters=filters,
+        member_ids=tuple(members),
+        external_emails=tuple(e for e in emails if e not in member_emails),
+        share_creator_view=bool(form.get("share_creator_view")),
+        slack_url=str(form.get("slack_url", "")).strip(),
+        webhook_url=str(form.get("webhook_url", "")).strip(),
+        formats=tuple(form.get("formats", [])),
+    )
