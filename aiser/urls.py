@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from chat2chart.core import views as core_views
+from chat2chart.workspaces import views as workspace_views
 
 api_v1 = [
     path("me/", core_views.me, name="api-me"),
@@ -21,7 +22,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", workspace_views.home, name="home"),
+    path("home/sample-data/", workspace_views.sample_data, name="sample_data"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     # Accounts security: the person's sessions and sign-in history (before allauth's accounts/ URLs).

@@ -21,6 +21,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("organizations/new/", tenant_views.organization_create_view, name="organization_create"),
     path("organizations/", tenant_views.organization_list, name="organization_list"),
+    path("organizations/pick/", tenant_views.organization_pick, name="organization_pick"),
+    path("organizations/find/", tenant_views.organization_find, name="organization_find"),
+    path("organizations/<slug:slug>/enter/", tenant_views.organization_enter, name="organization_enter"),
     path("invitations/<str:token>/", tenant_views.invitation_accept_view, name="invitation_accept"),
     path("admin/", admin.site.urls),
     # Billing (enterprise.billing): Stripe posts every event here, signed.

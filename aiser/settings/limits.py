@@ -21,6 +21,8 @@ AISER_LOGIN_LOCKOUT_S = env.integer("AISER_LOGIN_LOCKOUT_S", 300)
 AISER_LOGIN_ATTEMPTS_PER_IP = env.integer("AISER_LOGIN_ATTEMPTS_PER_IP", 20)
 ACCOUNT_RATE_LIMITS = {
     "login_failed": f"{AISER_LOGIN_ATTEMPTS_PER_IP}/m/ip,{AISER_LOGIN_ATTEMPTS}/{AISER_LOGIN_LOCKOUT_S}s/key",
+    # "Find your organisation" mails a list to an address: a few a time, so it cannot be used to spam.
+    "find_organizations": "10/h/ip,3/h/key",
 }
 AISER_MAX_ORGS_PER_DAY = env.integer("AISER_MAX_ORGS_PER_DAY", 3)
 # Bodies are refused by size in the ASGI layer before Django reads them (chat2chart.core.body_limit).

@@ -67,9 +67,27 @@ class AccountAdapter(DefaultAccountAdapter):
         return None
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        # Account emails speak for the platform, not for whichever organisation host was in use.
+        # Account emails speak for the product, never "localhost:8000" (the host that asked), and
+        # name the organisation whose sign-in page the person used, if any.
         site = SimpleNamespace(name="Aiser", domain=settings.AISER_BASE_DOMAIN)
-        super().send_mail(template_prefix, email, {**context, "current_site": site})
+        request = getattr(self, "request", None)
+        tenant = (
+            getattr(request, "tenant", None) if request is not None and on_workspace_host(request) else None
+        )
+        extra = {
+            "current_site": site,
+            "public_url": settings.AISER_PUBLIC_URL,
+            "organization_name": getattr(tenant, "name", ""),
+        }
+        super().send_mail(template_prefix, email, {**context, **extra})
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """After signing in: on the enterprise public site, into the person's organisation (or the
+        list of them); sessions are per host, so the public site's own pages are not where work is."""
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and tenant.schema_name == "public":
+            return reverse("organization_pick")
+        return super().get_login_redirect_url(request)
 
     def get_reset_password_from_key_url(self, key: str) -> str:
         """The link in a password-reset email: on the public site, whatever host asked for it."""

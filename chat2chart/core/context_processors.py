@@ -17,5 +17,5 @@ def aiser(request: HttpRequest) -> dict[str, Any]:
         "aiser_public_url": settings.AISER_PUBLIC_URL,
         "aiser_base_domain": settings.AISER_BASE_DOMAIN,
         "organization": organization,
-        "membership_role": getattr(request.user, "aiser_role", None),
+        "membership_role": getattr(getattr(request, "user", None), "aiser_role", None),
     }

@@ -133,6 +133,11 @@ def _default_workspace_info(principal: Principal) -> dict[str, Any]:
     return {"slug": "default", "name": "Workspace", "role": principal.role}
 
 
+def _no_colleagues() -> dict[str, int] | None:
+    # One workspace: people are managed outside Aiser (Django admin), so no "invite" step.
+    return None
+
+
 def _configured_organisation_rate(scope: str) -> str | None:
     # One workspace: the platform's setting. Enterprise replaces this with the organisation's plan.
     rates = {"api": settings.AISER_ORG_API_RATE, "embed": settings.AISER_ORG_EMBED_RATE}
@@ -154,6 +159,9 @@ class _Hooks:
     list_workspaces: Callable[[], list[str]] = _single_workspace_list
     # What `/api/v1/me/` and pages show of the workspace for this user (name, slug, role, url).
     workspace_info: Callable[[Principal], dict[str, Any]] = _default_workspace_info
+    # How many people the workspace has: {"members": n, "open_invitations": m}; None where people are
+    # not managed in Aiser (the home page's "invite a colleague" step).
+    workspace_people: Callable[[], dict[str, int] | None] = _no_colleagues
     # The whole workspace's request budget for a rate scope ("api", "embed"), e.g. "6000/m"; None: none.
     organisation_rate: Callable[[str], str | None] = _configured_organisation_rate
     # --- Object permissions (identity and access): lists show only what the caller may see. ---
@@ -219,6 +227,12 @@ def workspace_info(principal: Principal) -> dict[str, Any]:
 
 def list_workspaces() -> list[str]:
     return _hooks.list_workspaces()
+
+
+def workspace_people() -> dict[str, int] | None:
+    """`{"members": n, "open_invitations": m}` of the workspace in scope, or None in an edition where
+    people are not invited through Aiser."""
+    return _hooks.workspace_people()
 
 
 def organisation_rate(scope: str) -> str | None:

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Pages and probes every edition has: the home page, /healthz, /readyz and /api/v1/me/."""
+"""Probes every edition has: /healthz, /readyz and /api/v1/me/ (home: chat2chart.workspaces.views)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -27,11 +25,6 @@ from chat2chart.core.principal import Principal
 
 READY_CHECK_TIMEOUT_S = 3
 log = get_logger(__name__)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
 
 
 @require_GET

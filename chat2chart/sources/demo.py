@@ -164,6 +164,30 @@ SAMPLES: dict[str, tuple[str, Callable[[dt.date], pd.DataFrame]]] = {
 }
 
 
+SAMPLE_FOR_NEW_WORKSPACES = "Sample: sales orders"
+
+
+def sample_source_create(*, principal: Principal) -> Source:
+    """The home page's "use a sample dataset": the sales-orders sample as a file source, ingested like
+    an upload (so the plan's limits and the audit apply). One click twice gives the same source."""
+    existing = Source.objects.filter(name=SAMPLE_FOR_NEW_WORKSPACES, kind=Source.Kind.FILE).first()
+    if existing is not None and existing.status != Source.Status.FAILED:
+        return existing
+    if existing is not None:
+        services.source_delete(source=existing, principal=principal)
+    file_name, build = SAMPLES[SAMPLE_FOR_NEW_WORKSPACES]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / file_name
+        build(dt.date.today()).to_csv(path, index=False)
+        return services.source_create_file(
+            name=SAMPLE_FOR_NEW_WORKSPACES,
+            upload=path,
+            original_name=file_name,
+            on_bad_rows="error",
+            principal=principal,
+        )
+
+
 def seed_demo_content(*, owner: Any, log: Callable[[str], Any] = print) -> None:
     today = dt.date.today()
     for name, (file_name, build) in SAMPLES.items():

@@ -51,8 +51,14 @@ def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
 def source_list(request: HttpRequest) -> HttpResponse:
     principal = Principal.from_request(request)
     _allowed(policy.can_list_sources(principal))
-    sources = selectors.source_list_visible(principal).prefetch_related("tables")
-    return _page(request, "list.html", sources=sources)
+    sources = list(selectors.source_list_visible(principal).prefetch_related("tables"))
+    # A failed source can be removed from the list itself, without opening it.
+    removable = {
+        source.pk
+        for source in sources
+        if source.status == Source.Status.FAILED and policy.can_delete_source(principal, source)
+    }
+    return _page(request, "list.html", sources=sources, removable=removable)
 
 
 @login_required

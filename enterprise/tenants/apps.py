@@ -17,4 +17,5 @@ class TenantsConfig(AppConfig):
             scope_context=workspace.scope_context,
             workspace_info=workspace.workspace_info,
             list_workspaces=workspace.list_workspaces,
+            workspace_people=workspace.workspace_people,
         )

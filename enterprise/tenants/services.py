@@ -206,15 +206,43 @@ def handoff_redeem(*, token: str, organization: Organization) -> Handoff:
     return Handoff(user_id=data["u"], organization_id=data["o"])
 
 
+def organizations_of(user: User) -> list[Organization]:  # type: ignore[valid-type]
+    """The organisations `user` is a member of and that are still served (not being deleted), by name."""
+    memberships = Membership.objects.filter(user=user, organization__deletion__isnull=True)
+    return [m.organization for m in memberships.select_related("organization").order_by("organization__name")]
+
+
+def organizations_find_send(*, email: str) -> None:
+    """Email `email` the organisations its account belongs to, each with its sign-in link.
+
+    Sends nothing when no active account has that verified address, so the page that calls this
+    answers the same either way and never tells a visitor who has an account."""
+    from allauth.account.models import EmailAddress
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    address = EmailAddress.objects.filter(
+        email__iexact=email.strip(), verified=True, user__is_active=True
+    ).first()
+    if address is None:
+        return
+    context = {"organizations": organizations_of(address.user), "public_url": settings.AISER_PUBLIC_URL}
+    send_mail(
+        subject="[Aiser] Your organisations",
+        message=render_to_string("tenants/email/organizations_find.txt", context),
+        from_email=None,
+        recipient_list=[address.email],
+    )
+
+
 def invitation_send(*, invitation: Invitation, link: str) -> None:
     from django.core.mail import send_mail
+    from django.template.loader import render_to_string
 
+    context = {"invitation": invitation, "link": link, "inviter": invitation.invited_by}
     send_mail(
         subject=f"[Aiser] You are invited to {invitation.organization.name}",
-        message=(
-            f"You have been invited to join {invitation.organization.name} on Aiser as {invitation.role}.\n\n"
-            f"Accept within 7 days: {link}\n"
-        ),
+        message=render_to_string("tenants/email/invitation.txt", context),
         from_email=None,
         recipient_list=[invitation.email],
     )

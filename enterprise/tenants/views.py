@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from allauth.account.adapter import get_adapter
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -44,6 +50,49 @@ def organization_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def organization_pick(request: HttpRequest) -> HttpResponse:
+    """Where signing in on the public site leads: straight into the person's only organisation, to
+    the list when they have several, to creating one when they have none."""
+    organizations = services.organizations_of(request.user)
+    if len(organizations) == 1:
+        return redirect(services.handoff_url(user=request.user, organization=organizations[0]))
+    if not organizations:
+        return redirect("organization_create")
+    return redirect("organization_list")
+
+
+@login_required
+@require_GET
+def organization_enter(request: HttpRequest, slug: str) -> HttpResponse:
+    """Go into one of the person's organisations, signed in there (session cookies are per host, so
+    this hands off with a single-use link). Another organisation's address is a 404."""
+    organization = next((o for o in services.organizations_of(request.user) if o.slug == slug), None)
+    if organization is None:
+        raise Http404("not a member")
+    return redirect(services.handoff_url(user=request.user, organization=organization))
+
+
+def organization_find(request: HttpRequest) -> HttpResponse:
+    """ "Find your organisation": mail the address its organisations. The answer is the same whether
+    or not the address has an account."""
+    sent = False
+    error = ""
+    email = request.POST.get("email", "").strip() if request.method == "POST" else ""
+    if request.method == "POST":
+        try:
+            validate_email(email)
+        except ValidationError:
+            error = "Enter a valid email address."
+        else:
+            if ratelimit.consume(request, action="find_organizations", key=email.lower()):
+                services.organizations_find_send(email=email)
+            sent = True
+    context = {"sent": sent, "error": error, "email": email}
+    return render(request, "tenants/organization_find.html", context, status=400 if error else 200)
+
+
+@login_required
 def organization_create_view(request: HttpRequest) -> HttpResponse:
     if request.GET.get("suggest") is not None:
         return JsonResponse({"slug": services.suggest_slug(request.GET.get("suggest", ""))})
@@ -67,11 +116,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     if invitation is None or not invitation.is_usable:
         return render(request, "tenants/invitation_invalid.html", status=404)
     if not request.user.is_authenticated:
-        messages.info(
-            request,
-            f"Sign in or create an account as {invitation.email} to join {invitation.organization.name}.",
-        )
-        return redirect(f"{reverse('account_signup')}?next={request.path}")
+        return _invitation_sign_up(request, invitation)
     if request.method == "POST":
         try:
             membership = services.invitation_accept(token=token, user=request.user)
@@ -85,6 +130,23 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         context = {"invitation": invitation, "error": services.wrong_address_message(invitation)}
         return render(request, "tenants/invitation_accept.html", context, status=403)
     return render(request, "tenants/invitation_accept.html", {"invitation": invitation})
+
+
+def _invitation_sign_up(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    """Send a visitor with an invitation to sign up (or in) with the invited address filled in. The
+    link came to that mailbox, so it proves the address: allauth's "verified elsewhere" stash lets
+    the new account skip confirming it again (only for that exact address)."""
+    get_adapter(request).stash_verified_email(request, invitation.email)
+    request.session["aiser_invitation"] = {
+        "email": invitation.email,
+        "organization": invitation.organization.name,
+    }
+    query = urlencode({"email": invitation.email, "next": request.path})
+    user_model = get_user_model()
+    if user_model.objects.filter(email__iexact=invitation.email).exists():
+        messages.info(request, f"Sign in as {invitation.email} to join {invitation.organization.name}.")
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': request.path})}")
+    return redirect(f"{reverse('account_signup')}?{query}")
 
 
 @require_GET

@@ -54,6 +54,15 @@ def workspace_info(principal: Principal) -> dict[str, Any]:
     }
 
 
+def workspace_people() -> dict[str, int]:
+    """Members and open invitations of the organisation in scope (the home page's checklist)."""
+    organization = connection.tenant  # type: ignore[attr-defined] # django-tenants sets it
+    return {
+        "members": organization.memberships.count(),
+        "open_invitations": organization.invitations.filter(accepted_at__isnull=True).count(),
+    }
+
+
 def list_workspaces() -> list[str]:
     with schema_context(get_public_schema_name()):
         return list(

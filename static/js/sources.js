@@ -32,6 +32,7 @@ class Progress {
     this.detail = root.querySelector("[data-progress-detail]");
     this.error = root.querySelector("[data-progress-error]");
     this.done = root.querySelector("[data-progress-done]");
+    this.percent = root.querySelector("[data-progress-percent]");
   }
 
   show(label) {
@@ -48,6 +49,10 @@ class Progress {
     const value = Math.max(0, Math.min(100, Math.round(percent)));
     this.bar.querySelector("span").style.width = `${value}%`;
     this.bar.setAttribute("aria-valuenow", String(value));
+    if (this.percent) {
+      this.percent.textContent = `${value} %`;
+      this.percent.hidden = false;
+    }
     if (label !== undefined) this.label.textContent = label;
     if (detail !== undefined) this.detail.textContent = detail;
   }
@@ -56,6 +61,7 @@ class Progress {
     this.root.dataset.state = "failed";
     this.label.textContent = "Failed";
     this.bar.hidden = true;
+    if (this.percent) this.percent.hidden = true;
     this.detail.textContent = "";
     this.error.textContent = message;
     this.error.hidden = false;
@@ -142,6 +148,15 @@ async function followSource(sourceId, progress) {
   }
 }
 
+async function discardSource(sourceId, progress) {
+  try {
+    await api(`/api/v1/sources/${sourceId}/`, { method: "DELETE" });
+    progress.detail.textContent = "Nothing was saved. Fix the file and upload it again.";
+  } catch {
+    progress.detail.textContent = "The failed upload is listed under Data sources, where you can remove it.";
+  }
+}
+
 function initUpload(form) {
   const progress = new Progress(document.querySelector("[data-progress]"));
   form.addEventListener("submit", async (event) => {
@@ -158,6 +173,9 @@ function initUpload(form) {
       const done = await followSource(source.id, progress);
       // A new version on the source's own page: show its new tables.
       if (done.status === "ready" && form.dataset.reloadWhenReady !== undefined) window.location.reload();
+      // A new upload the server could not read leaves nothing behind: the failed source goes, the
+      // message stays. (A failed new version keeps the source, whose current version is untouched.)
+      if (done.status === "failed" && form.dataset.reloadWhenReady === undefined) await discardSource(source.id, progress);
     } catch (error) {
       progress.fail(error.message);
     } finally {
@@ -310,6 +328,21 @@ function initSourcePage(root) {
   }
 }
 
+/** "Remove" next to a failed source in the list. */
+function initRemoveSource(button) {
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await api(button.dataset.endpoint, { method: "DELETE" });
+      button.closest("tr").remove();
+      if (!document.querySelector("[data-sources-list] tbody tr")) window.location.reload();
+    } catch (error) {
+      showError(document, error.message);
+      button.disabled = false;
+    }
+  });
+}
+
 function initOverrides(form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -361,6 +394,7 @@ function init() {
   document.querySelectorAll("form[data-rest-form]").forEach(initRest);
   document.querySelectorAll("[data-source-page]").forEach(initSourcePage);
   document.querySelectorAll("form[data-override-form]").forEach(initOverrides);
+  document.querySelectorAll("[data-remove-source]").forEach(initRemoveSource);
 }
 
 init();
