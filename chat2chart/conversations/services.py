@@ -319,6 +319,13 @@ def answer_chart_switch(*, message: Message, principal: Principal, chart_type: s
     message.chart_option = option
     message.alternatives = list(dict.fromkeys(alternatives))
     message.save(update_fields=["chart_spec", "chart_option", "alternatives"])
+    hooks.record_audit(
+        action="conversation.chart_switch",
+        actor=principal,
+        target_type="message",
+        target_id=message.pk,
+        data={"chart_type": {"before": previous.get("type"), "after": spec.type}},
+    )
     return message
 
 

@@ -115,6 +115,15 @@ def identity_calls() -> list[tuple[str, Call]]:
                 {"member": x["heir_membership"]},
             ),
         ),
+        (
+            "members_attributes_set",
+            lambda c, x: send(
+                c,
+                "put",
+                f"/api/v1/members/{x['member_membership']}/attributes/",
+                {"attributes": {"region": "North"}},
+            ),
+        ),
         ("members_leave", lambda c, x: send(x["leaver_client"], "post", "/api/v1/members/leave/")),
         ("members_remove", lambda c, x: send(c, "delete", f"/api/v1/members/{x['member_membership']}/")),
         ("sso_settings_update", lambda c, x: send(c, "patch", "/api/v1/sso/", {"require_sso": False})),

@@ -202,7 +202,47 @@ def _calls(alpha: Any) -> list[tuple[str, Call]]:
                 content_type="application/json",
             ),
         ),
+        (
+            "conversations_messages_chart_switch",
+            lambda c, x: _json(
+                c,
+                "post",
+                f"/api/v1/conversations/{x['conversation']}/messages/{x['message']}/chart/",
+                {"chart_type": "pie"},
+            ),
+        ),
         ("conversations_destroy", lambda c, x: c.delete(f"/api/v1/conversations/{x['conversation']}/")),
+        ("v1_charts_duplicate_create", lambda c, x: c.post(f"/api/v1/charts/{x['chart']}/duplicate/")),
+        (
+            "v1_collections_create",
+            remember(
+                "collection", lambda c, x: _json(c, "post", "/api/v1/collections/", {"name": "Finance"})
+            ),
+        ),
+        (
+            "v1_collections_partial_update",
+            lambda c, x: _json(c, "patch", f"/api/v1/collections/{x['collection']}/", {"name": "Finance 2"}),
+        ),
+        (
+            "v1_collections_items_partial_update",
+            lambda c, x: _json(
+                c, "patch", f"/api/v1/collections/items/chart/{x['chart']}/", {"collection": x["collection"]}
+            ),
+        ),
+        ("v1_collections_destroy", lambda c, x: c.delete(f"/api/v1/collections/{x['collection']}/")),
+        (
+            "row_rules_create",
+            remember(
+                "row_rule",
+                lambda c, x: _json(
+                    c,
+                    "post",
+                    "/api/v1/row-rules/",
+                    {"source": x["source"], "table": x["table"], "column": "region", "attribute": "region"},
+                ),
+            ),
+        ),
+        ("row_rules_delete", lambda c, x: c.delete(f"/api/v1/row-rules/{x['row_rule']}/")),
         (
             "v1_semantic_models_create",
             remember(
