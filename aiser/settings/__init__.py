@@ -342,6 +342,12 @@ if ENTERPRISE:
     SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
     SOCIALACCOUNT_STORE_TOKENS = False
     SOCIALACCOUNT_LOGIN_ON_GET = False
+# The service provider's own key pair (PEM text): with both set, AuthnRequests and LogoutRequests are
+# signed (RSA-SHA256), the SP metadata publishes the certificate, and encrypted assertions are accepted.
+AISER_SAML_SP_CERT = env.text("AISER_SAML_SP_CERT") or ""
+AISER_SAML_SP_KEY = env.text("AISER_SAML_SP_KEY") or ""
+if bool(AISER_SAML_SP_CERT) != bool(AISER_SAML_SP_KEY):
+    raise ImproperlyConfigured("Set both AISER_SAML_SP_CERT and AISER_SAML_SP_KEY, or neither.")
 # --- Accounts security (docs/account-security.md) ---------------------------------------------------
 # TOTP with recovery codes, and security keys (WebAuthn; plain http only outside production).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
@@ -93,6 +94,20 @@ def saml_settings(idp: IdentityProvider) -> OneLogin_Saml2_Settings:
             "requestedAuthnContext": False,
         },
     }
+    if settings.AISER_SAML_SP_CERT and settings.AISER_SAML_SP_KEY:
+        # Our own key pair: sign what we send, and let IdPs encrypt assertions to us.
+        data["sp"]["x509cert"] = settings.AISER_SAML_SP_CERT
+        data["sp"]["privateKey"] = settings.AISER_SAML_SP_KEY
+        data["security"].update(
+            {
+                "authnRequestsSigned": True,
+                "logoutRequestSigned": True,
+                "logoutResponseSigned": True,
+                "signMetadata": False,
+                "signatureAlgorithm": OneLogin_Saml2_Constants.RSA_SHA256,
+                "digestAlgorithm": OneLogin_Saml2_Constants.SHA256,
+            }
+        )
     return OneLogin_Saml2_Settings(data, sp_validation_only=True)
 
 
