@@ -341,7 +341,8 @@ function showDrill(root, config, widget, clicked, params) {
     .then(async (response) => {
       const payload = await readJson(response);
       if (!response.ok) throw new Error(payload.error?.message || "The rows could not be loaded.");
-      const table = element("table");
+      // Narrow screens let a table scroll itself (site CSS): it must then be focusable for the keyboard.
+      const table = element("table", { tabindex: "0" });
       const head = element("tr");
       for (const column of payload.columns) head.append(element("th", { scope: "col" }, column.name));
       table.append(element("thead"), element("tbody"));
@@ -354,7 +355,10 @@ function showDrill(root, config, widget, clicked, params) {
       const count = payload.rows.reduce((sum, row) => sum + Number(row[row.length - 1] || 0), 0);
       const note = element("p", { class: "muted", role: "status" },
         `${count.toLocaleString(config.locale || undefined)} rows${payload.truncated ? " (first 500 kinds shown)" : ""}; identical rows are shown once with their number in “rows”.`);
-      body.replaceChildren(note, table);
+      // Keyboard users can scroll a wide table: the scroller is focusable and named.
+      const scroller = element("div", { class: "drill-dialog__rows", tabindex: "0", role: "region", "aria-label": "Rows" });
+      scroller.append(table);
+      body.replaceChildren(note, scroller);
     })
     .catch((error) => body.replaceChildren(element("p", { class: "widget__error", role: "alert" }, error.message)));
 }
@@ -424,6 +428,7 @@ export function mountDashboard(root, config) {
 
   async function reload() {
     const params = filterParams(picked);
+    for (const section of sections) section.dataset.loaded = "false"; // tests and tools wait on this
     await Promise.all(sections.map(async (section) => {
       if (section.classList.contains("widget--heading")) {
         section.dataset.loaded = "true";
