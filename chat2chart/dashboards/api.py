@@ -20,14 +20,14 @@ from chat2chart.core.api import WorkspaceObjectView
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.dashboards import embedding, selectors, services
+from chat2chart.dashboards.drill import drill_rows
 from chat2chart.dashboards.embedding import sign_embed_token
+from chat2chart.dashboards.fields import dashboard_fields
 from chat2chart.dashboards.filters import describe_picked, parse_definitions, parse_locked, parse_picked
 from chat2chart.dashboards.models import Dashboard, PublicLink, Widget
 from chat2chart.dashboards.policy import RULES as DASHBOARD_RULES
 from chat2chart.dashboards.policy import WIDGET_RULES
 from chat2chart.dashboards.tokens import MAX_LIFETIME, THEMES
-from chat2chart.dashboards.drill import drill_rows
-from chat2chart.dashboards.fields import dashboard_fields
 from chat2chart.dashboards.widget_data import Audience, dashboard_data, filter_option_counts
 
 FILTER_PARAMETERS = [

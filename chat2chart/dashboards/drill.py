@@ -17,8 +17,8 @@ from typing import Any
 
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.dashboards.filters import Picked
-from chat2chart.dashboards.models import Widget
 from chat2chart.dashboards.member_widgets import is_member_query
+from chat2chart.dashboards.models import Widget
 from chat2chart.dashboards.widget_data import Audience, _plan, _query_run
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.models import SourceTable

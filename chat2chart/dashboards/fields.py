@@ -50,9 +50,10 @@ def _widget_columns(widget: Widget) -> list[tuple[str, str, str]]:
         full = [(f"{c.name}.{d.name}", str(d.type), stored.name) for c in model.cubes for d in c.dimensions]
         bare = [(d.name, str(d.type), stored.name) for c in model.cubes for d in c.dimensions]
         return full + bare
-    table = SourceTable.objects.filter(
-        source_id=query.get("source"), name=query.get("table"), is_current=True
-    ).first()
+    source, name = query.get("source"), query.get("table")
+    if not isinstance(source, int) or not isinstance(name, str):
+        return []
+    table = SourceTable.objects.filter(source_id=source, name=name, is_current=True).first()
     if table is None or not table.catalogue:
         return []
     label = table.name

@@ -17,8 +17,8 @@ from chat2chart.charts.services import parse_query
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, ValidationFailed
 from chat2chart.core.principal import Principal
-from chat2chart.dashboards import policy
 from chat2chart.core.secrets import SecretUnreadable, decrypt_secret, encrypt_secret
+from chat2chart.dashboards import policy
 from chat2chart.dashboards.fields import dashboard_fields
 from chat2chart.dashboards.filters import check_fields, parse_definitions
 from chat2chart.dashboards.member_widgets import is_member_query, member_query_clean
@@ -234,7 +234,7 @@ def widget_create(
     tab: int = 0,
 ) -> Widget:
     """A new widget; without x and y it goes to the first free space of its tab (top to bottom, left to
-    right) that fits w × h."""
+    right) that fits w by h."""
     _require(policy.can_change_dashboard(principal, dashboard))
     widget = Widget(dashboard=dashboard)
     _apply_widget_changes(
@@ -276,7 +276,7 @@ def widget_delete(*, widget: Widget, principal: Principal) -> None:
 
 
 def first_free_space(taken: list[tuple[int, int, int, int]], *, w: int, h: int) -> tuple[int, int]:
-    """The top-most, then left-most (x, y) where a w × h widget overlaps none of `taken` (x, y, w, h)."""
+    """The top-most, then left-most (x, y) where a w by h widget overlaps none of `taken` (x, y, w, h)."""
     bottom = max((ty + th for _, ty, _, th in taken), default=0)
     for y in range(bottom + 1):
         for x in range(GRID_COLUMNS - w + 1):

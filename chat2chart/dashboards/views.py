@@ -5,8 +5,8 @@ settings. Embedded and public pages are in `embed_views.py`."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -27,10 +27,10 @@ from chat2chart.dashboards.embedding import sign_embed_token
 from chat2chart.dashboards.filters import parse_definitions, parse_locked
 from chat2chart.dashboards.member_widgets import is_member_query
 from chat2chart.dashboards.models import Dashboard, Widget
-from chat2chart.dashboards.widget_data import render_markdown, table_fields, widget_query
-from chat2chart.workspaces.selectors import workspace_clock
 from chat2chart.dashboards.tokens import MAX_LIFETIME
+from chat2chart.dashboards.widget_data import render_markdown, table_fields, widget_query
 from chat2chart.semantic import selectors as semantic_selectors
+from chat2chart.workspaces.selectors import workspace_clock
 
 # --- member pages ----------------------------------------------------------------------------------------
 
@@ -70,7 +70,9 @@ def _widget_layout(
     ]
 
 
-def widget_filter_info(widget: Widget, filter_fields: list[str], locked: tuple[str, ...] = ()) -> dict[str, Any]:
+def widget_filter_info(
+    widget: Widget, filter_fields: list[str], locked: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """What the page needs for a widget's filter badge, cross-filter and drill-through: the dashboard
     filters its table has (`filters`) and the fields it groups by (`dimensions`, with granularity).
     An embed's locked fields are left out: the page never names them."""
@@ -201,7 +203,9 @@ def _embed_snippet(request: HttpRequest, dashboard: Dashboard, principal: Princi
         params={},
     )
     url = request.build_absolute_uri(reverse("embed-dashboard", args=[token]))
-    iframe = f'<iframe src="{url}" width="100%" height="800" frameborder="0" title="{dashboard.title}"></iframe>'
+    iframe = (
+        f'<iframe src="{url}" width="100%" height="800" frameborder="0" title="{dashboard.title}"></iframe>'
+    )
     return {"allowed": True, "url": url, "iframe": iframe, "minutes": EMBED_TEST_MINUTES}
 
 
@@ -279,7 +283,7 @@ def dashboard_publish_page(request: HttpRequest, pk: int) -> HttpResponse:
         dashboard = _dashboard_for(request, pk, "publish")
         days = int(request.POST.get("expires_in_days") or 0)
         expires_at = timezone.now() + timedelta(days=days) if days > 0 else None
-        link, token = services.dashboard_publish(
+        _link, _token = services.dashboard_publish(
             dashboard=dashboard, principal=Principal.from_request(request), expires_at=expires_at
         )
     except (AiserError, ValueError) as error:
@@ -379,6 +383,4 @@ def docs_page(request: HttpRequest, name: str) -> HttpResponse:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise Http404("This documentation page is not installed.") from error
-    return render(
-        request, "dashboards/doc.html", {"title": DOC_PAGES[name], "html": render_markdown(text)}
-    )
+    return render(request, "dashboards/doc.html", {"title": DOC_PAGES[name], "html": render_markdown(text)})

@@ -162,10 +162,15 @@ def dashboard_data(
 def filter_options(*, dashboard: Dashboard, field_name: str, audience: Audience) -> list[Any]:
     """The values a viewer can pick for a values filter, read from the first widget table that has
     the field (and every locked field, limited by them, so an embed never lists another's values)."""
-    return [option["value"] for option in filter_option_counts(dashboard=dashboard, field_name=field_name, audience=audience)]
+    return [
+        option["value"]
+        for option in filter_option_counts(dashboard=dashboard, field_name=field_name, audience=audience)
+    ]
 
 
-def filter_option_counts(*, dashboard: Dashboard, field_name: str, audience: Audience) -> list[dict[str, Any]]:
+def filter_option_counts(
+    *, dashboard: Dashboard, field_name: str, audience: Audience
+) -> list[dict[str, Any]]:
     """`filter_options` with each value's number of rows: [{"value": "North", "count": 2}]; the count is
     None for values read from a data model (its rows are the model's joins, not one table's)."""
     for widget in dashboard.widgets.select_related("chart"):

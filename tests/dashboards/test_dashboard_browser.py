@@ -41,46 +41,62 @@ def bar_point(page: Any, title: str, index: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def shown(workspaces: dict[str, Any], live_server: Any, page: Any, committed: Any, settings: Any, tmp_path: Path):
+def shown(
+    workspaces: dict[str, Any], live_server: Any, page: Any, committed: Any, settings: Any, tmp_path: Path
+):
     """alpha's sales dashboard with a region filter, a date filter, two tabs, a heading and a text."""
     alpha = workspaces["alpha"]
     settings.MEDIA_ROOT = Path(live_server.data_dir) / "files"
     with committed(), alpha.activate():
+        from chat2chart.charts.models import SavedChart
         from chat2chart.dashboards import services
         from chat2chart.dashboards.models import Dashboard
         from chat2chart.sources.models import Source
 
-        data = build_sales_data(alpha, tmp_path)
-        owner = Principal.for_user(alpha.users["owner"])
-        dashboard = services.dashboard_create(principal=owner, title="Browser sales")
-        dashboard = services.dashboard_update(dashboard=dashboard, principal=owner, layout={"tabs": ["Overview", "Notes"]})
-        services.widget_create(dashboard=dashboard, principal=owner, kind="heading", text="Revenue", w=12, h=1)
-        services.widget_create(
-            dashboard=dashboard,
-            principal=owner,
-            kind="chart",
-            title="Revenue by region",
-            query=None,
-            chart_id=_region_chart(data, owner).pk,
-        )
-        services.widget_create(dashboard=dashboard, principal=owner, kind="chart", chart_id=data.charts["revenue"].pk)
-        services.widget_create(dashboard=dashboard, principal=owner, kind="text", title="About", text="Sales **notes**", tab=1)
-        services.dashboard_update(
-            dashboard=dashboard,
-            principal=owner,
-            filters=[
-                {"field": "region", "kind": "values", "label": "Region"},
-                {"field": "month", "kind": "date_range", "label": "Month"},
-            ],
-        )
+        def clean() -> None:
+            # Rows are committed for the server: remove everything this fixture made, even after a failure.
+            Dashboard.objects.filter(title="Browser sales").delete()
+            SavedChart.objects.filter(
+                title__in=["Revenue by month", "Revenue rows", "Targets", "Revenue by region"]
+            ).delete()
+            Source.objects.filter(name__in=["Sales", "Targets"]).delete()
+
+        clean()
         try:
+            data = build_sales_data(alpha, tmp_path)
+            owner = Principal.for_user(alpha.users["owner"])
+            dashboard = services.dashboard_create(principal=owner, title="Browser sales")
+            dashboard = services.dashboard_update(
+                dashboard=dashboard, principal=owner, layout={"tabs": ["Overview", "Notes"]}
+            )
+            services.widget_create(
+                dashboard=dashboard, principal=owner, kind="heading", text="Revenue", w=12, h=1
+            )
+            services.widget_create(
+                dashboard=dashboard, principal=owner, kind="chart", chart_id=_region_chart(data, owner).pk
+            )
+            services.widget_create(
+                dashboard=dashboard, principal=owner, kind="chart", chart_id=data.charts["revenue"].pk
+            )
+            services.widget_create(
+                dashboard=dashboard,
+                principal=owner,
+                kind="text",
+                title="About",
+                text="Sales **notes**",
+                tab=1,
+            )
+            dashboard = services.dashboard_update(
+                dashboard=dashboard,
+                principal=owner,
+                filters=[
+                    {"field": "region", "kind": "values", "label": "Region"},
+                    {"field": "month", "kind": "date_range", "label": "Month"},
+                ],
+            )
             yield alpha, dashboard
         finally:
-            Dashboard.objects.filter(pk=dashboard.pk).delete()
-            from chat2chart.charts.models import SavedChart
-
-            SavedChart.objects.filter(pk__in=[c.pk for c in data.charts.values()]).delete()
-            Source.objects.filter(pk__in=[data.sales.pk, data.targets.pk]).delete()
+            clean()
 
 
 def _region_chart(data: Any, owner: Principal) -> Any:
@@ -166,7 +182,9 @@ def test_a_viewer_filters_shares_and_drills_into_a_dashboard(shown, live_server,
     dialog = page.locator("[data-drill-dialog]")
     dialog.get_by_role("table").wait_for()
     south_rows = SALES[SALES.region == "South"]
-    assert dialog.get_by_role("status").inner_text().startswith(f"{len(south_rows)} rows"), dialog.inner_text()
+    assert dialog.get_by_role("status").inner_text().startswith(f"{len(south_rows)} rows"), (
+        dialog.inner_text()
+    )
     assert dialog.locator("tbody tr").count() == len(south_rows)
     check_page(page, "dashboard-drill")
     assert page.console_errors == [], f"console errors: {page.console_errors}"
@@ -180,7 +198,10 @@ def test_at_phone_width_widgets_stack_and_date_filters_fit(shown, live_server, p
     page.wait_for_function(ALL_LOADED, timeout=60_000)
     bar = page.locator("[data-filter-bar]").bounding_box()
     dates = page.locator(".filter-dates").bounding_box()
-    assert dates["x"] >= bar["x"] and dates["x"] + dates["width"] <= bar["x"] + bar["width"] + 0.5
-    lefts = {round(box["x"]) for box in (s.bounding_box() for s in page.locator("section.widget:visible").all())}
+    assert dates["x"] >= bar["x"]
+    assert dates["x"] + dates["width"] <= bar["x"] + bar["width"] + 0.5
+    lefts = {
+        round(box["x"]) for box in (s.bounding_box() for s in page.locator("section.widget:visible").all())
+    }
     assert len(lefts) == 1, f"widgets are not in one column: {lefts}"
     check_page(page, "dashboard-phone", sizes=((390, 844),))

@@ -63,7 +63,12 @@ def test_the_rows_behind_a_month_keep_the_dashboard_filters(alpha, sales, dashbo
     with alpha.activate():
         chart = dashboard.widgets.get(chart_id=sales.charts["revenue"].pk)
     response = drill(
-        alpha.client("viewer"), dashboard, chart.pk, field="month", value="2024-01-01", **{"filter.region": "South"}
+        alpha.client("viewer"),
+        dashboard,
+        chart.pk,
+        field="month",
+        value="2024-01-01",
+        **{"filter.region": "South"},
     )
     assert response.status_code == 200, response.content
     rows = frame(response.json())
@@ -73,13 +78,17 @@ def test_the_rows_behind_a_month_keep_the_dashboard_filters(alpha, sales, dashbo
     assert rows["customer_id"].tolist() == expected.customer_id.tolist()
 
 
-def test_cross_filtering_by_a_clicked_region_changes_every_widget_that_has_it(alpha, sales, dashboard, by_region):
+def test_cross_filtering_by_a_clicked_region_changes_every_widget_that_has_it(
+    alpha, sales, dashboard, by_region
+):
     """The page turns a click into the region filter; the data endpoint then answers with that value."""
     body = widgets_by_title(alpha.client("viewer").get(f"{API}{dashboard.pk}/data/?filter.region=South"))
     by_month = body["Revenue by month"]["data"]["rows"]
     expected = SALES[SALES.region == "South"].groupby("month").revenue.sum()
     assert [row[1] for row in by_month] == expected.tolist()
-    assert body["Revenue by region"]["data"]["rows"] == [["South", SALES[SALES.region == "South"].revenue.sum()]]
+    assert body["Revenue by region"]["data"]["rows"] == [
+        ["South", SALES[SALES.region == "South"].revenue.sum()]
+    ]
 
 
 def test_drill_through_is_refused_on_a_field_the_widget_does_not_group_by(alpha, dashboard, by_region):
@@ -91,8 +100,12 @@ def test_drill_through_is_refused_on_a_field_the_widget_does_not_group_by(alpha,
 def test_another_organisation_cannot_drill_into_a_dashboard(alpha, beta, dashboard, by_region):
     response = drill(beta.client("owner"), dashboard, by_region.pk, field="region", value="North")
     assert response.status_code == 404
-    assert drill(alpha.anonymous_client(), dashboard, by_region.pk, field="region", value="North").status_code in (
+    assert drill(
+        alpha.anonymous_client(), dashboard, by_region.pk, field="region", value="North"
+    ).status_code in (
         401,
         403,
     )
-    assert json.loads(drill(alpha.client("viewer"), dashboard, by_region.pk, field="region", value="North").content)["rows"]
+    assert json.loads(
+        drill(alpha.client("viewer"), dashboard, by_region.pk, field="region", value="North").content
+    )["rows"]

@@ -21,24 +21,33 @@ def patch(client, url, body):
 
 
 def test_a_misspelled_filter_field_is_refused_with_a_clear_message(alpha, dashboard):
-    response = patch(alpha.client("editor"), f"{API}{dashboard.pk}/", {"filters": [{"field": "regoin", "kind": "values"}]})
+    response = patch(
+        alpha.client("editor"), f"{API}{dashboard.pk}/", {"filters": [{"field": "regoin", "kind": "values"}]}
+    )
     assert response.status_code == 400
     message = response.json()["error"]["message"]
-    assert "'regoin'" in message and "Did you mean 'region'?" in message
+    assert "'regoin'" in message
+    assert "Did you mean 'region'?" in message
     with alpha.activate():
         dashboard.refresh_from_db()
         assert [f["field"] for f in dashboard.filters] == ["region", "month"]  # unchanged
 
 
 def test_a_filter_on_a_column_of_the_tables_is_saved_whatever_its_case(alpha, dashboard):
-    response = patch(alpha.client("editor"), f"{API}{dashboard.pk}/", {"filters": [{"field": "Customer_ID", "kind": "values"}]})
+    response = patch(
+        alpha.client("editor"),
+        f"{API}{dashboard.pk}/",
+        {"filters": [{"field": "Customer_ID", "kind": "values"}]},
+    )
     assert response.status_code == 200, response.content
     assert response.json()["filters"][0]["field"] == "Customer_ID"
 
 
 def test_a_filter_before_any_widget_is_refused(alpha):
     created = alpha.client("editor").post(
-        API, json.dumps({"title": "Empty", "filters": [{"field": "region", "kind": "values"}]}), content_type="application/json"
+        API,
+        json.dumps({"title": "Empty", "filters": [{"field": "region", "kind": "values"}]}),
+        content_type="application/json",
     )
     assert created.status_code == 400
     assert "Add a widget" in created.json()["error"]["message"]
@@ -61,8 +70,8 @@ def test_value_options_carry_their_row_counts(alpha, dashboard):
 
 def test_each_organisation_sees_only_its_own_fields_and_values(alpha, beta, dashboard, tmp_path):
     with beta.activate():
-        from chat2chart.dashboards import services
         from chat2chart.core.principal import Principal
+        from chat2chart.dashboards import services
 
         other = create_file_source(
             name="Other",
@@ -88,8 +97,12 @@ def test_each_organisation_sees_only_its_own_fields_and_values(alpha, beta, dash
     assert beta_fields == ["country", "customer_id"]
     options = beta_viewer.get(f"{API}{beta_dashboard.pk}/filter-options/?field=country").json()["options"]
     assert options == [{"value": "Chile", "count": 2}, {"value": "Peru", "count": 1}]
-    alpha_fields = [f["name"] for f in alpha.client("viewer").get(f"{API}{dashboard.pk}/fields/").json()["fields"]]
+    alpha_fields = [
+        f["name"] for f in alpha.client("viewer").get(f"{API}{dashboard.pk}/fields/").json()["fields"]
+    ]
     assert "country" not in alpha_fields
     # beta's column is not one of alpha's: a filter on it is refused on alpha's dashboard.
-    refused = patch(alpha.client("editor"), f"{API}{dashboard.pk}/", {"filters": [{"field": "country", "kind": "values"}]})
+    refused = patch(
+        alpha.client("editor"), f"{API}{dashboard.pk}/", {"filters": [{"field": "country", "kind": "values"}]}
+    )
     assert refused.status_code == 400

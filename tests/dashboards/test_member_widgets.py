@@ -6,9 +6,8 @@ their own rows and models; every number is checked against pandas over the uploa
 
 from __future__ import annotations
 
-import json
-
 import io
+import json
 import random
 from typing import Any
 
@@ -118,7 +117,9 @@ class Shop:
         self.add("Margin by status", ["orders.status"])
         # Filters name the model's dimensions, so they are set once the widgets are there.
         changed = self.client.patch(
-            f"/api/v1/dashboards/{self.dashboard}/", json.dumps({"filters": filters}), content_type="application/json"
+            f"/api/v1/dashboards/{self.dashboard}/",
+            json.dumps({"filters": filters}),
+            content_type="application/json",
         )
         assert changed.status_code == 200, changed.content
 

@@ -20,7 +20,12 @@ def test_widgets_go_on_the_tab_they_are_added_to(alpha, sales, dashboard):
     tabs = send(editor, "patch", f"{API}{dashboard.pk}/", {"layout": {"tabs": ["Overview", "  Details  "]}})
     assert tabs.status_code == 200, tabs.content
     assert tabs.json()["layout"]["tabs"] == ["Overview", "Details"]
-    added = send(editor, "post", f"{API}{dashboard.pk}/widgets/", {"kind": "chart", "chart_id": sales.charts["targets"].pk, "tab": 1})
+    added = send(
+        editor,
+        "post",
+        f"{API}{dashboard.pk}/widgets/",
+        {"kind": "chart", "chart_id": sales.charts["targets"].pk, "tab": 1},
+    )
     assert added.status_code == 201, added.content
     # First free space of its own tab: the top-left corner, although tab 0 is full there.
     assert (added.json()["tab"], added.json()["x"], added.json()["y"]) == (1, 0, 0)
@@ -41,12 +46,15 @@ def test_a_tab_with_widgets_cannot_be_removed(alpha, sales, dashboard):
 def test_text_and_heading_widgets_are_drawn_safely(alpha, dashboard):
     editor = alpha.client("editor")
     url = f"{API}{dashboard.pk}/widgets/"
-    text = send(editor, "post", url, {"kind": "text", "title": "Notes", "text": "**Bold** <script>alert(1)</script>"})
+    text = send(
+        editor, "post", url, {"kind": "text", "title": "Notes", "text": "**Bold** <script>alert(1)</script>"}
+    )
     heading = send(editor, "post", url, {"kind": "heading", "text": "  Regional   results ", "w": 12, "h": 1})
     assert text.status_code == heading.status_code == 201
     assert heading.json()["text"] == "Regional results"
     body = widgets_by_title(alpha.client("viewer").get(f"{API}{dashboard.pk}/data/"))
-    assert "<strong>Bold</strong>" in body["Notes"]["html"] and "<script" not in body["Notes"]["html"]
+    assert "<strong>Bold</strong>" in body["Notes"]["html"]
+    assert "<script" not in body["Notes"]["html"]
     drawn = {w["id"]: w for w in body.values()}[heading.json()["id"]]
     assert drawn["heading"] == "Regional results"
     assert send(editor, "post", url, {"kind": "heading", "text": "   "}).status_code == 400

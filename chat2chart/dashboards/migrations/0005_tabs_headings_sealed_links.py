@@ -4,25 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboards', '0004_analysis_widget_kinds'),
+        ("dashboards", "0004_analysis_widget_kinds"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='publiclink',
-            name='token_sealed',
+            model_name="publiclink",
+            name="token_sealed",
             field=models.BinaryField(null=True),
         ),
         migrations.AddField(
-            model_name='widget',
-            name='tab',
+            model_name="widget",
+            name="tab",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name='widget',
-            name='kind',
-            field=models.CharField(choices=[('chart', 'Saved chart'), ('kpi', 'KPI'), ('text', 'Text'), ('heading', 'Heading'), ('table', 'Data table'), ('forecast', 'Forecast'), ('anomalies', 'Unusual values'), ('drivers', 'What changed'), ('insight', 'Insight')], max_length=10),
+            model_name="widget",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("chart", "Saved chart"),
+                    ("kpi", "KPI"),
+                    ("text", "Text"),
+                    ("heading", "Heading"),
+                    ("table", "Data table"),
+                    ("forecast", "Forecast"),
+                    ("anomalies", "Unusual values"),
+                    ("drivers", "What changed"),
+                    ("insight", "Insight"),
+                ],
+                max_length=10,
+            ),
         ),
     ]
