@@ -20,13 +20,15 @@ from chat2chart.core.api import WorkspaceObjectView
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.dashboards import embedding, selectors, services
+from chat2chart.dashboards.drill import drill_rows
 from chat2chart.dashboards.embedding import sign_embed_token
+from chat2chart.dashboards.fields import dashboard_fields
 from chat2chart.dashboards.filters import describe_picked, parse_definitions, parse_locked, parse_picked
 from chat2chart.dashboards.models import Dashboard, PublicLink, Widget
 from chat2chart.dashboards.policy import RULES as DASHBOARD_RULES
 from chat2chart.dashboards.policy import WIDGET_RULES
 from chat2chart.dashboards.tokens import MAX_LIFETIME, THEMES
-from chat2chart.dashboards.widget_data import Audience, dashboard_data, filter_options
+from chat2chart.dashboards.widget_data import Audience, dashboard_data, filter_option_counts
 
 FILTER_PARAMETERS = [
     OpenApiParameter("widget", int, many=True, description="Only these widgets (repeat the parameter)."),
@@ -62,6 +64,7 @@ def widget_json(widget: Widget) -> dict[str, Any]:
         "y": widget.y,
         "w": widget.w,
         "h": widget.h,
+        "tab": widget.tab,
     }
 
 
@@ -187,6 +190,7 @@ class WidgetInput(serializers.Serializer):
     y = serializers.IntegerField(required=False)
     w = serializers.IntegerField(required=False)
     h = serializers.IntegerField(required=False)
+    tab = serializers.IntegerField(required=False, min_value=0)
 
 
 class WidgetList(_DashboardView):
@@ -256,10 +260,54 @@ class DashboardFilterOptions(_DashboardView):
         field_name = request.query_params.get("field", "")
         if field_name not in {d.field for d in parse_definitions(dashboard.filters)}:
             raise ValidationFailed(f"This dashboard has no filter on {field_name!r}.")
-        values = filter_options(
+        options = filter_option_counts(
             dashboard=dashboard, field_name=field_name, audience=Audience(principal=self.principal)
         )
-        return Response({"field": field_name, "values": values})
+        return Response({"field": field_name, "values": [o["value"] for o in options], "options": options})
+
+
+class DashboardFields(_DashboardView):
+    @extend_schema(
+        summary="Columns of the dashboard's tables, the fields a filter can use",
+        responses=dict,
+        operation_id="dashboard_fields_list",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        fields = dashboard_fields(self.object)
+        return Response(
+            {"fields": [{"name": f.name, "type": f.type, "tables": list(f.tables)} for f in fields]}
+        )
+
+
+class WidgetDrill(_DashboardView):
+    @extend_schema(
+        summary="The rows behind one element of a widget (drill-through), with the dashboard filters",
+        parameters=[
+            OpenApiParameter("field", str, required=True, description="The widget dimension clicked."),
+            OpenApiParameter("value", str, description="The clicked value; omit it for an empty value."),
+            *FILTER_PARAMETERS[1:],
+        ],
+        responses=dict,
+    )
+    def get(self, request: Request, pk: int, widget_id: int) -> Response:
+        dashboard = self.object
+        widget = selectors.widget_get(dashboard, widget_id)
+        rows = drill_rows(
+            widget=widget,
+            audience=Audience(principal=self.principal),
+            picked=picked_from(request, dashboard),
+            field_name=request.query_params.get("field", ""),
+            value=request.query_params.get("value"),
+        )
+        return Response(
+            {
+                "widget": widget.pk,
+                "columns": rows.columns,
+                "rows": rows.rows,
+                "truncated": rows.truncated,
+                "filters": rows.filters,
+            }
+        )
 
 
 class PublishInput(serializers.Serializer):

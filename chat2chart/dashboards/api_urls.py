@@ -14,6 +14,12 @@ urlpatterns = [
         api.WidgetDetail.as_view(),
         name="api-dashboard-widget",
     ),
+    path(
+        "dashboards/<int:pk>/widgets/<int:widget_id>/drill/",
+        api.WidgetDrill.as_view(),
+        name="api-dashboard-widget-drill",
+    ),
+    path("dashboards/<int:pk>/fields/", api.DashboardFields.as_view(), name="api-dashboard-fields"),
     path("dashboards/<int:pk>/layout/", api.DashboardLayout.as_view(), name="api-dashboard-layout"),
     path("dashboards/<int:pk>/duplicate/", api.DashboardDuplicate.as_view(), name="api-dashboard-duplicate"),
     path("dashboards/<int:pk>/data/", api.DashboardData.as_view(), name="api-dashboard-data"),

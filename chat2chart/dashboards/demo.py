@@ -60,7 +60,6 @@ def _seed(*, owner: Any, log: Callable[[str], Any]) -> None:
         principal=principal,
         title=TITLE,
         description="Revenue of the sample sales orders: trend, regions, categories and channels.",
-        filters=[f for f in FILTERS if f["field"] in fields],
     )
     for kind, chart_title, title, x, y, w, h in WIDGETS:
         chart = charts.get(chart_title)
@@ -79,6 +78,10 @@ def _seed(*, owner: Any, log: Callable[[str], Any]) -> None:
             w=w,
             h=h,
         )
+    # Filters name columns of the widgets' tables, so they come once the widgets are there.
+    filters = [f for f in FILTERS if f["field"] in fields]
+    if filters:
+        services.dashboard_update(dashboard=dashboard, principal=principal, filters=filters)
     log(f"Demo dashboard '{TITLE}' created.")
 
 

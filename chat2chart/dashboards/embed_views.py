@@ -24,7 +24,7 @@ from chat2chart.dashboards.filters import describe_picked, parse_definitions, pa
 from chat2chart.dashboards.models import Dashboard
 from chat2chart.dashboards.tokens import EmbedClaims, EmbedTokenInvalid
 from chat2chart.dashboards.views import page_config
-from chat2chart.dashboards.widget_data import Audience, dashboard_data, filter_options
+from chat2chart.dashboards.widget_data import Audience, dashboard_data, filter_option_counts
 
 logger = logging.getLogger(__name__)
 
@@ -166,10 +166,11 @@ def _options_response(request: HttpRequest, dashboard: Dashboard, audience: Audi
     if field_name not in offered:
         return error_response(400, "This dashboard offers no filter on that field.")
     try:
-        values = filter_options(dashboard=dashboard, field_name=field_name, audience=audience)
+        options = filter_option_counts(dashboard=dashboard, field_name=field_name, audience=audience)
     except AiserError as error:
         return error_response(error.status, error.message, code=error.code)
-    response = JsonResponse({"field": field_name, "values": values})
+    values = [option["value"] for option in options]
+    response = JsonResponse({"field": field_name, "values": values, "options": options})
     response["Cache-Control"] = "no-store"
     return response
 

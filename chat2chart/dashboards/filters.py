@@ -9,6 +9,7 @@ Locked embed parameters become `eq`/`in` filters that no picked value can replac
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -58,6 +59,23 @@ def parse_definitions(data: Any) -> list[FilterDefinition]:
     if len(set(fields)) != len(fields):
         raise ValidationFailed("Each field can have only one dashboard filter.")
     return definitions
+
+
+def check_fields(definitions: Sequence[FilterDefinition], available: Collection[str]) -> None:
+    """Refuse a filter on a field none of the dashboard's tables has (matched regardless of case), with
+    the nearest column named, so a misspelled field is never saved to filter nothing."""
+    by_folded = {name.casefold(): name for name in available}
+    for definition in definitions:
+        if definition.field.casefold() in by_folded:
+            continue
+        if not by_folded:
+            raise ValidationFailed(
+                f"Add a widget before a filter on {definition.field!r}: a filter picks a column of the "
+                "dashboard's tables."
+            )
+        near = difflib.get_close_matches(definition.field.casefold(), list(by_folded), n=1)
+        hint = f" Did you mean {by_folded[near[0]]!r}?" if near else ""
+        raise ValidationFailed(f"No table on this dashboard has a field {definition.field!r}.{hint}")
 
 
 def parse_picked(

@@ -17,7 +17,8 @@ GRID_COLUMNS = 12
 class Dashboard(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    # Grid settings (e.g. {"cell_height": 90}); widget positions live on the widgets.
+    # Grid settings (e.g. {"cell_height": 90, "tabs": ["Overview", "Details"]}); widget positions and
+    # tabs (an index into "tabs") live on the widgets.
     layout = models.JSONField(default=dict, blank=True)
     # Filter definitions: [{"field": "month", "kind": "date_range" | "values", "label": "Month"}].
     filters = models.JSONField(default=list, blank=True)
@@ -44,6 +45,7 @@ class Widget(models.Model):
         CHART = "chart", "Saved chart"
         KPI = "kpi", "KPI"
         TEXT = "text", "Text"
+        HEADING = "heading", "Heading"
         TABLE = "table", "Data table"
         # Drawn by the analytics engine from the widget's query (dashboards.analysis_widgets).
         FORECAST = "forecast", "Forecast"
@@ -69,6 +71,8 @@ class Widget(models.Model):
     y = models.PositiveSmallIntegerField(default=0)
     w = models.PositiveSmallIntegerField(default=6)
     h = models.PositiveSmallIntegerField(default=4)
+    # Index into the dashboard's layout["tabs"]; 0 when the dashboard has no tabs.
+    tab = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -83,6 +87,8 @@ class PublicLink(models.Model):
 
     dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="public_links")
     token_hash = models.CharField(max_length=64, unique=True)
+    # The token itself, Fernet-encrypted like other secrets, so the share menu can show the link again.
+    token_sealed = models.BinaryField(null=True, editable=False)
     created_by = user_reference()
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)

@@ -17,8 +17,10 @@ from chat2chart.charts.services import parse_query
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, ValidationFailed
 from chat2chart.core.principal import Principal
+from chat2chart.core.secrets import SecretUnreadable, decrypt_secret, encrypt_secret
 from chat2chart.dashboards import policy
-from chat2chart.dashboards.filters import parse_definitions
+from chat2chart.dashboards.fields import dashboard_fields
+from chat2chart.dashboards.filters import check_fields, parse_definitions
 from chat2chart.dashboards.member_widgets import is_member_query, member_query_clean
 from chat2chart.dashboards.models import GRID_COLUMNS, Dashboard, PublicLink, Widget
 
@@ -26,7 +28,9 @@ REFRESH_CHOICES = (0, 30, 60, 300, 900, 1800, 3600)
 MAX_ROWS_OF_GRID = 200
 MAX_HEIGHT = 24
 DASHBOARD_FIELDS = ("title", "description", "layout", "filters", "refresh_seconds")
-WIDGET_FIELDS = ("kind", "title", "chart_id", "query", "text", "x", "y", "w", "h")
+WIDGET_FIELDS = ("kind", "title", "chart_id", "query", "text", "x", "y", "w", "h", "tab")
+MAX_TABS = 20
+TEXT_KINDS = (Widget.Kind.TEXT, Widget.Kind.HEADING)
 
 
 def _require(allowed: bool, message: str = "You do not have permission to do this.") -> None:
@@ -121,6 +125,7 @@ def dashboard_duplicate(*, dashboard: Dashboard, principal: Principal, title: st
                 y=w.y,
                 w=w.w,
                 h=w.h,
+                tab=w.tab,
             )
             for w in dashboard.widgets.all()
         ]
@@ -153,14 +158,40 @@ def _apply_dashboard_changes(dashboard: Dashboard, changes: dict[str, Any]) -> N
     if "description" in changes:
         dashboard.description = str(changes["description"] or "")[:5000]
     if "filters" in changes:
-        dashboard.filters = [d.model_dump() for d in parse_definitions(changes["filters"])]
+        definitions = parse_definitions(changes["filters"])
+        if definitions:
+            available = [f.name for f in dashboard_fields(dashboard)] if dashboard.pk else []
+            check_fields(definitions, available)
+        dashboard.filters = [d.model_dump() for d in definitions]
     if "refresh_seconds" in changes:
         dashboard.refresh_seconds = _refresh(changes["refresh_seconds"])
     if "layout" in changes:
         layout = changes["layout"] or {}
         if not isinstance(layout, dict):
             raise ValidationFailed('The layout must be an object, e.g. {"cell_height": 90}.')
+        if "tabs" in layout:
+            layout = layout | {"tabs": _clean_tabs(layout["tabs"], dashboard)}
         dashboard.layout = layout
+
+
+def dashboard_tabs(dashboard: Dashboard) -> list[str]:
+    """The dashboard's tab names; empty when it has none (every widget is on tab 0)."""
+    tabs = (dashboard.layout or {}).get("tabs") or []
+    return [str(t) for t in tabs] if isinstance(tabs, list) else []
+
+
+def _clean_tabs(tabs: Any, dashboard: Dashboard) -> list[str]:
+    if not isinstance(tabs, list) or not all(isinstance(t, str) for t in tabs):
+        raise ValidationFailed('Tabs are a list of names, e.g. ["Overview", "Details"].')
+    names = [" ".join(t.split())[:60] for t in tabs]
+    if len(names) > MAX_TABS or not all(names):
+        raise ValidationFailed(f"A dashboard has at most {MAX_TABS} tabs, each with a name.")
+    if dashboard.pk:
+        last = max(1, len(names))
+        stranded = dashboard.widgets.filter(tab__gte=last).exists()
+        if stranded:
+            raise ValidationFailed("Move or remove the widgets of a tab before removing the tab.")
+    return names
 
 
 def _clean_title(title: Any) -> str:
@@ -201,14 +232,22 @@ def widget_create(
     y: int | None = None,
     w: int = 6,
     h: int = 4,
+    tab: int = 0,
 ) -> Widget:
+    """A new widget; without x and y it goes to the first free space of its tab (top to bottom, left to
+    right) that fits w by h."""
     _require(policy.can_change_dashboard(principal, dashboard))
     widget = Widget(dashboard=dashboard)
-    bottom = max((o.y + o.h for o in dashboard.widgets.all()), default=0)
     _apply_widget_changes(
-        widget, {"kind": kind, "title": title, "chart_id": chart_id, "query": query, "text": text}
+        widget, {"kind": kind, "title": title, "chart_id": chart_id, "query": query, "text": text, "tab": tab}
     )
-    _apply_position(widget, {"x": 0 if x is None else x, "y": bottom if y is None else y, "w": w, "h": h})
+    if x is None and y is None:
+        taken = [(o.x, o.y, o.w, o.h) for o in dashboard.widgets.filter(tab=widget.tab)]
+        x, y = first_free_space(taken, w=min(max(int(w), 1), GRID_COLUMNS), h=max(int(h), 1))
+    elif x is None or y is None:
+        bottom = max((o.y + o.h for o in dashboard.widgets.filter(tab=widget.tab)), default=0)
+        x, y = (0 if x is None else x), (bottom if y is None else y)
+    _apply_position(widget, {"x": x, "y": y, "w": w, "h": h})
     widget.save()
     _audit("widget_add", principal, dashboard, widget=widget.pk, kind=widget.kind)
     return widget
@@ -237,20 +276,35 @@ def widget_delete(*, widget: Widget, principal: Principal) -> None:
     widget.delete()
 
 
+def first_free_space(taken: list[tuple[int, int, int, int]], *, w: int, h: int) -> tuple[int, int]:
+    """The top-most, then left-most (x, y) where a w by h widget overlaps none of `taken` (x, y, w, h)."""
+    bottom = max((ty + th for _, ty, _, th in taken), default=0)
+    for y in range(bottom + 1):
+        for x in range(GRID_COLUMNS - w + 1):
+            if not any(x < tx + tw and tx < x + w and y < ty + th and ty < y + h for tx, ty, tw, th in taken):
+                return x, y
+    return 0, bottom
+
+
 def _apply_widget_changes(widget: Widget, changes: dict[str, Any]) -> None:
     for name in ("kind", "title", "chart_id", "query", "text"):
         if name in changes:
             setattr(widget, name, changes[name])
+    if "tab" in changes:
+        widget.tab = _tab_index(widget.dashboard, changes["tab"])
     if widget.kind not in Widget.Kind.values:
         raise ValidationFailed(f"A widget is one of: {', '.join(Widget.Kind.values)}.")
     widget.title = " ".join(str(widget.title or "").split())[:200]
     widget.text = str(widget.text or "")
     if len(widget.text) > 20_000:
         raise ValidationFailed("A text widget can hold at most 20,000 characters.")
-    if widget.kind == Widget.Kind.TEXT:
+    if widget.kind == Widget.Kind.HEADING:
+        # A heading is one line of plain text, shown large; it is its own title.
+        widget.text = " ".join(widget.text.split())[:200]
+    if widget.kind in TEXT_KINDS:
         widget.chart_id, widget.query = None, None
         if not widget.text.strip():
-            raise ValidationFailed("A text widget needs some text.")
+            raise ValidationFailed(f"A {widget.kind} widget needs some text.")
         return
     widget.text = ""
     if widget.chart_id is not None and not SavedChart.objects.filter(pk=widget.chart_id).exists():
@@ -263,6 +317,18 @@ def _apply_widget_changes(widget: Widget, changes: dict[str, Any]) -> None:
         raise ValidationFailed("A chart widget needs a saved chart (chart_id) or a query of model members.")
     if widget.chart_id is None and not widget.query:
         raise ValidationFailed(f"A {widget.kind} widget needs a saved chart (chart_id) or a query.")
+
+
+def _tab_index(dashboard: Dashboard, value: Any) -> int:
+    tabs = dashboard_tabs(dashboard)
+    try:
+        index = int(value or 0)
+    except (TypeError, ValueError):
+        index = -1
+    if not 0 <= index < max(1, len(tabs)):
+        names = ", ".join(f"{i} ({name})" for i, name in enumerate(tabs)) or "0 (no tabs yet)"
+        raise ValidationFailed(f"tab must be one of this dashboard's tabs: {names}.")
+    return index
 
 
 def _apply_position(widget: Widget, position: dict[str, Any]) -> None:
@@ -305,6 +371,7 @@ def dashboard_publish(
     link = PublicLink.objects.create(
         dashboard=dashboard,
         token_hash=public_token_hash(token),
+        token_sealed=encrypt_secret({"token": token}),
         created_by=principal.user,
         expires_at=expires_at,
     )
@@ -316,6 +383,18 @@ def dashboard_publish(
         expires_at=expires_at.isoformat() if expires_at else None,
     )
     return link, token
+
+
+def public_link_token(link: PublicLink) -> str | None:
+    """The link's token for the share menu, or None for links made before tokens were kept (or whose
+    encryption key is gone): those can be revoked, not shown."""
+    if not link.token_sealed:
+        return None
+    try:
+        token = decrypt_secret(bytes(link.token_sealed)).get("token")
+    except SecretUnreadable:
+        return None
+    return token if isinstance(token, str) else None
 
 
 @transaction.atomic

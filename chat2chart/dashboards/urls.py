@@ -14,6 +14,7 @@ urlpatterns = [
     path("dashboards/<int:pk>/delete/", views.dashboard_delete_page, name="dashboard-delete"),
     path("dashboards/<int:pk>/publish/", views.dashboard_publish_page, name="dashboard-publish"),
     path("dashboards/<int:pk>/unpublish/", views.dashboard_unpublish_page, name="dashboard-unpublish"),
+    path("docs/<slug:name>/", views.docs_page, name="docs-page"),
     path("embed/dashboard/<str:token>", embed_views.embed_dashboard_page, name="embed-dashboard"),
     path("embed/dashboard/<str:token>/data/", embed_views.embed_dashboard_data, name="embed-dashboard-data"),
     path(

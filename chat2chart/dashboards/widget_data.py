@@ -37,13 +37,14 @@ from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.models import SourceTable
 from chat2chart.sources.querying import query_run
 from chat2chart.sources.results import ResultSet
-from chat2chart.sources.semantic import Dimension, Filter, OrderBy, SemanticQuery
+from chat2chart.sources.semantic import Dimension, Filter, Measure, OrderBy, SemanticQuery
 from chat2chart.workspaces.selectors import workspace_clock
 
 logger = logging.getLogger(__name__)
 
 MAX_PARALLEL_WIDGETS = 8
 FILTER_OPTION_LIMIT = 200
+OPTION_COUNT = "__rows"
 MARKDOWN_TAGS = {
     "a",
     "abbr",
@@ -108,7 +109,7 @@ def render_markdown(text: str) -> str:
 
 
 def widget_query(widget: Widget) -> SemanticQuery | None:
-    if widget.kind == Widget.Kind.TEXT:
+    if widget.kind in (Widget.Kind.TEXT, Widget.Kind.HEADING):
         return None
     if widget.query:
         return parse_query(widget.query)
@@ -153,7 +154,9 @@ def dashboard_data(
         except Exception as error:  # each widget fails on its own; see _error
             results[widget.pk] = _error(widget, error)
             continue
-        if job is None:
+        if job is None and widget.kind == Widget.Kind.HEADING:
+            results[widget.pk] = _header(widget) | {"heading": widget.text}
+        elif job is None:
             results[widget.pk] = _header(widget) | {"html": render_markdown(widget.text)}
         else:
             jobs.append(job)
@@ -165,6 +168,17 @@ def dashboard_data(
 def filter_options(*, dashboard: Dashboard, field_name: str, audience: Audience) -> list[Any]:
     """The values a viewer can pick for a values filter, read from the first widget table that has
     the field (and every locked field, limited by them, so an embed never lists another's values)."""
+    return [
+        option["value"]
+        for option in filter_option_counts(dashboard=dashboard, field_name=field_name, audience=audience)
+    ]
+
+
+def filter_option_counts(
+    *, dashboard: Dashboard, field_name: str, audience: Audience
+) -> list[dict[str, Any]]:
+    """`filter_options` with each value's number of rows: [{"value": "North", "count": 2}]; the count is
+    None for values read from a data model (its rows are the model's joins, not one table's)."""
     for widget in dashboard.widgets.select_related("chart"):
         if widget.kind != Widget.Kind.TEXT and is_member_query(widget.query):
             values = member_filter_values(
@@ -175,9 +189,9 @@ def filter_options(*, dashboard: Dashboard, field_name: str, audience: Audience)
                 limit=FILTER_OPTION_LIMIT,
             )
             if values is not None:
-                return values
+                return [{"value": value, "count": None} for value in values]
             continue
-        query = widget_query(widget) if widget.kind != Widget.Kind.TEXT else None
+        query = widget_query(widget)
         if query is None:
             continue
         fields = table_fields(query)
@@ -187,11 +201,17 @@ def filter_options(*, dashboard: Dashboard, field_name: str, audience: Audience)
             source=query.source,
             table=query.table,
             dimensions=[Dimension(field=field_name)],
+            measures=[Measure(agg="count", alias=OPTION_COUNT)],
             order=[OrderBy(field=field_name)],
             limit=FILTER_OPTION_LIMIT,
         )
         result = _query_run(values_query, audience, locked_filters(audience.locked))
-        return [value for value in result.values(field_name) if value is not None]
+        counts = result.values(OPTION_COUNT)
+        return [
+            {"value": value, "count": count}
+            for value, count in zip(result.values(field_name), counts, strict=True)
+            if value is not None
+        ]
     return []
 
 

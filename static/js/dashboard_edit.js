@@ -51,9 +51,22 @@ function gridItem(widget, charts, onRemove) {
   return item;
 }
 
-function filterRow(filter = { field: "", kind: "values", label: "" }) {
+/** A filter definition row; the field is picked from the columns of the dashboard's tables (`fields`,
+ * from the fields endpoint), never typed, so a misspelled field cannot be saved. */
+function filterRow(fields, filter = { field: "", kind: "values", label: "" }) {
   const row = element("div", { class: "row filter-def" });
-  const field = element("input", { "aria-label": "Field", placeholder: "field, e.g. region", value: filter.field });
+  const field = element("select", { "aria-label": "Field" });
+  field.append(element("option", { value: "" }, fields.length ? "Pick a field" : "Add a widget first"));
+  for (const f of fields) {
+    const option = element("option", { value: f.name }, `${f.name} (${f.type})`);
+    option.selected = f.name === filter.field;
+    field.append(option);
+  }
+  if (filter.field && !fields.some((f) => f.name === filter.field)) {
+    const stale = element("option", { value: filter.field }, `${filter.field} (no widget has it)`);
+    stale.selected = true;
+    field.append(stale);
+  }
   field.dataset.part = "field";
   const kind = element("select", { "aria-label": "Kind" });
   for (const [value, label] of [["values", "Values of a dimension"], ["date_range", "Date range"]]) {
@@ -94,6 +107,8 @@ export function mountEditor(root, config) {
     try {
       await api(`${config.widgetsUrl}${widget.id}/`, "DELETE");
       grid.removeWidget(item);
+      const index = config.widgets.findIndex((w) => w.id === widget.id);
+      if (index >= 0) config.widgets.splice(index, 1);
       say(status, "Widget removed.");
     } catch (error) {
       say(status, error.message, true);
@@ -107,9 +122,18 @@ export function mountEditor(root, config) {
     loadWidget(item.querySelector("[data-widget-id]"), config);
   }
 
-  grid.batchUpdate();
-  for (const widget of config.widgets) place(widget);
-  grid.batchUpdate(false);
+  // Tabs: the grid holds one tab's widgets at a time (positions are per tab).
+  const tabPicker = root.querySelector("[data-edit-tab]");
+  const shownTab = () => Number(tabPicker?.value || 0);
+  const showTab = () => {
+    grid.removeAll();
+    grid.batchUpdate();
+    for (const widget of config.widgets) if ((widget.tab || 0) === shownTab()) place(widget);
+    grid.batchUpdate(false);
+    dirty = false;
+  };
+  tabPicker?.addEventListener("change", showTab);
+  showTab();
   grid.on("change", () => {
     dirty = true;
     say(status, "Layout changed: save it to keep it.");
@@ -165,7 +189,7 @@ export function mountEditor(root, config) {
   showMembers();
   const fromModel = () => ["chart", "kpi", "table"].includes(kind.value) && models.length && origin.value === "model";
   const showFields = () => {
-    const isText = kind.value === "text";
+    const isText = ["text", "heading"].includes(kind.value);
     addForm.querySelector("[data-for-origin]").hidden = !(models.length && ["chart", "kpi", "table"].includes(kind.value));
     addForm.querySelector("[data-for-chart]").hidden = isText || fromModel();
     addForm.querySelector("[data-for-model]").hidden = !fromModel();
@@ -188,8 +212,9 @@ export function mountEditor(root, config) {
   };
   addForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const isText = kind.value === "text";
+    const isText = ["text", "heading"].includes(kind.value);
     const body = { kind: kind.value, title: addForm.querySelector("[name=title]").value.trim() };
+    body.tab = Number(addForm.querySelector("[name=tab]")?.value || 0);
     if (isText) body.text = addForm.querySelector("[name=text]").value;
     else if (fromModel()) {
       body.query = memberQuery();
@@ -199,10 +224,15 @@ export function mountEditor(root, config) {
       }
     } else body.chart_id = Number(chartSelect.value) || null;
     if (kind.value === "kpi") Object.assign(body, { w: 3, h: 3 });
-    if (isText) Object.assign(body, { w: 4, h: 3 });
+    if (kind.value === "text") Object.assign(body, { w: 4, h: 3 });
+    if (kind.value === "heading") Object.assign(body, { w: 12, h: 1, title: "" });
     try {
       const widget = await api(config.widgetsUrl, "POST", body);
-      place(widget);
+      config.widgets.push(widget);
+      if (tabPicker && tabPicker.value !== String(widget.tab || 0)) {
+        tabPicker.value = String(widget.tab || 0);
+        showTab();
+      } else place(widget);
       // Keep the kind and chart picked (a person often adds several); clear what was typed.
       addForm.querySelector("[name=title]").value = "";
       addForm.querySelector("[name=text]").value = "";
@@ -218,8 +248,22 @@ export function mountEditor(root, config) {
   // Settings: title, description, auto-refresh, filter definitions.
   const settings = root.querySelector("[data-settings]");
   const filterList = settings.querySelector("[data-filter-list]");
-  for (const filter of config.dashboard.filters) filterList.append(filterRow(filter));
-  settings.querySelector("[data-add-filter]").addEventListener("click", () => filterList.append(filterRow()));
+  let fields = [];
+  const loadFields = async () => {
+    try {
+      fields = (await request(config.fieldsUrl)).fields || [];
+    } catch (error) {
+      say(status, error.message, true);
+    }
+  };
+  loadFields().then(() => {
+    for (const filter of config.dashboard.filters) filterList.append(filterRow(fields, filter));
+  });
+  settings.querySelector("[data-add-filter]").addEventListener("click", async () => {
+    await loadFields(); // widgets added since the page opened bring their columns
+    filterList.append(filterRow(fields));
+  });
+  const tabsInput = settings.querySelector("[name=tabs]");
   settings.addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = {
@@ -228,9 +272,11 @@ export function mountEditor(root, config) {
       refresh_seconds: Number(settings.querySelector("[name=refresh_seconds]").value) || null,
       filters: readFilters(filterList),
     };
+    const tabs = tabsInput.value.split(",").map((name) => name.trim()).filter(Boolean);
+    body.layout = { ...(config.dashboard.layout || {}), tabs };
     try {
       await api(config.apiUrl, "PATCH", body);
-      say(status, "Settings saved.");
+      say(status, tabs.length !== (config.tabs || []).length ? "Settings saved. Reload to see the tabs." : "Settings saved.");
     } catch (error) {
       say(status, error.message, true);
     }

@@ -129,13 +129,13 @@ def make_dashboard(
     filters: Any = None,
     title: str = "Sales overview",
 ) -> Any:
-    """A dashboard with a widget per named chart; call inside the workspace."""
+    """A dashboard with a widget per named chart, then its filters (a filter must name a column of
+    the dashboard's tables, so they are set once the widgets are there); call inside the workspace."""
     from chat2chart.dashboards import services
+    from chat2chart.dashboards.models import Dashboard
 
     owner = data.workspace.users["owner"]
-    dashboard = services.dashboard_create(
-        principal=Principal.for_user(owner), title=title, filters=filters or []
-    )
+    dashboard = services.dashboard_create(principal=Principal.for_user(owner), title=title)
     for index, name in enumerate(widgets):
         kind = "table" if name == "rows" else "chart"
         services.widget_create(
@@ -146,6 +146,14 @@ def make_dashboard(
             x=(index % 2) * 6,
             y=(index // 2) * 4,
         )
+    if filters and widgets:
+        dashboard = services.dashboard_update(
+            dashboard=dashboard, principal=Principal.for_user(owner), filters=filters
+        )
+    elif filters:
+        # No widget yet: the test adds the widgets the filters are for afterwards.
+        Dashboard.objects.filter(pk=dashboard.pk).update(filters=filters)
+        dashboard.refresh_from_db()
     return dashboard
 
 

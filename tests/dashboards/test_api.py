@@ -32,7 +32,6 @@ def test_editor_creates_a_dashboard_and_every_member_can_read_it(alpha):
         {
             "title": "  Weekly   numbers ",
             "refresh_seconds": 300,
-            "filters": [{"field": "region", "kind": "values"}],
         },
     )
     assert response.status_code == 201, response.content
@@ -90,7 +89,8 @@ def test_widgets_are_added_changed_and_removed(alpha, sales, dashboard):
     assert kpi.status_code == 201, kpi.content
     text = post(editor, url, {"kind": "text", "text": "## Notes"})
     assert text.status_code == 201
-    assert text.json()["y"] == 10  # placed below the lowest widget
+    # Placed in the first free space: under the first chart, not below the lowest widget.
+    assert (text.json()["x"], text.json()["y"]) == (0, 4)
 
     moved = patch(editor, f"{url}{kpi.json()['id']}/", {"x": 9, "title": "Total revenue"})
     assert moved.status_code == 200
