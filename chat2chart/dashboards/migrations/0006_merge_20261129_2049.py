@@ -5,11 +5,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboards', '0005_collection_pinned_archived_removed_chart'),
-        ('dashboards', '0005_tabs_headings_sealed_links'),
+        ("dashboards", "0005_collection_pinned_archived_removed_chart"),
+        ("dashboards", "0005_tabs_headings_sealed_links"),
     ]
 
-    operations = [
-    ]
+    operations = []
