@@ -30,6 +30,7 @@ from chat2chart.core.errors import AiserError
 from chat2chart.core.principal import Principal
 from chat2chart.dashboards import policy as dashboard_policy
 from chat2chart.dashboards.filters import parse_definitions, parse_picked
+from chat2chart.dashboards.models import Dashboard
 from chat2chart.dashboards.widget_data import Audience, dashboard_data
 from chat2chart.sources.ingest import escape_formula
 from chat2chart.subscriptions.models import Subscription
@@ -72,6 +73,7 @@ class Report:
     title: str
     widgets: tuple[RenderedWidget, ...]
     pdf: bytes = b""
+    page_png: bytes = b""
 
 
 def report_data(subscription: Subscription, principal: Principal) -> Report:
@@ -100,17 +102,26 @@ def report_data(subscription: Subscription, principal: Principal) -> Report:
     assert dashboard is not None
     if not dashboard_policy.can_view_dashboard(principal, dashboard):
         raise RenderFailed("The recipient may not see this dashboard.", code="no_access")
-    picked = parse_picked(
-        {"filters": json.dumps(subscription.filters or {})}, parse_definitions(dashboard.filters)
+    report = dashboard_report(
+        dashboard, principal, params={"filters": json.dumps(subscription.filters or {})}
     )
+    _refuse_empty(report.widgets)
+    return report
+
+
+def dashboard_report(dashboard: Dashboard, principal: Principal, *, params: Any) -> Report:
+    """Every widget of `dashboard` as `principal` sees it with the filter values in `params` (the page's
+    query parameters: `filter.<field>=...` or a JSON `filters` object; see `parse_picked`). The caller has
+    checked the principal may view the dashboard. Raises ValidationFailed for a filter the dashboard does
+    not offer, RenderFailed when a widget fails (empty widgets are kept: an export shows them)."""
+    picked = parse_picked(params, parse_definitions(dashboard.filters))
     items = dashboard_data(dashboard=dashboard, audience=Audience(principal=principal), picked=picked)
-    widgets = [_widget(item) for item in items]
-    _refuse_empty(widgets)
-    return Report(title=dashboard.title, widgets=tuple(widgets))
+    return Report(title=dashboard.title, widgets=tuple(_widget(item) for item in items))
 
 
-def render_pictures(report: Report, *, pdf: bool) -> Report:
-    """`report` with a PNG per chart and, when `pdf`, a PDF of the whole, drawn by headless Chromium.
+def render_pictures(report: Report, *, pdf: bool, page_png: bool = False) -> Report:
+    """`report` with a PNG per chart and, when `pdf`, a PDF of the whole (when `page_png`, a PNG of the
+    whole page in `page_png`), drawn by headless Chromium.
 
     Raises RenderFailed when the browser fails or a chart's canvas stays blank."""
     html = render_to_string(
@@ -121,11 +132,11 @@ def render_pictures(report: Report, *, pdf: bool) -> Report:
     # Playwright's sync API refuses a thread that runs an event loop (ASGI, a browser test's own
     # Playwright); a thread of its own has none.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pngs, document = pool.submit(_draw, html, charts, pdf).result()
+        pngs, document, whole = pool.submit(_draw, html, charts, pdf, page_png).result()
     widgets = tuple(
         RenderedWidget(**{**w.__dict__, "png": pngs.get(f"w-{w.key}", b"")}) for w in report.widgets
     )
-    return Report(title=report.title, widgets=widgets, pdf=document)
+    return Report(title=report.title, widgets=widgets, pdf=document, page_png=whole)
 
 
 def _widget(item: Mapping[str, Any]) -> RenderedWidget:
@@ -171,7 +182,9 @@ _DRAW_JS = """
 """
 
 
-def _draw(html: str, charts: list[dict[str, Any]], pdf: bool) -> tuple[dict[str, bytes], bytes]:
+def _draw(
+    html: str, charts: list[dict[str, Any]], pdf: bool, page_png: bool = False
+) -> tuple[dict[str, bytes], bytes, bytes]:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -191,8 +204,9 @@ def _draw(html: str, charts: list[dict[str, Any]], pdf: bool) -> tuple[dict[str,
                     raise RenderFailed(f"{len(blank)} chart(s) drew nothing; the report was not sent blank.")
                 pngs = {spec["id"]: page.locator(f"#{spec['id']}").screenshot() for spec in charts}
                 document = page.pdf(format="A4", print_background=True) if pdf else b""
+                whole = page.screenshot(full_page=True) if page_png else b""
             finally:
                 browser.close()
     except PlaywrightError as error:
         raise RenderFailed(f"the browser could not draw the report: {error.message}") from error
-    return pngs, document
+    return pngs, document, whole

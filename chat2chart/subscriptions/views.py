@@ -201,3 +201,38 @@ def _input(form: dict[str, Any]) -> SubscriptionInput:
         webhook_url=str(form.get("webhook_url", "")).strip(),
         formats=tuple(form.get("formats", [])),
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def dashboard_export_page(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The dashboard as the signed-in viewer sees it (their permissions and row-level access, the filter
+    values in the query string, as the page has them), drawn by headless Chromium: a PDF document or a PNG
+    of the whole page. A widget that fails makes the export fail with its message (never a hole)."""
+    from chat2chart.subscriptions.render import RenderFailed, dashboard_report, render_pictures
+
+    if fmt not in ("pdf", "png"):
+        raise Http404("Dashboards export as pdf or png.")
+    principal = Principal.from_request(request)
+    try:
+        dashboard = dashboard_selectors.dashboard_get(pk)
+    except NotFound:
+        raise Http404("Dashboard not found.") from None
+    if not dashboard_policy.can_view_dashboard(principal, dashboard):
+        raise Http404("Dashboard not found.")
+    try:
+        report = render_pictures(
+            dashboard_report(dashboard, principal, params=request.GET),
+            pdf=fmt == "pdf",
+            page_png=fmt == "png",
+        )
+    except (RenderFailed, AiserError) as error:
+        messages.error(request, f"The export failed: {error.message}")
+        return redirect("dashboard-view", pk=dashboard.pk)
+    body, content_type = (report.pdf, "application/pdf") if fmt == "pdf" else (report.page_png, "image/png")
+    response = HttpResponse(body, content_type=content_type)
+    name = (
+        "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in dashboard.title).strip() or "dashboard"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

@@ -481,3 +481,10 @@ export function mountDashboard(root, config) {
   reload();
   return { reload, picked };
 }
+
+// Exports carry the filters picked on the page (they live in the page's query string).
+for (const link of document.querySelectorAll("a[data-export]")) {
+  link.addEventListener("click", () => {
+    link.search = window.location.search;
+  });
+}
