@@ -14,6 +14,7 @@ from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
 from chat2chart.conversations.planner import Plan
 from chat2chart.core.errors import ChartError
 from chat2chart.sources.results import ResultSet
+from chat2chart.workspaces.selectors import workspace_locale
 
 # Display options that make sense whatever the chart type; layout options belong to the old type.
 _KEPT_OPTIONS = ("number_format", "date_format", "theme", "show_labels", "top_n")
@@ -64,7 +65,7 @@ def draw(
                 if isinstance(candidate, ChartSpec)
                 else auto_spec(candidate, data.columns_json(), title=title)
             )
-            return spec, build_option(spec, data)
+            return spec, build_option(spec, data, locale=workspace_locale())
         except (ChartError, KeyError) as problem:
             if isinstance(problem, ChartError) and first_problem is None:
                 first_problem = problem
@@ -77,4 +78,4 @@ def draw_as(
     """`data` drawn as `chart_type`; raises ChartError saying what the type needs when it does not fit."""
     kept = {k: v for k, v in ((previous or {}).get("options") or {}).items() if k in _KEPT_OPTIONS}
     spec = auto_spec(chart_type, data.columns_json(), title=title, options=kept)
-    return spec, build_option(spec, data)
+    return spec, build_option(spec, data, locale=workspace_locale())

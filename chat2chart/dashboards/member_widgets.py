@@ -30,6 +30,7 @@ from chat2chart.semantic.results import titled_result
 from chat2chart.semantic.yaml_io import load_model
 from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import Filter
+from chat2chart.workspaces.selectors import workspace_locale
 
 _CALENDAR = ("day", "week", "month", "quarter", "year")  # a KPI compares with the period before
 LOCKED_MEMBER_MISSING = "This widget cannot be shown here: its model cannot be limited to this view."
@@ -93,7 +94,7 @@ def member_widget_result(
     spec = _spec(kind, result)
     if theme:
         spec = spec.model_copy(update={"options": spec.options.model_copy(update={"theme": theme})})
-    return result, build_option(spec, result), not_filtered
+    return result, build_option(spec, result, locale=workspace_locale()), not_filtered
 
 
 def member_filter_values(

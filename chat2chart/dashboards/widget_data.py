@@ -38,7 +38,7 @@ from chat2chart.sources.models import SourceTable
 from chat2chart.sources.querying import query_run
 from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import Dimension, Filter, Measure, OrderBy, SemanticQuery
-from chat2chart.workspaces.selectors import workspace_clock
+from chat2chart.workspaces.selectors import workspace_clock, workspace_locale
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ def _run(job: _Job, audience: Audience) -> dict[str, Any]:
                 today=workspace_clock().today,
             )
         spec = _spec(widget, result, audience.theme)
-        option = build_option(spec, result)
+        option = build_option(spec, result, locale=workspace_locale())
     except Exception as error:  # each widget fails on its own; see _error
         return _error(widget, error)
     notice = {"not_filtered_by": job.not_filtered} if job.not_filtered else {}

@@ -107,8 +107,12 @@ def _provider(model: str) -> str | None:
 
 
 def workspace_locale() -> str:
-    """The locale tag the workspace writes numbers in (its setting, else AISER_DEFAULT_LOCALE)."""
-    return str(workspace_settings().locale or settings.AISER_DEFAULT_LOCALE)
+    """The locale tag the workspace writes numbers in (its setting, else AISER_DEFAULT_LOCALE).
+    Outside any workspace (no organisation in scope) the default: a number format is never a secret."""
+    try:
+        return str(workspace_settings().locale or settings.AISER_DEFAULT_LOCALE)
+    except RuntimeError:
+        return str(settings.AISER_DEFAULT_LOCALE)
 
 
 @dataclass(frozen=True)
