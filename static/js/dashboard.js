@@ -108,7 +108,9 @@ export async function loadWidget(section, config, params = new URLSearchParams()
     const hasChart = result.option && Object.keys(result.option).length > 0;
     if (insight) holder.style.height = "calc(100% - 3.5rem)";
     body.replaceChildren(...[notice, partial, insight, hasChart ? holder : null].filter(Boolean));
-    const handle = hasChart ? renderChart(holder, result.option, { data: result.data }) : null;
+    // A widget with its own heading does not repeat it inside the chart.
+    const headed = Boolean(section.querySelector(".widget__title"));
+    const handle = hasChart ? renderChart(holder, result.option, { data: result.data, showTitle: !headed }) : null;
     if (handle) handle.data = result.data; // the clicked element's raw value, for cross-filter and drill
     return handle;
   } catch (error) {
