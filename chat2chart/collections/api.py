@@ -50,7 +50,9 @@ class ItemChangeInput(serializers.Serializer):
 
 class CollectionListView(APIView):
     @extend_schema(
-        summary="The collections the caller sees, their personal one first", responses=OpenApiTypes.OBJECT
+        summary="The collections the caller sees, their personal one first",
+        responses=OpenApiTypes.OBJECT,
+        operation_id="v1_collections_list",
     )
     def get(self, request: Request) -> Response:
         principal = Principal.from_request(request)
