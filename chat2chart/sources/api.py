@@ -25,7 +25,7 @@ from chat2chart.core import hooks
 from chat2chart.core.api import WorkspaceObjectView
 from chat2chart.core.errors import Forbidden, ValidationFailed
 from chat2chart.core.principal import Principal
-from chat2chart.sources import policy, selectors, services
+from chat2chart.sources import policy, rowaccess, selectors, services
 from chat2chart.sources.connectors.rest import redact_url
 from chat2chart.sources.models import Source, SourceTable
 from chat2chart.sources.policy import RULES as SOURCE_RULES
@@ -107,7 +107,19 @@ class TableSerializer(serializers.ModelSerializer):
         fields = ["name", "version", "row_count", "row_count_is_estimate", "columns", "overrides"]
 
     def get_columns(self, table: SourceTable) -> list[dict[str, Any]]:
-        return table.catalogue.get("columns", [])
+        return self._visible(table)[0]
+
+    def to_representation(self, table: SourceTable) -> dict[str, Any]:
+        body = super().to_representation(table)
+        body["row_count"] = self._visible(table)[1]
+        return body
+
+    def _visible(self, table: SourceTable) -> tuple[list[dict[str, Any]], int | None]:
+        """The catalogue as the requesting person may see it (a row-limited member gets no whole-table
+        profile); without a request in the context (the system's own use), the catalogue as stored."""
+        request = self.context.get("request")
+        principal = Principal.from_request(request) if request is not None else None
+        return rowaccess.visible_catalogue(principal, table.source, table)
 
     def get_row_count_is_estimate(self, table: SourceTable) -> bool:
         return bool(table.catalogue.get("row_count_is_estimate"))
@@ -303,13 +315,19 @@ class ConnectionTestView(APIView):
 class TableListView(_SourceView):
     @extend_schema(summary="The source's tables and their catalogue", responses=TableSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
-        return Response(TableSerializer(selectors.source_tables(self.object), many=True).data)
+        return Response(
+            TableSerializer(
+                selectors.source_tables(self.object), many=True, context={"request": request}
+            ).data
+        )
 
 
 class TableDetailView(_SourceView):
     @extend_schema(summary="One table and its columns", responses=TableSerializer)
     def get(self, request: Request, pk: int, name: str) -> Response:
-        return Response(TableSerializer(selectors.source_table_get(self.object, name)).data)
+        return Response(
+            TableSerializer(selectors.source_table_get(self.object, name), context={"request": request}).data
+        )
 
     @extend_schema(
         summary="Rename columns or change their types (re-reads the stored original)",

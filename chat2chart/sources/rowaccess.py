@@ -73,6 +73,29 @@ def is_restricted(principal: Principal, source: Source) -> bool:
     return any(hooks.row_rules(principal, source, table.name) for table in selectors.source_tables(source))
 
 
+# Whole-table profile figures: computed over every row at ingest, so they would show a limited member
+# values (and counts) outside their slice.
+_PROFILE_KEYS = ("samples", "distinct_count", "null_share")
+
+
+def visible_catalogue(
+    principal: Principal | None, source: Source, table: Any
+) -> tuple[list[dict[str, Any]], int | None]:
+    """`table`'s columns and row count as `principal` may see them (`table`: a SourceTable).
+
+    Returns (columns, row_count); each column is a copy of the catalogue's dict. When a row rule or a
+    locked parameter limits `principal` on this table, the whole-table profile is withheld: samples
+    become [], distinct counts, empty shares and the row count become None. None (the system) and
+    unlimited principals get the catalogue as stored."""
+    columns = [dict(column) for column in table.catalogue.get("columns", [])]
+    if principal is None or not _rules(principal, source, table.name):
+        return columns, table.row_count
+    for column in columns:
+        for key in _PROFILE_KEYS:
+            column[key] = [] if key == "samples" else None
+    return columns, None
+
+
 def require_unrestricted(principal: Principal | None, source: Source) -> None:
     """Raise `Forbidden` when `principal` is limited to some rows of `source` (None: the system's own
     work, such as building a rollup, which reads every row)."""

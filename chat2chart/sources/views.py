@@ -16,7 +16,7 @@ from django.shortcuts import render
 
 from chat2chart.core.errors import AiserError, NotFound
 from chat2chart.core.principal import Principal
-from chat2chart.sources import policy, selectors
+from chat2chart.sources import policy, rowaccess, selectors
 from chat2chart.sources.catalogue import COLUMN_TYPES
 from chat2chart.sources.ingest import DATE_ORDER_CHOICES, NUMBER_FORMAT_CHOICES
 from chat2chart.sources.models import Source
@@ -103,15 +103,17 @@ def table_detail(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         preview = table_preview(source=source, table_name=name, principal=Principal.from_request(request))
     except AiserError as error:
         preview_error = error.message
-    columns = table.catalogue.get("columns", [])
+    columns, row_count = rowaccess.visible_catalogue(Principal.from_request(request), source, table)
     for column in columns:
-        column["null_percent"] = round(float(column.get("null_share") or 0) * 100, 1)
+        share = column.get("null_share")
+        column["null_percent"] = None if share is None else round(float(share) * 100, 1)
     return _page(
         request,
         "table.html",
         source=source,
         table=table,
         columns=columns,
+        row_count=row_count,
         column_types=COLUMN_TYPES,
         number_formats=NUMBER_FORMAT_CHOICES,
         date_orders=DATE_ORDER_CHOICES,

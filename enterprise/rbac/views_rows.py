@@ -91,14 +91,25 @@ def _apply(request: HttpRequest, principal: Principal, organization: Any) -> Non
         )
     elif action == "delete_rule":
         sandboxes.table_rule_delete(
-            principal=principal, organization=organization, rule_id=int(request.POST.get("rule") or 0)
+            principal=principal,
+            organization=organization,
+            rule_id=_posted_id(request, "rule", "Choose a rule."),
         )
     elif action == "set_attributes":
         attributes.member_attributes_set(
             principal=principal,
             organization=organization,
-            membership_id=int(request.POST.get("member") or 0),
+            membership_id=_posted_id(request, "member", "Choose a member."),
             attributes=parse_attribute_lines(request.POST.get("attributes", "")),
         )
     else:
         raise ValueError("Unknown action.")
+
+
+def _posted_id(request: HttpRequest, name: str, missing: str) -> int:
+    """The form's `name` field as an id; raises ValueError(`missing`) for anything but digits (a crafted
+    form must get a plain message, not Python's "invalid literal for int()")."""
+    value = request.POST.get(name, "").strip()
+    if not value.isdigit():
+        raise ValueError(missing)
+    return int(value)

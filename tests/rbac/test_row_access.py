@@ -381,3 +381,40 @@ def test_re_running_an_answer_with_sql_or_a_wider_query_stays_limited(alpha, san
     assert edited.status_code == 201, edited.content
     assert regions_in(edited.json()["data"]["rows"]) == {"North"}
     assert total(edited.json()["data"]["rows"]) == pytest.approx(gold("North"))
+
+
+def test_a_limited_member_gets_no_whole_table_profile_of_the_table(alpha, sandbox):
+    """The catalogue's samples, distinct counts and row count are computed over every row: a member
+    limited to South must not learn the other regions (or how many rows there are) from them."""
+    source, others = sandbox["source"], set(FRAME["region"]) - {"South"}
+    detail = sandbox["south"].get(f"/api/v1/sources/{source}/tables/sales/")
+    listed = sandbox["south"].get(f"/api/v1/sources/{source}/tables/")
+    assert detail.status_code == 200
+    assert listed.status_code == 200
+    for body in (detail.json(), *listed.json()):
+        assert body["row_count"] is None
+        for column in body["columns"]:
+            assert column["samples"] == []
+            assert column["distinct_count"] is None
+    page = sandbox["south"].get(f"/sources/{source}/tables/sales/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "South" in text  # the member's own rows are still previewed
+    assert not [region for region in others if region in text]
+    # An admin (not limited) still gets the whole profile, matching pandas over the file.
+    full = alpha.client("admin").get(f"/api/v1/sources/{source}/tables/sales/").json()
+    region = next(c for c in full["columns"] if c["name"] == "region")
+    assert set(region["samples"]) == set(FRAME["region"])
+    assert region["distinct_count"] == FRAME["region"].nunique()
+    assert full["row_count"] == len(FRAME)
+
+
+def test_a_crafted_member_or_rule_id_gets_a_plain_message(alpha, sandbox):
+    admin = alpha.client("admin")
+    for data, message in (
+        ({"action": "set_attributes", "member": "abc", "attributes": "region = North"}, "Choose a member."),
+        ({"action": "delete_rule", "rule": "1 OR 1"}, "Choose a rule."),
+    ):
+        text = admin.post("/settings/row-access/", data, follow=True).content.decode()
+        assert message in text
+        assert "invalid literal" not in text
