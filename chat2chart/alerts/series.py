@@ -17,8 +17,10 @@ import pydantic
 from chat2chart.alerts.evaluation import Point
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.core.principal import Principal
+from chat2chart.dashboards.partial_periods import leave_out_partial_periods
 from chat2chart.sources.querying import query_run
 from chat2chart.sources.semantic import SemanticQuery
+from chat2chart.workspaces.selectors import workspace_clock
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,19 @@ def _number(value: Any) -> float | None:
 
 def chart_series(*, query_json: Any, principal: Principal) -> tuple[ChartMeasure, list[Point]]:
     """The chart's measure and its points, oldest first (one point without a time dimension; none when the
-    query returns no rows). Raises what `query_run` raises (Forbidden, QueryError) and ValidationFailed."""
+    query returns no rows). Periods the data does not fully cover (this month on the 3rd, a first month
+    that starts mid-way) are left out, as dashboards leave them out: a month with 3 days of sales is not
+    "down 90 %". Raises what `query_run` raises (Forbidden, QueryError) and ValidationFailed."""
     measure = chart_measure(query_json)
     query = SemanticQuery.parse(query_json)
     result = query_run(query=query, principal=principal, use_cache=False)
+    if measure.time is not None:
+        result, _ = leave_out_partial_periods(
+            query,
+            result,
+            run=lambda covered: query_run(query=covered, principal=principal, use_cache=False),
+            today=workspace_clock().today,
+        )
     names = [column.name for column in result.columns]
     value_at = names.index(measure.measure)
     if measure.time is None:

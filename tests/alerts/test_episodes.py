@@ -299,3 +299,22 @@ def test_a_failed_send_is_tried_again_on_the_next_tick_and_arrives_once(alpha, w
     assert len(webhook.posts) == 1
     with alpha.activate():
         assert AlertDelivery.objects.get(event__alert=alert).status == "sent"
+
+
+def test_a_month_not_yet_over_is_not_judged(alpha, smtp):
+    # Data through yesterday, the 14th: April holds half a month. Judged with it, "below 3,000" would fire
+    # (April so far is about 1,400); the last complete month, March, is about 3,100.
+    today = dt.datetime(2026, 4, 15, 9, 0, 30, tzinfo=dt.UTC)
+    days = pd.date_range("2026-01-01", "2026-04-14", freq="D")
+    frame = pd.DataFrame({"order_date": days.date, "region": "North", "revenue": 100.0})
+    with time_machine.travel(today - dt.timedelta(hours=1), tick=False):
+        chart = chart_on_csv(alpha, frame.to_csv(index=False), monthly())
+        alert = make_alert(alpha, chart, condition="below", threshold=3_000)
+    march = float(frame[pd.to_datetime(frame["order_date"]).dt.month == 3]["revenue"].sum())
+    assert march > 3_000 > float(frame[pd.to_datetime(frame["order_date"]).dt.month == 4]["revenue"].sum())
+    with time_machine.travel(today, tick=False), alpha.activate():
+        alert_check(alert_id=alert.pk, slot=slot_for(today, reload(alpha, alert).interval_minutes))
+    assert reload(alpha, alert).state == "ok"
+    with alpha.activate():
+        assert not AlertEvent.objects.filter(alert=alert, notice="triggered").exists()
+    assert smtp.to(alpha.users["editor"].email) == []
