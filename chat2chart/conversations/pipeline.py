@@ -217,9 +217,20 @@ def plan_answer_steps(
         narrative = write_narrative(plan, response, coverage=data_coverage(plan, table, principal=principal))
     yield from narrative_steps(message, narrative)
     message.suggestions = suggest_followups(
-        plan, without_samples(table) if principal.kind == "embed" else table
+        plan, table if sees_whole_table(principal, message.conversation.source_id) else without_samples(table)
     )
     yield SuggestionsEvent(suggestions=message.suggestions)
+
+
+def sees_whole_table(principal: Principal, source_id: int) -> bool:
+    """Whether `principal` may be shown values read from every row of the source's tables (sample values,
+    for the language model and for suggestions): not an embedded end user, and not a member limited by
+    row-level access, whose samples would name rows outside their slice."""
+    if principal.kind == "embed" or principal.locked:
+        return False
+    from chat2chart.sources import rowaccess, selectors
+
+    return not rowaccess.is_restricted(principal, selectors.source_get(source_id))
 
 
 def without_samples(table: TableInfo) -> TableInfo:

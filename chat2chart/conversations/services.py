@@ -32,6 +32,7 @@ from chat2chart.conversations.pipeline import (
     plan_for,
     record_plan,
     run_steps,
+    sees_whole_table,
     sql_answer_steps,
     status,
     switch_steps,
@@ -190,16 +191,17 @@ def _ask_steps(
     if modelled is not None:
         yield from member_answer_steps(message, *modelled, principal=principal)
         return
-    # An embedded end user's question never sends the table's sample values (other customers' rows)
-    # to the language model.
+    # An embedded end user's or a row-limited member's question never sends the table's sample values
+    # (read from every row: other customers' or regions' values) to the language model.
+    whole = sees_whole_table(principal, message.conversation.source_id)
     plan = plan_for(
         question,
         table,
         source_id=message.conversation.source_id,
         history=history,
-        samples_allowed=principal.kind != "embed",
+        samples_allowed=whole,
     )
-    if isinstance(plan, Clarification) and principal.kind == "embed":
+    if isinstance(plan, Clarification) and not whole:
         # Suggestions drawn without sample values: they are read from every customer's rows.
         plan = plan.model_copy(update={"suggestions": first_questions(without_samples(table))})
     record_plan(message, plan)

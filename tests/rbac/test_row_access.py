@@ -193,6 +193,47 @@ def test_each_member_sees_their_own_total_on_the_same_dashboard(alpha, sandbox):
     assert shown["error"]["code"] == "row_access_no_rows", shown
 
 
+def test_a_limited_members_model_prompt_and_suggestions_name_no_other_region(
+    alpha, sandbox, settings, monkeypatch
+):
+    import json
+
+    import litellm
+
+    from tests.conversations.test_llm_planner import MODEL, model_plan
+
+    settings.AISER_LLM_MODEL = MODEL
+    prompts: list[str] = []
+    real = litellm.completion
+
+    def complete(**kwargs: Any) -> Any:
+        prompts.append(json.dumps(kwargs["messages"]))
+        return real(**kwargs, mock_response=model_plan(limit=None, order=[]))
+
+    monkeypatch.setattr(litellm, "completion", complete)
+    client = sandbox["north"]
+    created = send(client, "post", "/api/v1/conversations/", {"source": sandbox["source"], "table": "sales"})
+    url = f"/api/v1/conversations/{created.json()['id']}/messages/"
+    answer = send(client, "post", url, {"content": "total revenue by region"}).json()
+    assert answer["status"] == "done", answer
+    assert total(answer["data"]["rows"]) == pytest.approx(gold("North"))
+    assert prompts, "the model was not asked"
+    for text in [*prompts, json.dumps(answer.get("suggestions") or [])]:
+        for other in ("South", "East", "West"):  # regions only other members may see
+            assert other not in text
+    # An admin, not limited, still gives the model the table's sample values.
+    prompts.clear()
+    admin = alpha.client("admin")
+    created = send(admin, "post", "/api/v1/conversations/", {"source": sandbox["source"], "table": "sales"})
+    send(
+        admin,
+        "post",
+        f"/api/v1/conversations/{created.json()['id']}/messages/",
+        {"content": "revenue by region"},
+    )
+    assert any("West" in prompt for prompt in prompts)
+
+
 def test_chat_answers_and_follow_ups_stay_in_the_members_region(alpha, sandbox):
     client = sandbox["north"]
     created = send(client, "post", "/api/v1/conversations/", {"source": sandbox["source"], "table": "sales"})
