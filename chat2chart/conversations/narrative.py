@@ -88,7 +88,9 @@ def write_narrative(plan: Plan, result: ResultSet, *, coverage: Coverage | None 
         ]
     if plan.intent == "trend":
         return _trend(totals, value, granularity, coverage) + stop
-    return _comparison(totals, value) + stop
+    # A "top N" answer may leave groups out: its total is of the groups shown, not of everything.
+    limited = query.limit is not None and len(totals) >= query.limit
+    return _comparison(totals, value, limited=limited) + stop
 
 
 _PARTS = frozenset({"month_of_year", "weekday", "hour_of_day"})
@@ -143,22 +145,31 @@ def _totals(records: list[dict[str, Any]], key: str, value: _Value) -> list[tupl
     return list(folded.items())
 
 
-def _comparison(totals: list[tuple[str, float]], value: _Value) -> str:
+def _comparison(totals: list[tuple[str, float]], value: _Value, *, limited: bool = False) -> str:
     ordered = sorted(totals, key=lambda item: item[1], reverse=True)
     top, bottom = ordered[0], ordered[-1]
+    count = len(ordered)
+    groups = f"{count} group" if count == 1 else f"{count} groups"
     text = f"{top[0]} leads with {value.show(top[1])}"
-    if len(ordered) > 1:
+    if count > 1:
         text += f"; {bottom[0]} is lowest with {value.show(bottom[1])}"
-    text += f" ({value.what.lower()}, {len(ordered)} groups)."
+    text += f" ({value.what.lower()}, {groups}{' shown' if limited else ''})."
     negative = [name for name, number in ordered if number < 0]
-    if value.additive and len(ordered) > 1:
+    if value.additive and count > 1:
         total = sum(number for _, number in ordered)
-        text += f" Total: {value.show(total)}."
         # A share of the total means something only when no part is negative.
-        if not negative and total > 0:
-            text += f" {top[0]} accounts for {100 * top[1] / total:.0f}% of it."
+        share = f"{100 * top[1] / total:.0f}%" if not negative and total > 0 else ""
+        if limited:
+            # Only the groups shown: saying "of the total" would read as a share of everything.
+            text += f" These {count} together: {value.show(total)}."
+            if share:
+                text += f" {top[0]} is {share} of these {count}."
+        else:
+            text += f" Total: {value.show(total)}."
+            if share:
+                text += f" {top[0]} accounts for {share} of it."
     if negative:
-        text += f" {len(negative)} of the {len(ordered)} groups are below zero."
+        text += f" {len(negative)} of the {count} groups are below zero."
     return text
 
 

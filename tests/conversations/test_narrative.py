@@ -60,6 +60,31 @@ def test_a_comparison_names_leader_bottom_total_and_share():
     assert "60%" in text
 
 
+def test_a_top_n_answer_gives_the_share_of_the_groups_shown_not_of_everything():
+    top = plan("top 2 regions by revenue")
+    assert top.query.limit == 2
+    text = write_narrative(
+        top,
+        ResultSet.from_rows(
+            [{"name": "region"}, {"name": "revenue"}], [["Europe", 600000.0], ["North America", 300000.0]]
+        ),
+    )
+    assert "2 groups shown" in text
+    assert "These 2 together: 900,000" in text
+    assert "Europe is 67% of these 2" in text  # 600,000 / 900,000
+    assert "Total:" not in text
+    assert "accounts for" not in text
+
+
+def test_one_group_is_one_group():
+    text = write_narrative(
+        plan("total revenue by region"),
+        ResultSet.from_rows([{"name": "region"}, {"name": "revenue"}], [["Europe", 600000.0]]),
+    )
+    assert "1 group)" in text
+    assert "1 groups" not in text
+
+
 def test_a_time_series_gives_the_change_from_first_to_last():
     text = write_narrative(
         plan("revenue by month"),

@@ -35,7 +35,7 @@ function cellText(value) {
 }
 
 function dataDetails(data) {
-  const details = el("details", { class: "chat__details" }, el("summary", { text: `Show data (${data.row_count ?? data.rows.length} rows)` }));
+  const details = el("details", { class: "chat__details" }, el("summary", { text: `Show data (${rowsText(data.row_count ?? data.rows.length)})` }));
   details.addEventListener("toggle", () => {
     if (!details.open || details.querySelector("table")) return;
     const head = el("tr", {}, ...data.columns.map((c) => el("th", { scope: "col", text: c.name })));
@@ -221,4 +221,9 @@ export class Cards {
     });
     return el("span", { class: "row", style: "margin:0" }, el("label", { for: id, text: "Chart type" }), select);
   }
+}
+
+/** "1 row", "2 rows", "1,234 rows". */
+function rowsText(count) {
+  return `${Number(count).toLocaleString("en-US")} ${count === 1 ? "row" : "rows"}`;
 }
