@@ -45,11 +45,7 @@ def _dashboard(workspace: Any, folder: Any, csv: str) -> Any:
             name="Orders", file_name="orders.csv", content=csv, owner=owner, folder=folder
         )
         table = source.tables.get(is_current=True).name
-        dashboard = services.dashboard_create(
-            principal=Principal.for_user(owner),
-            title="Orders analysis",
-            filters=[{"field": "region", "kind": "values"}],
-        )
+        dashboard = services.dashboard_create(principal=Principal.for_user(owner), title="Orders analysis")
         for index, (title, kind) in enumerate(WIDGETS.items()):
             dimensions = [{"field": "order_date", "granularity": "month"}]
             if kind in ("drivers", "insight"):
@@ -68,6 +64,12 @@ def _dashboard(workspace: Any, folder: Any, csv: str) -> Any:
                 x=(index % 2) * 6,
                 y=(index // 2) * 4,
             )
+        # A filter names a column of the dashboard's tables, so it comes once the widgets read one.
+        dashboard = services.dashboard_update(
+            dashboard=dashboard,
+            principal=Principal.for_user(owner),
+            filters=[{"field": "region", "kind": "values"}],
+        )
     return dashboard
 
 
