@@ -152,7 +152,7 @@ def _parse_cron(expression: str) -> _Cron:
     minute, hour, day, month, weekday = fields
     try:
         weekdays = {value % 7 for value in crontab_parser(8).parse(weekday)}
-        return _Cron(
+        parsed = _Cron(
             minutes=frozenset(crontab_parser(60).parse(minute)),
             hours=frozenset(crontab_parser(24).parse(hour)),
             days=frozenset(crontab_parser(31, 1).parse(day)),
@@ -163,3 +163,10 @@ def _parse_cron(expression: str) -> _Cron:
         )
     except (ParseException, ValueError) as error:
         raise ScheduleError(f"the cron expression {expression!r} is not valid: {error}") from error
+    if len(parsed.minutes) != 1:
+        # Each run renders a report in a browser and sends it: at most one an hour, as "hourly" does.
+        raise ScheduleError(
+            f"the cron expression {expression!r} runs more than once an hour; give one minute "
+            "(for example 0 * * * * for every hour)"
+        )
+    return parsed

@@ -83,6 +83,8 @@ def test_cron_expressions_follow_cron_rules() -> None:
     [
         (Schedule("cron", cron="every day"), "five fields"),
         (Schedule("cron", cron="0 0 31 2 *"), "never runs"),
+        (Schedule("cron", cron="* * * * *"), "more than once an hour"),
+        (Schedule("cron", cron="*/15 9 * * *"), "more than once an hour"),
         (Schedule("weekly", weekdays=()), "at least one weekday"),
         (Schedule("daily", hour=24), "hour"),
         (Schedule("fortnightly"), "frequency"),

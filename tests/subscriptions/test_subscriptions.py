@@ -477,3 +477,15 @@ def test_a_chart_subscription_sends_its_picture_and_data(
     (image,) = [part for part in message.message().walk() if part.get_content_type() == "image/png"]
     assert _drawn_pixels(image.get_payload(decode=True)) > 2_000
     assert f"/charts/{chart.pk}/" in message.body
+
+
+@pytest.mark.django_db
+def test_a_plain_http_webhook_is_refused_where_private_webhooks_are_not_allowed(
+    alpha: Any, report: Any, settings: Any
+) -> None:
+    settings.AISER_ALLOW_PRIVATE_WEBHOOKS = False  # production
+    for field in ("webhook_url", "slack_url"):
+        with pytest.raises(ValidationFailed, match="must start with https://"):
+            _subscribe(alpha, report, member_ids=(), **{field: "http://reports.example.com/hook"})
+    with alpha.activate():
+        assert not Subscription.objects.exists()
