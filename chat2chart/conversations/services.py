@@ -160,7 +160,12 @@ def ask_events(
             actor=principal,
             target_type="conversation",
             target_id=conversation.pk,
-            data={"message": asked.pk, "question": question[:500]},
+            data={
+                "message": asked.pk,
+                "question": question[:500],
+                # An embedded end user has no account: name them as the customer's token did.
+                **({"embed_user": conversation.embed_user_id} if conversation.embed_user_id else {}),
+            },
         )
     steps = _ask_steps(answer, question, table=table, principal=principal, history=history)
     return run_steps(answer, steps, cancel=cancel)

@@ -88,15 +88,3 @@ def webhook() -> Any:
     yield Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hook", posts=received, failures=failures)
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def page(_browser: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The shared `page`, but in a context that lets `check_page` inject axe-core: the site's CSP
-    (script-src 'self') refuses the inline script tag it adds. Alert pages carry no inline script."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    context = _browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    yield opened
-    context.close()

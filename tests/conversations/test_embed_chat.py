@@ -374,3 +374,17 @@ def test_the_language_model_never_receives_rows_outside_the_slice(alpha, token_f
     for prompt in prompts:
         assert "West" not in prompt  # only customer 43 sells in the West
         assert "43" not in prompt
+
+
+@pytest.mark.enterprise
+def test_an_embedded_question_is_audited_with_the_end_users_id(alpha, token_for):
+    from enterprise.audit.models import AuditEntry
+
+    with alpha.activate():
+        before = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    answer(alpha, token_for(42), "total revenue")
+    with alpha.activate():
+        entry = AuditEntry.objects.get(action="conversation.ask", pk__gt=before)
+    assert entry.data["embed_user"] == "end-user-42"
+    assert entry.data["question"] == "total revenue"
+    assert entry.actor_id is None  # no account acted: the customer's end user did
