@@ -186,3 +186,15 @@ def current_row_counts(schema: str) -> dict[str, int]:
     """Row counts of `schema` as committed now (used to verify a restore)."""
     with _connect() as conn, conn.cursor() as cursor:
         return row_counts(cursor, schema)
+
+
+@contextmanager
+def files_locked(key: int) -> Iterator[None]:
+    """Hold the advisory lock `key` exclusively on a connection of its own (see
+    `chat2chart.sources.services.versions.files_lock_key`); waits for a prune in progress to finish."""
+    with _connect(autocommit=True) as holder, holder.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])

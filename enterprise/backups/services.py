@@ -29,6 +29,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from chat2chart.core.errors import AiserError, ValidationFailed
+from chat2chart.sources.services.versions import files_lock_key
 from enterprise.backups import archive, metrics, postgres, storage
 from enterprise.backups.models import Backup
 from enterprise.tenants.models import Domain, Membership, Organization
@@ -103,7 +104,9 @@ def backup_org(*, organization: Organization, kind: str = Backup.Kind.MANUAL) ->
     encryption_key = _encryption_key()
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
     suffix = ".tar.aes" if encryption_key else ".tar"
-    with _staging() as folder:
+    with _staging() as folder, postgres.files_locked(files_lock_key(organization.schema_name)):
+        # Held from the dump until the files are copied: superseded files a refresh would prune meanwhile
+        # are still rows in the dump, so they stay until the archive has them (`files_lock_key`).
         dump = folder / archive.DUMP_MEMBER
         try:
             counts = postgres.dump_schema(organization.schema_name, dump)
@@ -118,8 +121,7 @@ def backup_org(*, organization: Organization, kind: str = Backup.Kind.MANUAL) ->
                 try:
                     files[relative] = writer.add_file(archive.FILES_PREFIX + relative, absolute)
                 except FileNotFoundError:
-                    # Replaced by a refresh since the listing (old versions are deleted after the row
-                    # moves on): no row in the snapshot needs it. Nothing was written for it yet.
+                    # An upload that failed and was discarded since the listing: no row refers to it.
                     continue
             writer.finish(_manifest(organization, counts, dump_entry, files))
         size, checksum = path.stat().st_size, archive.sha256_file(path)

@@ -144,3 +144,39 @@ def test_an_archive_from_an_older_release_is_migrated_to_this_one_on_restore(org
     counts = current_row_counts(new.schema_name)
     assert counts["sources_source"] == current_row_counts(one.organization.schema_name)["sources_source"]
     assert api_view(one, new) == one.view
+
+
+def test_a_backup_holds_the_data_files_lock_from_its_dump_until_its_files_are_copied(orgs, db, monkeypatch):
+    from django.db import connection
+
+    from chat2chart.sources.services.versions import files_lock_key
+    from enterprise.backups import archive as archive_module
+    from enterprise.backups import postgres as postgres_module
+
+    organization = orgs["one"].organization
+    key = files_lock_key(organization.schema_name)
+    seen: list[bool] = []
+
+    def prune_would_wait() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock_shared(%s)", [key])
+            got = cursor.fetchone()[0]
+            if got:
+                cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [key])
+        return not got
+
+    real_dump, real_files = postgres_module.dump_schema, archive_module.files_under
+
+    def dump(*args, **kwargs):
+        seen.append(prune_would_wait())
+        return real_dump(*args, **kwargs)
+
+    def files(*args, **kwargs):
+        seen.append(prune_would_wait())
+        return real_files(*args, **kwargs)
+
+    monkeypatch.setattr(postgres_module, "dump_schema", dump)
+    monkeypatch.setattr(archive_module, "files_under", files)
+    call_command("backup_org", organization.slug)
+    assert seen == [True, True]  # a prune would have waited during the dump and during the file copy
+    assert not prune_would_wait()  # released afterwards

@@ -7,12 +7,13 @@ so a failed ingest or refresh leaves the previous data queryable.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
 from celery import Task
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
@@ -181,8 +182,33 @@ def audit(action: str, principal: Principal | None, source: Source | None, **dat
     )
 
 
+def files_lock_key(workspace: str) -> int:
+    """The PostgreSQL advisory lock key guarding `workspace`'s data files (a signed 64-bit integer).
+
+    A backup holds it exclusively from its database dump until its files are copied, so the archive's
+    rows and files are of one moment; pruning superseded versions takes it shared and, while a backup
+    holds it, leaves the files for the next prune."""
+    digest = hashlib.sha256(f"aiser-data-files:{workspace}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def _prune(source: Source, old_upload: str) -> None:
-    """Remove superseded versions (rows and Parquet files) and a replaced original upload."""
+    """Remove superseded versions (rows and Parquet files) and a replaced original upload, unless a
+    backup is copying the workspace's files (then the next publish prunes them; see `files_lock_key`)."""
+    key = files_lock_key(hooks.current_workspace())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock_shared(%s)", [key])
+        if not cursor.fetchone()[0]:
+            log.info("prune_deferred_during_backup", source=source.pk)
+            return
+    try:
+        _remove_superseded(source, old_upload)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [key])
+
+
+def _remove_superseded(source: Source, old_upload: str) -> None:
     for table in source.tables.filter(is_current=False):
         path = selectors.table_file(table) if table.parquet_path else None
         table.delete()
