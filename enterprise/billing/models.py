@@ -109,6 +109,7 @@ class Subscription(models.Model):
     stripe_event_at = models.DateTimeField(null=True, blank=True)
     billing_email = models.EmailField(blank=True)
     tax_id = models.CharField(max_length=64, blank=True)
+    tax_id_type = models.CharField(max_length=16, blank=True, help_text="Stripe's tax id type, e.g. eu_vat")
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

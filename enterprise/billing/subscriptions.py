@@ -277,10 +277,79 @@ def invoice_list(organization: Organization, *, limit: int = 24) -> list[Invoice
     ]
 
 
+# Stripe's tax id types offered on the billing page (https://docs.stripe.com/api/tax_ids/object), by label.
+TAX_ID_TYPES = {
+    "eu_vat": "EU VAT number",
+    "gb_vat": "UK VAT number",
+    "ch_vat": "Swiss VAT number",
+    "no_vat": "Norwegian VAT number",
+    "us_ein": "US EIN",
+    "ca_bn": "Canadian BN",
+    "au_abn": "Australian ABN",
+    "nz_gst": "New Zealand GST",
+    "es_cif": "Spanish CIF",
+    "in_gst": "Indian GSTIN",
+    "br_cnpj": "Brazilian CNPJ",
+}
+_EU_PREFIXES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "EL",
+        "ES",
+        "FI",
+        "FR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+        "XI",
+    ]
+)
+
+
+def tax_id_type_of(value: str, chosen: str = "") -> str:
+    """The Stripe tax id type of `value`: `chosen` when given (one of TAX_ID_TYPES), else read from a VAT
+    number's country prefix (DE…, GB…, CHE…, NO…). Raises ValidationFailed when neither says."""
+    if chosen:
+        if chosen not in TAX_ID_TYPES:
+            raise ValidationFailed("Choose a tax id type from the list.", code="invalid_tax_id")
+        return chosen
+    upper = value.upper().replace(" ", "")
+    if upper.startswith("CHE"):
+        return "ch_vat"
+    if upper[:2] == "GB":
+        return "gb_vat"
+    if upper[:2] == "NO":
+        return "no_vat"
+    if upper[:2] in _EU_PREFIXES:
+        return "eu_vat"
+    raise ValidationFailed("Choose the kind of tax id (the number does not say).", code="invalid_tax_id")
+
+
 def billing_details_update(
-    *, organization: Organization, actor: Any, email: str, tax_id: str
+    *, organization: Organization, actor: Any, email: str, tax_id: str, tax_id_type: str = ""
 ) -> Subscription:
-    """Set the billing email and tax id (both shown on invoices); the email goes to Stripe's customer too."""
+    """Set the billing email and tax id (both shown on invoices). The email and the tax id (as one of the
+    customer's Stripe tax ids, replacing any other) go to Stripe's customer too. Raises ValidationFailed
+    for a bad email, an over-long tax id or one of unknown type; BillingUnavailable when Stripe fails."""
     email, tax_id = (email or "").strip(), (tax_id or "").strip()
     try:
         validate_email(email)
@@ -288,16 +357,34 @@ def billing_details_update(
         raise ValidationFailed("Enter a valid billing email address.", code="invalid_email") from None
     if len(tax_id) > 64:
         raise ValidationFailed("The tax id is at most 64 characters.", code="invalid_tax_id")
+    kind = tax_id_type_of(tax_id, (tax_id_type or "").strip()) if tax_id else ""
     subscription = subscription_of(organization)
     if subscription.stripe_customer_id:
         try:
-            stripe_client().v1.customers.update(
-                subscription.stripe_customer_id, {"email": email, "metadata": {"tax_id": tax_id}}
-            )
+            _customer_details_push(subscription.stripe_customer_id, email=email, tax_id=tax_id, kind=kind)
+        except stripe.InvalidRequestError as error:
+            detail = error.user_message or "check its format and kind"
+            raise ValidationFailed(
+                f"Stripe did not accept the tax id: {detail}.", code="invalid_tax_id"
+            ) from None
         except stripe.StripeError as error:
             raise unavailable(error) from error
     with transaction.atomic():
-        subscription.billing_email, subscription.tax_id = email, tax_id
-        subscription.save(update_fields=["billing_email", "tax_id", "updated_at"])
+        subscription.billing_email, subscription.tax_id, subscription.tax_id_type = email, tax_id, kind
+        subscription.save(update_fields=["billing_email", "tax_id", "tax_id_type", "updated_at"])
         _audit("billing.details_update", actor, organization, email=email)
     return subscription
+
+
+def _customer_details_push(customer: str, *, email: str, tax_id: str, kind: str) -> None:
+    """Stripe's customer gets the email and exactly this one tax id. The new tax id is added before the
+    others are removed, so one Stripe refuses (a malformed number) leaves the customer as it was."""
+    client = stripe_client()
+    client.v1.customers.update(customer, {"email": email})
+    existing = list(client.v1.customers.tax_ids.list(customer).data)
+    keep = next((t.id for t in existing if tax_id and t.type == kind and t.value == tax_id), None)
+    if tax_id and keep is None:
+        keep = client.v1.customers.tax_ids.create(customer, {"type": kind, "value": tax_id}).id
+    for old in existing:
+        if old.id != keep:
+            client.v1.customers.tax_ids.delete(customer, old.id)

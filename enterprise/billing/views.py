@@ -57,6 +57,7 @@ def billing_page(request: HttpRequest) -> HttpResponse:
         "plans": Plan.objects.filter(public=True),
         "invoices": invoices,
         "invoice_error": invoice_error,
+        "tax_id_types": subscriptions.TAX_ID_TYPES,
         "billing_enabled": billing_enabled(),
     }
     return render(request, "billing/billing.html", context)
@@ -101,6 +102,7 @@ def _posted(request: HttpRequest, action: str) -> HttpResponse:
                 actor=request.user,
                 email=request.POST.get("billing_email", ""),
                 tax_id=request.POST.get("tax_id", ""),
+                tax_id_type=request.POST.get("tax_id_type", ""),
             )
             messages.success(request, "Billing details saved.")
     except AiserError as error:

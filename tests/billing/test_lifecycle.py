@@ -170,18 +170,43 @@ def test_checkout_button_redirects_to_stripe_checkout(fake_stripe, alpha):
 
 def test_billing_details_reach_the_stripe_customer(fake_stripe, alpha):
     _subscribe(fake_stripe, alpha)
+    owner = alpha.client("owner")
 
-    alpha.client("owner").post(
-        "/settings/billing/details/", {"billing_email": "ap@alpha.test", "tax_id": "DE123"}
-    )
-    refused = alpha.client("owner").post(
-        "/settings/billing/details/", {"billing_email": "nope", "tax_id": ""}, follow=True
-    )
+    def tax_ids() -> list[tuple[str, str]]:
+        customer = _subscription(alpha).stripe_customer_id
+        return [(t.type, t.value) for t in fake_stripe.client().v1.customers.tax_ids.list(customer).data]
+
+    owner.post("/settings/billing/details/", {"billing_email": "ap@alpha.test", "tax_id": "DE123456789"})
+    refused = owner.post("/settings/billing/details/", {"billing_email": "nope", "tax_id": ""}, follow=True)
 
     customer = fake_stripe.client().v1.customers.retrieve(_subscription(alpha).stripe_customer_id)
     assert customer.email == "ap@alpha.test"
-    assert _subscription(alpha).tax_id == "DE123"
+    assert (_subscription(alpha).tax_id, _subscription(alpha).tax_id_type) == ("DE123456789", "eu_vat")
+    assert tax_ids() == [("eu_vat", "DE123456789")]  # a real Stripe tax id, read from the VAT prefix
     assert "Enter a valid billing email address." in refused.content.decode()
+
+    # A chosen kind replaces the old tax id; a number that says nothing needs a kind; clearing removes it.
+    owner.post(
+        "/settings/billing/details/",
+        {"billing_email": "ap@alpha.test", "tax_id": "51824753556", "tax_id_type": "au_abn"},
+    )
+    assert tax_ids() == [("au_abn", "51824753556")]
+    unclear = owner.post(
+        "/settings/billing/details/", {"billing_email": "ap@alpha.test", "tax_id": "123456"}, follow=True
+    )
+    assert "Choose the kind of tax id" in unclear.content.decode()
+    # A number Stripe refuses changes nothing, there or here.
+    rejected = owner.post(
+        "/settings/billing/details/",
+        {"billing_email": "ap@alpha.test", "tax_id": "DE1", "tax_id_type": "eu_vat"},
+        follow=True,
+    )
+    assert "Stripe did not accept the tax id" in rejected.content.decode()
+    assert tax_ids() == [("au_abn", "51824753556")]
+    assert _subscription(alpha).tax_id == "51824753556"
+    owner.post("/settings/billing/details/", {"billing_email": "ap@alpha.test", "tax_id": ""})
+    assert tax_ids() == []
+    assert _subscription(alpha).tax_id == ""
 
 
 def test_usage_page_shows_this_month_by_day_and_person(fake_stripe, alpha):
