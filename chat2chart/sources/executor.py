@@ -181,7 +181,7 @@ class QueryPool:
             reply = worker.ask(job, deadline=time.monotonic() + timeout_s + self.grace_s)
         except TimeoutError:
             self._retire(worker, kill=True)
-            raise QueryError(timeout_message(timeout_s)) from None
+            raise QueryError(timeout_message(timeout_s), code="query_timeout") from None
         except BaseException:
             self._retire(worker, kill=True)
             raise

@@ -254,10 +254,19 @@ def _raw_result(raw: QueryResult, sql: str, started: float) -> ResultSet:
 # --- internals -------------------------------------------------------------------------------------
 
 
+# Why a query on a customer's database failed, as a metric label (a fixed list; anything else is "error").
+_FAILURE_REASONS = frozenset({"connection_lost", "query_timeout", "out_of_memory"})
+
+
 def _execute(source: Source, sql: str, params: list[Any], tables: list[Any] | None = None) -> QueryResult:
     started = time.perf_counter()
     try:
         return _execute_on(source, sql, params, tables)
+    except QueryError as error:
+        if source.kind in (Source.Kind.POSTGRES, Source.Kind.MYSQL):
+            reason = error.code if error.code in _FAILURE_REASONS else "error"
+            hooks.observe("source_query_failed", source_kind=source.kind, reason=reason)
+        raise
     finally:
         _log_if_slow(source, sql, (time.perf_counter() - started) * 1000)
 

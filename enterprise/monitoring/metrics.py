@@ -56,6 +56,11 @@ CELERY_TASKS = Counter("aiser_celery_tasks", "Celery tasks finished, by outcome.
 EMBED_VIEWS = Counter("aiser_embed_views", "Embedded and public dashboard pages shown.", ["kind"])
 RATE_LIMITED = Counter("aiser_rate_limited_requests", "Requests refused for their rate.", ["scope"])
 LIMIT_REFUSALS = Counter("aiser_plan_limit_refusals", "Work refused by a plan limit.", ["limit"])
+SOURCE_QUERY_FAILURES = Counter(
+    "aiser_source_query_failures",
+    "Queries on customers' databases that failed (the connection dropped, a timeout, memory, other).",
+    ["source_kind", "reason"],
+)
 TASK_QUEUE_UNAVAILABLE = Counter(
     "aiser_task_queue_unavailable", "Tasks not queued: the broker was unreachable.", ["task"]
 )
@@ -130,6 +135,10 @@ _OBSERVERS: dict[str, Callable[[float, dict[str, str]], None]] = {
     ).inc(value),
     "rate_limited": lambda value, labels: RATE_LIMITED.labels(scope=word(labels.get("scope"))).inc(value),
     "limit_refused": lambda value, labels: LIMIT_REFUSALS.labels(limit=word(labels.get("limit"))).inc(value),
+    "source_query_failed": lambda value, labels: SOURCE_QUERY_FAILURES.labels(
+        source_kind=word(labels.get("source_kind"), SOURCE_KINDS),
+        reason=word(labels.get("reason"), {"connection_lost", "query_timeout", "out_of_memory", "error"}),
+    ).inc(value),
     "task_queue_unavailable": lambda value, labels: TASK_QUEUE_UNAVAILABLE.labels(
         task=word(labels.get("task"))
     ).inc(value),

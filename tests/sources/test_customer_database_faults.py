@@ -216,3 +216,23 @@ def _wait_then(ready: Callable[[], bool], then: Callable[[], None]) -> None:
     while time.monotonic() < deadline and not ready():
         time.sleep(0.05)
     then()
+
+
+@pytest.mark.enterprise
+def test_a_dropped_customer_database_is_counted_for_operators(alpha, source, proxy, customer_database):
+    from prometheus_client import REGISTRY
+
+    labels = {"source_kind": "postgres", "reason": "connection_lost"}
+
+    def failures() -> float:
+        return REGISTRY.get_sample_value("aiser_source_query_failures_total", labels) or 0.0
+
+    before = failures()
+    watcher = when_running(customer_database, proxy.drop)
+    response = _sql(alpha.client("editor"), source["id"], f"SELECT one FROM {SLOW_VIEW}")
+    watcher.join(timeout=5)
+    assert response.status_code == 400
+    assert failures() == before + 1
+    proxy.restore()
+    assert _sql(alpha.client("editor"), source["id"], "SELECT count(*) AS n FROM notes").status_code == 200
+    assert failures() == before + 1  # a query that works counts nothing

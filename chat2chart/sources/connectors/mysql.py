@@ -243,7 +243,7 @@ class MySQLConnector:
     def _query_error(self, exc: pymysql.MySQLError) -> QueryError:
         code = exc.args[0] if exc.args else None
         if code in _TIMEOUT_CODES:
-            return QueryError(slow_query_message(self.timeout_s))
+            return QueryError(slow_query_message(self.timeout_s), code="query_timeout")
         if code == _READ_ONLY_TRANSACTION:
             return QueryError("this source is connected read-only; queries cannot change its data")
         if code in _LOST_CONNECTION_CODES:

@@ -214,7 +214,7 @@ class PostgresConnector:
 
     def _query_error(self, exc: psycopg.Error) -> QueryError:
         if isinstance(exc, psycopg.errors.QueryCanceled):
-            return QueryError(slow_query_message(self.timeout_s))
+            return QueryError(slow_query_message(self.timeout_s), code="query_timeout")
         if "out of memory" in str(exc):  # libpq could not hold a chunk of the result
             return QueryError(
                 "the result did not fit in the memory a query may use; select fewer or shorter columns",
