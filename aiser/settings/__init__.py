@@ -37,7 +37,9 @@ AISER_ENV = env.text("AISER_ENV", "development")
 if AISER_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured("AISER_ENV must be development, test or production")
 PRODUCTION = AISER_ENV == "production"
-DEBUG = env.flag("DEBUG", AISER_ENV == "development")
+# Off unless asked for (DEBUG=1), also for `make run`: a newcomer sees the product's own 404 and 500
+# pages, as customers do, never Django's debug pages.
+DEBUG = env.flag("DEBUG", False)
 
 SECRET_KEY = env.text("SECRET_KEY")
 if not SECRET_KEY:
@@ -663,4 +665,4 @@ if PRODUCTION:
     SECURE_REFERRER_POLICY = "same-origin"
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 WHITENOISE_USE_FINDERS = not PRODUCTION
-WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_AUTOREFRESH = not PRODUCTION
