@@ -534,8 +534,8 @@ AISER_LLM_ALLOWED_MODELS = env.items("AISER_LLM_ALLOWED_MODELS", AISER_LLM_MODEL
 # --- Workspaces --------------------------------------------------------------------------------------
 # What a new workspace starts with; each workspace changes its own in its settings.
 AISER_DEFAULT_TIMEZONE = env.text("AISER_DEFAULT_TIMEZONE", "UTC")
-# Numbers in charts are written in this locale unless a workspace chooses another (en-US, en-GB,
-# de-DE, fr-FR, nl-NL, pt-BR: chat2chart/charts/builders/formats.NUMBER_LOCALES).
+# Numbers in charts are written in this locale unless a workspace chooses another (any CLDR tag, such
+# as en-GB, de-CH or fr-FR: chat2chart/charts/builders/formats.number_locale).
 AISER_DEFAULT_LOCALE = env.text("AISER_DEFAULT_LOCALE", "en-US")
 
 # --- Hook chains (chat2chart/core/hooks.py) ----------------------------------------------------------
