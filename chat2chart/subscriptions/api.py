@@ -22,7 +22,7 @@ from chat2chart.core.principal import Principal
 from chat2chart.dashboards import selectors as dashboard_selectors
 from chat2chart.subscriptions import schedule as schedules
 from chat2chart.subscriptions import selectors, services
-from chat2chart.subscriptions.inputs import subscription_input
+from chat2chart.subscriptions.inputs import subscription_fields, subscription_input
 from chat2chart.subscriptions.models import Subscription
 from chat2chart.subscriptions.services import FORMATS
 
@@ -103,6 +103,15 @@ class SubscriptionCreateInput(serializers.Serializer):
         return attrs
 
 
+class SubscriptionChangeInput(SubscriptionCreateInput):
+    frequency = serializers.ChoiceField(choices=list(schedules.FREQUENCIES), required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "dashboard" in attrs or "chart" in attrs:
+            raise serializers.ValidationError("A subscription keeps its dashboard or chart; subscribe again.")
+        return attrs
+
+
 class SubscriptionListView(APIView):
     # Viewers may subscribe themselves; the service decides who else they may add.
     actions = {"POST": hooks.VIEW}
@@ -141,13 +150,31 @@ class SubscriptionListView(APIView):
 
 
 class SubscriptionDetailView(APIView):
-    actions = {"DELETE": hooks.VIEW}  # owners delete their own; the service checks the rest
+    # Owners change and delete their own; the service checks the rest.
+    actions = {"DELETE": hooks.VIEW, "PATCH": hooks.VIEW}
 
     @extend_schema(summary="A subscription with its latest sends", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
         principal = Principal.from_request(request)
         subscription = selectors.subscription_get(principal, pk)
         return Response(subscription_body(subscription, principal, history=True))
+
+    @extend_schema(
+        summary="Change a subscription's title, schedule, recipients, filters, formats or channels",
+        request=SubscriptionChangeInput,
+        responses=OpenApiTypes.OBJECT,
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        principal = Principal.from_request(request)
+        subscription = selectors.subscription_get(principal, pk)
+        payload = SubscriptionChangeInput(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        # Fields not sent keep their values: the change is read over the subscription's own fields.
+        fields = {**subscription_fields(subscription), **payload.validated_data}
+        subscription = services.subscription_update(
+            principal=principal, subscription=subscription, data=subscription_input(fields)
+        )
+        return Response(subscription_body(subscription, principal))
 
     @extend_schema(summary="Delete a subscription", responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:

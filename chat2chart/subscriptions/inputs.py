@@ -68,3 +68,23 @@ def subscription_input(fields: Mapping[str, Any]) -> SubscriptionInput:
         webhook_url=str(fields.get("webhook_url", "") or "").strip(),
         formats=tuple(fields.get("formats", [])),
     )
+
+
+def subscription_fields(subscription: Any) -> dict[str, Any]:
+    """An existing subscription as the form's fields (`subscription_input` reads them back): members
+    become their addresses again, so an edit shows and keeps them."""
+    members = get_user_model().objects.filter(pk__in=subscription.member_ids).order_by("email")
+    return {
+        "title": subscription.title,
+        "frequency": subscription.frequency,
+        "time": f"{subscription.hour:02d}:{subscription.minute:02d}",
+        "weekdays": [str(day) for day in subscription.weekdays],
+        "day_of_month": str(subscription.day_of_month),
+        "cron": subscription.cron,
+        "recipients": " ".join([m.email for m in members] + list(subscription.external_emails)),
+        "filters": json.dumps(subscription.filters) if subscription.filters else "",
+        "share_creator_view": subscription.share_creator_view,
+        "slack_url": subscription.slack_url,
+        "webhook_url": subscription.webhook_url,
+        "formats": list(subscription.formats),
+    }

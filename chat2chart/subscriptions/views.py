@@ -21,7 +21,7 @@ from chat2chart.dashboards import policy as dashboard_policy
 from chat2chart.dashboards import selectors as dashboard_selectors
 from chat2chart.subscriptions import schedule as schedules
 from chat2chart.subscriptions import selectors, services
-from chat2chart.subscriptions.inputs import subscription_input
+from chat2chart.subscriptions.inputs import subscription_fields, subscription_input
 from chat2chart.subscriptions.services import FORMATS
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
@@ -43,19 +43,7 @@ def subscription_new_page(request: HttpRequest) -> HttpResponse:
         "formats": list(FORMATS),
     }
     if request.method == "POST":
-        form = {
-            **{
-                key: request.POST.get(key, "")
-                for key in ("title", "frequency", "time", "day_of_month", "cron")
-            },
-            **{
-                key: request.POST.get(key, "")
-                for key in ("recipients", "slack_url", "webhook_url", "filters")
-            },
-            "weekdays": request.POST.getlist("weekdays"),
-            "formats": request.POST.getlist("formats"),
-            "share_creator_view": bool(request.POST.get("share_creator_view")),
-        }
+        form = _posted(request)
         try:
             services.subscription_create(
                 principal=principal, data=subscription_input(form), dashboard=dashboard, chart=chart
@@ -115,6 +103,55 @@ def subscription_list_page(request: HttpRequest) -> HttpResponse:
             "timezone": services.workspace_zone().key,
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscription_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Subscribe form filled with a subscription's settings; POST saves them (owner or admin)."""
+    principal = Principal.from_request(request)
+    try:
+        subscription = selectors.subscription_get(principal, pk)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    form = subscription_fields(subscription)
+    if request.method == "POST":
+        form = _posted(request)
+        try:
+            services.subscription_update(
+                principal=principal, subscription=subscription, data=subscription_input(form)
+            )
+        except AiserError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Subscription saved. The next report follows the new schedule.")
+            return redirect("subscription-list")
+    return render(
+        request,
+        "subscriptions/new.html",
+        {
+            "dashboard": subscription.dashboard,
+            "chart": subscription.chart,
+            "editing": subscription,
+            "form": form,
+            "weekdays": WEEKDAYS,
+            "formats": FORMATS,
+            "timezone": services.workspace_zone().key,
+            "allowed_domains": services.subscription_settings().allowed_domains,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _posted(request: HttpRequest) -> dict[str, Any]:
+    """The Subscribe form's fields as posted."""
+    return {
+        **{key: request.POST.get(key, "") for key in ("title", "frequency", "time", "day_of_month", "cron")},
+        **{key: request.POST.get(key, "") for key in ("recipients", "slack_url", "webhook_url", "filters")},
+        "weekdays": request.POST.getlist("weekdays"),
+        "formats": request.POST.getlist("formats"),
+        "share_creator_view": bool(request.POST.get("share_creator_view")),
+    }
 
 
 @login_required

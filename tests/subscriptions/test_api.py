@@ -172,3 +172,79 @@ def test_alerts_are_created_snoozed_read_and_deleted_through_the_api(
 
     assert owner.delete(f"/api/v1/alerts/{alert['id']}/").status_code == 204
     assert owner.get("/api/v1/alerts/").json()["alerts"] == []
+
+
+@pytest.mark.django_db
+def test_a_subscription_is_changed_through_the_api_and_the_edit_page_with_the_same_checks(
+    alpha: Any, beta: Any, report: Any
+) -> None:
+    _, dashboard = report
+    owner = alpha.client("owner")
+    made = _post(
+        owner,
+        "/api/v1/subscriptions/",
+        {"dashboard": dashboard.pk, "frequency": "daily", "recipients": [alpha.users["owner"].email]},
+    ).json()
+    path = f"/api/v1/subscriptions/{made['id']}/"
+
+    changed = owner.patch(
+        path,
+        json.dumps(
+            {"frequency": "weekly", "weekdays": [4], "time": "17:15", "filters": {"region": ["South"]}}
+        ),
+        content_type="application/json",
+    )
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    assert body["schedule"] == "Weekly on Fri at 17:15"
+    assert body["filters"] == {"region": ["South"]}
+    assert body["members"] == [alpha.users["owner"].pk]  # not sent: kept
+    assert body["next_run_at"] != made["next_run_at"]
+
+    # The same refusals as a new subscription; a refused change changes nothing.
+    for bad in ({"cron": "* * * * *", "frequency": "cron"}, {"filters": {"nope": ["x"]}}, {"dashboard": 1}):
+        refused = owner.patch(path, json.dumps(bad), content_type="application/json")
+        assert refused.status_code == 400, (bad, refused.content)
+    assert owner.get(path).json()["schedule"] == "Weekly on Fri at 17:15"
+    # An editor who does not own it may not change it; a viewer and another organisation do not see it.
+    assert (
+        alpha.client("editor")
+        .patch(path, json.dumps({"title": "x"}), content_type="application/json")
+        .status_code
+        == 403
+    )
+    assert (
+        alpha.client("viewer")
+        .patch(path, json.dumps({"title": "x"}), content_type="application/json")
+        .status_code
+        == 404
+    )
+    assert (
+        beta.client("owner")
+        .patch(path, json.dumps({"title": "x"}), content_type="application/json")
+        .status_code
+        == 404
+    )
+
+    # The edit page shows the settings and saves through the same service.
+    page = owner.get(f"/subscriptions/{made['id']}/edit/")
+    assert page.status_code == 200
+    assert b"Edit the subscription to" in page.content
+    assert b'value="17:15"' in page.content
+    saved = owner.post(
+        f"/subscriptions/{made['id']}/edit/",
+        {
+            "title": "Monthly sales",
+            "frequency": "monthly",
+            "time": "06:00",
+            "day_of_month": "2",
+            "recipients": alpha.users["owner"].email,
+            "formats": ["csv", "pdf"],
+        },
+    )
+    assert saved.status_code == 302
+    final = owner.get(path).json()
+    assert final["title"] == "Monthly sales"
+    assert final["schedule"].startswith("Monthly")
+    assert sorted(final["formats"]) == ["csv", "pdf"]
+    assert final["filters"] == {}
