@@ -19,6 +19,8 @@ api_v1 = [
     path("", include("chat2chart.analytics.api_urls")),
     path("", include("chat2chart.search.api_urls")),
     path("", include("chat2chart.collections.api_urls")),
+    path("", include("chat2chart.subscriptions.api_urls")),
+    path("", include("chat2chart.alerts.api_urls")),
 ]
 
 urlpatterns = [

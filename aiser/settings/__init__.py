@@ -37,7 +37,9 @@ AISER_ENV = env.text("AISER_ENV", "development")
 if AISER_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured("AISER_ENV must be development, test or production")
 PRODUCTION = AISER_ENV == "production"
-DEBUG = env.flag("DEBUG", AISER_ENV == "development")
+# Off unless asked for (DEBUG=1), also for `make run`: a newcomer sees the product's own 404 and 500
+# pages, as customers do, never Django's debug pages.
+DEBUG = env.flag("DEBUG", False)
 
 SECRET_KEY = env.text("SECRET_KEY")
 if not SECRET_KEY:
@@ -532,8 +534,8 @@ AISER_LLM_ALLOWED_MODELS = env.items("AISER_LLM_ALLOWED_MODELS", AISER_LLM_MODEL
 # --- Workspaces --------------------------------------------------------------------------------------
 # What a new workspace starts with; each workspace changes its own in its settings.
 AISER_DEFAULT_TIMEZONE = env.text("AISER_DEFAULT_TIMEZONE", "UTC")
-# Numbers in charts are written in this locale unless a workspace chooses another (en-US, en-GB,
-# de-DE, fr-FR, nl-NL, pt-BR: chat2chart/charts/builders/formats.NUMBER_LOCALES).
+# Numbers in charts are written in this locale unless a workspace chooses another (any CLDR tag, such
+# as en-GB, de-CH or fr-FR: chat2chart/charts/builders/formats.number_locale).
 AISER_DEFAULT_LOCALE = env.text("AISER_DEFAULT_LOCALE", "en-US")
 
 # --- Hook chains (chat2chart/core/hooks.py) ----------------------------------------------------------
@@ -663,4 +665,4 @@ if PRODUCTION:
     SECURE_REFERRER_POLICY = "same-origin"
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 WHITENOISE_USE_FINDERS = not PRODUCTION
-WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_AUTOREFRESH = not PRODUCTION

@@ -26,7 +26,7 @@ def build_option(spec: ChartSpec, table: ResultSet, *, locale: str | None = None
     """The ECharts option for `spec` drawn from the typed result `table`.
 
     Column types and roles are read from the ResultSet as they are; nothing here infers them.
-    `locale` is the organisation's locale tag (builders/formats.NUMBER_LOCALES); None means en-US.
+    `locale` is the organisation's locale tag (any CLDR tag: formats.number_locale); None = en-US.
     """
     chart_type = get_chart_type(spec.type)
     slots = resolve_slots(chart_type, spec.encoding, table)

@@ -50,6 +50,7 @@ def chart_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "canDuplicate": policy.can_create_chart(principal),
         "description": chart.description,
         "collection": chart.collection_id,
+        "pinned": chart.pinned,
         "archived": chart.archived_at is not None,
         "dashboards": selectors.chart_dashboards(chart),
         "urls": {

@@ -358,6 +358,7 @@ class EmbedUrlInput(serializers.Serializer):
     theme = serializers.ChoiceField(choices=THEMES, required=False, allow_null=True)
     bordered = serializers.BooleanField(required=False, default=True)
     titled = serializers.BooleanField(required=False, default=True)
+    drill = serializers.BooleanField(required=False, default=False)
 
 
 def embed_url(request: Request, dashboard: Dashboard, data: dict[str, Any]) -> dict[str, Any]:
@@ -374,6 +375,7 @@ def embed_url(request: Request, dashboard: Dashboard, data: dict[str, Any]) -> d
         theme=data.get("theme"),
         bordered=data["bordered"],
         titled=data["titled"],
+        drill=data["drill"],
     )
     return {
         "url": request.build_absolute_uri(reverse("embed-dashboard", args=[token])),

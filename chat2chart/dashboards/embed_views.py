@@ -20,6 +20,7 @@ from chat2chart.core.errors import AiserError, LimitExceeded
 from chat2chart.core.principal import Principal
 from chat2chart.core.ratelimit import check_rate
 from chat2chart.dashboards import embedding, selectors
+from chat2chart.dashboards.drill import drill_rows
 from chat2chart.dashboards.filters import describe_picked, parse_definitions, parse_picked
 from chat2chart.dashboards.models import Dashboard
 from chat2chart.dashboards.tokens import EmbedClaims, EmbedTokenInvalid
@@ -106,6 +107,8 @@ def embed_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
         locked=tuple(claims.params),
         theme=claims.theme,
     )
+    if claims.drill:
+        config["drillUrl"] = reverse("embed-dashboard-drill", args=[token, 0])
     response = render(
         request,
         "embed/dashboard.html",
@@ -142,6 +145,43 @@ def embed_dashboard_filter_options(request: HttpRequest, token: str) -> HttpResp
         return _embed_refusal(request, verified, json_body=True)
     claims, dashboard = verified
     return _options_response(request, dashboard, _embed_audience(claims))
+
+
+@anonymous_rate_limit
+@require_GET
+def embed_dashboard_drill(request: HttpRequest, token: str, widget_id: int) -> HttpResponse:
+    """The rows behind a clicked element, inside the token's locked values; only for tokens that ask
+    for drill-through (`"drill": true`), else refused like any other failure."""
+    verified = _verified(token)
+    if isinstance(verified, int):
+        return _embed_refusal(request, verified, json_body=True)
+    claims, dashboard = verified
+    if not claims.drill:
+        return _embed_refusal(request, 403, json_body=True)
+    audience = _embed_audience(claims)
+    try:
+        picked = parse_picked(request.GET, parse_definitions(dashboard.filters), locked=set(audience.locked))
+        widget = selectors.widget_get(dashboard, widget_id)
+        rows = drill_rows(
+            widget=widget,
+            audience=audience,
+            picked=picked,
+            field_name=request.GET.get("field", ""),
+            value=request.GET.get("value"),
+        )
+    except AiserError as error:
+        return error_response(error.status, error.message, code=error.code)
+    response = JsonResponse(
+        {
+            "widget": widget.pk,
+            "columns": rows.columns,
+            "rows": rows.rows,
+            "truncated": rows.truncated,
+            "filters": rows.filters,
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _data_response(request: HttpRequest, dashboard: Dashboard, audience: Audience) -> HttpResponse:

@@ -114,6 +114,7 @@ def sign_embed_token(
     theme: str | None = None,
     bordered: bool = True,
     titled: bool = True,
+    drill: bool = False,
 ) -> str:
     """What a customer's server does; the API's embed-url endpoint and the tests use it too."""
     claims: dict[str, Any] = {
@@ -124,6 +125,8 @@ def sign_embed_token(
         "bordered": bordered,
         "titled": titled,
     }
+    if drill:
+        claims["drill"] = True
     if theme:
         claims["theme"] = theme
     return jwt.encode(claims, secret, algorithm=ALGORITHM)

@@ -34,6 +34,9 @@ class EmbedClaims:
     theme: str | None = None
     bordered: bool = True
     titled: bool = True
+    # Drill-through lists the rows behind a chart element (inside the locked values): only when the
+    # customer's server asks for it, since a dashboard's viewers may be meant to see totals only.
+    drill: bool = False
 
 
 def claims_from_payload(claims: dict[str, Any], *, now: datetime) -> EmbedClaims:
@@ -46,6 +49,7 @@ def claims_from_payload(claims: dict[str, Any], *, now: datetime) -> EmbedClaims
         theme=checked_theme(claims.get("theme")),
         bordered=_flag(claims, "bordered"),
         titled=_flag(claims, "titled"),
+        drill=_flag(claims, "drill", default=False),
     )
 
 
@@ -93,8 +97,8 @@ def checked_theme(theme: Any) -> str | None:
     return theme
 
 
-def _flag(claims: dict[str, Any], name: str) -> bool:
-    value = claims.get(name, True)
+def _flag(claims: dict[str, Any], name: str, *, default: bool = True) -> bool:
+    value = claims.get(name, default)
     if not isinstance(value, bool):
         raise EmbedTokenInvalid(f"{name} must be true or false")
     return value

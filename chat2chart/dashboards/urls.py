@@ -18,6 +18,11 @@ urlpatterns = [
     path("embed/dashboard/<str:token>", embed_views.embed_dashboard_page, name="embed-dashboard"),
     path("embed/dashboard/<str:token>/data/", embed_views.embed_dashboard_data, name="embed-dashboard-data"),
     path(
+        "embed/dashboard/<str:token>/widgets/<int:widget_id>/drill/",
+        embed_views.embed_dashboard_drill,
+        name="embed-dashboard-drill",
+    ),
+    path(
         "embed/dashboard/<str:token>/filter-options/",
         embed_views.embed_dashboard_filter_options,
         name="embed-dashboard-filter-options",

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,13 +15,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from chat2chart.charts import policy as chart_policy
 from chat2chart.charts import selectors as chart_selectors
 from chat2chart.core import hooks
-from chat2chart.core.errors import AiserError, NotFound, ValidationFailed
+from chat2chart.core.errors import AiserError, NotFound
 from chat2chart.core.principal import Principal
 from chat2chart.dashboards import policy as dashboard_policy
 from chat2chart.dashboards import selectors as dashboard_selectors
 from chat2chart.subscriptions import schedule as schedules
 from chat2chart.subscriptions import selectors, services
-from chat2chart.subscriptions.services import FORMATS, SubscriptionInput
+from chat2chart.subscriptions.inputs import subscription_fields, subscription_input
+from chat2chart.subscriptions.services import FORMATS
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 
@@ -44,22 +43,10 @@ def subscription_new_page(request: HttpRequest) -> HttpResponse:
         "formats": list(FORMATS),
     }
     if request.method == "POST":
-        form = {
-            **{
-                key: request.POST.get(key, "")
-                for key in ("title", "frequency", "time", "day_of_month", "cron")
-            },
-            **{
-                key: request.POST.get(key, "")
-                for key in ("recipients", "slack_url", "webhook_url", "filters")
-            },
-            "weekdays": request.POST.getlist("weekdays"),
-            "formats": request.POST.getlist("formats"),
-            "share_creator_view": bool(request.POST.get("share_creator_view")),
-        }
+        form = _posted(request)
         try:
             services.subscription_create(
-                principal=principal, data=_input(form), dashboard=dashboard, chart=chart
+                principal=principal, data=subscription_input(form), dashboard=dashboard, chart=chart
             )
         except AiserError as error:
             messages.error(request, error.message)
@@ -119,6 +106,55 @@ def subscription_list_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def subscription_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Subscribe form filled with a subscription's settings; POST saves them (owner or admin)."""
+    principal = Principal.from_request(request)
+    try:
+        subscription = selectors.subscription_get(principal, pk)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    form = subscription_fields(subscription)
+    if request.method == "POST":
+        form = _posted(request)
+        try:
+            services.subscription_update(
+                principal=principal, subscription=subscription, data=subscription_input(form)
+            )
+        except AiserError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Subscription saved. The next report follows the new schedule.")
+            return redirect("subscription-list")
+    return render(
+        request,
+        "subscriptions/new.html",
+        {
+            "dashboard": subscription.dashboard,
+            "chart": subscription.chart,
+            "editing": subscription,
+            "form": form,
+            "weekdays": WEEKDAYS,
+            "formats": FORMATS,
+            "timezone": services.workspace_zone().key,
+            "allowed_domains": services.subscription_settings().allowed_domains,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _posted(request: HttpRequest) -> dict[str, Any]:
+    """The Subscribe form's fields as posted."""
+    return {
+        **{key: request.POST.get(key, "") for key in ("title", "frequency", "time", "day_of_month", "cron")},
+        **{key: request.POST.get(key, "") for key in ("recipients", "slack_url", "webhook_url", "filters")},
+        "weekdays": request.POST.getlist("weekdays"),
+        "formats": request.POST.getlist("formats"),
+        "share_creator_view": bool(request.POST.get("share_creator_view")),
+    }
+
+
+@login_required
 @require_POST
 def subscription_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
     principal = Principal.from_request(request)
@@ -164,43 +200,6 @@ def _object(request: HttpRequest) -> tuple[Any, Any]:
     except NotFound as error:
         raise Http404(error.message) from error
     raise Http404("Choose a dashboard or a chart you can see to subscribe to.")
-
-
-def _input(form: dict[str, Any]) -> SubscriptionInput:
-    """The form's fields as the service's input; recipients who are members become member ids."""
-    hour, _, minute = str(form.get("time") or "08:00").partition(":")
-    if not (hour.isdigit() and minute.isdigit()):
-        raise ValidationFailed("Enter the time as HH:MM.")
-    emails = sorted(
-        {e.strip().lower() for e in str(form.get("recipients", "")).replace(",", " ").split() if e}
-    )
-    users = {u.email.lower(): u for u in get_user_model().objects.filter(email__in=emails, is_active=True)}
-    members = [users[e].pk for e in emails if e in users and hooks.member_role(users[e]) is not None]
-    member_emails = {users[e].email.lower() for e in emails if e in users and users[e].pk in members}
-    filters: dict[str, Any] = {}
-    if form.get("filters"):
-        try:
-            filters = json.loads(form["filters"])
-        except ValueError as error:
-            raise ValidationFailed('Filters must be a JSON object such as {"region": ["North"]}.') from error
-        if not isinstance(filters, dict):
-            raise ValidationFailed('Filters must be a JSON object such as {"region": ["North"]}.')
-    return SubscriptionInput(
-        title=str(form.get("title", "")),
-        frequency=str(form.get("frequency", "")),
-        hour=int(hour),
-        minute=int(minute),
-        weekdays=tuple(int(day) for day in form.get("weekdays", []) if str(day).isdigit()),
-        day_of_month=int(form["day_of_month"]) if str(form.get("day_of_month", "")).isdigit() else 1,
-        cron=str(form.get("cron", "")),
-        filters=filters,
-        member_ids=tuple(members),
-        external_emails=tuple(e for e in emails if e not in member_emails),
-        share_creator_view=bool(form.get("share_creator_view")),
-        slack_url=str(form.get("slack_url", "")).strip(),
-        webhook_url=str(form.get("webhook_url", "")).strip(),
-        formats=tuple(form.get("formats", [])),
-    )
 
 
 @login_required

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from chat2chart.charts.builders.formats import NUMBER_LOCALES
+from chat2chart.charts.builders.formats import NUMBER_LOCALES, locale_exists
 from chat2chart.core import hooks
 from chat2chart.core.errors import Forbidden, ValidationFailed
 from chat2chart.core.principal import Principal
@@ -71,10 +71,13 @@ def clean_timezone(name: str) -> str:
 
 
 def clean_locale(tag: str) -> str:
-    """A supported locale tag ("de-DE") or blank for the platform default; anything else is refused."""
+    """A locale tag CLDR knows ("de-DE", "de-CH") or blank for the platform default; anything else is
+    refused."""
     tag = (tag or "").strip()
-    if tag and tag not in NUMBER_LOCALES:
-        raise ValidationFailed(f"{tag!r} is not a supported locale; use one of {', '.join(NUMBER_LOCALES)}.")
+    if tag and not locale_exists(tag):
+        raise ValidationFailed(
+            f"{tag!r} is not a locale; use a language and region tag such as {', '.join(NUMBER_LOCALES[:6])}."
+        )
     return tag
 
 

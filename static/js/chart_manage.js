@@ -5,6 +5,7 @@
  * Reads the page's `chart-config` (the server says what this person may do).
  */
 import { api } from "./api.js";
+import { filingButtons } from "./filing.js";
 import { addToDashboardDialog, saveChartDialog } from "./save_dialogs.js";
 
 const config = JSON.parse(document.getElementById("chart-config").textContent);
@@ -80,6 +81,9 @@ if (bar) {
   if (config.canEdit) tools.push(button("Edit details", editDetails));
   if (config.canDuplicate) tools.push(button("Duplicate", duplicate));
   if (config.canEdit && !config.archived) tools.push(button("Add to dashboard", addToDashboard));
+  if (config.canEdit && !config.archived) {
+    tools.push(...filingButtons({ kind: "chart", id: config.id, pinned: config.pinned, collection: config.collection, onError: showError }));
+  }
   if (config.canEdit) tools.push(config.archived ? button("Restore", () => setArchived(false)) : button("Archive", () => setArchived(true)));
   if (config.canDelete) {
     const used = (config.dashboards || []).length;

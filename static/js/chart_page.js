@@ -3,7 +3,9 @@
  * A saved chart's page: re-runs the chart's query through its data endpoint and draws it with
  * charts.js; fills the "Chart type" select from the recommend endpoint and redraws the same result
  * as the chosen type; editors can save the type. A chart that groups a date offers a "Grain" select
- * (day … year) that re-runs the query at that grain for this view. Every failure is shown inline, as text.
+ * (day … year) that re-runs the query at that grain for this view; the choice is kept in the page's
+ * address (`?grain=week`), so a reload or a shared link shows the same grain. Every failure is shown
+ * inline, as text.
  */
 import { api } from "./api.js";
 import { renderChart } from "./charts.js";
@@ -124,9 +126,16 @@ async function saveType() {
   }
 }
 
+function rememberGrain(grain) {
+  const address = new URL(window.location.href);
+  address.searchParams.set("grain", grain);
+  window.history.replaceState(null, "", address);
+}
+
 async function switchGrain() {
   grainSelect.disabled = true;
   showError("");
+  rememberGrain(grainSelect.value);
   // The other chart types are ranked on the first result; a new grain keeps the same columns.
   await load({ grain: grainSelect.value, rankTypes: false });
   grainSelect.disabled = false;
@@ -135,4 +144,4 @@ async function switchGrain() {
 select.addEventListener("change", switchType);
 grainSelect.addEventListener("change", switchGrain);
 saveButton.addEventListener("click", saveType);
-load();
+load({ grain: new URLSearchParams(window.location.search).get("grain") });

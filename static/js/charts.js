@@ -157,6 +157,33 @@ function withFormatters(option, meta) {
   return option;
 }
 
+/**
+ * ECharts' locale for the organisation's locale tag ("de-DE"): month and weekday names on time axes
+ * and in tooltips, written by the browser's CLDR data (`Intl.DateTimeFormat`). ECharts merges an
+ * object locale with its English one, so its other strings (aria, toolbox) stay whole. English tags
+ * keep ECharts' own "EN".
+ */
+export function timeLocale(tag) {
+  if (!tag || tag.toLowerCase().startsWith("en")) return "EN";
+  const names = (options, dates) =>
+    dates.map((date) => new Intl.DateTimeFormat(tag, { ...options, timeZone: "UTC" }).format(date));
+  const months = Array.from({ length: 12 }, (_, month) => new Date(Date.UTC(2024, month, 1)));
+  // 7 January 2024 was a Sunday: ECharts' weekday lists start on Sunday.
+  const days = Array.from({ length: 7 }, (_, day) => new Date(Date.UTC(2024, 0, 7 + day)));
+  try {
+    return {
+      time: {
+        month: names({ month: "long" }, months),
+        monthAbbr: names({ month: "short" }, months),
+        dayOfWeek: names({ weekday: "long" }, days),
+        dayOfWeekAbbr: names({ weekday: "short" }, days),
+      },
+    };
+  } catch {
+    return "EN"; // a tag the browser does not know
+  }
+}
+
 const LABEL_FONT = "12px sans-serif";
 let measuringCanvas = null;
 
@@ -274,7 +301,10 @@ export function renderChart(container, option, { data = null, echarts = globalTh
   if (!echarts) throw new Error("ECharts is not loaded: include static/vendor/echarts/echarts.min.js first.");
   body.style.flex = "1 1 auto";
   body.style.minHeight = "240px";
-  const chart = echarts.init(body, meta.theme === "dark" ? "dark" : null, { renderer: "canvas" });
+  const chart = echarts.init(body, meta.theme === "dark" ? "dark" : null, {
+    renderer: "canvas",
+    locale: timeLocale(meta.numberLocale?.tag),
+  });
   chart.setOption(withFormatters(prepared, meta));
   let fittedWidth = 0;
   const fitLabels = () => {

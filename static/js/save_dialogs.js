@@ -127,3 +127,17 @@ export function textField(label, value) {
   input.value = value;
   return { element: field(label, input), input };
 }
+
+/**
+ * Ask which collection to move a chart or dashboard to; `current` is its collection id (null: the top
+ * level). Resolves with the chosen id (null for the top level), or undefined when cancelled.
+ */
+export async function moveDialog({ current = null }) {
+  const collection = node("select", {});
+  collection.replaceChildren(...(await collectionOptions()));
+  collection.value = current === null ? "" : String(current);
+  const chosen = await modal("Move to collection", [field("Collection", collection)], "Move", async () => ({
+    collection: collection.value === "" ? null : Number(collection.value),
+  }));
+  return chosen === null ? undefined : chosen.collection;
+}

@@ -74,6 +74,8 @@ def _calls(alpha: Any) -> list[tuple[str, Call]]:
         ctx["table"] = c.get(f"/api/v1/sources/{ctx['source']}/tables/").json()[0]["name"]
         return response
 
+    owner_email = alpha.users["owner"].email
+
     def chart_body(ctx: dict[str, Any]) -> dict[str, Any]:
         query = {
             "source": ctx["source"],
@@ -300,6 +302,29 @@ def _calls(alpha: Any) -> list[tuple[str, Call]]:
             remember("key", lambda c, x: _json(c, "post", "/api/v1/api-keys/", {"name": "child"})),
         ),
         ("api_keys_revoke", lambda c, x: c.delete(f"/api/v1/api-keys/{x['key']}/")),
+        (
+            "v1_subscriptions_create",
+            remember(
+                "subscription",
+                lambda c, x: _json(
+                    c,
+                    "post",
+                    "/api/v1/subscriptions/",
+                    {"dashboard": x["dashboard"], "frequency": "daily", "recipients": [owner_email]},
+                ),
+            ),
+        ),
+        (
+            "v1_subscriptions_partial_update",
+            lambda c, x: _json(c, "patch", f"/api/v1/subscriptions/{x['subscription']}/", {"time": "09:30"}),
+        ),
+        ("v1_subscriptions_destroy", lambda c, x: c.delete(f"/api/v1/subscriptions/{x['subscription']}/")),
+        ("v1_alerts_create", remember("alert", _alert_on_a_total)),
+        (
+            "v1_alerts_snooze_create",
+            lambda c, x: _json(c, "post", f"/api/v1/alerts/{x['alert']}/snooze/", {"minutes": 60}),
+        ),
+        ("v1_alerts_destroy", lambda c, x: c.delete(f"/api/v1/alerts/{x['alert']}/")),
         *identity_calls(),  # roles, groups, sharing (of the chart), members, SSO
         (
             "v1_dashboards_widgets_destroy",
@@ -310,6 +335,14 @@ def _calls(alpha: Any) -> list[tuple[str, Call]]:
         ("v1_semantic_models_destroy", lambda c, x: c.delete(f"/api/v1/semantic/models/{x['model']}/")),
         ("v1_sources_destroy", lambda c, x: c.delete(f"/api/v1/sources/{x['source']}/")),
     ]
+
+
+def _alert_on_a_total(c: Client, ctx: dict[str, Any]) -> Any:
+    """An alert needs a chart of one number (or one over time): save one, then watch it."""
+    query = {"source": ctx["source"], "table": ctx["table"], "measures": [{"field": "revenue", "agg": "sum"}]}
+    spec = {"type": "kpi", "encoding": {"value": "revenue"}}
+    chart = _json(c, "post", "/api/v1/charts/", {"title": "Total", "spec": spec, "query": query}).json()
+    return _json(c, "post", "/api/v1/alerts/", {"chart": chart["id"], "condition": "above", "threshold": 1})
 
 
 def _ask(c: Client, ctx: dict[str, Any]) -> Any:

@@ -189,6 +189,27 @@ def test_a_dated_chart_offers_its_grain_and_collapses_small_series(charts, live_
     assert drawn == pytest.approx({m.strftime("%Y-%m-%d"): v for m, v in other.items()})
     check_page(page, "chart-page-lines")
 
+    # The chosen grain is in the address, so a reload (or a shared link) shows the same grain.
+    assert "grain=month" in page.url
+    page.reload()
+    page.wait_for_function(DRAWN)
+    page.wait_for_function(f"() => {CHART}.getOption().xAxis[0].name === 'order_date by month'")
+    assert page.get_by_label("Grain").input_value() == "month"
+    assert len(page.evaluate(f"() => {CHART}.getOption()")["series"][0]["data"]) == months
+
+    # The workspace writes de-DE: the time axis names months in German, from the browser's CLDR data.
+    german = page.evaluate(
+        """() => Array.from({ length: 12 }, (_, m) => new Intl.DateTimeFormat(
+             "de-DE", { month: "short", timeZone: "UTC" }).format(new Date(Date.UTC(2024, m, 1))))"""
+    )
+    drawn_text = page.evaluate(
+        f"() => {CHART}.getZr().storage.getDisplayList()"
+        ".map((el) => el.style && el.style.text).filter(Boolean)"
+    )
+    english_only = {"Mar", "May", "Oct", "Dec"}
+    assert set(drawn_text) & set(german), drawn_text
+    assert not set(drawn_text) & english_only, drawn_text
+
 
 def test_the_browser_formats_numbers_as_the_server_does(charts, live_server, login, page):
     alpha, made, _ = charts

@@ -109,3 +109,47 @@ def test_another_organisation_cannot_drill_into_a_dashboard(alpha, beta, dashboa
     assert json.loads(
         drill(alpha.client("viewer"), dashboard, by_region.pk, field="region", value="North").content
     )["rows"]
+
+
+# --- embedded dashboards: drill-through only when the token asks for it, inside the locked values ----
+
+
+def _embed_drill(workspace, token, widget_id, **params):
+    return workspace.anonymous_client().get(
+        f"/embed/dashboard/{token}/widgets/{widget_id}/drill/?{urlencode(params, doseq=True)}"
+    )
+
+
+def test_an_embed_token_drills_only_when_it_asks_and_only_inside_its_locked_values(
+    alpha, beta, dashboard, by_region
+):
+    from tests.dashboards.conftest import set_up_embedding, sign
+
+    with alpha.activate():
+        secret = set_up_embedding(alpha)
+    plain = sign(alpha, secret, dashboard.pk, params={"customer_id": 1})
+    drilling = sign(alpha, secret, dashboard.pk, params={"customer_id": 1}, drill=True)
+
+    # The page offers drill-through only to the token that asks for it.
+    assert b"data-drill-dialog" not in alpha.anonymous_client().get(f"/embed/dashboard/{plain}").content
+    page = alpha.anonymous_client().get(f"/embed/dashboard/{drilling}")
+    assert b"data-drill-dialog" in page.content
+    assert b"/widgets/0/drill/" in page.content
+
+    refused = _embed_drill(alpha, plain, by_region.pk, field="region", value="North")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == "This dashboard is not available."
+
+    response = _embed_drill(alpha, drilling, by_region.pk, field="region", value="North")
+    assert response.status_code == 200, response.content
+    rows = frame(response.json())
+    expected = SALES[(SALES.region == "North") & (SALES.customer_id == 1)]
+    assert rows["rows"].sum() == len(expected)
+    assert (rows["revenue"] * rows["rows"]).sum() == pytest.approx(expected.revenue.sum())
+    assert set(rows["customer_id"]) <= {1}
+
+    # Asking for another customer's rows through the clicked value or the URL stays inside the lock.
+    crossed = _embed_drill(alpha, drilling, by_region.pk, field="region", value="North", customer_id=2)
+    assert set(frame(crossed.json())["customer_id"]) <= {1}
+    # Another organisation's host does not accept the token.
+    assert _embed_drill(beta, drilling, by_region.pk, field="region", value="North").status_code in (403, 404)

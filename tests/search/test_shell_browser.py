@@ -191,6 +191,31 @@ def test_search_with_the_slash_key_and_collections_and_deleting_a_used_chart(
     page.locator("tr", has_text="Shell revenue split").get_by_role("button", name="Restore").click()
     page.get_by_text("Nothing is archived.").wait_for()
 
+    # A dashboard is pinned and moved from its own page, as on the collections pages.
+    page.goto(live_server.url(alpha, f"/dashboards/{boards[0].pk}/"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Pin", exact=True).click()
+    page.get_by_role("button", name="Unpin").wait_for()
+    page.get_by_role("button", name="Move…").click()
+    page.get_by_role("dialog", name="Move to collection").get_by_label("Collection").select_option(
+        label="Shell finance"
+    )
+    check_page(page, "shell-dashboard-move")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    with page.expect_navigation():  # the page reloads to show the server's state
+        page.get_by_role("dialog", name="Move to collection").get_by_role("button", name="Move").click()
+    page.get_by_role("button", name="Unpin").wait_for()
+    with alpha.activate():
+        from chat2chart.dashboards.models import Dashboard
+
+        moved = Dashboard.objects.get(pk=boards[0].pk)
+        assert moved.pinned
+        assert moved.collection is not None
+        assert moved.collection.name == "Shell finance"
+    page.goto(live_server.url(alpha, f"/collections/{moved.collection_id}/"))
+    page.get_by_role("heading", name="Pinned").wait_for()
+    assert page.locator("tr", has_text="Shell board 1").count() == 1
+
     # Deleting the chart warns which dashboards use it; their widgets then say it was removed.
     page.goto(live_server.url(alpha, f"/charts/{chart.pk}/"))
     check_page(page, "shell-chart-manage")

@@ -23,17 +23,21 @@ Date formats are tokens joined by ``-``, ``/``, ``.``, ``:``, ``,`` or spaces:
 (e.g. ``YYYY-MM-DD``, ``DD/MM/YYYY``, ``MMM YYYY``, ``MMM D``). They map onto ECharts' time
 axis templates, so no JavaScript function is needed in an option.
 
-Numbers are written in the organisation's locale (`NUMBER_LOCALES`: separators, the space before
-"%", where a currency sign goes); a currency column (format "currency:EUR") adds its sign or code.
+Numbers are written in the organisation's locale (CLDR data through Babel: separators, the space
+before "%", where a currency sign goes); a currency column (format "currency:EUR") adds its sign or code.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+
+import babel
+import babel.numbers
 
 NUMBER_FORMAT_RE = re.compile(
     r"^(?P<currency>[$€£]?)0(?P<group>,0)?(?:\.(?P<decimals>0+))?(?P<suffix>[%a]?)$"
@@ -86,9 +90,8 @@ def parse_number_format(pattern: str) -> NumberFormat:
 class NumberLocale:
     """How one locale writes numbers: separators, the space before %, and where a currency goes.
 
-    The values follow CLDR as browsers' `Intl.NumberFormat` writes them (checked in
-    tests/charts/test_chart_page_browser.py). The browser receives this as `aiser.numberLocale`, so
-    Python (KPI text) and charts.js (axes, tooltips) format with the same rules.
+    The values come from CLDR through Babel (`number_locale`). The browser receives this as
+    `aiser.numberLocale`, so Python (KPI text) and charts.js (axes, tooltips) format with the same rules.
     """
 
     tag: str
@@ -109,26 +112,53 @@ class NumberLocale:
         }
 
 
-_NBSP, _NNBSP = "\u00a0", "\u202f"
-NUMBER_LOCALES: dict[str, NumberLocale] = {
-    loc.tag: loc
-    for loc in (
-        NumberLocale("en-US", ",", "."),
-        NumberLocale("en-GB", ",", "."),
-        NumberLocale("de-DE", ".", ",", _NBSP, currency_first=False, currency_space=_NBSP),
-        NumberLocale("fr-FR", _NNBSP, ",", _NNBSP, currency_first=False, currency_space=_NBSP),
-        NumberLocale("nl-NL", ".", ",", currency_first=True, currency_space=_NBSP),
-        NumberLocale("pt-BR", ".", ",", currency_first=True, currency_space=_NBSP),
-    )
-}
 DEFAULT_LOCALE = "en-US"
+# Locales offered by name; `number_locale` reads any other CLDR tag too.
+NUMBER_LOCALES: tuple[str, ...] = (
+    "en-US", "en-GB", "en-AU", "en-CA", "en-IE", "en-NZ", "en-ZA",
+    "de-DE", "de-AT", "de-CH", "fr-FR", "fr-BE", "fr-CA", "fr-CH", "it-IT", "it-CH", "es-ES", "es-MX",
+    "es-AR", "pt-BR", "pt-PT", "nl-NL", "nl-BE", "sv-SE", "da-DK", "nb-NO", "fi-FI", "pl-PL", "cs-CZ",
+    "ja-JP", "zh-CN", "ko-KR", "tr-TR",
+)  # fmt: skip
 # Currencies with a sign every supported locale reads; others are written as their ISO code.
 CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+_BIDI_MARKS = "\u200e\u200f\u061c"
+_NBSP = "\u00a0"
 
 
+def locale_exists(tag: str) -> bool:
+    """Whether `tag` ("de-CH") names a locale with CLDR data (through Babel)."""
+    try:
+        babel.Locale.parse(tag, sep="-")
+    except (ValueError, TypeError, babel.UnknownLocaleError):
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=256)
 def number_locale(tag: str | None) -> NumberLocale:
-    """The number conventions of a supported locale tag ("de-DE"); en-US for None or an unknown tag."""
-    return NUMBER_LOCALES.get(tag or DEFAULT_LOCALE, NUMBER_LOCALES[DEFAULT_LOCALE])
+    """The number conventions of a locale tag ("de-DE") from CLDR, through Babel: group and decimal
+    marks, the space before %, and where the currency sign goes (from the locale's standard currency
+    pattern, e.g. "#,##0.00 ¤"). en-US for None or a tag CLDR does not know.
+
+    Only three-digit grouping is drawn: a locale that groups by two after the thousands (hi-IN,
+    "#,##,##0") is written in three-digit groups with its own marks."""
+    if not tag or not locale_exists(tag):
+        tag = DEFAULT_LOCALE
+    locale = babel.Locale.parse(tag, sep="-")
+    percent = (locale.percent_formats[None].pattern or "").split(";")[0].strip(_BIDI_MARKS)
+    currency = (locale.currency_formats["standard"].pattern or "").split(";")[0].strip(_BIDI_MARKS)
+    before_sign = percent[: percent.find("%")] if "%" in percent else ""
+    currency_first = currency.startswith("¤")
+    beside = currency[1:2] if currency_first else currency[-2:-1]
+    return NumberLocale(
+        tag=tag,
+        group=babel.numbers.get_group_symbol(locale),
+        decimal=babel.numbers.get_decimal_symbol(locale),
+        percent_space=before_sign[-1] if before_sign[-1:].isspace() else "",
+        currency_first=currency_first,
+        currency_space=beside if beside.isspace() else "",
+    )
 
 
 def pattern_for(column_format: str | None) -> str | None:
@@ -159,7 +189,7 @@ def format_number(
     locale: str | None = None,
     currency: str | None = None,
 ) -> str:
-    """Format a number for display in `locale` (a tag from NUMBER_LOCALES; en-US by default).
+    """Format a number for display in `locale` (any CLDR tag, see `number_locale`; en-US by default).
 
     Without a pattern, integers stay whole and others get 2 decimals. `currency` (an ISO code) adds
     its sign or code where the locale puts it; a pattern's own $, € or £ means USD, EUR or GBP.
