@@ -138,7 +138,7 @@ class UploadInput(serializers.Serializer):
 
 class ConnectedSourceInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    kind = serializers.ChoiceField(choices=["postgres", "mysql", "rest"])
+    kind = serializers.ChoiceField(choices=["postgres", "mysql", "spark", "rest"])
     config = serializers.DictField()
     refresh_interval_minutes = serializers.IntegerField(
         min_value=5, max_value=60 * 24 * 31, required=False, allow_null=True, default=None
@@ -154,7 +154,7 @@ class SourceUpdateInput(serializers.Serializer):
 
 
 class ConnectionTestInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["postgres", "mysql"])
+    kind = serializers.ChoiceField(choices=["postgres", "mysql", "spark"])
     config = serializers.DictField()
 
 

@@ -50,6 +50,7 @@ _DIALECTS: dict[str, Dialect] = {
     Source.Kind.REST: "duckdb",
     Source.Kind.POSTGRES: "postgres",
     Source.Kind.MYSQL: "mysql",
+    Source.Kind.SPARK: "spark",
 }
 
 
@@ -263,7 +264,7 @@ def _execute(source: Source, sql: str, params: list[Any], tables: list[Any] | No
     try:
         return _execute_on(source, sql, params, tables)
     except QueryError as error:
-        if source.kind in (Source.Kind.POSTGRES, Source.Kind.MYSQL):
+        if source.kind in (Source.Kind.POSTGRES, Source.Kind.MYSQL, Source.Kind.SPARK):
             reason = error.code if error.code in _FAILURE_REASONS else "error"
             hooks.observe("source_query_failed", source_kind=source.kind, reason=reason)
         raise
@@ -315,6 +316,8 @@ def _not_ready_message(source: Source) -> str:
 def _schema(source: Source) -> str | None:
     if source.kind == Source.Kind.POSTGRES:
         return source.config.get("schema") or "public"
+    if source.kind == Source.Kind.SPARK:
+        return source.config.get("database") or "default"
     return None
 
 
