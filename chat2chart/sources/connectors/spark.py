@@ -233,7 +233,7 @@ class SparkConnector:
         try:
             columns = [
                 (c.name, column_type(c.dataType))
-                for c in spark.catalog.listColumns(name, self.params.database)
+                for c in spark.catalog.listColumns(table)
             ]
         except Exception as exc:  # noqa: BLE001 - pyspark raises many classes; all become QueryError
             raise self._query_error(exc) from None
