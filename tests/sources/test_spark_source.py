@@ -102,6 +102,22 @@ def test_spark_source_lists_its_tables_and_answers_like_pandas(alpha, spark_orde
         [[r, float(w.s), float(w.a), int(w.n), float(w.m)] for r, w in want.sort_index().iterrows()]
     )
 
+    explained = post_json(
+        client,
+        "/api/v1/query/",
+        {
+            "source": source["id"],
+            "table": "orders",
+            "measures": [{"field": "amount", "agg": "sum"}],
+            "dimensions": [{"field": "region"}],
+            "explain": True,
+        },
+    ).json()["explain"]
+    assert explained["engine"] == "spark"
+    assert "GROUP BY" in explained["sql"]
+    assert any("HashAggregate" in line for line in explained["plan"]), explained["plan"]
+    assert explained["rows_fetched"] == len(REGIONS)  # only the groups came back from Spark
+
     by_month = run_query(
         client,
         source["id"],

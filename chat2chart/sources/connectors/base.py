@@ -36,6 +36,10 @@ class Connector(Protocol):
         """Run one read-only statement (drivers' pyformat style); raises QueryError."""
         ...
 
+    def explain(self, sql: str, params: list[Any]) -> list[str]:
+        """The database's own plan for one statement, without running it; raises QueryError."""
+        ...
+
 
 class ConnectorFactory(Protocol):
     def __call__(self, params: Any, *, allow_private: bool, timeout_s: float, max_rows: int) -> Connector: ...

@@ -135,6 +135,16 @@ class SparkConnector:
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
+    def explain(self, sql: str, params: list[Any]) -> list[str]:
+        """Spark's own physical plan for one SELECT (analysed, not run), a line per plan line."""
+        require_read_only(sql, "spark")
+        with self._session() as spark, self._deadline(spark) as timed_out:
+            try:
+                text = spark.sql(sql, args=list(params))._explain_string(mode="formatted")
+            except Exception as exc:  # noqa: BLE001 - pyspark raises many classes; all become QueryError
+                raise self._query_error(exc, timed_out=timed_out.is_set()) from None
+        return [line for line in text.splitlines() if line.strip()]
+
     # --- sessions ------------------------------------------------------------------------------
 
     @contextmanager
@@ -231,10 +241,7 @@ class SparkConnector:
     def _describe(self, spark: SparkSession, name: str) -> TableInfo:
         table = _quote(self.params.database, name)
         try:
-            columns = [
-                (c.name, column_type(c.dataType))
-                for c in spark.catalog.listColumns(table)
-            ]
+            columns = [(c.name, column_type(c.dataType)) for c in spark.catalog.listColumns(table)]
         except Exception as exc:  # noqa: BLE001 - pyspark raises many classes; all become QueryError
             raise self._query_error(exc) from None
         counted = self._quietly(spark, f"SELECT COUNT(*) FROM {table}")

@@ -5,15 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sources', '0003_owner_do_nothing'),
+        ("sources", "0003_owner_do_nothing"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='source',
-            name='kind',
-            field=models.CharField(choices=[('file', 'File upload'), ('postgres', 'PostgreSQL'), ('mysql', 'MySQL / MariaDB'), ('spark', 'Apache Spark (Spark Connect)'), ('rest', 'REST API')], max_length=10),
+            model_name="source",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("file", "File upload"),
+                    ("postgres", "PostgreSQL"),
+                    ("mysql", "MySQL / MariaDB"),
+                    ("spark", "Apache Spark (Spark Connect)"),
+                    ("rest", "REST API"),
+                ],
+                max_length=10,
+            ),
         ),
     ]
