@@ -77,7 +77,9 @@ def source_dialect(source: Source) -> Dialect:
     """The SQL dialect of a source: DuckDB over stored files, else its database's."""
     if source.is_stored:
         return "duckdb"
-    return {Source.Kind.POSTGRES: "postgres", Source.Kind.SPARK: "spark"}.get(source.kind, "mysql")  # type: ignore[return-value]
+    if source.kind == Source.Kind.SPARK:
+        return "spark"
+    return "postgres" if source.kind == Source.Kind.POSTGRES else "mysql"
 
 
 def source_schema(source: Source) -> str | None:

@@ -364,7 +364,7 @@ class QueryView(APIView):
     )
     def post(self, request: Request) -> HttpResponse:
         data = request.data
-        if hasattr(data, "keys") and data.get("explain") is True:
+        if isinstance(data, dict) and data.get("explain") is True:
             return _explained(data, Principal.from_request(request))
         query = SemanticQuery.parse(data)
         # A cached answer goes out as the stored bytes (see query_run_json).

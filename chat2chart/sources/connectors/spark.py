@@ -50,8 +50,6 @@ Resolver = Callable[..., str]
 
 _INTEGER_TYPES = frozenset({"tinyint", "smallint", "int", "integer", "bigint", "byte", "short", "long"})
 _DECIMAL_TYPES = frozenset({"float", "double", "real"})
-# A dead or missing server: retry a couple of times, not for the client's default ten minutes.
-_RETRIES = {"max_retries": 2, "initial_backoff": 100, "max_backoff": 1000}
 
 
 def column_type(type_name: str) -> ColumnType:
@@ -140,7 +138,7 @@ class SparkConnector:
         require_read_only(sql, "spark")
         with self._session() as spark, self._deadline(spark) as timed_out:
             try:
-                text = spark.sql(sql, args=list(params))._explain_string(mode="formatted")
+                text = spark.sql(sql, args=list(params))._explain_string(mode="formatted")  # type: ignore[operator]
             except Exception as exc:  # noqa: BLE001 - pyspark raises many classes; all become QueryError
                 raise self._query_error(exc, timed_out=timed_out.is_set()) from None
         return [line for line in text.splitlines() if line.strip()]
@@ -169,8 +167,10 @@ class SparkConnector:
         # The socket goes to the vetted IP; TLS still checks the certificate against the host name.
         options = [("grpc.ssl_target_name_override", p.host)] if p.ssl else None
         try:
+            # A server that goes away: retry a couple of times, not for the client's default ten minutes.
             spark = SparkSession.builder.channelBuilder(DefaultChannelBuilder(url, options)).create()
-            spark.client.set_retry_policies([DefaultPolicy(**_RETRIES)])
+            retries = DefaultPolicy(max_retries=2, initial_backoff=100, max_backoff=1000)
+            spark.client.set_retry_policies([retries])
         except Exception as exc:  # noqa: BLE001 - pyspark raises many classes; all become ConnectionFailed
             raise ConnectionFailed(
                 f"could not open a Spark Connect session on {self.where}: {self._scrub(exc)}"
