@@ -194,3 +194,25 @@ def test_a_spark_source_on_a_private_address_is_refused_unless_allowed(alpha, se
     response = _create(alpha.client("editor"), 15002)
     assert response.status_code == 400
     assert "private" in error_message(response)
+
+
+def test_spark_connection_settings_are_strict(alpha):
+    client = alpha.client("editor")
+
+    def create(config):
+        return post_json(
+            client,
+            "/api/v1/sources/",
+            {"name": "Lake", "kind": "spark", "config": {"host": "127.0.0.1", **config}},
+        )
+
+    token_in_clear = create({"password": "secret-token"})
+    assert token_in_clear.status_code == 400
+    assert "TLS" in error_message(token_in_clear)
+    assert "secret-token" not in token_in_clear.content.decode()
+    file_read = create({"database": "parquet"})
+    assert file_read.status_code == 400
+    assert "file format" in error_message(file_read)
+    unknown = create({"spark.jars": "http://evil/x.jar"})
+    assert unknown.status_code == 400
+    assert "not allowed" in error_message(unknown)
