@@ -11,6 +11,7 @@ from chat2chart.semantic import services
 from chat2chart.semantic.auto import auto_model
 from chat2chart.semantic.model import Model
 from chat2chart.semantic.models import SemanticModel
+from chat2chart.semantic.rollup_services import source_dialect
 from chat2chart.semantic.yaml_io import dump_model
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.models import Source
@@ -21,7 +22,7 @@ def table_model(source: Source, table: str) -> Model:
     tables = [t for t in source_selectors.source_catalogue(source.pk) if t.name == table]
     if not tables:
         raise NotFound(f"'{source.name}' has no table '{table}'.")
-    return auto_model(tables, dialect=services._dialect(source), source=source.pk)
+    return auto_model(tables, dialect=source_dialect(source), source=source.pk)
 
 
 class AutoModelForm(forms.Form):

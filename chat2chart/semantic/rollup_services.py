@@ -77,11 +77,15 @@ def source_dialect(source: Source) -> Dialect:
     """The SQL dialect of a source: DuckDB over stored files, else its database's."""
     if source.is_stored:
         return "duckdb"
+    if source.kind == Source.Kind.SPARK:
+        return "spark"
     return "postgres" if source.kind == Source.Kind.POSTGRES else "mysql"
 
 
 def source_schema(source: Source) -> str | None:
-    """The schema a PostgreSQL source's tables live in (None for other kinds)."""
+    """The schema a PostgreSQL source's tables live in, the database of a Spark source's (None for others)."""
+    if source.kind == Source.Kind.SPARK:
+        return source.config.get("database") or "default"
     return (source.config.get("schema") or "public") if source.kind == Source.Kind.POSTGRES else None
 
 

@@ -20,11 +20,15 @@ from chat2chart.semantic.auto import auto_model
 from chat2chart.semantic.model import Cube, Model, ModelInvalid, ModelProblem
 from chat2chart.semantic.models import SemanticModel, SemanticModelVersion
 from chat2chart.semantic.query import ModelQuery, query_source
-from chat2chart.semantic.rollup_services import rollup_files_forget, rollup_schedule, rollup_sync
+from chat2chart.semantic.rollup_services import (
+    rollup_files_forget,
+    rollup_schedule,
+    rollup_sync,
+    source_dialect,
+)
 from chat2chart.semantic.validation import Place
 from chat2chart.semantic.yaml_io import dump_model, parse_model
 from chat2chart.sources import selectors as source_selectors
-from chat2chart.sources.compiler import Dialect
 from chat2chart.sources.models import Source
 
 MAX_NAME = 200
@@ -54,7 +58,7 @@ def semantic_model_problems(*, yaml_text: str) -> tuple[Model | None, list[Model
             return None, "duckdb"
         if source.pk not in places:
             tables = {table.name: table for table in source_selectors.source_catalogue(source.pk)}
-            places[source.pk] = (tables or None, _dialect(source))
+            places[source.pk] = (tables or None, source_dialect(source))
         return places[source.pk]
 
     return parse_model(yaml_text, where=where)
@@ -159,7 +163,7 @@ def semantic_model_from_source(*, principal: Principal, source_id: int, name: st
     tables = source_selectors.source_catalogue(source.pk)
     if not tables:
         raise ValidationFailed(f"'{source.name}' has no tables yet; wait until it is ready.")
-    model = auto_model(tables, dialect=_dialect(source), source=source.pk)
+    model = auto_model(tables, dialect=source_dialect(source), source=source.pk)
     return semantic_model_create(
         principal=principal, name=name or source.name, yaml_text=dump_model(model), note="automatic model"
     )
@@ -212,12 +216,6 @@ def _with_source_ids(model: Model) -> Model:
 
     cubes = [c.model_copy(update={"source": as_id(c.source)}) for c in model.cubes]
     return model.model_copy(update={"source": as_id(model.source), "cubes": cubes})
-
-
-def _dialect(source: Source) -> Dialect:
-    if source.is_stored:
-        return "duckdb"
-    return "postgres" if source.kind == Source.Kind.POSTGRES else "mysql"
 
 
 def _find_source(value: int | str) -> Source | None:

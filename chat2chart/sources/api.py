@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -29,7 +30,7 @@ from chat2chart.sources import policy, rowaccess, selectors, services
 from chat2chart.sources.connectors.rest import redact_url
 from chat2chart.sources.models import Source, SourceTable
 from chat2chart.sources.policy import RULES as SOURCE_RULES
-from chat2chart.sources.querying import query_run_json, sql_run, table_preview
+from chat2chart.sources.querying import query_explain, query_run, query_run_json, sql_run, table_preview
 from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import SemanticQuery
 from chat2chart.sources.uploads import UploadingView, upload_name, upload_path
@@ -138,7 +139,7 @@ class UploadInput(serializers.Serializer):
 
 class ConnectedSourceInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    kind = serializers.ChoiceField(choices=["postgres", "mysql", "rest"])
+    kind = serializers.ChoiceField(choices=["postgres", "mysql", "spark", "rest"])
     config = serializers.DictField()
     refresh_interval_minutes = serializers.IntegerField(
         min_value=5, max_value=60 * 24 * 31, required=False, allow_null=True, default=None
@@ -154,7 +155,7 @@ class SourceUpdateInput(serializers.Serializer):
 
 
 class ConnectionTestInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["postgres", "mysql"])
+    kind = serializers.ChoiceField(choices=["postgres", "mysql", "spark"])
     config = serializers.DictField()
 
 
@@ -356,9 +357,16 @@ class TablePreviewView(_SourceView):
 class QueryView(APIView):
     actions = {"POST": hooks.ASK}
 
-    @extend_schema(summary="Run a semantic query", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        summary="Run a semantic query; with `explain: true`, also the SQL sent and the engine's own plan",
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+    )
     def post(self, request: Request) -> HttpResponse:
-        query = SemanticQuery.parse(request.data)
+        data = request.data
+        if isinstance(data, dict) and data.get("explain") is True:
+            return _explained(data, Principal.from_request(request))
+        query = SemanticQuery.parse(data)
         # A cached answer goes out as the stored bytes (see query_run_json).
         body = query_run_json(query=query, principal=Principal.from_request(request))
         return HttpResponse(body, content_type="application/json")
@@ -381,6 +389,15 @@ class SqlView(APIView):
         if not hooks.can(principal, hooks.ASK, selectors.source_get(data.source)):
             raise Forbidden("You do not have access to this data source.", code="source_not_shared")
         return _result_response(sql_run(source_id=data.source, sql=data.sql, principal=principal))
+
+
+def _explained(data: Any, principal: Principal) -> HttpResponse:
+    # Run uncached, so `rows` are what the engine sent back for the SQL shown (never a cache hit).
+    query = SemanticQuery.parse({k: v for k, v in data.items() if k != "explain"})
+    explained = query_explain(query=query, principal=principal)
+    body = orjson.loads(query_run(query=query, principal=principal, use_cache=False).to_json_bytes())
+    body["explain"] = {**explained, "rows_fetched": len(body["rows"])}
+    return HttpResponse(orjson.dumps(body), content_type="application/json")
 
 
 def _result_response(result: ResultSet) -> HttpResponse:

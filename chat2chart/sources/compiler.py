@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The query compiler: a SemanticQuery plus a table's catalogue become one parameterised SELECT.
 
-The SQL is built as a sqlglot tree for DuckDB, PostgreSQL or MySQL/MariaDB; identifiers are
+The SQL is built as a sqlglot tree for DuckDB, PostgreSQL, MySQL/MariaDB or Spark SQL; identifiers are
 quoted and every user value travels as a bound parameter, never as SQL text. Validation happens
 here too, against the catalogue, so a bad question fails with a message naming the field.
 """
@@ -23,7 +23,7 @@ from chat2chart.sources.filtersql import condition, naive
 from chat2chart.sources.semantic import Dimension, Measure, SemanticQuery
 from chat2chart.sources.sqlparts import Params, column_of, column_ref, table_ref
 
-Dialect = Literal["duckdb", "postgres", "mysql"]
+Dialect = Literal["duckdb", "postgres", "mysql", "spark"]
 DIALECTS: tuple[str, ...] = Dialect.__args__  # type: ignore[attr-defined]
 
 # Dialects whose drivers use the pyformat paramstyle: a literal % must be written %%.
@@ -52,6 +52,18 @@ _TIME_SQL: dict[str, dict[str, str]] = {
         "weekday": "CAST(ISODOW(__col) AS INTEGER)",
         "month_of_year": "CAST(EXTRACT(MONTH FROM __col) AS INTEGER)",
         "hour_of_day": "CAST(EXTRACT(HOUR FROM __col) AS INTEGER)",
+    },
+    "spark": {
+        "hour": "DATE_TRUNC('HOUR', CAST(__col AS TIMESTAMP))",
+        "day": "CAST(__col AS DATE)",
+        "week": "CAST(DATE_TRUNC('WEEK', CAST(__col AS TIMESTAMP)) AS DATE)",
+        "month": "CAST(DATE_TRUNC('MONTH', CAST(__col AS TIMESTAMP)) AS DATE)",
+        "quarter": "CAST(DATE_TRUNC('QUARTER', CAST(__col AS TIMESTAMP)) AS DATE)",
+        "year": "CAST(DATE_TRUNC('YEAR', CAST(__col AS TIMESTAMP)) AS DATE)",
+        # WEEKDAY is 0 on Monday; DAYOFWEEK counts from Sunday.
+        "weekday": "WEEKDAY(__col) + 1",
+        "month_of_year": "CAST(MONTH(__col) AS INT)",
+        "hour_of_day": "CAST(HOUR(__col) AS INT)",
     },
     "mysql": {
         "hour": "CAST(DATE_FORMAT(__col, '%Y-%m-%d %H:00:00') AS DATETIME)",
@@ -200,7 +212,7 @@ def _median(ref: exp.Expr, column: ColumnInfo, dialect: str) -> exp.Expr:
             f"median is not supported on MySQL/MariaDB sources (field '{column.name}'); "
             "use avg, or import the table to use median"
         )
-    if dialect == "duckdb":
+    if dialect in ("duckdb", "spark"):
         return exp.cast(exp.Median(this=ref), "DOUBLE")
     within = exp.WithinGroup(
         this=exp.PercentileCont(this=exp.Literal.number(0.5)),

@@ -13,10 +13,10 @@ from django.conf import settings
 
 from chat2chart.core.secrets import decrypt_secret
 from chat2chart.sources.connectors.base import Connector, connector_kind
-from chat2chart.sources.connectors.params import MySQLParams, PostgresParams, parse_params
+from chat2chart.sources.connectors.params import MySQLParams, PostgresParams, SparkParams, parse_params
 from chat2chart.sources.models import Source
 
-ConnectionParams = PostgresParams | MySQLParams
+ConnectionParams = PostgresParams | MySQLParams | SparkParams
 
 
 def connection_params(kind: str, config: dict[str, Any], password: str) -> ConnectionParams:

@@ -16,6 +16,7 @@ class Source(models.Model):
         FILE = "file", "File upload"
         POSTGRES = "postgres", "PostgreSQL"
         MYSQL = "mysql", "MySQL / MariaDB"
+        SPARK = "spark", "Apache Spark (Spark Connect)"
         REST = "rest", "REST API"
 
     class Status(models.TextChoices):

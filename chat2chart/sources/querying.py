@@ -27,6 +27,7 @@ from chat2chart.sources import executor, selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import CompiledQuery, Dialect, _render, compile_query, explain_sql
 from chat2chart.sources.connections import source_connector
+from chat2chart.sources.drivervalues import json_value
 from chat2chart.sources.filtersql import condition
 from chat2chart.sources.models import Source
 from chat2chart.sources.results import (
@@ -50,6 +51,7 @@ _DIALECTS: dict[str, Dialect] = {
     Source.Kind.REST: "duckdb",
     Source.Kind.POSTGRES: "postgres",
     Source.Kind.MYSQL: "mysql",
+    Source.Kind.SPARK: "spark",
 }
 
 
@@ -137,6 +139,40 @@ def query_run_json(*, query: SemanticQuery, principal: Principal) -> bytes:
     hooks.record_usage("query_run", cached=True)
     hooks.observe("query_seconds", _since(started) / 1000, source_kind=kind, cache="hit", rollup="no")
     return _hit_body(stored, started)
+
+
+def query_explain(*, query: SemanticQuery, principal: Principal) -> dict[str, Any]:
+    """How `query` runs, without running it: the engine, the one SQL statement sent to it (with its
+    bound values, and readable with them inlined) and the engine's own plan (PostgreSQL and MySQL
+    EXPLAIN, Spark's formatted physical plan; none for files and REST, whose DuckDB takes nothing but
+    SELECT). Checks what
+    `query_run` checks, row rules included. Aggregation, filters and ordering are all in that one
+    statement: a database source sends back only the result rows, never rows to aggregate here.
+    Raises what `query_run` raises."""
+    if principal.kind != "embed" and not hooks.can(principal, hooks.ASK):
+        raise Forbidden("You do not have permission to run queries.")
+    source = selectors.source_get(query.source)
+    _require_query_right(principal, source)
+    tables = list(selectors.source_tables(source))
+    table = _table_info(source, tables, query.table)
+    query = _limited(query, principal, source, table)
+    compiled = compile_query(
+        query,
+        table,
+        _DIALECTS[source.kind],
+        schema=_schema(source),
+        now=workspace_clock().now if _is_relative(query) else None,
+        max_rows=settings.AISER_QUERY_MAX_ROWS,
+    )
+    # Files and REST run in Aiser's own locked-down DuckDB, which takes SELECT alone (no EXPLAIN).
+    plan = [] if source.is_stored else source_connector(source).explain(compiled.sql, compiled.params)
+    return {
+        "engine": _DIALECTS[source.kind],
+        "sql": compiled.sql,
+        "params": [json_value(v) for v in compiled.params],
+        "readable_sql": explain_sql(compiled),
+        "plan": plan,
+    }
 
 
 def _require_query_right(principal: Principal, source: Source) -> None:
@@ -263,7 +299,7 @@ def _execute(source: Source, sql: str, params: list[Any], tables: list[Any] | No
     try:
         return _execute_on(source, sql, params, tables)
     except QueryError as error:
-        if source.kind in (Source.Kind.POSTGRES, Source.Kind.MYSQL):
+        if source.kind in (Source.Kind.POSTGRES, Source.Kind.MYSQL, Source.Kind.SPARK):
             reason = error.code if error.code in _FAILURE_REASONS else "error"
             hooks.observe("source_query_failed", source_kind=source.kind, reason=reason)
         raise
@@ -315,6 +351,8 @@ def _not_ready_message(source: Source) -> str:
 def _schema(source: Source) -> str | None:
     if source.kind == Source.Kind.POSTGRES:
         return source.config.get("schema") or "public"
+    if source.kind == Source.Kind.SPARK:
+        return source.config.get("database") or "default"
     return None
 
 

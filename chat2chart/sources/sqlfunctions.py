@@ -67,6 +67,14 @@ _NAMED: dict[Dialect, frozenset[str]] = {
         character_length octet_length json_unquote json_length json_arrayagg json_objectagg ifnull
         isnull std var_samp var_pop bit_count
     """),
+    # Spark: never reflect(), java_method() or try_reflect(), which call any static Java method.
+    "spark": _words("""
+        weekday dayofweek date_format to_date to_timestamp date_part datepart make_date
+        make_timestamp unix_timestamp from_unixtime months_between add_months now curdate nvl ifnull
+        nanvl pmod mod div log10 log2 char_length character_length octet_length bit_length
+        percentile approx_percentile percentile_approx count_if bool_and bool_or every some any std
+        var_samp var_pop skewness kurtosis collect_list collect_set array_sort slice size
+    """),
     "duckdb": _words("""
         now date_part datepart date_diff datediff date_sub date_add make_date make_time make_timestamp
         epoch epoch_ms epoch_us to_timestamp strftime strptime today dayname monthname yearweek

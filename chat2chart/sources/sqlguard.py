@@ -27,6 +27,10 @@ _WRITE_NODES: tuple[type[exp.Expr], ...] = (
     exp.Commit, exp.Rollback, exp.LoadData, exp.TruncateTable, exp.Grant, exp.Revoke,
 )  # fmt: skip
 _LOCK_WORDS = frozenset({"UPDATE", "SHARE", "NO", "KEY"})
+# Spark reads `parquet.`/any/path`` as a table: a "schema" named after a file format is a file read.
+SPARK_FILE_FORMATS = frozenset(
+    {"parquet", "csv", "json", "orc", "text", "avro", "delta", "binaryfile", "jdbc"}
+)
 
 
 def check_select(
@@ -55,6 +59,25 @@ def check_select(
         tree = _cap(tree, max_rows + 1)
     text = tree.sql(dialect=dialect, comments=False)
     return text.replace("%", "%%") if dialect in ("postgres", "mysql") else text
+
+
+def require_read_only(sql: str, dialect: Dialect) -> None:
+    """Refuse `sql` unless it is one SELECT that writes nothing and calls only allowed functions.
+
+    For engines without read-only sessions (Spark): the last check before compiled SQL (which may
+    hold `?` placeholders, unlike the editor's) or an editor's checked SQL runs. Raises QueryError.
+    """
+    _refuse_locking_reads(sql, dialect)
+    tree = _parse_one(sql, dialect)
+    _refuse_non_select(tree)
+    for node in tree.walk():
+        if isinstance(node, (*_WRITE_NODES, exp.Into)):
+            raise QueryError(f"only read-only SELECT queries can run here; found {_describe(node)}")
+        in_from = isinstance(node.parent, exp.Table)
+        if isinstance(node, exp.Func) and not in_from and not sqlfunctions.allowed(node, dialect):
+            raise QueryError(f"the function {sqlfunctions.called_name(node, dialect)}() is not allowed here")
+        if isinstance(node, exp.Table) and dialect == "spark" and node.db.lower() in SPARK_FILE_FORMATS:
+            raise QueryError(f"'{node.sql(dialect=dialect)}' reads files directly; query the source's tables")
 
 
 def _parse_one(sql: str, dialect: str) -> exp.Expr:

@@ -186,15 +186,23 @@ function initUpload(form) {
 
 /* --- connect forms ----------------------------------------------------------------------------- */
 
+const DEFAULT_PORTS = { postgres: "5432", mysql: "3306", spark: "15002" };
+
 function databaseConfig(form) {
   const kind = form.elements.kind.value;
   const config = {
     host: form.elements.host.value.trim(),
-    port: Number(form.elements.port.value || (kind === "postgres" ? 5432 : 3306)),
+    port: Number(form.elements.port.value || DEFAULT_PORTS[kind]),
     database: form.elements.database.value.trim(),
     user: form.elements.user.value.trim(),
     password: form.elements.password.value,
   };
+  if (kind === "spark") {
+    // Spark needs neither: the database defaults to `default`, the user name is only a label.
+    if (!config.database) delete config.database;
+    if (!config.user) delete config.user;
+    if (!config.password) delete config.password;
+  }
   if (kind === "postgres") {
     if (form.elements.schema.value.trim()) config.schema = form.elements.schema.value.trim();
     config.sslmode = form.elements.sslmode.value;
@@ -213,10 +221,14 @@ function initConnect(form) {
   const kind = form.querySelector("[data-kind]");
   const syncKind = () => {
     const postgres = kind.value === "postgres";
+    const spark = kind.value === "spark";
     form.querySelector("[data-postgres-only]").hidden = !postgres;
-    form.querySelector("[data-mysql-only]").hidden = postgres;
+    form.querySelector("[data-ssl-option]").hidden = postgres;
+    form.querySelector("[data-spark-only]").hidden = !spark;
+    form.elements.database.required = !spark;
+    form.elements.user.required = !spark;
     const port = form.querySelector("[data-port]");
-    if (port.value === "5432" || port.value === "3306" || !port.value) port.value = postgres ? "5432" : "3306";
+    if (Object.values(DEFAULT_PORTS).includes(port.value) || !port.value) port.value = DEFAULT_PORTS[kind.value];
   };
   kind.addEventListener("change", syncKind);
   syncKind();

@@ -15,8 +15,9 @@ from typing import Any, Protocol
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.connectors.mysql import MySQLConnector
-from chat2chart.sources.connectors.params import MySQLParams, PostgresParams
+from chat2chart.sources.connectors.params import MySQLParams, PostgresParams, SparkParams
 from chat2chart.sources.connectors.postgres import PostgresConnector
+from chat2chart.sources.connectors.spark import SparkConnector
 from chat2chart.sources.results import QueryResult
 
 
@@ -35,6 +36,10 @@ class Connector(Protocol):
         """Run one read-only statement (drivers' pyformat style); raises QueryError."""
         ...
 
+    def explain(self, sql: str, params: list[Any]) -> list[str]:
+        """The database's own plan for one statement, without running it; raises QueryError."""
+        ...
+
 
 class ConnectorFactory(Protocol):
     def __call__(self, params: Any, *, allow_private: bool, timeout_s: float, max_rows: int) -> Connector: ...
@@ -44,17 +49,19 @@ class ConnectorFactory(Protocol):
 class ConnectorKind:
     """One kind of database source: the parameters a user may give and the class that dials them."""
 
-    params: type[PostgresParams] | type[MySQLParams]
+    params: type[PostgresParams] | type[MySQLParams] | type[SparkParams]
     connector: ConnectorFactory
 
 
 # Structural conformance, checked by mypy: a connector that drifts from the protocol fails here.
 _POSTGRES: ConnectorFactory = PostgresConnector
 _MYSQL: ConnectorFactory = MySQLConnector
+_SPARK: ConnectorFactory = SparkConnector
 
 CONNECTOR_KINDS: Mapping[str, ConnectorKind] = MappingProxyType({
     "postgres": ConnectorKind(params=PostgresParams, connector=_POSTGRES),
     "mysql": ConnectorKind(params=MySQLParams, connector=_MYSQL),
+    "spark": ConnectorKind(params=SparkParams, connector=_SPARK),
 })  # fmt: skip
 
 

@@ -161,6 +161,18 @@ class MySQLConnector:
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
+    def explain(self, sql: str, params: list[Any]) -> list[str]:
+        """MySQL's or MariaDB's own plan for one query (EXPLAIN, not run): a header line, then a
+        line per plan row, columns separated by ' | '."""
+        with self._session() as conn:
+            try:
+                with conn.cursor() as cursor:
+                    cursor.execute("EXPLAIN " + sql, list(params))
+                    header = " | ".join(d[0] for d in cursor.description or ())
+                    return [header, *(" | ".join(str(v) for v in row) for row in cursor.fetchall())]
+            except pymysql.MySQLError as exc:
+                raise self._query_error(exc) from None
+
     # --- sessions ------------------------------------------------------------------------------
 
     @contextmanager

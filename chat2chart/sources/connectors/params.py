@@ -12,9 +12,10 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chat2chart.core.errors import ValidationFailed
+from chat2chart.sources.sqlguard import SPARK_FILE_FORMATS
 
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -84,6 +85,28 @@ class MySQLParams(_Params):
     user: Name
     password: Password = ""
     ssl: bool = False
+
+
+class SparkParams(_Params):
+    """A Spark Connect endpoint, dialled as `sc://host:port`; `database` is the Spark database
+    (namespace) whose tables the source shows. `password` is an optional bearer token, which
+    Spark Connect only sends over TLS."""
+
+    host: Host
+    port: Port = 15002
+    database: Name = "default"
+    user: Name | None = None
+    password: Password = ""
+    ssl: bool = False
+
+    @model_validator(mode="after")
+    def _token_needs_tls(self) -> SparkParams:
+        # Spark reads `parquet`.`/a/path` as a file: a database named after a format would do that.
+        if self.database.lower() in SPARK_FILE_FORMATS:
+            raise ValueError(f"database '{self.database}' names a file format; use a Spark database")
+        if self.password and not self.ssl:
+            raise ValueError("a Spark Connect token is only sent over TLS; turn on ssl")
+        return self
 
 
 ParamsT = TypeVar("ParamsT", bound=_Params)

@@ -147,6 +147,17 @@ class PostgresConnector:
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
+    def explain(self, sql: str, params: list[Any]) -> list[str]:
+        """PostgreSQL's own plan for one query (EXPLAIN, not run), a line per plan line."""
+        with self._session() as conn:
+            # Client-side binding: a server-bound $1 inside EXPLAIN may lack a type to plan with.
+            cursor = psycopg.ClientCursor(conn)
+            try:
+                cursor.execute(b"EXPLAIN " + sql.encode(), params)
+                return [str(row[0]) for row in cursor.fetchall()]
+            except psycopg.Error as exc:
+                raise self._query_error(exc) from None
+
     # --- sessions ------------------------------------------------------------------------------
 
     @contextmanager

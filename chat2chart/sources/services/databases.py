@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Database sources (PostgreSQL, MySQL): test a connection, create a source, change its settings.
+"""Database sources (PostgreSQL, MySQL, Spark): test a connection, create a source, change its settings.
 
 The password is kept encrypted apart from the other settings and never leaves the server. Every
 connection setting decides where or how the password is sent (host, port, database, user,
@@ -27,7 +27,7 @@ from chat2chart.sources.connections import (
 from chat2chart.sources.models import Source
 from chat2chart.sources.services.versions import audit, replace_database_tables, require
 
-DATABASE_KINDS = (Source.Kind.POSTGRES, Source.Kind.MYSQL)
+DATABASE_KINDS = (Source.Kind.POSTGRES, Source.Kind.MYSQL, Source.Kind.SPARK)
 
 
 def connection_test(*, kind: str, config: dict[str, Any]) -> None:
@@ -45,7 +45,7 @@ def source_create_database(
     refresh_interval_minutes: int | None,
     principal: Principal,
 ) -> Source:
-    """A PostgreSQL or MySQL source: tested and introspected before it is saved."""
+    """A PostgreSQL, MySQL or Spark source: tested and introspected before it is saved."""
     require(policy.can_create_source(principal), "You do not have permission to add data sources.")
     hooks.check_limit("data_sources")
     _check_database_kind(kind)
@@ -110,7 +110,7 @@ def _public_params(params: ConnectionParams) -> dict[str, Any]:
 
 def _check_database_kind(kind: str) -> None:
     if kind not in DATABASE_KINDS:
-        raise ValidationFailed("kind: choose postgres or mysql.")
+        raise ValidationFailed("kind: choose postgres, mysql or spark.")
 
 
 def _without_password(config: dict[str, Any]) -> dict[str, Any]:
