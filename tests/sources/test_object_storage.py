@@ -1,0 +1,200 @@
+# SPDX-License-Identifier: MIT
+"""Uploads, Parquet tables and rollups in S3-compatible object storage (AISER_OBJECT_STORAGE=s3).
+
+A real S3 peer: moto's server on a loopback port, reached over HTTP by boto3 (writes, deletes) and by
+pyarrow's S3 filesystem (the query worker's reads). Numbers are checked against pandas over the same
+CSV; isolation with two organisations; nothing may stay on the node's disk.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pandas as pd
+import pytest
+from moto.server import ThreadedMotoServer
+
+from chat2chart.core.errors import QueryError
+from chat2chart.sources import selectors
+from chat2chart.sources.duck import run_duckdb
+from chat2chart.sources.objectstore import StorageKeyError
+from tests.sources.fixtures_api import post_json, run_query, upload_new_version, upload_source
+
+BUCKET = "aiser-objects"
+REGIONS = ("North", "South", "East", "West", "Centre")
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Any:
+    """moto's S3 server on a free loopback port, with one bucket; stopped after the module."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
+    )
+    client.create_bucket(Bucket=BUCKET)
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def s3(moto_endpoint: str, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """Object storage switched on for one test, under a prefix of its own; returns a boto3 client."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    settings.AISER_OBJECT_STORAGE = "s3"
+    settings.AISER_S3_BUCKET = BUCKET
+    settings.AISER_S3_ENDPOINT_URL = moto_endpoint
+    settings.AISER_S3_REGION = "us-east-1"
+    settings.AISER_S3_PREFIX = f"t-{random.randrange(1 << 30):x}/"  # noqa: S311 - a test's own prefix
+    settings.AISER_OBJECT_SCRATCH_DIR = tmp_path / "scratch"
+    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    return client
+
+
+def _keys(client: Any, prefix: str) -> list[str]:
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def _files_under(path: Path) -> list[Path]:
+    return sorted(p for p in Path(path).rglob("*") if p.is_file()) if Path(path).exists() else []
+
+
+def _sales_csv(rows: int, seed: int) -> str:
+    rng = random.Random(seed)  # noqa: S311 - planted test data
+    lines = ["order_date,region,quantity,revenue"]
+    for i in range(rows):
+        lines.append(
+            f"2024-{1 + i % 12:02d}-{1 + i % 28:02d},{rng.choice(REGIONS)},{rng.randint(1, 9)},"
+            f"{rng.randint(100, 99_999) / 100:.2f}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+REVENUE_AND_UNITS_BY_REGION = {
+    "table": "sales",
+    "measures": [{"field": "revenue", "agg": "sum"}, {"field": "quantity", "agg": "sum"}],
+    "dimensions": [{"field": "region"}],
+    "order": [{"field": "region"}],
+}
+
+
+def test_an_uploaded_csv_is_stored_in_the_bucket_and_queried_from_it(alpha, s3, settings):
+    csv = _sales_csv(3_000, seed=1)
+    created = upload_source(alpha.client("editor"), csv, name="Sales")
+    assert created.status_code == 201, created.content
+    assert created.json()["status"] == "ready", created.json()
+
+    answer = run_query(alpha.client("viewer"), created.json()["id"], REVENUE_AND_UNITS_BY_REGION)
+    assert answer.status_code == 200, answer.content
+    expected = pd.read_csv(io.StringIO(csv)).groupby("region")[["revenue", "quantity"]].sum().sort_index()
+    rows = answer.json()["rows"]
+    assert [row[0] for row in rows] == list(expected.index)
+    for region, revenue, quantity in rows:
+        assert revenue == pytest.approx(expected.loc[region, "revenue"], abs=1e-6)
+        assert quantity == expected.loc[region, "quantity"]
+
+    keys = _keys(s3, settings.AISER_S3_PREFIX)
+    workspace_prefix = f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/"
+    assert keys and all(key.startswith(workspace_prefix) for key in keys)
+    assert any(key.endswith(".parquet") for key in keys)
+    assert any("/uploads/original-" in key for key in keys)
+    # The node keeps nothing: no data folder, and the scratch copies are gone.
+    assert _files_under(settings.MEDIA_ROOT) == []
+    assert _files_under(settings.AISER_OBJECT_SCRATCH_DIR) == []
+
+
+def test_a_new_version_replaces_the_old_objects_and_answers_with_the_new_rows(alpha, s3, settings):
+    client = alpha.client("editor")
+    source_id = upload_source(client, _sales_csv(200, seed=2)).json()["id"]
+    before = _keys(s3, settings.AISER_S3_PREFIX)
+    newer = _sales_csv(300, seed=3)
+    assert upload_new_version(client, source_id, newer).json()["status"] == "ready"
+    after = _keys(s3, settings.AISER_S3_PREFIX)
+    assert len(after) == len(before) == 2  # one original and one table file, both replaced
+    assert not set(before) & set(after)
+    rows = run_query(client, source_id, REVENUE_AND_UNITS_BY_REGION).json()["rows"]
+    assert sum(row[2] for row in rows) == pd.read_csv(io.StringIO(newer))["quantity"].sum()
+
+
+def test_deleting_a_source_removes_its_objects_and_only_its_own(alpha, s3, settings):
+    client = alpha.client("owner")
+    kept = upload_source(client, _sales_csv(50, seed=4), name="Kept").json()["id"]
+    doomed = upload_source(client, _sales_csv(50, seed=5), name="Doomed").json()["id"]
+    with alpha.activate():
+        kept_folder = selectors.source_get(kept).folder
+        doomed_folder = selectors.source_get(doomed).folder
+    assert _keys(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/{doomed_folder}/")
+
+    assert client.delete(f"/api/v1/sources/{doomed}/").status_code == 204
+    assert _keys(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/{doomed_folder}/") == []
+    assert len(_keys(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/{kept_folder}/")) == 2
+    assert run_query(client, kept, REVENUE_AND_UNITS_BY_REGION).status_code == 200
+
+
+def test_another_organisation_can_never_read_the_first_ones_objects(alpha, beta, s3, settings):
+    alpha_csv = _sales_csv(100, seed=6)
+    alpha_id = upload_source(
+        alpha.client("owner"), alpha_csv, name="Alpha", file_name="alpha_sales.csv"
+    ).json()["id"]
+    beta_csv = "region,revenue\nMoon,1.0\n"
+    beta_id = upload_source(beta.client("owner"), beta_csv, name="Beta", file_name="beta.csv").json()["id"]
+    alpha_table = next(
+        key
+        for key in _keys(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/")
+        if key.endswith(".parquet")
+    )
+    beta_client = beta.client("owner")
+
+    # Alpha's source id from Beta: not found in Beta's workspace.
+    assert run_query(beta_client, alpha_id).status_code == 404
+    # Crafted SQL over Beta's own source, naming Alpha's object by URI, path or table name.
+    for sql in (
+        f"SELECT * FROM read_parquet('s3://{BUCKET}/{alpha_table}')",
+        f"SELECT * FROM 's3://{BUCKET}/{alpha_table}'",
+        f"SELECT * FROM '{BUCKET}/{alpha_table}'",
+        "SELECT * FROM alpha_sales",
+    ):
+        response = post_json(beta_client, "/api/v1/sql/", {"source": beta_id, "sql": sql})
+        assert response.status_code == 400, (sql, response.content)
+        assert "rows" not in response.json()
+    own = post_json(beta_client, "/api/v1/sql/", {"source": beta_id, "sql": "SELECT region FROM beta"})
+    assert own.status_code == 200, own.content
+    assert own.json()["rows"] == [["Moon"]]
+
+    # Beta's store cannot be pointed at Alpha's prefix by a stored key either.
+    with beta.activate():
+        store = selectors.workspace_store()
+        with pytest.raises(StorageKeyError):
+            store.location(f"../{alpha.workspace_name}/sources/x/table.parquet")
+        assert store.location("sources/x/t.parquet").startswith(
+            f"s3://{BUCKET}/{settings.AISER_S3_PREFIX}{beta.workspace_name}/"
+        )
+        beta_table = selectors.source_tables(selectors.source_get(beta_id))[0]
+        tables = {"beta": selectors.table_location(beta_table, store)}
+        place = store.place()
+    # Below the SQL guard: the locked DuckDB itself reads only the dataset Aiser built (no httpfs,
+    # external access off), whatever the SQL names.
+    for sql in (
+        f"SELECT * FROM read_parquet('s3://{BUCKET}/{alpha_table}')",
+        f"SELECT * FROM read_parquet('{settings.MEDIA_ROOT}/x.parquet')",
+    ):
+        with pytest.raises(QueryError):
+            run_duckdb(sql, [], tables, timeout_s=10, max_rows=10, place=place, fresh=True)
+    result = run_duckdb(
+        "SELECT region FROM beta", [], tables, timeout_s=10, max_rows=10, place=place, fresh=True
+    )
+    assert result.rows == [["Moon"]]
