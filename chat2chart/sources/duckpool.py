@@ -273,7 +273,7 @@ def _create_views(
         if not _TABLE_NAME.match(name):
             raise QueryError(f"'{name}' is not a usable table name; use letters, digits and underscores.")
         if path.startswith(S3_SCHEME):
-            conn.register(name, _object_dataset(name, path, place))
+            conn.register(name, object_dataset(name, path, place))
             continue
         if not Path(path).is_file():
             raise QueryError(f"The data of table '{name}' is missing; upload the file again.")
@@ -282,7 +282,7 @@ def _create_views(
         conn.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet({literal})')
 
 
-def _object_dataset(name: str, uri: str, place: S3Place | None) -> Any:
+def object_dataset(name: str, uri: str, place: S3Place | None) -> Any:
     """A pyarrow dataset over exactly the one Parquet object at `uri` (object storage).
 
     DuckDB's httpfs is not used (it would need a download and external access): Aiser opens the

@@ -22,6 +22,7 @@ from chat2chart.core.errors import QueryError
 from chat2chart.sources import selectors
 from chat2chart.sources.duck import run_duckdb
 from chat2chart.sources.objectstore import StorageKeyError
+from tests.semantic.rollup_fixtures import ask, build, create_model, sales_frame, sales_rows, upload_sales
 from tests.sources.fixtures_api import post_json, run_query, upload_new_version, upload_source
 
 BUCKET = "aiser-objects"
@@ -84,6 +85,10 @@ def _sales_csv(rows: int, seed: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+MONTH_BY_REGION = {
+    "measures": ["sales.count", "sales.amount"],
+    "dimensions": [{"member": "sales.sold_at", "granularity": "month"}, "sales.region"],
+}
 REVENUE_AND_UNITS_BY_REGION = {
     "table": "sales",
     "measures": [{"field": "revenue", "agg": "sum"}, {"field": "quantity", "agg": "sum"}],
@@ -109,7 +114,8 @@ def test_an_uploaded_csv_is_stored_in_the_bucket_and_queried_from_it(alpha, s3, 
 
     keys = _keys(s3, settings.AISER_S3_PREFIX)
     workspace_prefix = f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/"
-    assert keys and all(key.startswith(workspace_prefix) for key in keys)
+    assert keys
+    assert all(key.startswith(workspace_prefix) for key in keys)
     assert any(key.endswith(".parquet") for key in keys)
     assert any("/uploads/original-" in key for key in keys)
     # The node keeps nothing: no data folder, and the scratch copies are gone.
@@ -198,3 +204,37 @@ def test_another_organisation_can_never_read_the_first_ones_objects(alpha, beta,
         "SELECT region FROM beta", [], tables, timeout_s=10, max_rows=10, place=place, fresh=True
     )
     assert result.rows == [["Moon"]]
+
+
+def test_a_rollup_is_built_into_the_bucket_answers_like_pandas_and_goes_with_its_model(
+    alpha, s3, settings, django_capture_on_commit_callbacks
+):
+    client = alpha.client("editor")
+    rows = sales_rows()
+    model = create_model(client, upload_sales(client, rows))
+    first = build(client, model)
+    assert first["status"] == "ready", first
+    rollup_prefix = f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/rollups/model-{model}/"
+    assert len(_keys(s3, rollup_prefix)) == 5  # four monthly partitions and the merged file
+
+    # A second build keeps the closed months (read back from the bucket to merge) and replaces the rest.
+    again = build(client, model)
+    assert again["status"] == "ready", again
+    assert again["rows"] == first["rows"]
+    assert len(_keys(s3, rollup_prefix)) == 5
+
+    routed = ask(client, model, MONTH_BY_REGION)
+    assert routed["explain"]["rollup"] == "sales.by_day"
+    frame = sales_frame(rows)
+    expected = frame.groupby([frame["sold_at"].dt.to_period("M"), "region"])["amount"].agg(["size", "sum"])
+    assert [(row[1], row[2]) for row in routed["rows"]] == [
+        (region, int(size)) for (_, region), size in expected["size"].items()
+    ]
+    for row, ((_, _), total) in zip(routed["rows"], expected["sum"].items(), strict=True):
+        assert row[3] == pytest.approx(total, rel=1e-9)
+    assert _files_under(settings.MEDIA_ROOT) == []
+    assert _files_under(settings.AISER_OBJECT_SCRATCH_DIR) == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alpha.client("owner").delete(f"/api/v1/semantic/models/{model}/").status_code == 204
+    assert _keys(s3, rollup_prefix) == []
