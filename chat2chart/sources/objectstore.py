@@ -91,6 +91,12 @@ class ObjectStore(Protocol):
     def location(self, key: str) -> str:
         """What the query worker reads for `key`: an absolute local path or an `s3://` URI."""
 
+    def fetch_all(self, into: Path) -> None:
+        """Download every object of the store to the same relative paths under `into`."""
+
+    def replace_all(self, source: Path | None) -> None:
+        """Make the store hold exactly the files under the local folder `source` (None: nothing)."""
+
     def place(self) -> S3Place | None:
         """The bucket the `s3://` locations are in (None for a local store)."""
 
@@ -146,6 +152,15 @@ class LocalStore:
 
     def location(self, key: str) -> str:
         return str(self.path(key))
+
+    def fetch_all(self, into: Path) -> None:
+        if self.root.is_dir():
+            shutil.copytree(self.root, into, dirs_exist_ok=True)
+
+    def replace_all(self, source: Path | None) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        if source is not None and Path(source).is_dir():
+            shutil.copytree(source, self.root)
 
     def place(self) -> S3Place | None:
         return None
@@ -227,6 +242,28 @@ class S3Store:
 
     def location(self, key: str) -> str:
         return self._place.uri(self.full_key(key))
+
+    def fetch_all(self, into: Path) -> None:
+        for key in self._all_keys():
+            self.fetch(key, into)
+
+    def replace_all(self, source: Path | None) -> None:
+        client = self._client()
+        uploaded = set()
+        if source is not None and Path(source).is_dir():
+            for path in sorted(Path(source).rglob("*")):
+                if path.is_file() and not path.is_symlink():
+                    key = checked_key(path.relative_to(source).as_posix())
+                    client.upload_file(str(path), self._place.bucket, self.full_key(key))
+                    uploaded.add(key)
+        stale = [self.full_key(key) for key in self._all_keys() if key not in uploaded]
+        for start in range(0, len(stale), 1000):
+            batch = [{"Key": key} for key in stale[start : start + 1000]]
+            client.delete_objects(Bucket=self._place.bucket, Delete={"Objects": batch, "Quiet": True})
+
+    def _all_keys(self) -> list[str]:
+        pages = self._client().get_paginator("list_objects_v2").paginate(Bucket=self._place.bucket, Prefix=self.base)
+        return sorted(item["Key"][len(self.base) :] for page in pages for item in page.get("Contents", []))
 
     def place(self) -> S3Place | None:
         return self._place

@@ -67,7 +67,14 @@ def s3_place() -> S3Place:
 def workspace_store() -> ObjectStore:
     """The store of the workspace in scope: its prefix `<AISER_S3_PREFIX><schema>/` in the bucket,
     or its data folder on this disk. Keys given to it are the relative paths stored on rows."""
-    workspace = _workspace()
+    return store_for_workspace(_workspace())
+
+
+def store_for_workspace(workspace: str) -> ObjectStore:
+    """The store of `workspace` (an organisation's schema name), for the system's own work on a
+    named organisation (backups, purges); requests and tasks use `workspace_store`."""
+    if not workspace or "/" in workspace or workspace.startswith("."):
+        raise RuntimeError("no usable workspace for data files")
     if object_storage_is_s3():
         return S3Store(s3_place(), f"{settings.AISER_S3_PREFIX}{workspace}/")
     return LocalStore(Path(settings.MEDIA_ROOT) / workspace)

@@ -11,12 +11,9 @@ from __future__ import annotations
 import io
 import random
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pandas as pd
 import pytest
-from moto.server import ThreadedMotoServer
 
 from chat2chart.core.errors import QueryError
 from chat2chart.sources import selectors
@@ -24,50 +21,9 @@ from chat2chart.sources.duck import run_duckdb
 from chat2chart.sources.objectstore import StorageKeyError
 from tests.semantic.rollup_fixtures import ask, build, create_model, sales_frame, sales_rows, upload_sales
 from tests.sources.fixtures_api import post_json, run_query, upload_new_version, upload_source
+from tests.sources.fixtures_s3 import BUCKET, keys_under
 
-BUCKET = "aiser-objects"
 REGIONS = ("North", "South", "East", "West", "Centre")
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Any:
-    """moto's S3 server on a free loopback port, with one bucket; stopped after the module."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
-    )
-    client.create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
-
-
-@pytest.fixture
-def s3(moto_endpoint: str, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    """Object storage switched on for one test, under a prefix of its own; returns a boto3 client."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    settings.AISER_OBJECT_STORAGE = "s3"
-    settings.AISER_S3_BUCKET = BUCKET
-    settings.AISER_S3_ENDPOINT_URL = moto_endpoint
-    settings.AISER_S3_REGION = "us-east-1"
-    settings.AISER_S3_PREFIX = f"t-{random.randrange(1 << 30):x}/"  # noqa: S311 - a test's own prefix
-    settings.AISER_OBJECT_SCRATCH_DIR = tmp_path / "scratch"
-    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
-    return client
-
-
-def _keys(client: Any, prefix: str) -> list[str]:
-    pages = client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
-    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 
 
 def _files_under(path: Path) -> list[Path]:
@@ -112,7 +68,7 @@ def test_an_uploaded_csv_is_stored_in_the_bucket_and_queried_from_it(alpha, s3, 
         assert revenue == pytest.approx(expected.loc[region, "revenue"], abs=1e-6)
         assert quantity == expected.loc[region, "quantity"]
 
-    keys = _keys(s3, settings.AISER_S3_PREFIX)
+    keys = keys_under(s3, settings.AISER_S3_PREFIX)
     workspace_prefix = f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/"
     assert keys
     assert all(key.startswith(workspace_prefix) for key in keys)
@@ -126,10 +82,10 @@ def test_an_uploaded_csv_is_stored_in_the_bucket_and_queried_from_it(alpha, s3, 
 def test_a_new_version_replaces_the_old_objects_and_answers_with_the_new_rows(alpha, s3, settings):
     client = alpha.client("editor")
     source_id = upload_source(client, _sales_csv(200, seed=2)).json()["id"]
-    before = _keys(s3, settings.AISER_S3_PREFIX)
+    before = keys_under(s3, settings.AISER_S3_PREFIX)
     newer = _sales_csv(300, seed=3)
     assert upload_new_version(client, source_id, newer).json()["status"] == "ready"
-    after = _keys(s3, settings.AISER_S3_PREFIX)
+    after = keys_under(s3, settings.AISER_S3_PREFIX)
     assert len(after) == len(before) == 2  # one original and one table file, both replaced
     assert not set(before) & set(after)
     rows = run_query(client, source_id, REVENUE_AND_UNITS_BY_REGION).json()["rows"]
@@ -143,11 +99,13 @@ def test_deleting_a_source_removes_its_objects_and_only_its_own(alpha, s3, setti
     with alpha.activate():
         kept_folder = selectors.source_get(kept).folder
         doomed_folder = selectors.source_get(doomed).folder
-    assert _keys(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/{doomed_folder}/")
+    assert keys_under(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/{doomed_folder}/")
 
     assert client.delete(f"/api/v1/sources/{doomed}/").status_code == 204
-    assert _keys(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/{doomed_folder}/") == []
-    assert len(_keys(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/{kept_folder}/")) == 2
+    assert keys_under(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/{doomed_folder}/") == []
+    assert (
+        len(keys_under(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/{kept_folder}/")) == 2
+    )
     assert run_query(client, kept, REVENUE_AND_UNITS_BY_REGION).status_code == 200
 
 
@@ -160,7 +118,7 @@ def test_another_organisation_can_never_read_the_first_ones_objects(alpha, beta,
     beta_id = upload_source(beta.client("owner"), beta_csv, name="Beta", file_name="beta.csv").json()["id"]
     alpha_table = next(
         key
-        for key in _keys(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/")
+        for key in keys_under(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/")
         if key.endswith(".parquet")
     )
     beta_client = beta.client("owner")
@@ -215,13 +173,13 @@ def test_a_rollup_is_built_into_the_bucket_answers_like_pandas_and_goes_with_its
     first = build(client, model)
     assert first["status"] == "ready", first
     rollup_prefix = f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/rollups/model-{model}/"
-    assert len(_keys(s3, rollup_prefix)) == 5  # four monthly partitions and the merged file
+    assert len(keys_under(s3, rollup_prefix)) == 5  # four monthly partitions and the merged file
 
     # A second build keeps the closed months (read back from the bucket to merge) and replaces the rest.
     again = build(client, model)
     assert again["status"] == "ready", again
     assert again["rows"] == first["rows"]
-    assert len(_keys(s3, rollup_prefix)) == 5
+    assert len(keys_under(s3, rollup_prefix)) == 5
 
     routed = ask(client, model, MONTH_BY_REGION)
     assert routed["explain"]["rollup"] == "sales.by_day"
@@ -237,4 +195,4 @@ def test_a_rollup_is_built_into_the_bucket_answers_like_pandas_and_goes_with_its
 
     with django_capture_on_commit_callbacks(execute=True):
         assert alpha.client("owner").delete(f"/api/v1/semantic/models/{model}/").status_code == 204
-    assert _keys(s3, rollup_prefix) == []
+    assert keys_under(s3, rollup_prefix) == []
