@@ -18,6 +18,7 @@ Prints min / median / max milliseconds of `--repeat` runs. No database or Django
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import statistics
@@ -36,6 +37,7 @@ from moto.server import ThreadedMotoServer  # noqa: E402
 from chat2chart.sources.duck import run_duckdb  # noqa: E402
 from chat2chart.sources.duckpool import PoolScope, close_databases  # noqa: E402
 from chat2chart.sources.objectstore import S3Place  # noqa: E402
+from chat2chart.sources.results import QueryResult  # noqa: E402
 
 SQL = (
     "SELECT date_trunc('month', order_date) AS m, region, sum(revenue) AS revenue FROM orders "
@@ -64,6 +66,10 @@ def generate(path: Path, rows: int) -> None:
           FROM range({rows}) t(i)
         ) TO '{path}' (FORMAT parquet)
     """)
+
+
+def _query(*, tables: dict[str, str], scope: PoolScope, place: S3Place | None, fresh: bool) -> QueryResult:
+    return run_duckdb(SQL, [], tables, timeout_s=120, max_rows=10_000, scope=scope, fresh=fresh, place=place)
 
 
 def timed(run: Callable[[], object], repeat: int) -> list[float]:
@@ -114,17 +120,11 @@ def main() -> None:
             print(f"{'storage':22} {'path':6} {'min':>9} {'median':>9} {'max':>9}")
             for label, (tables, where) in cases.items():
                 scope = PoolScope(organisation="org_bench", source=label, version=1)
-
-                def query(fresh: bool, tables: dict[str, str] = tables, where: S3Place | None = where) -> object:
-                    result = run_duckdb(
-                        SQL, [], tables, timeout_s=120, max_rows=10_000, scope=scope, fresh=fresh, place=where
-                    )
-                    answers[label] = result.rows
-                    return result
-
-                print(f"{label:22} {'cold':6} {spread(timed(lambda: query(True), args.repeat))}")
-                query(False)  # builds the pooled database
-                print(f"{label:22} {'warm':6} {spread(timed(lambda: query(False), args.repeat))}")
+                run = functools.partial(_query, tables=tables, scope=scope, place=where)
+                print(f"{label:22} {'cold':6} {spread(timed(lambda run=run: run(fresh=True), args.repeat))}")
+                run(fresh=False)  # builds the pooled database
+                print(f"{label:22} {'warm':6} {spread(timed(lambda run=run: run(fresh=False), args.repeat))}")
+                answers[label] = run(fresh=False).rows
             local, remote = answers.values()
             print(f"same answer from both: {local == remote} ({len(local)} groups)")
     finally:

@@ -683,9 +683,10 @@ AISER_OBJECT_SCRATCH_DIR = Path(env.text("AISER_OBJECT_SCRATCH_DIR", "") or "/tm
 if AISER_OBJECT_STORAGE == "s3":
     if not AISER_S3_BUCKET:
         raise ImproperlyConfigured("AISER_OBJECT_STORAGE=s3 needs AISER_S3_BUCKET")
+    # STORAGES was inferred as str -> str above; OPTIONS is a dict.
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
+        "OPTIONS": {  # type: ignore[dict-item]
             "bucket_name": AISER_S3_BUCKET,
             "location": f"{AISER_S3_PREFIX}media",
             "endpoint_url": AISER_S3_ENDPOINT_URL or None,

@@ -85,7 +85,7 @@ class ObjectStore(Protocol):
     def delete_prefix(self, prefix: str) -> int:
         """Remove every object under `prefix` (a folder); returns how many were removed."""
 
-    def list(self, prefix: str) -> list[str]:
+    def list_keys(self, prefix: str) -> list[str]:
         """The keys under `prefix`, sorted."""
 
     def location(self, key: str) -> str:
@@ -143,7 +143,7 @@ class LocalStore:
         shutil.rmtree(folder, ignore_errors=True)
         return count
 
-    def list(self, prefix: str) -> list[str]:
+    def list_keys(self, prefix: str) -> list[str]:
         folder = self.path(prefix)
         root = self.root.resolve()
         if not folder.is_dir():
@@ -226,14 +226,14 @@ class S3Store:
         self._client().delete_object(Bucket=self._place.bucket, Key=self.full_key(key))
 
     def delete_prefix(self, prefix: str) -> int:
-        keys = [self.full_key(key) for key in self.list(prefix)]
+        keys = [self.full_key(key) for key in self.list_keys(prefix)]
         client = self._client()
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
             batch = [{"Key": key} for key in keys[start : start + 1000]]
             client.delete_objects(Bucket=self._place.bucket, Delete={"Objects": batch, "Quiet": True})
         return len(keys)
 
-    def list(self, prefix: str) -> list[str]:
+    def list_keys(self, prefix: str) -> list[str]:
         folder = self.full_key(prefix).rstrip("/") + "/"
         pages = (
             self._client().get_paginator("list_objects_v2").paginate(Bucket=self._place.bucket, Prefix=folder)
@@ -262,7 +262,8 @@ class S3Store:
             client.delete_objects(Bucket=self._place.bucket, Delete={"Objects": batch, "Quiet": True})
 
     def _all_keys(self) -> list[str]:
-        pages = self._client().get_paginator("list_objects_v2").paginate(Bucket=self._place.bucket, Prefix=self.base)
+        paginator = self._client().get_paginator("list_objects_v2")
+        pages = paginator.paginate(Bucket=self._place.bucket, Prefix=self.base)
         return sorted(item["Key"][len(self.base) :] for page in pages for item in page.get("Contents", []))
 
     def place(self) -> S3Place | None:

@@ -55,9 +55,9 @@ def s3_place() -> S3Place:
     credentials = botocore.session.get_session().get_credentials()
     frozen = credentials.get_frozen_credentials() if credentials is not None else None
     return S3Place(
-        bucket=settings.AISER_S3_BUCKET,
-        endpoint_url=settings.AISER_S3_ENDPOINT_URL,
-        region=settings.AISER_S3_REGION,
+        bucket=settings.AISER_S3_BUCKET or "",
+        endpoint_url=settings.AISER_S3_ENDPOINT_URL or "",
+        region=settings.AISER_S3_REGION or "us-east-1",
         access_key=frozen.access_key if frozen else "",
         secret_key=frozen.secret_key if frozen else "",
         session_token=(frozen.token or "") if frozen else "",

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from chat2chart.core.errors import NotFound, ValidationFailed
-from enterprise.backups.models import DeletedOrganization
 from chat2chart.sources.selectors import store_for_workspace
+from enterprise.backups.models import DeletedOrganization
 from enterprise.backups.services import organization_files_dir
 from enterprise.tenants.models import Domain, Organization
 
