@@ -22,6 +22,7 @@ from tests.sources.fixtures_s3 import keys_under
 pytestmark = pytest.mark.enterprise
 
 
+@pytest.mark.slow
 def test_a_backup_archives_the_organisations_prefix_and_a_restore_puts_it_back_in_the_bucket(
     orgs, db, s3, settings, tmp_path
 ):

@@ -109,6 +109,7 @@ def test_deleting_a_source_removes_its_objects_and_only_its_own(alpha, s3, setti
     assert run_query(client, kept, REVENUE_AND_UNITS_BY_REGION).status_code == 200
 
 
+@pytest.mark.enterprise
 def test_another_organisation_can_never_read_the_first_ones_objects(alpha, beta, s3, settings):
     alpha_csv = _sales_csv(100, seed=6)
     alpha_id = upload_source(
@@ -164,6 +165,7 @@ def test_another_organisation_can_never_read_the_first_ones_objects(alpha, beta,
     assert result.rows == [["Moon"]]
 
 
+@pytest.mark.slow
 def test_a_rollup_is_built_into_the_bucket_answers_like_pandas_and_goes_with_its_model(
     alpha, s3, settings, django_capture_on_commit_callbacks
 ):
