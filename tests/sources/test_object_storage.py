@@ -20,7 +20,7 @@ from chat2chart.sources import selectors
 from chat2chart.sources.duck import run_duckdb
 from chat2chart.sources.objectstore import StorageKeyError
 from tests.semantic.rollup_fixtures import ask, build, create_model, sales_frame, sales_rows, upload_sales
-from tests.sources.fixtures_api import post_json, run_query, upload_new_version, upload_source
+from tests.sources.fixtures_api import patch_json, post_json, run_query, upload_new_version, upload_source
 from tests.sources.fixtures_s3 import BUCKET, keys_under
 
 REGIONS = ("North", "South", "East", "West", "Centre")
@@ -198,3 +198,19 @@ def test_a_rollup_is_built_into_the_bucket_answers_like_pandas_and_goes_with_its
     with django_capture_on_commit_callbacks(execute=True):
         assert alpha.client("owner").delete(f"/api/v1/semantic/models/{model}/").status_code == 204
     assert keys_under(s3, rollup_prefix) == []
+
+
+def test_a_column_override_re_reads_the_original_from_the_bucket(alpha, s3, settings):
+    client = alpha.client("editor")
+    csv = _sales_csv(500, seed=8)
+    source = upload_source(client, csv).json()
+    url = f"/api/v1/sources/{source['id']}/tables/sales/"
+    response = patch_json(client, url, {"columns": {"quantity": {"type": "decimal", "name": "units"}}})
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == "ready"
+    answer = run_query(
+        client, source["id"], {"table": "sales", "measures": [{"field": "units", "agg": "sum"}]}
+    )
+    assert answer.json()["rows"] == [[float(pd.read_csv(io.StringIO(csv))["quantity"].sum())]]
+    assert _files_under(settings.MEDIA_ROOT) == []
+    assert _files_under(settings.AISER_OBJECT_SCRATCH_DIR) == []
