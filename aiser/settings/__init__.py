@@ -666,3 +666,34 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+
+# --- Shared object storage (issue 22; docs/object-storage.md) -----------------------------------
+# Uploads, ingested Parquet tables and rollups live in an S3-compatible bucket when
+# AISER_OBJECT_STORAGE=s3 (every web and worker node then holds no data of its own), else under
+# MEDIA_ROOT on local disk (one machine). Credentials come from the standard AWS variables
+# (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or the machine's role.
+AISER_OBJECT_STORAGE = env.text("AISER_OBJECT_STORAGE", "local")
+if AISER_OBJECT_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured("AISER_OBJECT_STORAGE must be local or s3")
+AISER_S3_BUCKET = env.text("AISER_S3_BUCKET", "")
+# Keys start with this prefix, then the organisation's schema: <prefix><schema>/sources/<folder>/...
+AISER_S3_PREFIX = env.text("AISER_S3_PREFIX", "aiser/")
+AISER_S3_ENDPOINT_URL = env.text("AISER_S3_ENDPOINT_URL", "")  # MinIO, R2, moto; empty: AWS itself
+AISER_S3_REGION = env.text("AISER_S3_REGION", "us-east-1")
+# Scratch space for the short-lived local copies ingestion and rollup builds work on (removed after).
+AISER_OBJECT_SCRATCH_DIR = Path(env.text("AISER_OBJECT_SCRATCH_DIR", "") or "/tmp/aiser-scratch")  # noqa: S108
+if AISER_OBJECT_STORAGE == "s3":
+    if not AISER_S3_BUCKET:
+        raise ImproperlyConfigured("AISER_OBJECT_STORAGE=s3 needs AISER_S3_BUCKET")
+    # STORAGES was inferred as str -> str above; OPTIONS is a dict.
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {  # type: ignore[dict-item]
+            "bucket_name": AISER_S3_BUCKET,
+            "location": f"{AISER_S3_PREFIX}media",
+            "endpoint_url": AISER_S3_ENDPOINT_URL or None,
+            "region_name": AISER_S3_REGION,
+            "file_overwrite": False,
+        },
+    }
+# --- end object storage ---

@@ -17,7 +17,12 @@ from chat2chart.semantic.compile import compile_model_query
 from chat2chart.semantic.model import Model
 from chat2chart.semantic.models import SemanticModel
 from chat2chart.semantic.query import ModelQuery
-from chat2chart.semantic.rollup_services import rollup_candidates, rollup_file, source_dialect, source_schema
+from chat2chart.semantic.rollup_services import (
+    rollup_candidates,
+    rollup_location,
+    source_dialect,
+    source_schema,
+)
 from chat2chart.semantic.routing import ROLLUP_CUBE, route_query
 from chat2chart.sources import executor
 from chat2chart.sources import selectors as source_selectors
@@ -75,7 +80,8 @@ def _routed(
     )
     compiled = compile_model_query(route.model, route.query, "duckdb", max_rows=max_rows)
     try:
-        result = executor.run_on_files(compiled.sql, compiled.params, {ROLLUP_CUBE: str(rollup_file(row))})
+        location, place = rollup_location(row)
+        result = executor.run_on_files(compiled.sql, compiled.params, {ROLLUP_CUBE: location}, place=place)
     except QueryError as error:  # an unreadable rollup file must not cost the answer
         explain = {
             **explain,

@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chat2chart.core.errors import QueryError
+from chat2chart.sources.duckpool import object_dataset
+from chat2chart.sources.objectstore import S3_SCHEME, S3Place
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "integer": pa.int64(),
@@ -40,16 +42,23 @@ def build_from_files(
     timeout_s: float,
     memory_limit: str = "1GB",
     threads: int = 2,
+    place: S3Place | None = None,
 ) -> int:
-    """Run `sql` over `tables` (name → Parquet path) and write its rows to `out` with the result's
-    columns renamed to `columns`, in order. Returns the number of rows. Raises QueryError."""
+    """Run `sql` over `tables` (name → Parquet path, or `s3://` URI in `place`'s bucket, read as a
+    pyarrow dataset of exactly that object) and write its rows to the local file `out` with the
+    result's columns renamed to `columns`, in order. Returns the number of rows. Raises QueryError."""
     conn = duckdb.connect(":memory:")
     timer = threading.Timer(timeout_s, conn.interrupt)
     try:
+        local = []
         for name, path in tables.items():
+            if str(path).startswith(S3_SCHEME):
+                conn.register(name, object_dataset(name, str(path), place))
+                continue
+            local.append(str(path))
             literal = "'" + str(path).replace("'", "''") + "'"
             conn.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet({literal})')
-        conn.execute("SET allowed_paths = ?", [[*map(str, tables.values()), str(out)]])
+        conn.execute("SET allowed_paths = ?", [[*local, str(out)]])
         for statement in (
             "SET TimeZone = 'UTC'",
             f"SET memory_limit = '{memory_limit}'",

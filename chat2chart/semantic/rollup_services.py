@@ -47,6 +47,7 @@ from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import Dialect
 from chat2chart.sources.connections import source_connector
 from chat2chart.sources.models import Source
+from chat2chart.sources.objectstore import S3Place
 from chat2chart.sources.querying import sql_run
 
 logger = logging.getLogger(__name__)
@@ -133,8 +134,9 @@ def rollup_sync(*, model: SemanticModel, parsed: Model) -> list[str]:
 
 def rollup_files_forget(*, model: SemanticModel) -> None:
     """Delete the model's rollup files once the transaction deleting the model commits."""
-    folder = rollup_folder(model)
-    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+    store = source_selectors.workspace_store()  # bound to the workspace now, used after the commit
+    prefix = f"rollups/model-{model.pk}"
+    transaction.on_commit(lambda: store.delete_prefix(prefix))
 
 
 def rollup_schedule(*, model: SemanticModel, names: list[str]) -> None:
@@ -195,14 +197,16 @@ def rollup_unavailable(model: SemanticModel, source: Source, row: Rollup | None)
         )
     if row.model_version != model.version:
         return f"it was built for model version {row.model_version}, not {model.version}"
-    if not source_selectors.data_file(row.path).is_file():
+    if not source_selectors.workspace_store().exists(row.path):
         return "its file is missing"
     return None
 
 
-def rollup_file(row: Rollup) -> Path:
-    """The absolute path of a rollup's current file (inside the workspace's data folder)."""
-    return source_selectors.data_file(row.path)
+def rollup_location(row: Rollup) -> tuple[str, S3Place | None]:
+    """What the query worker reads for a rollup's current file: a local path inside the workspace's
+    data folder, or an `s3://` URI under the workspace's prefix with the bucket it is in."""
+    store = source_selectors.workspace_store()
+    return store.location(row.path), store.place()
 
 
 # --- building ---------------------------------------------------------------------------------------
@@ -254,18 +258,22 @@ def rollup_build(*, model: SemanticModel, name: str, parsed: Model, force: bool 
             }
         merged = folder / f"{build_id}.parquet"
         made.append(merged)
-        files = [source_selectors.data_file(p["file"]) for _, p in sorted(built.items())]
+        files = [_local_partition(p["file"]) for _, p in sorted(built.items())]
         total = merge_partitions(files, merged)
+        size_bytes = merged.stat().st_size
+        _store_made(made, folder)
     except (AiserError, OSError) as error:
         for path in made:
             path.unlink(missing_ok=True)
+        if source_selectors.object_storage_is_s3():
+            shutil.rmtree(folder, ignore_errors=True)
         logger.warning("rollup %s of model %s failed: %s", name, model.pk, error)
         Rollup.objects.filter(pk=row.pk).update(
             status=Rollup.Status.FAILED, last_error=str(error)[:2000], build_ms=_since(started)
         )
         row.refresh_from_db()
         return row
-    keep = {merged} | {source_selectors.data_file(p["file"]) for p in built.values()}
+    keep = {_relative(merged)} | {p["file"] for p in built.values()}
     row.refresh_from_db()  # another build may have finished meanwhile: delete what it left current
     _delete_files(row, keep=keep)
     with transaction.atomic():
@@ -280,7 +288,7 @@ def rollup_build(*, model: SemanticModel, name: str, parsed: Model, force: bool 
             path=_relative(merged),
             partitions=built,
             row_count=total,
-            size_bytes=merged.stat().st_size,
+            size_bytes=size_bytes,
             refresh_key_value=key_value or "",
             refresh_key_checked_at=timezone.now(),
             last_refresh_at=timezone.now(),
@@ -294,7 +302,7 @@ def rollup_build(*, model: SemanticModel, name: str, parsed: Model, force: bool 
 def _still_good(old: dict[str, Any], part: Partition) -> bool:
     """A partition built after its range closed holds all its rows for good."""
     built_at = datetime.fromisoformat(old["built_at"]).replace(tzinfo=None)
-    exists = source_selectors.data_file(old["file"]).is_file()
+    exists = source_selectors.workspace_store().exists(old["file"])
     return exists and built_at >= part.end
 
 
@@ -304,7 +312,10 @@ def _build_partition(plan: RollupPlan, source: Source, part: Partition | None, o
     columns = [c.column for c in plan.columns]
     if source.is_stored:
         compiled = compile_build(plan, dialect, tables=tables, partition=part)
-        files = {t.name: str(source_selectors.table_file(t)) for t in source_selectors.source_tables(source)}
+        store = source_selectors.workspace_store()
+        files = {
+            t.name: source_selectors.table_location(t, store) for t in source_selectors.source_tables(source)
+        }
         return build_from_files(
             compiled.sql,
             compiled.params,
@@ -313,6 +324,7 @@ def _build_partition(plan: RollupPlan, source: Source, part: Partition | None, o
             out,
             timeout_s=settings.AISER_QUERY_TIMEOUT_S,
             memory_limit=f"{settings.AISER_QUERY_MEMORY_MB}MB",
+            place=store.place(),
         )
     cap = settings.AISER_QUERY_MAX_ROWS
     compiled = compile_build(
@@ -399,13 +411,32 @@ def _relative(path: Path) -> str:
     return str(path.resolve().relative_to(source_selectors.workspace_data_dir().resolve()))
 
 
-def _delete_files(row: Rollup, *, keep: set[Path]) -> None:
-    paths = [row.path] if row.path else []
-    paths += [p["file"] for p in (row.partitions or {}).values() if p.get("file")]
-    for relative in paths:
-        path = source_selectors.data_file(relative)
-        if path not in keep:
-            path.unlink(missing_ok=True)
+def _local_partition(key: str) -> Path:
+    """A local file for partition `key` to merge: built just now in the build folder, or (object
+    storage, a partition kept from an earlier build) downloaded to the same place in scratch."""
+    path = source_selectors.data_file(key)
+    if not path.is_file() and source_selectors.object_storage_is_s3():
+        source_selectors.workspace_store().fetch(key, source_selectors.workspace_data_dir())
+    return path
+
+
+def _store_made(made: list[Path], folder: Path) -> None:
+    """Put the files this build made in the workspace's store; on object storage the local build
+    folder (with any downloaded partitions) is removed afterwards."""
+    store = source_selectors.workspace_store()
+    for path in made:
+        store.put_file(path, _relative(path))
+    if source_selectors.object_storage_is_s3():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _delete_files(row: Rollup, *, keep: set[str]) -> None:
+    keys = [row.path] if row.path else []
+    keys += [p["file"] for p in (row.partitions or {}).values() if p.get("file")]
+    store = source_selectors.workspace_store()
+    for key in keys:
+        if key not in keep:
+            store.delete(key)
 
 
 def _since(started: float) -> float:

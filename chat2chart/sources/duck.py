@@ -23,6 +23,7 @@ import duckdb
 from chat2chart.core.errors import QueryError
 from chat2chart.sources.drivervalues import duckdb_column_type
 from chat2chart.sources.duckpool import DatabaseSpec, PoolScope, close_databases, process_pool
+from chat2chart.sources.objectstore import S3_SCHEME, S3Place
 from chat2chart.sources.results import QueryResult
 from chat2chart.sources.rowcap import ResultLimits, fetch_capped, memory_message, timeout_message
 
@@ -63,6 +64,7 @@ def run_duckdb(
     threads: int = DEFAULT_THREADS,
     scope: PoolScope | None = None,
     fresh: bool = False,
+    place: S3Place | None = None,
 ) -> QueryResult:
     """Run `sql` (one SELECT, `?` or `$n` placeholders bound from `params`) over `tables`.
 
@@ -72,11 +74,12 @@ def run_duckdb(
     `scope` (organisation, source, version) names whose data this is: the database is reused only
     for the same scope and files, and a newer version of the source evicts the older one's.
     `fresh` builds a single-use database and closes it afterwards (the path before pooling).
+    A table's file may be an `s3://` URI in `place`'s bucket (object storage; see duckpool).
     Raises QueryError (code "out_of_memory" when DuckDB hit `memory_limit` or the process limit).
     """
     _check_single_select(sql, tables)
     limits = ResultLimits(max_rows=max_rows, max_bytes=max_bytes, max_cell_bytes=max_cell_bytes)
-    spec = DatabaseSpec.of(scope, tables, memory_limit=memory_limit, threads=threads)
+    spec = DatabaseSpec.of(scope, tables, memory_limit=memory_limit, threads=threads, place=place)
     pool = process_pool()
     database, _ = pool.take(spec, fresh=fresh)
     try:
@@ -225,5 +228,9 @@ def _clean_message(exc: BaseException, tables: dict[str, str]) -> str:
     message = str(exc).strip()
     for name, path in tables.items():
         message = message.replace(str(path), name)
+        if str(path).startswith(S3_SCHEME):
+            bucket_key = str(path).removeprefix(S3_SCHEME)  # how pyarrow names an object
+            message = message.replace(bucket_key, name).replace(bucket_key.rsplit("/", 1)[0], "")
+            continue
         message = message.replace(str(Path(path).parent), "")
     return message or "The query failed."

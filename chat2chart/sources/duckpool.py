@@ -24,10 +24,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from chat2chart.core.errors import QueryError
+from chat2chart.sources.objectstore import S3_SCHEME, S3Place, split_uri
 
 DEFAULT_POOL_SIZE = 4
 SPARE_DATABASES = 2
@@ -64,16 +66,25 @@ class DatabaseSpec:
     """Everything a locked database is built from; equal specs may share a database, others never."""
 
     scope: PoolScope
-    tables: tuple[tuple[str, str], ...]  # (table name, Parquet path), sorted by name
+    tables: tuple[tuple[str, str], ...]  # (table name, Parquet path or s3:// URI), sorted by name
     memory_limit: str
     threads: int
+    place: S3Place | None = None  # the bucket of the s3:// tables (object storage)
 
     @classmethod
     def of(
-        cls, scope: PoolScope | None, tables: dict[str, str], *, memory_limit: str, threads: int
+        cls,
+        scope: PoolScope | None,
+        tables: dict[str, str],
+        *,
+        memory_limit: str,
+        threads: int,
+        place: S3Place | None = None,
     ) -> DatabaseSpec:
         """The spec for `tables` (name -> Parquet path) in `scope` (None: the empty scope)."""
-        return cls(scope or PoolScope(), tuple(sorted(tables.items())), memory_limit.strip(), int(threads))
+        return cls(
+            scope or PoolScope(), tuple(sorted(tables.items())), memory_limit.strip(), int(threads), place
+        )
 
 
 @dataclass(eq=False)
@@ -231,8 +242,9 @@ def open_locked_database(spec: DatabaseSpec) -> LockedDatabase:
     """
     conn = _spare_databases.take()
     try:
-        _create_views(conn, spec.tables)
-        conn.execute("SET allowed_paths = ?", [[path for _, path in spec.tables]])
+        _create_views(conn, spec.tables, spec.place)
+        local = [path for _, path in spec.tables if not path.startswith(S3_SCHEME)]
+        conn.execute("SET allowed_paths = ?", [local])
         for statement in (
             "SET TimeZone = 'UTC'",
             f"SET memory_limit = '{checked_size(spec.memory_limit)}'",
@@ -254,15 +266,42 @@ def open_locked_database(spec: DatabaseSpec) -> LockedDatabase:
     return LockedDatabase(spec=spec, conn=conn, catalogue=tuple(catalogue or ()))
 
 
-def _create_views(conn: duckdb.DuckDBPyConnection, tables: tuple[tuple[str, str], ...]) -> None:
+def _create_views(
+    conn: duckdb.DuckDBPyConnection, tables: tuple[tuple[str, str], ...], place: S3Place | None
+) -> None:
     for name, path in tables:
         if not _TABLE_NAME.match(name):
             raise QueryError(f"'{name}' is not a usable table name; use letters, digits and underscores.")
+        if path.startswith(S3_SCHEME):
+            conn.register(name, object_dataset(name, path, place))
+            continue
         if not Path(path).is_file():
             raise QueryError(f"The data of table '{name}' is missing; upload the file again.")
         # A view cannot take bound parameters, so the path goes in as an escaped string literal.
         literal = "'" + str(path).replace("'", "''") + "'"
         conn.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet({literal})')
+
+
+def object_dataset(name: str, uri: str, place: S3Place | None) -> Any:
+    """A pyarrow dataset over exactly the one Parquet object at `uri` (object storage).
+
+    DuckDB's httpfs is not used (it would need a download and external access): Aiser opens the
+    object through pyarrow's S3 filesystem and DuckDB scans the dataset through Arrow, with
+    projection and filter pushdown. The dataset names one object, so a query can read nothing else
+    of the bucket; `enable_external_access` stays off."""
+    import pyarrow.dataset as ds  # here, not at the top: only object storage needs it in the worker
+
+    bucket, key = split_uri(uri)
+    if place is None or bucket != place.bucket or not key:
+        raise QueryError(f"The data of table '{name}' is not in the configured bucket.")
+    try:
+        return ds.dataset(f"{bucket}/{key}", filesystem=place.filesystem(), format="parquet")
+    except FileNotFoundError:
+        raise QueryError(f"The data of table '{name}' is missing; upload the file again.") from None
+    except OSError as error:
+        raise QueryError(
+            f"The data of table '{name}' could not be read from object storage: {error}"
+        ) from None
 
 
 def checked_size(size: str) -> str:

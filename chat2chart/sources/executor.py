@@ -33,6 +33,7 @@ from django.conf import settings
 from chat2chart.core import hooks
 from chat2chart.core.errors import ConnectionFailed, QueryError
 from chat2chart.sources.duckpool import PoolScope
+from chat2chart.sources.objectstore import S3Place
 from chat2chart.sources.query_worker import READY, DatabaseJob, FilesJob, Reply, read_frame, write_frame
 from chat2chart.sources.results import QueryResult
 from chat2chart.sources.rowcap import memory_message, timeout_message
@@ -271,9 +272,12 @@ def run_on_files(
     source_id: int | None = None,
     version: int = 0,
     fresh: bool | None = None,
+    place: S3Place | None = None,
 ) -> QueryResult:
     """Run one SELECT over Parquet `tables` (name -> path) in a locked-down DuckDB in a worker.
 
+    A table's path may be an `s3://` URI in `place`'s bucket (object storage): the worker then
+    reads exactly that object through a pyarrow dataset (see duckpool).
     `source_id` and `version` name the source version the tables belong to: with the workspace in
     scope they key the worker's pooled database, and a new version evicts the old one's. `fresh`
     forces a single-use database (default: only when AISER_DUCKDB_POOL_SIZE is 0).
@@ -297,6 +301,7 @@ def run_on_files(
         memory_limit=f"{max(memory_mb // 2, 64)}MB",
         scope=scope,
         fresh=_duckdb_pool_size() == 0 if fresh is None else fresh,
+        place=place,
     )
     return _result(current_pool().run(job, timeout_s=settings.AISER_QUERY_TIMEOUT_S))
 

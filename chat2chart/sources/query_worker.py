@@ -42,6 +42,7 @@ class FilesJob:
     memory_limit: str  # DuckDB's own limit, below the process limit so it can fail cleanly first
     scope: Any = None  # duckpool.PoolScope: whose data (organisation, source, version); None: files only
     fresh: bool = False  # a single-use database instead of a pooled one (the path before pooling)
+    place: Any = None  # objectstore.S3Place of the `s3://` tables (object storage); None: local files
 
     @property
     def affinity(self) -> str:
@@ -147,6 +148,7 @@ def run_job(job: FilesJob | DatabaseJob) -> Reply:
                 memory_limit=job.memory_limit,
                 scope=job.scope,
                 fresh=job.fresh,
+                place=job.place,
             )
         else:
             limits = ResultLimits(job.max_rows, job.max_bytes, job.max_cell_bytes)

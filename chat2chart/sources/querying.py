@@ -324,11 +324,14 @@ def _log_if_slow(source: Source, sql: str, elapsed_ms: float) -> None:
 def _execute_on(source: Source, sql: str, params: list[Any], tables: list[Any] | None = None) -> QueryResult:
     if source.is_stored:
         stored = selectors.source_tables(source) if tables is None else tables
-        files = {table.name: str(selectors.table_file(table)) for table in stored}
+        store = selectors.workspace_store()
+        files = {table.name: selectors.table_location(table, store) for table in stored}
         if not files:
             raise QueryError(_not_ready_message(source))
         # In a bounded worker process: a runaway query fails alone (see executor).
-        return executor.run_on_files(sql, params, files, source_id=source.pk, version=source.version)
+        return executor.run_on_files(
+            sql, params, files, source_id=source.pk, version=source.version, place=store.place()
+        )
     return executor.run_on_database(source_connector(source), sql, params)
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from chat2chart.core.errors import NotFound, ValidationFailed
+from chat2chart.sources.selectors import store_for_workspace
 from enterprise.backups.models import DeletedOrganization
 from enterprise.backups.services import organization_files_dir
 from enterprise.tenants.models import Domain, Organization
@@ -86,7 +87,9 @@ def organization_purge_due(*, now: datetime | None = None) -> list[str]:
     for deletion in DeletedOrganization.objects.select_related("organization").filter(purge_after__lte=now):
         organization = deletion.organization
         files = organization_files_dir(organization)
+        store = store_for_workspace(organization.schema_name)
         organization.delete()
         shutil.rmtree(files, ignore_errors=True)
+        store.replace_all(None)  # with object storage, every object under the organisation's prefix
         purged.append(organization.slug)
     return purged

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from chat2chart.core.errors import AiserError, ValidationFailed
+from chat2chart.sources.selectors import object_storage_is_s3, store_for_workspace
 from chat2chart.sources.services.versions import files_lock_key
 from enterprise.backups import archive, metrics, postgres, storage
 from enterprise.backups.models import Backup
@@ -72,8 +73,17 @@ def _signing_key() -> bytes:
 
 
 def organization_files_dir(organization: Organization) -> Path:
-    """The organisation's data folder: every Parquet table, upload and rollup it has."""
+    """The organisation's data folder: every Parquet table, upload and rollup it has (local storage)."""
     return Path(settings.MEDIA_ROOT) / organization.schema_name
+
+
+def _files_copy(organization: Organization, folder: Path) -> Path:
+    """A local folder holding every stored file of `organization`: its data folder itself on local
+    storage; with object storage (AISER_OBJECT_STORAGE=s3), its whole prefix downloaded to `folder`."""
+    if not object_storage_is_s3():
+        return organization_files_dir(organization)
+    store_for_workspace(organization.schema_name).fetch_all(folder)
+    return folder
 
 
 @contextmanager
@@ -117,7 +127,7 @@ def backup_org(*, organization: Organization, kind: str = Backup.Kind.MANUAL) ->
             dump_entry = writer.add_file(archive.DUMP_MEMBER, dump)
             dump.unlink()
             files = {}
-            for relative, absolute in archive.files_under(organization_files_dir(organization)):
+            for relative, absolute in archive.files_under(_files_copy(organization, folder / "objects")):
                 try:
                     files[relative] = writer.add_file(archive.FILES_PREFIX + relative, absolute)
                 except FileNotFoundError:
@@ -207,7 +217,7 @@ def start_restore(
         try:
             _restore_database(manifest, organization, unpacked)
             _restore_files(unpacked / "files", organization)
-            tables = _verify(manifest, organization)
+            tables = _verify(manifest, organization, folder)
             _migrate(organization)
         except (BackupFailed, postgres.DatabaseStepFailed) as error:
             _mark(location, Backup.Verified.FAILED)
@@ -273,6 +283,10 @@ def _set_aside(organization: Organization, folder: Path) -> _Aside | None:
     )
     postgres.drop_schema(aside.schema)  # left by an interrupted earlier restore
     postgres.rename_schema(organization.schema_name, aside.schema)
+    if object_storage_is_s3():
+        # The objects stay where they are until the restore replaces them; a copy is kept aside.
+        store_for_workspace(organization.schema_name).fetch_all(aside.files)
+        return aside
     current = organization_files_dir(organization)
     if current.exists():
         shutil.move(current, aside.files)
@@ -284,6 +298,9 @@ def _put_back(organization: Organization, aside: _Aside | None) -> None:
         return
     postgres.drop_schema(organization.schema_name)
     postgres.rename_schema(aside.schema, organization.schema_name)
+    if object_storage_is_s3():
+        store_for_workspace(organization.schema_name).replace_all(aside.files)
+        return
     current = organization_files_dir(organization)
     shutil.rmtree(current, ignore_errors=True)
     if aside.files.exists():
@@ -300,6 +317,9 @@ def _restore_database(manifest: dict[str, Any], organization: Organization, unpa
 
 
 def _restore_files(source: Path, organization: Organization) -> None:
+    if object_storage_is_s3():
+        store_for_workspace(organization.schema_name).replace_all(source if source.is_dir() else None)
+        return
     target = organization_files_dir(organization)
     if target.exists():
         shutil.rmtree(target)
@@ -310,14 +330,14 @@ def _restore_files(source: Path, organization: Organization) -> None:
         target.mkdir()
 
 
-def _verify(manifest: dict[str, Any], organization: Organization) -> dict[str, int]:
+def _verify(manifest: dict[str, Any], organization: Organization, folder: Path) -> dict[str, int]:
     tables = postgres.current_row_counts(organization.schema_name)
     if tables != manifest["tables"]:
         wrong = sorted(
             t for t in set(tables) | set(manifest["tables"]) if tables.get(t) != manifest["tables"].get(t)
         )
         raise BackupFailed(f"Restored row counts differ from the manifest in {wrong[:5]}.")
-    restored = dict(archive.files_under(organization_files_dir(organization)))
+    restored = dict(archive.files_under(_files_copy(organization, folder / "restored")))
     if set(restored) != set(manifest["files"]):
         raise BackupFailed("The restored files differ from the manifest's list.")
     for relative, entry in manifest["files"].items():

@@ -22,6 +22,7 @@ from django.test import Client, override_settings
 
 from tests.semantic.test_api import workbook_bytes
 from tests.sources.fixtures_api import SALES_CSV, post_json, upload_source
+from tests.sources.fixtures_s3 import moto_endpoint, s3  # noqa: F401 - fixtures for the object storage test
 
 # Organisations, and so these modules (they import enterprise models), exist only in the enterprise edition.
 collect_ignore_glob = [] if settings.ENTERPRISE else ["test_*.py"]

@@ -11,6 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.sources.fixtures_s3 import moto_endpoint, s3  # noqa: F401 - fixtures for the object storage tests
+
 
 @pytest.fixture
 def upload(tmp_path: Path) -> Callable[..., Path]:

@@ -178,3 +178,16 @@ def test_rest_settings_are_strictly_typed(alpha, rest_api):
     )
     assert extra.status_code == 400
     assert "method" in error_message(extra)
+
+
+def test_with_object_storage_the_fetched_records_and_table_live_in_the_bucket(alpha, rest_api, s3, settings):
+    from tests.sources.fixtures_s3 import keys_under
+
+    client = alpha.client("editor")
+    source = _create(client, rest_api).json()
+    assert source["status"] == "ready", source["error"]
+    assert run_query(client, source["id"], TOTAL_BY_TEAM).json()["rows"] == [["blue", 120], ["red", 160]]
+    keys = keys_under(s3, f"{settings.AISER_S3_PREFIX}{alpha.workspace_name}/sources/")
+    assert any("/uploads/records-" in key for key in keys)
+    assert any(key.endswith(".parquet") for key in keys)
+    assert not any(p.is_file() for p in settings.MEDIA_ROOT.rglob("*"))

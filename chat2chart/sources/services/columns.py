@@ -69,12 +69,8 @@ def _check_types(source: Source, original_name: str, merged: overrides.Overrides
     """
     if not any(change.get("type") for change in merged.values()):
         return
-    check_in_worker(
-        selectors.data_file(source.upload_path),
-        original_name,
-        overrides=merged,
-        max_blanked_share=MAX_BLANKED_SHARE,
-    )
+    with selectors.stored_file_copy(source.upload_path) as upload:
+        check_in_worker(upload, original_name, overrides=merged, max_blanked_share=MAX_BLANKED_SHARE)
 
 
 def _check_final_names(table: SourceTable, originals: dict[str, str], merged: overrides.Overrides) -> None:

@@ -109,10 +109,38 @@ def source_ingest(
     On failure the source says why (status `failed`, `error`) and its previous tables stay current.
     """
     source = selectors.source_get(source_id)
-    upload = selectors.data_file(upload_path)
     folder = selectors.source_folder(source)
-    if folder is None or not upload.is_relative_to(folder) or not upload.is_file():
+    if folder is None or not upload_path.startswith(f"sources/{source.folder}/"):
         return fail(source, "The uploaded file is missing; upload it again.", discard=None)
+    try:
+        with selectors.stored_file_copy(upload_path) as upload:
+            return _ingest_stored(
+                source,
+                upload,
+                upload_path,
+                folder,
+                original_name=original_name,
+                on_bad_rows=on_bad_rows,
+                overrides=overrides,
+                missing_overrides=missing_overrides,
+            )
+    except FileNotFoundError:
+        return fail(source, "The uploaded file is missing; upload it again.", discard=None)
+
+
+def _ingest_stored(
+    source: Source,
+    upload: Path,
+    upload_path: str,
+    folder: Path,
+    *,
+    original_name: str,
+    on_bad_rows: str,
+    overrides: dict[str, dict[str, Any]] | None,
+    missing_overrides: str,
+) -> Source:
+    """Ingest the local copy `upload` of stored `upload_path` into a new version in `folder` (on
+    object storage a scratch folder: the tables are stored and the folder removed before publishing)."""
     mark_ingesting(source)
     out_dir = folder / f"v-{secrets.token_urlsafe(12)}"
     try:
@@ -151,7 +179,19 @@ def source_ingest(
     except LimitExceeded as error:
         shutil.rmtree(out_dir, ignore_errors=True)
         return fail(source, error.message, discard=upload_path)
+    _store_tables(result.tables, out_dir)
     return publish(source, result.tables, upload_path, config, applied, result.warnings)
+
+
+def _store_tables(tables: list[Any], out_dir: Path) -> None:
+    """Put each new table file in the workspace's store under its key (its path relative to the
+    workspace's data folder); on object storage the local scratch folder is then removed."""
+    store = selectors.workspace_store()
+    root = selectors.workspace_data_dir().resolve()
+    for table in tables:
+        store.put_file(table.parquet_path, str(table.parquet_path.resolve().relative_to(root)))
+    if selectors.object_storage_is_s3():
+        shutil.rmtree(out_dir, ignore_errors=True)
 
 
 class _ProgressWriter:
@@ -176,7 +216,5 @@ def _store_upload(source: Source, upload: Path, original_name: str) -> str:
     (readers such as openpyxl go by it); returns the stored path."""
     extension = Path(original_name).suffix.lower()
     relative = new_upload_path(source, "original") + (extension if extension in FORMAT_BY_EXTENSION else "")
-    target = selectors.data_file(relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(upload), target)
+    selectors.workspace_store().put_file(upload, relative)
     return relative

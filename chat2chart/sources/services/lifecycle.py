@@ -5,7 +5,6 @@ deletion and the re-encryption of stored secrets."""
 from __future__ import annotations
 
 import logging
-import shutil
 from datetime import timedelta
 from typing import Any
 
@@ -110,13 +109,13 @@ def source_refresh(*, source: Source, principal: Principal | None = None) -> Sou
 def source_delete(*, source: Source, principal: Principal) -> None:
     """Delete the source, its tables and every file it stored."""
     require(policy.can_delete_source(principal, source), "You do not have permission to delete this source.")
-    folder = selectors.source_folder(source)
+    prefix = f"sources/{source.folder}" if source.folder else ""
     source_id = source.pk
     with transaction.atomic():
         audit("source.delete", principal, source, name=source.name)
         source.delete()
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+    if prefix:
+        selectors.workspace_store().delete_prefix(prefix)
     logger.info("deleted source %s", source_id)
 
 

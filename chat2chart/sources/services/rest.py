@@ -85,6 +85,7 @@ def rest_refresh(source: Source, principal: Principal | None) -> Source:
     with open(target, "w", encoding="utf-8") as handle:
         for record in records:
             handle.write(json.dumps(record, default=str) + "\n")
+    selectors.workspace_store().put_file(target, relative)  # on object storage: uploaded, local copy removed
     audit("source.refresh", principal, source, records=len(records))
     return source_ingest(
         source_id=source.pk,

@@ -159,7 +159,7 @@ def fail(source: Source, message: str, *, discard: str | None) -> Source:
     `discard` names a stored upload that will never be used (unless it is the current one).
     """
     if discard and discard != source.upload_path:
-        selectors.data_file(discard).unlink(missing_ok=True)
+        selectors.workspace_store().delete(discard)
     if source.tables.filter(is_current=True).exists():
         message = f"{message} The previous version (v{source.version}) is still in use."
     Source.objects.filter(pk=source.pk).update(
@@ -209,15 +209,14 @@ def _prune(source: Source, old_upload: str) -> None:
 
 
 def _remove_superseded(source: Source, old_upload: str) -> None:
+    store = selectors.workspace_store()
     for table in source.tables.filter(is_current=False):
-        path = selectors.table_file(table) if table.parquet_path else None
+        key = table.parquet_path
         table.delete()
-        if path is not None:
-            path.unlink(missing_ok=True)
-            if path.parent.is_dir() and not any(path.parent.iterdir()):
-                path.parent.rmdir()
+        if key:
+            store.delete(key)  # on local storage, also the version's folder once empty
     if old_upload:
-        selectors.data_file(old_upload).unlink(missing_ok=True)
+        store.delete(old_upload)
 
 
 def require(allowed: bool, message: str = "You do not have permission to do this.") -> None:
