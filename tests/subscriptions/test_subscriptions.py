@@ -22,7 +22,7 @@ from django.core import mail
 
 from chat2chart.core.errors import LimitExceeded, ValidationFailed
 from chat2chart.core.principal import Principal
-from chat2chart.subscriptions import services, tasks
+from chat2chart.subscriptions import runs, services, tasks
 from chat2chart.subscriptions.models import Delivery, Subscription, SubscriptionRun
 from chat2chart.subscriptions.render import RenderedWidget
 from chat2chart.subscriptions.services import SubscriptionInput
@@ -207,7 +207,7 @@ def test_a_worker_dying_mid_run_is_resumed_and_sends_nobody_twice(
     alpha: Any, report: Any, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     editor = alpha.users["editor"]
-    real_deliver = services.deliver
+    real_deliver = runs.deliver
     calls: list[str] = []
 
     def dies_on_the_second(**kwargs: Any) -> Any:
@@ -219,10 +219,10 @@ def test_a_worker_dying_mid_run_is_resumed_and_sends_nobody_twice(
     with time_machine.travel(datetime(2026, 5, 4, 5, 0, tzinfo=UTC), tick=False) as clock:
         _subscribe(alpha, report, member_ids=(alpha.users["owner"].pk, editor.pk))
         clock.move_to(datetime(2026, 5, 4, 6, 0, 30, tzinfo=UTC))
-        monkeypatch.setattr(services, "deliver", dies_on_the_second)
+        monkeypatch.setattr(runs, "deliver", dies_on_the_second)
         with pytest.raises(SystemExit):
             _tick(alpha, django_capture_on_commit_callbacks)
-        monkeypatch.setattr(services, "deliver", real_deliver)
+        monkeypatch.setattr(runs, "deliver", real_deliver)
         assert len(mail.outbox) == 1
 
         clock.move_to(datetime(2026, 5, 4, 6, 5, tzinfo=UTC))  # not yet stale: still a live worker's
