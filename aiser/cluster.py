@@ -46,7 +46,7 @@ class ClusterError(Exception):
 def nginx_config(*, listen: str, upstreams: Sequence[str], run_dir: Path) -> str:
     """deploy/nginx.conf filled in: nginx on `listen` ("127.0.0.1:8000") in front of `upstreams`
     ("127.0.0.1:8001", ...), with its pid, logs and temporary files under `run_dir`."""
-    servers = "\n        ".join(f"server {address} max_fails=1 fail_timeout=5s;" for address in upstreams)
+    servers = "\n        ".join(f"server {address} max_fails=3 fail_timeout=5s;" for address in upstreams)
     template = Template(NGINX_TEMPLATE.read_text())
     return template.safe_substitute(LISTEN=listen, UPSTREAM_SERVERS=servers, RUN_DIR=str(run_dir))
 

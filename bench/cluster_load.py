@@ -349,6 +349,8 @@ def main() -> int:
 
                 drive(load_test, target, run, kill=kill_b if run_name == "kill" else None)
                 report(run)
+            errors = (work / "nginx" / "nginx-error.log").read_text(errors="replace").splitlines()
+            print(f"\nnginx's error log ({len(errors)} lines), the last ten:", *errors[-10:], sep="\n  ")
         finally:
             if nginx is not None:
                 nginx.terminate()
