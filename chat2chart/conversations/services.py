@@ -228,7 +228,7 @@ def _ask_steps(
 # --- answering again after a node died ----------------------------------------------------------------
 
 INTERRUPTED = "The server answering this stopped before it finished; run it again."
-_UNANSWERED = {
+_UNANSWERED: dict[str, Any] = {
     "kind": Message.Kind.ANSWER,
     "status": Message.Status.RUNNING,
     "error": "",
