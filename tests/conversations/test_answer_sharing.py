@@ -37,7 +37,7 @@ def conversation(alpha: Any, tmp_path: Any) -> Any:
         committed(_delete_source, alpha, source_id)
 
 
-def _orphan(workspace: Any, conversation_id: int, *, leased: bool) -> int:
+def _orphan(workspace: Any, conversation_id: int, leased: bool) -> int:
     """A question and its answer left `running` by a dead process (older than the lease), or by a live
     one (`leased`: its lease is held); the answer's id."""
     from django.core.cache import cache
@@ -90,14 +90,14 @@ async def _shared(alpha, conversation):
 
 
 def test_an_orphaned_answer_is_answered_again_once_on_the_next_connection(alpha, conversation):
-    answer_id = committed(_orphan, alpha, conversation, leased=False)
+    answer_id = committed(_orphan, alpha, conversation, False)
     asyncio.run(_orphaned(alpha, conversation, answer_id))
     assert committed(_status, alpha, answer_id) == "done"
 
 
 async def _orphaned(alpha, conversation, answer_id):
     first, history = await connected(alpha, conversation)
-    assert [m["status"] for m in history["messages"]] == ["done", "running"]
+    assert {m["role"]: m["status"] for m in history["messages"]} == {"user": "done", "assistant": "running"}
     events = await until_finished(first)
     assert events[-1]["type"] == "done"
     assert events[-1]["message_id"] == answer_id
@@ -108,13 +108,13 @@ async def _orphaned(alpha, conversation, answer_id):
     }
     await first.disconnect()
     again, history = await connected(alpha, conversation)
-    assert [m["status"] for m in history["messages"]] == ["done", "done"]
+    assert {m["role"]: m["status"] for m in history["messages"]} == {"user": "done", "assistant": "done"}
     assert await again.receive_nothing(timeout=1)
     await again.disconnect()
 
 
 def test_an_answer_whose_process_still_holds_its_lease_is_left_running(alpha, conversation):
-    answer_id = committed(_orphan, alpha, conversation, leased=True)
+    answer_id = committed(_orphan, alpha, conversation, True)
     asyncio.run(_leased(alpha, conversation))
     assert committed(_status, alpha, answer_id) == "running"
 
