@@ -12,7 +12,7 @@ export AISER_PORT ?= $(PORT)
 # Resolved once per make invocation, only by the targets that need a database.
 DB_URL = $(or $(DATABASE_URL),$(shell $(PY) -m aiser.devdb url))
 
-.PHONY: install run migrate seed test test-core lint typecheck requirements stop-db clean-data
+.PHONY: install run migrate seed test test-core lint typecheck requirements stop-db clean-data cluster
 
 $(VENV)/.installed: requirements/base.txt requirements/enterprise.txt requirements/dev.txt requirements/models.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -67,3 +67,8 @@ stop-db:
 
 clean-data: stop-db
 	rm -rf .data
+
+# Two web nodes behind nginx, a Celery worker and beat, moto's S3 server, on this machine without Docker
+# (aiser/cluster.py, docs/scaling.md). Needs DATABASE_URL and REDIS_URL: the nodes share them.
+cluster: install
+	$(PY) -m aiser.cluster --port $(PORT)

@@ -11,6 +11,11 @@ A person who may not see the conversation (another organisation, another owner, 
 during the handshake, before anything is sent. Every database call runs through `in_scope`, in the
 connection's organisation; the pipeline runs in a thread of its own and its events are forwarded through
 an asyncio queue. Closing the socket does not cancel the answer: a reconnect shows it finished.
+
+With several web nodes (docs/scaling.md) the connection also joins its conversation's channel-layer group:
+answers asked elsewhere (another node, the HTTP API) stream to it as they are made (broadcast.py), and an
+answer orphaned by a node that died is answered again by the first connection that opens the
+conversation after its lease lapsed, in the same message, so the client receives the finished answer.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ import asyncio
 import json
 import logging
 import threading
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from chat2chart.conversations import selectors, services
+from chat2chart.conversations import broadcast, selectors, services
 from chat2chart.conversations.events import (
     ConversationBody,
     ErrorEvent,
@@ -33,6 +40,7 @@ from chat2chart.conversations.events import (
     MessageBody,
     dump_event,
 )
+from chat2chart.conversations.models import Message
 from chat2chart.conversations.pipeline import UNEXPECTED
 from chat2chart.core.asyncdb import in_scope
 from chat2chart.core.errors import AiserError, NotFound
@@ -52,14 +60,25 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         self.answer_ended = False  # the current answer's terminal event has been sent
         self.cancelled = threading.Event()
         self.closed = False
+        # Joined before the history is read, so an answer finishing in between is seen by one or the other.
+        self.group = await in_scope(self.scope, broadcast.group_name)(self.conversation_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
         history = await in_scope(self.scope, self._history)()
         if history is None:
+            self.closed = True
+            await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.close(code=REFUSED)  # before accept: the handshake is refused, nothing is sent
             return
         await self.accept()
         await self.send_json(history)
+        orphan = await in_scope(self.scope, self._claim_orphan)()
+        if orphan is not None:
+            self.cancelled = threading.Event()
+            self.answering = asyncio.create_task(self._answer(partial(self._resume, orphan)))
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
         self.closed = True
         if self.answering is not None:
             # Let the answer finish and be saved, so the next connection shows it.
@@ -99,7 +118,16 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.cancelled = threading.Event()
         self.answer_ended = False
-        self.answering = asyncio.create_task(self._answer(str(content.get("content") or ""), follows))
+        question = str(content.get("content") or "")
+        self.answering = asyncio.create_task(
+            self._answer(lambda cancelled, emit: self._ask(question, cancelled, emit, follows))
+        )
+
+    async def answer_event(self, message: dict[str, Any]) -> None:
+        """An answer event published to the conversation's group (broadcast.py), unless this connection
+        asked the question itself (it already sent it)."""
+        if message.get("origin") != self.channel_name:
+            await self._send(message["event"])
 
     # --- in the organisation's schema ------------------------------------------------------------
 
@@ -136,6 +164,38 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         )
         return dump_event(history)
 
+    def _claim_orphan(self) -> int | None:
+        """The conversation's latest answer, when a dead process left it unfinished and this connection
+        won the claim to answer it again."""
+        principal = self._principal()
+        if principal is None:
+            return None
+        conversation = selectors.conversation_get(conversation_id=self.conversation_id, principal=principal)
+        latest = selectors.message_list(conversation).filter(role=Message.Role.ASSISTANT).last()
+        if latest is not None and broadcast.claim_orphan(latest):
+            return latest.pk
+        return None
+
+    def _resume(self, message_id: int, cancelled: threading.Event, emit: Any) -> None:
+        try:
+            principal = self._principal()
+            if principal is None:
+                raise NotFound("Sign in again to see this answer.")
+            conversation = selectors.conversation_get(
+                conversation_id=self.conversation_id, principal=principal
+            )
+            message = selectors.message_get(conversation=conversation, message_id=message_id)
+            events = services.answer_resume_events(
+                message=message, principal=principal, cancel=cancelled.is_set
+            )
+            for event in events:
+                emit(event)
+        except AiserError as error:
+            emit(dump_event(ErrorEvent(code=error.code, message=error.message, message_id=message_id)))
+        except Exception:
+            logger.exception("answering again on conversation %s failed", self.conversation_id)
+            emit(dump_event(ErrorEvent(code="server_error", message=UNEXPECTED, message_id=message_id)))
+
     def _ask(self, text: str, cancelled: threading.Event, emit: Any, follows: int | None = None) -> None:
         try:
             principal = self._principal()
@@ -160,7 +220,9 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
 
     # --- forwarding ------------------------------------------------------------------------------
 
-    async def _answer(self, text: str, follows: int | None = None) -> None:
+    async def _answer(self, work: Callable[[threading.Event, Any], None]) -> None:
+        """Run `work(cancelled, emit)` (asking or answering again) in a thread of its own and forward its
+        events to the socket."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -168,8 +230,9 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             loop.call_soon_threadsafe(queue.put_nowait, event)
 
         def run() -> None:
+            broadcast.origin.set(self.channel_name)  # this connection sends the events itself
             try:
-                self._ask(text, cancelled, emit, follows)
+                work(cancelled, emit)
             finally:
                 emit(_END)
 

@@ -25,7 +25,7 @@ from django.db import transaction
 
 from chat2chart.analytics.findings import AnalyticsError
 from chat2chart.charts.spec import ChartSpec
-from chat2chart.conversations import selectors
+from chat2chart.conversations import broadcast, selectors
 from chat2chart.conversations.analysis import AnalysisAnswer, analyse
 from chat2chart.conversations.analysis_words import reworded
 from chat2chart.conversations.coverage import data_coverage
@@ -344,8 +344,28 @@ def run_steps(
     one terminal event.
 
     The assistant message is saved with its final status (done, error or cancelled), whatever the
-    steps filled in, its latency and what the model cost.
+    steps filled in, its latency and what the model cost. While it runs the answer holds its lease, and
+    each event is also published to the conversation's group, for websockets on other nodes
+    (broadcast.py).
     """
+    with broadcast.lease(message.pk):
+        events = _checked_events(message, steps, cancel=cancel)
+        try:
+            while True:
+                try:
+                    event = next(events)
+                except StopIteration as stop:
+                    answered: Message = stop.value
+                    return answered
+                broadcast.publish(message.conversation_id, event)
+                yield event
+        finally:
+            events.close()
+
+
+def _checked_events(
+    message: Message, steps: Steps, *, cancel: Cancel | None = None
+) -> Generator[Event, None, Message]:
     started = time.perf_counter()
     try:
         if cancel and cancel():

@@ -225,6 +225,67 @@ def _ask_steps(
     )
 
 
+# --- answering again after a node died ----------------------------------------------------------------
+
+INTERRUPTED = "The server answering this stopped before it finished; run it again."
+_UNANSWERED: dict[str, Any] = {
+    "kind": Message.Kind.ANSWER,
+    "status": Message.Status.RUNNING,
+    "error": "",
+    "plan": None,
+    "query": None,
+    "sql": "",
+    "result": None,
+    "chart_spec": None,
+    "chart_option": None,
+    "alternatives": [],
+    "narrative": "",
+    "suggestions": [],
+}
+
+
+def answer_resume_events(
+    *, message: Message, principal: Principal, cancel: Cancel | None = None
+) -> Generator[Event, None, Message]:
+    """Answer again, in the same assistant message, a question whose answer was orphaned: the process
+    answering it died (see `broadcast.claim_orphan`, which the caller must have won). The events end as an
+    ordinary answer's do, so a client that saw the first half receives the finished message by its id.
+
+    An orphaned re-run (an edited query or SQL, not kept apart from the answer) is not run again: it ends
+    with an `error` event saying so. Raises Forbidden when `principal` may not ask in the conversation."""
+    conversation = message.conversation
+    _require(policy.can_ask_in_conversation(principal, conversation), ASK_REFUSED)
+    question = message.reply_to
+    with transaction.atomic():
+        for field, value in _UNANSWERED.items():
+            setattr(message, field, list(value) if isinstance(value, list) else value)
+        message.save()
+        hooks.record_audit(
+            action="conversation.answer_resume",
+            actor=principal,
+            target_type="conversation",
+            target_id=conversation.pk,
+            data={"message": message.pk},
+        )
+    if message.rerun_of_id is not None or question is None:
+        return run_steps(message, _interrupted_steps(), cancel=cancel)
+    earlier = (
+        conversation.messages.filter(role=Message.Role.ASSISTANT, pk__lt=message.pk)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    history = selectors.plan_history(conversation, follows=earlier) if earlier else []
+    table = selectors.conversation_table(conversation)
+    steps = _ask_steps(message, question.content, table=table, principal=principal, history=history)
+    return run_steps(message, steps, cancel=cancel)
+
+
+def _interrupted_steps() -> Steps:
+    raise ValidationFailed(INTERRUPTED)
+    yield  # a generator: the error surfaces as the answer's `error` event
+
+
 # --- re-running --------------------------------------------------------------------------------------
 
 
