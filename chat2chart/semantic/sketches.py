@@ -29,12 +29,14 @@ def relative_error(*, standard_deviations: int = 2) -> float:
     return abs(ds.hll_sketch.get_rel_err(True, True, LG_K, standard_deviations))
 
 
-def sketch_of(values: Iterable[Any]) -> bytes:
-    """The serialised HLL sketch of `values` (None left out; values hashed as their text)."""
+def sketch_of(values: Iterable[Any], *, plain: bool = False) -> bytes:
+    """The serialised HLL sketch of `values` (None left out). Whole numbers hash as integers (5.0 and
+    5 are one value), other values as their text; `plain` says they are already ints or strings."""
     sketch = ds.hll_sketch(LG_K, _TYPE)
+    update = sketch.update
     for value in values:
         if value is not None:
-            sketch.update(_text(value))
+            update(value if plain else _canonical(value))
     return bytes(sketch.serialize_compact())
 
 
@@ -58,20 +60,29 @@ def attach_sketches(
     if not key_columns:
         keys = [()] * table.num_rows
     for column, path in values.items():
-        grouped: dict[tuple[Any, ...], list[Any]] = {}
         read = pq.read_table(path)
         names = read.column_names
-        key_lists = [read.column(name).to_pylist() for name in names[:-1]]
-        for position, value in enumerate(read.column(names[-1]).to_pylist()):
-            grouped.setdefault(tuple(k[position] for k in key_lists), []).append(value)
-        blobs = [sketch_of(grouped.get(key, [])) for key in keys]
+        kind = read.schema.field(names[-1]).type
+        plain = pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        if len(names) == 1:  # no key columns: one group of every value
+            grouped = {(): read.column(names[0]).to_pylist()}
+        else:
+            lists = read.group_by(names[:-1], use_threads=False).aggregate([(names[-1], "list")])
+            found = zip(*(lists.column(name).to_pylist() for name in names[:-1]), strict=True)
+            grouped = dict(zip(found, lists.column(f"{names[-1]}_list").to_pylist(), strict=True))
+        blobs = [sketch_of(grouped.get(key, []), plain=plain) for key in keys]
         table = table.append_column(column, pa.array(blobs, pa.binary()))
     table = table.select(list(columns))
     pq.write_table(table, out)
     return table.num_rows
 
 
-def _text(value: Any) -> str:
+def _canonical(value: Any) -> int | str:
+    """Whole numbers hash as integers (5.0 and 5 are one value), everything else as its text."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return value
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # 5.0 from one engine and 5 from another are one value
+        return int(value)
     return str(value)
