@@ -179,7 +179,7 @@ def _with_analysis(model: Model, plan: AskedPlan, kind: str, granularity: str | 
         query = query.model_copy(
             update={
                 "dimensions": [
-                    DimensionRef(member=member, granularity=granularity or "month"),
+                    DimensionRef.model_validate({"member": member, "granularity": granularity or "month"}),
                     *query.dimensions,
                 ]
             }

@@ -317,9 +317,7 @@ def _build_partition(plan: RollupPlan, source: Source, part: Partition | None, o
         for column, _ in plan.sketch_queries:
             path = out.with_name(f"{out.stem}.{column}.values.parquet")
             _build_rows(
-                lambda dialect, tables, schema, cap, column=column: compile_sketch_values(
-                    plan, column, dialect, tables=tables, schema=schema, partition=part, max_rows=cap
-                ),
+                functools.partial(_sketch_values, plan, column, part),
                 source,
                 [*plan.key_columns, "v"],
                 path,
@@ -329,6 +327,20 @@ def _build_partition(plan: RollupPlan, source: Source, part: Partition | None, o
     finally:
         for path in values.values():
             path.unlink(missing_ok=True)
+
+
+def _sketch_values(
+    plan: RollupPlan,
+    column: str,
+    part: Partition | None,
+    dialect: Dialect,
+    tables: dict[str, TableInfo],
+    schema: str | None,
+    cap: int,
+) -> CompiledQuery:
+    return compile_sketch_values(
+        plan, column, dialect, tables=tables, schema=schema, partition=part, max_rows=cap
+    )
 
 
 def _build_rows(
