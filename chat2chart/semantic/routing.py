@@ -4,9 +4,9 @@
 Rules (as Cube's pre-aggregation matching, made strict): sums, counts, minimums and maximums are
 re-aggregated; an average is its stored sum over its stored count; an exact count distinct only from
 a rollup at exactly the query's grain; an approximate one from any grain it rolls up from when the
-rollup stores it as HLL sketches (merged outside SQL, see `sketches.py` and `answers.py`); every
-dimension, filter and segment must use the rollup's
-dimensions; a coarser time bucket (month) is rolled up from a finer one (day) that nests in it;
+rollup stores it as HLL sketches (merged outside SQL, see `sketch_answers.py`); every dimension,
+filter and segment must use the rollup's dimensions; a coarser time bucket (month) is rolled up from a
+finer one (day) that nests in it;
 a filter on the time dimension only as `gte`/`lt` at a bucket boundary (or a null test). Rolling
 windows are never routed. Among the rollups that answer, the one with fewest rows wins.
 The routed query is an ordinary model query over a one-cube model of the rollup file.
