@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Benchmark of rollups (pre-aggregations): a month-by-region query answered from a daily rollup
 against the same model query on the raw table, the rollup's build time, the compile overhead of a
-three-cube join query, and a check that both answers are identical.
+three-cube join query, and a check that both answers are identical; then an approximate count distinct
+(distinct customers) stored as HyperLogLog sketches in a daily rollup and merged into months and years,
+against the exact and the approximate count distinct on the raw table (time and relative error).
 
 Run: `.venv/bin/python bench/rollup_bench.py [--rows 10000000] [--repeat 9]`. No database needed: the
 table is generated to Parquet (as in bench/query_bench.py), the rollup is built by the same code the
@@ -28,8 +30,10 @@ import duckdb  # noqa: E402
 from chat2chart.semantic.compile import compile_model_query  # noqa: E402
 from chat2chart.semantic.materialise import build_from_files  # noqa: E402
 from chat2chart.semantic.query import ModelQuery  # noqa: E402
-from chat2chart.semantic.rollups import compile_build, rollup_plans  # noqa: E402
+from chat2chart.semantic.rollups import RollupPlan, compile_build, compile_sketch_values, rollup_plans  # noqa: E402
 from chat2chart.semantic.routing import ROLLUP_CUBE, Candidate, route_query  # noqa: E402
+from chat2chart.semantic.sketch_answers import answer_from_sketches  # noqa: E402
+from chat2chart.semantic.sketches import attach_sketches, relative_error  # noqa: E402
 from chat2chart.semantic.yaml_io import load_model  # noqa: E402
 from chat2chart.sources.duck import run_duckdb  # noqa: E402
 
@@ -46,6 +50,8 @@ cubes:
       - {name: average_revenue, type: avg, sql: revenue}
       - {name: smallest, type: min, sql: quantity}
       - {name: largest, type: max, sql: quantity}
+      - {name: customers_approx, type: count_distinct_approx, sql: customer}
+      - {name: customers_exact, type: count_distinct, sql: customer}
     dimensions:
       - {name: order_id, type: number, primary_key: true}
       - {name: region, type: string}
@@ -53,6 +59,11 @@ cubes:
     pre_aggregations:
       - name: by_day
         measures: [count, revenue, average_revenue, smallest, largest]
+        dimensions: [region]
+        time_dimension: order_date
+        granularity: day
+      - name: customers_by_day
+        measures: [customers_approx]
         dimensions: [region]
         time_dimension: order_date
         granularity: day
@@ -147,7 +158,7 @@ def main() -> None:
     args = parser.parse_args()
 
     model = load_model(MODEL)
-    (plan,) = rollup_plans(model)
+    plan, sketched = rollup_plans(model)
     with tempfile.TemporaryDirectory(prefix="rollup-bench-") as folder:
         table, rollup = Path(folder) / "orders.parquet", Path(folder) / "rollup.parquet"
         started = time.perf_counter()
@@ -206,6 +217,59 @@ def main() -> None:
         print(f"compile, three-cube join query: {each:.2f} ms of CPU time each (mean of 500)")
         route_times, _ = timed(lambda: route_query(model, THREE_CUBES, [Candidate(plan, int(stored))]), 500)
         print(line("routing decision (refused: joined dimensions)", route_times))
+        hll(model, sketched, table, Path(folder), args)
+
+
+def build_sketched(plan: RollupPlan, table: Path, out: Path) -> int:
+    """The rollup with its HLL sketches, as rollup_services builds it: rows, then each sketch column."""
+    files = {"orders": str(table)}
+    build = compile_build(plan, "duckdb")
+    build_from_files(
+        build.sql, build.params, files, [c.column for c in plan.built_columns], out, timeout_s=600
+    )
+    values = {}
+    for column, _ in plan.sketch_queries:
+        compiled = compile_sketch_values(plan, column, "duckdb")
+        path = out.with_name(f"{column}.values.parquet")
+        build_from_files(compiled.sql, compiled.params, files, [*plan.key_columns, "v"], path, timeout_s=600)
+        values[column] = path
+    return attach_sketches(out, plan.key_columns, values, [c.column for c in plan.columns])
+
+
+def hll(model: object, plan: RollupPlan, table: Path, folder: Path, args: argparse.Namespace) -> None:
+    """Distinct customers by month x region and by year from HLL sketches, against the raw table."""
+    rollup = folder / "sketches.parquet"
+    build_times, stored = timed(lambda: build_sketched(plan, table, rollup), args.builds)
+    size_kb = rollup.stat().st_size / 1024
+    print(line(f"HLL rollup build ({stored:,} rows, {size_kb:,.0f} KB)", build_times))
+    print(f"HLL error bound (2 standard deviations, merged sketches): {100 * relative_error():.2f} %")
+    for grain, dims in (("month", ["orders.region"]), ("year", [])):
+        shape = {"dimensions": [{"member": "orders.order_date", "granularity": grain}, *dims]}
+        exact_query = ModelQuery.model_validate({**shape, "measures": ["orders.customers_exact"]})
+        approx_query = ModelQuery.model_validate({**shape, "measures": ["orders.customers_approx"]})
+
+        def raw(query: ModelQuery = exact_query) -> list[list[object]]:
+            compiled = compile_model_query(model, query, "duckdb", max_rows=100_000)  # type: ignore[arg-type]
+            rows = run_duckdb(compiled.sql, compiled.params, {"orders": str(table)}, **LIMITS).rows
+            return sorted(rows, key=str)
+
+        def merged(query: ModelQuery = approx_query) -> list[list[object]]:
+            route = route_query(model, query, [Candidate(plan, int(stored))])  # type: ignore[arg-type]
+            assert route.rollup is not None, route.explain()
+            columns = compile_model_query(model, query, "duckdb", max_rows=100_000).columns  # type: ignore[arg-type]
+            rows, _ = answer_from_sketches(query, route, columns, rollup, max_rows=100_000, timeout_s=600)
+            return sorted(rows, key=str)
+
+        exact_times, exact_rows = timed(raw, args.repeat)
+        approx_times, approx_rows = timed(lambda query=approx_query: raw(query), args.repeat)
+        merged_times, merged_rows = timed(merged, args.repeat)
+        label = f"distinct customers by {grain}{' x region' if dims else ''}"
+        print(line(f"{label}, exact, raw table", exact_times))
+        print(line(f"{label}, approx_count_distinct, raw table", approx_times))
+        print(line(f"{label}, merged HLL sketches", merged_times))
+        for name, rows in (("approx_count_distinct", approx_rows), ("merged HLL sketches", merged_rows)):
+            errors = [abs(a[-1] - e[-1]) / e[-1] for a, e in zip(rows, exact_rows, strict=True)]
+            print(f"  {name}: {len(rows)} groups, largest relative error {100 * max(errors):.2f} %")
 
 
 if __name__ == "__main__":

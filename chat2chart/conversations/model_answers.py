@@ -7,40 +7,48 @@ model, or when the words are not all members, the table's planner answers as bef
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import pydantic
+
+from chat2chart.analytics.findings import AnalyticsError
+from chat2chart.conversations.analysis import analyse
 from chat2chart.conversations.drawing import draw, recommended
 from chat2chart.conversations.events import PlanEvent, SuggestionsEvent
+from chat2chart.conversations.member_bridge import MemberBridge
+from chat2chart.conversations.model_questions import AskedPlan, read_model_question
 from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.narrative_shapes import format_number, number_of
 from chat2chart.conversations.pipeline import Steps, chart_step, narrative_steps, result_steps, status
-from chat2chart.conversations.planner.members import (
-    MemberPlan,
-    member_values,
-    model_cube_for_table,
-    plan_with_members,
-)
+from chat2chart.conversations.planner import Plan
+from chat2chart.conversations.planner.members import MemberPlan, member_values, model_cube_for_table
 from chat2chart.core.errors import AiserError
 from chat2chart.core.principal import Principal
 from chat2chart.semantic import selectors as semantic_selectors
 from chat2chart.semantic import services as semantic_services
 from chat2chart.semantic.model import Model
 from chat2chart.semantic.models import SemanticModel
+from chat2chart.semantic.query import ModelQuery
 from chat2chart.semantic.results import titled_result
 from chat2chart.semantic.yaml_io import load_model
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.results import ResultSet
+from chat2chart.workspaces.selectors import workspace_clock
 
 logger = logging.getLogger(__name__)
 _ADDITIVE = frozenset({"sum", "count", "count_distinct"})
 
 
 def member_plan_for(
-    question: str, conversation: Conversation
-) -> tuple[SemanticModel, Model, MemberPlan] | None:
+    question: str, conversation: Conversation, *, before: int | None = None
+) -> tuple[SemanticModel, Model, AskedPlan] | None:
     """The first model (by name) with a cube on the conversation's table that plans `question` from
-    its members; None when no model covers the table or none resolves every word."""
+    its members (with its periods, its analysis, or as a follow-up of the conversation's last answer
+    when that answer, before message `before`, came from the same model); None when no model covers
+    the table or none resolves every word."""
     tables: dict[str, TableInfo] | None = None
+    last = _last_answer(conversation, before)
     for stored in semantic_selectors.semantic_model_list():
         model = _usable(stored)
         if model is None:
@@ -51,10 +59,30 @@ def member_plan_for(
         if tables is None:  # read once, and only when a model covers the table
             tables = {t.name: t for t in source_selectors.source_catalogue(conversation.source_id)}
         values = member_values(model, tables, source_id=conversation.source_id)
-        plan = plan_with_members(question, model, cube=cube, values=values)
+        previous = _previous_plan(last, stored)
+        plan = read_model_question(
+            question, model, cube=cube, values=values, previous=previous, today=workspace_clock().today
+        )
         if plan is not None:
             return stored, model, plan
     return None
+
+
+def _last_answer(conversation: Conversation, before: int | None) -> Message | None:
+    answers = conversation.messages.filter(role=Message.Role.ASSISTANT, status=Message.Status.DONE)
+    if before is not None:
+        answers = answers.filter(pk__lt=before)
+    return answers.order_by("-pk").first()
+
+
+def _previous_plan(last: Message | None, stored: SemanticModel) -> AskedPlan | None:
+    """The last answer's plan when it came from `stored` (a follow-up builds on it), else None."""
+    if last is None or not isinstance(last.plan, dict) or last.plan.get("model") != stored.pk:
+        return None
+    try:
+        return AskedPlan.model_validate({k: v for k, v in last.plan.items() if k != "model"})
+    except pydantic.ValidationError:  # a plan of an older shape: the question stands alone
+        return None
 
 
 def _usable(stored: SemanticModel) -> Model | None:
@@ -74,9 +102,10 @@ def _usable(stored: SemanticModel) -> Model | None:
 
 
 def member_answer_steps(
-    message: Message, stored: SemanticModel, model: Model, plan: MemberPlan, *, principal: Principal
+    message: Message, stored: SemanticModel, model: Model, plan: AskedPlan, *, principal: Principal
 ) -> Steps:
-    """Run `plan`'s model query as `principal`, then draw and describe it with the model's words."""
+    """Run `plan`'s model query as `principal`, then draw and describe it with the model's words (or
+    hand the series to the analytics engine when the plan asks for an analysis)."""
     query = plan.query.model_dump(mode="json", exclude_defaults=True)
     message.planner = plan.planner
     message.plan = {**plan.model_dump(mode="json"), "model": stored.pk}
@@ -90,6 +119,9 @@ def member_answer_steps(
         query=message.query,
     )
     yield status("querying", message)
+    if plan.analysis is not None:
+        yield from _analysis_steps(message, stored, model, plan, principal=principal)
+        return
     answer = semantic_services.semantic_query_run(model=stored, query=query, principal=principal)
     response = titled_result(answer, model, plan.query)
     yield from result_steps(message, response)
@@ -101,6 +133,64 @@ def member_answer_steps(
     yield from narrative_steps(message, member_narrative(plan, response))
     message.suggestions = []
     yield SuggestionsEvent(suggestions=[])
+
+
+def _analysis_steps(
+    message: Message, stored: SemanticModel, model: Model, plan: AskedPlan, *, principal: Principal
+) -> Steps:
+    """The measure's series drawn by the analytics engine (forecast, unusual values, trend, what
+    changed), every query it runs answered through the model (`MemberBridge`)."""
+
+    def answer(model_query: ModelQuery) -> dict[str, Any]:
+        return semantic_services.semantic_query_run(
+            model=stored, query=model_query.model_dump(mode="json"), principal=principal
+        )
+
+    others = [ref.member for ref in plan.query.dimensions if ref.granularity is None]
+    if plan.analysis in ("drivers", "insights") and not others:
+        others = _breakdown_members(model, plan)
+    bridge = MemberBridge(model, plan.query, label=stored.name, answer=answer, extra=[], also=tuple(others))
+    table_query = bridge.table_query()
+    timed = next(d for d in table_query.dimensions if d.granularity is not None)
+    series = table_query.model_copy(
+        update={"measures": table_query.measures[:1], "dimensions": [timed], "order": [], "limit": None}
+    )
+    engine_plan = Plan(
+        intent="trend",
+        query=series,
+        chart_type="line",
+        explanation=plan.explanation,
+        title=plan.title,
+        analysis=plan.analysis,  # type: ignore[arg-type]
+        analysis_options={"dimensions": [bridge.title_of(m) for m in others], "numeric": []},
+        horizon=plan.horizon,
+        horizon_unit=plan.horizon_unit,
+    )
+    response = bridge.run(series)
+    yield from result_steps(message, response)
+    yield status("rendering", message)
+    spec, option = draw(response, preferred=None, fallbacks=["line"], title=plan.title)
+    try:
+        analysed = analyse(engine_plan, response, today=workspace_clock().today, run=bridge.run)
+        option, narrative = (analysed.option or option), analysed.sentence
+    except AnalyticsError as error:
+        narrative = f"{error.message} The chart shows the series as it is."
+    yield chart_step(message, spec, option, [])
+    yield from narrative_steps(message, narrative)
+    message.suggestions = []
+    yield SuggestionsEvent(suggestions=[])
+
+
+def _breakdown_members(model: Model, plan: AskedPlan) -> list[str]:
+    """The text dimensions of the measure's cube and the cubes it joins to directly, to break a
+    change down by when the question names none."""
+    home = model.cube(plan.query.measures[0].split(".")[0])
+    if home is None:
+        return []
+    cubes = [home, *(c for j in home.joins if (c := model.cube(j.name)) is not None)]
+    return [
+        f"{c.name}.{d.name}" for c in cubes for d in c.dimensions if d.type == "string" and not d.primary_key
+    ]
 
 
 def member_narrative(plan: MemberPlan, result: ResultSet) -> str:

@@ -192,7 +192,8 @@ def _ask_steps(
     message: Message, question: str, *, table: TableInfo, principal: Principal, history: list[PlanTurn]
 ) -> Steps:
     yield status("planning", message)
-    modelled = member_plan_for(question, message.conversation)  # None: no model speaks for the table
+    # None: no model speaks for the table.
+    modelled = member_plan_for(question, message.conversation, before=message.pk)
     if modelled is not None:
         yield from member_answer_steps(message, *modelled, principal=principal)
         return

@@ -11,6 +11,7 @@ on orders); a widget whose model has no such dimension is refused rather than sh
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import pydantic
@@ -22,6 +23,7 @@ from chat2chart.charts.spec import ChartSpec, auto_spec
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import ChartError, QueryError, ValidationFailed
 from chat2chart.dashboards.filters import Picked, locked_filters, picked_filters
+from chat2chart.dashboards.member_analysis import member_analysis_widget
 from chat2chart.semantic import selectors as semantic_selectors
 from chat2chart.semantic import services as semantic_services
 from chat2chart.semantic.model import Dimension, Model
@@ -67,20 +69,7 @@ def member_widget_result(
     stored = semantic_selectors.semantic_model_get(model_id=query["model"])
     model = load_model(stored.yaml)
     parsed = _parse({k: v for k, v in query.items() if k != "model"})
-    extra: list[Filter] = []
-    for name, value in sorted(locked.items()):
-        member = dimension_member(model, name)
-        if member is None:
-            raise ValidationFailed(LOCKED_MEMBER_MISSING, code="locked_field_missing")
-        extra += locked_filters({member: value})
-    locked_members = {dimension_member(model, name) for name in locked}
-    not_filtered: list[str] = []
-    for name, value in picked.items():
-        member = dimension_member(model, name)
-        if member is None:
-            not_filtered.append(name)
-        elif member not in locked_members:
-            extra += picked_filters(member, value)
+    extra, not_filtered = _member_filters(model, locked, picked)
     if kind == "kpi":
         over_time = [
             d for d in parsed.dimensions if d.granularity in ("day", "week", "month", "quarter", "year")
@@ -95,6 +84,57 @@ def member_widget_result(
     if theme:
         spec = spec.model_copy(update={"options": spec.options.model_copy(update={"theme": theme})})
     return result, build_option(spec, result, locale=workspace_locale()), not_filtered
+
+
+def member_analysis_result(
+    *,
+    kind: str,
+    query: dict[str, Any],
+    principal: Any,
+    locked: Mapping[str, Any],
+    picked: Mapping[str, Picked],
+    today: date,
+) -> tuple[dict[str, Any], list[str]]:
+    """An analysis widget (forecast, anomalies, drivers, insight) of a member query: the body
+    `analysis_widget` gives (option, insight, data) and the picked fields the model lacks. The locked
+    and picked values limit every query the analysis runs (see `member_analysis`)."""
+    stored = semantic_selectors.semantic_model_get(model_id=query["model"])
+    model = load_model(stored.yaml)
+    parsed = _parse({k: v for k, v in query.items() if k != "model"})
+    extra, not_filtered = _member_filters(model, locked, picked)
+
+    def answer(model_query: ModelQuery) -> dict[str, Any]:
+        return semantic_services.semantic_query_run(
+            model=stored, query=model_query.model_dump(mode="json"), principal=principal
+        )
+
+    body = member_analysis_widget(
+        kind, model=model, label=stored.name, query=parsed, answer=answer, extra=extra, today=today
+    )
+    return body, not_filtered
+
+
+def _member_filters(
+    model: Model, locked: Mapping[str, Any], picked: Mapping[str, Picked]
+) -> tuple[list[Filter], list[str]]:
+    """The locked values (each must be a dimension of the model, else the widget is refused) and the
+    picked ones the model has (a locked field's pick cannot widen it) as member filters, and the
+    picked fields the model lacks."""
+    extra: list[Filter] = []
+    for name, value in sorted(locked.items()):
+        member = dimension_member(model, name)
+        if member is None:
+            raise ValidationFailed(LOCKED_MEMBER_MISSING, code="locked_field_missing")
+        extra += locked_filters({member: value})
+    locked_members = {dimension_member(model, name) for name in locked}
+    not_filtered: list[str] = []
+    for name, value in picked.items():
+        member = dimension_member(model, name)
+        if member is None:
+            not_filtered.append(name)
+        elif member not in locked_members:
+            extra += picked_filters(member, value)
+    return extra, not_filtered
 
 
 def member_filter_values(

@@ -30,7 +30,12 @@ from chat2chart.core.errors import AiserError, ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.dashboards.analysis_widgets import ANALYSIS_KINDS, analysis_widget
 from chat2chart.dashboards.filters import Picked, locked_filters, picked_filters
-from chat2chart.dashboards.member_widgets import is_member_query, member_filter_values, member_widget_result
+from chat2chart.dashboards.member_widgets import (
+    is_member_query,
+    member_analysis_result,
+    member_filter_values,
+    member_widget_result,
+)
 from chat2chart.dashboards.models import Dashboard, Widget
 from chat2chart.dashboards.partial_periods import leave_out_partial_periods
 from chat2chart.sources.catalogue import TableInfo
@@ -324,6 +329,19 @@ def _run(job: _Job, audience: Audience) -> dict[str, Any]:
 
 def _member_widget(widget: Widget, audience: Audience, picked: Mapping[str, Picked]) -> dict[str, Any]:
     """A widget of model members (see `member_widgets`), drawn like the others."""
+    if widget.kind in ANALYSIS_KINDS:
+        try:
+            body, not_filtered = member_analysis_result(
+                kind=str(widget.kind),
+                query=dict(widget.query or {}),
+                principal=audience.principal,
+                locked=audience.locked,
+                picked=picked,
+                today=workspace_clock().today,
+            )
+        except Exception as error:  # each widget fails on its own; see _error
+            return _error(widget, error)
+        return _header(widget) | ({"not_filtered_by": not_filtered} if not_filtered else {}) | body
     try:
         result, option, not_filtered = member_widget_result(
             kind=str(widget.kind),

@@ -24,6 +24,7 @@ from chat2chart.semantic.rollup_services import (
     source_schema,
 )
 from chat2chart.semantic.routing import ROLLUP_CUBE, route_query
+from chat2chart.semantic.sketch_answers import answer_from_sketches
 from chat2chart.sources import executor
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.catalogue import TableInfo
@@ -78,6 +79,43 @@ def _routed(
     raw = compile_model_query(
         model, query, source_dialect(source), tables=tables, schema=source_schema(source), max_rows=max_rows
     )
+    if route.sketches:
+        try:
+            # Sketches are merged in this process: read from a local copy when the rollup is in the bucket.
+            with source_selectors.stored_file_copy(row.path) as rollup_path:
+                merged = answer_from_sketches(
+                    query,
+                    route,
+                    raw.columns,
+                    rollup_path,
+                    max_rows=max_rows,
+                    timeout_s=float(settings.AISER_QUERY_TIMEOUT_S),
+                )
+        except FileNotFoundError:
+            explain = {
+                **explain,
+                "rollup": None,
+                "reason": "answered from the raw tables: the rollup file is missing",
+            }
+            return _raw(model, query, source, explain, principal)
+        except QueryError as error:  # an unreadable rollup file must not cost the answer
+            explain = {
+                **explain,
+                "rollup": None,
+                "reason": f"answered from the raw tables: the rollup failed ({error})",
+            }
+            return _raw(model, query, source, explain, principal)
+        hooks.record_usage("query_run", kind="model_rollup")
+        explain["built_at"] = row.last_refresh_at.isoformat() if row.last_refresh_at else None
+        return {
+            "columns": raw.columns,
+            "rows": merged[0],
+            "sql": "-- merged from HyperLogLog sketches in the rollup file, outside SQL",
+            "truncated": merged[1],
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
+            "total_ms": round((time.perf_counter() - started) * 1000, 2),
+            "explain": explain,
+        }
     compiled = compile_model_query(route.model, route.query, "duckdb", max_rows=max_rows)
     try:
         location, place = rollup_location(row)

@@ -146,3 +146,36 @@ def merge_partitions(parts: list[Path], out: Path) -> int:
         table = pa.concat_tables([pq.read_table(p) for p in parts], promote_options="permissive")
     pq.write_table(table, out)
     return table.num_rows
+
+
+def read_rollup(
+    sql: str, params: list[Any], name: str, path: Path, *, timeout_s: float
+) -> list[tuple[Any, ...]]:
+    """Run one SELECT over the rollup file `path` (as table `name`) in a fresh, locked-down in-process
+    DuckDB and return its rows as DuckDB gives them (bytes stay bytes: the HLL sketches are read here,
+    not through the query workers, whose rows are JSON). Raises QueryError."""
+    conn = duckdb.connect(":memory:")
+    timer = threading.Timer(timeout_s, conn.interrupt)
+    try:
+        literal = "'" + str(path).replace("'", "''") + "'"
+        conn.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet({literal})')
+        conn.execute("SET allowed_paths = ?", [[str(path)]])
+        for statement in (
+            "SET TimeZone = 'UTC'",
+            "SET threads = 1",
+            "SET temp_directory = ''",
+            "SET autoinstall_known_extensions = false",
+            "SET autoload_known_extensions = false",
+            "SET enable_external_access = false",
+            "SET lock_configuration = true",
+        ):
+            conn.execute(statement)
+        timer.start()
+        return conn.execute(sql, params or None).fetchall()
+    except duckdb.InterruptException:
+        raise QueryError(f"reading the rollup took longer than {timeout_s:g} seconds") from None
+    except duckdb.Error as exc:
+        raise QueryError(f"reading the rollup failed: {str(exc).replace(str(path), '<rollup>')}") from None
+    finally:
+        timer.cancel()
+        conn.close()

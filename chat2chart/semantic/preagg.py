@@ -165,7 +165,19 @@ def rollup_notes(model: Model, cube: Cube, agg: PreAggregation) -> list[str]:
     notes = []
     for ref in agg.measures:
         found = _lookup(model, member_name(cube.name, ref))
-        if found is not None and getattr(found, "type", None) in NON_ADDITIVE:
+        kind = getattr(found, "type", None)
+        sketched = kind == "count_distinct_approx" and getattr(found, "sql", None) is not None
+        sketched = (
+            sketched
+            and not getattr(found, "filters", None)
+            and getattr(found, "rolling_window", None) is None
+        )
+        if sketched:
+            notes.append(
+                f"'{ref}' is an approximate count distinct: stored as HyperLogLog sketches, merged for "
+                "coarser grains and fewer dimensions (within about 3 % of the exact count)"
+            )
+        elif found is not None and kind in NON_ADDITIVE:
             notes.append(
                 f"'{ref}' is a count distinct: it is not additive, so this rollup answers it only for "
                 "queries at exactly its own dimensions and granularity"

@@ -18,6 +18,7 @@ import logging
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,18 +34,21 @@ from chat2chart.semantic.model import Dimension, Measure, Model
 from chat2chart.semantic.models import Rollup, SemanticModel
 from chat2chart.semantic.query import ModelQuery, find_typed
 from chat2chart.semantic.rollups import (
+    UNBOUNDED_ROWS,
     Partition,
     RollupPlan,
     compile_build,
+    compile_sketch_values,
     definition_hash,
     partitions_between,
     rollup_plans,
 )
 from chat2chart.semantic.routing import Candidate
+from chat2chart.semantic.sketches import attach_sketches
 from chat2chart.sources import executor
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.catalogue import TableInfo
-from chat2chart.sources.compiler import Dialect
+from chat2chart.sources.compiler import CompiledQuery, Dialect
 from chat2chart.sources.connections import source_connector
 from chat2chart.sources.models import Source
 from chat2chart.sources.objectstore import S3Place
@@ -307,11 +311,60 @@ def _still_good(old: dict[str, Any], part: Partition) -> bool:
 
 
 def _build_partition(plan: RollupPlan, source: Source, part: Partition | None, out: Path) -> int:
+    """Build the rollup's rows (or one partition's) into `out`; an approximate count distinct gets its
+    HLL sketches from a second query of the distinct values per row (see `sketches`)."""
+    built = [c.column for c in plan.built_columns]
+    count = _build_rows(
+        lambda dialect, tables, schema, cap: compile_build(
+            plan, dialect, tables=tables, schema=schema, partition=part, max_rows=cap
+        ),
+        source,
+        built,
+        out,
+    )
+    if not plan.sketch_queries:
+        return count
+    values: dict[str, Path] = {}
+    try:
+        for column, _ in plan.sketch_queries:
+            path = out.with_name(f"{out.stem}.{column}.values.parquet")
+            _build_rows(
+                functools.partial(_sketch_values, plan, column, part),
+                source,
+                [*plan.key_columns, "v"],
+                path,
+            )
+            values[column] = path
+        return attach_sketches(out, plan.key_columns, values, [c.column for c in plan.columns])
+    finally:
+        for path in values.values():
+            path.unlink(missing_ok=True)
+
+
+def _sketch_values(
+    plan: RollupPlan,
+    column: str,
+    part: Partition | None,
+    dialect: Dialect,
+    tables: dict[str, TableInfo],
+    schema: str | None,
+    cap: int,
+) -> CompiledQuery:
+    return compile_sketch_values(
+        plan, column, dialect, tables=tables, schema=schema, partition=part, max_rows=cap
+    )
+
+
+def _build_rows(
+    compile_for: Callable[[Dialect, dict[str, TableInfo], str | None, int], CompiledQuery],
+    source: Source,
+    columns: list[str],
+    out: Path,
+) -> int:
     dialect = source_dialect(source)
     tables = _tables(source)
-    columns = [c.column for c in plan.columns]
     if source.is_stored:
-        compiled = compile_build(plan, dialect, tables=tables, partition=part)
+        compiled = compile_for(dialect, tables, None, UNBOUNDED_ROWS)
         store = source_selectors.workspace_store()
         files = {
             t.name: source_selectors.table_location(t, store) for t in source_selectors.source_tables(source)
@@ -327,9 +380,7 @@ def _build_partition(plan: RollupPlan, source: Source, part: Partition | None, o
             place=store.place(),
         )
     cap = settings.AISER_QUERY_MAX_ROWS
-    compiled = compile_build(
-        plan, dialect, tables=tables, schema=source_schema(source), partition=part, max_rows=cap
-    )
+    compiled = compile_for(dialect, tables, source_schema(source), cap)
     result = executor.run_on_database(source_connector(source), compiled.sql, compiled.params)
     if result.truncated:
         raise QueryError(

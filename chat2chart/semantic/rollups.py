@@ -3,7 +3,10 @@
 
 A rollup's file has one column per rollup dimension (`d0`, `d1`, ...), the time dimension bucketed
 at the rollup's granularity (`t`) and one column per measure (`m0`, ...). An average is stored as
-its sum (`m0_s`) and its count of non-empty values (`m0_c`), so it can be re-aggregated exactly.
+its sum (`m0_s`) and its count of non-empty values (`m0_c`), so it can be re-aggregated exactly. An
+approximate count distinct is stored as a HyperLogLog sketch per row (`m0`, the serialised bytes of an
+Apache DataSketches HLL sketch), built from the distinct values the sketch query returns, so it can be
+merged into coarser grains and fewer dimensions (see `sketches.py`).
 The build query is an ordinary model query over a copy of the model with those helper measures
 added, so joins, fan-out safety, measure filters and dialects are exactly the raw path's.
 """
@@ -18,14 +21,14 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 
 from chat2chart.semantic.compile import compile_model_query
-from chat2chart.semantic.model import Cube, Measure, Model
+from chat2chart.semantic.model import Cube, Dimension, Measure, Model
 from chat2chart.semantic.preagg import PreAggregation, member_name
 from chat2chart.semantic.query import DimensionRef, ModelQuery, find_typed
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.compiler import CompiledQuery, Dialect
 from chat2chart.sources.semantic import Filter
 
-StoredKind = Literal["dimension", "time", "measure", "avg_sum", "avg_count"]
+StoredKind = Literal["dimension", "time", "measure", "avg_sum", "avg_count", "hll"]
 _HELPER = "_rollup_"  # helper measures added to the build model; never visible to people
 UNBOUNDED_ROWS = 10**12  # the file build streams every row; the cap is only the SQL's LIMIT
 
@@ -56,6 +59,18 @@ class RollupPlan:
     columns: tuple[Stored, ...]
     build_model: Model
     build_query: ModelQuery
+    # For each sketch column: the query of the key columns and the distinct values it counts.
+    sketch_queries: tuple[tuple[str, ModelQuery], ...] = ()
+
+    @property
+    def built_columns(self) -> tuple[Stored, ...]:
+        """The columns the build query returns (the sketch columns are added from their own queries)."""
+        return tuple(c for c in self.columns if c.kind != "hll")
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """The columns that identify a row: the dimensions and the time bucket."""
+        return tuple(c.column for c in self.columns if c.kind in ("dimension", "time"))
 
     def column_of(self, member: str, kind: StoredKind) -> str | None:
         """The file column holding `member` as `kind`, or None when the rollup does not store it."""
@@ -85,6 +100,8 @@ def rollup_plan(model: Model, cube: Cube, agg: PreAggregation) -> RollupPlan:
         columns.append(Stored("t", time, "time"))
     build_measures: list[str] = []
     helpers: dict[str, list[Measure]] = {}
+    value_dims: dict[str, list[Dimension]] = {}
+    sketches: list[tuple[str, str]] = []  # (column, owner.helper dimension)
     names = tuple(member_name(cube.name, ref) for ref in agg.measures)
     for j, name in enumerate(names):
         owner, measure = find_typed(model, name, Measure, "measure")
@@ -97,17 +114,34 @@ def rollup_plan(model: Model, cube: Cube, agg: PreAggregation) -> RollupPlan:
                 Stored(f"m{j}_s", name, "avg_sum", "avg"),
                 Stored(f"m{j}_c", name, "avg_count", "avg"),
             ]
+        elif is_sketched(measure):
+            # The distinct values themselves, grouped with the rollup's keys, become one sketch per row.
+            value = Dimension(name=f"{_HELPER}{j}_v", type="string", sql=measure.sql)
+            value_dims.setdefault(owner.name, []).append(value)
+            sketches.append((f"m{j}", f"{owner.name}.{value.name}"))
+            columns.append(Stored(f"m{j}", name, "hll", measure.type))
         else:
             build_measures.append(name)
             columns.append(Stored(f"m{j}", name, "measure", measure.type))
     cubes = [
-        c.model_copy(update={"measures": [*c.measures, *helpers[c.name]]}) if c.name in helpers else c
+        c.model_copy(
+            update={
+                "measures": [*c.measures, *helpers.get(c.name, [])],
+                "dimensions": [*c.dimensions, *value_dims.get(c.name, [])],
+            }
+        )
+        if c.name in helpers or c.name in value_dims
+        else c
         for c in model.cubes
     ]
     dimension_refs = [DimensionRef(member=name) for name in dims]
     if time is not None:
         dimension_refs.append(DimensionRef(member=time, granularity=agg.granularity))
     query = ModelQuery(measures=build_measures, dimensions=dimension_refs)
+    sketch_queries = tuple(
+        (column, ModelQuery(dimensions=[*dimension_refs, DimensionRef(member=value)]))
+        for column, value in sketches
+    )
     return RollupPlan(
         key=f"{cube.name}.{agg.name}",
         cube=cube.name,
@@ -119,6 +153,18 @@ def rollup_plan(model: Model, cube: Cube, agg: PreAggregation) -> RollupPlan:
         columns=tuple(columns),
         build_model=model.model_copy(update={"cubes": cubes}),
         build_query=query,
+        sketch_queries=sketch_queries,
+    )
+
+
+def is_sketched(measure: Measure) -> bool:
+    """An approximate count distinct of a column or expression, without a measure filter or window:
+    stored in rollups as mergeable HLL sketches (a filtered one is stored as its number, at one grain)."""
+    return (
+        measure.type == "count_distinct_approx"
+        and measure.sql is not None
+        and not measure.filters
+        and measure.rolling_window is None
     )
 
 
@@ -143,9 +189,34 @@ def compile_build(
     compiled = compile_model_query(
         plan.build_model, query, dialect, tables=tables, schema=schema, max_rows=max_rows
     )
-    if len(compiled.columns) != len(plan.columns):
+    if len(compiled.columns) != len(plan.built_columns):
         raise AssertionError("the build query's columns do not match the rollup's layout")
     return compiled
+
+
+def compile_sketch_values(
+    plan: RollupPlan,
+    column: str,
+    dialect: Dialect,
+    *,
+    tables: dict[str, TableInfo] | None = None,
+    schema: str | None = None,
+    max_rows: int = UNBOUNDED_ROWS,
+    partition: Partition | None = None,
+) -> CompiledQuery:
+    """The SELECT of the key columns and each distinct value the sketch column `column` counts (one
+    row per key and value), for the rollup or one partition of it."""
+    query = dict(plan.sketch_queries)[column]
+    if partition is not None:
+        assert plan.time_dimension is not None
+        bounds = [
+            Filter(field=plan.time_dimension, op="gte", value=partition.start.isoformat(sep=" ")),
+            Filter(field=plan.time_dimension, op="lt", value=partition.end.isoformat(sep=" ")),
+        ]
+        query = query.model_copy(update={"filters": bounds})
+    return compile_model_query(
+        plan.build_model, query, dialect, tables=tables, schema=schema, max_rows=max_rows
+    )
 
 
 def definition_hash(
@@ -160,7 +231,11 @@ def definition_hash(
     A model change that alters any member, join or table the rollup reads changes it; a change
     elsewhere in the model does not, so that rollup stays valid."""
     compiled = compile_build(plan, dialect, tables=tables, schema=schema)
-    text = "\n".join([compiled.sql, repr(compiled.params), repr([c.column for c in plan.columns])])
+    parts = [compiled.sql, repr(compiled.params), repr([c.column for c in plan.columns])]
+    for column, _ in plan.sketch_queries:
+        sketch = compile_sketch_values(plan, column, dialect, tables=tables, schema=schema)
+        parts += [sketch.sql, repr(sketch.params)]
+    text = "\n".join(parts)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

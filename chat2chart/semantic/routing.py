@@ -2,9 +2,11 @@
 """Route a model query to a rollup when, and only when, the rollup gives exactly the raw answer.
 
 Rules (as Cube's pre-aggregation matching, made strict): sums, counts, minimums and maximums are
-re-aggregated; an average is its stored sum over its stored count; a count distinct only from a
-rollup at exactly the query's grain; every dimension, filter and segment must use the rollup's
-dimensions; a coarser time bucket (month) is rolled up from a finer one (day) that nests in it;
+re-aggregated; an average is its stored sum over its stored count; an exact count distinct only from
+a rollup at exactly the query's grain; an approximate one from any grain it rolls up from when the
+rollup stores it as HLL sketches (merged outside SQL, see `sketch_answers.py`); every dimension,
+filter and segment must use the rollup's dimensions; a coarser time bucket (month) is rolled up from a
+finer one (day) that nests in it;
 a filter on the time dimension only as `gte`/`lt` at a bucket boundary (or a null test). Rolling
 windows are never routed. Among the rollups that answer, the one with fewest rows wins.
 The routed query is an ordinary model query over a one-cube model of the rollup file.
@@ -22,6 +24,7 @@ from chat2chart.semantic.preagg import NON_ADDITIVE, rolls_up
 from chat2chart.semantic.query import DimensionRef, ModelQuery, find_member, find_typed
 from chat2chart.semantic.refs import _REF, references
 from chat2chart.semantic.rollups import RollupPlan, period_start
+from chat2chart.semantic.sketches import relative_error
 from chat2chart.sources.semantic import Filter
 
 ROLLUP_CUBE = "rollup"
@@ -43,8 +46,9 @@ class Route:
 
     rollup: RollupPlan | None
     model: Model | None = None  # the one-cube model over the rollup file
-    query: ModelQuery | None = None
+    query: ModelQuery | None = None  # without the sketched measures, which are merged outside SQL
     rejected: dict[str, str] = field(default_factory=dict)
+    sketches: dict[str, str] = field(default_factory=dict)  # measure -> its sketch column in the file
 
     def explain(self) -> dict[str, object]:
         """{"rollup": key or None, "reason": why, "rejected": {key: reason}} for the API."""
@@ -55,6 +59,12 @@ class Route:
             else "answered from the raw tables"
             + (": no rollup can answer this query exactly" if self.rejected else ": the model has no rollups")
         )
+        if self.sketches:
+            merged = ", ".join(f"'{name}'" for name in self.sketches)
+            reason += (
+                f"; {merged} merged from HyperLogLog sketches (approximate: within "
+                f"{100 * relative_error():.1f} % of the exact count 95 % of the time)"
+            )
         return {
             "rollup": self.rollup.key if self.rollup else None,
             "reason": reason,
@@ -79,7 +89,8 @@ def route_query(model: Model, query: ModelQuery, candidates: list[Candidate]) ->
     for other in fitting[1:]:
         rejected[other.plan.key] = f"'{best.plan.key}' also answers it and has fewer rows"
     routed_model, routed_query = rollup_query(model, query, best.plan)
-    return Route(best.plan, routed_model, routed_query, rejected)
+    sketches = {m: c for m in query.measures if (c := best.plan.column_of(m, "hll")) is not None}
+    return Route(best.plan, routed_model, routed_query, rejected, sketches)
 
 
 def why_not(model: Model, query: ModelQuery, plan: RollupPlan) -> str | None:
@@ -95,10 +106,18 @@ def why_not(model: Model, query: ModelQuery, plan: RollupPlan) -> str | None:
             return f"'{name}' is a rolling window, computed from raw rows"
         if name not in plan.measures:
             return f"it does not store the measure '{name}'"
+        if plan.column_of(name, "hll") is not None:
+            if name not in query.measures:
+                return (
+                    f"'{name}' is stored as HyperLogLog sketches, which are merged outside SQL: a measure "
+                    "or filter that computes with it is read from the raw tables"
+                )
+            continue
         if measure.type in NON_ADDITIVE and not exact_grain:
             return (
-                f"'{name}' is a count distinct, which cannot be re-aggregated; the query's grain differs "
-                "from the rollup's"
+                f"'{name}' is an exact count distinct, which cannot be re-aggregated: this rollup holds it "
+                "only at its own grain and the query's differs (an approximate count distinct stored as "
+                "HyperLogLog sketches can be merged)"
             )
     for ref in query.dimensions:
         if reason := _dimension_reason(ref, plan):
@@ -128,6 +147,9 @@ def rollup_query(model: Model, query: ModelQuery, plan: RollupPlan) -> tuple[Mod
         measure = find_typed(model, member, Measure, "measure")[1]
         column = f"m{j}"
         names[member] = column
+        if plan.column_of(member, "hll") is not None:
+            dims.append(Dimension(name=column, type="string"))  # sketches are grouped by, then merged
+            continue
         if measure.type == "avg":
             measures += [
                 Measure(name=f"{column}_s", type="sum", sql=f"{column}_s"),
@@ -155,12 +177,17 @@ def rollup_query(model: Model, query: ModelQuery, plan: RollupPlan) -> tuple[Mod
     outputs = {
         ref.output_name: routed.output_name for ref, routed in zip(query.dimensions, routed_dims, strict=True)
     }
+    sketched = {m for m in query.measures if plan.column_of(m, "hll") is not None}
     outputs |= {m: f"{ROLLUP_CUBE}.{names[m]}" for m in query.measures}
     rewritten = ModelQuery(
-        measures=[f"{ROLLUP_CUBE}.{names[m]}" for m in query.measures],
+        measures=[f"{ROLLUP_CUBE}.{names[m]}" for m in query.measures if m not in sketched],
         dimensions=routed_dims,
         filters=[_routed_filter(f, plan, names) for f in [*query.filters, *segments]],
-        order=[o.model_copy(update={"field": outputs.get(o.field, o.field)}) for o in query.order],
+        order=[
+            o.model_copy(update={"field": outputs.get(o.field, o.field)})
+            for o in query.order
+            if o.field not in sketched
+        ],
         limit=query.limit,
         offset=query.offset,
     )

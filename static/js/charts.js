@@ -244,8 +244,11 @@ function renderTable(body, option, meta) {
       const rowHeader = meta.kind === "pivot" && index === 0;
       const cell = document.createElement(rowHeader ? "th" : "td");
       if (rowHeader) cell.scope = "row";
-      const settings = { locale: meta.numberLocale, currency: meta.currency };
-      cell.textContent = numeric[index] && typeof value === "number" ? formatNumber(value, meta.numberFormat, settings) : (value ?? "");
+      // A column's own look (sent by the server for tables: its model format) over the chart-wide one.
+      const own = columns[index] || {};
+      const pattern = own.numberFormat !== undefined ? own.numberFormat : meta.numberFormat;
+      const settings = { locale: meta.numberLocale, currency: own.currency !== undefined ? own.currency : meta.currency };
+      cell.textContent = numeric[index] && typeof value === "number" ? formatNumber(value, pattern, settings) : (value ?? "");
       if (numeric[index]) {
         cell.className = "num";
         cell.style.textAlign = "right";

@@ -153,8 +153,8 @@ export function mountEditor(root, config) {
     if (dirty) event.preventDefault();
   });
 
-  // Adding widgets: a saved chart (or a data model's members) drawn as a chart, KPI or table, the
-  // analytics of a saved chart, or a text block.
+  // Adding widgets: a saved chart (or a data model's members) drawn as a chart, KPI or table, their
+  // analytics (a forecast, unusual values, what changed, an insight), or a text block.
   const addForm = root.querySelector("[data-add-widget]");
   const kind = addForm.querySelector("[name=kind]");
   const origin = addForm.querySelector("[name=origin]");
@@ -165,6 +165,8 @@ export function mountEditor(root, config) {
   const measureSelect = addForm.querySelector("[name=measures]");
   const dimensionSelect = addForm.querySelector("[name=dimension]");
   const granularity = addForm.querySelector("[data-for-granularity]");
+  const breakdownSelect = addForm.querySelector("[name=breakdown]");
+  const fromModelKinds = ["chart", "kpi", "table", "forecast", "anomalies", "drivers", "insight"];
   for (const model of models) modelSelect.append(element("option", { value: String(model.id) }, model.name));
   const pickedModel = () => models.find((model) => String(model.id) === modelSelect.value);
   const showMembers = () => {
@@ -177,6 +179,11 @@ export function mountEditor(root, config) {
       element("option", { value: "" }, "(nothing: one total)"),
       ...(model ? model.dimensions : []).map((d) => element("option", { value: d.name }, d.title)),
     );
+    breakdownSelect.replaceChildren(
+      ...(model ? model.dimensions : [])
+        .filter((d) => d.type !== "time")
+        .map((d) => element("option", { value: d.name }, d.title)),
+    );
     showGranularity();
   };
   const showGranularity = () => {
@@ -187,10 +194,11 @@ export function mountEditor(root, config) {
   modelSelect.addEventListener("change", showMembers);
   dimensionSelect.addEventListener("change", showGranularity);
   showMembers();
-  const fromModel = () => ["chart", "kpi", "table"].includes(kind.value) && models.length && origin.value === "model";
+  const fromModel = () => fromModelKinds.includes(kind.value) && models.length && origin.value === "model";
   const showFields = () => {
     const isText = ["text", "heading"].includes(kind.value);
-    addForm.querySelector("[data-for-origin]").hidden = !(models.length && ["chart", "kpi", "table"].includes(kind.value));
+    addForm.querySelector("[data-for-origin]").hidden = !(models.length && fromModelKinds.includes(kind.value));
+    addForm.querySelector("[data-for-breakdown]").hidden = !["drivers", "insight"].includes(kind.value);
     addForm.querySelector("[data-for-chart]").hidden = isText || fromModel();
     addForm.querySelector("[data-for-model]").hidden = !fromModel();
     addForm.querySelector("[data-for-text]").hidden = !isText;
@@ -207,6 +215,9 @@ export function mountEditor(root, config) {
           ? dimensionSelect.value
           : { member: dimensionSelect.value, granularity: addForm.querySelector("[name=granularity]").value },
       );
+    }
+    if (["drivers", "insight"].includes(kind.value)) {
+      for (const option of breakdownSelect.selectedOptions) query.dimensions.push(option.value);
     }
     return query;
   };

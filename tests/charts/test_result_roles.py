@@ -65,8 +65,22 @@ def test_a_table_carries_each_columns_role_and_format():
     columns = build_option(spec, _by_region("percent"))["aiser"]["columns"]
 
     assert columns == [
-        {"name": "region", "type": "text", "role": "dimension", "format": None},
-        {"name": "share", "type": "decimal", "role": "measure", "format": "percent"},
+        {
+            "name": "region",
+            "type": "text",
+            "role": "dimension",
+            "format": None,
+            "numberFormat": None,
+            "currency": None,
+        },
+        {
+            "name": "share",
+            "type": "decimal",
+            "role": "measure",
+            "format": "percent",
+            "numberFormat": "0.0%",
+            "currency": None,
+        },
     ]
 
 

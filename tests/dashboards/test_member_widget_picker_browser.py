@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The dashboard editor in a real Chromium: an editor adds a widget from a data model (measures by a
 dimension) without writing a query, and its numbers are the model's, checked against pandas over the
-uploaded workbook."""
+uploaded workbook; the table shows the member's format (a margin in EUR) as the charts do."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from tests.dashboards.conftest import widgets_by_title
 from tests.dashboards.test_embed_browser import ALL_LOADED, ARTIFACTS
 from tests.dashboards.test_member_widgets import Shop, margin, rows_of
+from tests.pagecheck import check_page
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +53,16 @@ def test_an_editor_adds_a_widget_from_a_data_model(shop, live_server, page, logi
     page.wait_for_function("() => document.querySelector('[data-status]').textContent === 'Widget added.'")
     page.wait_for_function(ALL_LOADED, timeout=60_000)
     assert page.locator(".widget__error").count() == 0
+    # The table reads the margin as the model formats it: euros with two decimals, per region.
+    expected = margin(shop.frames, "region")
+    table = page.locator("section.widget--table", has_text="Margin per region, picked").locator("table")
+    cells = {
+        row.locator("td").nth(0).inner_text(): row.locator("td").nth(1).inner_text()
+        for row in table.locator("tbody tr").all()
+    }
+    assert cells == {region: f"€{value:,.2f}" for region, value in expected.items()}
+    check_page(page, "dashboard-member-table-currency")
+    page.set_viewport_size({"width": 1440, "height": 900})
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-member-widget-picker.png"), full_page=True)
     assert page.console_errors == [], f"console errors: {page.console_errors}"

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from tests.semantic.rollup_fixtures import ask, build, create_model, sales_frame, sales_rows
+from chat2chart.semantic.sketches import relative_error
+from tests.semantic.rollup_fixtures import MODEL_YAML, ask, build, create_model, sales_frame, sales_rows
 from tests.sources.fixtures_api import post_json
 
 ROWS = sales_rows(300, seed=11)
@@ -117,3 +118,38 @@ def test_a_database_rollup_is_built_through_the_query_path_and_answers_like_the_
         assert got[5] == largest
         assert math.isclose(got[3], amount, rel_tol=1e-9)
         assert math.isclose(got[4], average, rel_tol=1e-9)
+
+
+HLL_YAML = MODEL_YAML.replace(
+    "      - {{name: buyers, type: count_distinct, sql: customer}}\n",
+    "      - {{name: buyers, type: count_distinct, sql: customer}}\n"
+    "      - {{name: shoppers, type: count_distinct_approx, sql: customer}}\n",
+).replace(
+    "measures: [count, amount, average, smallest, largest, buyers]",
+    "measures: [count, amount, average, smallest, largest, buyers, shoppers]",
+)
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mysql"])
+def test_a_database_rollup_merges_its_hll_sketches_into_months(alpha, request, kind):
+    config = request.getfixturevalue("sales_postgres" if kind == "postgres" else "sales_mariadb")
+    client = alpha.client("editor")
+    created = post_json(client, "/api/v1/sources/", {"name": f"Sales {kind}", "kind": kind, "config": config})
+    assert created.status_code == 201, created.content
+    model = create_model(client, created.json()["id"], HLL_YAML)
+    assert build(client, model)["status"] == "ready"
+    query = {
+        "measures": ["sales.shoppers"],
+        "dimensions": [{"member": "sales.sold_at", "granularity": "month"}],
+    }
+
+    routed = ask(client, model, query)
+
+    assert routed["explain"]["rollup"] == "sales.by_day"
+    assert "HyperLogLog" in routed["explain"]["reason"]
+    month = FRAME["sold_at"].dt.to_period("M").dt.start_time.dt.date.astype(str)
+    exact = FRAME.groupby(month)["customer"].nunique().to_dict()
+    got = {row[0][:10]: row[1] for row in routed["rows"]}
+    assert set(got) == set(exact)
+    for key, count in exact.items():
+        assert abs(got[key] - count) <= relative_error(standard_deviations=3) * count, (key, got[key], count)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from chat2chart.charts.builders.base import ChartInput, base_option, clean, matrix
+from chat2chart.charts.builders.formats import currency_for, pattern_for
 
 MAX_TABLE_ROWS = 2000  # rows put in the option; the CSV download has them all
 
@@ -41,9 +42,22 @@ def build_table(chart: ChartInput) -> dict[str, Any]:
             f"Showing the first {MAX_TABLE_ROWS:,} of {len(table.rows):,} rows; "
             "download the CSV for all of them."
         )
-    # Each column keeps the role and format its ResultSet gives it.
-    columns = [{"name": c.name, "type": c.type, "role": c.role, "format": c.format} for c in table.columns]
+    # Each column keeps the role and format its ResultSet gives it, and says how its numbers read.
+    columns = [
+        {"name": c.name, "type": c.type, "role": c.role, "format": c.format, **_number_look(chart, c.format)}
+        for c in table.columns
+    ]
     return _table_option(chart, "table", columns, rows)
+
+
+def _number_look(chart: ChartInput, column_format: str | None) -> dict[str, Any]:
+    """`numberFormat` and `currency` of one column's cells: the spec's own number format when it has
+    one (a person chose it for the whole chart), else the column's format ("currency:EUR" reads
+    €1,234.50, "percent" 25.6%). Each column reads its own, so a table of a margin in EUR and a share
+    in percent shows both right (the chart-wide look follows only the first measure)."""
+    if chart.options.number_format:
+        return {"numberFormat": chart.number_format(), "currency": chart.currency()}
+    return {"numberFormat": pattern_for(column_format), "currency": currency_for(column_format)}
 
 
 def build_pivot(chart: ChartInput) -> dict[str, Any]:
