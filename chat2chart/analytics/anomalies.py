@@ -97,7 +97,8 @@ def _likelihood_z(raw: pd.Series, *, short: int, long: int, min_periods: int) ->
     long_mean = previous.rolling(long, min_periods=min_periods).mean()
     long_std = previous.rolling(long, min_periods=min_periods).std()
     short_mean = raw.rolling(short, min_periods=1).mean()
-    return ((short_mean - long_mean) / (long_std + 1e-9)).fillna(0.0).clip(lower=0.0).to_numpy()
+    z = ((short_mean - long_mean) / (long_std + 1e-9)).fillna(0.0).clip(lower=0.0)
+    return np.asarray(z, dtype=float)
 
 
 def anomaly_scores(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,10 @@ ZERO_EXCESS = 0.1  # ... and exceed a Poisson count's expected share of zeros by
 NOTABLE_OUTLIERS = 0.02  # an outlier share worth reporting (a normal sample has 0.7 % beyond the fences)
 
 
-def _weighted(values: Sequence[float] | np.ndarray, counts: Sequence[float] | np.ndarray | None):
+def _weighted(
+    values: Sequence[float] | np.ndarray, counts: Sequence[float] | np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Finite values sorted, with their positive row counts (1 each when `counts` is None)."""
     x = np.asarray(values, dtype=float)
     w = np.ones_like(x) if counts is None else np.asarray(counts, dtype=float)
     keep = np.isfinite(x) & (w > 0)
@@ -160,6 +164,7 @@ def segment_shapes(
         }
         zero_in, zero_out = shares["zeros"]
         out_in, out_out = shares["outliers"]
+        kind: Literal["zeros", "outliers"]
         if zero_in - zero_out >= 0.2 and zero_in >= 2 * zero_out:
             kind, inside, rest = "zeros", zero_in, zero_out
         elif out_in >= 0.05 and out_in >= 3 * out_out:
