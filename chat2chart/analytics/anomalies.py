@@ -131,8 +131,9 @@ def anomaly_scores(
     (spikes) and of the mean of the last `block` values (level shifts hidden in noise); (2) shape: the G
     statistic of the last `entropy_window` values' histogram against the `entropy_reference` values
     before (see `_histogram_change`: a pattern that changes while staying in range). Then `quiet` points
-    of silence after each alarm, and z mapped to z / (z + alarm). Vectorised with pandas rolling windows
-    and cumulative counts: O(n), over 100 000 points a second on one core (bench/nab_eval.py).
+    of silence after each alarm once `window` points have been seen, and z mapped to z / (z + alarm).
+    Vectorised with pandas rolling windows and cumulative counts: O(n), over 100 000 points a second on
+    one core (bench/nab_eval.py).
     """
     series = pd.Series(np.asarray(values, dtype=float)).ffill().fillna(0.0)
     min_periods = 20
@@ -144,17 +145,19 @@ def anomaly_scores(
         series.to_numpy(), window=entropy_window, reference=entropy_reference, bins=entropy_bins
     )
     shape = _likelihood_z(change, short=entropy_short, long=long, min_periods=min_periods)
-    muted = _mute_after_alarms(np.maximum(size, shape), alarm=alarm, quiet=quiet)
+    muted = _mute_after_alarms(np.maximum(size, shape), alarm=alarm, quiet=quiet, warmup=window)
     return muted / (muted + alarm)
 
 
-def _mute_after_alarms(z: np.ndarray, *, alarm: float, quiet: int) -> np.ndarray:
+def _mute_after_alarms(z: np.ndarray, *, alarm: float, quiet: int, warmup: int) -> np.ndarray:
     """Zero the `quiet` points after each alarm (z ≥ `alarm`): the first detection is the one that counts,
-    and an alarm that keeps ringing only adds false ones. Causal: uses only earlier alarms."""
+    and an alarm that keeps ringing only adds false ones. Alarms in the first `warmup` points, while the
+    z-scores' window is still filling, are kept but start no quiet period: they are too unsure to silence
+    what follows. Causal: uses only earlier alarms."""
     muted = z.copy()
     until = -1
     for index in np.flatnonzero(z >= alarm):
-        if index <= until:
+        if index <= until or index < warmup:
             continue
         muted[index + 1 : index + 1 + quiet] = 0.0
         until = index + quiet
