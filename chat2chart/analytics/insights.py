@@ -182,9 +182,10 @@ def _table_findings(
 
 
 # Shape findings describe the data rather than a tested effect: their significance stays within 0.4-0.6,
-# below a significant trend, change or anomaly, so they lead the feed only when nothing else stands out.
+# and they rank after the tested findings (`_rank`).
 _SHAPE_SIGNIFICANCE = 0.4
 _SHAPE_KINDS = frozenset({"distribution", "outliers", "zeros"})
+_DESCRIPTIVE_KINDS = _SHAPE_KINDS | {"distribution_segment"}
 
 
 def _distribution_findings(values: Any, counts: Any, measure: str) -> Iterator[Finding]:
@@ -294,7 +295,8 @@ def table_insights(
     Inputs: a frame of rows, its numeric `measures`, categorical `dimensions` and an optional date
     `time_column`; `budget_s` seconds of work, checked between analyses (so one analysis may overrun it).
     Output: findings scored significance x (0.5 + 0.5·impact), both in [0, 1] (significance = 1 - p or an
-    effect size; impact = the relative size of the effect), one per (kind, measure, dimension), best first.
+    effect size; impact = the relative size of the effect), one per (kind, measure, dimension), best first,
+    the findings that describe the distribution of rows after the tested ones (`_rank`).
     """
     started = clock()
     tasks: list[Callable[[], Iterator[Finding]]] = []
@@ -313,7 +315,15 @@ def table_insights(
             continue  # this analysis does not apply to this table (too few points, ...)
     if len(measures) > 1:
         found.extend(_correlation_findings(frame, measures))
-    return _deduplicate(sorted(found, key=lambda f: f.score, reverse=True))[:top]
+    return _deduplicate(sorted(found, key=_rank))[:top]
+
+
+def _rank(finding: Finding) -> tuple[bool, float]:
+    """Findings that pass a test (trend, anomaly, change, cycle, concentration, outlier segment,
+    correlation) first, best score first; then those that describe the distribution of rows, which fill
+    the feed only where room is left: a skew or an outlier share is often the shadow of a change that a
+    tested finding names."""
+    return (finding.kind in _DESCRIPTIVE_KINDS, -finding.score)
 
 
 def _deduplicate(findings: list[Finding]) -> list[Finding]:
@@ -403,4 +413,4 @@ def grouped_insights(
             found.extend(task())
         except AnalyticsError:
             continue
-    return _deduplicate(sorted(found, key=lambda f: f.score, reverse=True))[:top]
+    return _deduplicate(sorted(found, key=_rank))[:top]
