@@ -131,7 +131,8 @@ def anomaly_scores(
     (spikes) and of the mean of the last `block` values (level shifts hidden in noise); (2) shape: the G
     statistic of the last `entropy_window` values' histogram against the `entropy_reference` values
     before (see `_histogram_change`: a pattern that changes while staying in range). Then `quiet` points
-    of silence after each alarm once `window` points have been seen, and z mapped to z / (z + alarm).
+    of silence after each alarm (t // 10 before `window` points have been seen), and z mapped to
+    z / (z + alarm).
     Vectorised with pandas rolling windows and cumulative counts: O(n), over 100 000 points a second on
     one core (bench/nab_eval.py).
     """
@@ -151,16 +152,17 @@ def anomaly_scores(
 
 def _mute_after_alarms(z: np.ndarray, *, alarm: float, quiet: int, warmup: int) -> np.ndarray:
     """Zero the `quiet` points after each alarm (z ≥ `alarm`): the first detection is the one that counts,
-    and an alarm that keeps ringing only adds false ones. Alarms in the first `warmup` points, while the
-    z-scores' window is still filling, are kept but start no quiet period: they are too unsure to silence
-    what follows. Causal: uses only earlier alarms."""
+    and an alarm that keeps ringing only adds false ones. An alarm at point t < `warmup`, while the
+    z-scores' window is still filling, silences only t // 10 points: it is too unsure to silence much of
+    what follows, yet one event should not ring at every point. Causal: uses only earlier alarms."""
     muted = z.copy()
     until = -1
     for index in np.flatnonzero(z >= alarm):
-        if index <= until or index < warmup:
+        if index <= until:
             continue
-        muted[index + 1 : index + 1 + quiet] = 0.0
-        until = index + quiet
+        length = quiet if index >= warmup else index // 10
+        muted[index + 1 : index + 1 + length] = 0.0
+        until = index + length
     return muted
 
 
