@@ -30,6 +30,9 @@ MAX_MEASURES = 3
 # column with more distinct values is left out of the distribution findings rather than sampled.
 MAX_DISTINCT_VALUES = 20_000
 MAX_SHAPE_DIMENSIONS = 2  # dimensions whose segments are checked for unusual zeros or outliers
+# Distribution findings rank after the tested ones, so their queries (the plan's measure only) run only
+# while less than this share of the budget is spent: they must not crowd out the groupings the rest need.
+SHAPE_BUDGET_SHARE = 0.5
 
 
 def insights_feed(
@@ -38,12 +41,14 @@ def insights_feed(
     today: date,
     run: Run,
     top: int = FEED_SIZE,
-    budget_s: float = BUDGET_S,
+    budget_s: float | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> AnalysisAnswer:
-    """The top `top` findings over the plan's table (its filters applied), within `budget_s` seconds."""
+    """The top `top` findings over the plan's table (its filters applied), within `budget_s` seconds
+    (BUDGET_S when None, read at call time)."""
     from chat2chart.conversations.analysis_tables import frame_of
 
+    budget_s = BUDGET_S if budget_s is None else budget_s
     started = clock()
     measures = _measures(plan)
     names = [m.alias or "" for m in measures]
@@ -87,7 +92,7 @@ def insights_feed(
         if grouped is not None:
             by_dimension[dimension] = grouped
     value_counts, value_counts_by = _value_counts(
-        measures, dimensions, query, lambda: clock() - started > budget_s
+        measures[:1], dimensions, query, lambda: clock() - started > SHAPE_BUDGET_SHARE * budget_s
     )
     found = grouped_insights(
         measures=names,
@@ -135,7 +140,8 @@ def _value_counts(
 ) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], pd.DataFrame]]:
     """Rows per distinct value of each measure's column (`value`, `rows`), and per (value, dimension) for
     the first MAX_SHAPE_DIMENSIONS dimensions: the distribution over rows, grouped in SQL. A column with
-    more than MAX_DISTINCT_VALUES distinct values (or combinations) is left out; so is a row count."""
+    more than MAX_DISTINCT_VALUES distinct values (or combinations) is left out; so is a row count. Stops
+    when `over_budget()` says so (checked before each query)."""
     rows = [Measure(agg="count", alias="rows")]
     overall: dict[str, pd.DataFrame] = {}
     by: dict[tuple[str, str], pd.DataFrame] = {}
