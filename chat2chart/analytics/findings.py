@@ -216,6 +216,47 @@ class DistributionShape(_Frozen):
     skew_label: Literal["symmetric", "right-skewed", "left-skewed"]
 
 
+class DistributionProfile(_Frozen):
+    """A measure's distribution over rows (`analytics.distribution.distribution_profile`), in its unit."""
+
+    measure: str
+    segment: str | None = None
+    n: int
+    mean: float
+    median: float
+    std: float
+    skewness: float
+    excess_kurtosis: float
+    bimodality_coefficient: float
+    multimodal: bool
+    heavy_tailed: bool
+    skew_label: Literal["symmetric", "right-skewed", "left-skewed"]
+    q1: float
+    q3: float
+    iqr_low: float  # Tukey's fences, Q1 - 1.5·IQR and Q3 + 1.5·IQR
+    iqr_high: float
+    iqr_outliers: int
+    iqr_outlier_share: float
+    mad: float
+    mad_outliers: int  # rows with robust z = 0.6745·(x - median) / MAD beyond 3.5
+    mad_outlier_share: float
+    zero_share: float
+    expected_zero_share: float  # e^-mean for non-negative whole numbers (Poisson), else 0
+    zero_inflated: bool
+
+
+class SegmentShape(_Frozen):
+    """A segment whose share of zeros or of outliers stands apart from the other rows'."""
+
+    measure: str
+    dimension: str
+    segment: str
+    what: Literal["zeros", "outliers"]
+    share: float
+    others_share: float
+    rows: int
+
+
 class AnomaliesResult(_Frozen):
     """One finding for the whole measure, or one per segment value when a segment was asked for."""
 

@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from chat2chart.analytics import echarts, patterns, words
+from chat2chart.analytics import distribution, echarts, patterns, words
 from chat2chart.analytics.anomalies import detect_anomalies
 from chat2chart.analytics.drivers import explain_change, split_periods
 from chat2chart.analytics.findings import AnalyticsError, Finding
@@ -175,19 +176,108 @@ def _table_findings(
                 dimension=dimension,
             )
     if rows and len(frame) >= 8:
-        shape = patterns.distribution_shape(frame[measure], measure=measure)
-        if shape.multimodal or shape.heavy_tailed or shape.skew_label != "symmetric":
-            counts, _edges = pd.cut(frame[measure], bins=20, retbins=True)[0].value_counts(sort=False), None
-            yield _finding(
-                "distribution",
-                words.shape_sentence(measure, shape.skew_label, shape.multimodal, shape.heavy_tailed),
-                0.5,
-                min(1.0, abs(shape.skewness) / 4),
-                echarts.bar_option(
-                    f"Distribution of {measure}", [str(i) for i in counts.index], counts.tolist()
-                ),
-                measure=measure,
-            )
+        yield from _distribution_findings(frame[measure].to_numpy(dtype=float), None, measure)
+        for dimension in dimensions:
+            yield from _segment_shape_findings(frame, dimension, measure, value=measure, count=None)
+
+
+# Shape findings describe the data rather than a tested effect: their significance stays within 0.4-0.6,
+# and they rank after the tested findings (`_rank`).
+_SHAPE_SIGNIFICANCE = 0.4
+_SHAPE_KINDS = frozenset({"distribution", "outliers", "zeros"})
+_DESCRIPTIVE_KINDS = _SHAPE_KINDS | {"distribution_segment"}
+
+
+def _distribution_findings(values: Any, counts: Any, measure: str) -> Iterator[Finding]:
+    """One finding on a measure's distribution over rows, with its histogram and every figure of the
+    profile: the most specific of excess zeros, outliers (≥ 2 % of rows beyond Tukey's fences; they also
+    skew the distribution and fatten its tails) and shape (skew, more than one peak, heavy tails), or none;
+    `counts` = rows per value (None: one row each)."""
+    profile = distribution.distribution_profile(values, counts, measure=measure)
+    labels, heights = distribution.histogram(values, counts)
+    chart = echarts.bar_option(f"Distribution of {measure} (rows)", labels, heights)
+    figures = profile.model_dump()
+    if profile.zero_inflated:
+        yield _finding(
+            "zeros",
+            words.zeros_sentence(measure, profile.zero_share, profile.expected_zero_share),
+            _SHAPE_SIGNIFICANCE + min(0.2, (profile.zero_share - profile.expected_zero_share) / 2),
+            profile.zero_share,
+            chart,
+            measure=measure,
+            profile=figures,
+        )
+        return
+    if profile.iqr_outlier_share >= distribution.NOTABLE_OUTLIERS:
+        x = np.asarray(values, dtype=float)
+        w = np.ones_like(x) if counts is None else np.asarray(counts, dtype=float)
+        outside = (x < profile.iqr_low) | (x > profile.iqr_high)
+        whole = float(np.nansum(np.abs(x) * w)) or 1.0
+        share = float(np.nansum(np.abs(x[outside]) * w[outside])) / whole
+        yield _finding(
+            "outliers",
+            words.outliers_sentence(
+                measure,
+                profile.iqr_outliers,
+                profile.n,
+                profile.iqr_low,
+                profile.iqr_high,
+                profile.mad_outliers,
+                share,
+            ),
+            _SHAPE_SIGNIFICANCE + min(0.2, 5 * profile.mad_outlier_share),
+            share,
+            chart,
+            measure=measure,
+            share_of_measure=round(share, 6),
+            profile=figures,
+        )
+        return
+    if profile.multimodal or profile.heavy_tailed or profile.skew_label != "symmetric":
+        yield _finding(
+            "distribution",
+            words.distribution_sentence(
+                measure,
+                profile.skew_label,
+                profile.skewness,
+                profile.mean,
+                profile.median,
+                profile.excess_kurtosis,
+                profile.multimodal,
+            ),
+            _SHAPE_SIGNIFICANCE
+            + min(0.2, abs(profile.skewness) / 20 + max(0.0, profile.excess_kurtosis) / 100),
+            min(1.0, abs(profile.skewness) / 4),
+            chart,
+            measure=measure,
+            profile=figures,
+        )
+
+
+def _segment_shape_findings(
+    frame: pd.DataFrame, dimension: str, measure: str, *, value: str, count: str | None
+) -> Iterator[Finding]:
+    """The segment of `dimension` whose share of zeros or outliers of the measure stands most apart."""
+    for shape in distribution.segment_shapes(
+        frame, dimension=dimension, value=value, count=count, measure=measure
+    )[:1]:
+        weights = frame[count] if count else pd.Series(1.0, index=frame.index)
+        rows = weights.groupby(frame[dimension].astype(str)).sum().sort_values(ascending=False).head(20)
+        yield _finding(
+            "distribution_segment",
+            words.segment_shape_sentence(
+                measure, dimension, shape.segment, shape.what, shape.share, shape.others_share
+            ),
+            _SHAPE_SIGNIFICANCE + min(0.2, abs(shape.share - shape.others_share) / 2),
+            shape.rows / float(weights.sum() or 1.0),
+            echarts.bar_option(f"Rows by {dimension}", [str(v) for v in rows.index], rows.tolist()),
+            measure=measure,
+            dimension=dimension,
+            segment=shape.segment,
+            what=shape.what,
+            share=shape.share,
+            others_share=shape.others_share,
+        )
 
 
 def table_insights(
@@ -205,7 +295,8 @@ def table_insights(
     Inputs: a frame of rows, its numeric `measures`, categorical `dimensions` and an optional date
     `time_column`; `budget_s` seconds of work, checked between analyses (so one analysis may overrun it).
     Output: findings scored significance x (0.5 + 0.5·impact), both in [0, 1] (significance = 1 - p or an
-    effect size; impact = the relative size of the effect), one per (kind, measure, dimension), best first.
+    effect size; impact = the relative size of the effect), one per (kind, measure, dimension), best first,
+    the findings that describe the distribution of rows after the tested ones (`_rank`).
     """
     started = clock()
     tasks: list[Callable[[], Iterator[Finding]]] = []
@@ -224,15 +315,25 @@ def table_insights(
             continue  # this analysis does not apply to this table (too few points, ...)
     if len(measures) > 1:
         found.extend(_correlation_findings(frame, measures))
-    return _deduplicate(sorted(found, key=lambda f: f.score, reverse=True))[:top]
+    return _deduplicate(sorted(found, key=_rank))[:top]
+
+
+def _rank(finding: Finding) -> tuple[bool, float]:
+    """Findings that pass a test (trend, anomaly, change, cycle, concentration, outlier segment,
+    correlation) first, best score first; then those that describe the distribution of rows, which fill
+    the feed only where room is left: a skew or an outlier share is often the shadow of a change that a
+    tested finding names."""
+    return (finding.kind in _DESCRIPTIVE_KINDS, -finding.score)
 
 
 def _deduplicate(findings: list[Finding]) -> list[Finding]:
     seen: set[tuple[object, ...]] = set()
     kept = []
     for finding in findings:
+        # Skew, outliers and zeros describe one distribution: the feed keeps the strongest of them.
+        kind = "shape" if finding.kind in _SHAPE_KINDS else finding.kind
         key = (
-            finding.kind,
+            kind,
             finding.detail.get("measure"),
             finding.detail.get("dimension"),
             finding.detail.get("other"),
@@ -270,6 +371,8 @@ def grouped_insights(
     by_dimension: dict[str, pd.DataFrame] | None = None,
     change: tuple[pd.DataFrame, pd.DataFrame, str, str] | None = None,
     dimensions: Sequence[str] = (),
+    value_counts: dict[str, pd.DataFrame] | None = None,
+    value_counts_by: dict[tuple[str, str], pd.DataFrame] | None = None,
     top: int = 10,
     budget_s: float = 10.0,
     clock: Callable[[], float] = time.monotonic,
@@ -279,9 +382,11 @@ def grouped_insights(
     has column d and one column per measure (totals per value of d); `change` is (before, after, labels)
     frames of totals per combination of `dimensions` for two periods.
 
-    Output as `table_insights` (same scoring and de-duplication). Distribution shape is left out: it needs
-    the rows themselves. Correlations are between the measures' daily totals. The budget is checked
-    between analyses.
+    `value_counts[m]` has the columns `value` (each distinct value of measure m's column) and `rows` (rows
+    holding it): the distribution's shape, outliers and zeros over rows; `value_counts_by[(m, d)]` adds
+    column d, for the segments whose zeros or outliers stand apart.
+    Output as `table_insights` (same scoring and de-duplication). Correlations are between the measures'
+    daily totals. The budget is checked between analyses.
     """
     started = clock()
     tasks: list[Callable[[], Iterable[Finding]]] = []
@@ -292,6 +397,12 @@ def grouped_insights(
             tasks.append(partial(_drivers_findings, *change, measure, dimensions))
         for dimension, grouped in (by_dimension or {}).items():
             tasks.append(partial(_table_findings, grouped, measure, [dimension], rows=False))
+    for measure, counts in (value_counts or {}).items():
+        tasks.append(partial(_distribution_findings, counts["value"], counts["rows"], measure))
+    for (measure, dimension), counts in (value_counts_by or {}).items():
+        tasks.append(
+            partial(_segment_shape_findings, counts, dimension, measure, value="value", count="rows")
+        )
     if daily is not None and len(measures) > 1:
         tasks.append(partial(_correlation_findings, daily, measures))
     found: list[Finding] = []
@@ -302,4 +413,4 @@ def grouped_insights(
             found.extend(task())
         except AnalyticsError:
             continue
-    return _deduplicate(sorted(found, key=lambda f: f.score, reverse=True))[:top]
+    return _deduplicate(sorted(found, key=_rank))[:top]

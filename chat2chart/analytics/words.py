@@ -113,3 +113,51 @@ def shape_sentence(measure: str, skew_label: str, multimodal: bool, heavy_tailed
     if heavy_tailed:
         parts.append("with heavy tails (extreme values are common)")
     return f"The distribution of {measure} is " + ", ".join(parts) + "."
+
+
+def distribution_sentence(
+    measure: str,
+    skew_label: str,
+    skewness: float,
+    mean: float,
+    median: float,
+    kurtosis: float,
+    multimodal: bool,
+) -> str:
+    """Skew, more than one peak and heavy tails of a measure over rows, with the figures behind them."""
+    parts = [f"{skew_label} (skewness {number(skewness)}; mean {number(mean)}, median {number(median)})"]
+    if multimodal:
+        parts.append("with more than one peak")
+    if kurtosis > 3:
+        parts.append(f"with heavy tails (excess kurtosis {number(kurtosis)}: extreme values are common)")
+    return f"The distribution of {measure} over rows is " + ", ".join(parts) + "."
+
+
+def outliers_sentence(
+    measure: str, rows: int, total: int, low: float, high: float, mad_rows: int, share_of_measure: float
+) -> str:
+    """Rows of a measure outside Tukey's fences, and beyond 3.5 robust sigma."""
+    return (
+        f"{rows:,} of {total:,} rows ({percent(rows / total)}) have {measure} outside "
+        f"{number(low)} to {number(high)} (1.5 IQR beyond the quartiles), together "
+        f"{percent(share_of_measure)} of its total; {mad_rows:,} lie beyond 3.5 robust σ (MAD)."
+    )
+
+
+def zeros_sentence(measure: str, share: float, expected: float) -> str:
+    """Excess zeros of a measure."""
+    text = f"{percent(share)} of rows have {measure} = 0"
+    if expected > 0:
+        return text + f", more than the {percent(expected)} a Poisson count with the same mean would have."
+    return text + "."
+
+
+def segment_shape_sentence(
+    measure: str, dimension: str, segment: str, what: str, share: float, others: float
+) -> str:
+    """A segment whose share of zeros or outliers stands apart from the other rows'."""
+    kind = f"have {measure} = 0" if what == "zeros" else f"are outliers of {measure} (beyond 1.5 IQR)"
+    return (
+        f"In {dimension} {segment}, {percent(share)} of rows {kind}, "
+        f"against {percent(others)} in the other rows."
+    )

@@ -26,6 +26,13 @@ from chat2chart.sources.semantic import Dimension, Filter, Measure, SemanticQuer
 FEED_SIZE = 4
 BUDGET_S = 2.5
 MAX_MEASURES = 3
+# Distinct values of a measure's column read for its distribution over rows (value, rows per value); a
+# column with more distinct values is left out of the distribution findings rather than sampled.
+MAX_DISTINCT_VALUES = 20_000
+MAX_SHAPE_DIMENSIONS = 2  # dimensions whose segments are checked for unusual zeros or outliers
+# Distribution findings rank after the tested ones, so their queries (the plan's measure only) run only
+# while less than this share of the budget is spent: they must not crowd out the groupings the rest need.
+SHAPE_BUDGET_SHARE = 0.5
 
 
 def insights_feed(
@@ -34,12 +41,14 @@ def insights_feed(
     today: date,
     run: Run,
     top: int = FEED_SIZE,
-    budget_s: float = BUDGET_S,
+    budget_s: float | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> AnalysisAnswer:
-    """The top `top` findings over the plan's table (its filters applied), within `budget_s` seconds."""
+    """The top `top` findings over the plan's table (its filters applied), within `budget_s` seconds
+    (BUDGET_S when None, read at call time)."""
     from chat2chart.conversations.analysis_tables import frame_of
 
+    budget_s = BUDGET_S if budget_s is None else budget_s
     started = clock()
     measures = _measures(plan)
     names = [m.alias or "" for m in measures]
@@ -51,17 +60,23 @@ def insights_feed(
     )
     filters = [f for f in plan.query.filters if f.field != time_field]
 
-    def query(dims: list[Dimension], extra: list[Filter] | None = None) -> pd.DataFrame | None:
+    def query(
+        dims: list[Dimension], extra: list[Filter] | None = None, of: list[Measure] | None = None
+    ) -> pd.DataFrame | None:
+        limit = MAX_DISTINCT_VALUES + 1 if of else None
         answer = run(
             SemanticQuery(
                 source=plan.query.source,
                 table=plan.query.table,
-                measures=measures,
+                measures=of or measures,
                 dimensions=dims,
                 filters=filters + (extra or []),
+                limit=limit,
             )
         )
-        return None if answer.truncated else frame_of(answer)
+        if answer.truncated or (limit and len(answer.rows) >= limit):
+            return None
+        return frame_of(answer)
 
     daily = change = None
     if time_field is not None:
@@ -76,12 +91,17 @@ def insights_feed(
         grouped = query([Dimension(field=dimension)])
         if grouped is not None:
             by_dimension[dimension] = grouped
+    value_counts, value_counts_by = _value_counts(
+        measures[:1], dimensions, query, lambda: clock() - started > SHAPE_BUDGET_SHARE * budget_s
+    )
     found = grouped_insights(
         measures=names,
         daily=daily,
         by_dimension=by_dimension,
         change=change,
         dimensions=dimensions,
+        value_counts=value_counts,
+        value_counts_by=value_counts_by,
         top=top,
         budget_s=max(0.1, budget_s - (clock() - started)),
         clock=clock,
@@ -110,6 +130,38 @@ def _measures(plan: Plan) -> list[Measure]:
         if name != first.field:
             chosen.append(Measure(field=name, agg="sum", alias=name))
     return chosen
+
+
+def _value_counts(
+    measures: list[Measure],
+    dimensions: list[str],
+    query: Callable[..., pd.DataFrame | None],
+    over_budget: Callable[[], bool],
+) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], pd.DataFrame]]:
+    """Rows per distinct value of each measure's column (`value`, `rows`), and per (value, dimension) for
+    the first MAX_SHAPE_DIMENSIONS dimensions: the distribution over rows, grouped in SQL. A column with
+    more than MAX_DISTINCT_VALUES distinct values (or combinations) is left out; so is a row count. Stops
+    when `over_budget()` says so (checked before each query)."""
+    rows = [Measure(agg="count", alias="rows")]
+    overall: dict[str, pd.DataFrame] = {}
+    by: dict[tuple[str, str], pd.DataFrame] = {}
+    for measure in measures:
+        if measure.field is None or measure.agg == "count" or over_budget():
+            continue
+        name = measure.alias or measure.field
+        counts = query([Dimension(field=measure.field, alias="value")], of=rows)
+        if counts is None:
+            continue
+        overall[name] = counts.dropna(subset=["value"])
+        for dimension in dimensions[:MAX_SHAPE_DIMENSIONS]:
+            if over_budget():
+                break
+            grouped = query(
+                [Dimension(field=measure.field, alias="value"), Dimension(field=dimension)], of=rows
+            )
+            if grouped is not None:
+                by[(name, dimension)] = grouped.dropna(subset=["value"])
+    return overall, by
 
 
 def _last_two_months(

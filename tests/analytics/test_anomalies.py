@@ -83,3 +83,17 @@ def test_short_series_and_unknown_presets_are_refused():
         detect_anomalies([1, 2, 3])
     with pytest.raises(AnalyticsError, match="balanced"):
         detect_anomalies(_series(), sensitivity="paranoid")
+
+
+def test_streaming_scores_catch_a_daily_shape_that_flattens_within_its_usual_range():
+    # A daily cycle of 288 points (5-minute steps) that goes flat at its mean for half a day: no value
+    # leaves the usual range, so only the histogram-change detector can see it.
+    rng = np.random.default_rng(5)
+    t = np.arange(4000)
+    values = 50 + 20 * np.sin(2 * np.pi * t / 288) + rng.normal(0, 1, len(t))
+    values[3000:3144] = 50 + rng.normal(0, 1, 144)
+    scores = anomaly_scores(values)
+    assert scores[1000:3000].max() < 0.5
+    assert scores[3000:3144].max() > 0.5
+    streamed = anomaly_scores(values[:3100])
+    assert np.array_equal(streamed, scores[:3100])

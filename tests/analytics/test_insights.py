@@ -30,7 +30,12 @@ def test_the_planted_drop_is_among_the_top_findings():
     assert "region West" in drivers.sentence
     assert "from 2024-02 to 2024-03" in drivers.sentence
     assert all(f.sentence.endswith(".") and f.chart["series"] for f in findings)
-    assert [f.score for f in findings] == sorted((f.score for f in findings), reverse=True)
+    # Tested findings first, best score first; findings that describe the rows' distribution after them.
+    descriptive = [f.kind in {"distribution", "outliers", "zeros", "distribution_segment"} for f in findings]
+    assert descriptive == sorted(descriptive)
+    for group in (False, True):
+        scores = [f.score for f, d in zip(findings, descriptive, strict=True) if d == group]
+        assert scores == sorted(scores, reverse=True)
     assert len({(f.kind, f.detail.get("measure"), f.detail.get("dimension")) for f in findings}) == len(
         findings
     )
