@@ -72,6 +72,8 @@ class Reading:
     negated: set[int] = field(default_factory=set)
     used: set[int] = field(default_factory=set)
     fiscal_year_start_month: int = 1  # the workspace's setting, for "FY2025" and "this fiscal year"
+    # How year-less period names were read ("March 2025, the latest March in the data"), said in the answer.
+    period_notes: list[str] = field(default_factory=list)
 
     def columns(self) -> list[str]:
         seen: list[str] = []

@@ -9,6 +9,7 @@ values group; other numbers are measured, or plotted raw when two of them are re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from chat2chart.sources.catalogue import TableInfo
@@ -21,6 +22,7 @@ from .calculated import apply_calculation, read_calculation
 from .followups import follow_up, shape_from_plan
 from .grounding import tokenize
 from .models import Clarification, Plan, PlanTurn
+from .periods import has_undated, resolve_undated
 from .reading import Mention, Reading, read_question
 from .refusals import calculation_refusal, needs_clarification
 from .shape import Dim, Shape, default_agg, time_column
@@ -39,11 +41,18 @@ def plan_with_rules(
     history: list[PlanTurn] | tuple[PlanTurn, ...] = (),
     now: date | None = None,
     fiscal_year_start_month: int = 1,
+    last_date: Callable[[str], date | None] | None = None,
 ) -> Plan | Clarification:
-    """Plan `question` over `table` without a model; follow-ups modify the last plan of `history`."""
+    """Plan `question` over `table` without a model; follow-ups modify the last plan of `history`.
+
+    `last_date(column)` gives the last date of a date column's data (a query the caller runs); it is asked
+    only when the question names a month, quarter or day without its year ("in March"), which then means
+    the latest such period in the data.
+    """
     today = now or date.today()
     reading = read_question(question, table)
     reading.fiscal_year_start_month = fiscal_year_start_month
+    _date_undated_periods(reading, table, today, last_date)
     previous = history[-1] if history else None
     request = read_calculation(reading.tokens, table)
     analytics = read_analytics_question(reading.tokens)
@@ -98,6 +107,22 @@ def plan_with_rules(
 
 
 _ARITHMETIC = frozenset({"minus", "plus", "divided", "multiplied"})
+
+
+def _date_undated_periods(
+    reading: Reading, table: TableInfo, today: date, last_date: Callable[[str], date | None] | None
+) -> None:
+    """ "in March" means the latest March in the data: ask where the data stops only when a name lacks its year."""
+    column_name = time_column(table)
+    if last_date is None or column_name is None or not has_undated(reading.time.periods):
+        return
+    column = table.column(column_name)
+    if column is None or not column.is_temporal:
+        return
+    end = last_date(column_name)
+    if end is None:
+        return
+    reading.time.periods, reading.period_notes = resolve_undated(reading.time.periods, end, today)
 
 
 def _same_analysis(plan: Plan, previous: Plan, reading: Reading) -> Plan:
