@@ -24,6 +24,7 @@ from .grounding import (
     is_row_noun,
     tokenize,
 )
+from .idioms import idiom_positions
 from .modifiers import number_of, read_bins, read_numeric_filters, read_rank
 from .related import related_mentions
 from .timephrases import TimeReading, read_time
@@ -88,16 +89,16 @@ def read_question(question: str, table: TableInfo) -> Reading:
     tokens = tokenize(question)
     reading = Reading(tokens=tokens)
     reading.time = read_time(tokens)
-    # "over time" asks for the table's date axis: its "time" is not a "Wait Time" or "Time Spent" column,
-    # unless a column is called just that.
-    if not any(c.name.strip().lower() == "time" for c in table.columns):
-        reading.time.not_columns |= {
-            i + 1
-            for i in range(len(tokens) - 1)
-            if tokens[i] in ("over", "across", "through") and tokens[i + 1] == "time"
-        }
-    charts = find_phrases(tokens, list(lexicon.CHART_WORDS))
-    aggs = find_phrases(tokens, list(lexicon.AGG_WORDS))
+    # "over time", "of all time": idioms are read before grounding; their "time" is not a "Wait Time" column.
+    idioms = idiom_positions(tokens, (c.name for c in table.columns))
+    reading.time.not_columns |= idioms
+    reading.time.spans |= idioms
+    named = _whole_name_positions(tokens, table)
+    # A word inside a column's full name ("Update Count", "Bar Area") is that name, not an aggregation.
+    charts = [
+        p for p in find_phrases(tokens, list(lexicon.CHART_WORDS)) if not set(range(p[0], p[1])) & named
+    ]
+    aggs = [p for p in find_phrases(tokens, list(lexicon.AGG_WORDS)) if not set(range(p[0], p[1])) & named]
     reserved = {i for s, e, _ in charts + aggs for i in range(s, e)} | reading.time.spans
     found = find_columns(tokens, table, reserved)
     found = [
@@ -151,6 +152,16 @@ def read_question(question: str, table: TableInfo) -> Reading:
     )
     reading.unknown = _unknown_words(reading, table)
     return reading
+
+
+def _whole_name_positions(tokens: list[str], table: TableInfo) -> set[int]:
+    """Positions of the words of a column's full name of two or more words, written out in the question."""
+    names = [" ".join(tokenize(c.name)) for c in table.columns]
+    return {
+        i
+        for start, end, _ in find_phrases(tokens, [n for n in names if len(n.split()) >= 2])
+        for i in range(start, end)
+    }
 
 
 def _mark_filter_subjects(reading: Reading) -> None:

@@ -112,7 +112,7 @@ _ARITHMETIC = frozenset({"minus", "plus", "divided", "multiplied"})
 def _date_undated_periods(
     reading: Reading, table: TableInfo, today: date, last_date: Callable[[str], date | None] | None
 ) -> None:
-    """ "in March" means the latest March in the data: ask where the data stops only when a name lacks its year."""
+    """ "in March": the latest March in the data (its last date is asked only for a year-less name)."""
     column_name = time_column(table)
     if last_date is None or column_name is None or not has_undated(reading.time.periods):
         return
