@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from chat2chart.conversations.planner import Plan, plan_question
-from chat2chart.conversations.planner.idioms import idiom_positions
+from chat2chart.conversations.planner.idioms import idiom_positions, read_idioms
 from chat2chart.sources.catalogue import ColumnInfo, TableInfo
 
 TODAY = date(2025, 3, 15)
@@ -87,6 +87,7 @@ def test_a_column_named_in_full_is_not_an_aggregation_word():
 
 
 def test_a_column_called_just_time_is_still_named_by_the_idiom():
-    positions = idiom_positions(["average", "speed", "over", "time"], ["Time", "Speed"])
-    assert positions == set()
-    assert idiom_positions(["average", "speed", "over", "time"], ["Wait Time"]) == {2, 3}
+    idioms = read_idioms(["average", "speed", "over", "time"])
+    assert idioms == [(2, 4, "over time")]
+    assert idiom_positions(idioms, ["Time", "Speed"]) == set()
+    assert idiom_positions(idioms, ["Wait Time", "Speed"]) == {2, 3}

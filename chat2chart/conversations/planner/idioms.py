@@ -41,12 +41,17 @@ TIME_IDIOMS: tuple[str, ...] = (
 _NOUNS = frozenset({"time", "years", "months", "weeks", "date"})
 
 
-def idiom_positions(tokens: list[str], column_names: Iterable[str]) -> set[int]:
-    """Token positions inside a temporal idiom; none of them may ground to a column, unless a column is
-    called by the idiom's own noun ("Time", "Years")."""
+def read_idioms(tokens: list[str]) -> list[tuple[int, int, str]]:
+    """The temporal idioms of a question, as (start, end, phrase), in question order."""
+    return find_phrases(tokens, list(TIME_IDIOMS))
+
+
+def idiom_positions(idioms: Iterable[tuple[int, int, str]], column_names: Iterable[str]) -> set[int]:
+    """Token positions inside the idioms; none of them may ground to a column, unless a column is called
+    by the idiom's own noun ("Time", "Years")."""
     whole_names = {name.strip().lower() for name in column_names} & _NOUNS
     positions: set[int] = set()
-    for start, end, phrase in find_phrases(tokens, list(TIME_IDIOMS)):
+    for start, end, phrase in idioms:
         if set(phrase.split()) & whole_names:
             continue
         positions |= set(range(start, end))

@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
-"""Reading a question: which columns, values, aggregations, groupings, chart words and periods it names.
+"""Stage 2 of the rule planner: the words of a question (stage 1, `words.py`) grounded in the table: which
+columns, values, aggregations, groupings, chart words and periods it names, and which words nothing explains.
 
-The reading says nothing yet about the chart; `rules.py` turns it into a plan and `followups.py` into changes
-to the previous plan.
+The reading says nothing yet about the chart; stage 3 (`shaping.py`, `followups.py`) turns it into a Shape.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from chat2chart.sources.catalogue import TableInfo
@@ -27,8 +28,9 @@ from .grounding import (
 from .idioms import idiom_positions
 from .modifiers import number_of, read_bins, read_numeric_filters, read_rank
 from .related import related_mentions
-from .timephrases import TimeReading, read_time
+from .timephrases import TimeReading
 from .values import NEGATION_WORDS, negated_values, true_flags
+from .words import Words, read_words
 
 # Words that may sit between an aggregation word and its column ("average of the MPG").
 _SUBJECTS = frozenset(
@@ -85,20 +87,24 @@ class Reading:
 
 
 def read_question(question: str, table: TableInfo) -> Reading:
-    """Everything the rule planner needs to know about the words of a question."""
-    tokens = tokenize(question)
+    """Stages 1 and 2 at once: the question's words grounded in `table`."""
+    return ground_words(read_words(question), table)
+
+
+def ground_words(words: Words, table: TableInfo) -> Reading:
+    """Stage 2: the words of stage 1 grounded in `table`'s columns and values, with their roles,
+    aggregations, ranks, numeric filters and the words nothing accounts for. `words` is not changed."""
+    tokens = list(words.tokens)
     reading = Reading(tokens=tokens)
-    reading.time = read_time(tokens)
-    # "over time", "of all time": idioms are read before grounding; their "time" is not a "Wait Time" column.
-    idioms = idiom_positions(tokens, (c.name for c in table.columns))
+    reading.time = copy.deepcopy(words.time)
+    # "over time", "of all time": idioms were read before grounding; their "time" is not a "Wait Time" column.
+    idioms = idiom_positions(words.idioms, (c.name for c in table.columns))
     reading.time.not_columns |= idioms
     reading.time.spans |= idioms
     named = _whole_name_positions(tokens, table)
     # A word inside a column's full name ("Update Count", "Bar Area") is that name, not an aggregation.
-    charts = [
-        p for p in find_phrases(tokens, list(lexicon.CHART_WORDS)) if not set(range(p[0], p[1])) & named
-    ]
-    aggs = [p for p in find_phrases(tokens, list(lexicon.AGG_WORDS)) if not set(range(p[0], p[1])) & named]
+    charts = [p for p in words.charts if not set(range(p[0], p[1])) & named]
+    aggs = [p for p in words.aggs if not set(range(p[0], p[1])) & named]
     reserved = {i for s, e, _ in charts + aggs for i in range(s, e)} | reading.time.spans
     found = find_columns(tokens, table, reserved)
     found = [
