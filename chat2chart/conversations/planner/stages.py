@@ -143,14 +143,15 @@ def decide(
 
 
 def finish(decision: Decision, grounding: Grounding, table: TableInfo, *, source_id: int, now: date) -> Plan:
-    """Stage 4: the Plan (query, chart, title, explanation) for a decided shape."""
+    """Stage 4: the Plan (query, chart, title, explanation) for a decided shape. The decision's shape is
+    copied, never changed: building fills in granularities on its own copy."""
     reading, analytics, previous = grounding.reading, grounding.words.analytics, decision.previous
     if decision.route == "follow_up" and previous is not None:
-        plan = build_plan(decision.shape, table, source_id=source_id, reading=reading, now=now)
+        plan = build_plan(decision.shape.copy(), table, source_id=source_id, reading=reading, now=now)
         if reading.chart is None and plan.intent == previous.intent:
             # The chart the user had stays unless the new shape asks for another kind.
             plan = build_plan(
-                decision.shape,
+                decision.shape.copy(),
                 table,
                 source_id=source_id,
                 reading=reading,
@@ -158,9 +159,10 @@ def finish(decision: Decision, grounding: Grounding, table: TableInfo, *, source
                 explicit_chart=previous.chart_type,
             )
         return _same_analysis(plan, previous, reading)
+    shape = decision.shape.copy()
     if analytics is not None:
-        return analysis_plan(decision.shape, analytics, table, source_id=source_id, reading=reading, now=now)
-    return build_plan(decision.shape, table, source_id=source_id, reading=reading, now=now)
+        return analysis_plan(shape, analytics, table, source_id=source_id, reading=reading, now=now)
+    return build_plan(shape, table, source_id=source_id, reading=reading, now=now)
 
 
 _ARITHMETIC = frozenset({"minus", "plus", "divided", "multiplied"})
