@@ -139,3 +139,22 @@ def test_a_range_without_years_ends_at_the_latest_end_in_the_data():
     (period,), notes = resolve_undated([between], date(2025, 12, 31), date(2026, 11, 15))
     assert (period.first.year, period.last.year) == (2024, 2025)
     assert notes == ["November 2024 to February 2025, the latest November to February in the data"]
+
+
+def test_a_follow_up_naming_a_month_takes_the_latest_one_in_the_data():
+    from chat2chart.conversations.planner import PlanTurn
+
+    asked_at, data_end = date(2026, 11, 15), date(2025, 12, 31)
+    first = plan_question("total revenue by month", _orders(), source_id=1, now=asked_at)
+    assert isinstance(first, Plan)
+    plan = plan_question(
+        "only March",
+        _orders(),
+        source_id=1,
+        now=asked_at,
+        history=[PlanTurn(question="total revenue by month", plan=first)],
+        last_date=lambda column: data_end,
+    )
+    assert isinstance(plan, Plan)
+    assert [f.value for f in plan.query.filters] == [["2025-03-01", "2025-03-31"]]
+    assert "March 2025, the latest March in the data" in plan.explanation

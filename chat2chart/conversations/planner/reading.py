@@ -75,6 +75,9 @@ class Reading:
     negated: set[int] = field(default_factory=set)
     used: set[int] = field(default_factory=set)
     fiscal_year_start_month: int = 1  # the workspace's setting, for "FY2025" and "this fiscal year"
+    # The question's conditions as filters: numeric ones, values asked for or left out, and its periods
+    # bound to the table's time column (set by `stages.ground`, which knows today and the data's last date).
+    filters: list[Filter] = field(default_factory=list)
     # How year-less period names were read ("March 2025, the latest March in the data"), said in the answer.
     period_notes: list[str] = field(default_factory=list)
 

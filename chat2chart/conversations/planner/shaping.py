@@ -12,14 +12,12 @@ from __future__ import annotations
 from datetime import date
 
 from chat2chart.sources.catalogue import TableInfo
-from chat2chart.sources.semantic import Filter, Measure
+from chat2chart.sources.semantic import Measure
 
 from .grounding import tokenize
 from .models import PlanTurn
 from .reading import Mention, Reading
 from .shape import Dim, Shape, default_agg, time_column
-from .timephrases import bind_periods
-from .values import value_filters
 
 _GROUPING_KINDS = frozenset({"time", "category", "discrete"})
 
@@ -68,13 +66,13 @@ def shape_from_reading(reading: Reading, table: TableInfo, now: date) -> Shape:
         shape.kind = "histogram"
         shape.dims = [Dim(raw[0].column)] + [Dim(m.column, role="series") for m, _ in dims]
         shape.measures = [Measure(agg="count", alias="count")]
-        _finish_filters(shape, reading, table, now)
+        _finish_filters(shape, reading)
         return shape
     if len(raw) == 1 and not measures and not dims and _wants_distribution(reading, raw[0], table):
         shape.kind = "histogram"
         shape.dims = [Dim(raw[0].column)]
         shape.measures = [Measure(agg="count", alias="count")]
-        _finish_filters(shape, reading, table, now)
+        _finish_filters(shape, reading)
         return shape
     for mention in raw:
         agg = reading.free_aggs[0] if reading.free_aggs else default_agg(mention.column, table)
@@ -86,7 +84,7 @@ def shape_from_reading(reading: Reading, table: TableInfo, now: date) -> Shape:
     shape.measures = measures
     shape.dims = [Dim(m.column, role=role) for m, role in _ordered_dims(dims, reading)]
     _add_time_axis(shape, reading, table)
-    _finish_filters(shape, reading, table, now)
+    _finish_filters(shape, reading)
     _value_dimensions(shape, reading)
     if reading.cues & {"composition"}:
         shape.intent_hint = "composition"
@@ -168,7 +166,7 @@ def _scatter(
             continue
         shape.dims.append(Dim(mention.column, role="facet" if role == "facet" else "series"))
     shape.rank = None
-    _finish_filters(shape, reading, table, now)
+    _finish_filters(shape, reading)
     _value_dimensions(shape, reading)
     return shape
 
@@ -243,16 +241,9 @@ def _add_time_axis(shape: Shape, reading: Reading, table: TableInfo) -> None:
         shape.dims[0].granularity = reading.time.granularity
 
 
-def _finish_filters(shape: Shape, reading: Reading, table: TableInfo, now: date) -> None:
-    filters: list[Filter] = list(reading.numeric_filters) + value_filters(reading)
-    column_name = time_column(table)
-    if column_name and reading.time.periods:
-        column = table.column(column_name)
-        if column is not None:
-            filters += bind_periods(
-                reading.time.periods, column, now, fiscal_start_month=reading.fiscal_year_start_month
-            )
-    shape.filters = filters
+def _finish_filters(shape: Shape, reading: Reading) -> None:
+    # Bound once, in stage 2 (`stages.ground`): numeric conditions, values asked for or left out, periods.
+    shape.filters = list(reading.filters)
 
 
 def _value_dimensions(shape: Shape, reading: Reading) -> None:

@@ -20,18 +20,20 @@ from datetime import date
 from typing import Literal
 
 from chat2chart.sources.catalogue import TableInfo
+from chat2chart.sources.semantic import Filter
 
 from .analysisplan import analysis_plan
 from .build import build_plan
 from .calculated import CalculationRequest, apply_calculation, read_calculation
 from .followups import follow_up, shape_from_plan
 from .models import Clarification, Plan, PlanTurn
-from .periods import has_undated, resolve_undated
+from .periods import bind_periods, has_undated, resolve_undated
 from .reading import Reading, ground_words
 from .refusals import calculation_refusal, needs_clarification
 from .shape import Shape, time_column
 from .shaping import carry_grouping, shape_from_reading
 from .suggest import first_questions
+from .values import value_filters
 from .words import Words
 
 
@@ -87,6 +89,7 @@ def ground(
     reading = ground_words(words, table)
     reading.fiscal_year_start_month = fiscal_year_start_month
     _date_undated_periods(reading, table, now, last_date)
+    reading.filters = _filters(reading, table, now)
     calculation = read_calculation(reading.tokens, table)
     names_columns = bool(reading.mentions)
     if calculation is not None:
@@ -182,6 +185,18 @@ def _date_undated_periods(
     if end is None:
         return
     reading.time.periods, reading.period_notes = resolve_undated(reading.time.periods, end, today)
+
+
+def _filters(reading: Reading, table: TableInfo, now: date) -> list[Filter]:
+    """Numeric conditions, values asked for or left out, and the periods bound to the table's time column."""
+    filters: list[Filter] = list(reading.numeric_filters) + value_filters(reading)
+    column_name = time_column(table)
+    column = table.column(column_name) if column_name else None
+    if column is not None and reading.time.periods:
+        filters += bind_periods(
+            reading.time.periods, column, now, fiscal_start_month=reading.fiscal_year_start_month
+        )
+    return filters
 
 
 def _same_analysis(plan: Plan, previous: Plan, reading: Reading) -> Plan:
