@@ -53,7 +53,8 @@ def test_the_words_are_read_without_the_table():
 
 def test_the_words_are_frozen_and_name_an_analytics_question():
     words = read_words("forecast revenue for next quarter")
-    assert words.analytics is not None and words.analytics.kind == "forecast"
+    assert words.analytics is not None
+    assert words.analytics.kind == "forecast"
     with pytest.raises(dataclasses.FrozenInstanceError):
         words.tokens = ()  # type: ignore[misc]
 
@@ -83,7 +84,8 @@ def test_grounding_sets_calculation_words_aside_and_dates_periods_against_the_da
         last_date=lambda column: date(2025, 12, 31),
     )
 
-    assert grounding.calculation is not None and grounding.calculation.kind == "ratio"
+    assert grounding.calculation is not None
+    assert grounding.calculation.kind == "ratio"
     assert "order" not in grounding.unresolved
     assert grounding.period_notes == ("March 2025, the latest March in the data",)
 
