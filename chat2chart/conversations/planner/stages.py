@@ -68,7 +68,7 @@ class Decision:
     """Stage 3: the shape of the answer and how it was reached.
 
     route: "fresh" (a question that stands alone), "follow_up" (the previous plan changed by the words),
-    or "reanalysis" (the previous analysis asked again another way: "forecast 6 months instead").
+    or "reanalysis" (the previous analysis asked again another way: "anomalies instead" after a forecast).
     """
 
     shape: Shape
@@ -119,7 +119,7 @@ def decide(
         and previous.plan.analysis
         and not grounding.names_columns
     ):
-        # "Forecast 6 months instead": the analysis changes, the measure and filters asked before stay.
+        # "Anomalies instead" after a forecast: another analysis of the measure and filters asked before.
         shape = follow_up(reading, previous.plan, table, now) or shape_from_plan(previous.plan, table)
         return Decision(shape, "reanalysis", previous.plan)
     if request is None and analytics is None and _ARITHMETIC & set(reading.tokens):
