@@ -224,6 +224,19 @@ def _between(time: str, start: str, end: str) -> Callable[[pd.DataFrame], pd.Dat
     ]
 
 
+def _latest_in_data(time: str, month: int, months: int) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """A year-less period ("in March": month 3, 1 month; "in Q4": month 10, 3 months) as the latest such
+    period begun by the data's last day or today, whichever is earlier."""
+
+    def rows(f: pd.DataFrame) -> pd.DataFrame:
+        reference = min(f[time].max().date(), TODAY)
+        year = reference.year if dt.date(reference.year, month, 1) <= reference else reference.year - 1
+        start = pd.Timestamp(year, month, 1)
+        return f[(f[time] >= start) & (f[time] < start + pd.DateOffset(months=months))]
+
+    return rows
+
+
 def questions_for(d: Dataset) -> list[Question]:  # noqa: C901 - one template list
     t, noun = d.time, d.noun
     qs: list[Question] = []
@@ -254,6 +267,12 @@ def questions_for(d: Dataset) -> list[Question]:  # noqa: C901 - one template li
         add(f"{m} by month", lambda f, m=m: f.groupby(_month(f, t))[m].agg(bare(m)), "by month")
         for phrase, start, end in periods:
             add(f"total {m} {phrase}", lambda f, m=m, s=start, e=end: _between(t, s, e)(f)[m].sum(), "period")
+        for phrase, month, months in (("in March", 3, 1), ("in Q4", 10, 3)):
+            add(
+                f"total {m} {phrase}",
+                lambda f, m=m, mo=month, n=months: _latest_in_data(t, mo, n)(f)[m].sum(),
+                "period",
+            )
         add(
             f"month over month growth of {m}",
             lambda f, m=m: f.set_index(t)[m].resample("MS").agg(bare(m)).pct_change(),
@@ -347,10 +366,22 @@ def ask(question: Question, table: Any, parquet: Path) -> tuple[str, Any, str]:
     from chat2chart.sources.compiler import compile_query
     from chat2chart.sources.duck import run_duckdb
 
+    def last_date(column: str) -> dt.date | None:
+        # As the product does: one max() query on the ingested file, asked only for a year-less period.
+        found = run_duckdb(
+            f'SELECT max("{column}") FROM "{table.name}"',
+            [],
+            {table.name: str(parquet)},
+            timeout_s=30,
+            max_rows=1,
+        )
+        value = found.rows[0][0] if found.rows else None
+        return dt.date.fromisoformat(str(value)[:10]) if value is not None else None
+
     history: list[PlanTurn] = []
     plan: Any = None
     for step in question.steps:
-        plan = plan_question(step, table, source_id=1, history=history, now=TODAY)
+        plan = plan_question(step, table, source_id=1, history=history, now=TODAY, last_date=last_date)
         if isinstance(plan, Plan):
             history.append(PlanTurn(question=step, plan=plan))
     if not isinstance(plan, Plan):

@@ -12,7 +12,7 @@ from chat2chart.core.errors import AiserError
 from chat2chart.core.principal import Principal
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.querying import query_run
-from chat2chart.sources.semantic import Measure
+from chat2chart.sources.semantic import Measure, SemanticQuery
 
 
 def data_coverage(plan: Plan, table: TableInfo, *, principal: Principal) -> Coverage | None:
@@ -49,6 +49,25 @@ def data_coverage(plan: Plan, table: TableInfo, *, principal: Principal) -> Cove
         return None
     first, last = (date.fromisoformat(str(value)[:10]) for value in result.rows[0])
     return Coverage(first=first, last=last)
+
+
+def last_date_of(column: str, table: TableInfo, *, source_id: int, principal: Principal) -> date | None:
+    """The last date of `column` in the rows `principal` may see (one max() query), for a period named
+    without its year ("in March": the latest March in the data); None when the column is empty or the
+    query fails (the planner then reads the name against today)."""
+    query = SemanticQuery(
+        source=source_id, table=table.name, measures=[Measure(field=column, agg="max", alias="last_date")]
+    )
+    try:
+        result = query_run(query=query, principal=principal)
+    except AiserError:
+        return None
+    if not result.rows or result.rows[0][0] is None:
+        return None
+    try:
+        return date.fromisoformat(str(result.rows[0][0])[:10])
+    except ValueError:
+        return None
 
 
 _CALENDAR_GRAINS = frozenset({"day", "week", "month", "quarter", "year"})

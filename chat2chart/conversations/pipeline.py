@@ -14,6 +14,7 @@ its checked JSON form.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import re
 import time
@@ -28,7 +29,7 @@ from chat2chart.charts.spec import ChartSpec
 from chat2chart.conversations import broadcast, selectors
 from chat2chart.conversations.analysis import AnalysisAnswer, analyse
 from chat2chart.conversations.analysis_words import reworded
-from chat2chart.conversations.coverage import data_coverage
+from chat2chart.conversations.coverage import data_coverage, last_date_of
 from chat2chart.conversations.drawing import draw, draw_as, plan_spec, recommended
 from chat2chart.conversations.events import (
     CancelledEvent,
@@ -82,14 +83,22 @@ def plan_for(
     source_id: int,
     history: Sequence[PlanTurn],
     samples_allowed: bool = True,
+    principal: Principal | None = None,
 ) -> Plan | Clarification:
     """The LLM planner when a model is configured (it falls back to the rules itself), else the rules.
     `samples_allowed=False` keeps the table's sample values out of the prompt whatever the settings say
-    (embedded chats: samples may hold rows outside the end user's locked slice)."""
+    (embedded chats: samples may hold rows outside the end user's locked slice). With `principal`, a
+    period named without its year ("in March") is the latest such period in the rows they may see."""
     llm = llm_choice()
     clock = workspace_clock()
     capped = _llm_allowance_spent() if llm.model else None
     if not llm.model or capped:
+
+        def last_date(column: str) -> dt.date | None:
+            if principal is None:
+                return None
+            return last_date_of(column, table, source_id=source_id, principal=principal)
+
         plan = plan_question(
             question,
             table,
@@ -97,6 +106,7 @@ def plan_for(
             history=list(history),
             now=clock.today,
             fiscal_year_start_month=clock.fiscal_year_start_month,
+            last_date=last_date,
         )
         plan = _unless_unchanged(plan, question, table, source_id=source_id, history=history)
         return plan.model_copy(update={"fallback_reason": capped}) if capped else plan

@@ -206,6 +206,7 @@ def _ask_steps(
         source_id=message.conversation.source_id,
         history=history,
         samples_allowed=whole,
+        principal=principal,
     )
     if isinstance(plan, Clarification) and not whole:
         # Suggestions drawn without sample values: they are read from every customer's rows.

@@ -13,7 +13,7 @@ import pytest
 from chat2chart.core.errors import IngestError
 from chat2chart.sources.ingest import csvfile, ingest_file
 from chat2chart.sources.ingest.refusal import check_type_change
-from tests.sources.fixtures_api import patch_json, upload_source
+from tests.sources.fixtures_api import patch_json, upload_new_version, upload_source
 
 
 def _rows(table) -> list[dict]:
@@ -189,6 +189,31 @@ def test_a_type_change_that_would_blank_values_is_refused_and_the_data_stays(alp
     assert after["error"] == ""
     assert _preview(client, source["id"], "stock")[1] == ["B", "about 3"]
     assert client.get(url).json()["overrides"] == {}
+
+
+def test_a_new_upload_the_kept_type_does_not_fit_is_refused_and_the_source_stays_ready(alpha):
+    client = alpha.client("editor")
+    source = upload_source(client, "code,qty\nA,5\nB,6\nC,7\nD,8\n", file_name="stock.csv").json()
+    url = f"/api/v1/sources/{source['id']}/tables/stock/"
+    chosen = patch_json(client, url, {"columns": {"qty": {"type": "text"}}})
+    assert chosen.json()["status"] == "ready", chosen.json()["error"]
+    chosen = patch_json(client, url, {"columns": {"qty": {"type": "integer"}}})
+    assert chosen.json()["status"] == "ready", chosen.json()["error"]
+    version = client.get(f"/api/v1/sources/{source['id']}/").json()["version"]
+
+    response = upload_new_version(
+        client, source["id"], "code,qty\nA,5\nB,about 3\nC,many\nD,some\nE,7\n", file_name="stock.csv"
+    )
+
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert "3 of its 5 values" in error["message"]
+    assert all(example in error["message"] for example in ("'about 3'", "'many'", "'some'"))
+    assert error["details"]["blanked"] == 3
+    after = client.get(f"/api/v1/sources/{source['id']}/").json()
+    assert (after["status"], after["error"], after["version"]) == ("ready", "", version)
+    assert _preview(client, source["id"], "stock") == [["A", 5], ["B", 6], ["C", 7], ["D", 8]]
+    assert client.get(url).json()["overrides"] == {"qty": {"type": "integer"}}
 
 
 def test_forcing_datetime_reads_day_first_values_instead_of_emptying_the_column(upload, out_dir):

@@ -6,6 +6,7 @@ against the catalogue, with the rules as the fallback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from chat2chart.sources.catalogue import TableInfo
@@ -34,10 +35,13 @@ def plan_question(
     history: list[PlanTurn] | tuple[PlanTurn, ...] = (),
     now: date | None = None,
     fiscal_year_start_month: int = 1,
+    last_date: Callable[[str], date | None] | None = None,
 ) -> Plan | Clarification:
     """Plan `question` over `table` with the rule planner (see `llm.plan_with_llm` for the model path).
 
     `now` is today in the workspace's time zone; fiscal years ("FY2025") start in `fiscal_year_start_month`.
+    `last_date(column)` is the last date of a date column's data, asked only for a period named without
+    its year ("in March": the latest March in the data); None reads such names against today alone.
     """
     return plan_with_rules(
         question,
@@ -46,4 +50,5 @@ def plan_question(
         history=history,
         now=now,
         fiscal_year_start_month=fiscal_year_start_month,
+        last_date=last_date,
     )

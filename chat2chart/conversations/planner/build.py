@@ -50,7 +50,7 @@ def build_plan(
         chart_options=_options(shape, chart),
         encoding=_encoding(shape, names, chart),
         hints=_hints(shape),
-        explanation=explain(shape) + _related_note(reading),
+        explanation=explain(shape) + _period_note(reading) + _related_note(reading),
         title=title(shape),
         alternatives=alternatives,
         planner="rules",
@@ -67,6 +67,13 @@ def _related_note(reading: Reading | None) -> str:
         if m.via == "related"
     ]
     return f" Read {', '.join(readings)} (the closest columns in meaning)." if readings else ""
+
+
+def _period_note(reading: Reading | None) -> str:
+    # "March" when the data stops before this year's March: say which March was taken.
+    if reading is None or not reading.period_notes:
+        return ""
+    return f" ({'; '.join(reading.period_notes)})"
 
 
 def _auto_granularity(shape: Shape, table: TableInfo) -> None:

@@ -15,8 +15,6 @@ from chat2chart.sources.semantic import Filter, Measure
 from .models import Plan
 from .reading import Mention, Reading
 from .shape import Dim, Shape, default_agg, time_column
-from .timephrases import bind_periods
-from .values import value_filters
 
 _FOLLOW_WORDS = frozenset(
     {
@@ -240,14 +238,8 @@ def _change_dims(shape: Shape, reading: Reading, table: TableInfo) -> None:
 def _change_filters(shape: Shape, reading: Reading, table: TableInfo, now: date) -> None:
     if {"remove", "clear", "drop", "without"} & set(reading.tokens) and "filter" in " ".join(reading.tokens):
         shape.filters = []
-    new: list[Filter] = list(reading.numeric_filters) + value_filters(reading)
+    new: list[Filter] = list(reading.filters)  # bound in stage 2 (`stages.ground`)
     time_name = time_column(table)
-    if time_name and reading.time.periods:
-        column = table.column(time_name)
-        if column is not None:
-            new += bind_periods(
-                reading.time.periods, column, now, fiscal_start_month=reading.fiscal_year_start_month
-            )
     replaced = {(f.field, f.op in ("gt", "gte", "lt", "lte")) for f in new}
     kept = [f for f in shape.filters if (f.field, f.op in ("gt", "gte", "lt", "lte")) not in replaced]
     if time_name and any(f.field == time_name for f in new):

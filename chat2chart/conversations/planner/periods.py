@@ -4,7 +4,8 @@
 
 A `Period` is read from words without knowing today's date or the table; `bind_periods` turns it into
 filters on a column once both are known. A calendar name without a year ("January", "Q3") means the most
-recent such period that has begun by today, the reading analytics tools such as ThoughtSpot use. Date
+recent such period that has begun by today, the reading analytics tools such as ThoughtSpot use; when the
+data stops earlier, `resolve_undated` names the latest such period in the data instead. Date
 ranges are whole days, inclusive of their last day (the query compiler turns them into half-open ranges).
 No Django here.
 """
@@ -12,7 +13,7 @@ No Django here.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -87,6 +88,77 @@ def _most_recent_year(period: Period, today: date) -> int:
     except ValueError:  # 29 February in a year without one: look a year back
         return today.year - 1
     return today.year if start <= today else today.year - 1
+
+
+def resolve_undated(periods: list[Period], data_end: date, today: date) -> tuple[list[Period], list[str]]:
+    """Year-less calendar names ("March", "Q3", "H1", "3 March") as the latest such period in the data:
+    the latest that has begun by the data's last day (`data_end`) or by today, whichever comes first.
+
+    "Why did revenue drop in March" asked in November 2026 of data that stops in 2025 means March 2025, not
+    March 2026 (no rows) or March 2024. Returns the periods with their years filled in and one note per
+    resolved name ("March 2025, the latest March in the data"); named years and relative periods are kept.
+    """
+    reference = min(data_end, today)
+    resolved: list[Period] = []
+    notes: list[str] = []
+    for period in periods:
+        dated = _dated(period, reference)
+        resolved.append(dated)
+        if dated == period:
+            continue
+        first, last = dated.first or dated, dated.last or dated.first or dated
+        start, _ = calendar_bounds(first, reference)
+        _, end = calendar_bounds(last, reference)
+        span = describe_date_range(start.isoformat(), end.isoformat())
+        if period.kind == "between" and period.first and period.last:
+            name = f"{_name(period.first)} to {_name(period.last)}"
+        else:
+            name = _name(period.first or period)
+        notes.append(f"{span}, the latest {name} in the data")
+    return resolved, notes
+
+
+def _dated(period: Period, reference: date) -> Period:
+    """`period` with the year of each year-less calendar name filled in against `reference`."""
+
+    def fill(point: Period) -> Period:
+        if point.kind != "calendar" or point.year is not None or point.unit == "year":
+            return point
+        return replace(point, year=_most_recent_year(point, reference))
+
+    if period.kind == "between" and period.first is not None and period.last is not None:
+        last = fill(period.last)
+        first = period.first
+        if first.kind == "calendar" and first.year is None and last.year is not None:
+            # "between March and June": the first end in the same stretch, before the last.
+            before = (first.unit, first.index, first.day) <= (last.unit, last.index, last.day)
+            first = replace(first, year=last.year if before else last.year - 1)
+        return replace(period, first=first, last=last)
+    if period.first is not None:
+        return replace(period, first=fill(period.first))
+    return fill(period)
+
+
+def has_undated(periods: list[Period]) -> bool:
+    """Whether any period names a calendar month, quarter, half or day without its year."""
+    return any(
+        p.kind == "calendar" and p.year is None and p.unit != "year"
+        for period in periods
+        for p in (period, period.first, period.last)
+        if p is not None
+    )
+
+
+def _name(period: Period) -> str:
+    if period.unit == "month":
+        return calendar.month_name[period.index]
+    if period.unit == "quarter":
+        return f"Q{period.index}"
+    if period.unit == "half":
+        return f"H{period.index}"
+    if period.unit == "week":
+        return f"week of {period.day} {calendar.month_name[period.index]}"
+    return f"{period.day} {calendar.month_name[period.index]}"
 
 
 def _fiscal_year(period: Period, today: date, start_month: int) -> tuple[date, date]:

@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
-"""Reading a question: which columns, values, aggregations, groupings, chart words and periods it names.
+"""Stage 2 of the rule planner: the words of a question (stage 1, `words.py`) grounded in the table: which
+columns, values, aggregations, groupings, chart words and periods it names, and which words nothing explains.
 
-The reading says nothing yet about the chart; `rules.py` turns it into a plan and `followups.py` into changes
-to the previous plan.
+The reading says nothing yet about the chart; stage 3 (`shaping.py`, `followups.py`) turns it into a Shape.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from chat2chart.sources.catalogue import TableInfo
@@ -24,10 +25,12 @@ from .grounding import (
     is_row_noun,
     tokenize,
 )
+from .idioms import idiom_positions
 from .modifiers import number_of, read_bins, read_numeric_filters, read_rank
 from .related import related_mentions
-from .timephrases import TimeReading, read_time
+from .timephrases import TimeReading
 from .values import NEGATION_WORDS, negated_values, true_flags
+from .words import Words, read_words
 
 # Words that may sit between an aggregation word and its column ("average of the MPG").
 _SUBJECTS = frozenset(
@@ -72,6 +75,11 @@ class Reading:
     negated: set[int] = field(default_factory=set)
     used: set[int] = field(default_factory=set)
     fiscal_year_start_month: int = 1  # the workspace's setting, for "FY2025" and "this fiscal year"
+    # The question's conditions as filters: numeric ones, values asked for or left out, and its periods
+    # bound to the table's time column (set by `stages.ground`, which knows today and the data's last date).
+    filters: list[Filter] = field(default_factory=list)
+    # How year-less period names were read ("March 2025, the latest March in the data"), said in the answer.
+    period_notes: list[str] = field(default_factory=list)
 
     def columns(self) -> list[str]:
         seen: list[str] = []
@@ -82,20 +90,24 @@ class Reading:
 
 
 def read_question(question: str, table: TableInfo) -> Reading:
-    """Everything the rule planner needs to know about the words of a question."""
-    tokens = tokenize(question)
+    """Stages 1 and 2 at once: the question's words grounded in `table`."""
+    return ground_words(read_words(question), table)
+
+
+def ground_words(words: Words, table: TableInfo) -> Reading:
+    """Stage 2: the words of stage 1 grounded in `table`'s columns and values, with their roles,
+    aggregations, ranks, numeric filters and the words nothing accounts for. `words` is not changed."""
+    tokens = list(words.tokens)
     reading = Reading(tokens=tokens)
-    reading.time = read_time(tokens)
-    # "over time" asks for the table's date axis: its "time" is not a "Wait Time" or "Time Spent" column,
-    # unless a column is called just that.
-    if not any(c.name.strip().lower() == "time" for c in table.columns):
-        reading.time.not_columns |= {
-            i + 1
-            for i in range(len(tokens) - 1)
-            if tokens[i] in ("over", "across", "through") and tokens[i + 1] == "time"
-        }
-    charts = find_phrases(tokens, list(lexicon.CHART_WORDS))
-    aggs = find_phrases(tokens, list(lexicon.AGG_WORDS))
+    reading.time = copy.deepcopy(words.time)
+    # "over time", "of all time": idioms were read before grounding; their "time" is not a "Wait Time" column.
+    idioms = idiom_positions(words.idioms, (c.name for c in table.columns))
+    reading.time.not_columns |= idioms
+    reading.time.spans |= idioms
+    named = _whole_name_positions(tokens, table)
+    # A word inside a column's full name ("Update Count", "Bar Area") is that name, not an aggregation.
+    charts = [p for p in words.charts if not set(range(p[0], p[1])) & named]
+    aggs = [p for p in words.aggs if not set(range(p[0], p[1])) & named]
     reserved = {i for s, e, _ in charts + aggs for i in range(s, e)} | reading.time.spans
     found = find_columns(tokens, table, reserved)
     found = [
@@ -149,6 +161,16 @@ def read_question(question: str, table: TableInfo) -> Reading:
     )
     reading.unknown = _unknown_words(reading, table)
     return reading
+
+
+def _whole_name_positions(tokens: list[str], table: TableInfo) -> set[int]:
+    """Positions of the words of a column's full name of two or more words, written out in the question."""
+    names = [" ".join(tokenize(c.name)) for c in table.columns]
+    return {
+        i
+        for start, end, _ in find_phrases(tokens, [n for n in names if len(n.split()) >= 2])
+        for i in range(start, end)
+    }
 
 
 def _mark_filter_subjects(reading: Reading) -> None:

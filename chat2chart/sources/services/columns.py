@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat2chart.core.errors import ValidationFailed
+from chat2chart.core.errors import IngestError, ValidationFailed
 from chat2chart.core.principal import Principal
 from chat2chart.sources import overrides, policy, selectors, tasks
 from chat2chart.sources.ingest import MAX_BLANKED_SHARE
@@ -71,6 +71,26 @@ def _check_types(source: Source, original_name: str, merged: overrides.Overrides
         return
     with selectors.stored_file_copy(source.upload_path) as upload:
         check_in_worker(upload, original_name, overrides=merged, max_blanked_share=MAX_BLANKED_SHARE)
+
+
+def refuse_blanking_types(upload_path: str, original_name: str, chosen: overrides.Overrides) -> None:
+    """Raise the IngestError (details: column, blanked, present, examples) of a chosen column type under
+    which more than MAX_BLANKED_SHARE of the stored file's values would be left empty; nothing when no type
+    is chosen. Choices for columns the file lacks are passed over; other faults of the file are left to
+    ingestion, which reports them on the source."""
+    if not any(change.get("type") for change in chosen.values()):
+        return
+    try:
+        check_in_worker(
+            selectors.data_file(upload_path),
+            original_name,
+            overrides=chosen,
+            max_blanked_share=MAX_BLANKED_SHARE,
+        )
+    except IngestError as error:
+        if isinstance(error.details, dict) and "blanked" in error.details:
+            raise
+        # An unreadable file is no type refusal: the background ingest fails the new version, saying why.
 
 
 def _check_final_names(table: SourceTable, originals: dict[str, str], merged: overrides.Overrides) -> None:

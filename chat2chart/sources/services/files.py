@@ -25,7 +25,7 @@ from chat2chart.sources.ingest.detect import FORMAT_BY_EXTENSION
 from chat2chart.sources.ingest_worker import ingest_in_worker
 from chat2chart.sources.models import Source
 from chat2chart.sources.overrides import applying as overrides_applying
-from chat2chart.sources.services.columns import current_overrides
+from chat2chart.sources.services.columns import current_overrides, refuse_blanking_types
 from chat2chart.sources.services.versions import (
     audit,
     enqueue,
@@ -78,8 +78,14 @@ def source_upload(
             "file: only file sources take uploads; refresh a database or REST source instead."
         )
     stored = _store_upload(source, upload, original_name)
-    # The person's renames and type choices carry over to the new version of the file.
+    # The person's renames and type choices carry over to the new version of the file; a type the new file's
+    # values do not fit is refused now (400, count and examples), the current version staying ready.
     kept = current_overrides(source)
+    try:
+        refuse_blanking_types(stored, original_name, kept)
+    except IngestError:
+        selectors.data_file(stored).unlink(missing_ok=True)
+        raise
     mark_pending(source)
     audit("source.upload", principal, source, file_name=original_name)
     enqueue(
