@@ -149,16 +149,24 @@ def _value_counts(
         if measure.field is None or measure.agg == "count" or over_budget():
             continue
         name = measure.alias or measure.field
-        counts = query([Dimension(field=measure.field, alias="value")], of=rows)
+        try:
+            counts = query([Dimension(field=measure.field, alias="value")], of=rows)
+        except AnalyticsError:
+            # The distribution is an extra: a source that cannot count rows per value (a data model
+            # counts only through its own count measure) gets the other findings without it.
+            return overall, by
         if counts is None:
             continue
         overall[name] = counts.dropna(subset=["value"])
         for dimension in dimensions[:MAX_SHAPE_DIMENSIONS]:
             if over_budget():
                 break
-            grouped = query(
-                [Dimension(field=measure.field, alias="value"), Dimension(field=dimension)], of=rows
-            )
+            try:
+                grouped = query(
+                    [Dimension(field=measure.field, alias="value"), Dimension(field=dimension)], of=rows
+                )
+            except AnalyticsError:
+                break
             if grouped is not None:
                 by[(name, dimension)] = grouped.dropna(subset=["value"])
     return overall, by
