@@ -78,7 +78,9 @@ def sign_chat_token(
 def embed_principal(claims: ChatClaims) -> Principal:
     """The end user's principal: no account, VIEW and ASK only (never EDIT: no SQL, no query editor),
     limited to the rows the token locks."""
-    return Principal.for_embed(locked=claims.params, scopes=frozenset({hooks.VIEW, hooks.ASK}))
+    return Principal.for_embed(
+        locked=claims.params, scopes=frozenset({hooks.VIEW, hooks.ASK}), embed_user=claims.user_id
+    )
 
 
 def embed_conversation_open(*, claims: ChatClaims) -> Conversation:

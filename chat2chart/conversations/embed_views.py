@@ -3,8 +3,11 @@
 the conversation's history, asking (Server-Sent Events or JSON) and the web component's script.
 
 Every request verifies its token again, so an expired or rotated-away token stops answering at once.
-Requests that change something must come from the product's own origin (the iframe page): a page
-elsewhere holding a token cannot call these endpoints from its own script.
+Requests that change something must come from the product's own origin (the iframe page), with an
+`Origin` header: a page elsewhere, or a script without a browser, holding a token cannot ask with it.
+Refusals: 403 "This chat is not available." for every token or origin failure (bad signature, expired,
+another organisation's audience, no or foreign Origin), 404 only when the token is good but its source
+or table no longer exists, 429 for rate and quota refusals.
 """
 
 from __future__ import annotations
@@ -57,9 +60,15 @@ def _refusal(request: HttpRequest, status: int, *, json_body: bool) -> HttpRespo
 
 
 def _same_origin(request: HttpRequest) -> bool:
+    """True when the request may act: a read (GET, HEAD) from anywhere the token went, or a change from
+    the product's own origin. A state-changing request without an `Origin` header is refused: the token
+    is the only credential, so a script or server holding it must not ask in the end user's name
+    (browsers send `Origin` with every POST; the widget sends it even under its no-referrer policy)."""
+    if request.method in ("GET", "HEAD"):
+        return True
     origin = request.headers.get("Origin")
-    if not origin:
-        return True  # not a browser's cross-origin call (browsers send Origin on every POST)
+    if not origin or origin == "null":
+        return False
     # Host and port only: behind a TLS-terminating proxy the request's own scheme may read "http".
     return urlsplit(origin).netloc.lower() == request.get_host().lower()
 
@@ -76,7 +85,7 @@ def chat_token_required(*, json_body: bool) -> Callable[[View], View]:
             if not decision.allowed:
                 message = f"Too many requests. Try again in {decision.retry_after_s} seconds."
                 return error_response(429, message, code="rate_limited")
-            if json_body and not _same_origin(request):
+            if not _same_origin(request):
                 return _refusal(request, 403, json_body=True)
             try:
                 claims = embed.chat_token_verify(token)

@@ -321,10 +321,15 @@ def record_audit(
 
     `actor` is a Principal (a user only for changes outside a workspace, such as creating an organisation
     or accepting an invitation; None for the system's own work); the entry names the acting
-    user, and when the principal is an API key its id is added to `data` as `api_key_id`."""
+    user, and when the principal is an API key its id is added to `data` as `api_key_id` (an embedded
+    chat's end user: their external id as `embed_user`)."""
     api_key_id = getattr(actor, "api_key_id", None)
     if api_key_id is not None:
         data = {**(data or {}), "api_key_id": api_key_id}
+    embed_user = getattr(actor, "embed_user", None)
+    if embed_user is not None:
+        # An embedded chat's end user has no account: the entry names them by the customer's id.
+        data = {**(data or {}), "embed_user": embed_user}
     event = AuditEvent(
         action=action,
         actor_id=getattr(actor, "pk", None),
