@@ -12,11 +12,13 @@ continues them; the organisation's admins see them with the members' conversatio
 from __future__ import annotations
 
 import hashlib
+import zoneinfo
 from collections.abc import Generator, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from chat2chart.conversations import selectors, services
 from chat2chart.conversations.embed_tokens import ChatClaims, chat_claims_from_payload
@@ -30,12 +32,14 @@ from chat2chart.core.ratelimit import RateDecision, check_rate
 from chat2chart.dashboards import embedding
 from chat2chart.dashboards.tokens import EmbedTokenInvalid
 from chat2chart.sources import selectors as source_selectors
+from chat2chart.workspaces.selectors import workspace_settings
 
 # What an end user never receives: the SQL, the semantic query (the editor's input) and the model's
 # usage. Events of these types are dropped; these keys are removed from message bodies.
 HIDDEN_EVENTS = frozenset({"sql"})
 HIDDEN_MESSAGE_KEYS = ("sql", "query", "query_outputs", "usage", "planner")
 QUESTIONS_USED_UP = "This chat cannot answer more questions this month."
+YOUR_QUESTIONS_USED_UP = "You have asked all the questions this chat answers this month. Ask again next month."
 
 
 def chat_token_verify(token: str, *, now: datetime | None = None) -> ChatClaims:
@@ -148,6 +152,7 @@ def embed_ask_events(
 
     Counted in usage (`embed_question_asked`, with the external id) and checked against the
     organisation's question limit like a member's question."""
+    embed_monthly_quota_check(claims=claims)
     try:
         events = services.ask_events(
             conversation=conversation,
@@ -162,6 +167,41 @@ def embed_ask_events(
         raise LimitExceeded(QUESTIONS_USED_UP) from error
     hooks.record_usage("embed_question_asked", 1, embed_user=claims.user_id)
     return _embed_events(events)
+
+
+def embed_questions_this_month(*, user_id: str, now: datetime | None = None) -> int:
+    """How many questions the end user `user_id` asked in this organisation's embedded chats during the
+    calendar month of `now` (default: now) in the organisation's time zone, whatever table or token."""
+    start, end = _calendar_month(now or timezone.now())
+    return Message.objects.filter(
+        conversation__embed_user_id=user_id,
+        role=Message.Role.USER,
+        created_at__gte=start,
+        created_at__lt=end,
+    ).count()
+
+
+def embed_monthly_quota_check(*, claims: ChatClaims) -> None:
+    """Raise `LimitExceeded` (with a message for the end user) when the organisation's monthly questions
+    per end user (`embed_questions_per_user_month`) are used up for the token's user; no limit when unset.
+
+    Counted from the questions saved in the database (durable, exact per calendar month); two questions
+    sent at the same instant by the same end user may both pass at the last unit."""
+    quota = workspace_settings().embed_questions_per_user_month
+    if quota is None:
+        return
+    if embed_questions_this_month(user_id=claims.user_id) >= quota:
+        hooks.observe("limit_refused", limit="embed_questions_per_user_month")
+        raise LimitExceeded(YOUR_QUESTIONS_USED_UP)
+
+
+def _calendar_month(now: datetime) -> tuple[datetime, datetime]:
+    """[first instant of `now`'s month, first instant of the next) in the organisation's time zone."""
+    local = now.astimezone(zoneinfo.ZoneInfo(workspace_settings().timezone))
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # Arithmetic within one ZoneInfo is wall-clock arithmetic: the next month's midnight gets its own UTC
+    # offset (a month that starts in summer time may end in winter time).
+    return start, (start + timedelta(days=32)).replace(day=1)
 
 
 def _embed_events(events: Generator[Event, None, Message]) -> Generator[Event, None, Message]:
