@@ -14,7 +14,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -340,6 +340,16 @@ def record_audit(
     )
     for listener in chain("audit"):
         event = _notify("audit", listener, event)
+
+
+def audit_changes(
+    before: dict[str, Any], after: dict[str, Any], *, fields: Iterable[str] | None = None
+) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields (all of `after`'s, or `fields`) whose value differs: the
+    `changes` an update's audit entry carries (`data={"changes": ...}`), the same shape the enterprise
+    audit log stores and exports. Values must be JSON-serialisable (dates as ISO strings)."""
+    names = list(after) if fields is None else list(fields)
+    return {name: [before.get(name), after.get(name)] for name in names if before.get(name) != after.get(name)}
 
 
 def row_rules(principal: Principal, source: Any, table_name: str) -> list[RowRule]:

@@ -91,16 +91,21 @@ def subscription_settings_update(
     for domain in domains:
         if "." not in domain or not all(part.isascii() and part for part in domain.split(".")):
             raise ValidationFailed(f"{domain!r} is not a domain; write it as example.com.")
-    row = subscription_settings()
-    row.allowed_domains = domains
-    row.save(update_fields=["allowed_domains", "updated_at"])
-    hooks.record_audit(
-        action="subscription_settings.update",
-        actor=principal,
-        target_type="subscription_settings",
-        target_id=row.pk,
-        data={"allowed_domains": domains},
-    )
+    with transaction.atomic():  # the change and its audit entry commit together
+        row = subscription_settings()
+        before = list(row.allowed_domains or [])
+        row.allowed_domains = domains
+        row.save(update_fields=["allowed_domains", "updated_at"])
+        hooks.record_audit(
+            action="subscription_settings.update",
+            actor=principal,
+            target_type="subscription_settings",
+            target_id=row.pk,
+            data={
+                "allowed_domains": domains,
+                "changes": hooks.audit_changes({"allowed_domains": before}, {"allowed_domains": domains}),
+            },
+        )
     return row
 
 
@@ -169,14 +174,15 @@ def subscription_create(
         owner_id=principal.user_id,
     )
     subscription.next_run_at = schedules.next_run(sched, now or timezone.now(), workspace_zone())
-    subscription.save()
-    hooks.record_audit(
-        action="subscription.create",
-        actor=principal,
-        target_type="subscription",
-        target_id=subscription.pk,
-        data={"recipients": len(members) + len(externals), "frequency": sched.frequency},
-    )
+    with transaction.atomic():  # the change and its audit entry commit together
+        subscription.save()
+        hooks.record_audit(
+            action="subscription.create",
+            actor=principal,
+            target_type="subscription",
+            target_id=subscription.pk,
+            data={"recipients": len(members) + len(externals), "frequency": sched.frequency},
+        )
     return subscription
 
 
@@ -184,10 +190,11 @@ def subscription_delete(*, principal: Principal, subscription: Subscription) -> 
     """Delete a subscription (its owner, or anyone with the MANAGE right)."""
     if subscription.owner_id != principal.user_id and not hooks.can(principal, hooks.MANAGE):
         raise Forbidden("Only the subscription's owner or an administrator may delete it.")
-    hooks.record_audit(
-        action="subscription.delete", actor=principal, target_type="subscription", target_id=subscription.pk
-    )
-    subscription.delete()
+    with transaction.atomic():  # the change and its audit entry commit together
+        hooks.record_audit(
+            action="subscription.delete", actor=principal, target_type="subscription", target_id=subscription.pk
+        )
+        subscription.delete()
 
 
 def unsubscribe_token(*, workspace: str, subscription_id: int, address: str) -> str:

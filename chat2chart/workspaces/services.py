@@ -135,6 +135,7 @@ def workspace_settings_update(
     changes = {name: cleaners[name](value) for name, value in given.items() if value is not _UNCHANGED}
     hooks.current_workspace()  # fails closed when no workspace is in scope
     stored, _ = WorkspaceSettings.objects.select_for_update().get_or_create(pk=SETTINGS_ID)
+    before = {name: getattr(stored, name) for name in changes}
     for name, value in changes.items():
         setattr(stored, name, value)
     stored.save()
@@ -143,6 +144,6 @@ def workspace_settings_update(
         actor=principal,
         target_type="workspace_settings",
         target_id=stored.pk,
-        data=changes,
+        data={**changes, "changes": hooks.audit_changes(before, changes)},
     )
     return stored
