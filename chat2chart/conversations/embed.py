@@ -39,7 +39,9 @@ from chat2chart.workspaces.selectors import workspace_settings
 HIDDEN_EVENTS = frozenset({"sql"})
 HIDDEN_MESSAGE_KEYS = ("sql", "query", "query_outputs", "usage", "planner")
 QUESTIONS_USED_UP = "This chat cannot answer more questions this month."
-YOUR_QUESTIONS_USED_UP = "You have asked all the questions this chat answers this month. Ask again next month."
+YOUR_QUESTIONS_USED_UP = (
+    "You have asked all the questions this chat answers this month. Ask again next month."
+)
 
 
 def chat_token_verify(token: str, *, now: datetime | None = None) -> ChatClaims:

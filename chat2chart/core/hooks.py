@@ -349,7 +349,9 @@ def audit_changes(
     `changes` an update's audit entry carries (`data={"changes": ...}`), the same shape the enterprise
     audit log stores and exports. Values must be JSON-serialisable (dates as ISO strings)."""
     names = list(after) if fields is None else list(fields)
-    return {name: [before.get(name), after.get(name)] for name in names if before.get(name) != after.get(name)}
+    return {
+        name: [before.get(name), after.get(name)] for name in names if before.get(name) != after.get(name)
+    }
 
 
 def row_rules(principal: Principal, source: Any, table_name: str) -> list[RowRule]:

@@ -90,7 +90,9 @@ def dashboard_update(*, dashboard: Dashboard, principal: Principal, **changes: A
     _apply_dashboard_changes(dashboard, changes)
     dashboard.save()
     after = {name: getattr(dashboard, name) for name in DASHBOARD_FIELDS}
-    _audit("update", principal, dashboard, changed=sorted(changes), changes=hooks.audit_changes(before, after))
+    _audit(
+        "update", principal, dashboard, changed=sorted(changes), changes=hooks.audit_changes(before, after)
+    )
     return dashboard
 
 

@@ -192,7 +192,10 @@ def subscription_delete(*, principal: Principal, subscription: Subscription) -> 
         raise Forbidden("Only the subscription's owner or an administrator may delete it.")
     with transaction.atomic():  # the change and its audit entry commit together
         hooks.record_audit(
-            action="subscription.delete", actor=principal, target_type="subscription", target_id=subscription.pk
+            action="subscription.delete",
+            actor=principal,
+            target_type="subscription",
+            target_id=subscription.pk,
         )
         subscription.delete()
 

@@ -27,7 +27,9 @@ class WorkspaceSettingsInput(serializers.Serializer):
     llm_send_samples = serializers.BooleanField(allow_null=True, required=False)
     embed_allowed_origins = serializers.ListField(child=serializers.CharField(), required=False)
     embed_questions_per_user_month = serializers.IntegerField(
-        allow_null=True, required=False, help_text="Embedded chat questions per end user and month; null = no limit."
+        allow_null=True,
+        required=False,
+        help_text="Embedded chat questions per end user and month; null = no limit.",
     )
     timezone = serializers.CharField(required=False, help_text="An IANA time zone, e.g. Europe/Berlin.")
     fiscal_year_start_month = serializers.IntegerField(required=False, help_text="1 (January) to 12.")

@@ -82,7 +82,11 @@ def clean_monthly_questions(quantity: Any) -> int | None:
     """A number of questions per end user and month (0 stops them), or None for no monthly limit."""
     if quantity is None or quantity == "":
         return None
-    if isinstance(quantity, bool) or not isinstance(quantity, int | str) or not str(quantity).strip().isdigit():
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int | str)
+        or not str(quantity).strip().isdigit()
+    ):
         raise ValidationFailed("Questions per end user and month is a whole number (0 or more), or empty.")
     return int(quantity)
 

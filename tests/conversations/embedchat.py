@@ -79,7 +79,9 @@ def sign_chat(
     )
 
 
-def ask_embedded(workspace: Any, token: str, question: str, *, follows: int | None = None, **headers: Any) -> Any:
+def ask_embedded(
+    workspace: Any, token: str, question: str, *, follows: int | None = None, **headers: Any
+) -> Any:
     """POST a question as the widget does: from the product's own origin (override with HTTP_ORIGIN)."""
     headers.setdefault("HTTP_ORIGIN", f"https://{workspace.host}")
     return workspace.anonymous_client().post(

@@ -15,7 +15,9 @@ from chat2chart.core.principal import Principal
 from tests.conversations.embedchat import ask_embedded, create_orders, sign_chat, single_value, total_revenue
 from tests.dashboards.conftest import set_up_embedding
 
-YOUR_QUESTIONS_USED_UP = "You have asked all the questions this chat answers this month. Ask again next month."
+YOUR_QUESTIONS_USED_UP = (
+    "You have asked all the questions this chat answers this month. Ask again next month."
+)
 # 23:30 in Berlin on the last day of January, then 00:30 on the first of February (still January in UTC).
 LAST_HOUR_OF_JANUARY = datetime(2027, 1, 31, 22, 30, tzinfo=UTC)
 FIRST_HOUR_OF_FEBRUARY = datetime(2027, 1, 31, 23, 30, tzinfo=UTC)
@@ -81,7 +83,9 @@ def test_an_end_user_is_refused_after_the_monthly_questions_until_the_next_month
         assert [m["role"] for m in history["messages"]].count("user") == 2
 
         # Another end user of the same organisation has their own questions left.
-        other_user = sign_chat(alpha, secret, source.pk, table, user="end-user-43", params={"customer_id": 43})
+        other_user = sign_chat(
+            alpha, secret, source.pk, table, user="end-user-43", params={"customer_id": 43}
+        )
         assert ask_embedded(alpha, other_user, "total revenue").status_code == 201
         # The same external id in another organisation (no monthly limit there) is not counted here.
         elsewhere = sign_chat(beta, other_secret, other_source.pk, other_table, user="end-user-42")

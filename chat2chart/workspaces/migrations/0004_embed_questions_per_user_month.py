@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workspaces', '0003_workspace_locale'),
+        ("workspaces", "0003_workspace_locale"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='workspacesettings',
-            name='embed_questions_per_user_month',
+            model_name="workspacesettings",
+            name="embed_questions_per_user_month",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
     ]
