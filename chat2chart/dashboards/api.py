@@ -421,7 +421,7 @@ class EmbedSettingsView(APIView):
         return Response(embed_settings_json())
 
     @extend_schema(
-        summary="Set the origins allowed to frame embeds and the embedded chat's monthly questions per end user",
+        summary="Set the origins allowed to frame embeds and the chat's questions per end user and month",
         request=EmbedSettingsInput,
         responses=dict,
     )

@@ -4,7 +4,6 @@ limit, with a plain message for the end user (no plan details), only for that or
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
