@@ -414,3 +414,27 @@ def test_an_embedded_question_is_audited_with_the_end_users_id(alpha, token_for)
     started = AuditEntry.objects.filter(action="conversation.start", pk__gt=before)
     with alpha.activate():
         assert [e.actor_label for e in started] == ["embed_user:end-user-42"]
+
+
+# --- the organisation's admins ------------------------------------------------------------------------
+
+
+def test_admins_read_embedded_conversations_by_end_user_and_others_cannot(alpha, beta, token_for):
+    answer(alpha, token_for(42, name="Ada"), "total revenue")
+    answer(alpha, token_for(43, name="Grace"), "total revenue by region")
+    page = alpha.client("admin").get("/chat/embedded/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    ada = text.split('data-end-user="end-user-42"')[1].split("</section>")[0]
+    grace = text.split('data-end-user="end-user-43"')[1].split("</section>")[0]
+    assert "Ada" in ada and "total revenue" in ada
+    assert "total revenue by region" not in ada  # each end user's own questions only
+    assert "Grace" in grace and "total revenue by region" in grace
+    answered = ada.split("data-answer>")[1].split("</dd>")[0]
+    assert answered.strip()  # the narrative the end user read
+    for role in ("viewer", "editor"):
+        assert alpha.client(role).get("/chat/embedded/").status_code == 404
+    assert alpha.anonymous_client().get("/chat/embedded/").status_code == 302  # to sign in
+    elsewhere = beta.client("admin").get("/chat/embedded/").content.decode()
+    assert "end-user-42" not in elsewhere
+    assert "No embedded conversations yet" in elsewhere
