@@ -111,8 +111,4 @@ def _turns(conversation: Any) -> list[dict[str, Any]]:
     # Each question with its latest answer (the narrative, or the error the end user saw).
     messages = list(conversation.messages.all())
     answers = {m.reply_to_id: m for m in messages if m.role == "assistant" and m.reply_to_id is not None}
-    return [
-        {"question": m, "answer": answers.get(m.pk)}
-        for m in messages
-        if m.role == "user"
-    ]
+    return [{"question": m, "answer": answers.get(m.pk)} for m in messages if m.role == "user"]
