@@ -12,7 +12,7 @@ export AISER_PORT ?= $(PORT)
 # Resolved once per make invocation, only by the targets that need a database.
 DB_URL = $(or $(DATABASE_URL),$(shell $(PY) -m aiser.devdb url))
 
-.PHONY: install run migrate seed test test-core lint typecheck requirements stop-db clean-data cluster
+.PHONY: install run migrate seed test test-core lint typecheck requirements messages stop-db clean-data cluster
 
 $(VENV)/.installed: requirements/base.txt requirements/enterprise.txt requirements/dev.txt requirements/models.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -56,6 +56,10 @@ lint: install typecheck
 # The plugin loads the settings, which need a DATABASE_URL; mypy connects to nothing.
 typecheck: install
 	AISER_ENV=test DATABASE_URL=postgres://typecheck@127.0.0.1:5432/typecheck $(PY) tools/mypy_baseline.py
+
+# The translation catalogues (the embedded chat's fixed sentences): .po edited by hand, .mo committed.
+messages:
+	for po in chat2chart/*/locale/*/LC_MESSAGES/django.po; do msgfmt --check-format -o "$${po%.po}.mo" "$$po"; done
 
 requirements:
 	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe requirements/base.in -o requirements/base.txt

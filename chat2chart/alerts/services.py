@@ -129,15 +129,23 @@ def alert_snooze(*, principal: Principal, alert: Alert, minutes: int | None) -> 
     _require(policy.can_change_alert(principal, alert), "You may not change this alert.")
     if minutes is not None and minutes not in SNOOZES:
         raise ValidationFailed(f"minutes: snooze for one of {', '.join(map(str, SNOOZES))} minutes.")
-    alert.snoozed_until = timezone.now() + dt.timedelta(minutes=minutes) if minutes else None
-    alert.save(update_fields=["snoozed_until"])
-    hooks.record_audit(
-        action="alert.snooze",
-        actor=principal,
-        target_type="alert",
-        target_id=alert.pk,
-        data={"minutes": minutes},
-    )
+    with transaction.atomic():  # the change and its audit entry commit together
+        before = alert.snoozed_until
+        alert.snoozed_until = timezone.now() + dt.timedelta(minutes=minutes) if minutes else None
+        alert.save(update_fields=["snoozed_until"])
+        hooks.record_audit(
+            action="alert.snooze",
+            actor=principal,
+            target_type="alert",
+            target_id=alert.pk,
+            data={
+                "minutes": minutes,
+                "changes": hooks.audit_changes(
+                    {"snoozed_until": before.isoformat() if before else None},
+                    {"snoozed_until": alert.snoozed_until.isoformat() if alert.snoozed_until else None},
+                ),
+            },
+        )
     return alert
 
 

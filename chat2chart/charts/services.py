@@ -252,6 +252,17 @@ def _validated(*, spec: Any, query: Any, source_id: int | None) -> tuple[ChartSp
     return chart_spec, semantic, source
 
 
+def _audited_fields(chart: SavedChart) -> dict[str, Any]:
+    # What an update's audit entry compares before and after (spec and query in full: both are JSON).
+    return {
+        "title": chart.title,
+        "description": chart.description,
+        "source": chart.source_id,
+        "spec": chart.spec,
+        "query": chart.query,
+    }
+
+
 def _snapshot(chart: SavedChart) -> dict[str, Any]:
     return {"title": chart.title, "type": (chart.spec or {}).get("type"), "source": chart.source_id}
 
@@ -298,6 +309,7 @@ def chart_update(*, chart: SavedChart, principal: Principal, **changes: Any) -> 
     if unknown:
         raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}.")
     chart = SavedChart.objects.select_for_update().get(pk=chart.pk)
+    before = _audited_fields(chart)
     if {"spec", "query", "source_id"} & set(changes):
         chart_spec, semantic, source = _validated(
             spec=changes.get("spec", chart.spec),
@@ -317,7 +329,11 @@ def chart_update(*, chart: SavedChart, principal: Principal, **changes: Any) -> 
         actor=principal,
         target_type="chart",
         target_id=chart.pk,
-        data={**_snapshot(chart), "changed": sorted(changes)},
+        data={
+            **_snapshot(chart),
+            "changed": sorted(changes),
+            "changes": hooks.audit_changes(before, _audited_fields(chart)),
+        },
     )
     return chart
 

@@ -81,12 +81,22 @@ def collection_update(*, collection: Collection, principal: Principal, **changes
     unknown = sorted(set(changes) - {"name", "description"})
     if unknown:
         raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}.")
+    before = {"name": collection.name, "description": collection.description}
     if "name" in changes:
         collection.name = _clean_name(changes["name"])
     if "description" in changes:
         collection.description = changes["description"] or ""
     collection.save()
-    _audit("update", principal, "collection", collection.pk, name=collection.name, changed=sorted(changes))
+    after = {"name": collection.name, "description": collection.description}
+    _audit(
+        "update",
+        principal,
+        "collection",
+        collection.pk,
+        name=collection.name,
+        changed=sorted(changes),
+        changes=hooks.audit_changes(before, after),
+    )
     return collection
 
 

@@ -12,30 +12,33 @@ continues them; the organisation's admins see them with the members' conversatio
 from __future__ import annotations
 
 import hashlib
+import zoneinfo
 from collections.abc import Generator, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from chat2chart.conversations import selectors, services
+from chat2chart.conversations.embed_strings import QUESTIONS_USED_UP, YOUR_QUESTIONS_USED_UP, localized
 from chat2chart.conversations.embed_tokens import ChatClaims, chat_claims_from_payload
 from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.narrative import first_questions
 from chat2chart.conversations.pipeline import Cancel, Event, without_samples
 from chat2chart.core import hooks
-from chat2chart.core.errors import LimitExceeded, NotFound
+from chat2chart.core.errors import AiserError, LimitExceeded, NotFound
 from chat2chart.core.principal import Principal
 from chat2chart.core.ratelimit import RateDecision, check_rate
 from chat2chart.dashboards import embedding
 from chat2chart.dashboards.tokens import EmbedTokenInvalid
 from chat2chart.sources import selectors as source_selectors
+from chat2chart.workspaces.selectors import workspace_settings
 
 # What an end user never receives: the SQL, the semantic query (the editor's input) and the model's
 # usage. Events of these types are dropped; these keys are removed from message bodies.
 HIDDEN_EVENTS = frozenset({"sql"})
 HIDDEN_MESSAGE_KEYS = ("sql", "query", "query_outputs", "usage", "planner")
-QUESTIONS_USED_UP = "This chat cannot answer more questions this month."
 
 
 def chat_token_verify(token: str, *, now: datetime | None = None) -> ChatClaims:
@@ -78,7 +81,9 @@ def sign_chat_token(
 def embed_principal(claims: ChatClaims) -> Principal:
     """The end user's principal: no account, VIEW and ASK only (never EDIT: no SQL, no query editor),
     limited to the rows the token locks."""
-    return Principal.for_embed(locked=claims.params, scopes=frozenset({hooks.VIEW, hooks.ASK}))
+    return Principal.for_embed(
+        locked=claims.params, scopes=frozenset({hooks.VIEW, hooks.ASK}), embed_user=claims.user_id
+    )
 
 
 def embed_conversation_open(*, claims: ChatClaims) -> Conversation:
@@ -90,7 +95,7 @@ def embed_conversation_open(*, claims: ChatClaims) -> Conversation:
         return found
     source = source_selectors.source_get(claims.source_id)
     if claims.table not in {t.name for t in source_selectors.source_catalogue(source.pk)}:
-        raise NotFound("This chat is not available.")
+        raise NotFound(localized(claims.locale, "This chat is not available."))
     with transaction.atomic():
         conversation = Conversation.objects.create(
             owner=None,
@@ -121,15 +126,16 @@ def embed_conversation_find(*, claims: ChatClaims) -> Conversation | None:
     )
 
 
-def embed_history(conversation: Conversation) -> dict[str, Any]:
-    """The conversation and its messages as the widget shows them (without SQL or queries)."""
+def embed_history(conversation: Conversation, *, locale: str = "en") -> dict[str, Any]:
+    """The conversation and its messages as the widget shows them (without SQL or queries), their fixed
+    sentences in `locale`'s language."""
     try:
         first = first_questions(without_samples(selectors.conversation_table(conversation)))
     except NotFound:  # the table went away: no suggestions, the conversation still opens
         first = []
     body = selectors.conversation_body(conversation, first_questions=first)
     body["messages"] = [
-        embed_message(selectors.message_body(m)) for m in selectors.message_list(conversation)
+        embed_message(selectors.message_body(m), locale=locale) for m in selectors.message_list(conversation)
     ]
     return body
 
@@ -147,6 +153,7 @@ def embed_ask_events(
     Counted in usage (`embed_question_asked`, with the external id) and checked against the
     organisation's question limit like a member's question."""
     try:
+        embed_monthly_quota_check(claims=claims)
         events = services.ask_events(
             conversation=conversation,
             principal=embed_principal(claims),
@@ -157,33 +164,83 @@ def embed_ask_events(
         )
     except LimitExceeded as error:
         # The end user is not the organisation's member: no plan details, only what happened.
-        raise LimitExceeded(QUESTIONS_USED_UP) from error
+        mine = error.message == YOUR_QUESTIONS_USED_UP
+        raise LimitExceeded(
+            localized(claims.locale, YOUR_QUESTIONS_USED_UP if mine else QUESTIONS_USED_UP)
+        ) from error
+    except AiserError as error:
+        error.message = localized(claims.locale, error.message)
+        raise
     hooks.record_usage("embed_question_asked", 1, embed_user=claims.user_id)
-    return _embed_events(events)
+    return _embed_events(events, locale=claims.locale)
 
 
-def _embed_events(events: Generator[Event, None, Message]) -> Generator[Event, None, Message]:
+def embed_questions_this_month(*, user_id: str, now: datetime | None = None) -> int:
+    """How many questions the end user `user_id` asked in this organisation's embedded chats during the
+    calendar month of `now` (default: now) in the organisation's time zone, whatever table or token."""
+    start, end = _calendar_month(now or timezone.now())
+    return Message.objects.filter(
+        conversation__embed_user_id=user_id,
+        role=Message.Role.USER,
+        created_at__gte=start,
+        created_at__lt=end,
+    ).count()
+
+
+def embed_monthly_quota_check(*, claims: ChatClaims) -> None:
+    """Raise `LimitExceeded` (with a message for the end user) when the organisation's monthly questions
+    per end user (`embed_questions_per_user_month`) are used up for the token's user; no limit when unset.
+
+    Counted from the questions saved in the database (durable, exact per calendar month); two questions
+    sent at the same instant by the same end user may both pass at the last unit."""
+    quota = workspace_settings().embed_questions_per_user_month
+    if quota is None:
+        return
+    if embed_questions_this_month(user_id=claims.user_id) >= quota:
+        hooks.observe("limit_refused", limit="embed_questions_per_user_month")
+        raise LimitExceeded(YOUR_QUESTIONS_USED_UP)
+
+
+def _calendar_month(now: datetime) -> tuple[datetime, datetime]:
+    """[first instant of `now`'s month, first instant of the next) in the organisation's time zone."""
+    local = now.astimezone(zoneinfo.ZoneInfo(workspace_settings().timezone))
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # Arithmetic within one ZoneInfo is wall-clock arithmetic: the next month's midnight gets its own UTC
+    # offset (a month that starts in summer time may end in winter time).
+    return start, (start + timedelta(days=32)).replace(day=1)
+
+
+def _embed_events(events: Generator[Event, None, Message], *, locale: str) -> Generator[Event, None, Message]:
     try:
         while True:
             event = next(events)
             if event.get("type") not in HIDDEN_EVENTS:
-                yield embed_event(event)
+                yield embed_event(event, locale=locale)
     except StopIteration as stop:
         return stop.value
     finally:
         events.close()
 
 
-def embed_event(event: Event) -> Event:
-    """An answer event as the widget receives it: message bodies without SQL, query or usage."""
+def embed_event(event: Event, *, locale: str = "en") -> Event:
+    """An answer event as the widget receives it: message bodies without SQL, query or usage; an error's
+    message and the fixed sentences of a message in `locale`'s language (see `embed_strings`)."""
     message = event.get("message")
     if isinstance(message, dict):
-        return {**event, "message": embed_message(message)}
+        return {**event, "message": embed_message(message, locale=locale)}
+    if event.get("type") == "error" and isinstance(message, str):
+        return {**event, "message": localized(locale, message)}
     return event
 
 
-def embed_message(body: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in body.items() if key not in HIDDEN_MESSAGE_KEYS}
+def embed_message(body: dict[str, Any], *, locale: str = "en") -> dict[str, Any]:
+    """A message body without SQL, query or usage; its narrative, content and error translated to
+    `locale`'s language when they are one of the fixed sentences (see `embed_strings`)."""
+    shown = {key: value for key, value in body.items() if key not in HIDDEN_MESSAGE_KEYS}
+    for key in ("narrative", "content", "error"):
+        if isinstance(shown.get(key), str) and shown[key]:
+            shown[key] = localized(locale, shown[key])
+    return shown
 
 
 def visible_events(events: Iterator[Event]) -> Iterator[Event]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from chat2chart.conversations import embed, selectors
 from chat2chart.conversations.consumers import REFUSED, ConversationConsumer
+from chat2chart.conversations.embed_strings import NOT_AVAILABLE, UNEXPECTED, localized
 from chat2chart.conversations.embed_tokens import ChatClaims
 from chat2chart.conversations.events import (
     ConversationBody,
@@ -26,15 +27,13 @@ from chat2chart.conversations.events import (
     dump_event,
 )
 from chat2chart.conversations.models import Conversation
-from chat2chart.conversations.pipeline import UNEXPECTED, drive
+from chat2chart.conversations.pipeline import drive
 from chat2chart.core.asyncdb import in_scope
 from chat2chart.core.errors import AiserError, NotFound
 from chat2chart.core.ratelimit import RateDecision
 from chat2chart.dashboards.tokens import EmbedTokenInvalid
 
 logger = logging.getLogger(__name__)
-
-NOT_AVAILABLE = "This chat is not available."
 
 
 class EmbedChatConsumer(ConversationConsumer):
@@ -89,14 +88,17 @@ class EmbedChatConsumer(ConversationConsumer):
                 ],
             )
         )
-        return {**history, "messages": [embed.embed_message(m) for m in history["messages"]]}
+        locale = claims.locale if claims else "en"
+        return {**history, "messages": [embed.embed_message(m, locale=locale) for m in history["messages"]]}
 
     def _ask(self, text: str, cancelled: threading.Event, emit: Any, follows: int | None = None) -> None:
+        claims: ChatClaims | None = None
         try:
             claims = self._claims()
             conversation = self._open(claims) if claims else None
             if claims is None or conversation is None:
-                emit(dump_event(ErrorEvent(code="not_available", message=NOT_AVAILABLE, message_id=None)))
+                message = localized(claims.locale if claims else "en", NOT_AVAILABLE)
+                emit(dump_event(ErrorEvent(code="not_available", message=message, message_id=None)))
                 return
             events = embed.embed_ask_events(
                 claims=claims,
@@ -110,4 +112,5 @@ class EmbedChatConsumer(ConversationConsumer):
             emit(dump_event(ErrorEvent(code=error.code, message=error.message, message_id=None)))
         except Exception:
             logger.exception("answering in an embedded chat failed")
-            emit(dump_event(ErrorEvent(code="server_error", message=UNEXPECTED, message_id=None)))
+            message = localized(claims.locale if claims else "en", UNEXPECTED)
+            emit(dump_event(ErrorEvent(code="server_error", message=message, message_id=None)))

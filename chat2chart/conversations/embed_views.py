@@ -3,8 +3,11 @@
 the conversation's history, asking (Server-Sent Events or JSON) and the web component's script.
 
 Every request verifies its token again, so an expired or rotated-away token stops answering at once.
-Requests that change something must come from the product's own origin (the iframe page): a page
-elsewhere holding a token cannot call these endpoints from its own script.
+Requests that change something must come from the product's own origin (the iframe page), with an
+`Origin` header: a page elsewhere, or a script without a browser, holding a token cannot ask with it.
+Refusals: 403 "This chat is not available." for every token or origin failure (bad signature, expired,
+another organisation's audience, no or foreign Origin), 404 only when the token is good but its source
+or table no longer exists, 429 for rate and quota refusals.
 """
 
 from __future__ import annotations
@@ -27,7 +30,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat2chart.charts.registry import chart_types
 from chat2chart.conversations import embed, selectors
-from chat2chart.conversations.embed_strings import strings_for
+from chat2chart.conversations.embed_strings import (
+    BAD_BODY,
+    NOT_AVAILABLE,
+    TOO_MANY_QUESTIONS,
+    localized,
+    strings_for,
+)
 from chat2chart.conversations.embed_tokens import ChatClaims
 from chat2chart.conversations.events import TERMINAL_EVENTS
 from chat2chart.conversations.pipeline import drive
@@ -40,26 +49,33 @@ from chat2chart.dashboards.tokens import EmbedTokenInvalid
 
 logger = logging.getLogger(__name__)
 
-NOT_AVAILABLE = "This chat is not available."
 View = Callable[..., HttpResponseBase]
 
 
-def _refusal(request: HttpRequest, status: int, *, json_body: bool) -> HttpResponse:
-    """The same answer for every failed check: nothing tells an attacker which one failed."""
+def _refusal(request: HttpRequest, status: int, *, json_body: bool, locale: str = "en") -> HttpResponse:
+    """The same answer for every failed check: nothing tells an attacker which one failed. In English
+    unless the token was read (`locale`): a token that cannot be read names no language."""
     response: HttpResponse
+    message = localized(locale, NOT_AVAILABLE)
     if json_body:
-        response = error_response(status, NOT_AVAILABLE, code="not_available")
+        response = error_response(status, message, code="not_available")
     else:
-        response = render(request, "embed/error.html", {"message": NOT_AVAILABLE}, status=status)
+        response = render(request, "embed/error.html", {"message": message}, status=status)
         response["Content-Security-Policy"] = embedding.frame_ancestors()
     response["Cache-Control"] = "no-store"
     return response
 
 
 def _same_origin(request: HttpRequest) -> bool:
+    """True when the request may act: a read (GET, HEAD) from anywhere the token went, or a change from
+    the product's own origin. A state-changing request without an `Origin` header is refused: the token
+    is the only credential, so a script or server holding it must not ask in the end user's name
+    (browsers send `Origin` with every POST; the widget sends it even under its no-referrer policy)."""
+    if request.method in ("GET", "HEAD"):
+        return True
     origin = request.headers.get("Origin")
-    if not origin:
-        return True  # not a browser's cross-origin call (browsers send Origin on every POST)
+    if not origin or origin == "null":
+        return False
     # Host and port only: behind a TLS-terminating proxy the request's own scheme may read "http".
     return urlsplit(origin).netloc.lower() == request.get_host().lower()
 
@@ -76,7 +92,7 @@ def chat_token_required(*, json_body: bool) -> Callable[[View], View]:
             if not decision.allowed:
                 message = f"Too many requests. Try again in {decision.retry_after_s} seconds."
                 return error_response(429, message, code="rate_limited")
-            if json_body and not _same_origin(request):
+            if not _same_origin(request):
                 return _refusal(request, 403, json_body=True)
             try:
                 claims = embed.chat_token_verify(token)
@@ -126,7 +142,7 @@ def embed_chat_page(request: HttpRequest, token: str, claims: ChatClaims) -> Htt
     try:
         conversation = embed.embed_conversation_open(claims=claims)
     except NotFound:
-        return _refusal(request, 404, json_body=False)
+        return _refusal(request, 404, json_body=False, locale=claims.locale)
     hooks.observe("embed_view", kind="chat")
     config = embed_chat_page_config(token, claims, conversation.pk)
     response = render(
@@ -151,8 +167,8 @@ def embed_chat_history(request: HttpRequest, token: str, claims: ChatClaims) -> 
     try:
         conversation = embed.embed_conversation_open(claims=claims)
     except NotFound:
-        return error_response(404, NOT_AVAILABLE, code="not_available")
-    response = JsonResponse(embed.embed_history(conversation))
+        return _refusal(request, 404, json_body=True, locale=claims.locale)
+    response = JsonResponse(embed.embed_history(conversation, locale=claims.locale))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -164,21 +180,20 @@ def embed_chat_ask(request: HttpRequest, token: str, claims: ChatClaims) -> Http
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
-        return error_response(400, 'Send a JSON object: {"content": "your question"}.')
+        return error_response(400, localized(claims.locale, BAD_BODY))
     if not isinstance(body, dict):
-        return error_response(400, 'Send a JSON object: {"content": "your question"}.')
+        return error_response(400, localized(claims.locale, BAD_BODY))
     follows = body.get("follows")
     if follows is not None and (not isinstance(follows, int) or isinstance(follows, bool) or follows < 1):
         return error_response(400, '"follows" must be the id of an answer in this conversation.')
     decision = embed.embed_question_rate_check(claims=claims)
     if not decision.allowed:
-        return error_response(
-            429, f"Too many questions. Try again in {decision.retry_after_s} seconds.", code="rate_limited"
-        )
+        message = localized(claims.locale, TOO_MANY_QUESTIONS, seconds=decision.retry_after_s)
+        return error_response(429, message, code="rate_limited")
     try:
         conversation = embed.embed_conversation_open(claims=claims)
     except NotFound:
-        return error_response(404, NOT_AVAILABLE, code="not_available")
+        return _refusal(request, 404, json_body=True, locale=claims.locale)
     cancelled = threading.Event()
     try:
         events = embed.embed_ask_events(
@@ -193,7 +208,7 @@ def embed_chat_ask(request: HttpRequest, token: str, claims: ChatClaims) -> Http
     if wants_event_stream(request):
         return event_stream(request, events, cancelled)
     answer = drive(events, None)
-    return JsonResponse(embed.embed_message(selectors.message_body(answer)), status=201)
+    return JsonResponse(embed.embed_message(selectors.message_body(answer), locale=claims.locale), status=201)
 
 
 @require_GET

@@ -25,6 +25,12 @@ def can_view_conversation(principal: Principal, conversation: Any) -> bool:
     return principal.owns(conversation) or hooks.can(principal, hooks.MANAGE, "conversation")
 
 
+def can_see_embedded_conversations(principal: Principal) -> bool:
+    """The organisation's embedded chats' conversations (its customers' end users): those who manage
+    conversations (owners and admins), read-only."""
+    return hooks.can(principal, hooks.VIEW) and hooks.can(principal, hooks.MANAGE, "conversation")
+
+
 def can_delete_conversation(principal: Principal, conversation: Any) -> bool:
     # Stated on purpose: the owner may delete their own conversation even as a viewer.
     return can_view_conversation(principal, conversation)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from chat2chart.charts.titles import clean_title, query_title, result_title
 from chat2chart.conversations import policy
@@ -29,6 +29,20 @@ def conversation_list(*, principal: Principal, everyone: bool = False) -> QueryS
     """The principal's own conversations; `everyone` lists all of them for those who manage the workspace."""
     conversations = Conversation.objects.select_related("source")
     return policy.visible_conversations(principal, conversations, everyone=everyone)
+
+
+def embedded_conversation_list(*, principal: Principal, limit: int = 200) -> list[Conversation]:
+    """The embedded chats' conversations (newest first, at most `limit`) with their messages prefetched,
+    for those who may see them (`policy.can_see_embedded_conversations`); [] for anyone else."""
+    if not policy.can_see_embedded_conversations(principal):
+        return []
+    conversations = (
+        Conversation.objects.exclude(embed_user_id="")
+        .select_related("source")
+        .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("created_at", "pk")))
+        .order_by("-updated_at", "-pk")
+    )
+    return list(conversations[:limit])
 
 
 def conversation_find(conversation_id: int) -> Conversation:

@@ -87,3 +87,28 @@ def chat(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         except NotFound as error:
             raise Http404(error.message) from error
     return render(request, "conversations/chat.html", {"config": chat_page_config(principal, pk)})
+
+
+@login_required
+def embedded_conversations(request: HttpRequest) -> HttpResponse:
+    """`/chat/embedded/`: what the customers' end users asked in the embedded chat and what they were
+    answered, by end user (read-only; owners and admins; 404 for others, like every page)."""
+    principal = Principal.from_request(request)
+    if not policy.can_see_embedded_conversations(principal):
+        raise Http404("not allowed")
+    by_user: dict[str, dict[str, Any]] = {}
+    for conversation in selectors.embedded_conversation_list(principal=principal):
+        user = by_user.setdefault(
+            conversation.embed_user_id,
+            {"id": conversation.embed_user_id, "name": conversation.embed_user_name, "conversations": []},
+        )
+        user["name"] = user["name"] or conversation.embed_user_name
+        user["conversations"].append({"conversation": conversation, "turns": _turns(conversation)})
+    return render(request, "conversations/embedded.html", {"end_users": list(by_user.values())})
+
+
+def _turns(conversation: Any) -> list[dict[str, Any]]:
+    # Each question with its latest answer (the narrative, or the error the end user saw).
+    messages = list(conversation.messages.all())
+    answers = {m.reply_to_id: m for m in messages if m.role == "assistant" and m.reply_to_id is not None}
+    return [{"question": m, "answer": answers.get(m.pk)} for m in messages if m.role == "user"]

@@ -14,7 +14,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -321,10 +321,15 @@ def record_audit(
 
     `actor` is a Principal (a user only for changes outside a workspace, such as creating an organisation
     or accepting an invitation; None for the system's own work); the entry names the acting
-    user, and when the principal is an API key its id is added to `data` as `api_key_id`."""
+    user, and when the principal is an API key its id is added to `data` as `api_key_id` (an embedded
+    chat's end user: their external id as `embed_user`)."""
     api_key_id = getattr(actor, "api_key_id", None)
     if api_key_id is not None:
         data = {**(data or {}), "api_key_id": api_key_id}
+    embed_user = getattr(actor, "embed_user", None)
+    if embed_user is not None:
+        # An embedded chat's end user has no account: the entry names them by the customer's id.
+        data = {**(data or {}), "embed_user": embed_user}
     event = AuditEvent(
         action=action,
         actor_id=getattr(actor, "pk", None),
@@ -335,6 +340,18 @@ def record_audit(
     )
     for listener in chain("audit"):
         event = _notify("audit", listener, event)
+
+
+def audit_changes(
+    before: dict[str, Any], after: dict[str, Any], *, fields: Iterable[str] | None = None
+) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields (all of `after`'s, or `fields`) whose value differs: the
+    `changes` an update's audit entry carries (`data={"changes": ...}`), the same shape the enterprise
+    audit log stores and exports. Values must be JSON-serialisable (dates as ISO strings)."""
+    names = list(after) if fields is None else list(fields)
+    return {
+        name: [before.get(name), after.get(name)] for name in names if before.get(name) != after.get(name)
+    }
 
 
 def row_rules(principal: Principal, source: Any, table_name: str) -> list[RowRule]:

@@ -45,6 +45,8 @@ class Principal:
     # Values an embed token locks, {field name: a value or a non-empty list of values}: every query of
     # this principal is limited to rows whose field holds one of them (see sources/rowaccess.py).
     locked: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    # An embedded chat's end user: the customer's opaque id of them (audit entries name it).
+    embed_user: str | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -95,11 +97,16 @@ class Principal:
 
     @classmethod
     def for_embed(
-        cls, *, locked: Mapping[str, Any] | None = None, scopes: frozenset[str] = frozenset({hooks.VIEW})
+        cls,
+        *,
+        locked: Mapping[str, Any] | None = None,
+        scopes: frozenset[str] = frozenset({hooks.VIEW}),
+        embed_user: str | None = None,
     ) -> Principal:
         """A viewer holding a verified embed token or public link: no user, no role, only `scopes`
         (VIEW unless the token grants more). `locked` ({field: value or non-empty list of values}) is
-        enforced on every query this principal runs, whatever path it takes (see sources/rowaccess)."""
+        enforced on every query this principal runs, whatever path it takes (see sources/rowaccess).
+        `embed_user`: the external id of an embedded chat's end user, named in audit entries."""
         return cls(
             user=None,
             user_id=None,
@@ -108,6 +115,7 @@ class Principal:
             scopes=scopes,
             workspace=_workspace_in_scope(),
             locked=dict(locked or {}),  # a copy: the caller's mapping may change afterwards
+            embed_user=embed_user,
         )
 
     @classmethod

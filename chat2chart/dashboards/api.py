@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -29,6 +30,8 @@ from chat2chart.dashboards.policy import RULES as DASHBOARD_RULES
 from chat2chart.dashboards.policy import WIDGET_RULES
 from chat2chart.dashboards.tokens import MAX_LIFETIME, THEMES
 from chat2chart.dashboards.widget_data import Audience, dashboard_data, filter_option_counts
+from chat2chart.workspaces.selectors import workspace_settings
+from chat2chart.workspaces.services import workspace_settings_update
 
 FILTER_PARAMETERS = [
     OpenApiParameter("widget", int, many=True, description="Only these widgets (repeat the parameter)."),
@@ -393,7 +396,12 @@ class DashboardEmbedUrl(_DashboardView):
 
 
 class EmbedSettingsInput(serializers.Serializer):
-    allowed_origins = serializers.ListField(child=serializers.CharField(), allow_empty=True)
+    allowed_origins = serializers.ListField(child=serializers.CharField(), allow_empty=True, required=False)
+    questions_per_user_month = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text="Embedded chat questions per end user (external id) and calendar month; null = no limit.",
+    )
 
 
 def embed_settings_json() -> dict[str, Any]:
@@ -403,6 +411,7 @@ def embed_settings_json() -> dict[str, Any]:
         "has_secret": bool(stored and stored.secret),
         "rotated_at": stored.rotated_at if stored else None,
         "allowed_origins": embedding.embed_allowed_origins(),
+        "questions_per_user_month": workspace_settings().embed_questions_per_user_month,
     }
 
 
@@ -414,13 +423,20 @@ class EmbedSettingsView(APIView):
         return Response(embed_settings_json())
 
     @extend_schema(
-        summary="Set the origins allowed to frame embedded dashboards",
+        summary="Set the origins allowed to frame embeds and the chat's questions per end user and month",
         request=EmbedSettingsInput,
         responses=dict,
     )
     def patch(self, request: Request) -> Response:
         data = _valid(EmbedSettingsInput, request.data)
-        embedding.embed_origins_update(actor=Principal.from_request(request), origins=data["allowed_origins"])
+        actor = Principal.from_request(request)
+        with transaction.atomic():  # both or neither
+            if "allowed_origins" in data:
+                embedding.embed_origins_update(actor=actor, origins=data["allowed_origins"])
+            if "questions_per_user_month" in data:
+                workspace_settings_update(
+                    principal=actor, embed_questions_per_user_month=data["questions_per_user_month"]
+                )
         return Response(embed_settings_json())
 
     put = patch

@@ -86,9 +86,13 @@ def dashboard_update(*, dashboard: Dashboard, principal: Principal, **changes: A
     if unknown:
         raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}.")
     dashboard = Dashboard.objects.select_for_update().get(pk=dashboard.pk)
+    before = {name: getattr(dashboard, name) for name in DASHBOARD_FIELDS}
     _apply_dashboard_changes(dashboard, changes)
     dashboard.save()
-    _audit("update", principal, dashboard, changed=sorted(changes))
+    after = {name: getattr(dashboard, name) for name in DASHBOARD_FIELDS}
+    _audit(
+        "update", principal, dashboard, changed=sorted(changes), changes=hooks.audit_changes(before, after)
+    )
     return dashboard
 
 
@@ -260,13 +264,27 @@ def widget_update(*, widget: Widget, principal: Principal, **changes: Any) -> Wi
     if unknown:
         raise ValidationFailed(f"These fields cannot be changed: {', '.join(unknown)}.")
     widget = Widget.objects.select_for_update().get(pk=widget.pk)
+    before = _widget_fields(widget)
     _apply_widget_changes(widget, changes)
     position = {k: changes[k] for k in ("x", "y", "w", "h") if k in changes}
     if position:
         _apply_position(widget, {"x": widget.x, "y": widget.y, "w": widget.w, "h": widget.h, **position})
     widget.save()
-    _audit("widget_update", principal, widget.dashboard, widget=widget.pk, changed=sorted(changes))
+    _audit(
+        "widget_update",
+        principal,
+        widget.dashboard,
+        widget=widget.pk,
+        changed=sorted(changes),
+        changes=hooks.audit_changes(before, _widget_fields(widget)),
+    )
     return widget
+
+
+def _widget_fields(widget: Widget) -> dict[str, Any]:
+    # What a widget update's audit entry compares before and after.
+    names = ("kind", "title", "chart_id", "query", "text", "tab", "x", "y", "w", "h")
+    return {name: getattr(widget, name) for name in names}
 
 
 @transaction.atomic

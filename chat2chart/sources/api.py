@@ -76,7 +76,13 @@ class SourceSerializer(serializers.ModelSerializer):
         ]
 
     def get_progress(self, source: Source) -> dict[str, Any]:
-        return {"rows": source.progress_rows, "percent": round(source.progress_fraction * 100, 1)}
+        # Once ingested, `rows` is the sum of the tables' whole row counts: withheld (None) from a caller
+        # limited to some rows of the source, as each table's row count is.
+        request = self.context.get("request")
+        rows: int | None = source.progress_rows
+        if request is None or rowaccess.is_restricted(Principal.from_request(request), source):
+            rows = None
+        return {"rows": rows, "percent": round(source.progress_fraction * 100, 1)}
 
     def get_password_set(self, source: Source) -> bool | None:
         return bool(source.secret) if source.kind in services.DATABASE_KINDS else None

@@ -82,12 +82,19 @@ def source_rest(request: HttpRequest) -> HttpResponse:
 @login_required
 def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     source = _source(request, pk)
+    principal = Principal.from_request(request)
+    tables = []
+    for table in selectors.source_tables(source):
+        # Like the table page: a member limited to some rows never sees the whole table's row count.
+        columns, row_count = rowaccess.visible_catalogue(principal, source, table)
+        limited = row_count is None and table.row_count is not None
+        tables.append({"table": table, "row_count": row_count, "limited": limited, "columns": len(columns)})
     return _page(
         request,
         "detail.html",
         source=source,
-        tables=selectors.source_tables(source),
-        can_delete=policy.can_delete_source(Principal.from_request(request), source),
+        tables=tables,
+        can_delete=policy.can_delete_source(principal, source),
     )
 
 

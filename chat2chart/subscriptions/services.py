@@ -84,16 +84,21 @@ def subscription_settings_update(
     for domain in domains:
         if "." not in domain or not all(part.isascii() and part for part in domain.split(".")):
             raise ValidationFailed(f"{domain!r} is not a domain; write it as example.com.")
-    row = subscription_settings()
-    row.allowed_domains = domains
-    row.save(update_fields=["allowed_domains", "updated_at"])
-    hooks.record_audit(
-        action="subscription_settings.update",
-        actor=principal,
-        target_type="subscription_settings",
-        target_id=row.pk,
-        data={"allowed_domains": domains},
-    )
+    with transaction.atomic():  # the change and its audit entry commit together
+        row = subscription_settings()
+        before = list(row.allowed_domains or [])
+        row.allowed_domains = domains
+        row.save(update_fields=["allowed_domains", "updated_at"])
+        hooks.record_audit(
+            action="subscription_settings.update",
+            actor=principal,
+            target_type="subscription_settings",
+            target_id=row.pk,
+            data={
+                "allowed_domains": domains,
+                "changes": hooks.audit_changes({"allowed_domains": before}, {"allowed_domains": domains}),
+            },
+        )
     return row
 
 
@@ -167,10 +172,10 @@ def subscription_update(
     subscription.next_run_at = schedules.next_run(
         schedule_of(subscription), now or timezone.now(), workspace_zone()
     )
-    changed = {name: [before[name], value] for name, value in fields.items() if before[name] != value}
+    changes = hooks.audit_changes(before, fields)
     for secret_field in ("slack_url", "webhook_url"):  # their paths hold tokens: say only that they changed
-        if secret_field in changed:
-            changed[secret_field] = ["(changed)", "(changed)"]
+        if secret_field in changes:
+            changes[secret_field] = ["(changed)", "(changed)"]
     with transaction.atomic():
         subscription.save()
         hooks.record_audit(
@@ -178,7 +183,7 @@ def subscription_update(
             actor=principal,
             target_type="subscription",
             target_id=subscription.pk,
-            data={"changed": changed},
+            data={"changes": changes},
         )
     return subscription
 

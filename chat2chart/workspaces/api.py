@@ -26,6 +26,11 @@ class WorkspaceSettingsInput(serializers.Serializer):
     )
     llm_send_samples = serializers.BooleanField(allow_null=True, required=False)
     embed_allowed_origins = serializers.ListField(child=serializers.CharField(), required=False)
+    embed_questions_per_user_month = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        help_text="Embedded chat questions per end user and month; null = no limit.",
+    )
     timezone = serializers.CharField(required=False, help_text="An IANA time zone, e.g. Europe/Berlin.")
     fiscal_year_start_month = serializers.IntegerField(required=False, help_text="1 (January) to 12.")
     locale = serializers.CharField(
@@ -39,6 +44,7 @@ def settings_json(stored: WorkspaceSettings) -> dict[str, Any]:
         "llm_send_samples": stored.llm_send_samples,
         "allowed_models": allowed_models(),
         "embed_allowed_origins": list(stored.embed_allowed_origins),
+        "embed_questions_per_user_month": stored.embed_questions_per_user_month,
         "timezone": stored.timezone,
         "fiscal_year_start_month": stored.fiscal_year_start_month,
         "locale": stored.locale,

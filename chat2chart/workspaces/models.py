@@ -35,6 +35,9 @@ class WorkspaceSettings(models.Model):
     llm_send_samples = models.BooleanField(null=True, blank=True)
     # Origins (scheme://host[:port]) allowed to frame this workspace's embedded dashboards.
     embed_allowed_origins = models.JSONField(default=list, blank=True)
+    # Questions one embedded chat end user (external id) may ask per calendar month in `timezone`;
+    # None = no monthly limit (the per-minute rate and the plan's limits still apply).
+    embed_questions_per_user_month = models.PositiveIntegerField(null=True, blank=True)
     # IANA time zone in which this workspace's dates are read ("this month", "yesterday").
     timezone = models.CharField(max_length=64, default=default_timezone, validators=[validate_timezone])
     # Locale tag numbers are written in ("de-DE": 1.234,5); blank = the platform's AISER_DEFAULT_LOCALE.

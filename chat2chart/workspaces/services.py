@@ -81,6 +81,19 @@ def clean_locale(tag: str) -> str:
     return tag
 
 
+def clean_monthly_questions(quantity: Any) -> int | None:
+    """A number of questions per end user and month (0 stops them), or None for no monthly limit."""
+    if quantity is None or quantity == "":
+        return None
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int | str)
+        or not str(quantity).strip().isdigit()
+    ):
+        raise ValidationFailed("Questions per end user and month is a whole number (0 or more), or empty.")
+    return int(quantity)
+
+
 def clean_fiscal_year_start_month(month: Any) -> int:
     if isinstance(month, bool) or not isinstance(month, int | str) or not str(month).strip().isdigit():
         raise ValidationFailed("The fiscal year's first month is a number from 1 (January) to 12.")
@@ -99,6 +112,7 @@ def workspace_settings_update(
     timezone: str = _UNCHANGED,
     fiscal_year_start_month: int = _UNCHANGED,
     locale: str = _UNCHANGED,
+    embed_questions_per_user_month: int | None = _UNCHANGED,
 ) -> WorkspaceSettings:
     """Change the given settings of the workspace in scope (the others stay) and audit the change.
 
@@ -114,6 +128,7 @@ def workspace_settings_update(
         "timezone": clean_timezone,
         "fiscal_year_start_month": clean_fiscal_year_start_month,
         "locale": clean_locale,
+        "embed_questions_per_user_month": clean_monthly_questions,
     }
     given = {
         "llm_model": llm_model,
@@ -122,10 +137,12 @@ def workspace_settings_update(
         "timezone": timezone,
         "fiscal_year_start_month": fiscal_year_start_month,
         "locale": locale,
+        "embed_questions_per_user_month": embed_questions_per_user_month,
     }
     changes = {name: cleaners[name](value) for name, value in given.items() if value is not _UNCHANGED}
     hooks.current_workspace()  # fails closed when no workspace is in scope
     stored, _ = WorkspaceSettings.objects.select_for_update().get_or_create(pk=SETTINGS_ID)
+    before = {name: getattr(stored, name) for name in changes}
     for name, value in changes.items():
         setattr(stored, name, value)
     stored.save()
@@ -134,6 +151,6 @@ def workspace_settings_update(
         actor=principal,
         target_type="workspace_settings",
         target_id=stored.pk,
-        data=changes,
+        data={**changes, "changes": hooks.audit_changes(before, changes)},
     )
     return stored

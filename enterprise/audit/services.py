@@ -37,7 +37,7 @@ def audit_entry_record(event: AuditEvent) -> None:
     origin = current_origin()
     entry = AuditEntry.objects.create(
         actor_id=event.actor_id,
-        actor_label=_actor_label(event.actor_id, api_key_id),
+        actor_label=_actor_label(event.actor_id, api_key_id, data.get("embed_user")),
         api_key_id=api_key_id,
         action=event.action,
         target_type=event.target_type,
@@ -60,7 +60,9 @@ def audit_entry_record(event: AuditEvent) -> None:
 audit_entry_record.aiser_required = True  # type: ignore[attr-defined]
 
 
-def _actor_label(actor_id: int | None, api_key_id: int | None) -> str:
+def _actor_label(actor_id: int | None, api_key_id: int | None, embed_user: Any = None) -> str:
+    if actor_id is None and embed_user is not None:
+        return f"embed_user:{embed_user}"
     if actor_id is None:
         return "system"
     email = get_user_model().objects.filter(pk=actor_id).values_list("email", flat=True).first() or ""

@@ -46,6 +46,7 @@ class IdentityProviderSerializer(serializers.ModelSerializer):
             "idp_x509_cert",
             "want_assertions_signed",
             "want_responses_signed",
+            "want_assertions_encrypted",
             "clock_skew_s",
             "server_url",
             "client_id",
@@ -58,6 +59,14 @@ class IdentityProviderSerializer(serializers.ModelSerializer):
             "sp",
         ]
         read_only_fields = ["slug", "sp"]
+
+    def validate_want_assertions_encrypted(self, value: bool) -> bool:
+        if value and not saml.sp_key_pair_configured():
+            raise serializers.ValidationError(
+                "Encrypted assertions need this service's own key pair (AISER_SAML_SP_CERT and "
+                "AISER_SAML_SP_KEY); ask the operator to set it first."
+            )
+        return value
 
     def get_sp(self, idp: IdentityProvider) -> dict[str, str]:
         """What the admin enters at their IdP: SAML SP URLs, or the OIDC redirect URI."""

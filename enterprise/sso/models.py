@@ -47,6 +47,8 @@ class IdentityProvider(models.Model):
     # for a particular one.
     want_assertions_signed = models.BooleanField(default=True)
     want_responses_signed = models.BooleanField(default=False)
+    # Refuse assertions that are not encrypted to our SP certificate (only with AISER_SAML_SP_CERT/KEY set).
+    want_assertions_encrypted = models.BooleanField(default=False)
     clock_skew_s = models.PositiveIntegerField(default=120)
     # OIDC: the issuer (discovery at <server_url>/.well-known/openid-configuration) and the client.
     server_url = models.URLField(max_length=500, blank=True)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import xmlsec
 from django.conf import settings
 from django.http import HttpRequest
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
@@ -23,6 +24,7 @@ from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_Validatio
 from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
+from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
 from chat2chart.core.errors import Forbidden
 from enterprise.sso.models import IdentityProvider
@@ -94,8 +96,8 @@ def saml_settings(idp: IdentityProvider) -> OneLogin_Saml2_Settings:
             "requestedAuthnContext": False,
         },
     }
-    if settings.AISER_SAML_SP_CERT and settings.AISER_SAML_SP_KEY:
-        # Our own key pair: sign what we send, and let IdPs encrypt assertions to us.
+    if sp_key_pair_configured():
+        # Our own key pair: sign what we send, and let IdPs encrypt assertions to us (or require it).
         data["sp"]["x509cert"] = settings.AISER_SAML_SP_CERT
         data["sp"]["privateKey"] = settings.AISER_SAML_SP_KEY
         data["security"].update(
@@ -106,9 +108,15 @@ def saml_settings(idp: IdentityProvider) -> OneLogin_Saml2_Settings:
                 "signMetadata": False,
                 "signatureAlgorithm": OneLogin_Saml2_Constants.RSA_SHA256,
                 "digestAlgorithm": OneLogin_Saml2_Constants.SHA256,
+                "wantAssertionsEncrypted": idp.want_assertions_encrypted,
             }
         )
     return OneLogin_Saml2_Settings(data, sp_validation_only=True)
+
+
+def sp_key_pair_configured() -> bool:
+    """Whether the operator gave this service its own SAML key pair (`AISER_SAML_SP_CERT`/`_KEY`)."""
+    return bool(settings.AISER_SAML_SP_CERT and settings.AISER_SAML_SP_KEY)
 
 
 def sp_metadata(idp: IdentityProvider) -> str:
@@ -153,12 +161,15 @@ def _acs_request_data(idp: IdentityProvider, encoded: str) -> dict[str, Any]:
 
 
 def response_in_response_to(idp: IdentityProvider, encoded: str) -> str:
-    """The InResponseTo of the base64 SAMLResponse ("" when absent or unreadable), to find the request."""
+    """The InResponseTo of the base64 SAMLResponse ("" when absent or unreadable), to find the request.
+
+    Read from the Response element with python3-saml's hardened parser, without decrypting anything: an
+    assertion encrypted to the wrong key is then refused by `assertion_from_response` with its reason."""
     try:
-        response = OneLogin_Saml2_Response(saml_settings(idp), encoded)
+        document = OneLogin_Saml2_XML.to_etree(OneLogin_Saml2_Utils.b64decode(encoded))
     except Exception:  # noqa: BLE001 - any malformed input is simply "no known request"
         return ""
-    return response.document.get("InResponseTo") or ""
+    return document.get("InResponseTo") or ""
 
 
 def assertion_from_response(idp: IdentityProvider, encoded: str, *, request_id: str) -> SamlAssertion:
@@ -172,7 +183,7 @@ def assertion_from_response(idp: IdentityProvider, encoded: str, *, request_id: 
     if not encoded:
         raise SamlRefused("no SAMLResponse was posted")
     try:
-        response = OneLogin_Saml2_Response(saml_settings(idp), encoded)
+        response = _decrypted_response(idp, encoded)
         response.is_valid(_acs_request_data(idp, encoded), request_id=request_id, raise_exceptions=True)
         _check_conditions(response, skew_s=min(idp.clock_skew_s, MAX_CLOCK_SKEW_S))
         name_id = response.get_nameid()
@@ -197,6 +208,29 @@ def assertion_from_response(idp: IdentityProvider, encoded: str, *, request_id: 
         assertion_id=assertion_id,
         expires_at=expires_at,
     )
+
+
+ENCRYPTED_TO_ANOTHER_KEY = (
+    "the SAML assertion is encrypted to another key than this service's: give the IdP the certificate "
+    "in this service's SP metadata"
+)
+NO_KEY_TO_DECRYPT = (
+    "the SAML assertion is encrypted but this service has no key pair to decrypt it "
+    "(AISER_SAML_SP_CERT and AISER_SAML_SP_KEY); ask the IdP to stop encrypting or the operator to set one"
+)
+
+
+def _decrypted_response(idp: IdentityProvider, encoded: str) -> OneLogin_Saml2_Response:
+    # python3-saml decrypts an EncryptedAssertion while reading the response; its failures would
+    # otherwise read as "could not be read".
+    try:
+        return OneLogin_Saml2_Response(saml_settings(idp), encoded)
+    except xmlsec.Error:
+        raise SamlRefused(ENCRYPTED_TO_ANOTHER_KEY) from None
+    except OneLogin_Saml2_Error as error:
+        if error.code == OneLogin_Saml2_Error.PRIVATE_KEY_NOT_FOUND:
+            raise SamlRefused(NO_KEY_TO_DECRYPT) from None
+        raise
 
 
 def _check_conditions(response: OneLogin_Saml2_Response, *, skew_s: int) -> None:

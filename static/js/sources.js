@@ -131,14 +131,15 @@ async function followSource(sourceId, progress) {
   const url = `/api/v1/sources/${sourceId}/`;
   for (;;) {
     const source = await api(url);
-    const rows = source.progress.rows.toLocaleString();
+    // null for a member limited to some of the rows: the whole count is not theirs to see.
+    const rows = source.progress.rows == null ? null : source.progress.rows.toLocaleString();
     if (source.status === "failed") {
       progress.fail(source.error || "The data could not be read.");
       return source;
     }
     if (source.status === "ready") {
       const tables = source.tables.length === 1 ? "1 table" : `${source.tables.length} tables`;
-      progress.succeed(`/sources/${source.id}/`, `${rows} rows in ${tables}.`);
+      progress.succeed(`/sources/${source.id}/`, rows == null ? `${tables}.` : `${rows} rows in ${tables}.`);
       progress.showReading(source.config || {});
       return source;
     }

@@ -79,6 +79,19 @@ def sign_chat(
     )
 
 
+def ask_embedded(
+    workspace: Any, token: str, question: str, *, follows: int | None = None, **headers: Any
+) -> Any:
+    """POST a question as the widget does: from the product's own origin (override with HTTP_ORIGIN)."""
+    headers.setdefault("HTTP_ORIGIN", f"https://{workspace.host}")
+    return workspace.anonymous_client().post(
+        f"/embed/chat/{token}/messages/",
+        json.dumps({"content": question, "follows": follows}),
+        content_type="application/json",
+        **headers,
+    )
+
+
 def sse_events(response: Any) -> list[dict[str, Any]]:
     """The events of a Server-Sent Events response, in order."""
     text = b"".join(response.streaming_content).decode()

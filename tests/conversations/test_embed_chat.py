@@ -17,6 +17,7 @@ from tests.conversations.embedchat import (
     FRAME,
     NOT_AVAILABLE,
     answer_values,
+    ask_embedded,
     create_orders,
     revenue_by_region,
     sign_chat,
@@ -52,13 +53,7 @@ def token_for(alpha: Any, orders: tuple[Any, str, str]) -> Any:
     return token
 
 
-def ask(workspace: Any, token: str, question: str, *, follows: int | None = None, **headers: Any) -> Any:
-    return workspace.anonymous_client().post(
-        f"/embed/chat/{token}/messages/",
-        json.dumps({"content": question, "follows": follows}),
-        content_type="application/json",
-        **headers,
-    )
+ask = ask_embedded
 
 
 def answer(workspace: Any, token: str, question: str, **kwargs: Any) -> dict[str, Any]:
@@ -344,6 +339,33 @@ def test_a_question_from_another_origin_is_refused(alpha, token_for):
     assert ask(alpha, token_for(42), "total revenue", HTTP_ORIGIN=f"http://{host}").status_code == 201
 
 
+def test_a_question_without_an_origin_is_refused_as_the_token_is_the_only_credential(alpha, token_for):
+    token = token_for(42)
+    for origin in (None, "null"):
+        headers = {"HTTP_ORIGIN": origin} if origin else {}
+        client = alpha.anonymous_client()
+        refused = client.post(
+            f"/embed/chat/{token}/messages/",
+            json.dumps({"content": "total revenue"}),
+            content_type="application/json",
+            **headers,
+        )
+        assert refused.status_code == 403, origin
+        assert refused.json()["error"]["message"] == NOT_AVAILABLE
+    # Reading the history needs no Origin (a GET changes nothing); nothing was asked.
+    history = alpha.anonymous_client().get(f"/embed/chat/{token}/history/").json()
+    assert history["messages"] == []
+
+
+def test_token_refusals_are_403_and_only_a_missing_table_is_404(alpha, token_for, orders):
+    source, _, secret = orders
+    assert alpha.anonymous_client().get(f"/embed/chat/{token_for(42)}x").status_code == 403
+    gone = sign_chat(alpha, secret, source.pk, "no_such_table")
+    assert alpha.anonymous_client().get(f"/embed/chat/{gone}").status_code == 404
+    assert ask(alpha, gone, "total revenue").status_code == 404
+    assert ask(alpha, gone, "total revenue", HTTP_ORIGIN="https://evil.example").status_code == 403
+
+
 def test_the_script_address_leads_to_the_web_component(alpha):
     response = alpha.anonymous_client().get("/embed/chat.js")
     assert response.status_code == 302
@@ -388,3 +410,33 @@ def test_an_embedded_question_is_audited_with_the_end_users_id(alpha, token_for)
     assert entry.data["embed_user"] == "end-user-42"
     assert entry.data["question"] == "total revenue"
     assert entry.actor_id is None  # no account acted: the customer's end user did
+    assert entry.actor_label == "embed_user:end-user-42"  # never "system"
+    started = AuditEntry.objects.filter(action="conversation.start", pk__gt=before)
+    with alpha.activate():
+        assert [e.actor_label for e in started] == ["embed_user:end-user-42"]
+
+
+# --- the organisation's admins ------------------------------------------------------------------------
+
+
+def test_admins_read_embedded_conversations_by_end_user_and_others_cannot(alpha, beta, token_for):
+    answer(alpha, token_for(42, name="Ada"), "total revenue")
+    answer(alpha, token_for(43, name="Grace"), "total revenue by region")
+    page = alpha.client("admin").get("/chat/embedded/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    ada = text.split('data-end-user="end-user-42"')[1].split("</section>")[0]
+    grace = text.split('data-end-user="end-user-43"')[1].split("</section>")[0]
+    assert "Ada" in ada
+    assert "total revenue" in ada
+    assert "total revenue by region" not in ada  # each end user's own questions only
+    assert "Grace" in grace
+    assert "total revenue by region" in grace
+    answered = ada.split("data-answer>")[1].split("</dd>")[0]
+    assert answered.strip()  # the narrative the end user read
+    for role in ("viewer", "editor"):
+        assert alpha.client(role).get("/chat/embedded/").status_code == 404
+    assert alpha.anonymous_client().get("/chat/embedded/").status_code == 302  # to sign in
+    elsewhere = beta.client("admin").get("/chat/embedded/").content.decode()
+    assert "end-user-42" not in elsewhere
+    assert "No embedded conversations yet" in elsewhere

@@ -127,3 +127,32 @@ def test_an_origin_not_allowed_cannot_frame_the_chat(chat_setup, live_server, pa
         framed = [f for f in page.frames if "/embed/chat/" in f.url]
         # Chromium blocks the frame (frame-ancestors 'self'): no chat loads in it.
         assert not framed or framed[0].locator("#chat-ask").count() == 0
+
+
+def test_admins_read_the_embedded_conversations_page(chat_setup, live_server, page, committed, login):
+    from chat2chart.conversations.models import Conversation
+
+    alpha, source, table, secret = chat_setup
+    token = sign_chat(alpha, secret, source.pk, table, user="end-user-42", name="Ada")
+    try:
+        # Asked from the chat page itself, over HTTP as the widget's fallback does: under the page's
+        # no-referrer policy the request still carries the page's own Origin, which the endpoint needs.
+        page.goto(live_server.url(alpha, f"/embed/chat/{token}"))
+        page.locator("body[data-ready=true]").wait_for()
+        status = page.evaluate(
+            """async (url) => (await fetch(url, {method: "POST", referrerPolicy: "origin",
+                 headers: {"Content-Type": "application/json"},
+                 body: JSON.stringify({content: "total revenue by region"})})).status""",
+            f"/embed/chat/{token}/messages/",
+        )
+        assert status == 201
+        login(page, alpha, "admin")
+        page.goto(live_server.url(alpha, "/chat/embedded/"))
+        section = page.locator('[data-end-user="end-user-42"]')
+        assert "Ada" in section.get_by_role("heading").inner_text()
+        assert section.locator("[data-question]").first.inner_text() == "total revenue by region"
+        assert section.locator("[data-answer]").first.inner_text().strip()
+        check_page(page, "embedded-conversations")
+    finally:
+        with committed(), alpha.activate():
+            Conversation.objects.filter(embed_user_id="end-user-42").delete()

@@ -4,12 +4,11 @@ limit, with a plain message for the end user (no plan details), only for that or
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from tests.conversations.embedchat import create_orders, sign_chat
+from tests.conversations.embedchat import ask_embedded, create_orders, sign_chat
 from tests.dashboards.conftest import set_up_embedding
 
 pytestmark = pytest.mark.enterprise
@@ -20,10 +19,7 @@ def _rule_planner(settings: Any) -> None:
     settings.AISER_LLM_MODEL = ""
 
 
-def ask(workspace: Any, token: str, question: str) -> Any:
-    return workspace.anonymous_client().post(
-        f"/embed/chat/{token}/messages/", json.dumps({"content": question}), content_type="application/json"
-    )
+ask = ask_embedded
 
 
 def test_embedded_questions_count_and_stop_at_the_monthly_limit(alpha, beta, tmp_path):

@@ -83,6 +83,9 @@ def test_a_listener_may_hand_a_changed_event_to_the_next(alpha, listeners):
     ]
 
 
+CHANGED = {"fiscal_year_start_month": 4, "changes": {"fiscal_year_start_month": [1, 4]}}
+
+
 def test_a_real_change_reaches_every_audit_listener(alpha, listeners):
     from chat2chart.workspaces.services import workspace_settings_update
 
@@ -92,8 +95,8 @@ def test_a_real_change_reaches_every_audit_listener(alpha, listeners):
             principal=Principal.for_user(alpha.users["admin"]), fiscal_year_start_month=4
         )
     assert [(who, e.action, e.actor_id, e.data) for who, e in received] == [
-        ("metrics", "workspace.settings_update", alpha.users["admin"].pk, {"fiscal_year_start_month": 4}),
-        ("second", "workspace.settings_update", alpha.users["admin"].pk, {"fiscal_year_start_month": 4}),
+        ("metrics", "workspace.settings_update", alpha.users["admin"].pk, CHANGED),
+        ("second", "workspace.settings_update", alpha.users["admin"].pk, CHANGED),
     ]
 
 

@@ -460,3 +460,24 @@ def test_a_crafted_member_or_rule_id_gets_a_plain_message(alpha, sandbox):
         text = admin.post("/settings/row-access/", data, follow=True).content.decode()
         assert message in text
         assert "invalid literal" not in text
+
+
+def test_the_sources_pages_and_api_withhold_the_whole_row_count_from_limited_members(alpha, sandbox):
+    """The source page's tables list and the sources API show the table's whole row count only to
+    members it does not limit; North and South (different rules) get neither, the admin gets pandas'."""
+    source = sandbox["source"]
+    whole = str(len(FRAME))
+    for member in ("north", "south"):
+        client = sandbox[member]
+        page = client.get(f"/sources/{source}/")
+        assert page.status_code == 200
+        cell = page.content.decode().split("data-row-count>")[1].split("</td>")[0]
+        assert whole not in cell
+        assert "limited to your rows" in cell
+        assert client.get(f"/api/v1/sources/{source}/").json()["progress"]["rows"] is None
+        listed = next(s for s in client.get("/api/v1/sources/").json() if s["id"] == source)
+        assert listed["progress"]["rows"] is None
+    admin = alpha.client("admin")
+    cell = admin.get(f"/sources/{source}/").content.decode().split("data-row-count>")[1].split("</td>")[0]
+    assert cell.strip() == whole
+    assert admin.get(f"/api/v1/sources/{source}/").json()["progress"]["rows"] == len(FRAME)

@@ -151,6 +151,34 @@ class SamlIdp:
         signed = OneLogin_Saml2_Utils.add_sign(xml, self.key_pem, self.cert_pem)
         return signed.decode() if isinstance(signed, bytes) else signed
 
+    @staticmethod
+    def encrypt(assertion: str, *, to_cert_pem: str) -> str:
+        """`<saml:EncryptedAssertion>` holding `assertion` encrypted as an IdP does (SAML core 2.7.3.2,
+        XML Encryption): the assertion under a fresh AES-128-CBC session key, that key under the
+        recipient certificate's RSA key with RSA-OAEP, by xmlsec's `EncryptionContext`."""
+        import xmlsec
+        from lxml import etree
+
+        wrapper = etree.fromstring(
+            f'<saml:EncryptedAssertion xmlns:saml="{SAML}">{assertion}</saml:EncryptedAssertion>'.encode()
+        )
+        target = wrapper[0]
+        template = xmlsec.template.encrypted_data_create(
+            wrapper, xmlsec.constants.TransformAes128Cbc, type=xmlsec.constants.TypeEncElement, ns="xenc"
+        )
+        xmlsec.template.encrypted_data_ensure_cipher_value(template)
+        key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="dsig")
+        encrypted_key = xmlsec.template.add_encrypted_key(key_info, xmlsec.constants.TransformRsaOaep)
+        xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
+        manager = xmlsec.KeysManager()
+        manager.add_key(xmlsec.Key.from_memory(to_cert_pem.encode(), xmlsec.constants.KeyDataFormatCertPem))
+        context = xmlsec.EncryptionContext(manager)
+        context.key = xmlsec.Key.generate(
+            xmlsec.constants.KeyDataAes, 128, xmlsec.constants.KeyDataTypeSession
+        )
+        context.encrypt_xml(template, target)  # replaces the assertion in `wrapper`
+        return etree.tostring(wrapper).decode()
+
     def response_xml(self, *, request: AuthnRequest, assertions: str, destination: str | None = None) -> str:
         return (
             f'<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="_r{uuid.uuid4().hex}" '
@@ -168,12 +196,16 @@ class SamlIdp:
         name_id: str,
         sign_assertion: bool = True,
         sign_response: bool = False,
+        encrypt_to: str | None = None,
         **assertion_options: object,
     ) -> str:
-        """A base64 SAMLResponse as the IdP would post it."""
+        """A base64 SAMLResponse as the IdP would post it; `encrypt_to` (a certificate PEM): the
+        (signed) assertion is encrypted to that certificate's key."""
         assertion = self.assertion_xml(request=request, name_id=name_id, **assertion_options)  # type: ignore[arg-type]
         if sign_assertion:
             assertion = _strip_declaration(self.sign(assertion))
+        if encrypt_to:
+            assertion = self.encrypt(assertion, to_cert_pem=encrypt_to)
         response = self.response_xml(request=request, assertions=assertion)
         if sign_response:
             response = self.sign(response)

@@ -30,6 +30,7 @@ def test_it_shows_the_defaults_and_the_models_on_offer(alpha, settings):
         "llm_send_samples": None,
         "allowed_models": ["openai/gpt-4o-mini"],
         "embed_allowed_origins": [],
+        "embed_questions_per_user_month": None,
         "timezone": "Europe/Berlin",
         "fiscal_year_start_month": 1,
         "locale": "",  # numbers in charts: blank = AISER_DEFAULT_LOCALE

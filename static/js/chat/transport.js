@@ -142,6 +142,9 @@ export class Transport {
       const response = await fetch(url, {
         method: "POST",
         credentials: "same-origin",
+        // The embedded chat page has a no-referrer policy, under which a POST's Origin would read
+        // "null"; the embed endpoints refuse changes without this page's own Origin.
+        referrerPolicy: "origin",
         signal: controller.signal,
         headers: requestHeaders({ accept: "text/event-stream" }),
         body: JSON.stringify({ content: text, follows: follows || null }),
