@@ -203,3 +203,23 @@ def test_two_organisations_each_drill_into_their_own_rows(shop, beta):
         f"/api/v1/dashboards/{shop.dashboard}/widgets/{shop.by_region}/drill/?field=region&value=West"
     )
     assert outsider.status_code == 404
+
+
+@pytest.mark.enterprise
+def test_row_level_access_limits_the_rows_behind_a_widget(shop):
+    """A rule "orders.status must equal the member's `status`" limits the rows a viewer drills into."""
+    from tests.rbac.helpers import membership_id, send
+
+    admin = shop.workspace.client("admin")
+    source = shop.client.get(f"/api/v1/semantic/models/{shop.model}/").json()["yaml"].split()[1]
+    rule = {"source": int(source), "table": "orders", "column": "status", "attribute": "status"}
+    assert send(admin, "post", "/api/v1/row-rules/", rule).status_code == 201
+    viewer = shop.workspace.users["viewer"]
+    url = f"/api/v1/members/{membership_id(shop.workspace, viewer)}/attributes/"
+    assert send(admin, "put", url, {"attributes": {"status": "paid"}}).status_code == 200
+    paid_only = shop.workspace.client("viewer")
+
+    rows = frame(shop.drill(shop.by_region, client=paid_only, field="customers.region", value="West"))
+    joined = shop.joined()
+    assert_same_orders(rows, joined[(joined["region"] == "West") & (joined["status"] == "paid")])
+    assert frame(shop.drill(shop.per_order, client=paid_only, field="orders.status", value="open")).empty
