@@ -68,7 +68,11 @@ def drill_rows(
     ValidationFailed for text widgets and fields the widget does not group by."""
     if is_member_query(widget.query):
         return member_drill_rows(
-            query=dict(widget.query), audience=audience, picked=picked, field_name=field_name, value=value
+            query=dict(widget.query or {}),
+            audience=audience,
+            picked=picked,
+            field_name=field_name,
+            value=value,
         )
     job = _plan(widget, audience, picked)
     if job is None:
