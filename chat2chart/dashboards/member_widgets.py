@@ -28,7 +28,7 @@ from chat2chart.semantic import selectors as semantic_selectors
 from chat2chart.semantic import services as semantic_services
 from chat2chart.semantic.model import Dimension, Model
 from chat2chart.semantic.query import ModelQuery, find_member, query_cubes
-from chat2chart.semantic.results import titled_result
+from chat2chart.semantic.results import member_title, titled_result
 from chat2chart.semantic.yaml_io import load_model
 from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import Filter
@@ -197,3 +197,29 @@ def _spec(kind: str, result: ResultSet) -> ChartSpec:
         except (ChartError, KeyError):  # a recommended type that cannot take these columns: the next
             continue
     return auto_spec("table", result.columns_json())
+
+
+def member_filter_info(
+    query: dict[str, Any], filter_fields: list[str], locked: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """`views.widget_filter_info` for a member widget: the dashboard filters its model has a dimension
+    for, and the dimensions it groups by (`field` the member, `column` the title its result column
+    carries, as the page finds the clicked value by it). Locked fields are left out. Nothing when the
+    model or query cannot be read (the widget itself then shows why)."""
+    try:
+        model = load_model(semantic_selectors.semantic_model_get(model_id=query["model"]).yaml)
+        parsed = member_query_parse({k: v for k, v in query.items() if k != "model"})
+    except (QueryError, ValidationFailed, KeyError, TypeError):
+        return {"filters": [], "dimensions": []}
+    locked_members = {dimension_member(model, name) for name in locked} - {None}
+    dimensions = [
+        {
+            "field": ref.member,
+            "granularity": ref.granularity,
+            "column": member_title(model, ref.member, ref.granularity),
+        }
+        for ref in parsed.dimensions
+        if ref.member not in locked_members
+    ]
+    filters = [name for name in filter_fields if dimension_member(model, name) is not None]
+    return {"filters": filters, "dimensions": dimensions}

@@ -223,3 +223,20 @@ def test_row_level_access_limits_the_rows_behind_a_widget(shop):
     joined = shop.joined()
     assert_same_orders(rows, joined[(joined["region"] == "West") & (joined["status"] == "paid")])
     assert frame(shop.drill(shop.per_order, client=paid_only, field="orders.status", value="open")).empty
+
+
+def test_the_page_offers_drill_through_on_a_member_widget(shop):
+    """The dashboard page gets the widget's dimension with the column its data carries, so a click
+    finds the clicked value (static/js/dashboard.js `clickedValue`) and offers "See the rows"."""
+    page = shop.client.get(f"/dashboards/{shop.dashboard}/")
+    assert page.status_code == 200
+    config = json.loads(
+        page.content.decode().split('id="dashboard-config" type="application/json">')[1].split("</script>")[0]
+    )
+    widget = next(w for w in config["widgets"] if w["id"] == shop.by_region)
+    assert widget["dimensions"] == [{"field": "customers.region", "granularity": None, "column": "Region"}]
+    assert "customers.region" in widget["filters"]
+    assert config["drillUrl"]
+    data = shop.client.get(f"/api/v1/dashboards/{shop.dashboard}/data/?widget={shop.by_region}").json()
+    (drawn,) = [w for w in data["widgets"] if w["id"] == shop.by_region]
+    assert "Region" in [c["name"] for c in drawn["data"]["columns"]]
