@@ -257,9 +257,7 @@ def _shown_table(answer: Any) -> dict[str, int]:
     }
 
 
-def test_the_chat_page_reconnects_and_shows_questions_asked_elsewhere(
-    sales_source, live_server, page, login
-):
+def test_the_chat_page_reconnects_and_shows_questions_asked_elsewhere(sales_source, live_server, page, login):
     alpha, _source = sales_source
     page.add_init_script(KEEP_SOCKETS)
     login(page, alpha, "viewer")
@@ -316,5 +314,46 @@ def test_the_chat_page_reconnects_and_shows_questions_asked_elsewhere(
     assert _shown_table(page.locator("#chat-log article").nth(1)) == _revenue_by_region()
 
     check_page(page, "chat-reconnect")
+    assert page.locator("#chat-log .error:visible").count() == 0
+    assert page.console_errors == [], f"console errors: {page.console_errors}"
+
+
+def test_an_answer_whose_node_died_is_finished_on_the_open_page(
+    sales_source, committed, live_server, page, login
+):
+    """The node answering died a moment ago: its answer is `running` with no lease. The page shows it
+    running; when nothing comes past the lease, the page opens its socket again and that connection's
+    server answers it again, so the page ends with the finished answer, in one card."""
+    alpha, source = sales_source
+    from chat2chart.conversations import services
+    from chat2chart.conversations.models import Message
+
+    viewer = alpha.users["viewer"]
+    with committed(), alpha.activate():
+        table = source.tables.values_list("name", flat=True).get()
+        conversation = services.conversation_start(
+            principal=Principal.for_user(viewer), source_id=source.pk, table=table
+        )
+        question = Message.objects.create(
+            conversation=conversation,
+            role="user",
+            kind="question",
+            content="total revenue by region",
+            status="done",
+        )
+        Message.objects.create(
+            conversation=conversation, role="assistant", reply_to=question, status="running"
+        )
+    page.add_init_script(KEEP_SOCKETS)
+    login(page, alpha, "viewer")
+    page.goto(live_server.url(alpha, f"/chat/{conversation.pk}/"))
+    page.locator("#chat-log article[aria-busy]").wait_for()
+
+    page.locator("#chat-log article .chat__chart canvas").first.wait_for(timeout=45_000)
+    page.wait_for_function("() => !document.querySelector('#chat-log article[aria-busy]')")
+    assert page.evaluate("() => window.__sockets.length") >= 2  # it was answered on a new connection
+    assert page.locator("#chat-log article").count() == 1
+    assert page.locator("#chat-log .chat__msg--user").count() == 1
+    assert _shown_table(page.locator("#chat-log article").first) == _revenue_by_region()
     assert page.locator("#chat-log .error:visible").count() == 0
     assert page.console_errors == [], f"console errors: {page.console_errors}"

@@ -171,6 +171,12 @@ export class Cards {
     this.showError(card, message.status === "error" ? message.error : "");
     if (message.status === "cancelled") card.stage.textContent = "Cancelled.";
     card.stage.hidden = message.status !== "cancelled";
+    if (message.status === "running" || message.status === "pending") {
+      // Still being made (here or on another node): its events, or a reconnection, finish it.
+      card.root.setAttribute("aria-busy", "true");
+      card.stage.textContent = "Answering…";
+      card.stage.hidden = false;
+    }
     card.sql = message.sql || "";
     card.data = message.data;
     if (message.chart?.option) this.drawChart(card, message.chart, message.data);
