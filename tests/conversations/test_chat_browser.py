@@ -160,6 +160,8 @@ def test_the_query_editor_re_runs_an_hourly_grouping_by_hour(
     page.screenshot(path=str(ARTIFACTS / "chat-editor.png"), full_page=True)
     first.get_by_role("button", name="Re-run").click()
     page.locator("#chat-log article").nth(1).locator(".chat__chart canvas").first.wait_for()
+    # The chart is drawn from the streamed events; the tools come with the finished answer.
+    page.wait_for_function("() => !document.getElementById('chat-send').disabled")
     rerun = page.locator("#chat-log article").nth(1)
 
     assert "(hour)" in rerun.locator(".chat__explanation").inner_text()
@@ -193,6 +195,7 @@ def test_a_re_run_keeps_the_sort_on_columns_left_as_they_were(
     first.get_by_role("button", name="Re-run").click()
     rerun = page.locator("#chat-log article").nth(1)
     rerun.locator(".chat__chart canvas").first.wait_for()
+    page.wait_for_function("() => !document.getElementById('chat-send').disabled")
     rerun.get_by_text("Show data").click()
 
     totals: dict[str, int] = {}
