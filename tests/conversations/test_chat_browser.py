@@ -315,6 +315,7 @@ def test_the_chat_page_reconnects_and_shows_questions_asked_elsewhere(sales_sour
     classes = page.eval_on_selector_all("#chat-log > *", "(nodes) => nodes.map((n) => n.tagName)")
     assert classes == ["DIV", "ARTICLE", "DIV", "ARTICLE"]
     assert _shown_table(page.locator("#chat-log article").nth(1)) == _revenue_by_region()
+    assert page.locator("#chat-status").inner_text() == ""  # no stage left behind
 
     check_page(page, "chat-reconnect")
     assert page.locator("#chat-log .error:visible").count() == 0

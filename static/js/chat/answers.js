@@ -17,6 +17,7 @@ export function answerEventHandler({ cards, stages, terminal, setStatus, announc
   const ended = (event) => {
     onEnd?.(event);
     cards.pending = null; // the next answer (perhaps asked elsewhere) gets a card of its own
+    setStatus(""); // an answer asked elsewhere leaves no stage behind either
     return true;
   };
   return function handleEvent(event) {
