@@ -79,7 +79,7 @@ def widget_filter_info(
     if widget.kind in (Widget.Kind.TEXT, Widget.Kind.HEADING):
         return {"filters": [], "dimensions": []}
     if is_member_query(widget.query):
-        return member_filter_info(widget.query, filter_fields, locked)
+        return member_filter_info(dict(widget.query or {}), filter_fields, locked)
     try:
         query = widget_query(widget)
         columns = {name.casefold() for name in table_fields(query)} if query else set()
