@@ -82,7 +82,8 @@ def test_a_new_version_is_answered_on_the_very_next_request_in_each_organisation
         assert not [q for q in queries.captured_queries if '"sources_source"' in q["sql"]]
 
     for changed, other in ((alpha, beta), (beta, alpha)):
-        assert upload_new_version(changed.client("editor"), sources[changed.slug], SALES_CSV_V2).status_code < 300
+        uploaded = upload_new_version(changed.client("editor"), sources[changed.slug], SALES_CSV_V2)
+        assert uploaded.status_code < 300
         fresh = run_query(changed.client("viewer"), sources[changed.slug]).json()
         assert fresh["cached"] is False
         assert {region: revenue for region, revenue in fresh["rows"]} == _revenue(SALES_CSV_V2)
