@@ -8,7 +8,7 @@ AISER_MAX_UPLOAD_MB) and are then moved into the source's folder by the service.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.db.models import Prefetch
@@ -371,7 +371,11 @@ class ArrowStreamRenderer(BaseRenderer):
 
 class QueryView(APIView):
     actions = {"POST": hooks.ASK}
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, ArrowStreamRenderer]
+    # DRF's settings object holds the renderer classes themselves (its stubs say strings).
+    renderer_classes = [
+        *cast("list[type[BaseRenderer]]", api_settings.DEFAULT_RENDERER_CLASSES),
+        ArrowStreamRenderer,
+    ]
 
     @extend_schema(
         summary="Run a semantic query; with `explain: true`, also the SQL sent and the engine's own plan",
