@@ -15,9 +15,10 @@ busy moment of the machine falls on every measure alike; the load average is pri
 Organisations are created two ways, both timed:
   - the product's path, `enterprise.tenants.services.organization_create` (CREATE SCHEMA and every
     migration, as sign-up does), for `--full` organisations;
-  - bulk: django-tenants' `clone_schema` (django_tenants.clone, a PL/pgSQL function copying tables,
-    sequences, indexes and rows) from the schema of a freshly created organisation, with the
-    Organization and Domain rows inserted in one `bulk_create` each.
+  - bulk, from the schema of a freshly created organisation (`full-0`), with the Organization and Domain
+    rows inserted in one `bulk_create` each: `--bulk dump` (default) replays `pg_dump --schema` of it
+    with the schema renamed, 10 schemas per psql transaction; `--bulk clone` calls django-tenants'
+    `clone_schema` (django_tenants.clone, a PL/pgSQL function copying tables, sequences, indexes, rows).
 Then migrations over `--migrate-schemas` organisation schemas: the subscriptions app's latest migration
 is removed from each (tables dropped, `django_migrations` row deleted) and re-applied by
 `enterprise.tenants.schema_migrations.migrate_organisations`, once serially and once with
@@ -25,6 +26,9 @@ is removed from each (tables dropped, `django_migrations` row deleted) and re-ap
 
     .venv/bin/python bench/org_scale.py [--sizes 1,100,1000] [--repeat 60] [--full 5] [--parallel 2]
         [--migrate-schemas 100] [--database-url postgres://postgres@127.0.0.1:5432/postgres] [--keep]
+        [--reuse] [--bulk dump|clone]
+`--keep` leaves the database (and `AISER_DATA_DIR`, default /tmp/aiser-orgscale-bench) for a later
+`--reuse` run, which continues with the organisations already there.
 """
 
 from __future__ import annotations
