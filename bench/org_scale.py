@@ -400,7 +400,7 @@ def _migration_figures(args: argparse.Namespace) -> None:
         f"({check / len(schemas) * 1000:.1f} ms per schema: one django_migrations read each)"
     )
     chosen = schemas[: args.migrate_schemas]
-    for processes in (1, args.parallel):
+    for processes in (1, args.parallel) if chosen else ():
         connection.set_schema_to_public()
         _unapply(chosen)
         started = time.perf_counter()
