@@ -130,8 +130,6 @@ def worker(args: argparse.Namespace) -> int:
     from chat2chart.sources.models import Source
     from enterprise.tenants.services import organization_create
 
-    # Entries another run left in the cache (same schema, source id and version, hence key) would
-    # answer the "cold" queries: each run asks limits of its own.
     sizes = [int(size) for size in args.sizes.split(",")]
     owner = user_ensure_verified(email="orgscale@aiser.local", password="orgscale-password-1")  # noqa: S106
     from enterprise.tenants.models import Organization
@@ -155,6 +153,8 @@ def worker(args: argparse.Namespace) -> int:
     }
     session = Client(HTTP_HOST=probe.host)
     session.force_login(owner)
+    # Entries another run left in the cache (same schema, source id and version, hence key) would
+    # answer the "cold" queries: each run asks limits of its own.
     cold_limits = iter(range(secrets.randbelow(10**9), 10**10))
 
     def healthz() -> None:
