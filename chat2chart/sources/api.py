@@ -8,25 +8,27 @@ AISER_MAX_UPLOAD_MB) and are then moved into the source's folder by the service.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from chat2chart.core import hooks
 from chat2chart.core.api import WorkspaceObjectView
 from chat2chart.core.errors import Forbidden, ValidationFailed
 from chat2chart.core.principal import Principal
-from chat2chart.sources import policy, rowaccess, selectors, services
+from chat2chart.sources import arrow, policy, rowaccess, selectors, services
 from chat2chart.sources.connectors.rest import redact_url
 from chat2chart.sources.models import Source, SourceTable
 from chat2chart.sources.policy import RULES as SOURCE_RULES
@@ -360,19 +362,41 @@ class TablePreviewView(_SourceView):
         )
 
 
+class ArrowStreamRenderer(BaseRenderer):
+    """Lets a client ask for `application/vnd.apache.arrow.stream`; the view writes the stream itself."""
+
+    media_type = arrow.MEDIA_TYPE
+    format = "arrow"
+    charset = None
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        raise NotImplementedError("QueryView answers an Arrow request with its own streaming response")
+
+
 class QueryView(APIView):
     actions = {"POST": hooks.ASK}
+    # DRF's settings object holds the renderer classes themselves (its stubs say strings).
+    renderer_classes = [
+        *cast("list[type[BaseRenderer]]", api_settings.DEFAULT_RENDERER_CLASSES),
+        ArrowStreamRenderer,
+    ]
 
     @extend_schema(
         summary="Run a semantic query; with `explain: true`, also the SQL sent and the engine's own plan",
         request=OpenApiTypes.OBJECT,
         responses=OpenApiTypes.OBJECT,
     )
-    def post(self, request: Request) -> HttpResponse:
+    def post(self, request: Request) -> HttpResponse | StreamingHttpResponse:
         data = request.data
         if isinstance(data, dict) and data.get("explain") is True:
             return _explained(data, Principal.from_request(request))
         query = SemanticQuery.parse(data)
+        if isinstance(request.accepted_renderer, ArrowStreamRenderer):
+            # The same answer (cache and row caps included), written as Arrow record batches.
+            result = query_run(query=query, principal=Principal.from_request(request))
+            return StreamingHttpResponse(arrow.arrow_stream(result), content_type=arrow.MEDIA_TYPE)
         # A cached answer goes out as the stored bytes (see query_run_json).
         body = query_run_json(query=query, principal=Principal.from_request(request))
         return HttpResponse(body, content_type="application/json")

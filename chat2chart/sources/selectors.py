@@ -14,10 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from chat2chart.core import hooks
 from chat2chart.core.errors import NotFound
+from chat2chart.core.generations import generation_forget, generation_read
 from chat2chart.core.principal import Principal
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.models import Source, SourceTable
@@ -127,6 +129,35 @@ def source_get(source_id: int) -> Source:
     if source is None:
         raise NotFound(f"There is no data source {source_id}.")
     return source
+
+
+HEADER_TTL_S = 300
+
+
+def _header_generation() -> str:
+    return f"sources:generation:{hooks.current_workspace()}"
+
+
+def source_header(source_id: int) -> Source | None:
+    """The source with only `pk`, `name`, `version`, `owner` and `kind` loaded (what a cached answer's
+    key and the access check read), or None when it does not exist; from the cache when possible.
+
+    Served only at the workspace's current source generation, which every save or delete of a source
+    and every version change bumps (`source_headers_forget`), so a re-upload's new version is seen on
+    the very next request. Unknown ids are not cached."""
+    entry_key = f"sources:header:{hooks.current_workspace()}:{source_id}"
+    header, generation = generation_read(entry_key, _header_generation())
+    if header is not None:
+        return header
+    header = Source.objects.filter(pk=source_id).only("pk", "name", "version", "owner", "kind").first()
+    if header is not None:
+        cache.set(entry_key, (generation, header), timeout=HEADER_TTL_S)
+    return header
+
+
+def source_headers_forget() -> None:
+    """Make every cached source header of the workspace in scope stale, now and on commit."""
+    generation_forget(_header_generation())
 
 
 def source_tables(source: Source) -> list[SourceTable]:

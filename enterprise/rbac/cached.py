@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import pickle
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -31,6 +30,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from chat2chart.core.generations import generation_bump, generation_read
 from enterprise.rbac.models import ApiKey, CustomRole, Group, hash_key
 from enterprise.rbac.services import KEY_PREFIX, LAST_USED_GRANULARITY, ResolvedKey, api_key_resolve
 from enterprise.tenants.models import Membership, Organization
@@ -57,18 +57,7 @@ def _permissions_entry(organization_id: int, user_id: int) -> str:
 
 def _read(entry_key: str, organization_id: int) -> tuple[Any, int]:
     """(the entry's value if it is of the current generation else None, the current generation)."""
-    generation_key = _generation_key(organization_id)
-    found = cache.get_many([entry_key, generation_key])
-    if generation_key not in found:
-        # No counter (first use, or evicted): start one at a value no earlier counter reached, so an
-        # entry made before an eviction can never match it again.
-        cache.add(generation_key, time.time_ns(), timeout=None)
-        return None, int(cache.get(generation_key) or 0)
-    generation = int(found[generation_key])
-    entry = found.get(entry_key)
-    if entry is None or entry[0] != generation:
-        return None, generation
-    return entry[1], generation
+    return generation_read(entry_key, _generation_key(organization_id))
 
 
 def api_key_lookup(*, raw_key: str, organization: Organization) -> ResolvedKey | None:
@@ -171,12 +160,7 @@ def invalidate(organization_ids: Iterable[int]) -> None:
 def _bump(schemas: dict[int, str]) -> None:
     for organization_id, schema in schemas.items():
         with _in_schema(schema):
-            key = _generation_key(organization_id)
-            cache.add(key, time.time_ns(), timeout=None)
-            try:
-                cache.incr(key)
-            except ValueError:  # evicted between add and incr
-                cache.set(key, time.time_ns(), timeout=None)
+            generation_bump(_generation_key(organization_id))
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ a deleted organisation or a moved domain is never served from the cache. Unknown
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from chat2chart.core.generations import generation_bump, generation_read
 from enterprise.tenants.models import Domain, Organization
 
 ENTRY_TTL_S = 300
@@ -32,14 +32,9 @@ def organization_for_host(hostname: str) -> Organization:
     `Domain.DoesNotExist` for an unknown host. Call with the connection on the public schema."""
     with _public():
         entry_key = f"tenants:host:{hostname}"
-        found = cache.get_many([entry_key, _GENERATION])
-        if _GENERATION not in found:
-            # No counter (first use, or evicted): start past every earlier value (see enterprise.rbac.cached).
-            cache.add(_GENERATION, time.time_ns(), timeout=None)
-        generation = int(found.get(_GENERATION) or cache.get(_GENERATION) or 0)
-        entry = found.get(entry_key)
-        if _GENERATION in found and entry is not None and entry[0] == generation:
-            return entry[1]
+        organization, generation = generation_read(entry_key, _GENERATION)
+        if organization is not None:
+            return organization
         organization = Domain.objects.select_related("tenant").get(domain=hostname).tenant
         cache.set(entry_key, (generation, organization), timeout=ENTRY_TTL_S)
         return organization
@@ -53,11 +48,7 @@ def forget_hosts() -> None:
 
 def _bump() -> None:
     with _public():
-        cache.add(_GENERATION, time.time_ns(), timeout=None)
-        try:
-            cache.incr(_GENERATION)
-        except ValueError:  # evicted between add and incr
-            cache.set(_GENERATION, time.time_ns(), timeout=None)
+        generation_bump(_GENERATION)
 
 
 @contextlib.contextmanager

@@ -60,3 +60,35 @@ def test_a_cached_answer_is_refused_to_a_member_who_may_not_ask(alpha, beta):
     outsider.defaults["HTTP_HOST"] = alpha.host
     assert run_query(outsider, source).status_code == 404
     assert run_query(alpha.anonymous_client(), source).status_code in (401, 403)
+
+
+def _revenue(csv: str) -> dict[str, float]:
+    return pd.read_csv(io.StringIO(csv)).groupby("region")["revenue"].sum().to_dict()
+
+
+def test_a_new_version_is_answered_on_the_very_next_request_in_each_organisation(alpha, beta):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.sources.fixtures_api import SALES_CSV_V2, upload_new_version
+
+    sources = {ws.slug: upload_source(ws.client("editor")).json()["id"] for ws in (alpha, beta)}
+    for ws in (alpha, beta):
+        assert run_query(ws.client("viewer"), sources[ws.slug]).json()["cached"] is False
+        with CaptureQueriesContext(connection) as queries:
+            hit = run_query(ws.client("viewer"), sources[ws.slug]).json()
+        assert hit["cached"] is True
+        # The source's version came from the cache: the hit read no source row.
+        assert not [q for q in queries.captured_queries if '"sources_source"' in q["sql"]]
+
+    for changed, other in ((alpha, beta), (beta, alpha)):
+        uploaded = upload_new_version(changed.client("editor"), sources[changed.slug], SALES_CSV_V2)
+        assert uploaded.status_code < 300
+        fresh = run_query(changed.client("viewer"), sources[changed.slug]).json()
+        assert fresh["cached"] is False
+        assert {region: revenue for region, revenue in fresh["rows"]} == _revenue(SALES_CSV_V2)
+        # The other organisation's cached answer is untouched by this one's new version.
+        untouched = run_query(other.client("viewer"), sources[other.slug]).json()
+        assert untouched["cached"] is True
+        expected_other = SALES_CSV_V2 if other is alpha else SALES_CSV
+        assert {region: revenue for region, revenue in untouched["rows"]} == _revenue(expected_other)

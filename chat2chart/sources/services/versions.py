@@ -148,6 +148,7 @@ def replace_database_tables(source: Source, tables: list[TableInfo]) -> None:
         progress_rows=sum(t.row_count or 0 for t in tables),
         progress_fraction=1.0,
     )
+    selectors.source_headers_forget()  # update() sends no post_save
     source.version = version
     source.status = Source.Status.READY
     source.error = ""
