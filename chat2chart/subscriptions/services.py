@@ -235,7 +235,8 @@ def _checked_fields(
 
 def _owner_principal(subscription: Subscription) -> Principal:
     """The owner as a principal: an administrator's edit is checked against what the owner may send."""
-    owner = get_user_model().objects.filter(pk=subscription.owner_id).first()
+    owner_id = subscription.owner_id
+    owner = get_user_model().objects.filter(pk=owner_id).first() if owner_id is not None else None
     if owner is None:
         raise ValidationFailed("This subscription's owner has left; delete it and subscribe again.")
     return Principal.for_user(owner)
