@@ -9,6 +9,7 @@ Locked embed parameters become `eq`/`in` filters that no picked value can replac
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
 import re
@@ -192,9 +193,21 @@ def _date_range(value: Any) -> DateRange | None:
     for part in (start, end):
         if part is not None and not isinstance(part, str):
             raise ValidationFailed("Dates in a range are written as text, e.g. 2024-01-31.")
+        # Refused here, once, rather than saved (a subscription) and failing every widget on every run.
+        # datetime.fromisoformat takes every form the query's date and date-time filters take.
+        if part is not None and not _is_iso_date(part):
+            raise ValidationFailed(f"{part[:40]!r} is not a date; write dates as 2024-01-31.")
     if not start and not end:
         return None
     return DateRange(start=start, end=end)
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _keys(params: Any) -> list[str]:

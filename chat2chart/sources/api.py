@@ -390,8 +390,13 @@ class QueryView(APIView):
     )
     def post(self, request: Request) -> HttpResponse | StreamingHttpResponse:
         data = request.data
-        if isinstance(data, dict) and data.get("explain") is True:
-            return _explained(data, Principal.from_request(request))
+        if isinstance(data, dict) and "explain" in data:
+            explain = data.get("explain")
+            if not isinstance(explain, bool):
+                raise ValidationFailed("explain: must be true or false.")
+            data = {k: v for k, v in data.items() if k != "explain"}
+            if explain:
+                return _explained(data, Principal.from_request(request))
         query = SemanticQuery.parse(data)
         if isinstance(request.accepted_renderer, ArrowStreamRenderer):
             # The same answer (cache and row caps included), written as Arrow record batches.
@@ -423,7 +428,7 @@ class SqlView(APIView):
 
 def _explained(data: Any, principal: Principal) -> HttpResponse:
     # Run uncached, so `rows` are what the engine sent back for the SQL shown (never a cache hit).
-    query = SemanticQuery.parse({k: v for k, v in data.items() if k != "explain"})
+    query = SemanticQuery.parse(data)
     explained = query_explain(query=query, principal=principal)
     body = orjson.loads(query_run(query=query, principal=principal, use_cache=False).to_json_bytes())
     body["explain"] = {**explained, "rows_fetched": len(body["rows"])}

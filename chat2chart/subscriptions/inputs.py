@@ -47,6 +47,8 @@ def subscription_input(fields: Mapping[str, Any]) -> SubscriptionInput:
     hour, _, minute = str(fields.get("time") or "08:00").partition(":")
     if not (hour.isdigit() and minute.isdigit()):
         raise ValidationFailed("Enter the time as HH:MM.")
+    if int(hour) > 23 or int(minute) > 59:
+        raise ValidationFailed("Enter the time as HH:MM, from 00:00 to 23:59.")
     emails = recipient_addresses(fields.get("recipients") or "")
     users = {u.email.lower(): u for u in get_user_model().objects.filter(email__in=emails, is_active=True)}
     members = [users[e].pk for e in emails if e in users and hooks.member_role(users[e]) is not None]

@@ -214,6 +214,12 @@ def _checked_fields(
         raise Forbidden("Viewers may subscribe only themselves.")
     if dashboard is not None:
         parse_picked({"filters": _json(data.filters or {})}, parse_definitions(dashboard.filters))
+    elif data.filters:
+        # A chart is sent as saved (render.py applies no filter values to it): refused rather than an email
+        # that names filters its numbers do not have.
+        raise ValidationFailed(
+            "Filter values apply to dashboard subscriptions only; a chart is sent as saved."
+        )
     return dict(
         title=title,
         frequency=sched.frequency,

@@ -72,11 +72,11 @@ async function load({ grain = null, rankTypes = true } = {}) {
     }
   } catch (error) {
     showError(`This chart could not be drawn: ${error.message}`);
-    return;
+    return false;
   } finally {
     container.setAttribute("aria-busy", "false");
   }
-  if (!rankTypes) return;
+  if (!rankTypes) return true;
   try {
     const ranked = await api(config.urls.recommend, {
       method: "POST",
@@ -86,6 +86,7 @@ async function load({ grain = null, rankTypes = true } = {}) {
   } catch (error) {
     showError(`Other chart types are not available: ${error.message}`);
   }
+  return true;
 }
 
 async function switchType() {
@@ -144,4 +145,19 @@ async function switchGrain() {
 select.addEventListener("change", switchType);
 grainSelect.addEventListener("change", switchGrain);
 saveButton.addEventListener("click", saveType);
-load({ grain: new URLSearchParams(window.location.search).get("grain") });
+/** The first draw, at the address's grain. A grain the chart no longer offers (an old link, a typo, a
+ * chart re-saved without its date) is dropped from the address and the chart is drawn as saved, with a
+ * note, instead of leaving an empty chart with no grain to pick. */
+async function start() {
+  const grain = new URLSearchParams(window.location.search).get("grain");
+  if (await load({ grain })) return;
+  if (!grain) return;
+  const address = new URL(window.location.href);
+  address.searchParams.delete("grain");
+  window.history.replaceState(null, "", address);
+  if (await load()) {
+    showError(`The grain "${grain.slice(0, 40)}" in the link does not apply to this chart; it is shown as saved.`);
+  }
+}
+
+start();

@@ -211,6 +211,22 @@ def test_a_dated_chart_offers_its_grain_and_collapses_small_series(charts, live_
     assert not set(drawn_text) & english_only, drawn_text
 
 
+def test_a_grain_the_chart_does_not_offer_in_the_link_falls_back_to_the_saved_chart(
+    charts, live_server, login, page
+):
+    alpha, made, _ = charts
+    login(page, alpha, "viewer")
+    page.goto(live_server.url(alpha, f"/charts/{made['lines'].pk}/?grain=bogus"))
+    page.wait_for_function(DRAWN)
+    assert page.get_by_label("Grain").input_value() == "week"  # as saved
+    assert "grain=" not in page.url
+    assert 'The grain "bogus" in the link does not apply' in page.locator("#chart-error").inner_text()
+    # A chart with no date has no grain: an old link with one still draws it.
+    page.goto(live_server.url(alpha, f"/charts/{made['bars'].pk}/?grain=month"))
+    page.wait_for_function(DRAWN)
+    assert page.get_by_label("Grain").is_hidden()
+
+
 def test_the_browser_formats_numbers_as_the_server_does(charts, live_server, login, page):
     alpha, made, _ = charts
     _open(page, live_server, login, alpha, made["bars"])

@@ -180,6 +180,21 @@ def test_a_date_range_filter_given_as_json_applies_to_every_widget(alpha, sales)
     assert [row[1] for row in widgets["Targets"]["data"]["rows"]] == [600, 700]
 
 
+def test_a_date_range_that_is_not_a_date_is_refused_with_a_clear_message(alpha, sales):
+    with alpha.activate():
+        dashboard = make_dashboard(
+            sales, widgets=("revenue",), filters=[{"field": "month", "kind": "date_range"}]
+        )
+    for bad in ("garbage..2024-03-31", "2024-02-30", "x" * 5000):
+        response = alpha.client().get(f"{API}{dashboard.pk}/data/?filter.month={bad}")
+        assert response.status_code == 400, (bad, response.content)
+        message = response.json()["error"]["message"]
+        assert "is not a date; write dates as 2024-01-31." in message
+        assert len(message) < 120  # a huge value is not echoed back whole
+    ok = alpha.client().get(f"{API}{dashboard.pk}/data/?filter.month=2024-02-01..2024-03-31T23:59:59")
+    assert ok.status_code == 200, ok.content
+
+
 def test_a_filter_the_dashboard_does_not_offer_is_refused(alpha, dashboard):
     response = alpha.client().get(f"{API}{dashboard.pk}/data/?filter.customer_id=1")
     assert response.status_code == 400

@@ -117,3 +117,17 @@ def test_explain_on_a_file_source_shows_the_sql_duckdb_runs(alpha):
     assert "GROUP BY" in explain["sql"]
     assert explain["plan"] == []  # the locked-down DuckDB runs SELECT only, never EXPLAIN
     assert explain["rows_fetched"] == 3
+
+
+def test_explain_false_runs_the_plain_query_and_a_non_boolean_explain_is_refused_clearly(alpha):
+    from tests.sources.fixtures_api import upload_source
+
+    client = alpha.client("editor")
+    source = upload_source(client).json()["id"]
+    query = {"source": source, "table": "sales", "measures": [{"field": "revenue", "agg": "sum"}]}
+    plain = post_json(client, "/api/v1/query/", {**query, "explain": False})
+    assert plain.status_code == 200, plain.content
+    assert "explain" not in plain.json()
+    refused = post_json(client, "/api/v1/query/", {**query, "explain": "yes"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"] == "explain: must be true or false."

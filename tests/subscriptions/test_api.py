@@ -70,7 +70,7 @@ def test_a_subscription_is_created_listed_read_and_deleted_through_the_api(
 
 @pytest.mark.django_db
 def test_the_api_refuses_what_the_page_refuses(alpha: Any, report: Any, settings: Any) -> None:
-    _, dashboard = report
+    data, dashboard = report
     viewer = alpha.client("viewer")
     if settings.ENTERPRISE:  # roles are the enterprise edition's; in the core every member edits
         others = _post(
@@ -89,9 +89,15 @@ def test_the_api_refuses_what_the_page_refuses(alpha: Any, report: Any, settings
     for bad, words in (
         ({"frequency": "daily"}, "either a dashboard or a chart"),
         ({"dashboard": dashboard.pk, "frequency": "cron", "cron": "* * * * *"}, "once an hour"),
-        ({"dashboard": dashboard.pk, "frequency": "daily", "time": "25:00"}, ""),
+        ({"dashboard": dashboard.pk, "frequency": "daily", "time": "25:00"}, "from 00:00 to 23:59"),
+        ({"dashboard": dashboard.pk, "frequency": "daily", "time": "99:99"}, "from 00:00 to 23:59"),
         ({"dashboard": dashboard.pk, "frequency": "daily", "recipients": ["someone@elsewhere.example"]}, ""),
         ({"dashboard": dashboard.pk, "frequency": "daily", "filters": {"nope": ["x"]}}, "nope"),
+        # A chart is sent as saved: filter values on it would be named in the email yet not applied.
+        (
+            {"chart": data.charts["revenue"].pk, "frequency": "daily", "filters": {"region": ["North"]}},
+            "dashboard",
+        ),
     ):
         answer = _post(
             alpha.client("owner"),
