@@ -76,7 +76,8 @@ def clean_locale(tag: str) -> str:
     tag = (tag or "").strip()
     if tag and not locale_exists(tag):
         raise ValidationFailed(
-            f"{tag!r} is not a locale; use a language and region tag such as {', '.join(NUMBER_LOCALES[:6])}."
+            f"{tag[:40]!r} is not a supported locale; use a language and region tag such as "
+            f"{', '.join(NUMBER_LOCALES[:6])}."
         )
     return tag
 

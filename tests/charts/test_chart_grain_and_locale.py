@@ -114,3 +114,9 @@ def test_an_unsupported_locale_is_refused(alpha):
     )
     assert response.status_code == 400
     assert "not a supported locale" in str(response.json())
+    for tag in ("und", "root", "x" * 1000):
+        refused = alpha.client("admin").patch(
+            "/api/v1/workspace/settings/", {"locale": tag}, content_type="application/json"
+        )
+        assert refused.status_code == 400
+        assert len(refused.json()["error"]["message"]) < 200

@@ -128,11 +128,15 @@ _NBSP = "\u00a0"
 
 def locale_exists(tag: str) -> bool:
     """Whether `tag` ("de-CH") names a locale with CLDR data (through Babel)."""
+    if not isinstance(tag, str) or len(tag) > 35:  # BCP 47 tags in use are far shorter
+        return False
+    if tag.replace("_", "-").split("-")[0].lower() in ("und", "root"):  # "no language" is not a locale
+        return False
     try:
-        babel.Locale.parse(tag, sep="-")
+        locale = babel.Locale.parse(tag, sep="-")
     except (ValueError, TypeError, babel.UnknownLocaleError):
         return False
-    return True
+    return bool(locale.language)
 
 
 @functools.lru_cache(maxsize=256)
