@@ -17,9 +17,8 @@ from typing import Any
 
 from chat2chart.core.errors import ValidationFailed
 from chat2chart.dashboards.filters import Picked
-from chat2chart.dashboards.member_widgets import is_member_query
 from chat2chart.dashboards.models import Widget
-from chat2chart.dashboards.widget_data import Audience, _plan, _query_run
+from chat2chart.dashboards.widget_data import Audience, _plan, _query_run, member_query_of
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.models import SourceTable
 from chat2chart.sources.semantic import Dimension, Filter, Measure, OrderBy, SemanticQuery
@@ -46,7 +45,7 @@ def drill_rows(
     """The rows of `widget`'s table where `field_name` (one of its dimensions) is `value`, with every
     filter the widget is drawn with. Raises ValidationFailed for text widgets, widgets of a data model
     and fields the widget does not group by."""
-    if is_member_query(widget.query):
+    if member_query_of(widget) is not None:
         raise ValidationFailed("The rows behind a widget of a data model cannot be listed yet.")
     job = _plan(widget, audience, picked)
     if job is None:
