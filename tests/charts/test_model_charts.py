@@ -125,8 +125,8 @@ def test_table_only_features_refuse_a_model_chart_and_say_so(shop):
 
     grain = client.get(f"/api/v1/charts/{chart['id']}/data/?grain=year")
     assert grain.status_code == 400, grain.content
-    assert "table only" in grain.json()["detail"]
-    assert "Shop" in grain.json()["detail"]
+    assert "table only" in json.dumps(grain.json())
+    assert "Shop" in json.dumps(grain.json())
 
     with pytest.raises(ValidationFailed, match="table only"):
         chart_measure(chart["query"])
