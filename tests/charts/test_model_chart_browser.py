@@ -26,7 +26,7 @@ def test_a_model_chart_is_built_saved_and_opened_on_its_page(modelled_shop, live
     builder.get_by_role("button", name="Draw").click()
     result = page.locator("#model-result")
     result.locator("canvas").first.wait_for()
-    assert result.locator("h2").inner_text() != ""
+    assert result.locator("h2").inner_text() == "Margin by Customer segment"
     check_page(page, "chat-model-builder")
     page.set_viewport_size({"width": 1440, "height": 900})
 

@@ -36,7 +36,7 @@ export function initModelBuilder(config = JSON.parse($("chat-config").textConten
   pick.replaceChildren(...models.map((m) => new Option(m.name, String(m.id))));
   granularity.replaceChildren(...(config.query?.granularities || []).map((g) => new Option(g, g, false, g === "month")));
   filterOp.replaceChildren(...Object.entries(config.query?.filterOps || { eq: "is" }).map(([op, name]) => new Option(name, op)));
-  type.replaceChildren(new Option("Best fit", ""), ...(config.editorChartTypes || []).map((t) => new Option(t, t)));
+  type.replaceChildren(...(config.editorChartTypes || ["bar"]).map((t) => new Option(t, t, false, t === "bar")));
 
   const current = () => models.find((m) => String(m.id) === pick.value) || models[0];
   const dimensionOf = (name) => current().dimensions.find((d) => d.name === name);
@@ -93,7 +93,7 @@ export function initModelBuilder(config = JSON.parse($("chat-config").textConten
     try {
       const answer = await api(config.urls.render, { method: "POST", body: { query: sent, type: type.value || "bar", title: "" } });
       drawn = { query: sent, spec: answer.spec };
-      $("model-result-title").textContent = answer.spec.title || current().name;
+      $("model-result-title").textContent = answer.spec.title || suggestedTitle();
       renderChart($("model-chart"), answer.option, { data: answer.data, showTitle: false });
       if (config.canSaveChart) tools.append(el("button", { type: "button", class: "button secondary", text: "Save chart", onclick: save }));
     } catch (failure) {
