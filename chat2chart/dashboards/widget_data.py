@@ -363,6 +363,7 @@ def _member_widget(widget: Widget, audience: Audience, picked: Mapping[str, Pick
             locked=audience.locked,
             picked=picked,
             theme=audience.theme,
+            saved_spec=widget.chart.spec if not widget.query and widget.chart is not None else None,
         )
     except Exception as error:  # each widget fails on its own; see _error
         return _error(widget, error)

@@ -115,6 +115,7 @@ def test_a_model_chart_switches_type_and_goes_on_a_dashboard(shop):
     assert len(shown) == 1
     assert "error" not in shown[0], shown
     assert _rows(shown[0]["data"]) == _margin_by_segment()
+    assert shown[0]["option"]["series"][0]["type"] == "pie"  # the chart's saved type
 
 
 def test_table_only_features_refuse_a_model_chart_and_say_so(shop):
