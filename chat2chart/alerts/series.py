@@ -34,6 +34,11 @@ class ChartMeasure:
 def chart_measure(query_json: Any) -> ChartMeasure:
     """The measure an alert on a chart with this saved query reads. Raises ValidationFailed, with what to
     change, for a chart an alert cannot read: no measure, or grouped by something other than time."""
+    if isinstance(query_json, dict) and "model" in query_json:
+        raise ValidationFailed(
+            "Alerts work for charts of a table only; this chart reads a data model. "
+            "Save a chart of the model's table to watch it."
+        )
     try:
         query = SemanticQuery.parse(query_json)
     except pydantic.ValidationError as error:

@@ -14,7 +14,7 @@ from typing import Any
 import pydantic
 from django.db import transaction
 
-from chat2chart.charts import policy
+from chat2chart.charts import model_charts, policy
 from chat2chart.charts.grain import CHART_GRAINS
 from chat2chart.charts.models import SavedChart
 from chat2chart.charts.registry import get_chart_type
@@ -151,7 +151,11 @@ def chart_render(
     automatic spec. Raises ChartError with the builder's message when the data does not fit."""
     if (data is None) == (query is None):
         raise ChartError("Send either the data to draw or a query to run, not both.")
-    if query is not None:
+    if model_charts.is_model_query(query):
+        if not policy.can_run_chart_queries(principal):
+            raise Forbidden("You do not have permission to run queries in this workspace.")
+        result = model_charts.model_result(query=query, principal=principal)
+    elif query is not None:
         result = query_result(query=parse_query(query), principal=principal)
     else:
         result = result_from_data(_as_object(data, "data"))
@@ -208,8 +212,16 @@ def chart_data(
     """
     if not policy.can_view_chart(principal, chart):
         raise Forbidden("You do not have permission to see this chart.")
-    query = parse_query(chart.query)
     spec = parse_spec(chart.spec)
+    if model_charts.is_model_query(chart.query):
+        if grain:
+            model_charts.refuse_table_only(chart.query, "Changing the grain")
+        if not policy.can_run_chart_queries(principal):
+            raise Forbidden("You do not have permission to run queries in this workspace.")
+        found = model_charts.model_result(query=chart.query, principal=principal, use_cache=use_cache)
+        option = build_option(spec, found, locale=workspace_locale())
+        return RenderedChart(option=option, result=found, spec=spec)
+    query = parse_query(chart.query)
     if grain:
         query, renamed = with_grain(query, grain)
         spec = _renamed_spec(spec, renamed)
@@ -229,13 +241,24 @@ def _current_table(source: Source, table_name: str) -> TableInfo:
     return TableInfo.from_dict(tables[table_name].catalogue)
 
 
-def _validated(*, spec: Any, query: Any, source_id: int | None) -> tuple[ChartSpec, SemanticQuery, Source]:
-    """The spec and query of a saved chart, checked against each other and the workspace's source.
+def _validated(
+    *, spec: Any, query: Any, source_id: int | None, principal: Principal
+) -> tuple[ChartSpec, dict[str, Any], Source]:
+    """The spec and query (as saved) of a chart, checked against each other and the workspace's source.
 
-    The query is compiled against the table's catalogue, which checks its fields and yields the
-    result's columns and types, so a spec that cannot draw that result is refused when saved.
+    A table query is compiled against the table's catalogue, which checks its fields and yields the
+    result's columns and types, so a spec that cannot draw that result is refused when saved. A model
+    query is checked against its model and run for one row as `principal` (the columns are the
+    members' titles, which only the run names exactly).
     """
     chart_spec = spec if isinstance(spec, ChartSpec) else parse_spec(_as_object(spec, "spec"))
+    if model_charts.is_model_query(query):
+        saved, read = model_charts.model_query_clean(query)
+        if source_id is not None and source_id != read.pk:
+            raise ValidationFailed("The source does not match the source the model query reads.")
+        sample = model_charts.model_result(query=saved, principal=principal, limit=1)
+        resolve_slots(get_chart_type(chart_spec.type), chart_spec.encoding, sample)
+        return chart_spec, saved, read
     semantic = parse_query(query)
     if source_id is not None and source_id != semantic.source:
         raise ValidationFailed("The source does not match the source of the query.")
@@ -249,7 +272,7 @@ def _validated(*, spec: Any, query: Any, source_id: int | None) -> tuple[ChartSp
         raise ValidationFailed(f"The query is not valid: {error.message}") from error
     result = ResultSet(columns=query_columns(semantic, compiled.columns))
     resolve_slots(get_chart_type(chart_spec.type), chart_spec.encoding, result)
-    return chart_spec, semantic, source
+    return chart_spec, semantic.model_dump(mode="json", exclude_defaults=True), source
 
 
 def _audited_fields(chart: SavedChart) -> dict[str, Any]:
@@ -282,16 +305,16 @@ def chart_create(
     with the table's column labels), never from a question; `collection_id` files it (None: the root)."""
     if not policy.can_create_chart(principal):
         raise Forbidden("Only editors can save charts.")
-    chart_spec, semantic, source = _validated(spec=spec, query=query, source_id=source_id)
+    chart_spec, saved, source = _validated(spec=spec, query=query, source_id=source_id, principal=principal)
     collection = _collection_for(principal, collection_id)
-    title = _clean_title(title or chart_spec.title or _query_title(semantic, source))
+    title = _clean_title(title or chart_spec.title or _query_title(saved, source))
     chart = SavedChart.objects.create(
         title=title,
         description=description,
         source=source,
         collection=collection,
         spec=chart_spec.model_dump(mode="json", exclude_defaults=True),
-        query=semantic.model_dump(mode="json", exclude_defaults=True),
+        query=saved,
         owner=principal.user,
     )
     hooks.record_audit(
@@ -311,13 +334,14 @@ def chart_update(*, chart: SavedChart, principal: Principal, **changes: Any) -> 
     chart = SavedChart.objects.select_for_update().get(pk=chart.pk)
     before = _audited_fields(chart)
     if {"spec", "query", "source_id"} & set(changes):
-        chart_spec, semantic, source = _validated(
+        chart_spec, saved, source = _validated(
             spec=changes.get("spec", chart.spec),
             query=changes.get("query", chart.query),
             source_id=changes.get("source_id"),
+            principal=principal,
         )
         chart.spec = chart_spec.model_dump(mode="json", exclude_defaults=True)
-        chart.query = semantic.model_dump(mode="json", exclude_defaults=True)
+        chart.query = saved
         chart.source = source
     if "title" in changes:
         chart.title = _clean_title(changes["title"])
@@ -388,7 +412,10 @@ def _collection_for(principal: Principal, collection_id: int | None) -> Collecti
     return collection
 
 
-def _query_title(semantic: SemanticQuery, source: Source) -> str:
+def _query_title(saved: dict[str, Any], source: Source) -> str:
+    if model_charts.is_model_query(saved):
+        return model_charts.model_query_title(saved)
+    semantic = SemanticQuery.parse(saved)
     table = _current_table(source, semantic.table)
     return query_title(semantic, {c.name: c.label for c in table.columns if c.label})
 

@@ -21,6 +21,8 @@ from chat2chart.conversations import policy, selectors
 from chat2chart.conversations.events import EVENT_TYPES, STAGES, TERMINAL_EVENTS
 from chat2chart.core.errors import NotFound
 from chat2chart.core.principal import Principal
+from chat2chart.semantic import selectors as semantic_selectors
+from chat2chart.semantic.policy import can_browse_models
 from chat2chart.sources.semantic import AGGREGATIONS, FILTER_OPS, GRANULARITIES
 
 # What each stage of an answer is shown as while it runs.
@@ -57,6 +59,7 @@ def chat_page_config(principal: Principal, conversation_id: int | None) -> dict[
             "sources": reverse("api-source-list"),
             "charts": reverse("api-chart-list"),
             "chartPage": reverse("chart_list"),
+            "render": reverse("api-chart-render"),
             "eventSchema": reverse("api-conversation-event-schema"),
             "websocket": "/ws/conversations/",
         },
@@ -72,6 +75,8 @@ def chat_page_config(principal: Principal, conversation_id: int | None) -> dict[
         },
         "chartTypes": [{"id": t.id, "name": t.name} for t in chart_types()],
         "editorChartTypes": list(EDITOR_CHART_TYPES),
+        # The workspace's data models and their members, for the "Data model" builder (model_builder.js).
+        "models": semantic_selectors.member_catalogue() if can_browse_models(principal) else [],
     }
 
 

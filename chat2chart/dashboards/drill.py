@@ -26,12 +26,11 @@ from chat2chart.core.errors import ValidationFailed
 from chat2chart.dashboards.filters import Picked
 from chat2chart.dashboards.member_widgets import (
     dimension_member,
-    is_member_query,
     member_filters,
     member_query_parse,
 )
 from chat2chart.dashboards.models import Widget
-from chat2chart.dashboards.widget_data import Audience, _plan, _query_run
+from chat2chart.dashboards.widget_data import Audience, _plan, _query_run, member_query_of
 from chat2chart.semantic import selectors as semantic_selectors
 from chat2chart.semantic import services as semantic_services
 from chat2chart.semantic.model import Cube, Model
@@ -64,11 +63,13 @@ def drill_rows(
     *, widget: Widget, audience: Audience, picked: Mapping[str, Picked], field_name: str, value: Any
 ) -> DrillRows:
     """The rows of `widget`'s table where `field_name` (one of its dimensions) is `value`, with every
-    filter the widget is drawn with (for a widget of a data model, see `member_drill_rows`). Raises
-    ValidationFailed for text widgets and fields the widget does not group by."""
-    if is_member_query(widget.query):
+    filter the widget is drawn with (for a widget of a data model, or showing a saved chart of one, see
+    `member_drill_rows`). Raises ValidationFailed for text widgets and fields the widget does not group
+    by."""
+    member_query = member_query_of(widget)
+    if member_query is not None:
         return member_drill_rows(
-            query=dict(widget.query or {}),
+            query=dict(member_query),
             audience=audience,
             picked=picked,
             field_name=field_name,

@@ -19,7 +19,7 @@ import pydantic
 from chat2chart.charts.recommend import recommend
 from chat2chart.charts.render import build_option
 from chat2chart.charts.services import column_profiles
-from chat2chart.charts.spec import ChartSpec, auto_spec
+from chat2chart.charts.spec import ChartSpec, auto_spec, parse_spec
 from chat2chart.core.api import pydantic_message
 from chat2chart.core.errors import ChartError, QueryError, ValidationFailed
 from chat2chart.dashboards.filters import Picked, locked_filters, picked_filters
@@ -62,10 +62,12 @@ def member_widget_result(
     locked: Mapping[str, Any],
     picked: Mapping[str, Picked],
     theme: str | None = None,
+    saved_spec: dict[str, Any] | None = None,
 ) -> tuple[ResultSet, dict[str, Any], list[str]]:
     """Run a member widget's query with the dashboard's picked filters and the locked values and draw
-    it as `kind` (a chart widget gets the best-fitting chart). Returns the result, the ECharts option
-    and the picked fields the model has no dimension for (shown as "not filtered by")."""
+    it as `kind` (a chart widget gets the best-fitting chart, or `saved_spec`, the spec of the saved
+    model chart it shows). Returns the result, the ECharts option and the picked fields the model has
+    no dimension for (shown as "not filtered by")."""
     stored = semantic_selectors.semantic_model_get(model_id=query["model"])
     model = load_model(stored.yaml)
     parsed = member_query_parse({k: v for k, v in query.items() if k != "model"})
@@ -80,7 +82,7 @@ def member_widget_result(
         model=stored, query=parsed.model_dump(mode="json"), principal=principal
     )
     result = titled_result(answer, model, parsed)
-    spec = _spec(kind, result)
+    spec = parse_spec(saved_spec) if saved_spec and kind == "chart" else _spec(kind, result)
     if theme:
         spec = spec.model_copy(update={"options": spec.options.model_copy(update={"theme": theme})})
     return result, build_option(spec, result, locale=workspace_locale()), not_filtered

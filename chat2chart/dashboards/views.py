@@ -25,10 +25,10 @@ from chat2chart.core.principal import Principal
 from chat2chart.dashboards import embedding, policy, selectors, services
 from chat2chart.dashboards.embedding import sign_embed_token
 from chat2chart.dashboards.filters import parse_definitions, parse_locked
-from chat2chart.dashboards.member_widgets import is_member_query, member_filter_info
+from chat2chart.dashboards.member_widgets import member_filter_info
 from chat2chart.dashboards.models import Dashboard, Widget
 from chat2chart.dashboards.tokens import MAX_LIFETIME
-from chat2chart.dashboards.widget_data import render_markdown, table_fields, widget_query
+from chat2chart.dashboards.widget_data import member_query_of, render_markdown, table_fields, widget_query
 from chat2chart.semantic import selectors as semantic_selectors
 from chat2chart.workspaces.selectors import workspace_clock
 
@@ -78,8 +78,9 @@ def widget_filter_info(
     An embed's locked fields are left out: the page never names them."""
     if widget.kind in (Widget.Kind.TEXT, Widget.Kind.HEADING):
         return {"filters": [], "dimensions": []}
-    if is_member_query(widget.query):
-        return member_filter_info(dict(widget.query or {}), filter_fields, locked)
+    member_query = member_query_of(widget)
+    if member_query is not None:
+        return member_filter_info(dict(member_query), filter_fields, locked)
     try:
         query = widget_query(widget)
         columns = {name.casefold() for name in table_fields(query)} if query else set()

@@ -113,6 +113,18 @@ def render_markdown(text: str) -> str:
     )
 
 
+def member_query_of(widget: Widget) -> dict[str, Any] | None:
+    """The model query a widget draws: its own, or that of the saved model chart it shows (a chart
+    saved from the query editor's data model); None for table widgets and text."""
+    if widget.kind in (Widget.Kind.TEXT, Widget.Kind.HEADING):
+        return None
+    if is_member_query(widget.query):
+        return dict(widget.query or {})
+    if not widget.query and widget.chart is not None and is_member_query(widget.chart.query):
+        return dict(widget.chart.query)
+    return None
+
+
 def widget_query(widget: Widget) -> SemanticQuery | None:
     if widget.kind in (Widget.Kind.TEXT, Widget.Kind.HEADING):
         return None
@@ -151,7 +163,7 @@ def dashboard_data(
     results: dict[int, dict[str, Any]] = {}
     jobs: list[_Job] = []
     for widget in widgets:
-        if widget.kind != Widget.Kind.TEXT and is_member_query(widget.query):
+        if member_query_of(widget) is not None:
             results[widget.pk] = _member_widget(widget, audience, picked or {})
             continue
         try:
@@ -185,9 +197,10 @@ def filter_option_counts(
     """`filter_options` with each value's number of rows: [{"value": "North", "count": 2}]; the count is
     None for values read from a data model (its rows are the model's joins, not one table's)."""
     for widget in dashboard.widgets.select_related("chart"):
-        if widget.kind != Widget.Kind.TEXT and is_member_query(widget.query):
+        member_query = member_query_of(widget)
+        if member_query is not None:
             values = member_filter_values(
-                query=dict(widget.query or {}),
+                query=member_query,
                 field_name=field_name,
                 principal=audience.principal,
                 locked=audience.locked,
@@ -333,7 +346,7 @@ def _member_widget(widget: Widget, audience: Audience, picked: Mapping[str, Pick
         try:
             body, not_filtered = member_analysis_result(
                 kind=str(widget.kind),
-                query=dict(widget.query or {}),
+                query=member_query_of(widget) or {},
                 principal=audience.principal,
                 locked=audience.locked,
                 picked=picked,
@@ -345,11 +358,12 @@ def _member_widget(widget: Widget, audience: Audience, picked: Mapping[str, Pick
     try:
         result, option, not_filtered = member_widget_result(
             kind=str(widget.kind),
-            query=dict(widget.query or {}),
+            query=member_query_of(widget) or {},
             principal=audience.principal,
             locked=audience.locked,
             picked=picked,
             theme=audience.theme,
+            saved_spec=widget.chart.spec if not widget.query and widget.chart is not None else None,
         )
     except Exception as error:  # each widget fails on its own; see _error
         return _error(widget, error)

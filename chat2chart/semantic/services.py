@@ -209,6 +209,17 @@ def semantic_query_run(
     )
 
 
+def semantic_query_read_source(*, model: SemanticModel, query: ModelQuery) -> Source:
+    """The one source of this workspace that `query` reads through `model` (its cubes' or the
+    model's own). Raises QueryError when the members are unknown, read several sources or none, and
+    NotFound when the source is not in this workspace."""
+    resolved = _with_source_ids(semantic_model_check(yaml_text=model.yaml))
+    source = query_source(resolved, query)
+    if source is None:
+        raise QueryError("the model does not say which source it reads: add `source:` to the model")
+    return source_selectors.source_get(int(source))
+
+
 def _with_source_ids(model: Model) -> Model:
     def as_id(value: int | str | None) -> int | None:
         found = _find_source(value) if value is not None else None
