@@ -57,26 +57,26 @@ def chat_token_verify(token: str, *, now: datetime | None = None) -> ChatClaims:
         raise EmbedTokenInvalid("embedding is not set up in this workspace")
     payload = embedding.decode_embed_token(token, secret=secret, audience=embedding.embed_audience())
     claims = chat_claims_from_payload(payload, now=now or embedding.clock())
-    return claims if claims.model_id is None else _model_claims(claims)
+    return claims if claims.model_id is None else _model_claims(claims, claims.model_id)
 
 
-def _model_claims(claims: ChatClaims) -> ChatClaims:
+def _model_claims(claims: ChatClaims, model_id: int) -> ChatClaims:
     """A model token's claims with the source and table of the model's main cube (where the end user's
     conversations are kept). Refused (`EmbedTokenInvalid`) when the model does not exist in this
     organisation or no longer validates, or when a locked param is not a dimension of the model (a
     member `cube.dim`, or a dimension name exactly one cube has): never an unrestricted answer.
     Checked on every request, so a model edited to drop a locked dimension stops answering at once."""
-    stored = semantic_selectors.semantic_model_list().filter(pk=claims.model_id).first()
+    stored = semantic_selectors.semantic_model_list().filter(pk=model_id).first()
     model = usable_model(stored) if stored is not None else None
     if model is None:
-        raise EmbedTokenInvalid(f"semantic model {claims.model_id} does not exist here or is not valid")
+        raise EmbedTokenInvalid(f"semantic model {model_id} does not exist here or is not valid")
     missing = sorted(name for name in claims.params if dimension_member(model, name) is None)
     if missing:
         raise EmbedTokenInvalid(f"locked params that are no dimension of the model: {', '.join(missing)}")
     home = main_cube(model)
     source = home.source if home is not None and home.source is not None else model.source
     if home is None or home.sql_table is None or not isinstance(source, int):
-        raise EmbedTokenInvalid(f"semantic model {claims.model_id} has no table cube on a known source")
+        raise EmbedTokenInvalid(f"semantic model {model_id} has no table cube on a known source")
     return dataclasses.replace(claims, source_id=source, table=home.sql_table)
 
 
