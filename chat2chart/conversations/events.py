@@ -9,7 +9,8 @@ config carries the event names from here, so browser and server cannot drift apa
 
 Order of one answer: status, plan (or clarification), status, sql, data, status, chart, token…,
 suggestions, then exactly one terminal event: done | error | cancelled. A websocket connection begins
-with history.
+with history. A question asked elsewhere (another tab or node, the HTTP API) reaches the conversation's
+other websockets as a `question` event before its answer's events (broadcast.py).
 """
 
 from __future__ import annotations
@@ -217,6 +218,16 @@ class ErrorEvent(_Event):
     message_id: int | None = None
 
 
+class QuestionEvent(_Event):
+    """A question asked in the conversation by another connection (another tab or node, the HTTP API):
+    sent to the conversation's websockets before its answer's events; `message` is the saved question
+    and `message_id` the id of the answer being made for it."""
+
+    type: Literal["question"] = "question"
+    message_id: int
+    message: MessageBody
+
+
 class CancelledEvent(_Event):
     type: Literal["cancelled"] = "cancelled"
     message_id: int
@@ -237,6 +248,7 @@ EventModel: TypeAlias = (
     | DoneEvent
     | ErrorEvent
     | CancelledEvent
+    | QuestionEvent
 )
 AnswerEvent = Annotated[EventModel, Field(discriminator="type")]
 EVENT_MODELS: tuple[type[_Event], ...] = get_args(EventModel)

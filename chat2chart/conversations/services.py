@@ -16,8 +16,9 @@ import pydantic
 from django.db import transaction
 
 from chat2chart.charts.titles import query_title
-from chat2chart.conversations import policy, selectors
+from chat2chart.conversations import broadcast, policy, selectors
 from chat2chart.conversations.drawing import draw_as
+from chat2chart.conversations.events import MessageBody, QuestionEvent, dump_event
 from chat2chart.conversations.model_answers import member_answer_steps, member_plan_for
 from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.narrative import first_questions
@@ -174,6 +175,16 @@ def ask_events(
                 **({"embed_user": conversation.embed_user_id} if conversation.embed_user_id else {}),
             },
         )
+    # The conversation's other websockets show the question before its answer streams in (the asking
+    # websocket skips it: it shows the question already).
+    broadcast.publish(
+        conversation.pk,
+        dump_event(
+            QuestionEvent(
+                message_id=answer.pk, message=MessageBody.model_validate(selectors.message_body(asked))
+            )
+        ),
+    )
     steps = _ask_steps(answer, question, table=table, principal=principal, history=history, model_id=model_id)
     return run_steps(answer, steps, cancel=cancel)
 

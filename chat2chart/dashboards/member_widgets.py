@@ -28,7 +28,7 @@ from chat2chart.semantic import selectors as semantic_selectors
 from chat2chart.semantic import services as semantic_services
 from chat2chart.semantic.model import Dimension, Model
 from chat2chart.semantic.query import ModelQuery, find_member, query_cubes
-from chat2chart.semantic.results import titled_result
+from chat2chart.semantic.results import member_title, titled_result
 from chat2chart.semantic.yaml_io import load_model
 from chat2chart.sources.results import ResultSet
 from chat2chart.sources.semantic import Filter
@@ -49,7 +49,7 @@ def member_query_clean(query: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(model_id, int) or isinstance(model_id, bool):
         raise ValidationFailed('A member widget names its model by id: {"model": 3, "measures": [...]}.')
     stored = semantic_selectors.semantic_model_get(model_id=model_id)
-    parsed = _parse({k: v for k, v in query.items() if k != "model"})
+    parsed = member_query_parse({k: v for k, v in query.items() if k != "model"})
     query_cubes(load_model(stored.yaml), parsed)  # every member exists (QueryError says which does not)
     return {"model": model_id, **parsed.model_dump(mode="json", exclude_defaults=True)}
 
@@ -68,8 +68,8 @@ def member_widget_result(
     and the picked fields the model has no dimension for (shown as "not filtered by")."""
     stored = semantic_selectors.semantic_model_get(model_id=query["model"])
     model = load_model(stored.yaml)
-    parsed = _parse({k: v for k, v in query.items() if k != "model"})
-    extra, not_filtered = _member_filters(model, locked, picked)
+    parsed = member_query_parse({k: v for k, v in query.items() if k != "model"})
+    extra, not_filtered = member_filters(model, locked, picked)
     if kind == "kpi":
         over_time = [
             d for d in parsed.dimensions if d.granularity in ("day", "week", "month", "quarter", "year")
@@ -100,8 +100,8 @@ def member_analysis_result(
     and picked values limit every query the analysis runs (see `member_analysis`)."""
     stored = semantic_selectors.semantic_model_get(model_id=query["model"])
     model = load_model(stored.yaml)
-    parsed = _parse({k: v for k, v in query.items() if k != "model"})
-    extra, not_filtered = _member_filters(model, locked, picked)
+    parsed = member_query_parse({k: v for k, v in query.items() if k != "model"})
+    extra, not_filtered = member_filters(model, locked, picked)
 
     def answer(model_query: ModelQuery) -> dict[str, Any]:
         return semantic_services.semantic_query_run(
@@ -114,7 +114,7 @@ def member_analysis_result(
     return body, not_filtered
 
 
-def _member_filters(
+def member_filters(
     model: Model, locked: Mapping[str, Any], picked: Mapping[str, Picked]
 ) -> tuple[list[Filter], list[str]]:
     """The locked values (each must be a dimension of the model, else the widget is refused) and the
@@ -179,7 +179,8 @@ def dimension_member(model: Model, name: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _parse(data: dict[str, Any]) -> ModelQuery:
+def member_query_parse(data: dict[str, Any]) -> ModelQuery:
+    """A widget's model query (without its `model` key) as a ModelQuery; ValidationFailed otherwise."""
     try:
         return ModelQuery.model_validate(data)
     except pydantic.ValidationError as error:
@@ -196,3 +197,29 @@ def _spec(kind: str, result: ResultSet) -> ChartSpec:
         except (ChartError, KeyError):  # a recommended type that cannot take these columns: the next
             continue
     return auto_spec("table", result.columns_json())
+
+
+def member_filter_info(
+    query: dict[str, Any], filter_fields: list[str], locked: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """`views.widget_filter_info` for a member widget: the dashboard filters its model has a dimension
+    for, and the dimensions it groups by (`field` the member, `column` the title its result column
+    carries, as the page finds the clicked value by it). Locked fields are left out. Nothing when the
+    model or query cannot be read (the widget itself then shows why)."""
+    try:
+        model = load_model(semantic_selectors.semantic_model_get(model_id=query["model"]).yaml)
+        parsed = member_query_parse({k: v for k, v in query.items() if k != "model"})
+    except (QueryError, ValidationFailed, KeyError, TypeError):
+        return {"filters": [], "dimensions": []}
+    locked_members = {dimension_member(model, name) for name in locked} - {None}
+    dimensions = [
+        {
+            "field": ref.member,
+            "granularity": ref.granularity,
+            "column": member_title(model, ref.member, ref.granularity),
+        }
+        for ref in parsed.dimensions
+        if ref.member not in locked_members
+    ]
+    filters = [name for name in filter_fields if dimension_member(model, name) is not None]
+    return {"filters": filters, "dimensions": dimensions}

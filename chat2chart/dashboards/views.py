@@ -25,7 +25,7 @@ from chat2chart.core.principal import Principal
 from chat2chart.dashboards import embedding, policy, selectors, services
 from chat2chart.dashboards.embedding import sign_embed_token
 from chat2chart.dashboards.filters import parse_definitions, parse_locked
-from chat2chart.dashboards.member_widgets import is_member_query
+from chat2chart.dashboards.member_widgets import is_member_query, member_filter_info
 from chat2chart.dashboards.models import Dashboard, Widget
 from chat2chart.dashboards.tokens import MAX_LIFETIME
 from chat2chart.dashboards.widget_data import render_markdown, table_fields, widget_query
@@ -76,8 +76,10 @@ def widget_filter_info(
     """What the page needs for a widget's filter badge, cross-filter and drill-through: the dashboard
     filters its table has (`filters`) and the fields it groups by (`dimensions`, with granularity).
     An embed's locked fields are left out: the page never names them."""
-    if widget.kind in (Widget.Kind.TEXT, Widget.Kind.HEADING) or is_member_query(widget.query):
+    if widget.kind in (Widget.Kind.TEXT, Widget.Kind.HEADING):
         return {"filters": [], "dimensions": []}
+    if is_member_query(widget.query):
+        return member_filter_info(widget.query, filter_fields, locked)
     try:
         query = widget_query(widget)
         columns = {name.casefold() for name in table_fields(query)} if query else set()

@@ -83,9 +83,43 @@ async def _shared(alpha, conversation):
     asked = await until_finished(asker)
     watched = await until_finished(watcher)
     assert asked[-1]["type"] == "done"
-    assert watched == asked  # the same events, in the same order
+    # The watcher is told of the question first (the asker shows it already), then the same events.
+    question, *answer = watched
+    assert question["type"] == "question"
+    assert question["message"]["content"] == "total revenue by region"
+    assert question["message"]["role"] == "user"
+    assert question["message_id"] == asked[-1]["message_id"]
+    assert answer == asked
     assert await asker.receive_nothing(timeout=1)  # no second copy of its own events
     await asker.disconnect()
+    await watcher.disconnect()
+
+
+def _ask_over_http(workspace: Any, conversation_id: int) -> int:
+    """Ask as the HTTP API does (no websocket asked: no origin); the answer's id."""
+    from chat2chart.conversations import selectors, services
+    from chat2chart.core.principal import Principal
+
+    with workspace.activate():
+        principal = Principal.for_user(workspace.users["viewer"])
+        conversation = selectors.conversation_get(conversation_id=conversation_id, principal=principal)
+        return services.message_ask(
+            conversation=conversation, principal=principal, content="revenue by region"
+        ).pk
+
+
+def test_a_question_asked_over_http_reaches_the_socket_as_a_question_then_its_answer(alpha, conversation):
+    asyncio.run(_asked_elsewhere(alpha, conversation))
+
+
+async def _asked_elsewhere(alpha, conversation):
+    watcher, _ = await connected(alpha, conversation)
+    answer_id = await asyncio.to_thread(committed, _ask_over_http, alpha, conversation)
+    events = await until_finished(watcher)
+    assert [e["type"] for e in events[:2]] == ["question", "status"]
+    assert events[0]["message"]["content"] == "revenue by region"
+    assert events[0]["message_id"] == events[-1]["message_id"] == answer_id
+    assert events[-1]["type"] == "done"
     await watcher.disconnect()
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from chat2chart.core.principal import Principal
+from tests.pagecheck import check_page
 
 pytestmark = pytest.mark.browser
 
@@ -159,6 +160,8 @@ def test_the_query_editor_re_runs_an_hourly_grouping_by_hour(
     page.screenshot(path=str(ARTIFACTS / "chat-editor.png"), full_page=True)
     first.get_by_role("button", name="Re-run").click()
     page.locator("#chat-log article").nth(1).locator(".chat__chart canvas").first.wait_for()
+    # The chart is drawn from the streamed events; the tools come with the finished answer.
+    page.wait_for_function("() => !document.getElementById('chat-send').disabled")
     rerun = page.locator("#chat-log article").nth(1)
 
     assert "(hour)" in rerun.locator(".chat__explanation").inner_text()
@@ -192,6 +195,7 @@ def test_a_re_run_keeps_the_sort_on_columns_left_as_they_were(
     first.get_by_role("button", name="Re-run").click()
     rerun = page.locator("#chat-log article").nth(1)
     rerun.locator(".chat__chart canvas").first.wait_for()
+    page.wait_for_function("() => !document.getElementById('chat-send').disabled")
     rerun.get_by_text("Show data").click()
 
     totals: dict[str, int] = {}
@@ -209,4 +213,151 @@ def test_a_re_run_keeps_the_sort_on_columns_left_as_they_were(
         answer = Message.objects.filter(conversation__source=source, rerun_of__isnull=False).get()
         assert answer.query["order"]
         assert answer.query["order"] == answer.rerun_of.query["order"]
+    assert page.console_errors == [], f"console errors: {page.console_errors}"
+
+
+# Keeps every WebSocket the page opens, so a test can drop the connection as a dying node would.
+KEEP_SOCKETS = """
+window.__sockets = [];
+const Native = window.WebSocket;
+window.WebSocket = class extends Native {
+  constructor(...args) {
+    super(...args);
+    window.__sockets.push(this);
+  }
+};
+"""
+# Records every text the connection status region shows.
+WATCH_CONNECTION = """
+() => {
+  window.__connection = [];
+  const region = document.getElementById("chat-connection");
+  new MutationObserver(() => window.__connection.push(region.textContent)).observe(region, {
+    childList: true, characterData: true, subtree: true,
+  });
+}
+"""
+
+
+def _revenue_by_region() -> dict[str, int]:
+    """The expected answer, computed by pandas over the uploaded file."""
+    import io
+
+    import pandas as pd
+
+    frame = pd.read_csv(io.StringIO(SALES_CSV))
+    return {str(k): int(v) for k, v in frame.groupby("region")["revenue"].sum().items()}
+
+
+def _shown_table(answer: Any) -> dict[str, int]:
+    """The answer card's data table as {region: revenue}."""
+    answer.get_by_text("Show data").click()
+    answer.locator("table tbody tr").first.wait_for()
+    rows = answer.locator("table tbody tr").all()
+    return {
+        row.locator("td").nth(0).inner_text(): int(row.locator("td").nth(1).inner_text().replace(",", ""))
+        for row in rows
+    }
+
+
+def test_the_chat_page_reconnects_and_shows_questions_asked_elsewhere(sales_source, live_server, page, login):
+    alpha, _source = sales_source
+    page.add_init_script(KEEP_SOCKETS)
+    login(page, alpha, "viewer")
+    _open_conversation(page, live_server, alpha, "Chat sales")
+    page.wait_for_function("() => window.__sockets.some((s) => s.readyState === WebSocket.OPEN)")
+    page.evaluate(WATCH_CONNECTION)
+
+    # The connection drops: the page says so, opens a new socket, and clears the notice.
+    page.evaluate("() => window.__sockets.at(-1).close()")
+    page.wait_for_function("() => window.__connection.includes('Reconnecting…')")
+    page.wait_for_function(
+        "() => window.__sockets.at(-1).readyState === WebSocket.OPEN"
+        " && document.getElementById('chat-connection').textContent === ''"
+        " && !document.getElementById('chat-send').disabled"
+    )
+    assert page.evaluate("() => window.__sockets.length") == 2
+
+    # A question on the new socket: exactly one bubble and one answer card, the numbers pandas gives.
+    page.get_by_label("Your question").fill("total revenue by region")
+    page.keyboard.press("Enter")
+    page.locator("#chat-log article .chat__chart canvas").first.wait_for()
+    page.wait_for_function("() => !document.getElementById('chat-send').disabled")
+    assert page.locator("#chat-log article").count() == 1
+    assert page.locator("#chat-log .chat__msg--user").count() == 1
+    assert _shown_table(page.locator("#chat-log article").first) == _revenue_by_region()
+
+    # Asked through the HTTP API (from another tab) while the page is open: its bubble, then its answer.
+    other = page.context.new_page()
+    other.goto(live_server.url(alpha, "/chat/"))
+    status = other.evaluate(
+        """async (url) => {
+          const token = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+          const response = await fetch(url, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
+            body: JSON.stringify({ content: "revenue by region" }),
+          });
+          return response.status;
+        }""",
+        f"/api/v1/conversations/{page.url.rstrip('/').split('/')[-1]}/messages/",
+    )
+    other.close()
+    assert status in (200, 201), status
+    page.locator("#chat-log article").nth(1).locator(".chat__chart canvas").first.wait_for()
+    page.wait_for_function("() => !document.querySelector('#chat-log article:last-child[aria-busy]')")
+    bubbles = page.locator("#chat-log .chat__msg--user")
+    assert bubbles.count() == 2
+    assert bubbles.nth(1).inner_text().startswith("revenue by region")
+    assert page.locator("#chat-log article").count() == 2
+    # In order: question, answer, question, answer.
+    classes = page.eval_on_selector_all("#chat-log > *", "(nodes) => nodes.map((n) => n.tagName)")
+    assert classes == ["DIV", "ARTICLE", "DIV", "ARTICLE"]
+    assert _shown_table(page.locator("#chat-log article").nth(1)) == _revenue_by_region()
+    assert page.locator("#chat-status").inner_text() == ""  # no stage left behind
+
+    check_page(page, "chat-reconnect")
+    assert page.locator("#chat-log .error:visible").count() == 0
+    assert page.console_errors == [], f"console errors: {page.console_errors}"
+
+
+def test_an_answer_whose_node_died_is_finished_on_the_open_page(
+    sales_source, committed, live_server, page, login
+):
+    """The node answering died a moment ago: its answer is `running` with no lease. The page shows it
+    running; when nothing comes past the lease, the page opens its socket again and that connection's
+    server answers it again, so the page ends with the finished answer, in one card."""
+    alpha, source = sales_source
+    from chat2chart.conversations import services
+    from chat2chart.conversations.models import Message
+
+    viewer = alpha.users["viewer"]
+    with committed(), alpha.activate():
+        table = source.tables.values_list("name", flat=True).get()
+        conversation = services.conversation_start(
+            principal=Principal.for_user(viewer), source_id=source.pk, table=table
+        )
+        question = Message.objects.create(
+            conversation=conversation,
+            role="user",
+            kind="question",
+            content="total revenue by region",
+            status="done",
+        )
+        Message.objects.create(
+            conversation=conversation, role="assistant", reply_to=question, status="running"
+        )
+    page.add_init_script(KEEP_SOCKETS)
+    login(page, alpha, "viewer")
+    page.goto(live_server.url(alpha, f"/chat/{conversation.pk}/"))
+    page.locator("#chat-log article[aria-busy]").wait_for()
+
+    page.locator("#chat-log article .chat__chart canvas").first.wait_for(timeout=45_000)
+    page.wait_for_function("() => !document.querySelector('#chat-log article[aria-busy]')")
+    assert page.evaluate("() => window.__sockets.length") >= 2  # it was answered on a new connection
+    assert page.locator("#chat-log article").count() == 1
+    assert page.locator("#chat-log .chat__msg--user").count() == 1
+    assert _shown_table(page.locator("#chat-log article").first) == _revenue_by_region()
+    assert page.locator("#chat-log .error:visible").count() == 0
     assert page.console_errors == [], f"console errors: {page.console_errors}"

@@ -16,12 +16,19 @@ const REQUEST_ERRORS = new Set(["busy", "invalid"]);
 export function answerEventHandler({ cards, stages, terminal, setStatus, announce, isBusy, renderHistory, onEnd, strings = {} }) {
   const ended = (event) => {
     onEnd?.(event);
+    cards.pending = null; // the next answer (perhaps asked elsewhere) gets a card of its own
+    setStatus(""); // an answer asked elsewhere leaves no stage behind either
     return true;
   };
   return function handleEvent(event) {
     switch (event.type) {
       case "history":
-        if (!isBusy()) renderHistory(event.messages);
+        // A reconnection's history (`resync`) is drawn even while an answer runs: it is the latest word.
+        if (event.resync || !isBusy()) renderHistory(event.messages);
+        return false;
+      case "question":
+        // Asked elsewhere (another tab or node, the API): its bubble, once, before its answer's card.
+        cards.showQuestion(event.message);
         return false;
       case "status": {
         const card = cards.cardFor(event.message_id);

@@ -71,10 +71,11 @@ export class Cards {
     this.log.replaceChildren();
   }
 
-  userBubble(text) {
+  /** A question's bubble; `id` (the user message's id, when known) keeps it from being shown twice. */
+  userBubble(text, id) {
     return el(
       "div",
-      { class: "chat__msg chat__msg--user" },
+      { class: "chat__msg chat__msg--user", "data-message-id": id || null },
       el("span", { text }),
       el("button", {
         type: "button",
@@ -84,6 +85,13 @@ export class Cards {
         onclick: () => this.actions.editQuestion(text),
       }),
     );
+  }
+
+  /** Show the question `message` (a user message body) at the end of the log unless it is there already. */
+  showQuestion(message) {
+    if (this.log.querySelector(`[data-message-id="${Number(message.id)}"]`)) return;
+    this.pending = null;
+    this.log.append(this.userBubble(message.content, message.id));
   }
 
   newCard() {
@@ -110,7 +118,11 @@ export class Cards {
 
   /** The card of message `id`, else the answer being streamed (made when there is none). */
   cardFor(id) {
-    if (id && this.byId.has(id)) return this.byId.get(id);
+    if (id && this.byId.has(id)) {
+      // Redrawn from a history while it ran: its later events (which carry no id) belong to it too.
+      this.pending = this.byId.get(id);
+      return this.pending;
+    }
     const card = this.pending || this.newCard();
     this.pending = card;
     if (id) {
@@ -159,6 +171,12 @@ export class Cards {
     this.showError(card, message.status === "error" ? message.error : "");
     if (message.status === "cancelled") card.stage.textContent = "Cancelled.";
     card.stage.hidden = message.status !== "cancelled";
+    if (message.status === "running" || message.status === "pending") {
+      // Still being made (here or on another node): its events, or a reconnection, finish it.
+      card.root.setAttribute("aria-busy", "true");
+      card.stage.textContent = "Answering…";
+      card.stage.hidden = false;
+    }
     card.sql = message.sql || "";
     card.data = message.data;
     if (message.chart?.option) this.drawChart(card, message.chart, message.data);

@@ -69,7 +69,7 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
   function renderHistory(messages) {
     cards.clear();
     for (const message of messages) {
-      if (message.role === "user") els.log.append(cards.userBubble(message.content));
+      if (message.role === "user") els.log.append(cards.userBubble(message.content, message.id));
       else cards.showMessage(message);
     }
     els.first.hidden = messages.length > 0 || !els.first.children.length;

@@ -32,6 +32,7 @@ function elements() {
     send: $("chat-send"),
     cancel: $("chat-cancel"),
     status: $("chat-status"),
+    connection: $("chat-connection"),
     editing: $("chat-editing"),
   };
 }
@@ -41,7 +42,7 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
   const els = elements();
   const terminal = new Set(config.events.terminal);
   const stages = config.events.stages;
-  const state = { conversation: null, columns: [], busy: false, abort: null, transport: null };
+  const state = { conversation: null, columns: [], busy: false, abort: null, transport: null, offline: false };
 
   const announce = (text) => {
     els.announce.textContent = text;
@@ -172,6 +173,7 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
         announce(text);
       },
       setBusy,
+      onConnection,
     });
     state.transport.connect();
     els.question.focus();
@@ -194,7 +196,7 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
   function renderHistory(messages) {
     cards.clear();
     for (const message of messages) {
-      if (message.role === "user") els.log.append(cards.userBubble(message.content));
+      if (message.role === "user") els.log.append(cards.userBubble(message.content, message.id));
       else cards.showMessage(message);
     }
     els.first.hidden = messages.length > 0 || !els.first.children.length;
@@ -306,10 +308,20 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
   function setBusy(busy, abort) {
     state.busy = busy;
     state.abort = busy ? abort : null;
-    els.send.disabled = busy;
+    els.send.disabled = busy || state.offline;
     els.cancel.hidden = !busy || !abort;
     els.cancel.disabled = false;
     if (!busy) cards.pending = null;
+  }
+
+  /**
+   * The socket closed and is being opened again ("reconnecting") or is open ("connected"). While it is
+   * away the Ask button is disabled (questions are not queued) and a polite live region says so.
+   */
+  function onConnection(connection) {
+    state.offline = connection === "reconnecting";
+    els.connection.textContent = state.offline ? "Reconnecting…" : "";
+    els.send.disabled = state.busy || state.offline;
   }
 
   /** Show one answer event; true when it ended the answer. */
@@ -326,7 +338,7 @@ export function init(config = JSON.parse(document.getElementById("chat-config").
   /** Ask `text`; `follows` is the id of the answer a suggestion belongs to (default: the latest). */
   async function ask(text, follows) {
     const question = (text || "").trim();
-    if (!question || state.busy || !state.conversation) return;
+    if (!question || state.busy || state.offline || !state.conversation) return;
     els.first.hidden = true;
     els.editing.hidden = true;
     els.question.value = "";
