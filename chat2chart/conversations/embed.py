@@ -1,16 +1,19 @@
 # SPDX-License-Identifier: MIT
 """Embedded chat: a customer's end user, holding a chat token its backend signed, asks questions about
-one table, inside the rows the token locks.
+one table, or one semantic model, inside the rows the token locks.
 
 The token is verified on the page, on every request and on every websocket message (`chat_token_verify`),
 like dashboard embeds. Its end user acts as an embed principal (`embed_principal`) carrying the locked
 values; the query service ANDs them into every query the conversation runs (row access is enforced
-centrally, not here). Conversations are kept per external user id, so a later token for the same id
-continues them; the organisation's admins see them with the members' conversations.
+centrally, not here). A token naming a model answers only from that model's members, each locked value
+a filter on the model's dimension of that name, carried through the joins to every measure
+(`model_answers.locked_member_filters`). Conversations are kept per external user id, so a later token
+for the same id continues them; the organisation's admins see them with the members' conversations.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import zoneinfo
 from collections.abc import Generator, Iterator
@@ -23,6 +26,7 @@ from django.utils import timezone
 from chat2chart.conversations import selectors, services
 from chat2chart.conversations.embed_strings import QUESTIONS_USED_UP, YOUR_QUESTIONS_USED_UP, localized
 from chat2chart.conversations.embed_tokens import ChatClaims, chat_claims_from_payload
+from chat2chart.conversations.model_answers import usable_model
 from chat2chart.conversations.models import Conversation, Message
 from chat2chart.conversations.narrative import first_questions
 from chat2chart.conversations.pipeline import Cancel, Event, without_samples
@@ -31,7 +35,11 @@ from chat2chart.core.errors import AiserError, LimitExceeded, NotFound
 from chat2chart.core.principal import Principal
 from chat2chart.core.ratelimit import RateDecision, check_rate
 from chat2chart.dashboards import embedding
+from chat2chart.dashboards.member_widgets import dimension_member
 from chat2chart.dashboards.tokens import EmbedTokenInvalid
+from chat2chart.semantic import selectors as semantic_selectors
+from chat2chart.semantic.joins import JoinGraph
+from chat2chart.semantic.model import Cube, Model
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.workspaces.selectors import workspace_settings
 
@@ -48,27 +56,66 @@ def chat_token_verify(token: str, *, now: datetime | None = None) -> ChatClaims:
     if secret is None:
         raise EmbedTokenInvalid("embedding is not set up in this workspace")
     payload = embedding.decode_embed_token(token, secret=secret, audience=embedding.embed_audience())
-    return chat_claims_from_payload(payload, now=now or embedding.clock())
+    claims = chat_claims_from_payload(payload, now=now or embedding.clock())
+    return claims if claims.model_id is None else _model_claims(claims, claims.model_id)
+
+
+def _model_claims(claims: ChatClaims, model_id: int) -> ChatClaims:
+    """A model token's claims with the source and table of the model's main cube (where the end user's
+    conversations are kept). Refused (`EmbedTokenInvalid`) when the model does not exist in this
+    organisation or no longer validates, or when a locked param is not a dimension of the model (a
+    member `cube.dim`, or a dimension name exactly one cube has): never an unrestricted answer.
+    Checked on every request, so a model edited to drop a locked dimension stops answering at once."""
+    stored = semantic_selectors.semantic_model_list().filter(pk=model_id).first()
+    model = usable_model(stored) if stored is not None else None
+    if model is None:
+        raise EmbedTokenInvalid(f"semantic model {model_id} does not exist here or is not valid")
+    missing = sorted(name for name in claims.params if dimension_member(model, name) is None)
+    if missing:
+        raise EmbedTokenInvalid(f"locked params that are no dimension of the model: {', '.join(missing)}")
+    home = main_cube(model)
+    source = home.source if home is not None and home.source is not None else model.source
+    if home is None or home.sql_table is None or not isinstance(source, int):
+        raise EmbedTokenInvalid(f"semantic model {model_id} has no table cube on a known source")
+    return dataclasses.replace(claims, source_id=source, table=home.sql_table)
+
+
+def main_cube(model: Model) -> Cube | None:
+    """The cube a model chat is asked from: of the cubes reading a table (`sql_table`), the one that
+    reaches the most other cubes through the model's joins, then the one with the most measures, then
+    the first; None when no cube reads a table."""
+    graph = JoinGraph(model)
+
+    def reach(cube: Cube) -> tuple[int, int]:
+        reached = sum(1 for c in model.cubes if graph.shortest_paths(cube.name, c.name, limit=1))
+        return reached, len(cube.measures)
+
+    tables = [c for c in model.cubes if c.sql_table is not None]
+    return max(tables, key=reach, default=None)  # max keeps the first of equals
 
 
 def sign_chat_token(
     *,
     secret: str,
     audience: str,
-    source_id: int,
-    table: str,
+    source_id: int | None = None,
+    table: str | None = None,
+    model_id: int | None = None,
     user_id: str,
     expires_at: datetime,
     user_name: str = "",
     params: dict[str, Any] | None = None,
     **optional: Any,
 ) -> str:
-    """What a customer's server does (the tests and the docs' examples do the same). `optional`:
-    `locale`, `theme`, `csv`."""
+    """What a customer's server does (the tests and the docs' examples do the same): a chat over
+    `table` of `source_id`, or over the semantic model `model_id`. `optional`: `locale`, `theme`, `csv`."""
     import jwt
 
+    chat: dict[str, Any] = (
+        {"model": model_id} if model_id is not None else {"source": source_id, "table": table}
+    )
     claims: dict[str, Any] = {
-        "resource": {"chat": {"source": source_id, "table": table}},
+        "resource": {"chat": chat},
         "user": {"id": user_id, "name": user_name},
         "params": params or {},
         "aud": audience,
@@ -161,6 +208,7 @@ def embed_ask_events(
             cancel=cancel,
             follows=follows,
             embed_user=claims.user_id,
+            model_id=claims.model_id,
         )
     except LimitExceeded as error:
         # The end user is not the organisation's member: no plan details, only what happened.

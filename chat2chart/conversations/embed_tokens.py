@@ -2,7 +2,8 @@
 """Embedded chat token claims: what an HS256 JWT signed with the organisation's embedding secret may
 carry to open the chat for one end user of a customer's product.
 
-Claims: `resource` ({"chat": {"source": id, "table": name}}), `user` ({"id": opaque external id,
+Claims: `resource` ({"chat": {"source": id, "table": name}} or {"chat": {"model": id}}, exactly one of
+the two: a table, or a semantic model whose members answer), `user` ({"id": opaque external id,
 "name": display name}), `params` (locked row filters, e.g. {"customer_id": 42}), `exp` (required, at
 most 24 hours ahead), `aud` (the organisation's id), and optional `locale`, `theme` ("light"/"dark") and
 `csv` (true: the end user may download answers as CSV). Signature checks live in
@@ -23,12 +24,15 @@ MAX_USER_NAME = 200
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ChatClaims:
-    """A verified chat token. `user_id` is the customer's opaque id of its end user."""
+    """A verified chat token. `user_id` is the customer's opaque id of its end user. A token naming a
+    semantic model has `model_id`; its `source_id` and `table` are 0 and "" until `embed.chat_token_verify`
+    fills in the source and table of the model's main cube (where its conversations are kept)."""
 
-    source_id: int
-    table: str
+    source_id: int = 0
+    table: str = ""
+    model_id: int | None = None
     user_id: str
     expires_at: datetime
     user_name: str = ""
@@ -41,7 +45,7 @@ class ChatClaims:
 def chat_claims_from_payload(claims: dict[str, Any], *, now: datetime) -> ChatClaims:
     """The typed claims of a decoded (signature-checked) payload, valid at `now`; else EmbedTokenInvalid."""
     expires_at = checked_expiry(claims.get("exp"), now=now)
-    source_id, table = _chat_resource(claims.get("resource"))
+    source_id, table, model_id = _chat_resource(claims.get("resource"))
     user_id, user_name = _end_user(claims.get("user"))
     csv = claims.get("csv", False)
     if not isinstance(csv, bool):
@@ -49,6 +53,7 @@ def chat_claims_from_payload(claims: dict[str, Any], *, now: datetime) -> ChatCl
     return ChatClaims(
         source_id=source_id,
         table=table,
+        model_id=model_id,
         user_id=user_id,
         user_name=user_name,
         expires_at=expires_at,
@@ -59,16 +64,25 @@ def chat_claims_from_payload(claims: dict[str, Any], *, now: datetime) -> ChatCl
     )
 
 
-def _chat_resource(resource: Any) -> tuple[int, str]:
+def _chat_resource(resource: Any) -> tuple[int, str, int | None]:
     if not isinstance(resource, dict) or set(resource) != {"chat"} or not isinstance(resource["chat"], dict):
-        raise EmbedTokenInvalid("resource must be {'chat': {'source': id, 'table': name}}")
+        raise EmbedTokenInvalid(
+            "resource must be {'chat': {'source': id, 'table': name}} or {'chat': {'model': id}}"
+        )
     chat = resource["chat"]
+    if "model" in chat:
+        model_id = chat["model"]
+        if set(chat) != {"model"}:
+            raise EmbedTokenInvalid("resource.chat names a model or a source and table, not both")
+        if isinstance(model_id, bool) or not isinstance(model_id, int) or model_id < 1:
+            raise EmbedTokenInvalid("resource.chat.model must be a positive integer")
+        return 0, "", model_id
     source_id, table = chat.get("source"), chat.get("table")
     if isinstance(source_id, bool) or not isinstance(source_id, int) or source_id < 1:
         raise EmbedTokenInvalid("resource.chat.source must be a positive integer")
     if not isinstance(table, str) or not table.strip():
         raise EmbedTokenInvalid("resource.chat.table must name a table")
-    return source_id, table
+    return source_id, table, None
 
 
 def _end_user(user: Any) -> tuple[str, str]:

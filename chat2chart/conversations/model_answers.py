@@ -7,6 +7,7 @@ model, or when the words are not all members, the table's planner answers as bef
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import pydantic
@@ -22,8 +23,10 @@ from chat2chart.conversations.narrative_shapes import format_number, number_of
 from chat2chart.conversations.pipeline import Steps, chart_step, narrative_steps, result_steps, status
 from chat2chart.conversations.planner import Plan
 from chat2chart.conversations.planner.members import MemberPlan, member_values, model_cube_for_table
-from chat2chart.core.errors import AiserError
+from chat2chart.core.errors import AiserError, Forbidden
 from chat2chart.core.principal import Principal
+from chat2chart.dashboards.filters import locked_filters
+from chat2chart.dashboards.member_widgets import dimension_member
 from chat2chart.semantic import selectors as semantic_selectors
 from chat2chart.semantic import services as semantic_services
 from chat2chart.semantic.model import Model
@@ -34,23 +37,29 @@ from chat2chart.semantic.yaml_io import load_model
 from chat2chart.sources import selectors as source_selectors
 from chat2chart.sources.catalogue import TableInfo
 from chat2chart.sources.results import ResultSet
+from chat2chart.sources.semantic import Filter
 from chat2chart.workspaces.selectors import workspace_clock
 
 logger = logging.getLogger(__name__)
 _ADDITIVE = frozenset({"sum", "count", "count_distinct"})
+LOCKED_MEMBER_MISSING = "This chat is not available."
 
 
 def member_plan_for(
-    question: str, conversation: Conversation, *, before: int | None = None
+    question: str, conversation: Conversation, *, before: int | None = None, model_id: int | None = None
 ) -> tuple[SemanticModel, Model, AskedPlan] | None:
     """The first model (by name) with a cube on the conversation's table that plans `question` from
     its members (with its periods, its analysis, or as a follow-up of the conversation's last answer
     when that answer, before message `before`, came from the same model); None when no model covers
-    the table or none resolves every word."""
+    the table or none resolves every word. `model_id`: only that model is asked (an embedded chat
+    whose token names a model)."""
     tables: dict[str, TableInfo] | None = None
     last = _last_answer(conversation, before)
-    for stored in semantic_selectors.semantic_model_list():
-        model = _usable(stored)
+    stored_models = semantic_selectors.semantic_model_list()
+    if model_id is not None:
+        stored_models = stored_models.filter(pk=model_id)
+    for stored in stored_models:
+        model = usable_model(stored)
         if model is None:
             continue
         cube = model_cube_for_table(model, source_id=conversation.source_id, table=conversation.table_name)
@@ -85,7 +94,7 @@ def _previous_plan(last: Message | None, stored: SemanticModel) -> AskedPlan | N
         return None
 
 
-def _usable(stored: SemanticModel) -> Model | None:
+def usable_model(stored: SemanticModel) -> Model | None:
     """The stored model with its sources as ids (a source may be named), or None when it is invalid."""
     try:
         model = load_model(stored.yaml)
@@ -101,11 +110,37 @@ def _usable(stored: SemanticModel) -> Model | None:
     return model.model_copy(update={"source": as_id(model.source), "cubes": cubes})
 
 
+def locked_member_filters(model: Model, locked: Mapping[str, Any], *, strict: bool) -> list[Filter]:
+    """The principal's locked values (an embed token's params) that name a dimension of `model` (a
+    member `cube.dim`, or a dimension name exactly one cube has) as member filters, so they limit every
+    measure through the model's joins. `strict`: a locked name that is no dimension of the model
+    refuses (`Forbidden`) rather than leaving the answer unrestricted; otherwise it is left to the
+    row filters of the tables that have that column (`sources.rowaccess.model_row_filters`)."""
+    filters: list[Filter] = []
+    for name, value in sorted(locked.items()):
+        member = dimension_member(model, name)
+        if member is None:
+            if strict:
+                raise Forbidden(LOCKED_MEMBER_MISSING, code="locked_field_missing")
+            continue
+        filters += locked_filters({member: value})
+    return filters
+
+
 def member_answer_steps(
-    message: Message, stored: SemanticModel, model: Model, plan: AskedPlan, *, principal: Principal
+    message: Message,
+    stored: SemanticModel,
+    model: Model,
+    plan: AskedPlan,
+    *,
+    principal: Principal,
+    strict_locks: bool = False,
 ) -> Steps:
     """Run `plan`'s model query as `principal`, then draw and describe it with the model's words (or
-    hand the series to the analytics engine when the plan asks for an analysis)."""
+    hand the series to the analytics engine when the plan asks for an analysis). The principal's locked
+    values that are dimensions of the model filter every query it runs (`locked_member_filters`;
+    `strict_locks`: every locked value must be one)."""
+    extra = locked_member_filters(model, principal.locked, strict=strict_locks)
     query = plan.query.model_dump(mode="json", exclude_defaults=True)
     message.planner = plan.planner
     message.plan = {**plan.model_dump(mode="json"), "model": stored.pk}
@@ -120,9 +155,12 @@ def member_answer_steps(
     )
     yield status("querying", message)
     if plan.analysis is not None:
-        yield from _analysis_steps(message, stored, model, plan, principal=principal)
+        yield from _analysis_steps(message, stored, model, plan, principal=principal, extra=extra)
         return
-    answer = semantic_services.semantic_query_run(model=stored, query=query, principal=principal)
+    limited = plan.query.model_copy(update={"filters": [*plan.query.filters, *extra]})
+    answer = semantic_services.semantic_query_run(
+        model=stored, query=limited.model_dump(mode="json", exclude_defaults=True), principal=principal
+    )
     response = titled_result(answer, model, plan.query)
     yield from result_steps(message, response)
     yield status("rendering", message)
@@ -136,7 +174,13 @@ def member_answer_steps(
 
 
 def _analysis_steps(
-    message: Message, stored: SemanticModel, model: Model, plan: AskedPlan, *, principal: Principal
+    message: Message,
+    stored: SemanticModel,
+    model: Model,
+    plan: AskedPlan,
+    *,
+    principal: Principal,
+    extra: list[Filter],
 ) -> Steps:
     """The measure's series drawn by the analytics engine (forecast, unusual values, trend, what
     changed), every query it runs answered through the model (`MemberBridge`)."""
@@ -149,7 +193,9 @@ def _analysis_steps(
     others = [ref.member for ref in plan.query.dimensions if ref.granularity is None]
     if plan.analysis in ("drivers", "insights") and not others:
         others = _breakdown_members(model, plan)
-    bridge = MemberBridge(model, plan.query, label=stored.name, answer=answer, extra=[], also=tuple(others))
+    bridge = MemberBridge(
+        model, plan.query, label=stored.name, answer=answer, extra=extra, also=tuple(others)
+    )
     table_query = bridge.table_query()
     timed = next(d for d in table_query.dimensions if d.granularity is not None)
     series = table_query.model_copy(

@@ -54,6 +54,10 @@ from chat2chart.sources.semantic import SemanticQuery
 ASK_REFUSED = "You do not have permission to ask questions in this workspace."
 MAX_QUESTION_CHARS = 2000
 TITLE_CHARS = 120
+MODEL_WORDS_ONLY = (
+    "I can only answer with this data model's measures and dimensions: name a measure, "
+    "for example “total revenue by month”."
+)
 OnEvent = Callable[[Event], Any]
 
 
@@ -120,12 +124,15 @@ def ask_events(
     cancel: Cancel | None = None,
     follows: int | None = None,
     embed_user: str | None = None,
+    model_id: int | None = None,
 ) -> Generator[Event, None, Message]:
     """Save the question and return the events that answer it (nothing runs until they are iterated).
 
     `follows`: the id of the answer a follow-up builds on (a suggestion under an older answer); by default
     the latest answers. `embed_user`: the external id of an embedded chat's end user, whose embed
     principal asks in that user's conversations only (its locked values travel with the principal).
+    `model_id`: answer only from that semantic model, every locked value a filter on its dimensions
+    (an embedded chat whose token names a model); words it cannot read get a question back.
 
     Raises before saving anything when the user may not ask, the plan's limit is reached, the
     question is empty or the table is gone.
@@ -178,7 +185,7 @@ def ask_events(
             )
         ),
     )
-    steps = _ask_steps(answer, question, table=table, principal=principal, history=history)
+    steps = _ask_steps(answer, question, table=table, principal=principal, history=history, model_id=model_id)
     return run_steps(answer, steps, cancel=cancel)
 
 
@@ -200,13 +207,24 @@ def message_ask(
 
 
 def _ask_steps(
-    message: Message, question: str, *, table: TableInfo, principal: Principal, history: list[PlanTurn]
+    message: Message,
+    question: str,
+    *,
+    table: TableInfo,
+    principal: Principal,
+    history: list[PlanTurn],
+    model_id: int | None = None,
 ) -> Steps:
     yield status("planning", message)
     # None: no model speaks for the table.
-    modelled = member_plan_for(question, message.conversation, before=message.pk)
+    modelled = member_plan_for(question, message.conversation, before=message.pk, model_id=model_id)
     if modelled is not None:
-        yield from member_answer_steps(message, *modelled, principal=principal)
+        yield from member_answer_steps(
+            message, *modelled, principal=principal, strict_locks=model_id is not None
+        )
+        return
+    if model_id is not None:  # a chat over one model answers in its members only
+        yield from clarification_steps(message, Clarification(message=MODEL_WORDS_ONLY))
         return
     # An embedded end user's or a row-limited member's question never sends the table's sample values
     # (read from every row: other customers' or regions' values) to the language model.
