@@ -53,20 +53,7 @@ def subscription_new_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Subscribed. The first report goes out at the next scheduled time.")
             return redirect("subscription-list")
-    return render(
-        request,
-        "subscriptions/new.html",
-        {
-            "dashboard": dashboard,
-            "chart": chart,
-            "form": form,
-            "weekdays": WEEKDAYS,
-            "formats": FORMATS,
-            "timezone": services.workspace_zone().key,
-            "allowed_domains": services.subscription_settings().allowed_domains,
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+    return _form_page(request, form, dashboard=dashboard, chart=chart)
 
 
 @login_required
@@ -126,13 +113,22 @@ def subscription_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Subscription saved. The next report follows the new schedule.")
             return redirect("subscription-list")
+    return _form_page(
+        request, form, dashboard=subscription.dashboard, chart=subscription.chart, editing=subscription
+    )
+
+
+def _form_page(
+    request: HttpRequest, form: dict[str, Any], *, dashboard: Any, chart: Any, editing: Any = None
+) -> HttpResponse:
+    """The Subscribe form (new, or `editing` a subscription); a POST that comes back here failed (400)."""
     return render(
         request,
         "subscriptions/new.html",
         {
-            "dashboard": subscription.dashboard,
-            "chart": subscription.chart,
-            "editing": subscription,
+            "dashboard": dashboard,
+            "chart": chart,
+            "editing": editing,
             "form": form,
             "weekdays": WEEKDAYS,
             "formats": FORMATS,
