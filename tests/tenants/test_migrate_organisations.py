@@ -10,14 +10,17 @@ rolled back whole, by PostgreSQL)."""
 
 from __future__ import annotations
 
-from io import StringIO
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
+
+from tests.conftest import dj_database_url_for
 
 pytestmark = pytest.mark.enterprise
 
@@ -39,7 +42,14 @@ def schemas(django_db_setup: Any, django_db_blocker: Any) -> Any:
             organization.delete(force_drop=True)
         get_user_model().objects.filter(email="owner@mg.test").delete()
 
-    with django_db_blocker.unblock(), override_settings(AISER_MAX_ORGS_PER_DAY=len(SLUGS)):
+    # Browser tests earlier in the session leave Playwright's event loop on this thread; Django would take
+    # these plain ORM calls for calls from async code (the `page` fixture does the same).
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        django_db_blocker.unblock(),
+        override_settings(AISER_MAX_ORGS_PER_DAY=len(SLUGS)),
+    ):
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         remove()  # left by an interrupted run
         owner = user_ensure_verified(email="owner@mg.test", password="correct-horse-battery-1")
         created = [organization_create(name=slug, slug=slug, owner=owner) for slug in SLUGS]
@@ -68,13 +78,21 @@ def _unapply(schema: str) -> None:
         cursor.execute(f'DELETE FROM "{schema}".django_migrations WHERE app = %s AND name = %s', MIGRATION)
 
 
-def _run(*args: str) -> tuple[str, CommandError | None]:
-    out = StringIO()
-    try:
-        call_command("migrate_organisations", *args, skip_public=True, verbosity=2, stdout=out)
-    except CommandError as error:
-        return out.getvalue(), error
-    return out.getvalue(), None
+def _run(*args: str) -> tuple[str, str | None]:
+    """`manage.py migrate_organisations` as an operator runs it: a process of its own (its workers fork
+    from it, never from this test process with its open connections and Playwright's event loop).
+    Returns its output and, when it exits non-zero, its error text."""
+    env = {**os.environ, "DATABASE_URL": dj_database_url_for(connection.settings_dict)}
+    env.pop("AISER_TEST_DATABASE_NAME", None)
+    done = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", "migrate_organisations", "--skip-public", "-v", "2", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    return done.stdout, (done.stderr or "failed") if done.returncode else None
 
 
 def test_an_up_to_date_schema_is_skipped_and_a_missing_one_is_pending(alpha):
@@ -100,7 +118,7 @@ def test_a_failed_schema_does_not_stop_the_others_and_a_rerun_completes_it(schem
         assert error is not None
         assert broken in str(error)
         assert f"{broken}: failed" in output
-        assert [_applied(schema) for schema in schemas] == [schema != broken for schema in schemas]
+        assert [_applied(schema) for schema in schemas] == [schema != broken for schema in schemas], output
         # The failed migration left nothing half made: only the table that was in its way.
         assert _tables(broken) & set(TABLES) == {"subscriptions_subscriptionrun"}
         for schema in schemas:
