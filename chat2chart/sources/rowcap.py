@@ -16,7 +16,7 @@ from typing import Any
 
 from chat2chart.sources.drivervalues import json_value
 
-FIRST_BATCH_ROWS = 16  # small, so one batch of huge values cannot blow past the byte cap
+FIRST_BATCH_ROWS = 4  # small, so one batch of huge values cannot blow past the byte cap (or memory)
 MAX_BATCH_ROWS = 10_000
 _SCALAR_BYTES = 8  # what a number, boolean or null costs, roughly, in JSON
 
